@@ -1,0 +1,285 @@
+//! The targets file: which IMAP endpoints a campaign drives, and how to reach them.
+//!
+//! ```toml
+//! # A server on TCP, with a pool of users so that concurrent sessions never share a mailbox.
+//! [[target]]
+//! name = "dovecot"
+//! address = "127.0.0.1:14300"
+//! users = [ { user = "u1", password = "pw1" }, { user = "u2", password = "pw2" } ]
+//! # Run before every session to empty the user's store; `{user}` is replaced.
+//! reset = ["imapconform", "lab", "reset", "dovecot", "{user}"]
+//!
+//! # One fresh process per session, speaking IMAP on stdin/stdout.
+//! [[target]]
+//! name = "courier-stdio"
+//! spawn = ["sh", "-c", "cd {session_dir} && maildirmake Maildir && exec imapd Maildir"]
+//! ```
+//!
+//! Placeholders in `spawn` and `reset`: `{user}` and `{password}` (the pool entry the
+//! session uses) and `{session_dir}` (a fresh empty directory made for the session and
+//! removed after it).
+
+use std::path::Path;
+use std::time::Duration;
+
+use serde::{Deserialize, Serialize};
+
+/// The whole file.
+#[derive(Clone, Debug, Default, Serialize, Deserialize, PartialEq)]
+#[serde(deny_unknown_fields)]
+pub struct TargetsFile {
+    #[serde(rename = "target", default)]
+    pub targets: Vec<Target>,
+}
+
+/// One login of a user pool.
+#[derive(Clone, Debug, Serialize, Deserialize, PartialEq, Eq)]
+#[serde(deny_unknown_fields)]
+pub struct Credentials {
+    pub user: String,
+    pub password: String,
+}
+
+/// One endpoint.
+#[derive(Clone, Debug, Default, Serialize, Deserialize, PartialEq)]
+#[serde(deny_unknown_fields)]
+pub struct Target {
+    /// A short name used in findings, case files and reports.
+    pub name: String,
+    /// `host:port` of a server that speaks IMAP on TCP (no TLS).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub address: Option<String>,
+    /// A command that serves one session on its stdin/stdout.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub spawn: Option<Vec<String>>,
+    /// One login (shorthand for a pool of one).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub user: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub password: Option<String>,
+    /// A pool of logins; concurrent sessions of this target each take a different one.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub users: Vec<Credentials>,
+    /// A command run before each session to give the user an empty store.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub reset: Option<Vec<String>>,
+    /// How long to wait for any one answer, in milliseconds (default 5000).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub timeout_ms: Option<u64>,
+}
+
+/// How a session reaches the target.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Endpoint<'a> {
+    Tcp(&'a str),
+    Spawn(&'a [String]),
+}
+
+impl Target {
+    pub fn endpoint(&self) -> Endpoint<'_> {
+        match (&self.address, &self.spawn) {
+            (Some(a), _) => Endpoint::Tcp(a),
+            (None, Some(s)) => Endpoint::Spawn(s),
+            (None, None) => unreachable!("validated on load: a target has address or spawn"),
+        }
+    }
+
+    /// The user pool (possibly empty: a spawned PREAUTH server needs no login).
+    pub fn pool(&self) -> Vec<Credentials> {
+        let mut pool = self.users.clone();
+        if let Some(user) = &self.user {
+            pool.insert(
+                0,
+                Credentials {
+                    user: user.clone(),
+                    password: self.password.clone().unwrap_or_default(),
+                },
+            );
+        }
+        pool
+    }
+
+    pub fn timeout(&self) -> Duration {
+        Duration::from_millis(self.timeout_ms.unwrap_or(5000))
+    }
+
+    fn validate(&self, index: usize) -> Result<(), String> {
+        let at = format!("target #{} ({:?})", index + 1, self.name);
+        if self.name.is_empty()
+            || !self
+                .name
+                .chars()
+                .all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_' || c == '.')
+        {
+            return Err(format!(
+                "{at}: `name` must be non-empty and use only letters, digits, `-`, `_` and `.`"
+            ));
+        }
+        match (&self.address, &self.spawn) {
+            (Some(_), Some(_)) => {
+                return Err(format!("{at}: give either `address` or `spawn`, not both"))
+            }
+            (None, None) => return Err(format!("{at}: needs `address` or `spawn`")),
+            (Some(a), None) => {
+                let ok = a
+                    .rsplit_once(':')
+                    .is_some_and(|(h, p)| !h.is_empty() && p.parse::<u16>().is_ok());
+                if !ok {
+                    return Err(format!("{at}: `address` must be host:port, got {a:?}"));
+                }
+                if self.pool().is_empty() {
+                    return Err(format!(
+                        "{at}: a TCP target needs `user`/`password` or a `users` pool"
+                    ));
+                }
+            }
+            (None, Some(s)) => {
+                if s.is_empty() || s[0].is_empty() {
+                    return Err(format!("{at}: `spawn` must name a program"));
+                }
+            }
+        }
+        if self.password.is_some() && self.user.is_none() {
+            return Err(format!("{at}: `password` without `user`"));
+        }
+        if let Some(r) = &self.reset {
+            if r.is_empty() || r[0].is_empty() {
+                return Err(format!("{at}: `reset` must name a program"));
+            }
+        }
+        if self.timeout_ms == Some(0) {
+            return Err(format!("{at}: `timeout_ms` must be above 0"));
+        }
+        Ok(())
+    }
+}
+
+/// Replaces `{user}`, `{password}` and `{session_dir}` in each argument.
+pub fn expand(argv: &[String], creds: Option<&Credentials>, session_dir: &Path) -> Vec<String> {
+    argv.iter()
+        .map(|a| {
+            let mut a = a.replace("{session_dir}", &session_dir.to_string_lossy());
+            if let Some(c) = creds {
+                a = a
+                    .replace("{user}", &c.user)
+                    .replace("{password}", &c.password);
+            }
+            a
+        })
+        .collect()
+}
+
+impl TargetsFile {
+    /// Parses and checks a targets file. Errors name the line (for TOML errors) or the
+    /// target (for meaning errors).
+    pub fn parse(text: &str) -> Result<TargetsFile, String> {
+        let file: TargetsFile = toml::from_str(text).map_err(|e| {
+            let msg = e.message().to_string();
+            match e.span() {
+                Some(span) => {
+                    let line = text[..span.start.min(text.len())].matches('\n').count() + 1;
+                    format!("line {line}: {msg}")
+                }
+                None => msg,
+            }
+        })?;
+        if file.targets.is_empty() {
+            return Err("no targets: add at least one [[target]] table".into());
+        }
+        let mut names = std::collections::HashSet::new();
+        for (i, t) in file.targets.iter().enumerate() {
+            t.validate(i)?;
+            if !names.insert(&t.name) {
+                return Err(format!("target name {:?} is used twice", t.name));
+            }
+        }
+        Ok(file)
+    }
+
+    pub fn load(path: &Path) -> anyhow::Result<TargetsFile> {
+        let text = std::fs::read_to_string(path)
+            .map_err(|e| anyhow::anyhow!("reading targets file {}: {e}", path.display()))?;
+        TargetsFile::parse(&text)
+            .map_err(|e| anyhow::anyhow!("targets file {}: {e}", path.display()))
+    }
+
+    pub fn to_toml(&self) -> String {
+        toml::to_string_pretty(self).expect("targets serialise")
+    }
+
+    /// Keeps only the named targets (all if `names` is empty).
+    pub fn select(mut self, names: &[String]) -> Result<TargetsFile, String> {
+        if names.is_empty() {
+            return Ok(self);
+        }
+        for n in names {
+            if !self.targets.iter().any(|t| &t.name == n) {
+                let known: Vec<_> = self.targets.iter().map(|t| t.name.as_str()).collect();
+                return Err(format!(
+                    "no target named {n:?} (known: {})",
+                    known.join(", ")
+                ));
+            }
+        }
+        self.targets.retain(|t| names.contains(&t.name));
+        Ok(self)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn parses_tcp_and_spawn_targets() {
+        let f = TargetsFile::parse(
+            r#"
+[[target]]
+name = "a"
+address = "127.0.0.1:143"
+user = "u"
+password = "p"
+users = [{ user = "v", password = "q" }]
+reset = ["true", "{user}"]
+
+[[target]]
+name = "b"
+spawn = ["imapd", "{session_dir}/Maildir"]
+timeout_ms = 100
+"#,
+        )
+        .unwrap();
+        assert_eq!(f.targets.len(), 2);
+        assert_eq!(f.targets[0].pool().len(), 2);
+        assert_eq!(f.targets[0].endpoint(), Endpoint::Tcp("127.0.0.1:143"));
+        assert_eq!(f.targets[1].timeout(), Duration::from_millis(100));
+        let argv = expand(
+            f.targets[1].spawn.as_ref().unwrap(),
+            None,
+            Path::new("/tmp/s1"),
+        );
+        assert_eq!(argv, vec!["imapd", "/tmp/s1/Maildir"]);
+        let again = TargetsFile::parse(&f.to_toml()).unwrap();
+        assert_eq!(again, f);
+    }
+
+    #[test]
+    fn errors_name_the_line_or_target() {
+        let e = TargetsFile::parse("[[target]]\nname = \"a\"\naddress = 5\n").unwrap_err();
+        assert!(e.starts_with("line 3:"), "{e}");
+        let e = TargetsFile::parse("[[target]]\nname = \"a\"\n").unwrap_err();
+        assert!(e.contains("needs `address` or `spawn`"), "{e}");
+        let e = TargetsFile::parse("[[target]]\nname = \"a\"\naddress = \"h:1\"\n").unwrap_err();
+        assert!(e.contains("needs `user`"), "{e}");
+        let e = TargetsFile::parse("[[target]]\nname = \"a\"\nspawn = [\"x\"]\nbogus = 1\n")
+            .unwrap_err();
+        assert!(e.contains("bogus"), "{e}");
+        let e = TargetsFile::parse("").unwrap_err();
+        assert!(e.contains("no targets"), "{e}");
+        let e = TargetsFile::parse(
+            "[[target]]\nname = \"a\"\nspawn = [\"x\"]\n[[target]]\nname = \"a\"\nspawn = [\"y\"]\n",
+        )
+        .unwrap_err();
+        assert!(e.contains("used twice"), "{e}");
+    }
+}

@@ -1,0 +1,117 @@
+//! What one session sent and received, in order.
+
+use super::Message;
+
+/// One side's message, in the order it crossed the wire.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Event {
+    /// Bytes the client sent. A command with synchronizing literals appears as several
+    /// client events, with the server's continuation requests between them.
+    Client(Message),
+    /// A complete (or, at the end of a stream, partial) server message.
+    Server(Message),
+}
+
+/// One command and everything the server sent until its tagged completion (or until the
+/// session ended).
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct Exchange {
+    pub events: Vec<Event>,
+}
+
+impl Exchange {
+    /// The command as a single message (all client fragments, in order).
+    pub fn command(&self) -> Message {
+        let mut m = Message::default();
+        for e in &self.events {
+            if let Event::Client(c) = e {
+                m.fragments.extend(c.fragments.iter().cloned());
+            }
+        }
+        m
+    }
+
+    /// The server's messages, in order.
+    pub fn responses(&self) -> impl Iterator<Item = &Message> {
+        self.events.iter().filter_map(|e| match e {
+            Event::Server(m) => Some(m),
+            Event::Client(_) => None,
+        })
+    }
+
+    /// The tagged completion: the response whose tag is the command's tag.
+    pub fn completion(&self) -> Option<&Message> {
+        let cmd = self.command();
+        let tag = cmd.tag();
+        if tag.is_empty() {
+            return None;
+        }
+        self.responses().find(|m| m.tag() == tag)
+    }
+}
+
+/// How a session ended.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum End {
+    /// Every command got its tagged completion (or the session logged out).
+    Completed,
+    /// The server closed the connection (or the process exited).
+    Closed,
+    /// The server did not answer within the timeout; the text says what we waited for.
+    Timeout(String),
+    /// The stream could not be read any further (framing limit, I/O error).
+    Broken(String),
+}
+
+impl End {
+    /// The one-line form used in case files: `completed`, `closed`, `timeout: ...`,
+    /// `broken: ...`.
+    pub fn to_line(&self) -> String {
+        match self {
+            End::Completed => "completed".into(),
+            End::Closed => "closed".into(),
+            End::Timeout(s) => format!("timeout: {s}"),
+            End::Broken(s) => format!("broken: {s}"),
+        }
+    }
+
+    pub fn from_line(s: &str) -> Option<End> {
+        let s = s.trim();
+        match s {
+            "completed" => Some(End::Completed),
+            "closed" => Some(End::Closed),
+            _ => {
+                if let Some(r) = s.strip_prefix("timeout:") {
+                    Some(End::Timeout(r.trim().into()))
+                } else {
+                    s.strip_prefix("broken:")
+                        .map(|r| End::Broken(r.trim().into()))
+                }
+            }
+        }
+    }
+}
+
+/// Everything one session exchanged with one target.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Transcript {
+    /// The server greeting (RFC 2060 §7.1: OK, PREAUTH or BYE), if one arrived.
+    pub greeting: Option<Message>,
+    /// Commands the driver sent to reach the authenticated state (LOGIN), target-specific
+    /// and never compared across targets.
+    pub setup: Vec<Exchange>,
+    /// The generated commands, in order; the same on every target.
+    pub script: Vec<Exchange>,
+    pub end: End,
+}
+
+impl Default for Transcript {
+    fn default() -> Self {
+        Transcript {
+            greeting: None,
+            setup: Vec::new(),
+            script: Vec::new(),
+            end: End::Completed,
+        }
+    }
+}
