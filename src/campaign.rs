@@ -1,1 +1,407 @@
-//! (in progress)
+//! A campaign: generate sessions, drive every target with each, judge, write findings.
+//!
+//! Each session's script is sent to every target, each target starting from an empty
+//! store (its `reset` hook runs first, for the pool user the session holds), so that the
+//! answers can be compared. Sessions run `jobs` at a time; a target's pool user is held
+//! by one session at a time, so concurrent sessions never share a mailbox.
+
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant, SystemTime};
+
+use tokio::sync::Semaphore;
+
+use crate::case::Case;
+use crate::drive::{self, DriveError, DriveOptions};
+use crate::gen::{self, GenConfig};
+use crate::judge::{self, Kind, Verdict};
+use crate::report::{Counts, Finding, FindingsWriter, Progress};
+use crate::targets::{Credentials, Target, TargetsFile};
+use crate::wire::{escape, Message, Transcript};
+
+/// What a campaign runs.
+#[derive(Clone, Debug)]
+pub struct CampaignOptions {
+    pub targets: TargetsFile,
+    pub seed: u64,
+    /// Number of sessions; with `duration`, whichever ends first.
+    pub sessions: Option<u64>,
+    pub duration: Option<Duration>,
+    pub jobs: usize,
+    pub out: PathBuf,
+    pub gen: GenConfig,
+    pub drive: DriveOptions,
+    pub progress: bool,
+}
+
+/// What a campaign did.
+#[derive(Clone, Debug, Default)]
+pub struct Summary {
+    pub sessions: u64,
+    /// Script commands sent, over all targets.
+    pub commands: u64,
+    pub counts: Counts,
+    /// Setup problems per target (cannot connect, log in or reset): the target was
+    /// dropped from the rest of the campaign.
+    pub errors: BTreeMap<String, String>,
+    pub elapsed: Duration,
+    pub findings_file: PathBuf,
+}
+
+impl Summary {
+    /// The worst kind found, if any.
+    pub fn worst(&self) -> Option<Kind> {
+        self.counts
+            .by_kind
+            .iter()
+            .filter(|(_, n)| **n > 0)
+            .map(|(k, _)| *k)
+            .max()
+    }
+}
+
+/// The users of one target, handed out one per session.
+struct Pool {
+    free: Mutex<Vec<Credentials>>,
+    permits: Semaphore,
+    unlimited: bool,
+}
+
+impl Pool {
+    fn new(t: &Target) -> Pool {
+        let users = t.pool();
+        Pool {
+            unlimited: users.is_empty(),
+            permits: Semaphore::new(users.len().max(1)),
+            free: Mutex::new(users.into_iter().rev().collect()),
+        }
+    }
+
+    async fn take(&self) -> Option<Credentials> {
+        if self.unlimited {
+            return None;
+        }
+        self.permits.acquire().await.expect("pool open").forget();
+        self.free.lock().expect("pool lock").pop()
+    }
+
+    fn give_back(&self, c: Option<Credentials>) {
+        if let Some(c) = c {
+            self.free.lock().expect("pool lock").push(c);
+            self.permits.add_permits(1);
+        }
+    }
+}
+
+struct Shared {
+    opts: CampaignOptions,
+    pools: Vec<Pool>,
+    /// Targets dropped after a setup problem.
+    dropped: Vec<AtomicBool>,
+    errors: Mutex<BTreeMap<String, String>>,
+    writer: FindingsWriter,
+    done: AtomicU64,
+    commands: AtomicU64,
+    progress: Progress,
+    started: Instant,
+}
+
+/// Runs a campaign to its end. Findings are on disk as they are made; the summary is
+/// returned at the end.
+pub async fn run(opts: CampaignOptions) -> anyhow::Result<Summary> {
+    std::fs::create_dir_all(opts.out.join("cases"))
+        .map_err(|e| anyhow::anyhow!("creating {}: {e}", opts.out.join("cases").display()))?;
+    let writer = FindingsWriter::create(&opts.out)
+        .map_err(|e| anyhow::anyhow!("creating findings file in {}: {e}", opts.out.display()))?;
+    let shared = Arc::new(Shared {
+        pools: opts.targets.targets.iter().map(Pool::new).collect(),
+        dropped: opts
+            .targets
+            .targets
+            .iter()
+            .map(|_| AtomicBool::new(false))
+            .collect(),
+        errors: Mutex::new(BTreeMap::new()),
+        writer,
+        done: AtomicU64::new(0),
+        commands: AtomicU64::new(0),
+        progress: Progress::new(opts.progress),
+        started: Instant::now(),
+        opts,
+    });
+    let jobs = Arc::new(Semaphore::new(shared.opts.jobs.max(1)));
+    let mut tasks = tokio::task::JoinSet::new();
+    let deadline = shared.opts.duration.map(|d| shared.started + d);
+    let mut index = 0u64;
+    loop {
+        if shared.opts.sessions.is_some_and(|n| index >= n) {
+            break;
+        }
+        if deadline.is_some_and(|d| Instant::now() >= d) {
+            break;
+        }
+        if shared.dropped.iter().all(|d| d.load(Ordering::Relaxed)) {
+            break;
+        }
+        let permit = jobs.clone().acquire_owned().await.expect("jobs open");
+        let s = shared.clone();
+        tasks.spawn(async move {
+            let r = run_one(&s, index).await;
+            drop(permit);
+            r
+        });
+        index += 1;
+        while let Some(r) = tasks.try_join_next() {
+            r??;
+        }
+    }
+    while let Some(r) = tasks.join_next().await {
+        r??;
+    }
+    shared.progress.finish();
+    let errors = shared.errors.lock().expect("errors lock").clone();
+    Ok(Summary {
+        sessions: shared.done.load(Ordering::Relaxed),
+        commands: shared.commands.load(Ordering::Relaxed),
+        counts: shared.writer.counts(),
+        errors,
+        elapsed: shared.started.elapsed(),
+        findings_file: shared.writer.path().to_path_buf(),
+    })
+}
+
+/// The script of session `index`: the generated commands, closed by a LOGOUT so that
+/// every server finishes its work before the next session resets the store.
+pub fn session_script(seed: u64, index: u64, cfg: &GenConfig) -> Vec<Message> {
+    let script = gen::generate(seed, index, cfg);
+    let mut msgs: Vec<Message> = script.commands.into_iter().map(|c| c.message).collect();
+    let ends_with_logout = msgs.last().is_some_and(|m| {
+        let l = m.first_line().to_ascii_uppercase();
+        l.ends_with(b" LOGOUT")
+    });
+    if !ends_with_logout {
+        msgs.push(Message::line(format!("a{} LOGOUT", msgs.len() + 1)));
+    }
+    msgs
+}
+
+/// Drives one target through one session: take a pool user, reset, run, give it back.
+pub async fn drive_target(
+    target: &Target,
+    pool_user: Option<&Credentials>,
+    script: &[Message],
+    opts: &DriveOptions,
+) -> Result<Transcript, DriveError> {
+    drive::reset(target, pool_user).await?;
+    drive::run_session(target, pool_user, script, opts).await
+}
+
+async fn run_one(s: &Arc<Shared>, index: u64) -> anyhow::Result<()> {
+    let script = session_script(s.opts.seed, index, &s.opts.gen);
+    let mut runs = tokio::task::JoinSet::new();
+    for (ti, target) in s.opts.targets.targets.iter().enumerate() {
+        if s.dropped[ti].load(Ordering::Relaxed) {
+            continue;
+        }
+        let (s, target, script) = (s.clone(), target.clone(), script.clone());
+        runs.spawn(async move {
+            let creds = s.pools[ti].take().await;
+            let r = drive_target(&target, creds.as_ref(), &script, &s.opts.drive).await;
+            s.pools[ti].give_back(creds);
+            (ti, r)
+        });
+    }
+    let mut transcripts: Vec<(usize, Transcript)> = Vec::new();
+    while let Some(r) = runs.join_next().await {
+        let (ti, r) = r?;
+        match r {
+            Ok(t) => transcripts.push((ti, t)),
+            Err(e) => {
+                let name = s.opts.targets.targets[ti].name.clone();
+                if !s.dropped[ti].swap(true, Ordering::Relaxed) {
+                    s.errors
+                        .lock()
+                        .expect("errors lock")
+                        .insert(name.clone(), e.to_string());
+                    if s.opts.progress {
+                        eprintln!("\nimapconform: target {name}: {e}; dropped from the campaign");
+                    }
+                }
+            }
+        }
+    }
+    transcripts.sort_by_key(|(ti, _)| *ti);
+    let names: Vec<&str> = transcripts
+        .iter()
+        .map(|(ti, _)| s.opts.targets.targets[*ti].name.as_str())
+        .collect();
+    let sent: usize = transcripts.iter().map(|(_, t)| t.script.len()).sum();
+    s.commands.fetch_add(sent as u64, Ordering::Relaxed);
+
+    let verdicts = judge_session(
+        &names,
+        &transcripts.iter().map(|(_, t)| t).collect::<Vec<_>>(),
+    );
+    if !verdicts.is_empty() {
+        let cases = write_cases(&s.opts.out, s.opts.seed, index, &names, &transcripts)?;
+        for (n, v) in verdicts.into_iter().enumerate() {
+            let f = to_finding(s.opts.seed, index, n, v, &script, &cases);
+            s.writer
+                .write(&f)
+                .map_err(|e| anyhow::anyhow!("writing {}: {e}", s.writer.path().display()))?;
+        }
+    }
+    let done = s.done.fetch_add(1, Ordering::Relaxed) + 1;
+    s.progress
+        .update(done, s.opts.sessions, s.opts.duration, &s.writer.counts());
+    Ok(())
+}
+
+/// Every judgement of one session: syntax and ending per target, then the differential
+/// comparison across targets.
+pub fn judge_session(names: &[&str], transcripts: &[&Transcript]) -> Vec<Verdict> {
+    let mut verdicts = Vec::new();
+    for (name, t) in names.iter().zip(transcripts) {
+        verdicts.extend(judge::judge_syntax(name, t));
+        verdicts.extend(judge::judge_end(name, t));
+    }
+    let runs: Vec<(&str, &Transcript)> = names
+        .iter()
+        .copied()
+        .zip(transcripts.iter().copied())
+        .collect();
+    if runs.len() > 1 {
+        verdicts.extend(judge::judge_differential(&runs));
+    }
+    verdicts
+}
+
+/// Case file name of a session with a target, relative to the findings directory.
+pub fn case_path(index: u64, target: &str) -> String {
+    format!("cases/{index:06}-{target}.imap")
+}
+
+fn write_cases(
+    out: &Path,
+    seed: u64,
+    index: u64,
+    names: &[&str],
+    transcripts: &[(usize, Transcript)],
+) -> anyhow::Result<BTreeMap<String, String>> {
+    let mut cases = BTreeMap::new();
+    for (name, (_, t)) in names.iter().zip(transcripts) {
+        let rel = case_path(index, name);
+        let case = Case {
+            header: case_header(seed, index, name),
+            transcript: t.clone(),
+        };
+        let path = out.join(&rel);
+        std::fs::write(&path, case.to_text())
+            .map_err(|e| anyhow::anyhow!("writing {}: {e}", path.display()))?;
+        cases.insert(name.to_string(), rel);
+    }
+    Ok(cases)
+}
+
+/// The header every case file starts with.
+pub fn case_header(seed: u64, index: u64, target: &str) -> Vec<(String, String)> {
+    vec![
+        (
+            "tool".into(),
+            format!("imapconform {}", env!("CARGO_PKG_VERSION")),
+        ),
+        ("seed".into(), seed.to_string()),
+        ("session".into(), index.to_string()),
+        ("target".into(), target.to_string()),
+        ("time".into(), rfc3339_now()),
+    ]
+}
+
+fn to_finding(
+    seed: u64,
+    index: u64,
+    n: usize,
+    v: Verdict,
+    script: &[Message],
+    cases: &BTreeMap<String, String>,
+) -> Finding {
+    let target = v.targets.first().cloned().unwrap_or_default();
+    let command = v
+        .step
+        .and_then(|i| script.get(i))
+        .map(|m| escape(&m.to_bytes()))
+        .unwrap_or_default();
+    Finding {
+        id: format!("{seed}.{index}.{n}"),
+        case: cases.get(&target).cloned().unwrap_or_default(),
+        cases: cases.clone(),
+        target,
+        targets: v.targets,
+        kind: v.kind,
+        rule: v.rule,
+        summary: v.summary,
+        command,
+        expected: v.expected,
+        observed: v.observed,
+        seed,
+        session: index,
+        step: v.step,
+    }
+}
+
+/// The current time as `YYYY-MM-DDThh:mm:ssZ` (UTC).
+pub fn rfc3339_now() -> String {
+    let secs = SystemTime::now()
+        .duration_since(SystemTime::UNIX_EPOCH)
+        .map(|d| d.as_secs())
+        .unwrap_or(0);
+    rfc3339(secs)
+}
+
+fn rfc3339(secs: u64) -> String {
+    let days = (secs / 86_400) as i64;
+    let rem = secs % 86_400;
+    // Civil date from days since 1970-01-01 (proleptic Gregorian calendar).
+    let z = days + 719_468;
+    let era = z.div_euclid(146_097);
+    let doe = z - era * 146_097;
+    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
+    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+    let mp = (5 * doy + 2) / 153;
+    let d = doy - (153 * mp + 2) / 5 + 1;
+    let m = if mp < 10 { mp + 3 } else { mp - 9 };
+    let y = yoe + era * 400 + i64::from(m <= 2);
+    format!(
+        "{y:04}-{m:02}-{d:02}T{:02}:{:02}:{:02}Z",
+        rem / 3600,
+        rem % 3600 / 60,
+        rem % 60
+    )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn dates_are_rfc3339_utc() {
+        assert_eq!(rfc3339(0), "1970-01-01T00:00:00Z");
+        assert_eq!(rfc3339(951_782_400), "2000-02-29T00:00:00Z");
+        assert_eq!(rfc3339(1_795_651_200 + 3661), "2026-11-26T01:01:01Z");
+    }
+
+    #[test]
+    fn every_script_ends_with_logout() {
+        for i in 0..50 {
+            let s = session_script(9, i, &GenConfig::default());
+            let last = s.last().unwrap().first_line().to_ascii_uppercase();
+            assert!(
+                last.ends_with(b" LOGOUT"),
+                "{}",
+                String::from_utf8_lossy(&last)
+            );
+        }
+    }
+}

@@ -13,12 +13,14 @@
 //! - [`lab`]: installs, starts, stops and resets the local server lab. Uses `targets`.
 //! - [`campaign`]: ties generation, driving, judging and reporting together.
 
+pub mod bench;
 pub mod campaign;
 pub mod case;
 pub mod drive;
 pub mod gen;
 pub mod judge;
 pub mod lab;
+pub mod replay;
 pub mod report;
 pub mod targets;
 pub mod wire;

@@ -1,1 +1,356 @@
-fn main() {}
+//! The `imapconform` command line.
+
+use std::path::PathBuf;
+use std::process::ExitCode;
+use std::time::Duration;
+
+use clap::{Parser, Subcommand};
+
+use imapconform::campaign::{self, CampaignOptions, Summary};
+use imapconform::case::Case;
+use imapconform::drive::DriveOptions;
+use imapconform::gen::GenConfig;
+use imapconform::judge::Kind;
+use imapconform::report::describe_counts;
+use imapconform::targets::TargetsFile;
+use imapconform::{bench, replay};
+
+/// Finds where IMAP servers break the protocol.
+///
+/// imapconform generates IMAP4rev1 sessions, sends each one to several servers at once,
+/// and judges every answer: its syntax against the RFC grammar, and the servers against
+/// each other. Each finding names the servers it holds for and a case file that replays
+/// it.
+#[derive(Parser, Debug)]
+#[command(name = "imapconform", version, about, long_about)]
+struct Cli {
+    #[command(subcommand)]
+    command: Cmd,
+}
+
+#[derive(Subcommand, Debug)]
+enum Cmd {
+    /// Run a campaign: generate sessions, drive every target, write findings.
+    ///
+    /// Writes DIR/findings.jsonl (one JSON object per finding, appended as found) and
+    /// DIR/cases/*.imap (the sessions that show them). Exit status: 0 when no finding is
+    /// at or above --fail-on, 1 when one is, 2 for usage or setup errors.
+    Run(RunArgs),
+    /// Re-send a case's script to targets and show their answers side by side.
+    Replay(ReplayArgs),
+    /// Manage the local server lab (Dovecot, Cyrus, Courier, Mailutils on 127.0.0.1).
+    #[command(subcommand)]
+    Lab(imapconform::lab::LabCommand),
+    /// Measure generator and judge throughput in process, and campaign throughput
+    /// against targets.
+    Bench(BenchArgs),
+}
+
+#[derive(clap::Args, Debug)]
+struct RunArgs {
+    /// The targets file (TOML; see the README). `imapconform lab up` writes one.
+    #[arg(long, value_name = "FILE")]
+    targets: PathBuf,
+    /// Only these targets of the file (repeatable; default: all).
+    #[arg(long = "target", value_name = "NAME")]
+    only: Vec<String>,
+    /// Campaign seed: the same seed and targets send the same bytes.
+    #[arg(long, default_value_t = 1)]
+    seed: u64,
+    /// Number of sessions to run (default 100 unless --duration is given).
+    #[arg(long, value_name = "N")]
+    sessions: Option<u64>,
+    /// Run for this long instead (e.g. 30s, 5m, 1h); with --sessions, whichever ends first.
+    #[arg(long, value_name = "D", value_parser = parse_duration)]
+    duration: Option<Duration>,
+    /// Sessions in flight at once (each drives every target concurrently).
+    #[arg(long, short = 'j', default_value_t = 8)]
+    jobs: usize,
+    /// Directory for findings.jsonl and cases/.
+    #[arg(long, value_name = "DIR")]
+    out: PathBuf,
+    /// Exit 1 when a finding of this kind or a worse one is made (warning < divergence <
+    /// violation < syntax < timeout < crash; syntax counts as a violation).
+    #[arg(long, default_value = "violation", value_parser = parse_kind)]
+    fail_on: Kind,
+    /// Commands per session, as MIN..MAX.
+    #[arg(long, value_name = "MIN..MAX", default_value = "5..25", value_parser = parse_range)]
+    commands: (usize, usize),
+    /// Never send non-synchronizing literals, even where LITERAL+ is advertised.
+    #[arg(long)]
+    no_literal_plus: bool,
+    /// Do not draw the progress bar.
+    #[arg(long)]
+    quiet: bool,
+}
+
+#[derive(clap::Args, Debug)]
+struct ReplayArgs {
+    /// The case file (.imap).
+    case: PathBuf,
+    /// The targets file.
+    #[arg(long, value_name = "FILE")]
+    targets: PathBuf,
+    /// Only these targets (repeatable; default: all).
+    #[arg(long = "target", value_name = "NAME")]
+    only: Vec<String>,
+    /// Also save each target's replay as a case file in this directory.
+    #[arg(long, value_name = "DIR")]
+    save: Option<PathBuf>,
+    /// Width of the side-by-side table (default: $COLUMNS or 160).
+    #[arg(long)]
+    width: Option<usize>,
+}
+
+#[derive(clap::Args, Debug)]
+struct BenchArgs {
+    /// A targets file to measure campaign throughput against (omit for in-process only).
+    #[arg(long, value_name = "FILE")]
+    targets: Option<PathBuf>,
+    /// Sessions for the campaign measurement.
+    #[arg(long, default_value_t = 200)]
+    sessions: u64,
+    /// Sessions in flight for the campaign measurement.
+    #[arg(long, short = 'j', default_value_t = 8)]
+    jobs: usize,
+}
+
+fn parse_duration(s: &str) -> Result<Duration, String> {
+    let s = s.trim();
+    let split = s
+        .find(|c: char| !c.is_ascii_digit() && c != '.')
+        .unwrap_or(s.len());
+    let (num, unit) = s.split_at(split);
+    let n: f64 = num
+        .parse()
+        .map_err(|_| format!("{s:?} is not a duration (examples: 30s, 5m, 1h, 500ms)"))?;
+    let secs = match unit {
+        "ms" => n / 1000.0,
+        "s" | "" => n,
+        "m" => n * 60.0,
+        "h" => n * 3600.0,
+        _ => {
+            return Err(format!(
+                "unknown unit {unit:?} in {s:?} (use ms, s, m or h)"
+            ))
+        }
+    };
+    if secs <= 0.0 {
+        return Err("the duration must be above zero".into());
+    }
+    Ok(Duration::from_secs_f64(secs))
+}
+
+fn parse_kind(s: &str) -> Result<Kind, String> {
+    match s {
+        "warning" => Ok(Kind::Warning),
+        "divergence" => Ok(Kind::Divergence),
+        "violation" => Ok(Kind::Violation),
+        "syntax" => Ok(Kind::Syntax),
+        "timeout" => Ok(Kind::Timeout),
+        "crash" => Ok(Kind::Crash),
+        _ => Err(format!(
+            "unknown kind {s:?} (warning, divergence, violation, syntax, timeout, crash)"
+        )),
+    }
+}
+
+fn parse_range(s: &str) -> Result<(usize, usize), String> {
+    let (a, b) = s
+        .split_once("..")
+        .ok_or_else(|| format!("{s:?}: expected MIN..MAX, e.g. 5..25"))?;
+    let a: usize = a
+        .parse()
+        .map_err(|_| format!("{s:?}: MIN is not a number"))?;
+    let b: usize = b
+        .parse()
+        .map_err(|_| format!("{s:?}: MAX is not a number"))?;
+    if a == 0 || a > b {
+        return Err(format!("{s:?}: need 1 <= MIN <= MAX"));
+    }
+    Ok((a, b))
+}
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    match real_main(cli) {
+        Ok(code) => ExitCode::from(code),
+        Err(e) => {
+            eprintln!("imapconform: error: {e:#}");
+            ExitCode::from(2)
+        }
+    }
+}
+
+fn runtime() -> anyhow::Result<tokio::runtime::Runtime> {
+    tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+        .map_err(|e| anyhow::anyhow!("starting the async runtime: {e}"))
+}
+
+fn load_targets(path: &std::path::Path, only: &[String]) -> anyhow::Result<TargetsFile> {
+    TargetsFile::load(path)?
+        .select(only)
+        .map_err(|e| anyhow::anyhow!("targets file {}: {e}", path.display()))
+}
+
+fn real_main(cli: Cli) -> anyhow::Result<u8> {
+    match cli.command {
+        Cmd::Run(a) => cmd_run(a),
+        Cmd::Replay(a) => cmd_replay(a),
+        Cmd::Lab(c) => Ok(imapconform::lab::run(c)?.clamp(0, 255) as u8),
+        Cmd::Bench(a) => cmd_bench(a),
+    }
+}
+
+fn cmd_run(a: RunArgs) -> anyhow::Result<u8> {
+    let targets = load_targets(&a.targets, &a.only)?;
+    let n_targets = targets.targets.len();
+    let sessions = match (a.sessions, a.duration) {
+        (None, None) => Some(100),
+        (s, _) => s,
+    };
+    let opts = CampaignOptions {
+        targets,
+        seed: a.seed,
+        sessions,
+        duration: a.duration,
+        jobs: a.jobs,
+        out: a.out.clone(),
+        gen: GenConfig {
+            min_commands: a.commands.0,
+            max_commands: a.commands.1,
+            ..GenConfig::default()
+        },
+        drive: DriveOptions {
+            literal_plus: !a.no_literal_plus,
+            ..DriveOptions::default()
+        },
+        progress: !a.quiet,
+    };
+    let summary = runtime()?.block_on(campaign::run(opts))?;
+    print_summary(&summary, n_targets);
+    if !summary.errors.is_empty() {
+        return Ok(2);
+    }
+    let worst = summary.worst();
+    Ok(u8::from(worst.is_some_and(|w| w >= a.fail_on)))
+}
+
+fn print_summary(s: &Summary, n_targets: usize) {
+    let secs = s.elapsed.as_secs_f64();
+    println!(
+        "imapconform: {} sessions against {} targets, {} commands in {:.1} s ({:.0} commands/s)",
+        s.sessions,
+        n_targets,
+        s.commands,
+        secs,
+        s.commands as f64 / secs.max(0.001)
+    );
+    for (name, counts) in &s.counts.by_target {
+        println!("  {name:<16} {}", describe_counts(counts));
+    }
+    for (name, err) in &s.errors {
+        println!("  {name:<16} SETUP ERROR: {err}");
+    }
+    let total: u64 = s.counts.by_kind.values().sum();
+    println!(
+        "findings: {} ({total}: {}); cases in {}",
+        s.findings_file.display(),
+        describe_counts(&s.counts.by_kind),
+        s.findings_file.with_file_name("cases").display()
+    );
+}
+
+fn cmd_replay(a: ReplayArgs) -> anyhow::Result<u8> {
+    let text = std::fs::read_to_string(&a.case)
+        .map_err(|e| anyhow::anyhow!("reading case file {}: {e}", a.case.display()))?;
+    let case =
+        Case::parse(&text).map_err(|e| anyhow::anyhow!("case file {}: {e}", a.case.display()))?;
+    let targets = load_targets(&a.targets, &a.only)?;
+    let runs = runtime()?.block_on(replay::replay(
+        &case,
+        &targets.targets,
+        &DriveOptions::default(),
+    ));
+    let mut ok = Vec::new();
+    let mut failed = false;
+    for (name, r) in &runs {
+        match r {
+            Ok(t) => ok.push((name.as_str(), t)),
+            Err(e) => {
+                eprintln!("imapconform: target {name}: {e}");
+                failed = true;
+            }
+        }
+    }
+    let script = replay::script_commands(&case.transcript);
+    let width = a
+        .width
+        .or_else(|| std::env::var("COLUMNS").ok().and_then(|c| c.parse().ok()))
+        .unwrap_or(160);
+    print!("{}", replay::side_by_side(&script, &ok, width));
+    if let Some(dir) = &a.save {
+        std::fs::create_dir_all(dir)
+            .map_err(|e| anyhow::anyhow!("creating {}: {e}", dir.display()))?;
+        for (name, t) in &ok {
+            let mut header = case.header.clone();
+            header.retain(|(k, _)| k != "target" && k != "time");
+            let mut c = Case {
+                header,
+                transcript: (*t).clone(),
+            };
+            c.set("target", *name);
+            c.set("time", campaign::rfc3339_now());
+            c.set("replay-of", a.case.display().to_string());
+            let stem = a
+                .case
+                .file_stem()
+                .and_then(|s| s.to_str())
+                .unwrap_or("case");
+            let path = dir.join(format!("{stem}-replay-{name}.imap"));
+            std::fs::write(&path, c.to_text())
+                .map_err(|e| anyhow::anyhow!("writing {}: {e}", path.display()))?;
+        }
+    }
+    Ok(if failed { 2 } else { 0 })
+}
+
+fn cmd_bench(a: BenchArgs) -> anyhow::Result<u8> {
+    let targets = match &a.targets {
+        Some(p) => Some(load_targets(p, &[])?),
+        None => None,
+    };
+    let report = runtime()?.block_on(bench::run(targets, a.sessions, a.jobs))?;
+    print!("{report}");
+    Ok(0)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn durations() {
+        assert_eq!(parse_duration("30s").unwrap(), Duration::from_secs(30));
+        assert_eq!(parse_duration("5m").unwrap(), Duration::from_secs(300));
+        assert_eq!(parse_duration("500ms").unwrap(), Duration::from_millis(500));
+        assert!(parse_duration("5 parsecs").is_err());
+        assert!(parse_duration("0s").is_err());
+    }
+
+    #[test]
+    fn ranges_and_kinds() {
+        assert_eq!(parse_range("3..7").unwrap(), (3, 7));
+        assert!(parse_range("7..3").is_err());
+        assert_eq!(parse_kind("syntax").unwrap(), Kind::Syntax);
+        assert!(parse_kind("bad").is_err());
+    }
+
+    #[test]
+    fn cli_is_well_formed() {
+        use clap::CommandFactory;
+        Cli::command().debug_assert();
+    }
+}

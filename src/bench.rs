@@ -1,0 +1,143 @@
+//! Throughput measurements: generator commands/s and judge responses/s in process, and
+//! campaign commands/s against real targets.
+
+use std::fmt::Write as _;
+use std::time::{Duration, Instant};
+
+use crate::campaign::{self, CampaignOptions};
+use crate::drive::DriveOptions;
+use crate::gen::{self, GenConfig};
+use crate::judge;
+use crate::targets::TargetsFile;
+use crate::wire::{Event, Exchange, Message, Transcript};
+
+/// Realistic responses of the four lab servers, judged over and over.
+const SAMPLE_RESPONSES: &[&str] = &[
+    "* OK [CAPABILITY IMAP4rev1 SASL-IR LOGIN-REFERRALS ID ENABLE IDLE LITERAL+ AUTH=PLAIN] Dovecot ready.",
+    "* FLAGS (\\Answered \\Flagged \\Deleted \\Seen \\Draft)",
+    "* OK [PERMANENTFLAGS (\\Answered \\Flagged \\Deleted \\Seen \\Draft \\*)] Flags permitted.",
+    "* 3 EXISTS",
+    "* 0 RECENT",
+    "* OK [UIDVALIDITY 1764170000] UIDs valid",
+    "* OK [UIDNEXT 4] Predicted next UID",
+    "a3 OK [READ-WRITE] Select completed (0.001 + 0.000 secs).",
+    "* 1 FETCH (UID 1 FLAGS (\\Seen) RFC822.SIZE 345 INTERNALDATE \"26-Nov-2026 16:00:00 +0000\")",
+    "* 2 FETCH (ENVELOPE (\"Thu, 26 Nov 2026 16:00:00 +0000\" \"hello\" ((\"Ann\" NIL \"ann\" \"example.org\")) ((\"Ann\" NIL \"ann\" \"example.org\")) ((\"Ann\" NIL \"ann\" \"example.org\")) ((NIL NIL \"bob\" \"example.org\")) NIL NIL NIL \"<1@example.org>\"))",
+    "* 2 FETCH (BODYSTRUCTURE (\"text\" \"plain\" (\"charset\" \"us-ascii\") NIL NIL \"7bit\" 12 1 NIL NIL NIL NIL))",
+    "* SEARCH 1 2 3",
+    "* LIST (\\HasNoChildren) \".\" INBOX.x",
+    "* STATUS INBOX (MESSAGES 3 RECENT 0 UIDNEXT 4 UIDVALIDITY 1764170000 UNSEEN 1)",
+    "a9 OK Fetch completed.",
+];
+
+fn sample_transcript() -> Transcript {
+    let mut t = Transcript {
+        greeting: Some(Message::line(SAMPLE_RESPONSES[0])),
+        ..Transcript::default()
+    };
+    let mut e = Exchange::default();
+    e.events
+        .push(Event::Client(Message::line("a9 FETCH 1:* ALL")));
+    for r in &SAMPLE_RESPONSES[1..] {
+        e.events.push(Event::Server(Message::line(r)));
+    }
+    for _ in 0..20 {
+        t.script.push(e.clone());
+    }
+    t
+}
+
+fn rate(n: u64, d: Duration) -> f64 {
+    n as f64 / d.as_secs_f64().max(1e-9)
+}
+
+/// Runs every measurement and returns a report, one number a line.
+pub async fn run(
+    targets: Option<TargetsFile>,
+    sessions: u64,
+    jobs: usize,
+) -> anyhow::Result<String> {
+    let mut out = String::new();
+
+    let cfg = GenConfig::default();
+    let (mut cmds, mut bytes, mut i) = (0u64, 0u64, 0u64);
+    let start = Instant::now();
+    while start.elapsed() < Duration::from_secs(2) {
+        let s = gen::generate(1, i, &cfg);
+        cmds += s.commands.len() as u64;
+        bytes += s
+            .commands
+            .iter()
+            .map(|c| c.message.len() as u64)
+            .sum::<u64>();
+        i += 1;
+    }
+    let d = start.elapsed();
+    writeln!(
+        out,
+        "generator: {:.0} commands/s, {:.0} sessions/s, {:.1} MB/s",
+        rate(cmds, d),
+        rate(i, d),
+        rate(bytes, d) / 1e6
+    )?;
+
+    let t = sample_transcript();
+    let per = t
+        .script
+        .iter()
+        .map(|e| e.responses().count() as u64)
+        .sum::<u64>()
+        + 1;
+    let (mut judged, start) = (0u64, Instant::now());
+    while start.elapsed() < Duration::from_secs(2) {
+        std::hint::black_box(judge::judge_syntax("bench", &t));
+        judged += per;
+    }
+    writeln!(
+        out,
+        "judge (syntax): {:.0} responses/s",
+        rate(judged, start.elapsed())
+    )?;
+    let runs = [("a", &t), ("b", &t), ("c", &t), ("d", &t)];
+    let (mut judged, start) = (0u64, Instant::now());
+    while start.elapsed() < Duration::from_secs(2) {
+        std::hint::black_box(judge::judge_differential(&runs));
+        judged += per * runs.len() as u64;
+    }
+    writeln!(
+        out,
+        "judge (differential, 4 targets): {:.0} responses/s",
+        rate(judged, start.elapsed())
+    )?;
+
+    if let Some(targets) = targets {
+        let n = targets.targets.len();
+        let dir = std::env::temp_dir().join(format!("imapconform-bench-{}", std::process::id()));
+        let summary = campaign::run(CampaignOptions {
+            targets,
+            seed: 1,
+            sessions: Some(sessions),
+            duration: None,
+            jobs,
+            out: dir.clone(),
+            gen: cfg,
+            drive: DriveOptions::default(),
+            progress: false,
+        })
+        .await?;
+        let _ = std::fs::remove_dir_all(&dir);
+        writeln!(
+            out,
+            "campaign: {} sessions x {n} targets, {} commands in {:.1} s: {:.0} commands/s, {:.1} sessions/s",
+            summary.sessions,
+            summary.commands,
+            summary.elapsed.as_secs_f64(),
+            rate(summary.commands, summary.elapsed),
+            rate(summary.sessions, summary.elapsed)
+        )?;
+        for (name, e) in &summary.errors {
+            writeln!(out, "  setup error on {name}: {e}")?;
+        }
+    }
+    Ok(out)
+}
