@@ -135,6 +135,8 @@ pub async fn run(opts: CampaignOptions) -> anyhow::Result<Summary> {
     let mut tasks = tokio::task::JoinSet::new();
     let deadline = shared.opts.duration.map(|d| shared.started + d);
     let mut index = 0u64;
+    let interrupted = tokio::signal::ctrl_c();
+    tokio::pin!(interrupted);
     loop {
         if shared.opts.sessions.is_some_and(|n| index >= n) {
             break;
@@ -145,7 +147,16 @@ pub async fn run(opts: CampaignOptions) -> anyhow::Result<Summary> {
         if shared.dropped.iter().all(|d| d.load(Ordering::Relaxed)) {
             break;
         }
-        let permit = jobs.clone().acquire_owned().await.expect("jobs open");
+        // Ctrl-C stops launching sessions; those in flight finish and are judged.
+        let permit = tokio::select! {
+            p = jobs.clone().acquire_owned() => p.expect("jobs open"),
+            _ = &mut interrupted => {
+                if shared.opts.progress {
+                    eprintln!("\nimapconform: interrupted; finishing the sessions in flight");
+                }
+                break;
+            }
+        };
         let s = shared.clone();
         tasks.spawn(async move {
             let r = run_one(&s, index).await;

@@ -157,10 +157,14 @@ pub async fn run_session(
         t: Transcript::default(),
         literal_plus: false,
         capabilities_known: false,
+        setup_error: None,
     };
     let result = session.run(creds, script).await;
     conn = session.conn;
     let mut t = session.t;
+    if let Some(e) = session.setup_error {
+        return Err(e);
+    }
     match result {
         Ok(()) => t.end = End::Completed,
         Err(Stop::Timeout) => {
@@ -177,36 +181,9 @@ pub async fn run_session(
         }
         Err(Stop::Broken(why)) => t.end = End::Broken(why),
     }
-    if let SessionError::Login(e) = session_error(&t) {
-        return Err(DriveError::Login(e));
-    }
     drop(conn);
     drop(session_dir);
     Ok(t)
-}
-
-enum SessionError {
-    None,
-    Login(String),
-}
-
-/// A LOGIN refused in setup is a problem of the targets file, not of the server.
-fn session_error(t: &Transcript) -> SessionError {
-    for e in &t.setup {
-        if let Some(done) = e.completion() {
-            let line = String::from_utf8_lossy(done.first_line()).to_string();
-            let status = line.split(' ').nth(1).unwrap_or("").to_ascii_uppercase();
-            if e.command()
-                .first_line()
-                .windows(6)
-                .any(|w| w.eq_ignore_ascii_case(b" LOGIN"))
-                && status != "OK"
-            {
-                return SessionError::Login(format!("the server answered {line:?}"));
-            }
-        }
-    }
-    SessionError::None
 }
 
 struct Session<'a> {
@@ -216,6 +193,8 @@ struct Session<'a> {
     t: Transcript,
     literal_plus: bool,
     capabilities_known: bool,
+    /// A problem of the setup (no user for a server that wants one, LOGIN refused).
+    setup_error: Option<DriveError>,
 }
 
 impl Session<'_> {
@@ -233,9 +212,10 @@ impl Session<'_> {
         }
         if !line.starts_with(b"* PREAUTH") {
             let Some(c) = creds else {
-                return Err(Stop::Broken(
-                    "the server wants a login but the target has no user".into(),
+                self.setup_error = Some(DriveError::Login(
+                    "the server greets with OK (not PREAUTH) but the target has no user".into(),
                 ));
+                return Ok(());
             };
             let login = login_command("s1", c);
             let e = self.exchange(&login, true).await?;
@@ -246,7 +226,13 @@ impl Session<'_> {
                     .is_some_and(|s| s.eq_ignore_ascii_case(b"OK"))
             });
             if !ok {
-                // Reported as a setup problem by `run_session`.
+                let answer = e
+                    .completion()
+                    .map(|m| String::from_utf8_lossy(m.first_line()).to_string());
+                self.setup_error = Some(DriveError::Login(match answer {
+                    Some(a) => format!("the server answered {a:?}"),
+                    None => "no answer to LOGIN".into(),
+                }));
                 return Ok(());
             }
         }
