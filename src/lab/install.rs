@@ -1,0 +1,288 @@
+//! Getting the servers onto the machine without breaking it.
+//!
+//! lab-notes: `cyrus-imapd` and `courier-imap` declare `Conflicts: imap-server`, so
+//! `apt-get install cyrus-imapd` silently removes `dovecot-imapd` (and so on in a circle).
+//! We therefore apt-install only the co-installable packages ([`APT_PACKAGES`]) and
+//! `apt-get download` + `dpkg-deb -x` the two conflicting ones ([`PRIVATE_PACKAGES`]) into
+//! a private prefix under the lab's state dir; their binaries link against libraries of
+//! the co-installable packages. apt starts no service here (policy-rc.d), and the lab
+//! never uses system services or their /etc configuration.
+
+use std::fs;
+use std::path::{Path, PathBuf};
+use std::process::Command;
+
+use anyhow::{bail, Context, Result};
+
+use super::process::run;
+
+/// Packages installed with apt when missing. `--no-install-recommends` keeps apt from
+/// pulling in a conflicting `imap-server` through a Recommends; `libsasl2-modules`
+/// (PLAIN/LOGIN for Cyrus) is otherwise only a Recommends.
+pub const APT_PACKAGES: &[&str] = &[
+    "dovecot-imapd",
+    "mailutils-imap4d",
+    "cyrus-common",
+    "sasl2-bin",
+    "libsasl2-modules",
+    "courier-base",
+    "courier-authdaemon",
+    "courier-authlib-userdb",
+    "gamin",
+    "perl",
+];
+
+/// Packages that conflict with each other and with Dovecot: unpacked, never installed.
+pub const PRIVATE_PACKAGES: &[&str] = &["cyrus-imapd", "courier-imap"];
+
+/// The one unprivileged account every lab server runs its mail processes as.
+/// lab-notes: Dovecot refuses uid 0; Courier needs a uid with a passwd entry (else every
+/// LOGIN stalls 5 s in gamin).
+pub const LAB_USER: &str = "imapconform";
+
+/// The lab account's ids.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct LabUser {
+    pub uid: u32,
+    pub gid: u32,
+}
+
+/// Whether dpkg has `pkg` fully installed.
+pub fn installed(pkg: &str) -> bool {
+    Command::new("dpkg-query")
+        .args(["-W", "-f=${Status}", pkg])
+        .output()
+        .map(|o| o.status.success() && String::from_utf8_lossy(&o.stdout).ends_with(" installed"))
+        .unwrap_or(false)
+}
+
+/// The installed version of `pkg` (empty if unknown).
+pub fn version(pkg: &str) -> String {
+    Command::new("dpkg-query")
+        .args(["-W", "-f=${Version}", pkg])
+        .output()
+        .ok()
+        .filter(|o| o.status.success())
+        .map(|o| String::from_utf8_lossy(&o.stdout).trim().to_string())
+        .unwrap_or_default()
+}
+
+fn apt_lists_present() -> bool {
+    fs::read_dir("/var/lib/apt/lists")
+        .map(|d| {
+            d.flatten()
+                .any(|e| e.file_name().to_string_lossy().ends_with("_Packages"))
+        })
+        .unwrap_or(false)
+}
+
+fn apt_update() -> Result<()> {
+    eprintln!("lab: apt-get update");
+    run(Command::new("apt-get").args(["update", "-q"]))?;
+    Ok(())
+}
+
+/// Installs whatever of [`APT_PACKAGES`] is missing (running `apt-get update` first when
+/// there are no package lists, and once more if the install fails).
+pub fn ensure_apt_packages() -> Result<()> {
+    let missing: Vec<&str> = APT_PACKAGES
+        .iter()
+        .copied()
+        .filter(|p| !installed(p))
+        .collect();
+    if missing.is_empty() {
+        return Ok(());
+    }
+    if unsafe { libc::geteuid() } != 0 {
+        bail!("packages {missing:?} are missing and installing them needs root");
+    }
+    if !apt_lists_present() {
+        apt_update()?;
+    }
+    let install = || {
+        eprintln!("lab: apt-get install {}", missing.join(" "));
+        run(Command::new("apt-get")
+            .env("DEBIAN_FRONTEND", "noninteractive")
+            .args(["install", "-y", "-q", "--no-install-recommends"])
+            .args(&missing))
+    };
+    if install().is_err() {
+        apt_update()?;
+        install().context("installing the lab's packages")?;
+    }
+    for p in &missing {
+        if !installed(p) {
+            bail!("package {p} still not installed after apt-get install");
+        }
+    }
+    Ok(())
+}
+
+/// Unpacks `pkg` (one of [`PRIVATE_PACKAGES`]) into `pkg_root/<pkg>` unless already
+/// there, and returns that prefix. The package version is kept in `<prefix>/VERSION`.
+pub fn ensure_private_package(pkg_root: &Path, pkg: &str) -> Result<PathBuf> {
+    let prefix = pkg_root.join(pkg);
+    let stamp = prefix.join("VERSION");
+    if stamp.exists() {
+        return Ok(prefix);
+    }
+    let debs = pkg_root.join("debs");
+    fs::create_dir_all(&debs)?;
+    let find_deb = || -> Option<PathBuf> {
+        fs::read_dir(&debs)
+            .ok()?
+            .flatten()
+            .map(|e| e.path())
+            .find(|p| {
+                p.file_name()
+                    .and_then(|n| n.to_str())
+                    .is_some_and(|n| n.starts_with(&format!("{pkg}_")) && n.ends_with(".deb"))
+            })
+    };
+    if find_deb().is_none() {
+        eprintln!("lab: apt-get download {pkg}");
+        let dl = || {
+            run(Command::new("apt-get")
+                .current_dir(&debs)
+                .args(["download", "-q", pkg]))
+        };
+        if dl().is_err() {
+            apt_update()?;
+            dl().with_context(|| format!("downloading {pkg}"))?;
+        }
+    }
+    let deb = find_deb().with_context(|| format!("no {pkg}_*.deb in {}", debs.display()))?;
+    let tmp = pkg_root.join(format!(".{pkg}.tmp"));
+    let _ = fs::remove_dir_all(&tmp);
+    fs::create_dir_all(&tmp)?;
+    run(Command::new("dpkg-deb").arg("-x").arg(&deb).arg(&tmp))?;
+    let ver = run(Command::new("dpkg-deb")
+        .args(["-f"])
+        .arg(&deb)
+        .arg("Version"))?;
+    fs::write(tmp.join("VERSION"), ver.trim())?;
+    let _ = fs::remove_dir_all(&prefix);
+    fs::rename(&tmp, &prefix)?;
+    Ok(prefix)
+}
+
+/// The version recorded when a private package was unpacked.
+pub fn private_version(prefix: &Path) -> String {
+    fs::read_to_string(prefix.join("VERSION"))
+        .map(|s| s.trim().to_string())
+        .unwrap_or_default()
+}
+
+/// Looks `name` up in /etc/passwd.
+pub fn passwd_entry(name: &str) -> Option<LabUser> {
+    let text = fs::read_to_string("/etc/passwd").ok()?;
+    parse_passwd(&text, name)
+}
+
+fn parse_passwd(text: &str, name: &str) -> Option<LabUser> {
+    text.lines().find_map(|l| {
+        let f: Vec<&str> = l.split(':').collect();
+        if f.len() < 4 || f[0] != name {
+            return None;
+        }
+        Some(LabUser {
+            uid: f[2].parse().ok()?,
+            gid: f[3].parse().ok()?,
+        })
+    })
+}
+
+/// Creates the lab account (a system user with its own group, no home, no shell) if
+/// it does not exist, and returns its ids.
+pub fn ensure_lab_user() -> Result<LabUser> {
+    if let Some(u) = passwd_entry(LAB_USER) {
+        return Ok(u);
+    }
+    run(Command::new("useradd").args([
+        "--system",
+        "--user-group",
+        "--home-dir",
+        "/nonexistent",
+        "--no-create-home",
+        "--shell",
+        "/usr/sbin/nologin",
+        LAB_USER,
+    ]))?;
+    passwd_entry(LAB_USER).context("lab user missing from /etc/passwd after useradd")
+}
+
+/// SHA-512 crypt(3) hashes of `passwords` (for Courier's userdb and Mailutils'
+/// virtdomain files), made by perl's `crypt` (perl-base is always there), one process
+/// for all of them. The fixed salt keeps rendered files identical run to run.
+pub fn crypt_sha512(passwords: &[&str]) -> Result<Vec<String>> {
+    let out = run(Command::new("perl")
+        .arg("-e")
+        .arg(r#"print crypt($_, '$6$imapconformlab$'), "\n" for @ARGV"#)
+        .args(passwords))?;
+    let hashes: Vec<String> = out.lines().map(str::to_string).collect();
+    if hashes.len() != passwords.len() || hashes.iter().any(|h| !h.starts_with("$6$")) {
+        bail!("crypt via perl gave unexpected output: {out:?}");
+    }
+    Ok(hashes)
+}
+
+/// chown -R to the lab user.
+pub fn chown_tree(path: &Path, user: LabUser) -> Result<()> {
+    std::os::unix::fs::lchown(path, Some(user.uid), Some(user.gid))
+        .with_context(|| format!("chown {}", path.display()))?;
+    if path.is_dir() && !path.is_symlink() {
+        for e in fs::read_dir(path)? {
+            chown_tree(&e?.path(), user)?;
+        }
+    }
+    Ok(())
+}
+
+/// Creates `dir` and the parents it needs, each new one owned by the lab user, mode 0700.
+pub fn mkdir_owned(dir: &Path, user: LabUser) -> Result<()> {
+    use std::os::unix::fs::DirBuilderExt;
+    if dir.is_dir() {
+        return Ok(());
+    }
+    if let Some(parent) = dir.parent() {
+        mkdir_owned(parent, user)?;
+    }
+    fs::DirBuilder::new()
+        .mode(0o700)
+        .create(dir)
+        .or_else(|e| if dir.is_dir() { Ok(()) } else { Err(e) })
+        .with_context(|| format!("mkdir {}", dir.display()))?;
+    std::os::unix::fs::chown(dir, Some(user.uid), Some(user.gid))
+        .with_context(|| format!("chown {}", dir.display()))?;
+    Ok(())
+}
+
+/// Creates an empty maildir (`cur`, `new`, `tmp`) at `dir`, owned by the lab user.
+pub fn make_maildir(dir: &Path, user: LabUser) -> Result<()> {
+    for sub in ["cur", "new", "tmp"] {
+        mkdir_owned(&dir.join(sub), user)?;
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn finds_a_passwd_entry() {
+        let text = "root:x:0:0:root:/root:/bin/bash\nimapconform:x:999:995::/nonexistent:/usr/sbin/nologin\n";
+        assert_eq!(
+            parse_passwd(text, "imapconform"),
+            Some(LabUser { uid: 999, gid: 995 })
+        );
+        assert_eq!(parse_passwd(text, "imapconf"), None);
+    }
+
+    #[test]
+    fn private_packages_are_never_apt_installed() {
+        for p in PRIVATE_PACKAGES {
+            assert!(!APT_PACKAGES.contains(p));
+        }
+    }
+}
