@@ -91,6 +91,40 @@ fn assert_empty(server: &str, password: &str) {
     p.logout();
 }
 
+/// Each one-process-per-session target greets with PREAUTH and serves a short session
+/// in a fresh session directory.
+fn stdio_targets_answer(opts: &LabOptions) {
+    use std::io::Write;
+    let file = TargetsFile::load(&opts.state_dir.join("targets-stdio.toml")).unwrap();
+    for t in &file.targets {
+        let session = opts.state_dir.join(format!("session-{}", t.name));
+        let _ = std::fs::remove_dir_all(&session);
+        std::fs::create_dir_all(&session).unwrap();
+        let argv = expand(t.spawn.as_ref().unwrap(), None, &session);
+        let mut child = Command::new(&argv[0])
+            .args(&argv[1..])
+            .stdin(std::process::Stdio::piped())
+            .stdout(std::process::Stdio::piped())
+            .stderr(std::process::Stdio::null())
+            .spawn()
+            .unwrap();
+        child
+            .stdin
+            .take()
+            .unwrap()
+            .write_all(b"a CREATE INBOX.x\r\nb LIST \"\" *\r\nc LOGOUT\r\n")
+            .unwrap();
+        let out = child.wait_with_output().unwrap();
+        let text = String::from_utf8_lossy(&out.stdout);
+        assert!(text.starts_with("* PREAUTH"), "{}: {text}", t.name);
+        for tag in ["a OK", "b OK", "c OK"] {
+            assert!(text.contains(tag), "{}: no {tag:?} in {text}", t.name);
+        }
+        assert!(text.contains("INBOX.x"), "{}: {text}", t.name);
+        std::fs::remove_dir_all(&session).unwrap();
+    }
+}
+
 /// Stops the test's lab even when an assertion fails half way.
 struct DownOnDrop(LabOptions);
 
@@ -162,6 +196,20 @@ fn lab_up_login_reset_status_down() {
     }
     assert!(lab::reset(&opts, "dovecot", "../etc").is_err());
     assert!(lab::reset(&opts, "exim", "u1").is_err());
+
+    stdio_targets_answer(&opts);
+    let cli = Command::new(env!("CARGO_BIN_EXE_imapconform"))
+        .args(["lab", "status", "--state-dir"])
+        .arg(&opts.state_dir)
+        .output()
+        .unwrap();
+    let text = String::from_utf8_lossy(&cli.stdout);
+    assert!(cli.status.success(), "lab status: {text}");
+    assert_eq!(
+        text.lines().filter(|l| l.contains(" up ")).count(),
+        4,
+        "{text}"
+    );
 
     let st = lab::status(&opts).unwrap();
     for s in &st {

@@ -119,20 +119,36 @@ pub fn reset(dir: &Path, user: &str, lab: LabUser) -> Result<()> {
     install::make_maildir(&md, lab)
 }
 
+/// The per-session script of the stdio target: `stdio.sh SESSION_DIR` makes a Maildir
+/// in the session directory and runs one imapd on stdin/stdout as the lab user.
+pub fn render_stdio_script(prefix: &Path, lab: LabUser) -> String {
+    let p = prefix.display();
+    let (u, g) = (lab.uid, lab.gid);
+    format!(
+        "# Written by `imapconform lab up`. Usage: sh stdio.sh SESSION_DIR\n\
+set -e\n\
+chown {u}:{g} \"$1\"\n\
+cd \"$1\"\n\
+exec setpriv --reuid={u} --regid={g} --clear-groups sh -c \
+'set -e; /usr/bin/maildirmake Maildir; set -a; . {p}/etc/courier/imapd; set +a; exec {p}/usr/bin/imapd Maildir'\n"
+    )
+}
+
 /// One imapd per session on stdin/stdout, PREAUTH (lab-notes: `imapd ./Maildir` with
 /// no AUTH* variables; `maildirmake` first; ~7 ms a session), with the package's
-/// capability defaults.
-pub fn stdio_target(prefix: &Path) -> Target {
-    let p = prefix.display();
-    let script = format!(
-        "cd {{session_dir}} && /usr/bin/maildirmake Maildir && set -a && . {p}/etc/courier/imapd \
-         && set +a && exec {p}/usr/bin/imapd Maildir"
-    );
-    Target {
+/// capability defaults, as the lab user. Writes `dir/stdio.sh`.
+pub fn stdio_target(dir: &Path, prefix: &Path, lab: LabUser) -> Result<Target> {
+    let script = dir.join("stdio.sh");
+    fs::write(&script, render_stdio_script(prefix, lab))?;
+    Ok(Target {
         name: format!("{NAME}-stdio"),
-        spawn: Some(vec!["sh".into(), "-c".into(), script]),
+        spawn: Some(vec![
+            "sh".into(),
+            script.to_string_lossy().into_owned(),
+            "{session_dir}".into(),
+        ]),
         ..Default::default()
-    }
+    })
 }
 
 #[cfg(test)]

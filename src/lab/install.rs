@@ -47,15 +47,6 @@ pub struct LabUser {
     pub gid: u32,
 }
 
-/// Whether dpkg has `pkg` fully installed.
-pub fn installed(pkg: &str) -> bool {
-    Command::new("dpkg-query")
-        .args(["-W", "-f=${Status}", pkg])
-        .output()
-        .map(|o| o.status.success() && String::from_utf8_lossy(&o.stdout).ends_with(" installed"))
-        .unwrap_or(false)
-}
-
 /// The installed version of `pkg` (empty if unknown).
 pub fn version(pkg: &str) -> String {
     Command::new("dpkg-query")
@@ -82,14 +73,31 @@ fn apt_update() -> Result<()> {
     Ok(())
 }
 
+/// Which of `pkgs` dpkg does not have fully installed (one dpkg-query for all).
+pub fn missing_packages<'a>(pkgs: &[&'a str]) -> Vec<&'a str> {
+    let out = Command::new("dpkg-query")
+        .arg("-W")
+        .arg("-f=${Package} ${Status}\n")
+        .args(pkgs)
+        .output();
+    // dpkg-query exits 1 when some package is unknown but still lists the others.
+    let text = out
+        .map(|o| String::from_utf8_lossy(&o.stdout).into_owned())
+        .unwrap_or_default();
+    pkgs.iter()
+        .copied()
+        .filter(|p| {
+            !text
+                .lines()
+                .any(|l| l.split_whitespace().next() == Some(p) && l.ends_with(" installed"))
+        })
+        .collect()
+}
+
 /// Installs whatever of [`APT_PACKAGES`] is missing (running `apt-get update` first when
 /// there are no package lists, and once more if the install fails).
 pub fn ensure_apt_packages() -> Result<()> {
-    let missing: Vec<&str> = APT_PACKAGES
-        .iter()
-        .copied()
-        .filter(|p| !installed(p))
-        .collect();
+    let missing = missing_packages(APT_PACKAGES);
     if missing.is_empty() {
         return Ok(());
     }
@@ -110,10 +118,9 @@ pub fn ensure_apt_packages() -> Result<()> {
         apt_update()?;
         install().context("installing the lab's packages")?;
     }
-    for p in &missing {
-        if !installed(p) {
-            bail!("package {p} still not installed after apt-get install");
-        }
+    let still = missing_packages(&missing);
+    if !still.is_empty() {
+        bail!("packages {still:?} still not installed after apt-get install");
     }
     Ok(())
 }
@@ -277,6 +284,12 @@ mod tests {
             Some(LabUser { uid: 999, gid: 995 })
         );
         assert_eq!(parse_passwd(text, "imapconf"), None);
+    }
+
+    #[test]
+    fn dpkg_query_finds_installed_and_missing_packages() {
+        let missing = missing_packages(&["dpkg", "no-such-package-imapconform"]);
+        assert_eq!(missing, vec!["no-such-package-imapconform"]);
     }
 
     #[test]

@@ -409,7 +409,7 @@ fn write_targets(
     let stdio = TargetsFile {
         targets: vec![
             dovecot::stdio_target(&server_dir(opts, dovecot::NAME), lab_user),
-            courier::stdio_target(courier_prefix),
+            courier::stdio_target(&server_dir(opts, courier::NAME), courier_prefix, lab_user)?,
         ],
     };
     fs::write(opts.state_dir.join("targets-stdio.toml"), stdio.to_toml())?;
