@@ -29,7 +29,7 @@ pub const APT_PACKAGES: &[&str] = &[
     "courier-authdaemon",
     "courier-authlib-userdb",
     "gamin",
-    "perl",
+    "perl-base",
 ];
 
 /// Packages that conflict with each other and with Dovecot: unpacked, never installed.
@@ -101,40 +101,114 @@ pub fn ensure_apt_packages() -> Result<()> {
     if missing.is_empty() {
         return Ok(());
     }
+    apt_install(&missing)
+}
+
+/// `apt-get install --no-install-recommends` of `pkgs` (never a conflicting server:
+/// callers only pass [`APT_PACKAGES`] and libraries).
+fn apt_install(pkgs: &[&str]) -> Result<()> {
     if unsafe { libc::geteuid() } != 0 {
-        bail!("packages {missing:?} are missing and installing them needs root");
+        bail!("packages {pkgs:?} are missing and installing them needs root");
     }
     if !apt_lists_present() {
         apt_update()?;
     }
     let install = || {
-        eprintln!("lab: apt-get install {}", missing.join(" "));
+        eprintln!("lab: apt-get install {}", pkgs.join(" "));
         run(Command::new("apt-get")
             .env("DEBIAN_FRONTEND", "noninteractive")
             .args(["install", "-y", "-q", "--no-install-recommends"])
-            .args(&missing))
+            .args(pkgs))
     };
     if install().is_err() {
         apt_update()?;
         install().context("installing the lab's packages")?;
     }
-    let still = missing_packages(&missing);
+    let still = missing_packages(pkgs);
     if !still.is_empty() {
         bail!("packages {still:?} still not installed after apt-get install");
     }
     Ok(())
 }
 
-/// Unpacks `pkg` (one of [`PRIVATE_PACKAGES`]) into `pkg_root/<pkg>` unless already
-/// there, and returns that prefix. The package version is kept in `<prefix>/VERSION`.
+/// The installed package a private package belongs with (it pins it with `(= version)`
+/// and supplies its tools and libraries).
+pub fn companion(pkg: &str) -> &'static str {
+    match pkg {
+        "cyrus-imapd" => "cyrus-common",
+        _ => "courier-base",
+    }
+}
+
+/// What to unpack: the version of `pkg` that pins `companion` at `companion_version`
+/// (so the unpacked binaries match the installed libraries and tools), else the first
+/// (candidate) one; and the `lib*` packages it depends on.
+pub fn plan_private(
+    show: &str,
+    companion: &str,
+    companion_version: &str,
+) -> Option<(String, Vec<String>)> {
+    let pin = format!("{companion} (= {companion_version})");
+    let records: Vec<(String, String)> = show
+        .split("\n\n")
+        .filter_map(|rec| {
+            let field = |name: &str| {
+                rec.lines()
+                    .find_map(|l| l.strip_prefix(name)?.strip_prefix(": "))
+                    .map(str::to_string)
+            };
+            Some((field("Version")?, field("Depends").unwrap_or_default()))
+        })
+        .collect();
+    let (version, depends) = records
+        .iter()
+        .find(|(_, d)| d.split(", ").any(|x| x == pin))
+        .or(records.first())?;
+    let libs = depends
+        .split(',')
+        .filter_map(|alt| {
+            let first = alt.split('|').next()?.trim();
+            let name = first.split_whitespace().next()?;
+            name.starts_with("lib").then(|| name.to_string())
+        })
+        .collect();
+    Some((version.clone(), libs))
+}
+
+/// Unpacks `pkg` (one of [`PRIVATE_PACKAGES`]) into `pkg_root/<pkg>` unless the version
+/// there already belongs with the installed companion, and returns that prefix. Libraries
+/// it needs are apt-installed when missing. Its version is kept in `<prefix>/VERSION`.
 pub fn ensure_private_package(pkg_root: &Path, pkg: &str) -> Result<PathBuf> {
     let prefix = pkg_root.join(pkg);
-    let stamp = prefix.join("VERSION");
-    if stamp.exists() {
+    let comp = companion(pkg);
+    let comp_version = version(comp);
+    let comp_stamp = prefix.join("COMPANION");
+    if prefix.join("VERSION").exists()
+        && fs::read_to_string(&comp_stamp).ok().as_deref() == Some(comp_version.as_str())
+    {
         return Ok(prefix);
+    }
+    let show = || run(Command::new("apt-cache").args(["show", pkg]));
+    let show = match show() {
+        Ok(s) => s,
+        Err(_) => {
+            apt_update()?;
+            show()?
+        }
+    };
+    let (ver, libs) = plan_private(&show, comp, &comp_version)
+        .with_context(|| format!("apt-cache show {pkg} lists no version"))?;
+    let libs: Vec<&str> = libs.iter().map(String::as_str).collect();
+    let missing = missing_packages(&libs);
+    if !missing.is_empty() {
+        apt_install(&missing)?;
     }
     let debs = pkg_root.join("debs");
     fs::create_dir_all(&debs)?;
+    let deb_name = |v: &str| {
+        // apt names the file pkg_VERSION_arch.deb with ':' (epoch) escaped as %3a.
+        format!("{pkg}_{}_", v.replace(':', "%3a"))
+    };
     let find_deb = || -> Option<PathBuf> {
         fs::read_dir(&debs)
             .ok()?
@@ -143,31 +217,29 @@ pub fn ensure_private_package(pkg_root: &Path, pkg: &str) -> Result<PathBuf> {
             .find(|p| {
                 p.file_name()
                     .and_then(|n| n.to_str())
-                    .is_some_and(|n| n.starts_with(&format!("{pkg}_")) && n.ends_with(".deb"))
+                    .is_some_and(|n| n.starts_with(&deb_name(&ver)) && n.ends_with(".deb"))
             })
     };
     if find_deb().is_none() {
-        eprintln!("lab: apt-get download {pkg}");
+        eprintln!("lab: apt-get download {pkg}={ver}");
+        let spec = format!("{pkg}={ver}");
         let dl = || {
             run(Command::new("apt-get")
                 .current_dir(&debs)
-                .args(["download", "-q", pkg]))
+                .args(["download", "-q", &spec]))
         };
         if dl().is_err() {
             apt_update()?;
-            dl().with_context(|| format!("downloading {pkg}"))?;
+            dl().with_context(|| format!("downloading {spec}"))?;
         }
     }
-    let deb = find_deb().with_context(|| format!("no {pkg}_*.deb in {}", debs.display()))?;
+    let deb = find_deb().with_context(|| format!("no {pkg}_{ver}_*.deb in {}", debs.display()))?;
     let tmp = pkg_root.join(format!(".{pkg}.tmp"));
     let _ = fs::remove_dir_all(&tmp);
     fs::create_dir_all(&tmp)?;
     run(Command::new("dpkg-deb").arg("-x").arg(&deb).arg(&tmp))?;
-    let ver = run(Command::new("dpkg-deb")
-        .args(["-f"])
-        .arg(&deb)
-        .arg("Version"))?;
-    fs::write(tmp.join("VERSION"), ver.trim())?;
+    fs::write(tmp.join("VERSION"), &ver)?;
+    fs::write(tmp.join("COMPANION"), &comp_version)?;
     let _ = fs::remove_dir_all(&prefix);
     fs::rename(&tmp, &prefix)?;
     Ok(prefix)
@@ -290,6 +362,18 @@ mod tests {
     fn dpkg_query_finds_installed_and_missing_packages() {
         let missing = missing_packages(&["dpkg", "no-such-package-imapconform"]);
         assert_eq!(missing, vec!["no-such-package-imapconform"]);
+    }
+
+    #[test]
+    fn plans_the_version_that_pins_the_installed_companion() {
+        let show = "Package: cyrus-imapd\nVersion: 3.6.1-4+deb12u5\nDepends: cyrus-common (= 3.6.1-4+deb12u5), libc6 (>= 2.34), libwrap0 (>= 7.6-4~)\n\n\
+Package: cyrus-imapd\nVersion: 3.6.1-4+deb12u4\nDepends: cyrus-common (= 3.6.1-4+deb12u4), libc6 (>= 2.34), libgamin0 | libfam0, default-mta | mta\n";
+        let (v, libs) = plan_private(show, "cyrus-common", "3.6.1-4+deb12u4").unwrap();
+        assert_eq!(v, "3.6.1-4+deb12u4");
+        assert_eq!(libs, vec!["libc6", "libgamin0"]);
+        let (v, _) = plan_private(show, "cyrus-common", "9").unwrap();
+        assert_eq!(v, "3.6.1-4+deb12u5");
+        assert_eq!(plan_private("", "x", "1"), None);
     }
 
     #[test]
