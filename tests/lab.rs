@@ -197,6 +197,25 @@ fn lab_up_login_reset_status_down() {
     assert!(lab::reset(&opts, "dovecot", "../etc").is_err());
     assert!(lab::reset(&opts, "exim", "u1").is_err());
 
+    // Every pool user of every server at once, as a campaign's workers would.
+    let t = Instant::now();
+    std::thread::scope(|s| {
+        for target in &targets.targets {
+            for c in target.pool() {
+                let server = target.name.clone();
+                s.spawn(move || {
+                    let mut p = login(&server, &c.user, &c.password);
+                    ok(&mut p, &server, "SELECT INBOX");
+                    for _ in 0..50 {
+                        ok(&mut p, &server, "NOOP");
+                    }
+                    p.logout();
+                });
+            }
+        }
+    });
+    eprintln!("32 concurrent sessions of 50 NOOPs: {:.2?}", t.elapsed());
+
     stdio_targets_answer(&opts);
     let cli = Command::new(env!("CARGO_BIN_EXE_imapconform"))
         .args(["lab", "status", "--state-dir"])

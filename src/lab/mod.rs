@@ -300,7 +300,7 @@ pub fn up(opts: &LabOptions) -> Result<Vec<ServerStatus>> {
         fs::write(dir.join("port"), port.to_string())?;
         let pid = process::spawn_daemon(cmd, &dir.join("lab.log"))?;
         fs::write(dir.join("pid"), pid.to_string())?;
-        started.push((*server, pid, port, dir));
+        started.push((*server, pid, port, dir, Instant::now()));
     }
 
     // Wait for all started servers at once.
@@ -308,18 +308,22 @@ pub fn up(opts: &LabOptions) -> Result<Vec<ServerStatus>> {
     let results: Vec<(String, Result<String>)> = std::thread::scope(|s| {
         let handles: Vec<_> = started
             .iter()
-            .map(|(name, pid, port, _)| {
+            .map(|(name, pid, port, _, t0)| {
                 s.spawn(move || {
-                    (
-                        name.to_string(),
-                        process::wait_ready(
-                            *pid,
-                            *port,
-                            &first.user,
-                            &first.password,
-                            READY_TIMEOUT,
-                        ),
-                    )
+                    let res = process::wait_ready(
+                        *pid,
+                        *port,
+                        &first.user,
+                        &first.password,
+                        READY_TIMEOUT,
+                    );
+                    if res.is_ok() {
+                        eprintln!(
+                            "lab: started {name} (pid {pid}): greets and accepts LOGIN after {:.0?}",
+                            t0.elapsed()
+                        );
+                    }
+                    (name.to_string(), res)
                 })
             })
             .collect();
@@ -329,7 +333,7 @@ pub fn up(opts: &LabOptions) -> Result<Vec<ServerStatus>> {
             .collect()
     });
     let mut failures = Vec::new();
-    for ((name, res), (_, _, _, dir)) in results.into_iter().zip(&started) {
+    for ((name, res), (_, _, _, dir, _)) in results.into_iter().zip(&started) {
         match res {
             Ok(_) => fs::write(dir.join("stamp"), stamp(opts, port_of(opts, &name)))?,
             Err(e) => failures.push(format!(
@@ -339,7 +343,7 @@ pub fn up(opts: &LabOptions) -> Result<Vec<ServerStatus>> {
         }
     }
     // A started server's store may hold the readiness probe's LOGIN: empty it again.
-    for (name, _, _, _) in &started {
+    for (name, _, _, _, _) in &started {
         if !failures.iter().any(|f| f.starts_with(&format!("{name}:"))) {
             reset(opts, name, &first.user)?;
         }
