@@ -483,7 +483,8 @@ pub fn down(opts: &LabOptions) -> Result<()> {
 }
 
 /// Gives `user` of `server` an empty store: INBOX present (or created at LOGIN) and
-/// empty, no other mailbox, no subscription. Runs before every session, so it is quick:
+/// empty, no other mailbox, no subscription (Cyrus subscribes INBOX itself when its
+/// autocreate makes the account at the next LOGIN: that is how a new Cyrus user looks). Runs before every session, so it is quick:
 /// file operations for Dovecot, Courier and Mailutils; one admin IMAP session for Cyrus,
 /// whose mailboxes database rules out wiping files (see [`cyrus`]).
 pub fn reset(opts: &LabOptions, server: &str, user: &str) -> Result<()> {
@@ -542,9 +543,12 @@ impl LabArgs {
 /// Mailutils imap4d on 127.0.0.1). Needs root on Debian 12.
 #[derive(Clone, Debug, clap::Subcommand)]
 pub enum LabCommand {
-    /// Install what is missing, start every server that is not running, wait until each
-    /// greets and accepts LOGIN, and write STATE_DIR/targets.toml (TCP targets) and
-    /// STATE_DIR/targets-stdio.toml (one process per session). Harmless to repeat.
+    /// Install what is missing and start every server that is not running.
+    ///
+    /// Waits until each server greets and accepts LOGIN, then writes
+    /// STATE_DIR/targets.toml (TCP targets with user pools and reset commands) and
+    /// STATE_DIR/targets-stdio.toml (one process per session). Harmless to repeat:
+    /// running servers are left alone, dead ones are restarted on a fresh state.
     Up {
         #[command(flatten)]
         args: LabArgs,
@@ -552,20 +556,28 @@ pub enum LabCommand {
         #[arg(long, value_name = "PATH")]
         targets_out: Option<PathBuf>,
     },
-    /// Stop every server `up` started (whole process groups, by pid) and remove the pid
-    /// files. Mail stores and logs stay in STATE_DIR. Harmless when nothing runs.
+    /// Stop every server `up` started.
+    ///
+    /// Signals each daemon's whole process group by pid (SIGTERM, SIGKILL after 5 s) and
+    /// removes the pid files. Mail stores and logs stay in STATE_DIR. Harmless when
+    /// nothing runs.
     Down {
         #[command(flatten)]
         args: LabArgs,
     },
-    /// Show each server: up/down (pid alive and port greets), port, pid and version.
-    /// Exits 0 when all are up, 1 otherwise.
+    /// Show each server: up/down, port, pid and version.
+    ///
+    /// A server is up when its daemon's pid is alive and its port answers with an IMAP
+    /// greeting. Exits 0 when all are up, 1 otherwise.
     Status {
         #[command(flatten)]
         args: LabArgs,
     },
-    /// Give USER of SERVER an empty store (empty INBOX, no other mailbox, no
-    /// subscriptions). Targets run this before every session.
+    /// Give USER of SERVER an empty store.
+    ///
+    /// Afterwards the user has an empty INBOX, no other mailbox and no subscription
+    /// (except that Cyrus subscribes INBOX when it creates an account at first LOGIN).
+    /// The lab's targets run this before every session.
     Reset {
         #[command(flatten)]
         args: LabArgs,
