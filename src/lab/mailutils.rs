@@ -124,6 +124,48 @@ pub fn reset(dir: &Path, user: &str, lab: LabUser) -> Result<()> {
     install::make_maildir(&h.join("INBOX"), lab)
 }
 
+/// The per-session script of the stdio target: `stdio.sh SESSION_DIR` writes a
+/// PREAUTH configuration for that session (lab-notes: `preauth stdio; mode inetd;`,
+/// ~16 ms a session) whose personal namespace and INBOX live in SESSION_DIR/mail, and
+/// runs one imap4d on stdin/stdout as the lab user.
+pub fn render_stdio_script(lab: LabUser) -> String {
+    let (u, g) = (lab.uid, lab.gid);
+    format!(
+        "# Written by `imapconform lab up`. Usage: sh stdio.sh SESSION_DIR\n\
+set -e\n\
+chown {u}:{g} \"$1\"\n\
+cd \"$1\"\n\
+exec setpriv --reuid={u} --regid={g} --clear-groups sh -c '\n\
+set -e\n\
+mkdir -p mail/INBOX/cur mail/INBOX/new mail/INBOX/tmp\n\
+cat > imap4d.conf <<EOF\n\
+logging {{ syslog false; }};\n\
+preauth stdio;\n\
+mode inetd;\n\
+mailbox {{ mailbox-type maildir; mailbox-pattern \"maildir://$1/mail/INBOX\"; }};\n\
+namespace personal {{ prefix \"\" {{ directory \"$1/mail\"; }}; }};\n\
+EOF\n\
+exec /usr/sbin/imap4d --config-file=\"$1/imap4d.conf\"\n\
+' sh \"$(pwd)\"\n"
+    )
+}
+
+/// One imap4d per session on stdin/stdout, PREAUTH, mail in the session directory, as
+/// the lab user. Writes `dir/stdio.sh`.
+pub fn stdio_target(dir: &Path, lab: LabUser) -> Result<crate::targets::Target> {
+    let script = dir.join("stdio.sh");
+    fs::write(&script, render_stdio_script(lab))?;
+    Ok(crate::targets::Target {
+        name: format!("{NAME}-stdio"),
+        spawn: Some(vec![
+            "sh".into(),
+            script.to_string_lossy().into_owned(),
+            "{session_dir}".into(),
+        ]),
+        ..Default::default()
+    })
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -135,6 +177,14 @@ mod tests {
             loopback_names(hosts, "vm\n"),
             vec!["lab.example", "localhost", "localhost.localdomain", "vm"]
         );
+    }
+
+    #[test]
+    fn stdio_script_runs_preauth_as_the_lab_user() {
+        let s = render_stdio_script(LabUser { uid: 7, gid: 8 });
+        assert!(s.contains("setpriv --reuid=7 --regid=8 --clear-groups"));
+        assert!(s.contains("preauth stdio;"));
+        assert!(s.contains("maildir://$1/mail/INBOX"));
     }
 
     #[test]

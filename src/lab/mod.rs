@@ -9,7 +9,8 @@
 //!
 //! ```text
 //! <state_dir>/targets.toml          TCP targets, one per server, with user pools and reset
-//! <state_dir>/targets-stdio.toml    one-process-per-session targets (Dovecot, Courier)
+//! <state_dir>/targets-stdio.toml    one-process-per-session targets (Dovecot, Courier,
+//!                                   Mailutils)
 //! <state_dir>/users                 the pool's user names, one a line
 //! <state_dir>/pkg/                  cyrus-imapd and courier-imap unpacked (never installed)
 //! <state_dir>/<server>/pid          the daemon's pid = its process group
@@ -414,6 +415,7 @@ fn write_targets(
         targets: vec![
             dovecot::stdio_target(&server_dir(opts, dovecot::NAME), lab_user),
             courier::stdio_target(&server_dir(opts, courier::NAME), courier_prefix, lab_user)?,
+            mailutils::stdio_target(&server_dir(opts, mailutils::NAME), lab_user)?,
         ],
     };
     fs::write(opts.state_dir.join("targets-stdio.toml"), stdio.to_toml())?;
