@@ -154,6 +154,15 @@ fn port_of(opts: &LabOptions, server: &str) -> u16 {
     })
 }
 
+/// What every command line of the lab's daemons contains: `<state_dir>/` (with the
+/// slash, so /dev/shm/imapconform-lab never matches /dev/shm/imapconform-labtest-...).
+fn state_dir_needle(opts: &LabOptions) -> String {
+    format!(
+        "{}/",
+        opts.state_dir.to_string_lossy().trim_end_matches('/')
+    )
+}
+
 /// The pid of a server's daemon if it is alive and really ours (its command line names
 /// the state directory, so a recycled pid is never taken for ours).
 fn running_pid(opts: &LabOptions, server: &str) -> Option<u32> {
@@ -162,9 +171,9 @@ fn running_pid(opts: &LabOptions, server: &str) -> Option<u32> {
         return None;
     }
     let cmdline = fs::read(format!("/proc/{pid}/cmdline")).ok()?;
-    let needle = opts.state_dir.to_string_lossy();
+    let needle = state_dir_needle(opts);
     String::from_utf8_lossy(&cmdline)
-        .contains(needle.as_ref())
+        .contains(&needle)
         .then_some(pid)
 }
 
@@ -271,6 +280,13 @@ pub fn up(opts: &LabOptions) -> Result<Vec<ServerStatus>> {
             process::stop_group(pid, STOP_GRACE)?;
         }
         stop_leftovers(opts, server)?;
+        let addr = std::net::SocketAddr::from(([127, 0, 0, 1], port));
+        if std::net::TcpStream::connect_timeout(&addr, Duration::from_millis(500)).is_ok() {
+            bail!(
+                "{server}: 127.0.0.1:{port} is already in use by a process this lab did not \
+                 start (another lab? pick other ports with --base-port)"
+            );
+        }
         remove_tree(&dir)?;
         fs::create_dir_all(&dir)?;
         let ctx = Ctx {
@@ -369,7 +385,7 @@ fn stop_leftovers(opts: &LabOptions, server: &str) -> Result<()> {
 
 /// Whether some member of the group `pgid` names our state dir on its command line.
 fn group_is_ours(opts: &LabOptions, pgid: u32) -> bool {
-    let needle = opts.state_dir.to_string_lossy().into_owned();
+    let needle = state_dir_needle(opts);
     process::group_members(pgid).iter().any(|p| {
         fs::read(format!("/proc/{p}/cmdline"))
             .map(|c| String::from_utf8_lossy(&c).contains(&needle))
