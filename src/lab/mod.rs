@@ -275,8 +275,12 @@ pub fn up(opts: &LabOptions) -> Result<Vec<ServerStatus>> {
         if let Some(pid) = running_pid(opts, server) {
             let same = fs::read_to_string(dir.join("stamp")).ok().as_deref() == Some(&want);
             if same && process::greets(port, Duration::from_secs(2)) {
+                eprintln!("lab: {server} already running (pid {pid}), left alone");
                 continue;
             }
+            eprintln!(
+                "lab: restarting {server} (pid {pid}): its settings changed or it does not answer"
+            );
             process::stop_group(pid, STOP_GRACE)?;
         }
         stop_leftovers(opts, server)?;
