@@ -1,0 +1,182 @@
+//! Cyrus IMAP (`cyrus-imapd` 3.6.1, unpacked privately; `master` and tools come from the
+//! co-installable `cyrus-common`).
+//!
+//! lab-notes: `master -C imapd.conf -M cyrus.conf -p PIDFILE -D` (foreground), every path
+//! of imapd.conf private, `allowplaintext: yes`, sasldb auxprop with a private sasldb
+//! (realm = servername), `autocreate_quota: 0` so INBOX appears at first LOGIN, and
+//! `imapd -U 1` (one process per connection) or wiping a store between sessions corrupts
+//! the next one. Cyrus has no log here (it logs to syslog only).
+//!
+//! Cyrus keeps a mailboxes database beside the spool, so [`reset`] does not touch files:
+//! it logs in as the lab's Cyrus admin and deletes the user (`SETACL user/U admin x`,
+//! `DELETE user/U`), which with `delete_mode: immediate` removes every mailbox of the
+//! user, its subscriptions and seen state. The next LOGIN autocreates an empty INBOX.
+
+use std::fs;
+use std::io::Write as _;
+use std::path::{Path, PathBuf};
+use std::process::{Command, Stdio};
+use std::time::Duration;
+
+use anyhow::{bail, Context, Result};
+
+use super::process::{is_ok, quote, Probe};
+use super::Ctx;
+
+pub const NAME: &str = "cyrus";
+pub const PACKAGE: &str = "cyrus-imapd";
+/// Cyrus' SASL realm and the name in its greeting.
+pub const SERVERNAME: &str = "imapconform-lab-cyrus";
+/// The admin account [`reset`] uses; not part of the test pool.
+pub const ADMIN: &str = "labadmin";
+pub const ADMIN_PASSWORD: &str = "labadmin-secret";
+/// Binaries of cyrus-common (installed with apt).
+const MASTER: &str = "/usr/lib/cyrus/bin/master";
+const CTL_CYRUSDB: &str = "/usr/lib/cyrus/bin/ctl_cyrusdb";
+
+/// Subdirectories of the config directory Cyrus expects to exist (what `mkimap` makes).
+const CONF_SUBDIRS: &[&str] = &[
+    "db", "socket", "proc", "log", "msg", "user", "quota", "sieve", "lock", "ptclient", "sync",
+];
+
+fn imapd_conf(dir: &Path) -> PathBuf {
+    dir.join("imapd.conf")
+}
+
+/// imapd.conf: every path private to `dir`; runs as the lab user.
+pub fn render_imapd_conf(dir: &Path, lab_user: &str) -> String {
+    let d = dir.display();
+    format!(
+        "# Written by `imapconform lab up`; regenerated on every start.\n\
+configdirectory: {d}/conf\n\
+partition-default: {d}/spool\n\
+sievedir: {d}/conf/sieve\n\
+lmtpsocket: {d}/conf/socket/lmtp\n\
+idlesocket: {d}/conf/socket/idle\n\
+notifysocket: {d}/conf/socket/notify\n\
+servername: {SERVERNAME}\n\
+cyrus_user: {lab_user}\n\
+cyrus_group: {lab_user}\n\
+admins: {ADMIN}\n\
+allowplaintext: yes\n\
+sasl_pwcheck_method: auxprop\n\
+sasl_auxprop_plugin: sasldb\n\
+sasl_sasldb_path: {d}/sasldb2\n\
+sasl_mech_list: PLAIN LOGIN\n\
+autocreate_quota: 0\n\
+delete_mode: immediate\n"
+    )
+}
+
+/// cyrus.conf: recover the databases at start, then one IMAP service on 127.0.0.1:port
+/// whose `imapd` serves exactly one connection per process (`-U 1`).
+pub fn render_cyrus_conf(dir: &Path, imapd: &Path, port: u16) -> String {
+    let conf = imapd_conf(dir);
+    let (c, i) = (conf.display(), imapd.display());
+    format!(
+        "# Written by `imapconform lab up`; regenerated on every start.\n\
+START {{\n\
+  recover cmd=\"{CTL_CYRUSDB} -C {c} -r\"\n\
+}}\n\
+SERVICES {{\n\
+  imap cmd=\"{i} -C {c} -U 1\" listen=\"127.0.0.1:{port}\" prefork=2\n\
+}}\n\
+EVENTS {{\n\
+}}\n\
+DAEMON {{\n\
+}}\n"
+    )
+}
+
+fn saslpasswd(db: &Path, user: &str, password: &str) -> Result<()> {
+    let mut child = Command::new("saslpasswd2")
+        .args(["-p", "-c", "-f"])
+        .arg(db)
+        .args(["-u", SERVERNAME, user])
+        .stdin(Stdio::piped())
+        .stdout(Stdio::null())
+        .stderr(Stdio::piped())
+        .spawn()
+        .context("running saslpasswd2")?;
+    child
+        .stdin
+        .take()
+        .expect("piped")
+        .write_all(password.as_bytes())?;
+    let out = child.wait_with_output()?;
+    if !out.status.success() {
+        bail!(
+            "saslpasswd2 {user}: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+    }
+    Ok(())
+}
+
+/// Writes a fresh state (configs, sasldb with the pool and the admin, empty spool) and
+/// returns the command that runs Cyrus' master in the foreground.
+pub fn prepare(ctx: &Ctx, prefix: &Path) -> Result<Command> {
+    let dir = &ctx.dir;
+    for sub in CONF_SUBDIRS {
+        fs::create_dir_all(dir.join("conf").join(sub))?;
+    }
+    fs::create_dir_all(dir.join("spool"))?;
+    fs::create_dir_all(dir.join("run"))?;
+    let imapd = prefix.join("usr/lib/cyrus/bin/imapd");
+    fs::write(
+        imapd_conf(dir),
+        render_imapd_conf(dir, super::install::LAB_USER),
+    )?;
+    fs::write(
+        dir.join("cyrus.conf"),
+        render_cyrus_conf(dir, &imapd, ctx.port),
+    )?;
+    let db = dir.join("sasldb2");
+    for c in ctx.users {
+        saslpasswd(&db, &c.user, &c.password)?;
+    }
+    saslpasswd(&db, ADMIN, ADMIN_PASSWORD)?;
+    super::install::chown_tree(dir, ctx.lab_user)?;
+    let mut cmd = Command::new(MASTER);
+    cmd.arg("-C")
+        .arg(imapd_conf(dir))
+        .arg("-M")
+        .arg(dir.join("cyrus.conf"))
+        .arg("-p")
+        .arg(dir.join("run/master.pid"))
+        .arg("-D");
+    Ok(cmd)
+}
+
+/// Deletes every mailbox of `user` through an admin session (see the module doc).
+/// A user with no mailbox yet is already empty.
+pub fn reset(port: u16, user: &str) -> Result<()> {
+    let (mut p, _) = Probe::connect(port, Duration::from_secs(5))?;
+    p.login(ADMIN, ADMIN_PASSWORD)?;
+    let mbox = quote(&format!("user/{user}"));
+    let (_, acl) = p.command(&format!("SETACL {mbox} {ADMIN} x"))?;
+    let (_, del) = p.command(&format!("DELETE {mbox}"))?;
+    p.logout();
+    if !is_ok(&del) && is_ok(&acl) {
+        bail!("cyrus: DELETE user/{user} failed: {del}");
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn configs_are_private_and_one_process_per_connection() {
+        let d = Path::new("/s/cyrus");
+        let i = render_imapd_conf(d, "lab");
+        assert!(i.contains("configdirectory: /s/cyrus/conf\n"));
+        assert!(i.contains("sasl_sasldb_path: /s/cyrus/sasldb2\n"));
+        assert!(i.contains("cyrus_user: lab\n"));
+        assert!(i.contains("delete_mode: immediate\n"));
+        let c = render_cyrus_conf(d, Path::new("/p/imapd"), 14301);
+        assert!(c.contains("cmd=\"/p/imapd -C /s/cyrus/imapd.conf -U 1\""));
+        assert!(c.contains("listen=\"127.0.0.1:14301\""));
+    }
+}

@@ -1,0 +1,328 @@
+//! Starting, finding and stopping the lab's daemons, and talking just enough IMAP to
+//! know that one is ready.
+//!
+//! Every daemon is started in a process group of its own (its pid is the group id), so
+//! `down` can signal the daemon and every child it forked (Dovecot's services, Cyrus'
+//! per-connection `imapd -U 1`, `couriertcpd`'s `imaplogin`/`imapd`, Courier's
+//! `authdaemond`) with one `kill(-pgid)`. The lab runs as root and most daemons drop
+//! privileges in their children, so group membership, not the owner, is what finds them.
+
+use std::fs;
+use std::io::{BufRead, BufReader, Write};
+use std::net::{SocketAddr, TcpStream};
+use std::os::unix::process::CommandExt;
+use std::path::Path;
+use std::process::{Command, Stdio};
+use std::time::{Duration, Instant};
+
+use anyhow::{anyhow, bail, Context, Result};
+
+/// Starts `cmd` detached from us: its own process group, stdin from /dev/null, stdout
+/// and stderr appended to `log`. Returns the pid (which is also the process group id).
+pub fn spawn_daemon(mut cmd: Command, log: &Path) -> Result<u32> {
+    let out = fs::OpenOptions::new()
+        .create(true)
+        .append(true)
+        .open(log)
+        .with_context(|| format!("opening log {}", log.display()))?;
+    let err = out.try_clone()?;
+    cmd.stdin(Stdio::null())
+        .stdout(out)
+        .stderr(err)
+        .process_group(0);
+    let child = cmd
+        .spawn()
+        .with_context(|| format!("starting {:?}", cmd.get_program()))?;
+    Ok(child.id())
+}
+
+/// Whether a process with this pid exists and is not a zombie.
+///
+/// Zombies count as dead: on this machine pid 1 does not always reap orphans, so an
+/// exited daemon can linger as `<defunct>` forever.
+pub fn alive(pid: u32) -> bool {
+    reap(pid);
+    match fs::read_to_string(format!("/proc/{pid}/stat")) {
+        Ok(stat) => proc_state(&stat).is_some_and(|s| s != 'Z' && s != 'X'),
+        Err(_) => false,
+    }
+}
+
+/// Reaps `pid` if it is our own exited child (when `up` and `down` run in one process,
+/// as in the tests); harmless otherwise.
+fn reap(pid: u32) {
+    let mut status = 0;
+    // SAFETY: waitpid with WNOHANG only inspects; a pid that is not our child gives ECHILD.
+    unsafe {
+        libc::waitpid(pid as libc::pid_t, &mut status, libc::WNOHANG);
+    }
+}
+
+/// The state letter and process group from a `/proc/PID/stat` line.
+fn proc_state(stat: &str) -> Option<char> {
+    // "pid (comm) S ppid pgrp ..."; comm may contain spaces and parentheses.
+    let rest = &stat[stat.rfind(')')? + 1..];
+    rest.split_whitespace().next()?.chars().next()
+}
+
+fn proc_pgrp(stat: &str) -> Option<u32> {
+    let rest = &stat[stat.rfind(')')? + 1..];
+    rest.split_whitespace().nth(2)?.parse().ok()
+}
+
+/// The live (non-zombie) processes whose process group is `pgid`.
+pub fn group_members(pgid: u32) -> Vec<u32> {
+    let mut out = Vec::new();
+    let Ok(dir) = fs::read_dir("/proc") else {
+        return out;
+    };
+    for e in dir.flatten() {
+        let Some(pid) = e.file_name().to_str().and_then(|s| s.parse::<u32>().ok()) else {
+            continue;
+        };
+        if let Ok(stat) = fs::read_to_string(format!("/proc/{pid}/stat")) {
+            if proc_pgrp(&stat) == Some(pgid)
+                && proc_state(&stat).is_some_and(|s| s != 'Z' && s != 'X')
+            {
+                out.push(pid);
+            }
+        }
+    }
+    out
+}
+
+fn signal_group(pgid: u32, sig: libc::c_int) {
+    // SAFETY: plain kill(2) on a process group we started.
+    unsafe {
+        libc::kill(-(pgid as libc::pid_t), sig);
+    }
+}
+
+/// Stops the process group `pgid`: SIGTERM, wait up to `grace` for every member to
+/// exit, then SIGKILL what is left and wait again. Errors if anything survives.
+pub fn stop_group(pgid: u32, grace: Duration) -> Result<()> {
+    if pgid <= 1 {
+        bail!("refusing to signal process group {pgid}");
+    }
+    signal_group(pgid, libc::SIGTERM);
+    let deadline = Instant::now() + grace;
+    while Instant::now() < deadline {
+        reap(pgid);
+        if group_members(pgid).is_empty() {
+            return Ok(());
+        }
+        std::thread::sleep(Duration::from_millis(10));
+    }
+    signal_group(pgid, libc::SIGKILL);
+    let deadline = Instant::now() + Duration::from_secs(5);
+    while Instant::now() < deadline {
+        reap(pgid);
+        let left = group_members(pgid);
+        if left.is_empty() {
+            return Ok(());
+        }
+        for p in left {
+            // Members that left the group cannot be reached by -pgid; these are in it.
+            unsafe {
+                libc::kill(p as libc::pid_t, libc::SIGKILL);
+            }
+        }
+        std::thread::sleep(Duration::from_millis(10));
+    }
+    bail!(
+        "process group {pgid} survived SIGKILL: {:?}",
+        group_members(pgid)
+    )
+}
+
+/// Reads a pid file written by the lab.
+pub fn read_pid(path: &Path) -> Option<u32> {
+    fs::read_to_string(path).ok()?.trim().parse().ok()
+}
+
+/// A minimal line-based IMAP client, enough to probe greetings, log in and run the
+/// admin commands the lab needs. Not a general client.
+pub struct Probe {
+    reader: BufReader<TcpStream>,
+    writer: TcpStream,
+    tag: u32,
+}
+
+impl Probe {
+    /// Connects and reads the greeting line. Dovecot's interim
+    /// `* OK Waiting for authentication process to respond..` line is skipped, so the
+    /// returned line is the real greeting.
+    pub fn connect(port: u16, timeout: Duration) -> Result<(Probe, String)> {
+        let addr = SocketAddr::from(([127, 0, 0, 1], port));
+        let s = TcpStream::connect_timeout(&addr, timeout)?;
+        s.set_read_timeout(Some(timeout))?;
+        s.set_write_timeout(Some(timeout))?;
+        s.set_nodelay(true)?;
+        let mut p = Probe {
+            reader: BufReader::new(s.try_clone()?),
+            writer: s,
+            tag: 0,
+        };
+        loop {
+            let line = p.line()?;
+            if line.contains("Waiting for authentication") {
+                continue;
+            }
+            if !line.starts_with("* OK") && !line.starts_with("* PREAUTH") {
+                bail!("unexpected greeting on port {port}: {line:?}");
+            }
+            return Ok((p, line));
+        }
+    }
+
+    fn line(&mut self) -> Result<String> {
+        let mut buf = Vec::new();
+        let n = self.reader.read_until(b'\n', &mut buf)?;
+        if n == 0 {
+            bail!("connection closed");
+        }
+        Ok(String::from_utf8_lossy(&buf).trim_end().to_string())
+    }
+
+    /// Sends one command (without tag and CRLF) and reads up to its tagged answer.
+    /// Returns the untagged lines and the tagged line. Literals are not supported in
+    /// answers beyond skipping them as lines, which is enough for the lab's probes.
+    pub fn command(&mut self, cmd: &str) -> Result<(Vec<String>, String)> {
+        self.tag += 1;
+        let tag = format!("L{}", self.tag);
+        self.writer
+            .write_all(format!("{tag} {cmd}\r\n").as_bytes())?;
+        self.read_tagged(&tag)
+    }
+
+    /// Sends a command carrying one synchronizing literal (e.g. APPEND).
+    pub fn command_with_literal(&mut self, head: &str, literal: &[u8]) -> Result<String> {
+        self.tag += 1;
+        let tag = format!("L{}", self.tag);
+        self.writer
+            .write_all(format!("{tag} {head} {{{}}}\r\n", literal.len()).as_bytes())?;
+        let cont = self.line()?;
+        if !cont.starts_with('+') {
+            return Ok(cont);
+        }
+        self.writer.write_all(literal)?;
+        self.writer.write_all(b"\r\n")?;
+        Ok(self.read_tagged(&tag)?.1)
+    }
+
+    fn read_tagged(&mut self, tag: &str) -> Result<(Vec<String>, String)> {
+        let mut untagged = Vec::new();
+        loop {
+            let line = self.line()?;
+            if line.starts_with(tag) && line[tag.len()..].starts_with(' ') {
+                return Ok((untagged, line));
+            }
+            untagged.push(line);
+        }
+    }
+
+    /// LOGIN with quoted strings; errors unless the answer is OK.
+    pub fn login(&mut self, user: &str, password: &str) -> Result<()> {
+        let (_, tagged) = self.command(&format!("LOGIN {} {}", quote(user), quote(password)))?;
+        if !is_ok(&tagged) {
+            return Err(anyhow!("LOGIN {user} refused: {tagged}"));
+        }
+        Ok(())
+    }
+
+    /// LOGOUT, ignoring what happens to the connection afterwards.
+    pub fn logout(mut self) {
+        let _ = self.command("LOGOUT");
+    }
+}
+
+/// Whether a tagged answer line is OK.
+pub fn is_ok(tagged: &str) -> bool {
+    tagged
+        .split_whitespace()
+        .nth(1)
+        .is_some_and(|s| s.eq_ignore_ascii_case("OK"))
+}
+
+/// An IMAP quoted string (the lab's names and passwords have no CR/LF).
+pub fn quote(s: &str) -> String {
+    format!("\"{}\"", s.replace('\\', "\\\\").replace('"', "\\\""))
+}
+
+/// Waits until the server on `port` greets and `user` can log in, or `timeout` passes.
+/// Gives up early if the daemon `pid` dies. Returns the greeting.
+pub fn wait_ready(
+    pid: u32,
+    port: u16,
+    user: &str,
+    password: &str,
+    timeout: Duration,
+) -> Result<String> {
+    let deadline = Instant::now() + timeout;
+    let mut last_err = anyhow!("no attempt");
+    while Instant::now() < deadline {
+        if !alive(pid) {
+            bail!("the daemon (pid {pid}) exited while starting");
+        }
+        match Probe::connect(port, Duration::from_secs(5)).and_then(|(mut p, greeting)| {
+            p.login(user, password)?;
+            p.logout();
+            Ok(greeting)
+        }) {
+            Ok(g) => return Ok(g),
+            Err(e) => last_err = e,
+        }
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    Err(last_err.context(format!(
+        "port {port} did not greet and accept LOGIN {user} within {timeout:?}"
+    )))
+}
+
+/// Whether something on `port` answers with an IMAP greeting within `timeout`.
+pub fn greets(port: u16, timeout: Duration) -> bool {
+    Probe::connect(port, timeout).is_ok()
+}
+
+/// Runs a command to completion; errors with its output if it fails.
+pub fn run(cmd: &mut Command) -> Result<String> {
+    let out = cmd
+        .output()
+        .with_context(|| format!("running {:?}", cmd.get_program()))?;
+    if !out.status.success() {
+        bail!(
+            "{:?} failed ({}): {}{}",
+            cmd,
+            out.status,
+            String::from_utf8_lossy(&out.stdout),
+            String::from_utf8_lossy(&out.stderr)
+        );
+    }
+    Ok(String::from_utf8_lossy(&out.stdout).into_owned())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn parses_proc_stat() {
+        let stat = "123 (a (b) c) S 1 456 456 0 -1 4194560";
+        assert_eq!(proc_state(stat), Some('S'));
+        assert_eq!(proc_pgrp(stat), Some(456));
+    }
+
+    #[test]
+    fn quotes_and_judges_answers() {
+        assert_eq!(quote(r#"a"b\c"#), r#""a\"b\\c""#);
+        assert!(is_ok("L1 OK done"));
+        assert!(is_ok("L1 ok"));
+        assert!(!is_ok("L1 NO [TRYCREATE] x"));
+    }
+
+    #[test]
+    fn our_own_process_is_alive_and_a_stranger_is_not() {
+        assert!(alive(std::process::id()));
+        assert!(!alive(u32::MAX - 1));
+    }
+}
