@@ -462,7 +462,7 @@ impl<'c> Session<'c> {
         let fact = self.some_fact(u);
         match key {
             Key::Flag => {
-                c.raw(*pick(
+                c.raw(pick::<&str>(
                     u,
                     &[
                         "ALL",
@@ -517,7 +517,7 @@ impl<'c> Session<'c> {
             }
             Key::Keyword => {
                 let verb = *pick(u, &["KEYWORD", "UNKEYWORD"]);
-                c.raw(verb).space().raw(*pick(u, KEYWORDS));
+                c.raw(verb).space().raw(pick::<&str>(u, KEYWORDS));
             }
             Key::Size => {
                 let verb = *pick(u, &["LARGER", "SMALLER"]);
@@ -595,7 +595,7 @@ impl<'c> Session<'c> {
         c.raw("FETCH ").raw(&set.render()).space();
         match int(u, 0, 9) {
             0 => {
-                c.raw(*pick(u, &["ALL", "FAST", "FULL"]));
+                c.raw(pick::<&str>(u, &["ALL", "FAST", "FULL"]));
             }
             1..=3 => {
                 c.raw(&draw_fetch_att(u));
