@@ -153,15 +153,22 @@ impl Kind {
 
     /// The weighted table for the current state; the most ordinary command comes first,
     /// so an exhausted byte source keeps choosing it.
-    pub fn table(selected: bool) -> Vec<(Kind, u32)> {
+    ///
+    /// `need_messages` (the selected mailbox, or the whole account, is believed empty)
+    /// triples the weight of APPEND, so that most sessions have messages to fetch,
+    /// search and store.
+    pub fn table(selected: bool, need_messages: bool) -> Vec<(Kind, u32)> {
         let mut table: Vec<(Kind, u32)> = Kind::ALL
             .iter()
             .map(|&k| {
-                let w = if selected {
+                let mut w = if selected {
                     k.weight_when_selected()
                 } else {
                     k.weight_when_authenticated()
                 };
+                if k == Kind::Append && need_messages {
+                    w *= 3;
+                }
                 (k, w)
             })
             .collect();
@@ -183,9 +190,9 @@ mod tests {
         names.dedup();
         assert_eq!(names.len(), Kind::ALL.len());
         for k in Kind::ALL {
-            let drawable = Kind::table(true)
+            let drawable = Kind::table(true, false)
                 .iter()
-                .chain(Kind::table(false).iter())
+                .chain(Kind::table(false, false).iter())
                 .any(|&(t, w)| t == k && w > 0);
             assert!(drawable || k == Kind::Logout, "{k:?} can never be drawn");
         }

@@ -167,12 +167,23 @@ impl Model {
             self.mailboxes.push(moved);
             return;
         }
-        let inferior_prefix = format!("{from}{}", self.delimiter);
+        let from = self.mailbox(from).expect("checked above").name.clone();
+        let renamed = |name: &str| -> Option<String> {
+            if name == from {
+                return Some(to.into());
+            }
+            let rest = name.strip_prefix(&from)?.strip_prefix(self.delimiter)?;
+            Some(format!("{to}{}{rest}", self.delimiter))
+        };
         for m in &mut self.mailboxes {
-            if m.name == from {
-                m.name = to.into();
-            } else if let Some(rest) = m.name.strip_prefix(&inferior_prefix) {
-                m.name = format!("{to}{}{rest}", self.delimiter);
+            if let Some(new) = renamed(&m.name) {
+                m.name = new;
+            }
+        }
+        // The selected mailbox keeps its messages under its new name.
+        if let Some(s) = &mut self.selected {
+            if let Some(new) = renamed(&s.name) {
+                s.name = new;
             }
         }
     }
@@ -291,6 +302,9 @@ mod tests {
         assert_eq!(m.mailbox("INBOX").unwrap().messages.len(), 0);
         assert_eq!(m.mailbox("INBOX.old").unwrap().messages.len(), 1);
         assert!(m.exists("INBOX.c.b"));
+        m.select("INBOX.c.b", false);
+        m.rename("INBOX.c", "INBOX.d");
+        assert_eq!(m.selected_mailbox().unwrap().name, "INBOX.d.b");
     }
 
     #[test]

@@ -71,7 +71,18 @@ impl<'c> Session<'c> {
 
     /// Draws which command comes next, given what is selected. Never LOGOUT.
     pub fn draw_kind(&self, u: &mut Unstructured) -> Kind {
-        weighted(u, &Kind::table(self.model.selected.is_some()))
+        let selected_is_empty = self
+            .model
+            .selected_mailbox()
+            .is_some_and(|m| m.messages.is_empty());
+        let nothing_appended = self.model.facts.is_empty();
+        weighted(
+            u,
+            &Kind::table(
+                self.model.selected.is_some(),
+                selected_is_empty || nothing_appended,
+            ),
+        )
     }
 
     /// Writes the next command of the given kind and updates the model.
@@ -181,6 +192,26 @@ impl<'c> Session<'c> {
         name
     }
 
+    /// A fresh name that is not inside `outside`'s hierarchy: renaming a mailbox into
+    /// itself is refused by some servers and not by others, a difference not worth finding.
+    fn fresh_mailbox_outside(&mut self, u: &mut Unstructured, outside: &str) -> String {
+        let inside = format!("{outside}{}", self.cfg.hierarchy_delimiter);
+        let name = self.fresh_mailbox(u);
+        // INBOX's inferiors are unaffected by renaming INBOX (RFC 3501 §6.3.5), and the
+        // prefix may itself lie under INBOX.
+        if outside.eq_ignore_ascii_case(INBOX)
+            || !name.starts_with(&inside)
+            || self.cfg.mailbox_prefix.starts_with(&inside)
+        {
+            return name;
+        }
+        let mut name = format!("{}{}", self.cfg.mailbox_prefix, pick(u, MAILBOX_WORDS));
+        while self.model.exists(&name) || name.starts_with(&inside) {
+            name.push('x');
+        }
+        name
+    }
+
     /// A name the session believes does not exist.
     fn missing_mailbox(&mut self, u: &mut Unstructured) -> String {
         if chance(u, 1, 3) {
@@ -272,7 +303,7 @@ impl<'c> Session<'c> {
         let to = if chance(u, 1, 10) {
             self.existing_mailbox(u)
         } else {
-            self.fresh_mailbox(u)
+            self.fresh_mailbox_outside(u, &from)
         };
         c.raw("RENAME ");
         self.write_mailbox(u, c, &from);

@@ -230,3 +230,30 @@ fn describe_lists_every_command() {
     assert_eq!(d.lines().count(), s.commands.len() + 1);
     assert!(d.lines().nth(1).unwrap().starts_with("a1 "));
 }
+
+#[test]
+fn other_prefixes_and_delimiters_stay_grammatical() {
+    for (prefix, delimiter) in [
+        ("", '/'),
+        ("INBOX/", '/'),
+        ("Mail.", '.'),
+        ("INBOX.a.", '.'),
+    ] {
+        let cfg = GenConfig {
+            mailbox_prefix: prefix.into(),
+            hierarchy_delimiter: delimiter,
+            min_commands: 20,
+            max_commands: 60,
+            ..GenConfig::default()
+        };
+        for i in 0..100 {
+            for c in generate(5, i, &cfg).commands {
+                let bytes = c.message.to_bytes();
+                let (rest, _) = CommandCodec::default()
+                    .decode(&bytes)
+                    .unwrap_or_else(|e| panic!("{e:?}: {}", String::from_utf8_lossy(&bytes)));
+                assert!(rest.is_empty());
+            }
+        }
+    }
+}
