@@ -45,6 +45,10 @@ pub struct Planned {
     pub command: Command,
     /// Whether the session believed a mailbox was selected when it issued the command.
     pub believed_selected: bool,
+    /// How many messages the session believed the selected mailbox held (0 if none).
+    pub believed_messages: usize,
+    /// Whether the command used up its bytes (so later decisions took defaults).
+    pub ran_dry: bool,
 }
 
 /// The state of one session under generation.
@@ -88,6 +92,10 @@ impl<'c> Session<'c> {
     /// Writes the next command of the given kind and updates the model.
     pub fn command(&mut self, u: &mut Unstructured, kind: Kind) -> Planned {
         let believed_selected = self.model.selected.is_some();
+        let believed_messages = self
+            .model
+            .selected_mailbox()
+            .map_or(0, |m| m.messages.len());
         let tag = format!("a{}", self.next_tag);
         self.next_tag += 1;
         let mut c = CommandText::new(&tag);
@@ -99,6 +107,8 @@ impl<'c> Session<'c> {
                 message: c.finish(),
             },
             believed_selected,
+            believed_messages,
+            ran_dry: u.is_empty(),
         }
     }
 

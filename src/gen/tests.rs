@@ -175,6 +175,7 @@ fn selected_state_commands_are_mostly_issued_with_a_mailbox_selected() {
         }
     }
     let rate = right as f64 / (right + wrong) as f64;
+    eprintln!("{right} right, {wrong} wrong: {rate:.3}");
     assert!(
         rate >= 0.8,
         "only {rate:.3} of selected-state commands in selected state"
@@ -254,6 +255,37 @@ fn other_prefixes_and_delimiters_stay_grammatical() {
                     .unwrap_or_else(|e| panic!("{e:?}: {}", String::from_utf8_lossy(&bytes)));
                 assert!(rest.is_empty());
             }
+        }
+    }
+}
+
+#[test]
+fn message_commands_mostly_meet_messages() {
+    let cfg = GenConfig::default();
+    let (mut with, mut total) = (0, 0);
+    for i in 0..500 {
+        for p in plan(21, i, &cfg) {
+            if matches!(
+                p.kind,
+                Kind::Fetch | Kind::Store | Kind::Copy | Kind::UidFetch
+            ) {
+                total += 1;
+                if p.believed_messages > 0 {
+                    with += 1;
+                }
+            }
+        }
+    }
+    eprintln!("{with} of {total} message commands meet messages");
+    assert!(with * 2 >= total, "only {with} of {total} meet messages");
+}
+
+#[test]
+fn seeded_commands_never_run_out_of_bytes() {
+    let cfg = GenConfig::default();
+    for i in 0..500 {
+        for p in plan(23, i, &cfg) {
+            assert!(!p.ran_dry, "session {i}: {:?} ran dry", p.command.name);
         }
     }
 }
