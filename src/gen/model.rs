@@ -97,6 +97,15 @@ impl Model {
         self.position(name).is_some()
     }
 
+    /// RFC 2060 §5.1.1: whether some other mailbox lies below `name` in the hierarchy.
+    pub fn has_inferiors(&self, name: &str) -> bool {
+        self.mailboxes.iter().any(|m| {
+            m.name
+                .strip_prefix(name)
+                .is_some_and(|rest| rest.starts_with(self.delimiter))
+        })
+    }
+
     pub fn mailbox(&self, name: &str) -> Option<&Mailbox> {
         self.position(name).map(|i| &self.mailboxes[i])
     }
@@ -295,6 +304,7 @@ mod tests {
         let mut m = Model::new('.');
         m.create("INBOX.a");
         m.create("INBOX.a.b");
+        assert!(m.has_inferiors("INBOX.a") && !m.has_inferiors("INBOX.a.b"));
         m.rename("INBOX.a", "INBOX.c");
         assert!(m.exists("INBOX.c") && m.exists("INBOX.c.b") && !m.exists("INBOX.a.b"));
         m.append("inbox", facts(), false);

@@ -202,6 +202,18 @@ impl<'c> Session<'c> {
         name
     }
 
+    /// An existing mailbox other than INBOX and the selected one, with no inferiors.
+    fn existing_leaf(&self, u: &mut Unstructured) -> Option<String> {
+        let candidates: Vec<&str> = self
+            .model
+            .mailboxes
+            .iter()
+            .map(|m| m.name.as_str())
+            .filter(|n| *n != INBOX && !self.model.is_selected(n) && !self.model.has_inferiors(n))
+            .collect();
+        (!candidates.is_empty()).then(|| candidates[index(u, candidates.len())].to_string())
+    }
+
     /// A fresh name that is not inside `outside`'s hierarchy: renaming a mailbox into
     /// itself is refused by some servers and not by others, a difference not worth finding.
     fn fresh_mailbox_outside(&mut self, u: &mut Unstructured, outside: &str) -> String {
@@ -289,10 +301,16 @@ impl<'c> Session<'c> {
         self.model.create(&name);
     }
 
-    /// RFC 2060 §6.3.4 DELETE: mostly a mailbox the session created (never the selected
-    /// one, whose fate differs between servers), sometimes a missing one or INBOX.
+    /// RFC 2060 §6.3.4 DELETE: mostly a mailbox the session created without inferiors
+    /// (servers differ, legitimately, on deleting one that has them) and never the
+    /// selected one, whose fate differs too; sometimes a missing one or INBOX.
     fn delete(&mut self, u: &mut Unstructured, c: &mut CommandText) {
-        let name = match self.existing_non_inbox(u) {
+        let leaf = if chance(u, 1, 6) {
+            self.existing_non_inbox(u)
+        } else {
+            self.existing_leaf(u)
+        };
+        let name = match leaf {
             Some(n) if !chance(u, 1, 8) => n,
             _ if chance(u, 1, 4) => INBOX.to_string(),
             _ => self.missing_mailbox(u),
