@@ -150,6 +150,8 @@ pub struct MessageFacts {
     pub subject: String,
     pub body_word: &'static str,
     pub sent: Moment,
+    /// RFC 2060 §2.3.3 internal date, when APPEND gave one (otherwise the server's clock).
+    pub internal: Option<Moment>,
     pub size: usize,
     pub multipart: bool,
 }
@@ -205,6 +207,7 @@ pub fn draw_message(u: &mut Unstructured, session: (u64, u64), serial: u32) -> M
             subject,
             body_word,
             sent,
+            internal: None,
             size: bytes.len(),
             multipart,
         },

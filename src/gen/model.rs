@@ -294,6 +294,7 @@ mod tests {
                 second: 0,
                 zone_minutes: 0,
             },
+            internal: None,
             size: 10,
             multipart: false,
         }

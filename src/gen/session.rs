@@ -419,12 +419,13 @@ impl<'c> Session<'c> {
         if !flags.is_empty() || chance(u, 1, 20) {
             c.raw(" (").raw(&flags.join(" ")).raw(")");
         }
-        if chance(u, 1, 3) {
-            let when = Moment::draw(u);
+        let internal = chance(u, 1, 3).then(|| Moment::draw(u));
+        if let Some(when) = internal {
             c.space().quoted(&when.internal_date(chance(u, 1, 2)));
         }
         self.serial += 1;
-        let message = draw_message(u, (self.seed, self.index), self.serial);
+        let mut message = draw_message(u, (self.seed, self.index), self.serial);
+        message.facts.internal = internal;
         c.space().literal(&message.bytes);
         let deleted = flags.contains(&"\\Deleted");
         self.model.append(&name, message.facts, deleted);
@@ -593,8 +594,14 @@ impl<'c> Session<'c> {
                     u,
                     &["BEFORE", "ON", "SINCE", "SENTBEFORE", "SENTON", "SENTSINCE"],
                 );
-                let date = match &fact {
-                    Some(f) if chance(u, 2, 3) => f.sent,
+                // BEFORE/ON/SINCE look at the internal date, the SENT keys at Date:.
+                let known = match &fact {
+                    Some(f) if verb.starts_with("SENT") => Some(f.sent),
+                    Some(f) => f.internal,
+                    None => None,
+                };
+                let date = match known {
+                    Some(d) if chance(u, 2, 3) => d,
                     _ => Moment::draw(u),
                 };
                 c.raw(verb).space();
