@@ -10,6 +10,19 @@
 //!
 //! Every decision is drawn from an [`arbitrary::Unstructured`]; [`commands_from`] runs the
 //! same decision code on bytes from elsewhere (a fuzzer).
+//!
+//! Grammar: every command is a valid RFC 2060 §9 `command` and also a valid RFC 3501 §9
+//! one (the tests decode each with imap-codec's strict, RFC 3501 command parser). Where
+//! the two grammars differ the generator keeps to their common part: `]` never appears
+//! in an atom (an atom-special only in RFC 3501); RFC 2060's `#flag` and `1#search_key`
+//! lists are written space-separated, as RFC 3501 corrected them; partial fetches have a
+//! non-zero length; literals are always synchronizing (RFC 2088 `{n+}` is the driver's
+//! choice). Nothing the generator writes is rejected by imap-codec.
+//!
+//! Deliberately wrong, but grammatical: LOGIN and AUTHENTICATE in the authenticated state
+//! (RFC 2060 §6.2 commands, which the server must refuse there), a minority of
+//! selected-state commands with nothing selected, missing mailboxes, out-of-range
+//! message sets, STORE and EXPUNGE on EXAMINEd mailboxes, SEARCH CHARSET X-UNKNOWN-8.
 
 pub mod entropy;
 pub mod kind;

@@ -802,6 +802,17 @@ fn draw_section(u: &mut Unstructured) -> String {
                         names.push(name);
                     }
                 }
+                // RFC 2060 §9 header_fld_name ::= astring: sometimes quoted.
+                let names: Vec<String> = names
+                    .iter()
+                    .map(|n| {
+                        if chance(u, 1, 10) {
+                            format!("\"{n}\"")
+                        } else {
+                            n.to_string()
+                        }
+                    })
+                    .collect();
                 format!("HEADER.FIELDS{not} ({})", names.join(" "))
             }
         }
