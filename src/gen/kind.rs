@@ -32,6 +32,17 @@ pub enum Kind {
     UidSearch,
 }
 
+/// What the session believes about the account, as far as choosing a command goes.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct Situation {
+    /// A mailbox is selected (RFC 2060 §3.3).
+    pub selected: bool,
+    /// The selected mailbox, or the whole account, is believed empty.
+    pub needs_messages: bool,
+    /// The session has created a mailbox besides INBOX (that it has not deleted).
+    pub has_own_mailboxes: bool,
+}
+
 impl Kind {
     /// Every command, in RFC 2060 §6 order.
     pub const ALL: [Kind; 27] = [
@@ -115,6 +126,22 @@ impl Kind {
         )
     }
 
+    /// The weight in the table for `situation`.
+    fn weight(self, situation: Situation) -> u32 {
+        let base = if situation.selected {
+            self.weight_when_selected()
+        } else {
+            self.weight_when_authenticated()
+        };
+        match self {
+            // Most sessions should have messages to fetch, search and store.
+            Kind::Append if situation.needs_messages => base * 3,
+            // With no mailbox of its own, DELETE and RENAME could only fail.
+            Kind::Delete | Kind::Rename if !situation.has_own_mailboxes => 1,
+            _ => base,
+        }
+    }
+
     /// How often the command is drawn when a mailbox is selected. LOGOUT is never drawn
     /// here: it only ends a session.
     fn weight_when_selected(self) -> u32 {
@@ -151,28 +178,18 @@ impl Kind {
         }
     }
 
-    /// The weighted table for the current state; the most ordinary command comes first,
+    /// The weighted table for the situation; the most ordinary command comes first,
     /// so an exhausted byte source keeps choosing it.
-    ///
-    /// `need_messages` (the selected mailbox, or the whole account, is believed empty)
-    /// triples the weight of APPEND, so that most sessions have messages to fetch,
-    /// search and store.
-    pub fn table(selected: bool, need_messages: bool) -> Vec<(Kind, u32)> {
+    pub fn table(situation: Situation) -> Vec<(Kind, u32)> {
         let mut table: Vec<(Kind, u32)> = Kind::ALL
             .iter()
-            .map(|&k| {
-                let mut w = if selected {
-                    k.weight_when_selected()
-                } else {
-                    k.weight_when_authenticated()
-                };
-                if k == Kind::Append && need_messages {
-                    w *= 3;
-                }
-                (k, w)
-            })
+            .map(|&k| (k, k.weight(situation)))
             .collect();
-        let first = if selected { Kind::Fetch } else { Kind::Select };
+        let first = if situation.selected {
+            Kind::Fetch
+        } else {
+            Kind::Select
+        };
         let at = table.iter().position(|&(k, _)| k == first).unwrap_or(0);
         table.swap(0, at);
         table
@@ -190,9 +207,13 @@ mod tests {
         names.dedup();
         assert_eq!(names.len(), Kind::ALL.len());
         for k in Kind::ALL {
-            let drawable = Kind::table(true, false)
+            let selected = Situation {
+                selected: true,
+                ..Situation::default()
+            };
+            let drawable = Kind::table(selected)
                 .iter()
-                .chain(Kind::table(false, false).iter())
+                .chain(Kind::table(Situation::default()).iter())
                 .any(|&(t, w)| t == k && w > 0);
             assert!(drawable || k == Kind::Logout, "{k:?} can never be drawn");
         }

@@ -4,7 +4,7 @@
 use arbitrary::Unstructured;
 
 use super::entropy::{chance, index, int, pick, weighted};
-use super::kind::Kind;
+use super::kind::{Kind, Situation};
 use super::message::{draw_message, MessageFacts, Moment};
 use super::model::{Model, INBOX};
 use super::sets::{draw_set, MessageSet};
@@ -79,14 +79,12 @@ impl<'c> Session<'c> {
             .model
             .selected_mailbox()
             .is_some_and(|m| m.messages.is_empty());
-        let nothing_appended = self.model.facts.is_empty();
-        weighted(
-            u,
-            &Kind::table(
-                self.model.selected.is_some(),
-                selected_is_empty || nothing_appended,
-            ),
-        )
+        let situation = Situation {
+            selected: self.model.selected.is_some(),
+            needs_messages: selected_is_empty || self.model.facts.is_empty(),
+            has_own_mailboxes: self.model.mailboxes.len() > 1,
+        };
+        weighted(u, &Kind::table(situation))
     }
 
     /// Writes the next command of the given kind and updates the model.
