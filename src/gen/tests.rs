@@ -1,0 +1,291 @@
+//! Properties of whole generated sessions.
+
+use std::collections::BTreeSet;
+
+use imap_codec::{decode::Decoder, CommandCodec};
+
+use super::*;
+use crate::wire::{literal_announcement, Fragment};
+
+fn sessions(seed: u64, n: u64) -> impl Iterator<Item = Script> {
+    let cfg = GenConfig::default();
+    (0..n).map(move |i| generate(seed, i, &cfg))
+}
+
+#[test]
+fn same_seed_and_index_give_identical_bytes() {
+    let cfg = GenConfig::default();
+    for i in 0..50 {
+        let a = generate(42, i, &cfg);
+        let b = generate(42, i, &cfg);
+        assert_eq!(a, b);
+    }
+}
+
+#[test]
+fn different_seeds_and_indices_give_different_sessions() {
+    let cfg = GenConfig::default();
+    let bytes = |s: &Script| -> Vec<u8> {
+        s.commands
+            .iter()
+            .flat_map(|c| c.message.to_bytes())
+            .collect()
+    };
+    let mut seen = BTreeSet::new();
+    for seed in 0..10 {
+        for index in 0..10 {
+            assert!(
+                seen.insert(bytes(&generate(seed, index, &cfg))),
+                "seed {seed} index {index} repeats an earlier session"
+            );
+        }
+    }
+}
+
+#[test]
+fn every_rfc_2060_command_appears_over_a_few_hundred_sessions() {
+    let mut seen = BTreeSet::new();
+    for s in sessions(7, 300) {
+        for c in &s.commands {
+            seen.insert(c.name.clone());
+        }
+    }
+    let missing: Vec<_> = Kind::ALL
+        .iter()
+        .map(|k| k.name())
+        .filter(|n| !seen.contains(*n))
+        .collect();
+    assert!(missing.is_empty(), "never generated: {missing:?}");
+}
+
+/// Every command must be grammatical: imap-codec's strict (no quirks) command parser,
+/// which follows RFC 3501, decodes it completely, with the tag we gave it.
+#[test]
+fn every_command_decodes_with_the_strict_command_codec() {
+    let mut checked = 0;
+    for seed in [1, 2, 3] {
+        for s in sessions(seed, 300) {
+            for c in &s.commands {
+                let bytes = c.message.to_bytes();
+                let text = String::from_utf8_lossy(&bytes);
+                match CommandCodec::default().decode(&bytes) {
+                    Ok((rest, decoded)) => {
+                        assert!(rest.is_empty(), "left over {rest:?} after {text}");
+                        assert_eq!(decoded.tag.inner().as_bytes(), c.message.tag(), "{text}");
+                    }
+                    Err(e) => panic!("does not decode ({e:?}): {text}"),
+                }
+                checked += 1;
+            }
+        }
+    }
+    assert!(checked > 10_000, "only {checked} commands checked");
+}
+
+/// RFC 2060 §4.3: after `{n}` CRLF come exactly n octets, and the command goes on with a
+/// line; lines themselves hold no CR or LF except their final CRLF.
+#[test]
+fn literal_announcements_match_literal_lengths() {
+    let mut literals = 0;
+    for s in sessions(11, 300) {
+        for c in &s.commands {
+            let f = &c.message.fragments;
+            assert!(matches!(f.last(), Some(Fragment::Line(_))), "{c:?}");
+            for (i, frag) in f.iter().enumerate() {
+                match frag {
+                    Fragment::Line(l) => {
+                        assert!(l.ends_with(b"\r\n"), "{c:?}");
+                        let body = &l[..l.len() - 2];
+                        assert!(!body.contains(&b'\r') && !body.contains(&b'\n'));
+                        match literal_announcement(l) {
+                            Some((n, sync)) => {
+                                assert!(sync, "non-synchronizing literal in {c:?}");
+                                let Some(Fragment::Literal(data)) = f.get(i + 1) else {
+                                    panic!("announced literal missing in {c:?}");
+                                };
+                                assert_eq!(data.len() as u64, n);
+                                assert!(matches!(f.get(i + 2), Some(Fragment::Line(_))));
+                                literals += 1;
+                            }
+                            None => assert_eq!(i, f.len() - 1, "line break mid-command"),
+                        }
+                    }
+                    Fragment::Literal(data) => {
+                        assert!(i > 0 && !data.contains(&0), "{c:?}");
+                    }
+                }
+            }
+        }
+    }
+    assert!(literals > 100, "only {literals} literals");
+}
+
+#[test]
+fn tags_are_sequential_from_a1() {
+    for s in sessions(5, 100) {
+        for (i, c) in s.commands.iter().enumerate() {
+            assert_eq!(c.message.tag(), format!("a{}", i + 1).as_bytes());
+        }
+    }
+}
+
+#[test]
+fn logout_comes_only_last_and_sometimes() {
+    let mut logouts = 0;
+    for s in sessions(9, 200) {
+        for (i, c) in s.commands.iter().enumerate() {
+            if c.name == "LOGOUT" {
+                assert_eq!(i + 1, s.commands.len(), "LOGOUT before the end");
+                logouts += 1;
+            }
+        }
+    }
+    assert!(
+        (10..=100).contains(&logouts),
+        "{logouts} of 200 end in LOGOUT"
+    );
+}
+
+#[test]
+fn session_lengths_respect_the_config() {
+    let cfg = GenConfig {
+        min_commands: 3,
+        max_commands: 4,
+        ..GenConfig::default()
+    };
+    for i in 0..100 {
+        let n = generate(1, i, &cfg).commands.len();
+        assert!((3..=4).contains(&n), "{n} commands");
+    }
+}
+
+#[test]
+fn selected_state_commands_are_mostly_issued_with_a_mailbox_selected() {
+    let cfg = GenConfig::default();
+    let (mut right, mut wrong) = (0, 0);
+    for i in 0..500 {
+        for p in plan(13, i, &cfg) {
+            if p.kind.needs_selection() {
+                if p.believed_selected {
+                    right += 1;
+                } else {
+                    wrong += 1;
+                }
+            }
+        }
+    }
+    let rate = right as f64 / (right + wrong) as f64;
+    eprintln!("{right} right, {wrong} wrong: {rate:.3}");
+    assert!(
+        rate >= 0.8,
+        "only {rate:.3} of selected-state commands in selected state"
+    );
+    assert!(
+        wrong > 0,
+        "never a selected-state command in the wrong state"
+    );
+}
+
+#[test]
+fn mailbox_names_mostly_use_the_prefix() {
+    let (mut prefixed, mut total) = (0, 0);
+    for s in sessions(17, 200) {
+        for c in &s.commands {
+            if c.name == "CREATE" {
+                total += 1;
+                let line = String::from_utf8_lossy(&c.message.to_bytes()).into_owned();
+                if line.contains("INBOX.") {
+                    prefixed += 1;
+                }
+            }
+        }
+    }
+    assert!(
+        total > 50 && prefixed * 10 >= total * 8,
+        "{prefixed} of {total}"
+    );
+}
+
+#[test]
+fn fuzzer_bytes_run_the_same_decision_code_and_stay_grammatical() {
+    let cfg = GenConfig::default();
+    for len in [0usize, 1, 7, 100, 5000] {
+        let mut bytes = vec![0u8; len];
+        SplitMix64::for_session(99, len as u64).fill(&mut bytes);
+        let cmds = commands_from(&mut Unstructured::new(&bytes), 99, 0, &cfg);
+        assert!(cmds.len() >= cfg.min_commands);
+        for c in cmds {
+            let bytes = c.message.to_bytes();
+            let (rest, _) = CommandCodec::default()
+                .decode(&bytes)
+                .unwrap_or_else(|e| panic!("{e:?}: {}", String::from_utf8_lossy(&bytes)));
+            assert!(rest.is_empty());
+        }
+    }
+}
+
+#[test]
+fn describe_lists_every_command() {
+    let s = generate(3, 3, &GenConfig::default());
+    let d = describe(&s);
+    assert_eq!(d.lines().count(), s.commands.len() + 1);
+    assert!(d.lines().nth(1).unwrap().starts_with("a1 "));
+}
+
+#[test]
+fn other_prefixes_and_delimiters_stay_grammatical() {
+    for (prefix, delimiter) in [
+        ("", '/'),
+        ("INBOX/", '/'),
+        ("Mail.", '.'),
+        ("INBOX.a.", '.'),
+    ] {
+        let cfg = GenConfig {
+            mailbox_prefix: prefix.into(),
+            hierarchy_delimiter: delimiter,
+            min_commands: 20,
+            max_commands: 60,
+            ..GenConfig::default()
+        };
+        for i in 0..100 {
+            for c in generate(5, i, &cfg).commands {
+                let bytes = c.message.to_bytes();
+                let (rest, _) = CommandCodec::default()
+                    .decode(&bytes)
+                    .unwrap_or_else(|e| panic!("{e:?}: {}", String::from_utf8_lossy(&bytes)));
+                assert!(rest.is_empty());
+            }
+        }
+    }
+}
+
+#[test]
+fn message_commands_mostly_meet_messages() {
+    let cfg = GenConfig::default();
+    let (mut with, mut total) = (0, 0);
+    for i in 0..500 {
+        for p in plan(21, i, &cfg) {
+            if matches!(
+                p.kind,
+                Kind::Fetch | Kind::Store | Kind::Copy | Kind::UidFetch
+            ) {
+                total += 1;
+                if p.believed_messages > 0 {
+                    with += 1;
+                }
+            }
+        }
+    }
+    eprintln!("{with} of {total} message commands meet messages");
+    assert!(with * 2 >= total, "only {with} of {total} meet messages");
+}
+
+#[test]
+fn seeded_commands_never_run_out_of_bytes() {
+    let cfg = GenConfig::default();
+    for i in 0..500 {
+        for p in plan(23, i, &cfg) {
+            assert!(!p.ran_dry, "session {i}: {:?} ran dry", p.command.name);
+        }
+    }
+}
