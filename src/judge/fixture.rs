@@ -1,0 +1,96 @@
+//! Recorded sessions with real servers (`testdata/*.session`), for tests.
+//!
+//! Recorded by `testdata/drive.py` (one command at a time over the server's stdio mode;
+//! the script is `testdata/gen.py`). Format, one item per line, bytes escaped with
+//! [`crate::wire::escape`]: `greeting: ...`, `> client bytes`, `< one server message`,
+//! `end: ...`.
+
+use crate::wire::{unescape, End, Event, Exchange, Framer, Message, Transcript};
+
+fn message(bytes: &[u8]) -> Message {
+    let mut f = Framer::new(Default::default());
+    f.push(bytes);
+    f.next_message()
+        .expect("framed")
+        .expect("a whole message in each fixture line")
+}
+
+pub fn load(text: &str) -> Transcript {
+    let mut t = Transcript::default();
+    let mut cur: Option<Exchange> = None;
+    for line in text.lines() {
+        if let Some(g) = line.strip_prefix("greeting: ") {
+            t.greeting = Some(message(&unescape(g).unwrap()));
+        } else if let Some(c) = line.strip_prefix("> ") {
+            let b = unescape(c).unwrap();
+            let continues = cur.as_ref().is_some_and(|e| e.completion().is_none());
+            if !continues {
+                t.script.extend(cur.take());
+                cur = Some(Exchange::default());
+            }
+            let m = Message {
+                fragments: vec![crate::wire::Fragment::Line(b)],
+            };
+            cur.as_mut().unwrap().events.push(Event::Client(m));
+        } else if let Some(s) = line.strip_prefix("< ") {
+            let m = message(&unescape(s).unwrap());
+            cur.as_mut().unwrap().events.push(Event::Server(m));
+        } else if let Some(e) = line.strip_prefix("end: ") {
+            t.end = End::from_line(e).unwrap();
+        }
+    }
+    t.script.extend(cur);
+    t
+}
+
+pub const DOVECOT: &str = include_str!("testdata/dovecot.session");
+pub const MAILUTILS: &str = include_str!("testdata/mailutils.session");
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::judge::{judge_differential, judge_end, judge_syntax, Kind};
+
+    #[test]
+    fn dovecot_session_has_no_syntax_finding() {
+        let t = load(DOVECOT);
+        assert_eq!(t.script.len(), 41);
+        let v = judge_syntax("dovecot", &t);
+        assert!(v.is_empty(), "{v:#?}");
+        assert!(judge_end("dovecot", &t).is_empty());
+    }
+
+    #[test]
+    fn mailutils_session_has_exactly_its_real_syntax_faults() {
+        let t = load(MAILUTILS);
+        let v = judge_syntax("mailutils", &t);
+        let got: Vec<(Kind, Option<usize>, &str)> = v
+            .iter()
+            .map(|v| (v.kind, v.step, v.summary.split('`').nth(1).unwrap_or("")))
+            .collect();
+        // a11: 8-bit bytes in a quoted ENVELOPE subject (not a literal); a12, a13: the
+        // message/rfc822 part has no SP between its envelope and its body
+        // (`... NIL)("TEXT" ...`; RFC 3501 §9 body-type-msg = media-message SP
+        // body-fields SP envelope SP body SP body-fld-lines); a25: `* 2 EXPUNGED`.
+        assert_eq!(
+            got,
+            vec![
+                (Kind::Syntax, Some(10), "QUOTED-CHAR"),
+                (Kind::Syntax, Some(11), "body"),
+                (Kind::Syntax, Some(12), "body"),
+                (Kind::Syntax, Some(24), "message-data")
+            ],
+            "{v:#?}"
+        );
+    }
+
+    #[test]
+    fn dovecot_and_mailutils_first_diverge_where_mailutils_differs() {
+        let d = load(DOVECOT);
+        let m = load(MAILUTILS);
+        let v = judge_differential(&[("dovecot", &d), ("mailutils", &m)]);
+        assert_eq!(v.len(), 1, "{v:#?}");
+        // Tie of one against one: dovecot (alphabetically first) is the reference.
+        assert_eq!(v[0].targets, vec!["mailutils"]);
+    }
+}
