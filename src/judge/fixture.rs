@@ -45,6 +45,8 @@ pub fn load(text: &str) -> Transcript {
 
 pub const DOVECOT: &str = include_str!("testdata/dovecot.session");
 pub const MAILUTILS: &str = include_str!("testdata/mailutils.session");
+pub const COURIER: &str = include_str!("testdata/courier.session");
+pub const DOVECOT_EXT: &str = include_str!("testdata/dovecot-ext.session");
 
 #[cfg(test)]
 mod tests {
@@ -58,6 +60,23 @@ mod tests {
         let v = judge_syntax("dovecot", &t);
         assert!(v.is_empty(), "{v:#?}");
         assert!(judge_end("dovecot", &t).is_empty());
+    }
+
+    #[test]
+    fn dovecot_extension_session_has_no_syntax_finding() {
+        // CONDSTORE/QRESYNC, ESEARCH, LIST-EXTENDED with STATUS, STATUS=SIZE, ID,
+        // NAMESPACE, BINARY with literal8, SORT, THREAD, MOVE, UNSELECT.
+        let t = load(DOVECOT_EXT);
+        assert_eq!(t.script.len(), 31);
+        let v = judge_syntax("dovecot", &t);
+        assert!(v.is_empty(), "{v:#?}");
+    }
+
+    #[test]
+    fn courier_session_has_no_syntax_finding() {
+        let t = load(COURIER);
+        let v = judge_syntax("courier", &t);
+        assert!(v.is_empty(), "{v:#?}");
     }
 
     #[test]
@@ -92,5 +111,62 @@ mod tests {
         assert_eq!(v.len(), 1, "{v:#?}");
         // Tie of one against one: dovecot (alphabetically first) is the reference.
         assert_eq!(v[0].targets, vec!["mailutils"]);
+    }
+}
+#[cfg(test)]
+mod bench {
+    use super::*;
+    use crate::judge::{judge_syntax, normalize_exchange, NormContext};
+
+    /// Throughput of syntax judging plus normalisation over the fixtures. Measures only
+    /// when `IMAPCONFORM_BENCH=1` (run with `cargo test --release --lib judge::fixture::bench
+    /// -- --nocapture`); otherwise a single pass.
+    #[test]
+    fn judged_responses_per_second() {
+        let runs = [
+            load(DOVECOT),
+            load(DOVECOT_EXT),
+            load(MAILUTILS),
+            load(COURIER),
+        ];
+        let responses: usize = runs
+            .iter()
+            .map(|t| {
+                1 + t
+                    .script
+                    .iter()
+                    .map(|e| e.responses().count())
+                    .sum::<usize>()
+            })
+            .sum();
+        let bytes: usize = runs
+            .iter()
+            .flat_map(|t| t.script.iter())
+            .flat_map(|e| e.responses())
+            .map(Message::len)
+            .sum();
+        let rounds = if std::env::var("IMAPCONFORM_BENCH").is_ok() {
+            2000
+        } else {
+            1
+        };
+        let start = std::time::Instant::now();
+        let mut findings = 0;
+        for _ in 0..rounds {
+            for (i, t) in runs.iter().enumerate() {
+                findings += judge_syntax("t", t).len();
+                let mut ctx = NormContext::new();
+                for e in &t.script {
+                    findings += normalize_exchange(e, &mut ctx).len() * (i / 8);
+                }
+            }
+        }
+        let secs = start.elapsed().as_secs_f64();
+        let n = (responses * rounds) as f64;
+        eprintln!(
+            "{responses} responses ({bytes} bytes) x {rounds}: {:.0} responses/s, {:.1} MB/s, {findings} findings",
+            n / secs,
+            (bytes * rounds) as f64 / secs / 1e6
+        );
     }
 }

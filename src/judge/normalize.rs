@@ -26,7 +26,8 @@
 //!   date the script gave in an APPEND becomes `<internaldate>` (the server stamps
 //!   messages appended without a date with its clock, RFC 3501 §6.3.11).
 //! - **`\Recent`** (RFC 3501 §2.3.2: whether a session is "first" is up to the server) is
-//!   removed from FETCH FLAGS, and `* n RECENT` becomes `* <n> RECENT` (still required).
+//!   removed from FETCH FLAGS and from the `* FLAGS` list, and `* n RECENT` becomes
+//!   `* <n> RECENT` (the response itself is still required after SELECT, RFC 3501 §6.3.1).
 //! - **Orderless data**: untagged responses within one exchange are sorted (RFC 3501 §7:
 //!   the order is not fixed), except that `* n EXPUNGE` stays in order and separates the
 //!   responses before it from those after it (sequence numbers change there). Flags in
@@ -342,28 +343,30 @@ fn flags(t: &Tok, drop_recent: bool) -> String {
     let Some(l) = t.list() else { return render(t) };
     let mut v: Vec<String> = l
         .iter()
-        .map(|f| {
-            let s = render(f);
-            if s.starts_with('\\') {
-                let mut c = s.to_ascii_lowercase();
-                c[1..2].make_ascii_uppercase();
-                c
-            } else {
-                s
-            }
-        })
+        .map(|f| fold_flag(render(f)))
         .filter(|s| !(drop_recent && s == "\\Recent"))
         .collect();
     v.sort();
     format!("({})", v.join(" "))
 }
 
+/// System flags and attributes compare case-insensitively: `\\SEEN` becomes `\\Seen`.
+fn fold_flag(s: String) -> String {
+    if s.starts_with('\\') && s.len() > 1 {
+        let mut c = s.to_ascii_lowercase();
+        c[1..2].make_ascii_uppercase();
+        c
+    } else {
+        s
+    }
+}
+
 fn list_attrs(t: &Tok) -> String {
     let Some(l) = t.list() else { return render(t) };
     let mut v: Vec<String> = l
         .iter()
-        .map(|f| render(f).to_ascii_lowercase())
-        .filter(|s| s == "\\noinferiors" || s == "\\noselect")
+        .map(|f| fold_flag(render(f)))
+        .filter(|s| s == "\\Noinferiors" || s == "\\Noselect")
         .collect();
     v.sort();
     format!("({})", v.join(" "))
