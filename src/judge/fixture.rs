@@ -40,6 +40,17 @@ pub fn load(text: &str) -> Transcript {
         }
     }
     t.script.extend(cur);
+    // A leading LOGIN is the driver's setup, not part of the script.
+    while t.script.first().is_some_and(|e| {
+        let c = e.command();
+        c.first_line()
+            .to_ascii_uppercase()
+            .split(|&b| b == b' ')
+            .nth(1)
+            == Some(b"LOGIN")
+    }) {
+        t.setup.push(t.script.remove(0));
+    }
     t
 }
 
@@ -47,6 +58,8 @@ pub const DOVECOT: &str = include_str!("testdata/dovecot.session");
 pub const MAILUTILS: &str = include_str!("testdata/mailutils.session");
 pub const COURIER: &str = include_str!("testdata/courier.session");
 pub const DOVECOT_EXT: &str = include_str!("testdata/dovecot-ext.session");
+pub const CYRUS: &str = include_str!("testdata/cyrus.session");
+pub const CYRUS_EXT: &str = include_str!("testdata/cyrus-ext.session");
 
 #[cfg(test)]
 mod tests {
@@ -70,6 +83,17 @@ mod tests {
         assert_eq!(t.script.len(), 31);
         let v = judge_syntax("dovecot", &t);
         assert!(v.is_empty(), "{v:#?}");
+    }
+
+    #[test]
+    fn cyrus_sessions_have_no_syntax_finding() {
+        for (text, steps) in [(CYRUS, 41), (CYRUS_EXT, 31)] {
+            let t = load(text);
+            assert_eq!((t.setup.len(), t.script.len()), (1, steps));
+            let v = judge_syntax("cyrus", &t);
+            assert!(v.is_empty(), "{v:#?}");
+            assert!(judge_end("cyrus", &t).is_empty());
+        }
     }
 
     #[test]

@@ -193,23 +193,11 @@ fn atom(m: &[u8], p: &mut usize) -> Option<Vec<u8>> {
     while let Some(&c) = m.get(*p) {
         match c {
             b' ' | b'(' | b')' | b'\r' | b'\n' | b'"' | b'{' => break,
-            b'[' => {
-                *p += 1;
-                let mut nest = 1;
-                while nest > 0 {
-                    match *m.get(*p)? {
-                        b'[' => nest += 1,
-                        b']' => nest -= 1,
-                        b'"' => {
-                            quoted(m, p)?;
-                            continue;
-                        }
-                        b'\r' | b'\n' => return None,
-                        _ => {}
-                    }
-                    *p += 1;
-                }
-            }
+            b'[' => match section_end(m, *p) {
+                Some(end) => *p = end,
+                // Not a section: `[` is an ATOM-CHAR (RFC 3501 §9), e.g. keyword `foo[`.
+                None => *p += 1,
+            },
             _ => *p += 1,
         }
     }
@@ -217,6 +205,27 @@ fn atom(m: &[u8], p: &mut usize) -> Option<Vec<u8>> {
         return None;
     }
     Some(m[start..*p].to_vec())
+}
+
+/// The end (after `]`) of a bracketed section starting at `open`, if it closes on this
+/// line; quoted strings inside may hold brackets.
+fn section_end(m: &[u8], open: usize) -> Option<usize> {
+    let mut p = open + 1;
+    let mut nest = 1;
+    while nest > 0 {
+        match *m.get(p)? {
+            b'[' => nest += 1,
+            b']' => nest -= 1,
+            b'"' => {
+                quoted(m, &mut p)?;
+                continue;
+            }
+            b'\r' | b'\n' => return None,
+            _ => {}
+        }
+        p += 1;
+    }
+    Some(p)
 }
 
 #[cfg(test)]
@@ -262,7 +271,13 @@ mod tests {
         assert!(items(b"\"abc\r\n", 0).is_none(), "unterminated quoted");
         assert!(items(b"{5}\r\nab\r\n", 0).is_none(), "short literal");
         assert!(items(b"a  b\r\n", 0).is_none(), "two spaces");
-        assert!(items(b"BODY[1 x\r\n", 0).is_none(), "unclosed section");
+        assert!(items(b"a (b\r\n", 0).is_none(), "unclosed list");
+    }
+
+    #[test]
+    fn an_unclosed_bracket_is_an_atom_char() {
+        let t = items(b"(\\Seen foo[ bar)\r\n", 0).unwrap();
+        assert_eq!(atoms(&t), vec!["(\\Seen foo[ bar)"]);
     }
 
     #[test]

@@ -19,19 +19,25 @@
 //!   codes are dropped (optional, RFC 3501 §7.1 and §7.2.1). `* ID`, `* NAMESPACE` and
 //!   `* ENABLED` data become `<...>` (server identity and configuration).
 //! - **Values servers pick**: UIDVALIDITY and UIDNEXT values become `<uidvalidity>` and
-//!   `<uidnext>` (RFC 3501 §2.3.1.1), PERMANENTFLAGS contents become `<flags>`.
+//!   `<uidnext>` (RFC 3501 §2.3.1.1), PERMANENTFLAGS contents become `<flags>`, the LIST
+//!   hierarchy delimiter becomes `<delim>` (RFC 3501 §5.1.1; mailbox names that contain
+//!   it still differ), mod-sequences (FETCH MODSEQ, SEARCH `(MODSEQ n)`, STATUS
+//!   HIGHESTMODSEQ, ESEARCH MODSEQ; RFC 7162) become `<modseq>`, object ids (EMAILID,
+//!   THREADID, STATUS MAILBOXID; RFC 8474) `<objectid>`, FETCH SAVEDATE `<savedate>`.
 //! - **UIDs** are renamed `u1`, `u2`, ... per target per session in order of first
 //!   appearance (FETCH UID, UID SEARCH results), so equal structure compares equal.
 //! - **INTERNALDATE** values are compared as instants (zone applied); one that matches no
 //!   date the script gave in an APPEND becomes `<internaldate>` (the server stamps
 //!   messages appended without a date with its clock, RFC 3501 §6.3.11).
 //! - **`\Recent`** (RFC 3501 §2.3.2: whether a session is "first" is up to the server) is
-//!   removed from FETCH FLAGS and from the `* FLAGS` list, and `* n RECENT` becomes
-//!   `* <n> RECENT` (the response itself is still required after SELECT, RFC 3501 §6.3.1).
+//!   removed from FETCH FLAGS and from the `* FLAGS` list; `* n RECENT` becomes
+//!   `* <n> RECENT` after SELECT and EXAMINE (where it is required, RFC 3501 §6.3.1) and
+//!   is dropped elsewhere (when servers re-announce it differs).
 //! - **Orderless data**: untagged responses within one exchange are sorted (RFC 3501 §7:
 //!   the order is not fixed), except that `* n EXPUNGE` stays in order and separates the
 //!   responses before it from those after it (sequence numbers change there). Flags in
-//!   lists, FETCH items, STATUS items and SEARCH numbers are sorted. Several FETCH
+//!   lists, FETCH items, STATUS items, SEARCH numbers and ESEARCH return data (RFC 4731;
+//!   its correlator becomes `(TAG <tag>)`) are sorted. Several FETCH
 //!   responses for the same message in one exchange are merged (RFC 3501 §7.4.2 allows
 //!   the data to be split, e.g. the `\Seen` update after BODY[]).
 //! - **Repeated EXISTS**: `* n EXISTS` that repeats the last count the target reported
@@ -65,6 +71,8 @@ pub struct NormContext {
     exists: Option<u64>,
     /// INTERNALDATE instants the script supplied in APPEND commands (seconds, UTC).
     supplied_dates: HashSet<i64>,
+    /// The exchange being normalised is a SELECT or EXAMINE.
+    selecting: bool,
 }
 
 impl NormContext {
@@ -120,6 +128,7 @@ pub fn normalize_exchange(e: &Exchange, ctx: &mut NormContext) -> Vec<String> {
         ctx.exists = None;
     }
     let uid_cmd = verb.starts_with("UID ");
+    ctx.selecting = matches!(verb.as_str(), "SELECT" | "EXAMINE");
     let mut conts = Vec::new();
     let mut segments: Vec<Segment> = vec![Segment::default()];
     let mut tail = Vec::new();
@@ -234,7 +243,11 @@ fn untagged(m: &Message, ctx: &mut NormContext, uid_cmd: bool, segs: &mut Vec<Se
                     seg.lines.push(format!("* {n} EXISTS"));
                 }
             }
-            b"RECENT" if toks.len() == 2 => seg.lines.push("* <n> RECENT".into()),
+            b"RECENT" if toks.len() == 2 => {
+                if ctx.selecting {
+                    seg.lines.push("* <n> RECENT".into());
+                }
+            }
             b"EXPUNGE" if toks.len() == 2 => {
                 ctx.exists = ctx.exists.map(|e| e.saturating_sub(1));
                 seg.expunge = Some(format!("* {n} EXPUNGE"));
@@ -263,31 +276,38 @@ fn untagged(m: &Message, ctx: &mut NormContext, uid_cmd: bool, segs: &mut Vec<Se
         "ID" | "NAMESPACE" | "ENABLED" => format!("* {kw} <...>"),
         "FLAGS" => format!(
             "* FLAGS {}",
-            rest.first().map(|f| flags(f, false)).unwrap_or_default()
+            rest.first().map(|f| flags(f, true)).unwrap_or_default()
         ),
         "SEARCH" => {
-            let mut nums: Vec<(u64, String)> = rest
+            // Numbers sorted numerically first, so UIDs are renamed in ascending order.
+            let mut nums: Vec<(u64, &Tok)> = rest
                 .iter()
                 .map(|t| {
                     let a = t.atom().unwrap_or(b"");
                     let v = std::str::from_utf8(a).ok().and_then(|s| s.parse().ok());
-                    match (uid_cmd, v) {
-                        (true, _) => (u64::MAX, ctx.uid(a)),
-                        (false, Some(v)) => (v, render(t)),
-                        (false, None) => (u64::MAX, render(t)),
-                    }
+                    (v.unwrap_or(u64::MAX), t)
                 })
                 .collect();
-            nums.sort();
-            let v: Vec<String> = nums.into_iter().map(|(_, s)| s).collect();
+            nums.sort_by_key(|(v, _)| *v);
+            let v: Vec<String> = nums
+                .into_iter()
+                .map(|(_, t)| match (t.list(), t.atom()) {
+                    // RFC 7162 §3.1.5: `(MODSEQ n)`, a value the server chooses.
+                    (Some(_), _) => "(MODSEQ <modseq>)".to_string(),
+                    (_, Some(a)) if uid_cmd => ctx.uid(a),
+                    _ => render(t),
+                })
+                .collect();
             format!("* SEARCH {}", v.join(" ")).trim_end().to_string()
         }
+        "ESEARCH" => esearch(rest),
         "LIST" | "LSUB" => {
             let mut parts = vec![format!("* {kw}")];
             if let Some(attrs) = rest.first() {
                 parts.push(list_attrs(attrs));
             }
-            parts.extend(rest.get(1).map(render));
+            // RFC 3501 §5.1.1 / §7.2.2: the hierarchy delimiter (or NIL) is the server's.
+            parts.extend(rest.get(1).map(|_| "<delim>".to_string()));
             parts.extend(rest.get(2).map(mailbox));
             parts.extend(rest.iter().skip(3).map(render));
             parts.join(" ")
@@ -304,6 +324,8 @@ fn untagged(m: &Message, ctx: &mut NormContext, uid_cmd: bool, segs: &mut Vec<Se
                     let v = match name.as_str() {
                         "UIDVALIDITY" => "<uidvalidity>".into(),
                         "UIDNEXT" => "<uidnext>".into(),
+                        "HIGHESTMODSEQ" => "<modseq>".into(),
+                        "MAILBOXID" => "<objectid>".into(),
                         _ => p.get(1).map(render).unwrap_or_default(),
                     };
                     format!("{name} {v}")
@@ -317,6 +339,39 @@ fn untagged(m: &Message, ctx: &mut NormContext, uid_cmd: bool, segs: &mut Vec<Se
     seg.lines.push(line);
 }
 
+/// RFC 4731 ESEARCH: `[(TAG "x")] [UID] *(name SP value)`; the order of the returned
+/// data items is not fixed, so they are sorted.
+fn esearch(rest: &[Tok]) -> String {
+    let mut head = vec!["* ESEARCH".to_string()];
+    let mut i = 0;
+    if rest.first().and_then(Tok::list).is_some() {
+        head.push("(TAG <tag>)".into());
+        i = 1;
+    }
+    if rest
+        .get(i)
+        .and_then(Tok::atom)
+        .is_some_and(|a| a.eq_ignore_ascii_case(b"UID"))
+    {
+        head.push("UID".into());
+        i += 1;
+    }
+    let mut pairs: Vec<String> = rest[i.min(rest.len())..]
+        .chunks(2)
+        .map(|p| {
+            let name = render(&p[0]).to_ascii_uppercase();
+            let v = match name.as_str() {
+                "MODSEQ" => "<modseq>".to_string(),
+                _ => p.get(1).map(render).unwrap_or_default(),
+            };
+            format!("{name} {v}")
+        })
+        .collect();
+    pairs.sort();
+    head.extend(pairs);
+    head.join(" ")
+}
+
 fn status_kw(line: &[u8]) -> Option<String> {
     let rest = line.strip_prefix(b"* ")?;
     let end = rest.iter().position(|&c| c == b' ').unwrap_or(rest.len());
@@ -327,6 +382,9 @@ fn status_kw(line: &[u8]) -> Option<String> {
 fn fetch_value(name: &str, v: &Tok, ctx: &mut NormContext) -> String {
     match name {
         "UID" => ctx.uid(v.atom().unwrap_or(b"")),
+        "MODSEQ" => "(<modseq>)".into(),
+        "SAVEDATE" => "<savedate>".into(),
+        "EMAILID" | "THREADID" => "<objectid>".into(),
         "FLAGS" => flags(v, true),
         "INTERNALDATE" => match v.text().and_then(date_instant) {
             Some(i) if ctx.supplied_dates.contains(&i) => format!("@{i}"),
@@ -734,7 +792,14 @@ mod tests {
                 "a LIST \"\" *",
                 &[b"* LIST (\\HasNoChildren) \".\" inbox\r\n", b"a OK\r\n"]
             )[0],
-            "* LIST () \".\" INBOX"
+            "* LIST () <delim> INBOX"
+        );
+        assert_eq!(
+            norm(
+                "a LIST \"\" *",
+                &[b"* LIST (\\NoInferiors) NIL INBOX\r\n", b"a OK\r\n"]
+            )[0],
+            "* LIST (\\Noinferiors) <delim> INBOX"
         );
         let dovecot = norm(
             "a FETCH 1 BODYSTRUCTURE",
@@ -745,6 +810,80 @@ mod tests {
             &[b"* 1 FETCH (BODYSTRUCTURE (\"TEXT\" \"PLAIN\" (\"CHARSET\" \"US-ASCII\") NIL NIL \"7BIT\" 9 1 NIL NIL NIL))\r\n", b"a OK\r\n"],
         );
         assert_eq!(dovecot, mailutils);
+    }
+
+    #[test]
+    fn condstore_esearch_and_object_ids() {
+        // Dovecot and Cyrus, same script (RFC 7162, RFC 4731, RFC 8474).
+        let dovecot = norm(
+            "e8 SEARCH RETURN (ALL COUNT MIN MAX MODSEQ) ALL",
+            &[
+                b"* ESEARCH (TAG \"e8\") MIN 1 MAX 2 ALL 1:2 COUNT 2 MODSEQ 9\r\n",
+                b"e8 OK Search completed (0.001 + 0.000 secs).\r\n",
+            ],
+        );
+        let cyrus = norm(
+            "e8 SEARCH RETURN (ALL COUNT MIN MAX MODSEQ) ALL",
+            &[
+                b"* ESEARCH (TAG \"e8\") COUNT 2 MIN 1 MAX 2 ALL 1:2 MODSEQ 4\r\n",
+                b"e8 OK Completed\r\n",
+            ],
+        );
+        assert_eq!(dovecot, cyrus);
+        assert_eq!(
+            norm("e6 FETCH 1 (MODSEQ EMAILID SAVEDATE)", &[b"* 1 FETCH (MODSEQ (2) EMAILID (M3ed7) SAVEDATE \"26-Nov-2026 16:29:11 +0000\")\r\n", b"e6 OK\r\n"])[0],
+            "* 1 FETCH (EMAILID <objectid> MODSEQ (<modseq>) SAVEDATE <savedate>)"
+        );
+        assert_eq!(
+            norm(
+                "e10 SEARCH MODSEQ 1",
+                &[b"* SEARCH 2 1 (MODSEQ 3)\r\n", b"e10 OK\r\n"]
+            )[0],
+            "* SEARCH 1 2 (MODSEQ <modseq>)"
+        );
+        assert_eq!(
+            norm(
+                "e12 STATUS foo (HIGHESTMODSEQ SIZE)",
+                &[
+                    b"* STATUS foo (SIZE 430 HIGHESTMODSEQ 3)\r\n",
+                    b"e12 OK\r\n"
+                ]
+            )[0],
+            "* STATUS \"foo\" (HIGHESTMODSEQ <modseq> SIZE 430)"
+        );
+    }
+
+    #[test]
+    fn recent_is_only_compared_after_select() {
+        // Dovecot re-announces RECENT after EXPUNGE, Cyrus does not.
+        let dovecot = norm(
+            "e21 UID EXPUNGE 2",
+            &[b"* 2 EXPUNGE\r\n", b"* 1 RECENT\r\n", b"e21 OK\r\n"],
+        );
+        let cyrus = norm(
+            "e21 UID EXPUNGE 2",
+            &[
+                b"* 2 EXPUNGE\r\n",
+                b"e21 OK [HIGHESTMODSEQ 6] Completed\r\n",
+            ],
+        );
+        assert_eq!(dovecot, cyrus);
+    }
+
+    #[test]
+    fn uid_search_renames_in_ascending_order() {
+        let mut a = NormContext::new();
+        let mut b = NormContext::new();
+        let x = normalize_exchange(
+            &ex("s UID SEARCH ALL", &[b"* SEARCH 9 4 12\r\n", b"s OK\r\n"]),
+            &mut a,
+        );
+        let y = normalize_exchange(
+            &ex("s UID SEARCH ALL", &[b"* SEARCH 1 2 3\r\n", b"s OK\r\n"]),
+            &mut b,
+        );
+        assert_eq!(x, y);
+        assert_eq!(x[0], "* SEARCH u1 u2 u3");
     }
 
     #[test]

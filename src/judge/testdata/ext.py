@@ -17,3 +17,6 @@ for c in src:
         cmds.append([c[0].encode() + b"\r\n", c[1].encode() + b"\r\n"] if not c[0].endswith("+}") else [c[0].encode() + b"\r\n" + c[1].encode() + b"\r\n"])
     else:
         cmds.append([c.encode() + b"\r\n"])
+
+if os.environ.get("LOGIN"):
+    cmds.insert(0, [os.environ["LOGIN"].encode() + b"\r\n"])

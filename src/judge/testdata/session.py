@@ -10,3 +10,6 @@ for c in cmds_src:
         cmds.append([fix(c[0]).encode() + b"\r\n", body + b"\r\n"])
     else:
         cmds.append([fix(c).encode() + b"\r\n"])
+
+if os.environ.get("LOGIN"):
+    cmds.insert(0, [os.environ["LOGIN"].encode() + b"\r\n"])
