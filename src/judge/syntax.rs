@@ -51,9 +51,30 @@ pub struct Grammar {
 }
 
 impl Grammar {
-    /// Takes note of `* ENABLED` responses (RFC 5161) in an exchange.
+    /// Takes note of capability lists: a server that lists IMAP4rev2 but not IMAP4rev1
+    /// speaks RFC 9051 from the start (RFC 9051 §9).
+    pub fn observe_capabilities(&mut self, m: &Message) {
+        let l = m.first_line().to_ascii_uppercase();
+        let caps = if let Some(i) = find(&l, b"[CAPABILITY ") {
+            &l[i..i + l[i..]
+                .iter()
+                .position(|&c| c == b']')
+                .unwrap_or(l.len() - i)]
+        } else if l.starts_with(b"* CAPABILITY ") {
+            &l[..]
+        } else {
+            return;
+        };
+        let words: Vec<&[u8]> = caps.split(|&c| c == b' ').collect();
+        if words.contains(&&b"IMAP4REV2"[..]) && !words.contains(&&b"IMAP4REV1"[..]) {
+            self.rev2 = true;
+        }
+    }
+
+    /// Takes note of `* ENABLED` responses (RFC 5161) and capability lists in an exchange.
     pub fn observe(&mut self, e: &Exchange) {
         for m in e.responses() {
+            self.observe_capabilities(m);
             let l = m.first_line().to_ascii_uppercase();
             if l.starts_with(b"* ENABLED") {
                 for w in l.split(|&c| c == b' ') {
@@ -69,6 +90,10 @@ impl Grammar {
             }
         }
     }
+}
+
+fn find(hay: &[u8], needle: &[u8]) -> Option<usize> {
+    hay.windows(needle.len()).position(|w| w == needle)
 }
 
 /// A judged fault in one message.
@@ -178,6 +203,7 @@ pub fn judge_syntax(target: &str, t: &Transcript) -> Vec<Verdict> {
         });
     };
     if let Some(m) = &t.greeting {
+        g.observe_capabilities(m);
         if let Some(f) = check_message(m, true, g) {
             emit(m, None, f);
         }
@@ -240,10 +266,15 @@ pub fn check_message(m: &Message, greeting: bool, g: Grammar) -> Option<Fault> {
         return None;
     }
     if g.utf8 && bytes.iter().any(|&c| c >= 0x80) && !status {
+        // RFC 6855 §3 allows UTF-8 in quoted strings once enabled; the strict IMAP4rev1
+        // decoder cannot judge that, so only lexical well-formedness is required.
+        if bytes.starts_with(b"* ") && lex::items(&bytes, 2).is_some() {
+            return None;
+        }
         return Some(warn(
             "TEXT-CHAR",
             "RFC 6855 §3",
-            "UTF-8 was enabled and the strict IMAP4rev1 decoder cannot judge UTF-8 data",
+            "UTF-8 was enabled and the strict IMAP4rev1 decoder cannot judge this UTF-8 data",
         ));
     }
     if greeting {
@@ -949,6 +980,39 @@ mod tests {
             check_message(&msg(b"a1 OK caf\xc3\xa9\r\n"), false, g),
             None
         );
+    }
+
+    #[test]
+    fn an_imap4rev2_only_server_may_send_empty_text() {
+        let t = Transcript {
+            greeting: Some(msg(b"* OK [CAPABILITY IMAP4rev2 AUTH=PLAIN] hi\r\n")),
+            setup: vec![],
+            script: vec![Exchange {
+                events: vec![
+                    crate::wire::Event::Client(Message::line("a1 NOOP")),
+                    crate::wire::Event::Server(msg(b"a1 OK \r\n")),
+                ],
+            }],
+            end: crate::wire::End::Completed,
+        };
+        assert!(judge_syntax("x", &t).is_empty());
+        let mut g = Grammar::default();
+        g.observe_capabilities(&msg(b"* CAPABILITY IMAP4rev1 IMAP4rev2\r\n"));
+        assert!(
+            !g.rev2,
+            "a server offering both speaks IMAP4rev1 until ENABLE"
+        );
+    }
+
+    #[test]
+    fn utf8_quoted_strings_after_enable_are_not_judged() {
+        let g = Grammar {
+            utf8: true,
+            rev2: false,
+        };
+        let m = msg(b"* 1 FETCH (ENVELOPE (NIL \"\xc3\xa4\" NIL NIL NIL NIL NIL NIL NIL NIL))\r\n");
+        assert_eq!(check_message(&m, false, g), None);
+        assert!(check_message(&m, false, Grammar::default()).is_some());
     }
 
     #[test]
