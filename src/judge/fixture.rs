@@ -152,6 +152,8 @@ mod bench {
             load(DOVECOT_EXT),
             load(MAILUTILS),
             load(COURIER),
+            load(CYRUS),
+            load(CYRUS_EXT),
         ];
         let responses: usize = runs
             .iter()

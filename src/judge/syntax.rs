@@ -872,6 +872,12 @@ mod tests {
             b"+ dGVzdA==\r\n",
             b"* NO [ALERT] disk full\r\n",
             b"* BAD unknown thing\r\n",
+            // Keywords are case-insensitive (RFC 3501 §9 "case-insensitive").
+            b"* 1 fetch (uid 4 flags (\\seen) body[header.fields (from)] NIL)\r\n",
+            b"* search 1\r\n",
+            b"* 3 exists\r\n",
+            b"a1 ok [read-write] done\r\n",
+            b"* Ok [UidValidity 3] x\r\n",
         ] {
             assert_eq!(judge(r), None, "{}", escape(r));
         }
