@@ -44,7 +44,8 @@ use crate::wire::{
 /// What the session has enabled so far that changes the grammar.
 #[derive(Clone, Copy, Debug, Default)]
 pub struct Grammar {
-    /// RFC 6855 UTF8=ACCEPT or RFC 9051 IMAP4rev2 enabled: UTF-8 may appear in strings.
+    /// RFC 6855 UTF8=ACCEPT or RFC 9051 IMAP4rev2 enabled, or RFC 5255 LANGUAGE used:
+    /// UTF-8 may appear in strings or text.
     pub utf8: bool,
     /// RFC 9051 IMAP4rev2 enabled: `resp-text` may be empty.
     pub rev2: bool,
@@ -71,8 +72,20 @@ impl Grammar {
         }
     }
 
-    /// Takes note of `* ENABLED` responses (RFC 5161) and capability lists in an exchange.
+    /// Takes note of `* ENABLED` responses (RFC 5161), a successful LANGUAGE command
+    /// (RFC 5255 extends `resp-text` to UTF-8 once the client used it) and capability lists.
     pub fn observe(&mut self, e: &Exchange) {
+        let cmd = e.command();
+        let verb = cmd.first_line().split(|&c| c == b' ').nth(1).unwrap_or(b"");
+        let ok = e.completion().is_some_and(|c| {
+            c.first_line()
+                .split(|&c| c == b' ')
+                .nth(1)
+                .is_some_and(|k| k.eq_ignore_ascii_case(b"OK"))
+        });
+        if verb.eq_ignore_ascii_case(b"LANGUAGE") && ok {
+            self.utf8 = true;
+        }
         for m in e.responses() {
             self.observe_capabilities(m);
             let l = m.first_line().to_ascii_uppercase();
@@ -254,7 +267,7 @@ pub fn check_message(m: &Message, greeting: bool, g: Grammar) -> Option<Fault> {
     }
     let bytes = m.to_bytes();
     let status = status_keyword(m.first_line()).is_some();
-    if let Some(f) = lexical(m, status, g) {
+    if let Some(f) = lexical(m, status || m.is_continuation(), g) {
         return Some(f);
     }
     let decoded = if greeting {
