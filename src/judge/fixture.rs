@@ -138,6 +138,78 @@ mod tests {
     }
 }
 #[cfg(test)]
+mod robustness {
+    use super::*;
+    use crate::judge::syntax::{check_message, Grammar};
+    use crate::judge::{judge_differential, normalize_exchange, NormContext};
+    use crate::wire::Fragment;
+
+    /// Mutated real responses (bytes flipped, inserted, deleted, truncated) never make
+    /// the judge panic, whatever it concludes.
+    #[test]
+    fn mutated_responses_never_panic() {
+        let runs = [
+            load(DOVECOT),
+            load(CYRUS_EXT),
+            load(MAILUTILS),
+            load(COURIER),
+        ];
+        let mut seed: u64 = 0x9E37_79B9_7F4A_7C15;
+        let mut rnd = move |n: usize| {
+            seed ^= seed << 13;
+            seed ^= seed >> 7;
+            seed ^= seed << 17;
+            (seed % n.max(1) as u64) as usize
+        };
+        let rounds: usize = std::env::var("IMAPCONFORM_FUZZ_ROUNDS")
+            .ok()
+            .and_then(|r| r.parse().ok())
+            .unwrap_or(8);
+        const SPECIAL: &[u8] = b" ()[]{}\"\\\r\n\x00\xff*+0123456789~<>.";
+        for t in &runs {
+            for e in &t.script {
+                for _ in 0..rounds {
+                    let mut e2 = e.clone();
+                    for ev in &mut e2.events {
+                        let Event::Server(m) = ev else { continue };
+                        let mut b = m.to_bytes();
+                        for _ in 0..1 + rnd(3) {
+                            let i = rnd(b.len());
+                            match rnd(4) {
+                                0 => b.insert(i, SPECIAL[rnd(SPECIAL.len())]),
+                                1 if !b.is_empty() => {
+                                    b.remove(i);
+                                }
+                                2 if !b.is_empty() => b[i] = SPECIAL[rnd(SPECIAL.len())],
+                                _ => b.truncate(i),
+                            }
+                        }
+                        // Keep the message framed as the framer would (or raw if it can't).
+                        let mut f = Framer::new(Default::default());
+                        f.push(&b);
+                        *m = match f.next_message() {
+                            Ok(Some(m)) => m,
+                            _ => Message {
+                                fragments: vec![Fragment::Line(b)],
+                            },
+                        };
+                        let _ = check_message(m, false, Grammar::default());
+                        let _ = check_message(m, true, Grammar::default());
+                        let all = Grammar {
+                            utf8: true,
+                            rev2: true,
+                        };
+                        let _ = check_message(m, false, all);
+                    }
+                    let _ = normalize_exchange(&e2, &mut NormContext::new());
+                }
+            }
+        }
+        let _ = judge_differential(&[("a", &runs[0]), ("b", &runs[1]), ("c", &runs[2])]);
+    }
+}
+
+#[cfg(test)]
 mod bench {
     use super::*;
     use crate::judge::{judge_syntax, normalize_exchange, NormContext};

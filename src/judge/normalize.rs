@@ -270,7 +270,7 @@ fn untagged(m: &Message, ctx: &mut NormContext, uid_cmd: bool, segs: &mut Vec<Se
         return;
     }
     let kw = String::from_utf8_lossy(first).to_ascii_uppercase();
-    let rest = &toks[1..];
+    let rest = toks.get(1..).unwrap_or(&[]);
     let line = match kw.as_str() {
         "CAPABILITY" => "* CAPABILITY <capabilities>".into(),
         "ID" | "NAMESPACE" | "ENABLED" => format!("* {kw} <...>"),

@@ -528,8 +528,10 @@ fn classify(m: &Message, bytes: &[u8], g: Grammar) -> Option<Fault> {
     let Some(toks) = lex::items(bytes, 2) else {
         return Some(lexically_malformed(line));
     };
-    let first = toks.first().and_then(Tok::atom).unwrap_or(b"");
-    if !first.is_empty() && first.iter().all(u8::is_ascii_digit) {
+    let Some(first) = toks.first().and_then(Tok::atom) else {
+        return Some(bad("response-data", "untagged response without a keyword"));
+    };
+    if first.iter().all(u8::is_ascii_digit) {
         return numbered(bytes, &toks, g);
     }
     let kw = first.to_ascii_uppercase();
@@ -977,6 +979,9 @@ mod tests {
         assert_eq!(syntax(b"+\r\n"), "continue-req");
         assert_eq!(syntax(b"a1 BYE done\r\n"), "response-tagged");
         assert_eq!(syntax(b"* PREAUTH again\r\n"), "response-data");
+        assert_eq!(syntax(b"* \r\n"), "response-data");
+        assert_eq!(syntax(b"*\r\n"), "response-data");
+        assert_eq!(syntax(b"* (a)\r\n"), "response-data");
         // text may begin with "[": valid ABNF, only a SHOULD NOT in RFC 2060.
         assert_eq!(
             rule_of(b"* OK [READ-WRITE]\r\n"),
