@@ -1,9 +1,22 @@
 //! Recorded sessions with real servers (`testdata/*.session`), for tests.
 //!
-//! Recorded by `testdata/drive.py` (one command at a time over the server's stdio mode;
-//! the script is `testdata/gen.py`). Format, one item per line, bytes escaped with
-//! [`crate::wire::escape`]: `greeting: ...`, `> client bytes`, `< one server message`,
-//! `end: ...`.
+//! Recorded on 2026-11-26 by `testdata/drive.py`, which runs one server process over its
+//! stdio mode and sends one command at a time, waiting for the tagged completion (and for
+//! `+` before a synchronizing literal). Scripts: `testdata/gen.py` (via `session.py`,
+//! 41 commands of RFC 3501) and `testdata/ext.py` (31 commands using extensions).
+//! Servers: Dovecot 2.3.19 (`/usr/lib/dovecot/imap -c CONF -o mail_uid=.. ...`, PREAUTH),
+//! GNU Mailutils imap4d 3.15 (`preauth stdio; mode inetd;`), Courier-IMAP 5.0.13
+//! (`imapd ./Maildir`, mailboxes under `INBOX.`: `PREFIX=INBOX.`), Cyrus 3.6.1
+//! (`CYRUS_SERVICE=imap imapd -C CONF -X` with `LOGIN="s0 LOGIN user pass"`), e.g.
+//!
+//! ```text
+//! SESSION=testdata/session.py python3 testdata/drive.py /usr/lib/dovecot/imap -c dovecot.conf \
+//!     -o mail_uid=999 -o mail_gid=995 -o mail_location=maildir:/dev/shm/x/mail > dovecot.session
+//! ```
+//!
+//! Format, one item per line, bytes escaped with [`crate::wire::escape`]:
+//! `greeting: ...`, `> client bytes`, `< one server message`, `end: ...`. A leading LOGIN
+//! exchange is loaded as setup.
 
 use crate::wire::{unescape, End, Event, Exchange, Framer, Message, Transcript};
 
