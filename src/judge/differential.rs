@@ -90,9 +90,10 @@ pub fn judge_differential(runs: &[(&str, &Transcript)]) -> Vec<Verdict> {
                 step: Some(step),
                 rule: None,
                 summary: format!(
-                    "`{command}`: {} answered differently from {} (which agreed); first divergence, later steps not compared",
+                    "`{command}`: {} answered differently from {}{}; first divergence, later steps not compared",
                     these.join(", "),
-                    ref_names.join(", ")
+                    ref_names.join(", "),
+                    if ref_names.len() > 1 { " (which agreed)" } else { "" }
                 ),
                 expected: ref_text.trim_end().to_string(),
                 observed: diff,

@@ -9,7 +9,7 @@
 //!   broke on one of *our* framing limits (a line or literal larger than we accept) it is
 //!   only a [`Kind::Warning`]: the RFC sets no such limits, so it is not proven wrong.
 
-use super::syntax::is_partial;
+use super::syntax::{is_partial, observed as shown};
 use super::{Kind, Verdict};
 use crate::wire::{escape, End, Exchange, Message, Transcript};
 
@@ -56,8 +56,8 @@ fn command_text(t: &Transcript) -> String {
 
 fn observed(t: &Transcript) -> String {
     match last_server_message(t) {
-        Some(m) if is_partial(m) => format!("(cut off) {}", escape(&m.to_bytes())),
-        Some(m) => format!("last message: {}", escape(&m.to_bytes())),
+        Some(m) if is_partial(m) => format!("(cut off) {}", shown(&m.to_bytes())),
+        Some(m) => format!("last message: {}", shown(&m.to_bytes())),
         None => "(nothing received)".into(),
     }
 }

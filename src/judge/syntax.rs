@@ -212,7 +212,7 @@ pub fn judge_syntax(target: &str, t: &Transcript) -> Vec<Verdict> {
                 ),
             },
             expected: format!("`{}`: {}", f.rule, abnf(f.rule)),
-            observed: escape(&m.to_bytes()),
+            observed: observed(&m.to_bytes()),
         });
     };
     if let Some(m) = &t.greeting {
@@ -235,6 +235,22 @@ pub fn judge_syntax(target: &str, t: &Transcript) -> Vec<Verdict> {
         g.observe(e);
     }
     out
+}
+
+/// Longest part of a message shown in `observed`.
+pub const OBSERVED_MAX: usize = 8192;
+
+/// The message escaped; a very long one (a big literal) is cut after [`OBSERVED_MAX`]
+/// bytes with a note of its full length.
+pub fn observed(bytes: &[u8]) -> String {
+    if bytes.len() <= OBSERVED_MAX {
+        return escape(bytes);
+    }
+    format!(
+        "{}... ({} bytes in all)",
+        escape(&bytes[..OBSERVED_MAX]),
+        bytes.len()
+    )
 }
 
 /// Whether the message was cut off by the end of the stream (a line without LF, or a
@@ -1037,6 +1053,14 @@ mod tests {
         let m = msg(b"* 1 FETCH (ENVELOPE (NIL \"\xc3\xa4\" NIL NIL NIL NIL NIL NIL NIL NIL))\r\n");
         assert_eq!(check_message(&m, false, g), None);
         assert!(check_message(&m, false, Grammar::default()).is_some());
+    }
+
+    #[test]
+    fn observed_bytes_of_a_huge_message_are_cut() {
+        let big = vec![b'a'; OBSERVED_MAX + 10];
+        let o = observed(&big);
+        assert!(o.ends_with(&format!("... ({} bytes in all)", OBSERVED_MAX + 10)));
+        assert_eq!(observed(b"* 1\r\n"), "* 1\\r\\n");
     }
 
     #[test]
