@@ -752,15 +752,57 @@ fn fetch(bytes: &[u8], toks: &[Tok], _g: Grammar) -> Option<Fault> {
             b"RFC822.SIZE" => ("number", "RFC822.SIZE"),
             _ => ("msg-att-static", shown.as_str()),
         };
+        let detail = if rule == "body" {
+            body_spacing(&p[1])
+                .map(|d| format!(": {d}"))
+                .unwrap_or_default()
+        } else {
+            String::new()
+        };
         return Some(bad(
             rule,
-            format!("FETCH item {what} (msg-att) does not match"),
+            format!("FETCH item {what} (msg-att) does not match{detail}"),
         ));
     }
     Some(bad(
         "msg-att",
         "FETCH items do not combine into a valid msg-att",
     ))
+}
+
+/// Explains a body structure whose fields are not separated by SP where RFC 3501 §9
+/// requires it: every field of `body-type-1part` and everything after the parts of
+/// `body-type-mpart` (only `1*body` and `1*address` are written without separators).
+fn body_spacing(t: &Tok) -> Option<String> {
+    let l = t.list()?;
+    let adjacent = |a: &Tok, b: &Tok| a.span.1 == b.span.0;
+    let parts = l.iter().take_while(|p| p.list().is_some()).count();
+    if parts > 0 {
+        // body-type-mpart = 1*body SP media-subtype [SP body-ext-mpart]
+        for p in &l[..parts] {
+            if let Some(d) = body_spacing(p) {
+                return Some(d);
+            }
+        }
+        return l[parts - 1..].windows(2).enumerate().find_map(|(i, w)| {
+            adjacent(&w[0], &w[1]).then(|| {
+                format!(
+                    "no SP before field {} after the parts of a multipart (body-type-mpart)",
+                    i + 1
+                )
+            })
+        });
+    }
+    // body-type-1part: every field separated by SP; for message/rfc822 the 9th field is
+    // a nested body.
+    if let Some(i) = l.windows(2).position(|w| adjacent(&w[0], &w[1])) {
+        return Some(format!(
+            "no SP between fields {} and {} of a single-part body (body-type-1part; e.g. body-type-msg = media-message SP body-fields SP envelope SP body SP body-fld-lines)",
+            i + 1,
+            i + 2
+        ));
+    }
+    l.get(8).and_then(body_spacing)
 }
 
 /// RFC 3501 §9 `date-time` by the ABNF alone (no calendar check).
@@ -964,6 +1006,10 @@ mod tests {
             "date-time"
         );
         assert_eq!(syntax(b"* 1 FETCH UID 3\r\n"), "msg-att");
+        // GNU Mailutils 3.15: no SP between the envelope and the body of message/rfc822.
+        let f = judge(b"* 2 FETCH (BODY (\"message\" \"rfc822\" NIL NIL NIL \"7BIT\" 49 (NIL NIL NIL NIL NIL NIL NIL NIL NIL NIL)(\"TEXT\" \"PLAIN\" NIL NIL NIL \"7BIT\" 10 0) 3))\r\n").unwrap();
+        assert_eq!(f.rule, "body");
+        assert!(f.why.contains("no SP between fields 8 and 9"), "{}", f.why);
         assert_eq!(syntax(b"* 1 FETCH (UID)\r\n"), "msg-att");
         // The core part is judged even when extension items come along.
         assert_eq!(syntax(b"* 1 FETCH (MODSEQ (1) UID 0)\r\n"), "uniqueid");
