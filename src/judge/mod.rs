@@ -1,35 +1,144 @@
-//! PLACEHOLDER until the judge branch merges: the agreed interface only.
-use crate::wire::Transcript;
+//! Judging transcripts: strict syntax of every server message, how sessions ended, and
+//! differences between servers that were sent the same script.
+//!
+//! - [`judge_syntax`] ([`syntax`]): each server message against the formal syntax of
+//!   RFC 3501 §9 (IMAP4rev1), decoded strictly by imap-codec and cross-checked by our own
+//!   reading of the ABNF, so that only certain violations become [`Kind::Syntax`].
+//! - [`judge_end`] ([`end`]): timeouts, dropped connections.
+//! - [`judge_differential`] ([`differential`]) with [`normalize_exchange`] ([`normalize`]):
+//!   responses that differ between servers after removing what servers may choose freely.
+//!
+//! Findings are claims about someone else's server. Where the grammar leaves room
+//! (extensions, ambiguous ABNF, decoder limits) the judge says nothing or gives a
+//! [`Kind::Warning`] that states the reason; it never guesses a violation.
 
+pub mod differential;
+pub mod end;
+pub mod lex;
+pub mod normalize;
+pub mod syntax;
+
+#[cfg(test)]
+mod fixture;
+
+pub use differential::judge_differential;
+pub use end::judge_end;
+pub use normalize::{normalize_exchange, NormContext};
+pub use syntax::judge_syntax;
+
+/// What kind of finding a verdict is, from least to most severe.
+///
+/// The derived order is the order used by `--fail-on KIND`: a run fails when a finding's
+/// kind is at least KIND, i.e. `warning < divergence < violation < syntax < timeout <
+/// crash`. A syntax finding is a violation of the formal syntax, so `--fail-on violation`
+/// also fails on syntax findings (and on timeouts and crashes).
 #[derive(
     Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, serde::Serialize, serde::Deserialize,
 )]
 #[serde(rename_all = "lowercase")]
 pub enum Kind {
+    /// Something doubtful that is not proven to break the protocol; the summary says why.
     Warning,
+    /// Servers answered the same script differently (not by itself a violation).
     Divergence,
+    /// A requirement of the RFC is broken (semantics, not formal syntax).
     Violation,
+    /// A response does not match the formal syntax (RFC 3501 §9).
     Syntax,
+    /// The server did not answer in time.
     Timeout,
+    /// The connection dropped without BYE, or the stream broke.
     Crash,
 }
 
-#[derive(Clone, Debug, PartialEq, Eq)]
+impl Kind {
+    pub const ALL: [Kind; 6] = [
+        Kind::Warning,
+        Kind::Divergence,
+        Kind::Violation,
+        Kind::Syntax,
+        Kind::Timeout,
+        Kind::Crash,
+    ];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Kind::Warning => "warning",
+            Kind::Divergence => "divergence",
+            Kind::Violation => "violation",
+            Kind::Syntax => "syntax",
+            Kind::Timeout => "timeout",
+            Kind::Crash => "crash",
+        }
+    }
+
+    /// Whether a finding of this kind fails a run started with `--fail-on threshold`.
+    pub fn fails(self, threshold: Kind) -> bool {
+        self >= threshold
+    }
+}
+
+impl std::fmt::Display for Kind {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+impl std::str::FromStr for Kind {
+    type Err = String;
+
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        let l = s.trim().to_ascii_lowercase();
+        Kind::ALL
+            .into_iter()
+            .find(|k| k.as_str() == l)
+            .ok_or_else(|| {
+                format!(
+                    "unknown finding kind `{s}` (one of: warning, divergence, violation, syntax, timeout, crash)"
+                )
+            })
+    }
+}
+
+/// One finding about one or more targets.
+#[derive(Clone, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub struct Verdict {
     pub kind: Kind,
+    /// The target(s) it holds for.
     pub targets: Vec<String>,
+    /// Index into `Transcript::script`; `None` for the greeting or setup.
     pub step: Option<usize>,
+    /// Requirement id; `None` until a catalogue exists. The formal-syntax rule name is in
+    /// `summary` and `expected`.
     pub rule: Option<String>,
+    /// One line.
     pub summary: String,
     pub expected: String,
+    /// The offending bytes escaped with [`crate::wire::escape`], or a unified diff.
     pub observed: String,
 }
-pub fn judge_syntax(_target: &str, _t: &Transcript) -> Vec<Verdict> {
-    Vec::new()
-}
-pub fn judge_end(_target: &str, _t: &Transcript) -> Vec<Verdict> {
-    Vec::new()
-}
-pub fn judge_differential(_runs: &[(&str, &Transcript)]) -> Vec<Verdict> {
-    Vec::new()
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn fail_on_violation_includes_syntax_timeout_and_crash() {
+        let t: Kind = "violation".parse().unwrap();
+        assert!(Kind::Syntax.fails(t));
+        assert!(Kind::Crash.fails(t));
+        assert!(Kind::Violation.fails(t));
+        assert!(!Kind::Divergence.fails(t));
+        assert!(!Kind::Warning.fails(t));
+    }
+
+    #[test]
+    fn kinds_parse_and_serialize_lowercase() {
+        for k in Kind::ALL {
+            assert_eq!(k.as_str().parse::<Kind>().unwrap(), k);
+            assert_eq!(serde_json::to_string(&k).unwrap(), format!("\"{k}\""));
+        }
+        assert_eq!("SYNTAX".parse::<Kind>().unwrap(), Kind::Syntax);
+        assert!("fatal".parse::<Kind>().is_err());
+    }
 }

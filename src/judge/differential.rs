@@ -1,0 +1,228 @@
+//! Differential judging: the same script, several servers.
+//!
+//! Each target's script exchanges are normalised ([`super::normalize`]) with one
+//! [`NormContext`] per target and compared step by step. At a step where the targets
+//! disagree, the largest group of agreeing targets is the reference (on a tie, the group
+//! containing the alphabetically first target name); every other group gets one
+//! [`Kind::Divergence`] verdict whose `observed` is a unified diff from the reference.
+//!
+//! **Cascades.** Once a target diverged at step k, its later steps run in a different
+//! state (another mailbox content, another selected state), so comparing them says
+//! nothing new: only the first divergent step per target per session is reported, and
+//! the target takes no further part in the comparison. A target whose session ended
+//! before a step shows `<no response: session ended (...)>` there.
+
+use similar::TextDiff;
+
+use super::normalize::{normalize_exchange, NormContext};
+use super::{Kind, Verdict};
+use crate::wire::{escape, Transcript};
+
+/// Compares the script exchanges of every target.
+pub fn judge_differential(runs: &[(&str, &Transcript)]) -> Vec<Verdict> {
+    let norm: Vec<Vec<Vec<String>>> = runs
+        .iter()
+        .map(|(_, t)| {
+            let mut ctx = NormContext::new();
+            t.script
+                .iter()
+                .map(|e| normalize_exchange(e, &mut ctx))
+                .collect()
+        })
+        .collect();
+    let steps = runs.iter().map(|(_, t)| t.script.len()).max().unwrap_or(0);
+    let mut alive = vec![true; runs.len()];
+    let mut out = Vec::new();
+    for step in 0..steps {
+        let ended = |i: usize| {
+            vec![format!(
+                "<no response: session ended ({})>",
+                runs[i].1.end.to_line()
+            )]
+        };
+        // Groups of targets with equal normalised exchanges, in first-seen order.
+        let mut groups: Vec<(Vec<String>, Vec<usize>)> = Vec::new();
+        for i in (0..runs.len()).filter(|&i| alive[i]) {
+            let lines = norm[i].get(step).cloned().unwrap_or_else(|| ended(i));
+            match groups.iter_mut().find(|(l, _)| *l == lines) {
+                Some((_, members)) => members.push(i),
+                None => groups.push((lines, vec![i])),
+            }
+        }
+        if groups.len() < 2 {
+            continue;
+        }
+        let first_name = |g: &Vec<usize>| g.iter().map(|&i| runs[i].0).min().unwrap_or("");
+        let reference = (0..groups.len())
+            .max_by(|&a, &b| {
+                groups[a]
+                    .1
+                    .len()
+                    .cmp(&groups[b].1.len())
+                    .then_with(|| first_name(&groups[b].1).cmp(first_name(&groups[a].1)))
+            })
+            .unwrap_or(0);
+        let names = |g: &Vec<usize>| {
+            let mut v: Vec<String> = g.iter().map(|&i| runs[i].0.to_string()).collect();
+            v.sort();
+            v
+        };
+        let ref_names = names(&groups[reference].1);
+        let ref_text = groups[reference].0.join("\n") + "\n";
+        let command = runs
+            .iter()
+            .find_map(|(_, t)| t.script.get(step))
+            .map(|e| escape(e.command().first_line()))
+            .unwrap_or_default();
+        for (gi, (lines, members)) in groups.iter().enumerate() {
+            if gi == reference {
+                continue;
+            }
+            let these = names(members);
+            let text = lines.join("\n") + "\n";
+            let diff = TextDiff::from_lines(&ref_text, &text)
+                .unified_diff()
+                .header(&ref_names.join(","), &these.join(","))
+                .to_string();
+            out.push(Verdict {
+                kind: Kind::Divergence,
+                targets: these.clone(),
+                step: Some(step),
+                rule: None,
+                summary: format!(
+                    "`{command}`: {} answered differently from {}{}; first divergence, later steps not compared",
+                    these.join(", "),
+                    ref_names.join(", "),
+                    if ref_names.len() > 1 { " (which agreed)" } else { "" }
+                ),
+                expected: ref_text.trim_end().to_string(),
+                observed: diff,
+            });
+            for &i in members {
+                alive[i] = false;
+            }
+        }
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::wire::{End, Event, Exchange, Message};
+
+    fn ex(cmd: &str, resp: &[&str]) -> Exchange {
+        let mut events = vec![Event::Client(Message::line(cmd))];
+        events.extend(resp.iter().map(|r| Event::Server(Message::line(r))));
+        Exchange { events }
+    }
+
+    fn t(script: Vec<Exchange>) -> Transcript {
+        Transcript {
+            greeting: Some(Message::line("* PREAUTH hi")),
+            setup: vec![],
+            script,
+            end: End::Completed,
+        }
+    }
+
+    #[test]
+    fn freely_chosen_values_do_not_diverge() {
+        let dovecot = t(vec![ex(
+            "a1 SELECT foo",
+            &[
+                "* OK [UIDVALIDITY 1795709673] UIDs valid",
+                "* 1 EXISTS",
+                "a1 OK [READ-WRITE] Select completed (0.001 + 0.000 secs).",
+            ],
+        )]);
+        let cyrus = t(vec![ex(
+            "a1 SELECT foo",
+            &[
+                "* 1 EXISTS",
+                "* OK [UIDVALIDITY 1732612345] Ok",
+                "* OK [MAILBOXID (F2212ea8)] Ok",
+                "a1 OK [READ-WRITE] Completed",
+            ],
+        )]);
+        assert!(judge_differential(&[("cyrus", &cyrus), ("dovecot", &dovecot)]).is_empty());
+    }
+
+    #[test]
+    fn a_divergence_carries_a_diff_and_names_the_majority() {
+        let good = t(vec![ex(
+            "a1 STORE 1 +FLAGS (\\Flagged)",
+            &["* 1 FETCH (FLAGS (\\Flagged))", "a1 OK done"],
+        )]);
+        let bad = t(vec![ex(
+            "a1 STORE 1 +FLAGS (\\Flagged)",
+            &["a1 BAD STORE Unrecognized flag"],
+        )]);
+        let v = judge_differential(&[("mailutils", &bad), ("dovecot", &good), ("cyrus", &good)]);
+        assert_eq!(v.len(), 1);
+        assert_eq!(v[0].kind, Kind::Divergence);
+        assert_eq!(v[0].targets, vec!["mailutils"]);
+        assert_eq!(v[0].step, Some(0));
+        assert!(v[0].summary.contains("cyrus, dovecot"), "{}", v[0].summary);
+        assert!(
+            v[0].observed.contains("--- cyrus,dovecot"),
+            "{}",
+            v[0].observed
+        );
+        assert!(
+            v[0].observed.contains("-* 1 FETCH (FLAGS (\\Flagged))"),
+            "{}",
+            v[0].observed
+        );
+        assert!(v[0].observed.contains("+<tag> BAD"), "{}", v[0].observed);
+    }
+
+    #[test]
+    fn ties_go_to_the_group_with_the_alphabetically_first_name() {
+        let a = t(vec![ex("a1 NOOP", &["a1 OK"])]);
+        let b = t(vec![ex("a1 NOOP", &["a1 NO"])]);
+        let v = judge_differential(&[("zeta", &a), ("alpha", &b)]);
+        assert_eq!(v.len(), 1);
+        assert_eq!(v[0].targets, vec!["zeta"]);
+    }
+
+    #[test]
+    fn only_the_first_divergent_step_is_reported() {
+        let a = t(vec![
+            ex("a1 CREATE x", &["a1 OK"]),
+            ex("a2 SELECT x", &["* 0 EXISTS", "a2 OK"]),
+            ex("a3 NOOP", &["a3 OK"]),
+        ]);
+        let b = t(vec![
+            ex("a1 CREATE x", &["a1 NO exists"]),
+            ex("a2 SELECT x", &["* 5 EXISTS", "a2 OK"]),
+            ex("a3 NOOP", &["a3 BAD"]),
+        ]);
+        let c = t(vec![
+            ex("a1 CREATE x", &["a1 OK"]),
+            ex("a2 SELECT x", &["* 0 EXISTS", "a2 OK"]),
+            ex("a3 NOOP", &["a3 NO"]),
+        ]);
+        let v = judge_differential(&[("a", &a), ("b", &b), ("c", &c)]);
+        let steps: Vec<(Vec<String>, Option<usize>)> =
+            v.iter().map(|v| (v.targets.clone(), v.step)).collect();
+        assert_eq!(
+            steps,
+            vec![
+                (vec!["b".to_string()], Some(0)),
+                (vec!["c".to_string()], Some(2))
+            ]
+        );
+    }
+
+    #[test]
+    fn a_session_that_ended_early_diverges_once() {
+        let a = t(vec![ex("a1 NOOP", &["a1 OK"]), ex("a2 NOOP", &["a2 OK"])]);
+        let mut b = t(vec![ex("a1 NOOP", &["a1 OK"])]);
+        b.end = End::Closed;
+        let c = a.clone();
+        let v = judge_differential(&[("a", &a), ("b", &b), ("c", &c)]);
+        assert_eq!(v.len(), 1);
+        assert!(v[0].observed.contains("session ended (closed)"));
+    }
+}

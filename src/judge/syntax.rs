@@ -1,0 +1,1146 @@
+//! Strict syntax judging of every server message.
+//!
+//! **Grammar.** Responses are judged against the formal syntax of RFC 3501 §9
+//! (IMAP4rev1). RFC 2060 §9 is its predecessor and accepts the same responses in every
+//! case this judge reports; where RFC 9051 (IMAP4rev2) is more permissive (empty
+//! `resp-text`, UTF-8 text) the judge only applies it after the session enabled
+//! IMAP4rev2 or UTF8=ACCEPT (RFC 6855).
+//!
+//! **How.** Each message is decoded from its complete bytes by imap-codec without quirks
+//! (greetings with `GreetingCodec`, all others with `ResponseCodec`) and must be consumed
+//! entirely. imap-codec only says "Failed", and it is stricter than the ABNF in places
+//! (it insists on a response code after `[`, checks calendar dates, limits body nesting,
+//! does not know every extension), so a failure is not yet a finding. The judge then
+//! reads the message itself:
+//!
+//! - Lexical faults no grammar allows are certain: a line not ended by CRLF (RFC 3501
+//!   §2.2), NUL, bare CR or 8-bit bytes outside literals (RFC 3501 §9: `CHAR = %x01-7F`,
+//!   `TEXT-CHAR = <any CHAR except CR and LF>`, `QUOTED-CHAR`), NUL inside a literal
+//!   (`CHAR8 = %x01-ff`; RFC 3516 `literal8` excepted), unbalanced parentheses.
+//! - Status responses (`tag OK ...`, `* NO ...`, greetings) are checked against the ABNF
+//!   directly: the text after `[` need not be a response code, because `text` may begin
+//!   with `[` (RFC 3501 §9); that case is a [`Kind::Warning`] citing RFC 2060 §9 ("text
+//!   SHOULD NOT begin with "[""), never a syntax finding.
+//! - Responses whose keyword RFC 3501 defines are syntax findings when strict decoding
+//!   fails, after removing extension parts the server may legitimately add: FETCH items,
+//!   STATUS items and LIST extended data not in RFC 3501 are set aside and the rest is
+//!   decoded again (RFC 3501 §7: server responses conform to the base document "until the
+//!   client issues a command that uses the associated capability").
+//! - Untagged responses with a keyword RFC 3501 does not define are extension responses
+//!   (RFC 3501 §7, §9 has no generic form for them): no finding unless they are not even
+//!   lexically well-formed, which is a [`Kind::Warning`]. Numbered ones (`* n WORD`) are
+//!   the exception: no extension defines `message-data` beyond EXISTS, RECENT, EXPUNGE
+//!   and FETCH, so an unknown word there is a syntax finding.
+
+use imap_codec::decode::Decoder;
+use imap_codec::{GreetingCodec, ResponseCodec};
+
+use super::lex::{self, Tok, TokKind};
+use super::{Kind, Verdict};
+use crate::wire::{
+    escape, literal_announcement, strip_eol, Exchange, Fragment, Message, Transcript,
+};
+
+/// What the session has enabled so far that changes the grammar.
+#[derive(Clone, Copy, Debug, Default)]
+pub struct Grammar {
+    /// RFC 6855 UTF8=ACCEPT or RFC 9051 IMAP4rev2 enabled, or RFC 5255 LANGUAGE used:
+    /// UTF-8 may appear in strings or text.
+    pub utf8: bool,
+    /// RFC 9051 IMAP4rev2 enabled: `resp-text` may be empty.
+    pub rev2: bool,
+}
+
+impl Grammar {
+    /// Takes note of capability lists: a server that lists IMAP4rev2 but not IMAP4rev1
+    /// speaks RFC 9051 from the start (RFC 9051 §9).
+    pub fn observe_capabilities(&mut self, m: &Message) {
+        let l = m.first_line().to_ascii_uppercase();
+        let caps = if let Some(i) = find(&l, b"[CAPABILITY ") {
+            &l[i..i + l[i..]
+                .iter()
+                .position(|&c| c == b']')
+                .unwrap_or(l.len() - i)]
+        } else if l.starts_with(b"* CAPABILITY ") {
+            &l[..]
+        } else {
+            return;
+        };
+        let words: Vec<&[u8]> = caps.split(|&c| c == b' ').collect();
+        if words.contains(&&b"IMAP4REV2"[..]) && !words.contains(&&b"IMAP4REV1"[..]) {
+            self.rev2 = true;
+        }
+    }
+
+    /// Takes note of `* ENABLED` responses (RFC 5161), a successful LANGUAGE command
+    /// (RFC 5255 extends `resp-text` to UTF-8 once the client used it) and capability lists.
+    pub fn observe(&mut self, e: &Exchange) {
+        let cmd = e.command();
+        let verb = cmd.first_line().split(|&c| c == b' ').nth(1).unwrap_or(b"");
+        let ok = e.completion().is_some_and(|c| {
+            c.first_line()
+                .split(|&c| c == b' ')
+                .nth(1)
+                .is_some_and(|k| k.eq_ignore_ascii_case(b"OK"))
+        });
+        if verb.eq_ignore_ascii_case(b"LANGUAGE") && ok {
+            self.utf8 = true;
+        }
+        for m in e.responses() {
+            self.observe_capabilities(m);
+            let l = m.first_line().to_ascii_uppercase();
+            if l.starts_with(b"* ENABLED") {
+                for w in l.split(|&c| c == b' ') {
+                    match w {
+                        b"UTF8=ACCEPT" | b"UTF8=ONLY" => self.utf8 = true,
+                        b"IMAP4REV2" => {
+                            self.utf8 = true;
+                            self.rev2 = true;
+                        }
+                        _ => {}
+                    }
+                }
+            }
+        }
+    }
+}
+
+fn find(hay: &[u8], needle: &[u8]) -> Option<usize> {
+    hay.windows(needle.len()).position(|w| w == needle)
+}
+
+/// A judged fault in one message.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Fault {
+    /// `Syntax`, or `Warning` when the message is doubtful but not proven wrong.
+    pub kind: Kind,
+    /// The formal-syntax rule name, e.g. `msg-att`.
+    pub rule: &'static str,
+    /// Where the rule is defined, e.g. `RFC 3501 §9`.
+    pub rfc: &'static str,
+    /// What exactly is wrong.
+    pub why: String,
+}
+
+fn bad(rule: &'static str, why: impl Into<String>) -> Fault {
+    Fault {
+        kind: Kind::Syntax,
+        rule,
+        rfc: "RFC 3501 §9",
+        why: why.into(),
+    }
+}
+
+fn warn(rule: &'static str, rfc: &'static str, why: impl Into<String>) -> Fault {
+    Fault {
+        kind: Kind::Warning,
+        rule,
+        rfc,
+        why: why.into(),
+    }
+}
+
+/// The ABNF of each rule this judge names (RFC 3501 §9, abridged), for `expected`.
+pub fn abnf(rule: &str) -> &'static str {
+    match rule {
+        "CRLF" => "every line ends with CRLF (RFC 3501 §2.2; CRLF = CR LF)",
+        "CHAR" => "CHAR = %x01-7F (7-bit, no NUL) outside literals",
+        "TEXT-CHAR" => "TEXT-CHAR = <any CHAR except CR and LF>; CHAR = %x01-7F",
+        "QUOTED-CHAR" => {
+            "quoted = DQUOTE *QUOTED-CHAR DQUOTE; QUOTED-CHAR = <any TEXT-CHAR except quoted-specials> / \"\\\" quoted-specials"
+        }
+        "CHAR8" => "literal = \"{\" number \"}\" CRLF *CHAR8; CHAR8 = %x01-ff (no NUL)",
+        "greeting" => "greeting = \"*\" SP (resp-cond-auth / resp-cond-bye) CRLF",
+        "continue-req" => "continue-req = \"+\" SP (resp-text / base64) CRLF",
+        "response-tagged" => "response-tagged = tag SP resp-cond-state CRLF",
+        "resp-cond-state" => "resp-cond-state = (\"OK\" / \"NO\" / \"BAD\") SP resp-text",
+        "resp-text" => {
+            "resp-text = [\"[\" resp-text-code \"]\" SP] text; text = 1*TEXT-CHAR"
+        }
+        "tag" => "tag = 1*<any ASTRING-CHAR except \"+\">",
+        "response-data" => {
+            "response-data = \"*\" SP (resp-cond-state / resp-cond-bye / mailbox-data / message-data / capability-data) CRLF"
+        }
+        "message-data" => "message-data = nz-number SP (\"EXPUNGE\" / (\"FETCH\" SP msg-att))",
+        "mailbox-data" => {
+            "mailbox-data = \"FLAGS\" SP flag-list / \"LIST\" SP mailbox-list / \"LSUB\" SP mailbox-list / \"SEARCH\" *(SP nz-number) / \"STATUS\" SP mailbox SP \"(\" [status-att-list] \")\" / number SP \"EXISTS\" / number SP \"RECENT\""
+        }
+        "msg-att" => {
+            "msg-att = \"(\" (msg-att-dynamic / msg-att-static) *(SP (msg-att-dynamic / msg-att-static)) \")\""
+        }
+        "msg-att-static" => {
+            "msg-att-static = \"ENVELOPE\" SP envelope / \"INTERNALDATE\" SP date-time / \"RFC822\" [\".HEADER\" / \".TEXT\"] SP nstring / \"RFC822.SIZE\" SP number / \"BODY\" [\"STRUCTURE\"] SP body / \"BODY\" section [\"<\" number \">\"] SP nstring / \"UID\" SP uniqueid"
+        }
+        "msg-att-dynamic" => "msg-att-dynamic = \"FLAGS\" SP \"(\" [flag-fetch *(SP flag-fetch)] \")\"",
+        "envelope" => {
+            "envelope = \"(\" env-date SP env-subject SP env-from SP env-sender SP env-reply-to SP env-to SP env-cc SP env-bcc SP env-in-reply-to SP env-message-id \")\""
+        }
+        "body" => "body = \"(\" (body-type-1part / body-type-mpart) \")\"",
+        "date-time" => {
+            "date-time = DQUOTE date-day-fixed \"-\" date-month \"-\" date-year SP time SP zone DQUOTE"
+        }
+        "uniqueid" => "uniqueid = nz-number",
+        "nz-number" => "nz-number = digit-nz *DIGIT (0 < n < 4,294,967,296)",
+        "number" => "number = 1*DIGIT (0 <= n < 4,294,967,296)",
+        "capability-data" => {
+            "capability-data = \"CAPABILITY\" *(SP capability) SP \"IMAP4rev1\" *(SP capability)"
+        }
+        "flag-list" => "flag-list = \"(\" [flag *(SP flag)] \")\"",
+        "mailbox-list" => {
+            "mailbox-list = \"(\" [mbx-list-flags] \")\" SP (DQUOTE QUOTED-CHAR DQUOTE / nil) SP mailbox"
+        }
+        "status-att-list" => "status-att-list = status-att SP number *(SP status-att SP number)",
+        _ => "RFC 3501 §9",
+    }
+}
+
+/// Judges every server message of a transcript: greeting, setup and script responses.
+pub fn judge_syntax(target: &str, t: &Transcript) -> Vec<Verdict> {
+    let mut g = Grammar::default();
+    let mut out = Vec::new();
+    let mut emit = |m: &Message, step: Option<usize>, f: Fault| {
+        out.push(Verdict {
+            kind: f.kind,
+            targets: vec![target.to_string()],
+            step,
+            rule: None,
+            summary: match f.kind {
+                Kind::Warning => format!("doubtful `{}` ({}): {}", f.rule, f.rfc, f.why),
+                _ => format!(
+                    "response does not match `{}` ({}): {}",
+                    f.rule, f.rfc, f.why
+                ),
+            },
+            expected: format!("`{}`: {}", f.rule, abnf(f.rule)),
+            observed: observed(&m.to_bytes()),
+        });
+    };
+    if let Some(m) = &t.greeting {
+        g.observe_capabilities(m);
+        if let Some(f) = check_message(m, true, g) {
+            emit(m, None, f);
+        }
+    }
+    let steps = t
+        .setup
+        .iter()
+        .map(|e| (None, e))
+        .chain(t.script.iter().enumerate().map(|(i, e)| (Some(i), e)));
+    for (step, e) in steps {
+        for m in e.responses() {
+            if let Some(f) = check_message(m, false, g) {
+                emit(m, step, f);
+            }
+        }
+        g.observe(e);
+    }
+    out
+}
+
+/// Longest part of a message shown in `observed`.
+pub const OBSERVED_MAX: usize = 8192;
+
+/// The message escaped; a very long one (a big literal) is cut after [`OBSERVED_MAX`]
+/// bytes with a note of its full length.
+pub fn observed(bytes: &[u8]) -> String {
+    if bytes.len() <= OBSERVED_MAX {
+        return escape(bytes);
+    }
+    format!(
+        "{}... ({} bytes in all)",
+        escape(&bytes[..OBSERVED_MAX]),
+        bytes.len()
+    )
+}
+
+/// Whether the message was cut off by the end of the stream (a line without LF, or a
+/// literal shorter than announced). Such a message is judged by `judge_end`, not here.
+pub fn is_partial(m: &Message) -> bool {
+    let mut want: Option<u64> = None;
+    for f in &m.fragments {
+        match f {
+            Fragment::Line(l) => {
+                if !l.ends_with(b"\n") {
+                    return true;
+                }
+                want = literal_announcement(l).map(|(n, _)| n);
+            }
+            Fragment::Literal(b) => {
+                if want.is_some_and(|n| (b.len() as u64) < n) {
+                    return true;
+                }
+                want = None;
+            }
+        }
+    }
+    want.is_some_and(|n| n > 0) || m.fragments.is_empty()
+}
+
+/// Judges one server message. `greeting` selects the greeting grammar.
+pub fn check_message(m: &Message, greeting: bool, g: Grammar) -> Option<Fault> {
+    if is_partial(m) {
+        return None;
+    }
+    let bytes = m.to_bytes();
+    let status = status_keyword(m.first_line()).is_some();
+    if let Some(f) = lexical(m, status || m.is_continuation(), g) {
+        return Some(f);
+    }
+    let decoded = if greeting {
+        matches!(GreetingCodec::default().decode(&bytes), Ok((rest, _)) if rest.is_empty())
+    } else {
+        decodes(&bytes)
+    };
+    if decoded {
+        return None;
+    }
+    if g.utf8 && bytes.iter().any(|&c| c >= 0x80) && !status {
+        // RFC 6855 §3 allows UTF-8 in quoted strings once enabled; the strict IMAP4rev1
+        // decoder cannot judge that, so only lexical well-formedness is required.
+        if bytes.starts_with(b"* ") && lex::items(&bytes, 2).is_some() {
+            return None;
+        }
+        return Some(warn(
+            "TEXT-CHAR",
+            "RFC 6855 §3",
+            "UTF-8 was enabled and the strict IMAP4rev1 decoder cannot judge this UTF-8 data",
+        ));
+    }
+    if greeting {
+        return check_greeting(m.first_line(), g);
+    }
+    classify(m, &bytes, g)
+}
+
+fn decodes(bytes: &[u8]) -> bool {
+    matches!(ResponseCodec::default().decode(bytes), Ok((rest, _)) if rest.is_empty())
+}
+
+/// Checks that apply to every byte whatever the grammar rule: line ends, NUL, CR, 8-bit.
+fn lexical(m: &Message, status: bool, g: Grammar) -> Option<Fault> {
+    let mut literal8 = false;
+    for f in &m.fragments {
+        match f {
+            Fragment::Line(l) => {
+                if !l.ends_with(b"\r\n") {
+                    return Some(bad(
+                        "CRLF",
+                        "line ends with a bare LF instead of CRLF (RFC 3501 §2.2)",
+                    ));
+                }
+                let body = &l[..l.len() - 2];
+                let mut in_quote = false;
+                let mut i = 0;
+                while i < body.len() {
+                    let c = body[i];
+                    let rule = if in_quote {
+                        "QUOTED-CHAR"
+                    } else if status {
+                        "TEXT-CHAR"
+                    } else {
+                        "CHAR"
+                    };
+                    match c {
+                        b'"' if !status => in_quote = !in_quote,
+                        b'\\' if in_quote => i += 1,
+                        0 => return Some(bad(rule, format!("NUL byte at offset {i} of a line"))),
+                        b'\r' => {
+                            return Some(bad(rule, format!("bare CR at offset {i} of a line")))
+                        }
+                        0x80..=0xff if !g.utf8 => {
+                            return Some(bad(
+                                rule,
+                                format!(
+                                    "8-bit byte 0x{c:02X} at offset {i} of a line (IMAP4rev1 lines are 7-bit; 8-bit data must be sent as a literal)"
+                                ),
+                            ))
+                        }
+                        _ => {}
+                    }
+                    i += 1;
+                }
+                literal8 = strip_eol(l).ends_with(b"}") && {
+                    let s = strip_eol(l);
+                    s.iter()
+                        .rposition(|&c| c == b'{')
+                        .is_some_and(|p| p > 0 && s[p - 1] == b'~')
+                };
+            }
+            Fragment::Literal(b) => {
+                if !literal8 {
+                    if let Some(i) = b.iter().position(|&c| c == 0) {
+                        return Some(bad("CHAR8", format!("NUL byte at offset {i} of a literal")));
+                    }
+                }
+            }
+        }
+    }
+    None
+}
+
+/// `OK`/`NO`/`BAD`/`BYE`/`PREAUTH` after the tag, if the message is a status response.
+fn status_keyword(line: &[u8]) -> Option<(&[u8], &[u8], &[u8])> {
+    let sp = line.iter().position(|&c| c == b' ')?;
+    let (tag, rest) = (&line[..sp], &line[sp + 1..]);
+    let kw_end = rest.iter().position(|&c| c == b' ').unwrap_or(rest.len());
+    let kw = &rest[..kw_end];
+    let upper = kw.to_ascii_uppercase();
+    matches!(
+        upper.as_slice(),
+        b"OK" | b"NO" | b"BAD" | b"BYE" | b"PREAUTH"
+    )
+    .then_some((tag, kw, &rest[kw_end..]))
+}
+
+/// RFC 3501 §9 `resp-text` after the keyword: `rest` is what follows the keyword.
+fn check_resp_text(rest: &[u8], g: Grammar) -> Option<Fault> {
+    let Some(text) = rest.strip_prefix(b" ") else {
+        return Some(bad(
+            "resp-text",
+            "no SP and text after the status keyword (even RFC 9051 requires `SP resp-text`)",
+        ));
+    };
+    if text.is_empty() {
+        if g.rev2 {
+            return None;
+        }
+        return Some(bad(
+            "resp-text",
+            "empty text after the status keyword (text = 1*TEXT-CHAR; only RFC 9051 allows it empty)",
+        ));
+    }
+    if let Some(code) = text.strip_prefix(b"[") {
+        let close = code.iter().position(|&c| c == b']');
+        let ok_code = close.is_some_and(|p| code.get(p + 1) == Some(&b' ') && p + 2 < code.len());
+        if !ok_code {
+            return Some(warn(
+                "resp-text",
+                "RFC 2060 §9",
+                "text begins with \"[\" but is not `\"[\" resp-text-code \"]\" SP text`; the ABNF reads it all as text, RFC 2060 says text SHOULD NOT begin with \"[\"",
+            ));
+        }
+    }
+    None
+}
+
+fn check_tag(tag: &[u8]) -> Option<Fault> {
+    let ok = !tag.is_empty()
+        && tag.iter().all(|&c| {
+            c > 0x20
+                && c < 0x7f
+                && !matches!(c, b'(' | b')' | b'{' | b'%' | b'*' | b'"' | b'\\' | b'+')
+        });
+    (!ok).then(|| bad("tag", format!("`{}` is not a valid tag", escape(tag))))
+}
+
+fn check_greeting(line: &[u8], g: Grammar) -> Option<Fault> {
+    let Some((tag, kw, rest)) = status_keyword(line) else {
+        return Some(bad(
+            "greeting",
+            "a greeting must be `* OK`, `* PREAUTH` or `* BYE`",
+        ));
+    };
+    let kw = kw.to_ascii_uppercase();
+    if tag != b"*" || !matches!(kw.as_slice(), b"OK" | b"PREAUTH" | b"BYE") {
+        return Some(bad(
+            "greeting",
+            "a greeting must be `* OK`, `* PREAUTH` or `* BYE`",
+        ));
+    }
+    check_resp_text(rest, g).or_else(|| undecided_unless_utf8(line, g, "greeting"))
+}
+
+/// Like [`undecided`], but nothing when enabled UTF-8 explains why the decoder refused.
+fn undecided_unless_utf8(line: &[u8], g: Grammar, rule: &'static str) -> Option<Fault> {
+    if g.utf8 && line.iter().any(|&c| c >= 0x80) {
+        return None;
+    }
+    Some(undecided(rule))
+}
+
+/// imap-codec refused a message our own reading of the ABNF accepts.
+fn undecided(rule: &'static str) -> Fault {
+    warn(
+        rule,
+        "RFC 3501 §9",
+        "the strict decoder (imap-codec) refuses it but the ABNF alternatives admit it; not reported as a syntax violation",
+    )
+}
+
+const CORE_FETCH: &[&str] = &[
+    "FLAGS",
+    "ENVELOPE",
+    "INTERNALDATE",
+    "RFC822",
+    "RFC822.HEADER",
+    "RFC822.TEXT",
+    "RFC822.SIZE",
+    "BODY",
+    "BODYSTRUCTURE",
+    "UID",
+];
+
+const CORE_STATUS: &[&str] = &["MESSAGES", "RECENT", "UIDNEXT", "UIDVALIDITY", "UNSEEN"];
+
+/// Whether a FETCH item name is defined by RFC 3501 §9 `msg-att`.
+pub fn is_core_fetch_item(name: &[u8]) -> bool {
+    let n = name.to_ascii_uppercase();
+    n.starts_with(b"BODY[") || CORE_FETCH.iter().any(|c| c.as_bytes() == n.as_slice())
+}
+
+fn classify(m: &Message, bytes: &[u8], g: Grammar) -> Option<Fault> {
+    let line = m.first_line();
+    if line.starts_with(b"+") {
+        if !line.starts_with(b"+ ") {
+            return Some(bad(
+                "continue-req",
+                "continuation request without SP after \"+\"",
+            ));
+        }
+        return Some(undecided("continue-req"));
+    }
+    if let Some((tag, kw, rest)) = status_keyword(line) {
+        let kw = kw.to_ascii_uppercase();
+        if g.rev2 && rest == b" " && !(tag == b"*" && kw == b"PREAUTH") && check_tag(tag).is_none()
+        {
+            // RFC 9051 §9: resp-text = ["[" resp-text-code "]" SP] [text].
+            return None;
+        }
+        if tag == b"*" {
+            if kw == b"PREAUTH" {
+                return Some(bad(
+                    "response-data",
+                    "PREAUTH is only allowed in the greeting (resp-cond-auth)",
+                ));
+            }
+            return check_resp_text(rest, g)
+                .or_else(|| undecided_unless_utf8(line, g, "resp-text"));
+        }
+        if let Some(f) = check_tag(tag) {
+            return Some(f);
+        }
+        if !matches!(kw.as_slice(), b"OK" | b"NO" | b"BAD") {
+            return Some(bad(
+                "response-tagged",
+                format!("tagged response with `{}` (only OK, NO, BAD)", escape(&kw)),
+            ));
+        }
+        return check_resp_text(rest, g)
+            .or_else(|| undecided_unless_utf8(line, g, "response-tagged"));
+    }
+    if !line.starts_with(b"* ") {
+        if line.starts_with(b"*") {
+            return Some(bad("response-data", "no SP after \"*\""));
+        }
+        let tag = m.tag();
+        return check_tag(tag).or_else(|| {
+            Some(bad(
+                "response-tagged",
+                "tagged response without OK, NO or BAD",
+            ))
+        });
+    }
+    // Untagged data: `* [number SP] KEYWORD ...`.
+    let Some(toks) = lex::items(bytes, 2) else {
+        return Some(lexically_malformed(line));
+    };
+    let Some(first) = toks.first().and_then(Tok::atom) else {
+        return Some(bad("response-data", "untagged response without a keyword"));
+    };
+    if first.iter().all(u8::is_ascii_digit) {
+        return numbered(bytes, &toks, g);
+    }
+    let kw = first.to_ascii_uppercase();
+    match kw.as_slice() {
+        b"CAPABILITY" => Some(bad("capability-data", "CAPABILITY response does not match")),
+        b"FLAGS" => Some(bad("flag-list", "FLAGS response does not match")),
+        b"SEARCH" => {
+            if toks.iter().any(|t| t.list().is_some()) {
+                // RFC 7162 §3.1.5 adds `(MODSEQ n)` to SEARCH; extension data.
+                None
+            } else {
+                Some(bad(
+                    "mailbox-data",
+                    "SEARCH response must be `SEARCH *(SP nz-number)`",
+                ))
+            }
+        }
+        b"LIST" | b"LSUB" => {
+            if toks.len() > 4 {
+                // RFC 5258 mbox-list-extended after the mailbox name: judge the rest.
+                let core = rebuild(bytes, b"* ", &toks[..4], b"\r\n");
+                if decodes(&core) {
+                    return None;
+                }
+            }
+            Some(bad(
+                "mailbox-list",
+                format!("{} response does not match", String::from_utf8_lossy(&kw)),
+            ))
+        }
+        b"STATUS" => status_data(bytes, &toks),
+        _ => None,
+    }
+}
+
+fn lexically_malformed(line: &[u8]) -> Fault {
+    let rest = &line[2..];
+    let kw: Vec<u8> = rest
+        .iter()
+        .take_while(|&&c| c != b' ')
+        .copied()
+        .collect::<Vec<u8>>()
+        .to_ascii_uppercase();
+    let rule = match kw.as_slice() {
+        b"CAPABILITY" => Some("capability-data"),
+        b"FLAGS" | b"SEARCH" | b"LIST" | b"LSUB" | b"STATUS" => Some("mailbox-data"),
+        _ if !kw.is_empty() && kw.iter().all(u8::is_ascii_digit) => Some("message-data"),
+        _ => None,
+    };
+    if let Some(rule) = rule {
+        bad(
+            rule,
+            "not well-formed: unbalanced parentheses or brackets, an unterminated quoted string, a short literal or items not separated by single SPs",
+        )
+    } else {
+        warn(
+            "response-data",
+            "RFC 3501 §7",
+            "an extension response that is not well-formed (unbalanced parentheses, unterminated string or bad spacing)",
+        )
+    }
+}
+
+/// Rebuilds a response from the byte ranges of chosen items.
+fn rebuild(bytes: &[u8], head: &[u8], toks: &[Tok], tail: &[u8]) -> Vec<u8> {
+    let mut out = head.to_vec();
+    for (i, t) in toks.iter().enumerate() {
+        if i > 0 {
+            out.push(b' ');
+        }
+        out.extend_from_slice(&bytes[t.span.0..t.span.1]);
+    }
+    out.extend_from_slice(tail);
+    out
+}
+
+fn parse_u32(d: &[u8]) -> Option<u32> {
+    std::str::from_utf8(d).ok()?.parse().ok()
+}
+
+fn numbered(bytes: &[u8], toks: &[Tok], g: Grammar) -> Option<Fault> {
+    let n = toks[0].atom().unwrap_or(b"");
+    let kw = toks
+        .get(1)
+        .and_then(Tok::atom)
+        .unwrap_or(b"")
+        .to_ascii_uppercase();
+    let (rule, nz) = match kw.as_slice() {
+        b"EXISTS" | b"RECENT" => ("mailbox-data", false),
+        b"EXPUNGE" | b"FETCH" => ("message-data", true),
+        _ => {
+            return Some(bad(
+                "message-data",
+                format!(
+                    "`* {} {}`: unknown response (message-data is only EXPUNGE or FETCH, mailbox-data only EXISTS or RECENT after a number; no extension adds others)",
+                    escape(n),
+                    escape(&kw)
+                ),
+            ))
+        }
+    };
+    match parse_u32(n) {
+        None => {
+            return Some(bad(
+                if nz { "nz-number" } else { "number" },
+                format!("`{}` is out of the 32-bit range", escape(n)),
+            ))
+        }
+        Some(0) if nz => return Some(bad("nz-number", "message sequence number 0 (nz-number)")),
+        _ => {}
+    }
+    if kw != b"FETCH" {
+        return Some(bad(
+            rule,
+            format!("`{}` takes no arguments", String::from_utf8_lossy(&kw)),
+        ));
+    }
+    fetch(bytes, toks, g)
+}
+
+fn fetch(bytes: &[u8], toks: &[Tok], _g: Grammar) -> Option<Fault> {
+    let n = toks[0].atom().unwrap_or(b"");
+    let list = match toks.get(2..) {
+        Some([t]) => match t.list() {
+            Some(l) if !l.is_empty() => l,
+            _ => {
+                return Some(bad(
+                    "msg-att",
+                    "FETCH data must be a non-empty parenthesized list",
+                ))
+            }
+        },
+        _ => return Some(bad("msg-att", "FETCH must be followed by exactly one list")),
+    };
+    let has_ext = list
+        .iter()
+        .step_by(2)
+        .any(|t| !t.atom().is_some_and(is_core_fetch_item));
+    if list.len() % 2 != 0 {
+        return Some(if has_ext {
+            warn(
+                "msg-att",
+                "RFC 3501 §9",
+                "odd number of FETCH items together with extension items; cannot tell which is wrong",
+            )
+        } else {
+            bad("msg-att", "FETCH items must be name-value pairs")
+        });
+    }
+    let pairs: Vec<&[Tok]> = list
+        .chunks(2)
+        .filter(|p| p[0].atom().is_some_and(is_core_fetch_item))
+        .collect();
+    if pairs.is_empty() {
+        return None;
+    }
+    let head = [b"* ".as_slice(), n, b" FETCH ("].concat();
+    if has_ext {
+        let core: Vec<Tok> = pairs.iter().flat_map(|p| p.iter().cloned()).collect();
+        if decodes(&rebuild(bytes, &head, &core, b")\r\n")) {
+            return None;
+        }
+    }
+    // Find the first item that fails on its own, to name its rule.
+    for p in &pairs {
+        if decodes(&rebuild(bytes, &head, p, b")\r\n")) {
+            continue;
+        }
+        let name = p[0].atom().unwrap_or(b"").to_ascii_uppercase();
+        let shown = String::from_utf8_lossy(&name).into_owned();
+        let (rule, what) = match name.as_slice() {
+            b"FLAGS" => ("msg-att-dynamic", "FLAGS"),
+            b"ENVELOPE" => ("envelope", "ENVELOPE"),
+            b"INTERNALDATE" => {
+                if p[1].text().is_some_and(date_time_abnf) && matches!(p[1].kind, TokKind::Str(_)) {
+                    return Some(warn(
+                        "date-time",
+                        "RFC 3501 §9",
+                        "INTERNALDATE matches the date-time ABNF but is not a real calendar date/time",
+                    ));
+                }
+                ("date-time", "INTERNALDATE")
+            }
+            b"BODY" | b"BODYSTRUCTURE" => {
+                if p[1].depth() > 7 {
+                    return Some(warn(
+                        "body",
+                        "RFC 3501 §9",
+                        "body structure nested deeper than the strict decoder's limit; not judged",
+                    ));
+                }
+                (
+                    "body",
+                    if name == b"BODY" {
+                        "BODY"
+                    } else {
+                        "BODYSTRUCTURE"
+                    },
+                )
+            }
+            b"UID" => ("uniqueid", "UID"),
+            b"RFC822.SIZE" => ("number", "RFC822.SIZE"),
+            _ => ("msg-att-static", shown.as_str()),
+        };
+        let detail = if rule == "body" {
+            body_spacing(&p[1])
+                .map(|d| format!(": {d}"))
+                .unwrap_or_default()
+        } else {
+            String::new()
+        };
+        return Some(bad(
+            rule,
+            format!("FETCH item {what} (msg-att) does not match{detail}"),
+        ));
+    }
+    Some(bad(
+        "msg-att",
+        "FETCH items do not combine into a valid msg-att",
+    ))
+}
+
+/// Explains a body structure whose fields are not separated by SP where RFC 3501 §9
+/// requires it: every field of `body-type-1part` and everything after the parts of
+/// `body-type-mpart` (only `1*body` and `1*address` are written without separators).
+fn body_spacing(t: &Tok) -> Option<String> {
+    let l = t.list()?;
+    let adjacent = |a: &Tok, b: &Tok| a.span.1 == b.span.0;
+    let parts = l.iter().take_while(|p| p.list().is_some()).count();
+    if parts > 0 {
+        // body-type-mpart = 1*body SP media-subtype [SP body-ext-mpart]
+        for p in &l[..parts] {
+            if let Some(d) = body_spacing(p) {
+                return Some(d);
+            }
+        }
+        return l[parts - 1..].windows(2).enumerate().find_map(|(i, w)| {
+            adjacent(&w[0], &w[1]).then(|| {
+                format!(
+                    "no SP before field {} after the parts of a multipart (body-type-mpart)",
+                    i + 1
+                )
+            })
+        });
+    }
+    // body-type-1part: every field separated by SP; for message/rfc822 the 9th field is
+    // a nested body.
+    if let Some(i) = l.windows(2).position(|w| adjacent(&w[0], &w[1])) {
+        return Some(format!(
+            "no SP between fields {} and {} of a single-part body (body-type-1part; e.g. body-type-msg = media-message SP body-fields SP envelope SP body SP body-fld-lines)",
+            i + 1,
+            i + 2
+        ));
+    }
+    l.get(8).and_then(body_spacing)
+}
+
+/// RFC 3501 §9 `date-time` by the ABNF alone (no calendar check).
+fn date_time_abnf(s: &[u8]) -> bool {
+    // dd-Mmm-yyyy hh:mm:ss +zzzz, day may be " d".
+    if s.len() != 26 {
+        return false;
+    }
+    let d = |i: usize| s[i].is_ascii_digit();
+    let month = s[3..6].to_ascii_uppercase();
+    let months: [&[u8]; 12] = [
+        b"JAN", b"FEB", b"MAR", b"APR", b"MAY", b"JUN", b"JUL", b"AUG", b"SEP", b"OCT", b"NOV",
+        b"DEC",
+    ];
+    (s[0] == b' ' || d(0))
+        && d(1)
+        && s[2] == b'-'
+        && months.contains(&month.as_slice())
+        && s[6] == b'-'
+        && (7..11).all(d)
+        && s[11] == b' '
+        && d(12)
+        && d(13)
+        && s[14] == b':'
+        && d(15)
+        && d(16)
+        && s[17] == b':'
+        && d(18)
+        && d(19)
+        && s[20] == b' '
+        && (s[21] == b'+' || s[21] == b'-')
+        && (22..26).all(d)
+}
+
+fn status_data(bytes: &[u8], toks: &[Tok]) -> Option<Fault> {
+    let fail = || Some(bad("status-att-list", "STATUS response does not match"));
+    let [kw, mbox, list] = toks else {
+        return fail();
+    };
+    let Some(items) = list.list() else {
+        return fail();
+    };
+    if items.len() % 2 != 0 {
+        return fail();
+    }
+    let core: Vec<Tok> = items
+        .chunks(2)
+        .filter(|p| {
+            p[0].atom().is_some_and(|a| {
+                CORE_STATUS
+                    .iter()
+                    .any(|c| c.as_bytes() == a.to_ascii_uppercase().as_slice())
+            })
+        })
+        .flat_map(|p| p.iter().cloned())
+        .collect();
+    if core.len() == items.len() {
+        return fail();
+    }
+    let mut head = rebuild(bytes, b"* ", &[kw.clone(), mbox.clone()], b" (");
+    head.extend_from_slice(&rebuild(bytes, b"", &core, b")\r\n"));
+    if decodes(&head) {
+        None
+    } else {
+        fail()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn msg(raw: &[u8]) -> Message {
+        let mut fr = crate::wire::Framer::new(Default::default());
+        fr.push(raw);
+        fr.next_message().unwrap().expect("a whole message")
+    }
+
+    fn judge(raw: &[u8]) -> Option<Fault> {
+        check_message(&msg(raw), false, Grammar::default())
+    }
+
+    fn rule_of(raw: &[u8]) -> (Kind, &'static str) {
+        let f = judge(raw).unwrap_or_else(|| panic!("no fault in {}", escape(raw)));
+        (f.kind, f.rule)
+    }
+
+    fn syntax(raw: &[u8]) -> &'static str {
+        let (k, r) = rule_of(raw);
+        assert_eq!(k, Kind::Syntax, "{}", escape(raw));
+        r
+    }
+
+    #[test]
+    fn valid_rfc3501_responses_pass() {
+        for r in [
+            &b"* 3 EXISTS\r\n"[..],
+            b"* 0 RECENT\r\n",
+            b"* 2 EXPUNGE\r\n",
+            b"* SEARCH\r\n",
+            b"* SEARCH 1 2 3\r\n",
+            b"* FLAGS (\\Answered \\Seen $Junk)\r\n",
+            b"* LIST (\\Noselect) \"/\" foo\r\n",
+            b"* LIST () NIL INBOX\r\n",
+            b"* STATUS INBOX (MESSAGES 2 UIDNEXT 3)\r\n",
+            b"* CAPABILITY IMAP4rev1 IDLE\r\n",
+            b"a1 OK [READ-WRITE] Select completed (0.001 + 0.000 secs).\r\n",
+            b"a2 NO [TRYCREATE] no such mailbox\r\n",
+            b"a37 BAD  Invalid command\r\n",
+            b"+ OK\r\n",
+            b"+ \r\n",
+            b"* OK [UIDVALIDITY 1732000000] UIDs valid\r\n",
+            b"* 1 FETCH (UID 4 FLAGS (\\Seen) BODY[] {3}\r\nabc)\r\n",
+            b"* BYE Logging out\r\n",
+            // Valid by the ABNF though unusual: probes of the decoder's strictness.
+            b"* CAPABILITY IMAP4rev1 AUTH= COMPRESS=DEFLATE X-FOO=1.2 RIGHTS=texk APPENDLIMIT=35651584 LITERAL- UTF8=ACCEPT QUOTA=RES-STORAGE\r\n",
+            b"* FLAGS ()\r\n",
+            b"* FLAGS (\\Seen foo[ $Forwarded \\XExt)\r\n",
+            b"* LIST () \"\\\\\" foo\r\n",
+            b"* LIST (\\Noselect \\HasChildren) \"/\" foo]\r\n",
+            b"* LIST () \"/\" {3}\r\n\xff\xfe\xfd\r\n",
+            b"* LSUB () \"/\" \"a b\"\r\n",
+            b"* STATUS foo ()\r\n",
+            b"* STATUS {3}\r\nf\xe9o (MESSAGES 0)\r\n",
+            b"* 1 FETCH (ENVELOPE (NIL {2}\r\n\xff\xfe NIL NIL NIL NIL NIL NIL NIL NIL))\r\n",
+            b"* 1 FETCH (INTERNALDATE \" 7-Feb-1994 21:52:25 -0800\")\r\n",
+            b"* 1 FETCH (BODY[HEADER.FIELDS (\"From\" Subject)] {0}\r\n)\r\n",
+            b"* 1 FETCH (BODY[1.2.MIME]<10> NIL)\r\n",
+            b"* 1 FETCH (BODYSTRUCTURE (\"TEXT\" \"PLAIN\" NIL NIL NIL \"8BIT\" 9 1 NIL (\"inline\" NIL) (\"en\" \"de\") \"loc\" (1 (\"x\" 2)) NIL))\r\n",
+            b"* 1 FETCH (BODYSTRUCTURE ((\"text\" \"plain\" NIL NIL NIL \"7bit\" 1 1)(\"image\" \"png\" (\"name\" \"a\") \"<id>\" \"desc\" \"base64\" 4) \"mixed\" (\"boundary\" \"x\") (\"attachment\" (\"filename\" \"a\")) \"en\" NIL))\r\n",
+            b"* 1 FETCH (BODY (\"message\" \"rfc822\" NIL NIL NIL \"7bit\" 5 (NIL NIL NIL NIL NIL NIL NIL NIL NIL NIL) (\"text\" \"plain\" NIL NIL NIL \"7bit\" 0 0) 1))\r\n",
+            b"* 1 FETCH (BODY (\"message\" \"rfc822\" NIL NIL NIL \"7bit\" 5))\r\n",
+            b"* 1 FETCH (BODY (\"text\" \"plain\" NIL NIL NIL \"7bit\" 5))\r\n",
+            b"* 1 FETCH (ENVELOPE (\"d\" \"s\" ((\"n\" NIL \"m\" \"h\")(NIL NIL \"g\" NIL)(NIL NIL NIL NIL)) NIL NIL NIL NIL NIL \"<r>\" \"<m>\"))\r\n",
+            b"a1 OK [BADCHARSET (UTF-8 \"X Y\")] no\r\n",
+            b"a1 NO [BADCHARSET] no\r\n",
+            b"* OK [PERMANENTFLAGS ()] none\r\n",
+            b"* OK [UNSEEN 1] x\r\n",
+            b"a1 OK [COPYUID 1 1:3,5 7:10] x\r\n",
+            b"+ dGVzdA==\r\n",
+            b"* NO [ALERT] disk full\r\n",
+            b"* BAD unknown thing\r\n",
+            // Keywords are case-insensitive (RFC 3501 §9 "case-insensitive").
+            b"* 1 fetch (uid 4 flags (\\seen) body[header.fields (from)] NIL)\r\n",
+            b"* search 1\r\n",
+            b"* 3 exists\r\n",
+            b"a1 ok [read-write] done\r\n",
+            b"* Ok [UidValidity 3] x\r\n",
+        ] {
+            assert_eq!(judge(r), None, "{}", escape(r));
+        }
+    }
+
+    #[test]
+    fn extension_data_is_not_a_syntax_violation() {
+        for r in [
+            &b"* OK [HIGHESTMODSEQ 12345678901] Highest\r\n"[..],
+            b"* OK [MAILBOXID (F2212ea87-6097-4256-9d51-71338625)] Ok\r\n",
+            b"* OK [URLMECH INTERNAL] Ok\r\n",
+            b"* ID (\"name\" \"Dovecot\")\r\n",
+            b"* NAMESPACE ((\"\" \".\")) NIL NIL\r\n",
+            b"* ENABLED CONDSTORE\r\n",
+            b"* ESEARCH (TAG \"a1\") UID ALL 1:3\r\n",
+            b"* VANISHED (EARLIER) 1:2\r\n",
+            b"* 1 FETCH (MODSEQ (12) FLAGS (\\Seen))\r\n",
+            b"* 1 FETCH (EMAILID (M123) UID 3)\r\n",
+            b"* 1 FETCH (BINARY[1] ~{3}\r\na\x00b)\r\n",
+            b"* SEARCH 1 2 (MODSEQ 917162500)\r\n",
+            b"* LIST (\\HasNoChildren) \".\" foo (\"CHILDINFO\" (\"SUBSCRIBED\"))\r\n",
+            b"* STATUS foo (MESSAGES 1 HIGHESTMODSEQ 7 SIZE 1000)\r\n",
+        ] {
+            assert_eq!(judge(r), None, "{}", escape(r));
+        }
+    }
+
+    #[test]
+    fn missing_cr_is_crlf() {
+        assert_eq!(syntax(b"* 3 EXISTS\n"), "CRLF");
+        assert_eq!(syntax(b"a1 OK done\n"), "CRLF");
+    }
+
+    #[test]
+    fn nul_and_eight_bit_name_the_character_rule() {
+        assert_eq!(
+            syntax(b"* 1 FETCH (ENVELOPE (NIL \"a\x00b\" NIL NIL NIL NIL NIL NIL NIL NIL))\r\n"),
+            "QUOTED-CHAR"
+        );
+        assert_eq!(syntax(b"a1 OK caf\xc3\xa9\r\n"), "TEXT-CHAR");
+        assert_eq!(syntax(b"a1 OK a\rb\r\n"), "TEXT-CHAR");
+        assert_eq!(syntax(b"* 1 FETCH (BODY[] {3}\r\na\x00b)\r\n"), "CHAR8");
+    }
+
+    #[test]
+    fn bad_fetch_names_the_item_rule() {
+        assert_eq!(syntax(b"* 1 FETCH (UID 0)\r\n"), "uniqueid");
+        assert_eq!(syntax(b"* 1 FETCH (RFC822.SIZE abc)\r\n"), "number");
+        assert_eq!(syntax(b"* 1 FETCH (ENVELOPE (NIL))\r\n"), "envelope");
+        assert_eq!(syntax(b"* 1 FETCH (FLAGS \\Seen)\r\n"), "msg-att-dynamic");
+        assert_eq!(
+            syntax(b"* 1 FETCH (INTERNALDATE \"7-Feb-1994 21:52:25 -0800\")\r\n"),
+            "date-time"
+        );
+        assert_eq!(syntax(b"* 1 FETCH UID 3\r\n"), "msg-att");
+        // GNU Mailutils 3.15: no SP between the envelope and the body of message/rfc822.
+        let f = judge(b"* 2 FETCH (BODY (\"message\" \"rfc822\" NIL NIL NIL \"7BIT\" 49 (NIL NIL NIL NIL NIL NIL NIL NIL NIL NIL)(\"TEXT\" \"PLAIN\" NIL NIL NIL \"7BIT\" 10 0) 3))\r\n").unwrap();
+        assert_eq!(f.rule, "body");
+        assert!(f.why.contains("no SP between fields 8 and 9"), "{}", f.why);
+        assert_eq!(syntax(b"* 1 FETCH (UID)\r\n"), "msg-att");
+        // The core part is judged even when extension items come along.
+        assert_eq!(syntax(b"* 1 FETCH (MODSEQ (1) UID 0)\r\n"), "uniqueid");
+    }
+
+    #[test]
+    fn unbalanced_parentheses_are_syntax() {
+        assert_eq!(syntax(b"* 1 FETCH (FLAGS (\\Seen)\r\n"), "message-data");
+        assert_eq!(syntax(b"* FLAGS (\\Seen\r\n"), "mailbox-data");
+        // An unknown extension response that is malformed is only doubtful.
+        assert_eq!(rule_of(b"* XFOO (a\r\n").0, Kind::Warning);
+    }
+
+    #[test]
+    fn bad_numbers() {
+        assert_eq!(syntax(b"* 0 EXPUNGE\r\n"), "nz-number");
+        assert_eq!(syntax(b"* 0 FETCH (UID 1)\r\n"), "nz-number");
+        assert_eq!(syntax(b"* 4294967296 EXISTS\r\n"), "number");
+        assert_eq!(syntax(b"* 2 EXPUNGED\r\n"), "message-data");
+        assert_eq!(syntax(b"* 2 EXISTS 3\r\n"), "mailbox-data");
+        assert_eq!(syntax(b"* SEARCH 1 0\r\n"), "mailbox-data");
+        assert_eq!(syntax(b"* SEARCH 1 2 \r\n"), "mailbox-data");
+    }
+
+    #[test]
+    fn status_responses_follow_the_abnf_not_the_decoder() {
+        assert_eq!(syntax(b"a1 OK\r\n"), "resp-text");
+        assert_eq!(syntax(b"a1 OK \r\n"), "resp-text");
+        assert_eq!(syntax(b"+\r\n"), "continue-req");
+        assert_eq!(syntax(b"a1 BYE done\r\n"), "response-tagged");
+        assert_eq!(syntax(b"* PREAUTH again\r\n"), "response-data");
+        assert_eq!(syntax(b"* \r\n"), "response-data");
+        assert_eq!(syntax(b"*\r\n"), "response-data");
+        assert_eq!(syntax(b"* (a)\r\n"), "response-data");
+        // text may begin with "[": valid ABNF, only a SHOULD NOT in RFC 2060.
+        assert_eq!(
+            rule_of(b"* OK [READ-WRITE]\r\n"),
+            (Kind::Warning, "resp-text")
+        );
+        assert_eq!(
+            rule_of(b"a1 OK [unclosed code\r\n"),
+            (Kind::Warning, "resp-text")
+        );
+    }
+
+    #[test]
+    fn rev2_allows_empty_text() {
+        let g = Grammar {
+            utf8: true,
+            rev2: true,
+        };
+        assert_eq!(check_message(&msg(b"a1 OK \r\n"), false, g), None);
+        assert_eq!(
+            check_message(&msg(b"a1 OK caf\xc3\xa9\r\n"), false, g),
+            None
+        );
+    }
+
+    #[test]
+    fn an_imap4rev2_only_server_may_send_empty_text() {
+        let t = Transcript {
+            greeting: Some(msg(b"* OK [CAPABILITY IMAP4rev2 AUTH=PLAIN] hi\r\n")),
+            setup: vec![],
+            script: vec![Exchange {
+                events: vec![
+                    crate::wire::Event::Client(Message::line("a1 NOOP")),
+                    crate::wire::Event::Server(msg(b"a1 OK \r\n")),
+                ],
+            }],
+            end: crate::wire::End::Completed,
+        };
+        assert!(judge_syntax("x", &t).is_empty());
+        let mut g = Grammar::default();
+        g.observe_capabilities(&msg(b"* CAPABILITY IMAP4rev1 IMAP4rev2\r\n"));
+        assert!(
+            !g.rev2,
+            "a server offering both speaks IMAP4rev1 until ENABLE"
+        );
+    }
+
+    #[test]
+    fn utf8_quoted_strings_after_enable_are_not_judged() {
+        let g = Grammar {
+            utf8: true,
+            rev2: false,
+        };
+        let m = msg(b"* 1 FETCH (ENVELOPE (NIL \"\xc3\xa4\" NIL NIL NIL NIL NIL NIL NIL NIL))\r\n");
+        assert_eq!(check_message(&m, false, g), None);
+        assert!(check_message(&m, false, Grammar::default()).is_some());
+    }
+
+    #[test]
+    fn observed_bytes_of_a_huge_message_are_cut() {
+        let big = vec![b'a'; OBSERVED_MAX + 10];
+        let o = observed(&big);
+        assert!(o.ends_with(&format!("... ({} bytes in all)", OBSERVED_MAX + 10)));
+        assert_eq!(observed(b"* 1\r\n"), "* 1\\r\\n");
+    }
+
+    #[test]
+    fn greetings() {
+        let j = |r: &[u8]| check_message(&msg(r), true, Grammar::default());
+        assert_eq!(j(b"* OK [CAPABILITY IMAP4rev1] ready\r\n"), None);
+        assert_eq!(j(b"* PREAUTH IMAP4rev1\r\n"), None);
+        assert_eq!(j(b"* NO go away\r\n").unwrap().rule, "greeting");
+        assert_eq!(j(b"a1 OK hi\r\n").unwrap().rule, "greeting");
+    }
+
+    #[test]
+    fn partial_messages_are_left_to_judge_end() {
+        let m = Message {
+            fragments: vec![
+                Fragment::Line(b"* 1 FETCH (BODY[] {10}\r\n".to_vec()),
+                Fragment::Literal(b"abc".to_vec()),
+            ],
+        };
+        assert!(is_partial(&m));
+        assert_eq!(check_message(&m, false, Grammar::default()), None);
+    }
+
+    #[test]
+    fn utf8_accept_is_tracked_from_enabled() {
+        let mut g = Grammar::default();
+        let e = Exchange {
+            events: vec![
+                crate::wire::Event::Client(Message::line("e1 ENABLE UTF8=ACCEPT")),
+                crate::wire::Event::Server(Message::line("* ENABLED UTF8=ACCEPT")),
+                crate::wire::Event::Server(Message::line("e1 OK enabled")),
+            ],
+        };
+        g.observe(&e);
+        assert!(g.utf8 && !g.rev2);
+    }
+}
