@@ -123,6 +123,7 @@ pub async fn run(
             gen: cfg,
             drive: DriveOptions::default(),
             progress: false,
+            all_cases: false,
         })
         .await?;
         let _ = std::fs::remove_dir_all(&dir);

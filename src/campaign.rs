@@ -34,6 +34,8 @@ pub struct CampaignOptions {
     pub gen: GenConfig,
     pub drive: DriveOptions,
     pub progress: bool,
+    /// Write the case file of every session, not only of those with findings.
+    pub all_cases: bool,
 }
 
 /// What a campaign did.
@@ -255,7 +257,7 @@ async fn run_one(s: &Arc<Shared>, index: u64) -> anyhow::Result<()> {
         &names,
         &transcripts.iter().map(|(_, t)| t).collect::<Vec<_>>(),
     );
-    if !verdicts.is_empty() {
+    if !verdicts.is_empty() || s.opts.all_cases {
         let cases = write_cases(&s.opts.out, s.opts.seed, index, &names, &transcripts)?;
         for (n, v) in verdicts.into_iter().enumerate() {
             let f = to_finding(s.opts.seed, index, n, v, &script, &cases);

@@ -82,6 +82,9 @@ struct RunArgs {
     /// Do not draw the progress bar.
     #[arg(long)]
     quiet: bool,
+    /// Write the case file of every session to DIR/cases/, not only of those with findings.
+    #[arg(long)]
+    all_cases: bool,
 }
 
 #[derive(clap::Args, Debug)]
@@ -228,6 +231,7 @@ fn cmd_run(a: RunArgs) -> anyhow::Result<u8> {
             ..DriveOptions::default()
         },
         progress: !a.quiet,
+        all_cases: a.all_cases,
     };
     let summary = runtime()?.block_on(campaign::run(opts))?;
     print_summary(&summary, n_targets);

@@ -20,6 +20,7 @@ use std::time::Duration;
 
 use anyhow::{bail, Context, Result};
 
+use super::install::LabUser;
 use super::process::{is_ok, quote, Probe};
 use super::Ctx;
 
@@ -33,6 +34,7 @@ pub const ADMIN_PASSWORD: &str = "labadmin-secret";
 /// Binaries of cyrus-common (installed with apt).
 const MASTER: &str = "/usr/lib/cyrus/bin/master";
 const CTL_CYRUSDB: &str = "/usr/lib/cyrus/bin/ctl_cyrusdb";
+const RECONSTRUCT: &str = "/usr/lib/cyrus/bin/reconstruct";
 
 /// Subdirectories of the config directory Cyrus expects to exist (what `mkimap` makes).
 const CONF_SUBDIRS: &[&str] = &[
@@ -64,7 +66,8 @@ sasl_auxprop_plugin: sasldb\n\
 sasl_sasldb_path: {d}/sasldb2\n\
 sasl_mech_list: PLAIN LOGIN\n\
 autocreate_quota: 0\n\
-delete_mode: immediate\n"
+delete_mode: immediate\n\
+mailbox_legacy_dirs: yes\n"
     )
 }
 
@@ -150,22 +153,128 @@ pub fn prepare(ctx: &Ctx, prefix: &Path) -> Result<Command> {
 
 /// Deletes every mailbox of `user` through an admin session (see the module doc).
 /// A user with no mailbox yet is already empty.
-pub fn reset(port: u16, user: &str) -> Result<()> {
+///
+/// Deleting `user/U` alone is not enough: with Cyrus' `/` separator a mailbox the user
+/// created as `INBOX.x` is `user/U/INBOX.x`, a sibling of the INBOX, and it survives the
+/// INBOX's deletion (the next LOGIN then finds a broken INBOX: "System I/O error"). So
+/// every mailbox under `user/U/` is deleted first, deepest first, then `user/U`, and the
+/// result is checked.
+pub fn reset(dir: &Path, port: u16, user: &str, lab: LabUser) -> Result<()> {
+    match delete_user(port, user) {
+        Ok(()) => Ok(()),
+        Err(first) => {
+            // A server process that died in the middle of an operation (Cyrus 3.6.1 dies
+            // on some RENAME INBOX) can leave a mailbox whose files are gone: DELETE then
+            // answers "System I/O error". `reconstruct -f` drops such entries; then the
+            // deletion is tried once more.
+            reconstruct(dir, port, user, lab)?;
+            delete_user(port, user).with_context(|| format!("after reconstruct; first: {first:#}"))
+        }
+    }
+}
+
+/// Runs Cyrus' `reconstruct -f` as the lab user on each of the user's mailboxes (one at
+/// a time: a broken one stops a recursive run before it reaches the others).
+fn reconstruct(dir: &Path, port: u16, user: &str, lab: LabUser) -> Result<()> {
+    use std::os::unix::process::CommandExt as _;
     let (mut p, _) = Probe::connect(port, Duration::from_secs(5))?;
     p.login(ADMIN, ADMIN_PASSWORD)?;
-    let mbox = quote(&format!("user/{user}"));
-    let (_, acl) = p.command(&format!("SETACL {mbox} {ADMIN} x"))?;
-    let (_, del) = p.command(&format!("DELETE {mbox}"))?;
+    let mut names = mailboxes(&mut p, user)?;
     p.logout();
-    if !is_ok(&del) && is_ok(&acl) {
-        bail!("cyrus: DELETE user/{user} failed: {del}");
+    names.push(format!("user/{user}"));
+    for name in names {
+        // reconstruct exits non-zero when it drops a broken mailbox; success is judged by
+        // the deletion that follows.
+        Command::new(RECONSTRUCT)
+            .arg("-C")
+            .arg(imapd_conf(dir))
+            .args(["-f", &name])
+            .uid(lab.uid)
+            .gid(lab.gid)
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .status()
+            .with_context(|| format!("running {RECONSTRUCT}"))?;
     }
     Ok(())
+}
+
+/// The user's mailboxes below `user/U`, deepest first.
+fn mailboxes(p: &mut Probe, user: &str) -> Result<Vec<String>> {
+    let (lines, _) = p.command(&format!("LIST \"\" {}", quote(&format!("user/{user}/*"))))?;
+    let mut names: Vec<String> = lines.iter().filter_map(|l| list_name(l)).collect();
+    names.sort_by_key(|n| std::cmp::Reverse((n.matches('/').count(), n.len())));
+    Ok(names)
+}
+
+fn delete_user(port: u16, user: &str) -> Result<()> {
+    let (mut p, _) = Probe::connect(port, Duration::from_secs(5))?;
+    p.login(ADMIN, ADMIN_PASSWORD)?;
+    let root = format!("user/{user}");
+    let mut names = mailboxes(&mut p, user)?;
+    names.push(root.clone());
+    for name in &names {
+        let mbox = quote(name);
+        let (_, acl) = p.command(&format!("SETACL {mbox} {ADMIN} x"))?;
+        let (_, del) = p.command(&format!("DELETE {mbox}"))?;
+        if !is_ok(&del) && is_ok(&acl) {
+            bail!("cyrus: DELETE {name} failed: {del}");
+        }
+    }
+    let (left, _) = p.command(&format!("LIST \"\" {}", quote(&format!("{root}*"))))?;
+    p.logout();
+    if let Some(l) = left.iter().find(|l| l.starts_with("* LIST")) {
+        bail!("cyrus: {root} still has a mailbox after reset: {l}");
+    }
+    Ok(())
+}
+
+/// The mailbox name of a `* LIST (attrs) "/" name` line (atom or quoted string).
+fn list_name(line: &str) -> Option<String> {
+    let rest = line.strip_prefix("* LIST ")?;
+    let rest = &rest[rest.find(')')? + 1..];
+    let rest = rest.trim_start();
+    // The delimiter: a quoted character or NIL.
+    let rest = if let Some(r) = rest.strip_prefix("NIL") {
+        r
+    } else {
+        let r = rest.strip_prefix('"')?;
+        let end = if r.starts_with('\\') { 2 } else { 1 };
+        r.get(end..)?.strip_prefix('"')?
+    };
+    let name = rest.trim();
+    match name.strip_prefix('"').and_then(|n| n.strip_suffix('"')) {
+        Some(q) => {
+            let mut out = String::new();
+            let mut chars = q.chars();
+            while let Some(c) = chars.next() {
+                out.push(if c == '\\' { chars.next()? } else { c });
+            }
+            Some(out)
+        }
+        None if !name.is_empty() && !name.starts_with('{') => Some(name.to_string()),
+        None => None,
+    }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn list_lines_give_mailbox_names() {
+        assert_eq!(
+            list_name(r#"* LIST (\HasNoChildren) "/" user/u1/INBOX.x"#).as_deref(),
+            Some("user/u1/INBOX.x")
+        );
+        assert_eq!(
+            list_name(r#"* LIST (\HasNoChildren) "/" "user/u1/INBOX.my \"q\" folder""#).as_deref(),
+            Some(r#"user/u1/INBOX.my "q" folder"#)
+        );
+        assert_eq!(list_name(r#"* LIST () NIL foo"#).as_deref(), Some("foo"));
+        assert_eq!(list_name(r#"* LIST () "/" {5}"#), None);
+        assert_eq!(list_name("* OK hi"), None);
+    }
 
     #[test]
     fn configs_are_private_and_one_process_per_connection() {
@@ -175,6 +284,7 @@ mod tests {
         assert!(i.contains("sasl_sasldb_path: /s/cyrus/sasldb2\n"));
         assert!(i.contains("cyrus_user: lab\n"));
         assert!(i.contains("delete_mode: immediate\n"));
+        assert!(i.contains("mailbox_legacy_dirs: yes\n"));
         let c = render_cyrus_conf(d, Path::new("/p/imapd"), 14301);
         assert!(c.contains("cmd=\"/p/imapd -C /s/cyrus/imapd.conf -U 1\""));
         assert!(c.contains("listen=\"127.0.0.1:14301\""));

@@ -525,7 +525,7 @@ pub fn reset(opts: &LabOptions, server: &str, user: &str) -> Result<()> {
         .with_context(|| format!("no {} account (run `lab up`)", install::LAB_USER))?;
     match server {
         dovecot::NAME => dovecot::reset(&dir, user, lab_user),
-        cyrus::NAME => cyrus::reset(port_of(opts, server), user),
+        cyrus::NAME => cyrus::reset(&dir, port_of(opts, server), user, lab_user),
         courier::NAME => courier::reset(&dir, user, lab_user),
         _ => mailutils::reset(&dir, user, lab_user),
     }

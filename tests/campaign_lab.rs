@@ -1,0 +1,254 @@
+//! End to end against the real lab: Dovecot, Cyrus, Courier and GNU Mailutils, started by
+//! `imapconform lab up` (which installs what is missing). These tests fail, never skip,
+//! when a server is missing.
+
+use std::path::{Path, PathBuf};
+use std::process::Command;
+use std::sync::{Mutex, MutexGuard, OnceLock};
+
+use imapconform::campaign::{drive_target, session_script};
+use imapconform::case::Case;
+use imapconform::drive::DriveOptions;
+use imapconform::gen::GenConfig;
+use imapconform::judge::{self, Kind};
+use imapconform::replay::{replay, script_commands};
+use imapconform::report::read_findings;
+use imapconform::targets::{Target, TargetsFile};
+use imapconform::wire::{Event, Message, Transcript};
+
+const BIN: &str = env!("CARGO_BIN_EXE_imapconform");
+const SERVERS: [&str; 4] = ["courier", "cyrus", "dovecot", "mailutils"];
+
+/// The lab's targets file, after bringing the lab up once for this test binary.
+fn lab_targets() -> &'static Path {
+    static TARGETS: OnceLock<PathBuf> = OnceLock::new();
+    TARGETS.get_or_init(|| {
+        let out = Command::new(BIN)
+            .args(["lab", "up"])
+            .output()
+            .expect("run imapconform lab up");
+        assert!(
+            out.status.success(),
+            "`imapconform lab up` failed:\n{}\n{}",
+            String::from_utf8_lossy(&out.stdout),
+            String::from_utf8_lossy(&out.stderr)
+        );
+        let path = PathBuf::from("/dev/shm/imapconform-lab/targets.toml");
+        assert!(
+            path.exists(),
+            "lab up wrote no targets file at {}",
+            path.display()
+        );
+        path
+    })
+}
+
+/// Tests that use the lab's users run one at a time, so that no two share a mailbox.
+fn lab_lock() -> MutexGuard<'static, ()> {
+    static LOCK: Mutex<()> = Mutex::new(());
+    LOCK.lock().unwrap_or_else(|e| e.into_inner())
+}
+
+fn load() -> TargetsFile {
+    let f = TargetsFile::load(lab_targets()).expect("the lab's targets file loads");
+    let mut names: Vec<&str> = f.targets.iter().map(|t| t.name.as_str()).collect();
+    names.sort();
+    assert_eq!(names, SERVERS, "the lab serves the four servers");
+    f
+}
+
+fn runtime() -> tokio::runtime::Runtime {
+    tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+        .unwrap()
+}
+
+fn status_of(m: &Message) -> String {
+    String::from_utf8_lossy(m.first_line())
+        .split(' ')
+        .nth(1)
+        .unwrap_or("")
+        .to_ascii_uppercase()
+}
+
+#[test]
+fn every_lab_server_greets_and_accepts_login_for_every_pool_user() {
+    let _lab = lab_lock();
+    let file = load();
+    let rt = runtime();
+    for t in &file.targets {
+        let pool = t.pool();
+        assert!(
+            pool.len() >= 8,
+            "{} has a pool of {} users",
+            t.name,
+            pool.len()
+        );
+        for creds in &pool {
+            let tr = rt
+                .block_on(drive_target(
+                    t,
+                    Some(creds),
+                    &[Message::line("a1 LOGOUT")],
+                    &DriveOptions::default(),
+                ))
+                .unwrap_or_else(|e| panic!("{} as {}: {e}", t.name, creds.user));
+            let greeting = tr.greeting.as_ref().expect("a greeting");
+            assert!(
+                greeting.first_line().starts_with(b"* OK"),
+                "{} greets with {:?}",
+                t.name,
+                String::from_utf8_lossy(greeting.first_line())
+            );
+            let login = tr.setup[0].completion().expect("LOGIN completed");
+            assert_eq!(status_of(login), "OK", "{} LOGIN as {}", t.name, creds.user);
+            let logout = tr.script[0].completion().expect("LOGOUT completed");
+            assert_eq!(status_of(logout), "OK", "{} LOGOUT", t.name);
+            assert!(
+                tr.script[0]
+                    .responses()
+                    .any(|m| m.first_line().starts_with(b"* BYE")),
+                "{}: RFC 2060 §6.1.3 BYE before LOGOUT's OK",
+                t.name
+            );
+        }
+    }
+}
+
+/// Client bytes of a transcript's script, in order.
+fn client_bytes(t: &Transcript) -> Vec<u8> {
+    t.script
+        .iter()
+        .flat_map(|e| e.events.iter())
+        .filter_map(|ev| match ev {
+            Event::Client(m) => Some(m.to_bytes()),
+            Event::Server(_) => None,
+        })
+        .flatten()
+        .collect()
+}
+
+#[test]
+fn the_same_seed_sends_identical_bytes_twice() {
+    let _lab = lab_lock();
+    let file = load();
+    let rt = runtime();
+    for index in 0..3 {
+        let script = session_script(42, index, &GenConfig::default());
+        assert_eq!(script, session_script(42, index, &GenConfig::default()));
+        for t in &file.targets {
+            let creds = t.pool().into_iter().next();
+            let run = || {
+                rt.block_on(drive_target(
+                    t,
+                    creds.as_ref(),
+                    &script,
+                    &DriveOptions::default(),
+                ))
+                .unwrap_or_else(|e| panic!("{}: {e}", t.name))
+            };
+            let (a, b) = (run(), run());
+            assert!(!client_bytes(&a).is_empty());
+            assert_eq!(
+                client_bytes(&a),
+                client_bytes(&b),
+                "{}: session {index} sent different bytes",
+                t.name
+            );
+        }
+    }
+}
+
+fn target<'a>(file: &'a TargetsFile, name: &str) -> &'a Target {
+    file.targets
+        .iter()
+        .find(|t| t.name == name)
+        .unwrap_or_else(|| panic!("no target {name}"))
+}
+
+/// The normalised answers to the script's first `upto` commands.
+fn normalised(t: &Transcript, upto: usize) -> Vec<Vec<String>> {
+    let mut ctx = judge::NormContext::default();
+    t.script
+        .iter()
+        .take(upto)
+        .map(|e| judge::normalize_exchange(e, &mut ctx))
+        .collect()
+}
+
+#[test]
+fn a_campaign_against_the_four_servers_writes_findings_whose_cases_replay() {
+    let _lab = lab_lock();
+    let file = load();
+    let out = std::env::temp_dir().join(format!("imapconform-e2e-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&out);
+    let run = Command::new(BIN)
+        .args(["run", "--targets"])
+        .arg(lab_targets())
+        .args([
+            "--sessions",
+            "40",
+            "--seed",
+            "5",
+            "--jobs",
+            "8",
+            "--quiet",
+            "--out",
+        ])
+        .arg(&out)
+        .output()
+        .expect("run imapconform run");
+    let stdout = String::from_utf8_lossy(&run.stdout);
+    let code = run.status.code();
+    assert!(
+        code == Some(0) || code == Some(1),
+        "exit {code:?}\n{stdout}\n{}",
+        String::from_utf8_lossy(&run.stderr)
+    );
+    assert!(stdout.contains("40 sessions against 4 targets"), "{stdout}");
+    assert!(!stdout.contains("SETUP ERROR"), "{stdout}");
+
+    let findings = read_findings(&out.join("findings.jsonl")).expect("findings.jsonl reads");
+    let worst = findings.iter().map(|f| f.kind).max();
+    assert_eq!(
+        code == Some(1),
+        worst.is_some_and(|k| k >= Kind::Violation),
+        "exit status follows --fail-on violation"
+    );
+    let rt = runtime();
+    let mut replayed = 0;
+    for f in &findings {
+        assert!(f.targets.contains(&f.target));
+        let path = out.join(&f.case);
+        let text = std::fs::read_to_string(&path)
+            .unwrap_or_else(|e| panic!("finding {}: case {}: {e}", f.id, path.display()));
+        let case = Case::parse(&text).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
+        assert_eq!(case.get("target"), Some(f.target.as_str()));
+        assert_eq!(case.get("seed"), Some("5"));
+        assert_eq!(case.get("session"), Some(f.session.to_string().as_str()));
+        // Replay the first few distinct cases (each replay is a real session).
+        if replayed >= 6 || f.kind == Kind::Timeout {
+            continue;
+        }
+        replayed += 1;
+        let t = target(&file, &f.target).clone();
+        let again = rt.block_on(replay(&case, &[t], &DriveOptions::default()));
+        let again = again[0].1.as_ref().expect("replay ran");
+        assert_eq!(
+            script_commands(again),
+            script_commands(&case.transcript),
+            "finding {}: the replay sent the case's commands",
+            f.id
+        );
+        let upto = f.step.map_or(case.transcript.script.len(), |s| s + 1);
+        assert_eq!(
+            normalised(again, upto),
+            normalised(&case.transcript, upto),
+            "finding {}: {} answered the replay differently",
+            f.id,
+            f.target
+        );
+    }
+    let _ = std::fs::remove_dir_all(&out);
+}
