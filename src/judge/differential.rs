@@ -6,11 +6,14 @@
 //! containing the alphabetically first target name); every other group gets one
 //! [`Kind::Divergence`] verdict whose `observed` is a unified diff from the reference.
 //!
-//! **Cascades.** Once a target diverged at step k, its later steps run in a different
-//! state (another mailbox content, another selected state), so comparing them says
-//! nothing new: only the first divergent step per target per session is reported, and
-//! the target takes no further part in the comparison. A target whose session ended
-//! before a step shows `<no response: session ended (...)>` there.
+//! **Cascades.** When a target's answer differs but its outcome (the tagged OK, NO or
+//! BAD) is the reference's, the command did the same thing on both and the comparison
+//! goes on: a server that leaves out an optional response at SELECT is still compared
+//! at the FETCH that follows. When the outcome differs, its later steps run in another
+//! state (a mailbox that exists on one server only, nothing selected), so comparing them
+//! would say nothing new: that target takes no further part in the session's
+//! comparison. A target whose session ended before a step shows
+//! `<no response: session ended (...)>` there.
 
 use similar::TextDiff;
 
@@ -69,6 +72,7 @@ pub fn judge_differential(runs: &[(&str, &Transcript)]) -> Vec<Verdict> {
         };
         let ref_names = names(&groups[reference].1);
         let ref_text = groups[reference].0.join("\n") + "\n";
+        let ref_outcome = outcome(&groups[reference].0);
         let command = runs
             .iter()
             .find_map(|(_, t)| t.script.get(step))
@@ -84,26 +88,48 @@ pub fn judge_differential(runs: &[(&str, &Transcript)]) -> Vec<Verdict> {
                 .unified_diff()
                 .header(&ref_names.join(","), &these.join(","))
                 .to_string();
+            let same_outcome = outcome(lines) == ref_outcome;
             out.push(Verdict {
                 kind: Kind::Divergence,
                 targets: these.clone(),
                 step: Some(step),
                 rule: None,
                 summary: format!(
-                    "`{command}`: {} answered differently from {}{}; first divergence, later steps not compared",
+                    "`{command}`: {} answered differently from {}{}{}",
                     these.join(", "),
                     ref_names.join(", "),
-                    if ref_names.len() > 1 { " (which agreed)" } else { "" }
+                    if ref_names.len() > 1 {
+                        " (which agreed)"
+                    } else {
+                        ""
+                    },
+                    if same_outcome {
+                        ""
+                    } else {
+                        "; the outcome differs, so later steps of the session are not compared"
+                    }
                 ),
                 expected: ref_text.trim_end().to_string(),
                 observed: diff,
             });
-            for &i in members {
-                alive[i] = false;
+            if !same_outcome {
+                for &i in members {
+                    alive[i] = false;
+                }
             }
         }
     }
     out
+}
+
+/// The status of the tagged completion in normalised lines (`OK`, `NO`, `BAD`, ...),
+/// or `None` when there was none (the session ended).
+fn outcome(lines: &[String]) -> Option<&str> {
+    lines
+        .iter()
+        .rev()
+        .find_map(|l| l.strip_prefix("<tag> "))
+        .and_then(|rest| rest.split(' ').next())
 }
 
 #[cfg(test)]
@@ -187,7 +213,28 @@ mod tests {
     }
 
     #[test]
-    fn only_the_first_divergent_step_is_reported() {
+    fn a_different_answer_with_the_same_outcome_keeps_the_target_compared() {
+        let a = t(vec![
+            ex(
+                "a1 SELECT x",
+                &["* 0 EXISTS", "* OK [UIDNEXT 1] x", "a1 OK"],
+            ),
+            ex("a2 NOOP", &["a2 OK"]),
+        ]);
+        let b = t(vec![
+            ex("a1 SELECT x", &["* 0 EXISTS", "a1 OK"]),
+            ex("a2 NOOP", &["a2 BAD"]),
+        ]);
+        let c = a.clone();
+        let v = judge_differential(&[("a", &a), ("b", &b), ("c", &c)]);
+        let steps: Vec<Option<usize>> = v.iter().map(|v| v.step).collect();
+        assert_eq!(steps, vec![Some(0), Some(1)], "{v:#?}");
+        assert!(!v[0].summary.contains("outcome differs"));
+        assert!(v[1].summary.contains("outcome differs"));
+    }
+
+    #[test]
+    fn after_a_different_outcome_the_target_is_no_longer_compared() {
         let a = t(vec![
             ex("a1 CREATE x", &["a1 OK"]),
             ex("a2 SELECT x", &["* 0 EXISTS", "a2 OK"]),

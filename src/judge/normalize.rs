@@ -50,7 +50,9 @@
 //!   case-insensitively; BODYSTRUCTURE strings for types, subtypes, parameters and
 //!   encodings compare case-insensitively (MIME, RFC 2045), and its optional extension
 //!   data (MD5, disposition, language, location) is dropped.
-//! - **Continuation requests** become `+` (their text is for humans).
+//! - **Continuation requests** become `+` (their text is for humans); those that only
+//!   ask for a synchronizing literal are left out, since the driver sends literals
+//!   non-synchronizing where LITERAL+ is advertised and the request is then absent.
 //!
 //! Left visible on purpose: sequence numbers, flags and keywords, message sizes and
 //! contents, mailbox names and delimiters, NO versus OK, the timing of EXISTS/EXPUNGE
@@ -60,7 +62,7 @@ use std::collections::{BTreeMap, HashMap, HashSet};
 
 use super::lex::{self, Tok, TokKind};
 use super::syntax::is_core_fetch_item;
-use crate::wire::{escape, Event, Exchange, Message};
+use crate::wire::{escape, Event, Exchange, Fragment, Message};
 
 /// Per-target, per-session state of the normaliser.
 #[derive(Clone, Debug, Default)]
@@ -132,11 +134,19 @@ pub fn normalize_exchange(e: &Exchange, ctx: &mut NormContext) -> Vec<String> {
     let mut conts = Vec::new();
     let mut segments: Vec<Segment> = vec![Segment::default()];
     let mut tail = Vec::new();
-    for ev in &e.events {
+    for (i, ev) in e.events.iter().enumerate() {
         let Event::Server(m) = ev else { continue };
         let line = m.first_line();
         if m.is_continuation() {
-            conts.push("+".to_string());
+            // A request for a synchronizing literal is mechanics of the literal form the
+            // driver chose (where LITERAL+ is advertised there is none): left out.
+            let literal_follows = matches!(
+                e.events.get(i + 1),
+                Some(Event::Client(c)) if matches!(c.fragments.first(), Some(Fragment::Literal(_)))
+            );
+            if !literal_follows {
+                conts.push("+".to_string());
+            }
         } else if m.is_untagged() {
             untagged(m, ctx, uid_cmd, &mut segments);
         } else {
