@@ -19,7 +19,9 @@
 //!   codes are dropped (optional, RFC 3501 §7.1 and §7.2.1). `* ID`, `* NAMESPACE` and
 //!   `* ENABLED` data become `<...>` (server identity and configuration).
 //! - **Values servers pick**: UIDVALIDITY and UIDNEXT values become `<uidvalidity>` and
-//!   `<uidnext>` (RFC 3501 §2.3.1.1), PERMANENTFLAGS contents become `<flags>`, the LIST
+//!   `<uidnext>` (RFC 3501 §2.3.1.1; a UIDVALIDITY value the server announced becomes
+//!   `<uidvalidity>` wherever else it appears too, e.g. in the `X-IMAPbase` header GNU
+//!   Mailutils writes into the messages of an mbox), PERMANENTFLAGS contents become `<flags>`, the LIST
 //!   hierarchy delimiter becomes `<delim>` (RFC 3501 §5.1.1; mailbox names that contain
 //!   it still differ), mod-sequences (FETCH MODSEQ, SEARCH `(MODSEQ n)`, STATUS
 //!   HIGHESTMODSEQ, ESEARCH MODSEQ; RFC 7162) become `<modseq>`, object ids (EMAILID,
@@ -75,6 +77,8 @@ pub struct NormContext {
     supplied_dates: HashSet<i64>,
     /// The exchange being normalised is a SELECT or EXAMINE.
     selecting: bool,
+    /// UIDVALIDITY values the server announced, replaced wherever they appear.
+    uidvalidities: HashSet<String>,
 }
 
 impl NormContext {
@@ -136,6 +140,7 @@ pub fn normalize_exchange(e: &Exchange, ctx: &mut NormContext) -> Vec<String> {
     let mut tail = Vec::new();
     for (i, ev) in e.events.iter().enumerate() {
         let Event::Server(m) = ev else { continue };
+        learn_uidvalidities(m, ctx);
         let line = m.first_line();
         if m.is_continuation() {
             // A request for a synchronizing literal is mechanics of the literal form the
@@ -159,6 +164,7 @@ pub fn normalize_exchange(e: &Exchange, ctx: &mut NormContext) -> Vec<String> {
         }
     }
     let mut out = conts;
+    let uidvalidities = &ctx.uidvalidities;
     for s in segments {
         let mut lines = s.lines;
         for (n, items) in s.fetch {
@@ -170,6 +176,59 @@ pub fn normalize_exchange(e: &Exchange, ctx: &mut NormContext) -> Vec<String> {
         out.extend(s.expunge);
     }
     out.extend(tail);
+    if !uidvalidities.is_empty() {
+        for line in &mut out {
+            *line = replace_numbers(line, uidvalidities, "<uidvalidity>");
+        }
+    }
+    out
+}
+
+/// Notes every UIDVALIDITY value in a message: `[UIDVALIDITY n]` and STATUS's
+/// `UIDVALIDITY n`.
+fn learn_uidvalidities(m: &Message, ctx: &mut NormContext) {
+    let bytes = m.to_bytes();
+    let upper = bytes.to_ascii_uppercase();
+    let key = b"UIDVALIDITY ";
+    let mut from = 0;
+    while let Some(p) = upper[from..].windows(key.len()).position(|w| w == key) {
+        let start = from + p + key.len();
+        let digits: Vec<u8> = bytes[start..]
+            .iter()
+            .take_while(|c| c.is_ascii_digit())
+            .copied()
+            .collect();
+        if !digits.is_empty() {
+            ctx.uidvalidities
+                .insert(String::from_utf8_lossy(&digits).into_owned());
+        }
+        from = start;
+    }
+}
+
+/// Replaces each whole number of `values` in `line` by `with`. RFC 3501 §2.3.1.1: the
+/// UIDVALIDITY value is the server's choice, and some servers also write it into data
+/// (GNU Mailutils' mbox `X-IMAPbase` header), so it is normalised wherever it appears.
+fn replace_numbers(line: &str, values: &HashSet<String>, with: &str) -> String {
+    let b = line.as_bytes();
+    let mut out = String::with_capacity(line.len());
+    let mut i = 0;
+    while i < b.len() {
+        if b[i].is_ascii_digit() && (i == 0 || !b[i - 1].is_ascii_digit()) {
+            let end = i + b[i..].iter().take_while(|c| c.is_ascii_digit()).count();
+            let number = &line[i..end];
+            out.push_str(if values.contains(number) {
+                with
+            } else {
+                number
+            });
+            i = end;
+        } else {
+            let ch = line[i..].chars().next().expect("in bounds");
+            out.push(ch);
+            i += ch.len_utf8();
+        }
+    }
     out
 }
 
@@ -563,6 +622,30 @@ pub fn date_instant(s: &[u8]) -> Option<i64> {
 
 #[cfg(test)]
 mod tests {
+    #[test]
+    fn an_announced_uidvalidity_is_normalised_wherever_it_appears() {
+        let e = super::Exchange {
+            events: vec![
+                crate::wire::Event::Client(crate::wire::Message::line("a1 SELECT INBOX")),
+                crate::wire::Event::Server(crate::wire::Message::line(
+                    "* OK [UIDVALIDITY 1795712278] ok",
+                )),
+                crate::wire::Event::Server(crate::wire::Message::line(
+                    "* 1 FETCH (RFC822.HEADER \"X-IMAPbase: 1795712278 2\r\nX-Size: 17952\r\n\")",
+                )),
+                crate::wire::Event::Server(crate::wire::Message::line("a1 OK done")),
+            ],
+        };
+        let lines = super::normalize_exchange(&e, &mut super::NormContext::new());
+        let all = lines.join("\n");
+        assert!(all.contains("X-IMAPbase: <uidvalidity> 2"), "{all}");
+        assert!(
+            all.contains("17952"),
+            "only whole numbers are replaced: {all}"
+        );
+        assert!(!all.contains("1795712278"), "{all}");
+    }
+
     use super::*;
 
     fn ex(cmd: &str, resp: &[&[u8]]) -> Exchange {
