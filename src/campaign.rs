@@ -41,6 +41,8 @@ pub struct CampaignOptions {
 /// What a campaign did.
 #[derive(Clone, Debug, Default)]
 pub struct Summary {
+    /// The campaign's targets, in the order of the targets file.
+    pub targets: Vec<String>,
     pub sessions: u64,
     /// Script commands sent, over all targets.
     pub commands: u64,
@@ -176,6 +178,13 @@ pub async fn run(opts: CampaignOptions) -> anyhow::Result<Summary> {
     shared.progress.finish();
     let errors = shared.errors.lock().expect("errors lock").clone();
     Ok(Summary {
+        targets: shared
+            .opts
+            .targets
+            .targets
+            .iter()
+            .map(|t| t.name.clone())
+            .collect(),
         sessions: shared.done.load(Ordering::Relaxed),
         commands: shared.commands.load(Ordering::Relaxed),
         counts: shared.writer.counts(),

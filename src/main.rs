@@ -209,7 +209,6 @@ fn real_main(cli: Cli) -> anyhow::Result<u8> {
 
 fn cmd_run(a: RunArgs) -> anyhow::Result<u8> {
     let targets = load_targets(&a.targets, &a.only)?;
-    let n_targets = targets.targets.len();
     let sessions = match (a.sessions, a.duration) {
         (None, None) => Some(100),
         (s, _) => s,
@@ -234,7 +233,7 @@ fn cmd_run(a: RunArgs) -> anyhow::Result<u8> {
         all_cases: a.all_cases,
     };
     let summary = runtime()?.block_on(campaign::run(opts))?;
-    print_summary(&summary, n_targets);
+    print_summary(&summary);
     if !summary.errors.is_empty() {
         return Ok(2);
     }
@@ -242,21 +241,25 @@ fn cmd_run(a: RunArgs) -> anyhow::Result<u8> {
     Ok(u8::from(worst.is_some_and(|w| w >= a.fail_on)))
 }
 
-fn print_summary(s: &Summary, n_targets: usize) {
+fn print_summary(s: &Summary) {
     let secs = s.elapsed.as_secs_f64();
     println!(
         "imapconform: {} sessions against {} targets, {} commands in {:.1} s ({:.0} commands/s)",
         s.sessions,
-        n_targets,
+        s.targets.len(),
         s.commands,
         secs,
         s.commands as f64 / secs.max(0.001)
     );
-    for (name, counts) in &s.counts.by_target {
-        println!("  {name:<16} {}", describe_counts(counts));
-    }
-    for (name, err) in &s.errors {
-        println!("  {name:<16} SETUP ERROR: {err}");
+    for name in &s.targets {
+        let counts = s.counts.by_target.get(name).cloned().unwrap_or_default();
+        match s.errors.get(name) {
+            Some(err) => println!(
+                "  {name:<16} {} before a SETUP ERROR: {err}",
+                describe_counts(&counts)
+            ),
+            None => println!("  {name:<16} {}", describe_counts(&counts)),
+        }
     }
     let total: u64 = s.counts.by_kind.values().sum();
     println!(

@@ -207,6 +207,12 @@ fn a_campaign_against_the_four_servers_writes_findings_whose_cases_replay() {
     );
     assert!(stdout.contains("40 sessions against 4 targets"), "{stdout}");
     assert!(!stdout.contains("SETUP ERROR"), "{stdout}");
+    for server in SERVERS {
+        assert!(
+            stdout.lines().any(|l| l.trim_start().starts_with(server)),
+            "the summary has a line for {server}:\n{stdout}"
+        );
+    }
 
     let findings = read_findings(&out.join("findings.jsonl")).expect("findings.jsonl reads");
     let worst = findings.iter().map(|f| f.kind).max();
