@@ -145,17 +145,7 @@ fn parse_duration(s: &str) -> Result<Duration, String> {
 }
 
 fn parse_kind(s: &str) -> Result<Kind, String> {
-    match s {
-        "warning" => Ok(Kind::Warning),
-        "divergence" => Ok(Kind::Divergence),
-        "violation" => Ok(Kind::Violation),
-        "syntax" => Ok(Kind::Syntax),
-        "timeout" => Ok(Kind::Timeout),
-        "crash" => Ok(Kind::Crash),
-        _ => Err(format!(
-            "unknown kind {s:?} (warning, divergence, violation, syntax, timeout, crash)"
-        )),
-    }
+    s.parse()
 }
 
 fn parse_range(s: &str) -> Result<(usize, usize), String> {

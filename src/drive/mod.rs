@@ -311,14 +311,7 @@ impl Session<'_> {
                 );
                 // RFC 2060 §7.5: wait for the continuation request before the literal.
                 loop {
-                    let m = self
-                        .conn
-                        .next_message(Instant::now() + self.timeout)
-                        .await?;
-                    let cont = m.is_continuation();
-                    let done = m.tag() == tag.as_slice();
-                    self.learn_capabilities(&m);
-                    self.push_event(setup, idx, Event::Server(m));
+                    let (cont, done) = self.receive(setup, idx, &tag).await?;
                     if done {
                         // The server refused the command before its literal: the rest
                         // must not be sent.
@@ -336,15 +329,8 @@ impl Session<'_> {
         let mut cancels = 0;
         let mut count = 0;
         loop {
-            let m = self
-                .conn
-                .next_message(Instant::now() + self.timeout)
-                .await?;
+            let (cont, done) = self.receive(setup, idx, &tag).await?;
             count += 1;
-            let cont = m.is_continuation();
-            let done = m.tag() == tag.as_slice();
-            self.learn_capabilities(&m);
-            self.push_event(setup, idx, Event::Server(m));
             if done {
                 return Ok(());
             }
@@ -374,6 +360,20 @@ impl Session<'_> {
                 )));
             }
         }
+    }
+
+    /// Reads and records one server message; says whether it is a continuation request
+    /// and whether it completes the command tagged `tag`.
+    async fn receive(&mut self, setup: bool, idx: usize, tag: &[u8]) -> Result<(bool, bool), Stop> {
+        let m = self
+            .conn
+            .next_message(Instant::now() + self.timeout)
+            .await?;
+        let cont = m.is_continuation();
+        let done = m.tag() == tag;
+        self.learn_capabilities(&m);
+        self.push_event(setup, idx, Event::Server(m));
+        Ok((cont, done))
     }
 
     fn push_event(&mut self, setup: bool, idx: usize, ev: Event) {

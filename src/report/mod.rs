@@ -124,23 +124,12 @@ pub fn describe_counts(by_kind: &BTreeMap<Kind, u64>) -> String {
         .iter()
         .rev()
         .filter(|(_, n)| **n > 0)
-        .map(|(k, n)| format!("{n} {}", kind_name(*k)))
+        .map(|(k, n)| format!("{n} {}", k.as_str()))
         .collect();
     if parts.is_empty() {
         "none".into()
     } else {
         parts.join(", ")
-    }
-}
-
-pub fn kind_name(k: Kind) -> &'static str {
-    match k {
-        Kind::Warning => "warning",
-        Kind::Divergence => "divergence",
-        Kind::Violation => "violation",
-        Kind::Syntax => "syntax",
-        Kind::Timeout => "timeout",
-        Kind::Crash => "crash",
     }
 }
 
