@@ -209,7 +209,7 @@ pub fn session_script(seed: u64, index: u64, cfg: &GenConfig) -> Vec<Message> {
     msgs
 }
 
-/// Drives one target through one session: take a pool user, reset, run, give it back.
+/// Drives one target through one session as `pool_user`: reset its store, then run.
 pub async fn drive_target(
     target: &Target,
     pool_user: Option<&Credentials>,
