@@ -258,6 +258,20 @@ fn lab_up_login_reset_status_down() {
             .collect();
         assert!(left.is_empty(), "processes left: {left:?}");
     }
+    // Nothing the servers started is left either, even what left their process group
+    // (Courier's gamin server works in a user's maildir).
+    let in_state_dir: Vec<String> = std::fs::read_dir("/proc")
+        .unwrap()
+        .flatten()
+        .filter_map(|e| e.file_name().to_str()?.parse::<u32>().ok())
+        .filter(|pid| alive(*pid))
+        .filter_map(|pid| {
+            let cwd = std::fs::read_link(format!("/proc/{pid}/cwd")).ok()?;
+            cwd.starts_with(&opts.state_dir)
+                .then(|| format!("{pid} in {}", cwd.display()))
+        })
+        .collect();
+    assert!(in_state_dir.is_empty(), "processes left: {in_state_dir:?}");
     for s in lab::status(&opts).unwrap() {
         assert!(!s.up, "{s}");
         assert_eq!(s.pid, None, "{s}");

@@ -63,9 +63,37 @@ pub fn render_userdb(dir: &Path, users: &UserPool, hashes: &[String], lab: LabUs
 
 /// The launcher run inside `unshare --mount`: bind the private dirs, build the userdb,
 /// start authdaemond, then become couriertcpd (same pid, same process group).
+/// The gamin client id of this lab's Courier.
+///
+/// Courier's imapd watches maildirs through gamin, whose `gam_server` detaches from the
+/// process group that started it and lingers about 30 s after its last client, so
+/// `lab down` could not find it by group. With `GAM_CLIENT_ID` set, gamin starts a
+/// server of this lab's own, which carries the id in its environment and which `down`
+/// stops ([`stop_gam_server`]).
+pub fn gam_client_id(dir: &Path) -> String {
+    let path: String = dir
+        .to_string_lossy()
+        .chars()
+        .map(|c| if c.is_ascii_alphanumeric() { c } else { '-' })
+        .collect();
+    format!("imapconform{path}")
+}
+
+/// Stops the `gam_server` of this lab's Courier, if one runs.
+pub fn stop_gam_server(dir: &Path) -> Result<()> {
+    let var = format!("GAM_CLIENT_ID={}", gam_client_id(dir));
+    for pid in super::process::pids_where(|argv, env| {
+        argv.first().is_some_and(|a| a.ends_with("gam_server")) && env.contains(&var)
+    }) {
+        super::process::stop_process(pid, std::time::Duration::from_secs(2))?;
+    }
+    Ok(())
+}
+
 pub fn render_launcher(dir: &Path, prefix: &Path, port: u16) -> String {
     let d = dir.display();
     let p = prefix.display();
+    let gam = gam_client_id(dir);
     format!(
         "# Written by `imapconform lab up`; run as: unshare --mount --propagation private sh THIS\n\
 set -e\n\
@@ -76,6 +104,7 @@ makeuserdb\n\
 set -a\n\
 . {p}/etc/courier/imapd\n\
 set +a\n\
+export GAM_CLIENT_ID={gam}\n\
 exec /usr/sbin/couriertcpd -address=127.0.0.1 -maxprocs=400 -maxperip=400 \
 -nodnslookup -noidentlookup {port} {p}/usr/lib/courier/courier/imaplogin {p}/usr/bin/imapd Maildir\n"
     )
@@ -121,8 +150,9 @@ pub fn reset(dir: &Path, user: &str, lab: LabUser) -> Result<()> {
 
 /// The per-session script of the stdio target: `stdio.sh SESSION_DIR` makes a Maildir
 /// in the session directory and runs one imapd on stdin/stdout as the lab user.
-pub fn render_stdio_script(prefix: &Path, lab: LabUser) -> String {
+pub fn render_stdio_script(dir: &Path, prefix: &Path, lab: LabUser) -> String {
     let p = prefix.display();
+    let gam = gam_client_id(dir);
     let (u, g) = (lab.uid, lab.gid);
     format!(
         "# Written by `imapconform lab up`. Usage: sh stdio.sh SESSION_DIR\n\
@@ -130,7 +160,8 @@ set -e\n\
 chown {u}:{g} \"$1\"\n\
 cd \"$1\"\n\
 exec setpriv --reuid={u} --regid={g} --clear-groups sh -c \
-'set -e; /usr/bin/maildirmake Maildir; set -a; . {p}/etc/courier/imapd; set +a; exec {p}/usr/bin/imapd Maildir'\n"
+'set -e; /usr/bin/maildirmake Maildir; set -a; . {p}/etc/courier/imapd; set +a; \
+export GAM_CLIENT_ID={gam}; exec {p}/usr/bin/imapd Maildir'\n"
     )
 }
 
@@ -139,7 +170,7 @@ exec setpriv --reuid={u} --regid={g} --clear-groups sh -c \
 /// capability defaults, as the lab user. Writes `dir/stdio.sh`.
 pub fn stdio_target(dir: &Path, prefix: &Path, lab: LabUser) -> Result<Target> {
     let script = dir.join("stdio.sh");
-    fs::write(&script, render_stdio_script(prefix, lab))?;
+    fs::write(&script, render_stdio_script(dir, prefix, lab))?;
     Ok(Target {
         name: format!("{NAME}-stdio"),
         spawn: Some(vec![

@@ -485,6 +485,9 @@ pub fn down(opts: &LabOptions) -> Result<()> {
                             .with_context(|| format!("stopping {server}"))?;
                     }
                     stop_leftovers(opts, server)?;
+                    if *server == courier::NAME {
+                        courier::stop_gam_server(&server_dir(opts, server))?;
+                    }
                     match fs::remove_file(&pidfile) {
                         Err(e) if e.kind() != ErrorKind::NotFound => Err(e.into()),
                         _ => Ok(()),

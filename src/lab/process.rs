@@ -91,6 +91,53 @@ pub fn group_members(pgid: u32) -> Vec<u32> {
     out
 }
 
+/// Live processes whose argument vector and environment (`KEY=value` strings) satisfy
+/// `pred`.
+pub fn pids_where(pred: impl Fn(&[String], &[String]) -> bool) -> Vec<u32> {
+    let Ok(dir) = fs::read_dir("/proc") else {
+        return Vec::new();
+    };
+    let nul_separated = |path: String| -> Vec<String> {
+        fs::read(path)
+            .unwrap_or_default()
+            .split(|&b| b == 0)
+            .filter(|a| !a.is_empty())
+            .map(|a| String::from_utf8_lossy(a).into_owned())
+            .collect()
+    };
+    dir.flatten()
+        .filter_map(|e| e.file_name().to_str().and_then(|s| s.parse::<u32>().ok()))
+        .filter(|pid| {
+            let argv = nul_separated(format!("/proc/{pid}/cmdline"));
+            let env = nul_separated(format!("/proc/{pid}/environ"));
+            alive(*pid) && pred(&argv, &env)
+        })
+        .collect()
+}
+
+/// Stops one process: SIGTERM, then SIGKILL after `grace`.
+pub fn stop_process(pid: u32, grace: Duration) -> Result<()> {
+    // SAFETY: plain kill(2) on a process the caller identified as the lab's.
+    unsafe {
+        libc::kill(pid as libc::pid_t, libc::SIGTERM);
+    }
+    let start = std::time::Instant::now();
+    while alive(pid) && start.elapsed() < grace {
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    if alive(pid) {
+        // SAFETY: as above.
+        unsafe {
+            libc::kill(pid as libc::pid_t, libc::SIGKILL);
+        }
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    if alive(pid) {
+        bail!("process {pid} survived SIGKILL");
+    }
+    Ok(())
+}
+
 fn signal_group(pgid: u32, sig: libc::c_int) {
     // SAFETY: plain kill(2) on a process group we started.
     unsafe {
