@@ -169,17 +169,7 @@ export GAM_CLIENT_ID={gam}; exec {p}/usr/bin/imapd Maildir'\n"
 /// no AUTH* variables; `maildirmake` first; ~7 ms a session), with the package's
 /// capability defaults, as the lab user. Writes `dir/stdio.sh`.
 pub fn stdio_target(dir: &Path, prefix: &Path, lab: LabUser) -> Result<Target> {
-    let script = dir.join("stdio.sh");
-    fs::write(&script, render_stdio_script(dir, prefix, lab))?;
-    Ok(Target {
-        name: format!("{NAME}-stdio"),
-        spawn: Some(vec![
-            "sh".into(),
-            script.to_string_lossy().into_owned(),
-            "{session_dir}".into(),
-        ]),
-        ..Default::default()
-    })
+    super::script_target(NAME, dir, &render_stdio_script(dir, prefix, lab))
 }
 
 #[cfg(test)]

@@ -165,17 +165,7 @@ exec /usr/sbin/imap4d --config-file=\"$1/imap4d.conf\"\n\
 /// One imap4d per session on stdin/stdout, PREAUTH, mail in the session directory, as
 /// the lab user. Writes `dir/stdio.sh`.
 pub fn stdio_target(dir: &Path, lab: LabUser) -> Result<crate::targets::Target> {
-    let script = dir.join("stdio.sh");
-    fs::write(&script, render_stdio_script(lab))?;
-    Ok(crate::targets::Target {
-        name: format!("{NAME}-stdio"),
-        spawn: Some(vec![
-            "sh".into(),
-            script.to_string_lossy().into_owned(),
-            "{session_dir}".into(),
-        ]),
-        ..Default::default()
-    })
+    super::script_target(NAME, dir, &render_stdio_script(lab))
 }
 
 #[cfg(test)]

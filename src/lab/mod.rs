@@ -535,6 +535,22 @@ pub fn reset(opts: &LabOptions, server: &str, user: &str) -> Result<()> {
     .with_context(|| format!("resetting {user} on {server}"))
 }
 
+/// A stdio target `NAME-stdio` that runs `script` (written to `dir/stdio.sh`) with the
+/// session's fresh directory as its argument.
+fn script_target(name: &str, dir: &Path, script: &str) -> Result<Target> {
+    let path = dir.join("stdio.sh");
+    fs::write(&path, script)?;
+    Ok(Target {
+        name: format!("{name}-stdio"),
+        spawn: Some(vec![
+            "sh".into(),
+            path.to_string_lossy().into_owned(),
+            "{session_dir}".into(),
+        ]),
+        ..Default::default()
+    })
+}
+
 /// Flags every `lab` subcommand takes.
 #[derive(Clone, Debug, clap::Args)]
 pub struct LabArgs {
