@@ -59,6 +59,17 @@ async fn fixture(acts: Vec<Act>) -> String {
     addr
 }
 
+/// `TAG APPEND INBOX {5}` with the literal `hello`, as the generator frames it.
+fn append_hello(tag: &str) -> Message {
+    Message {
+        fragments: vec![
+            Fragment::Line(format!("{tag} APPEND INBOX {{5}}\r\n").into_bytes()),
+            Fragment::Literal(b"hello".to_vec()),
+            Fragment::Line(b"\r\n".to_vec()),
+        ],
+    }
+}
+
 fn target(addr: &str, timeout_ms: u64) -> Target {
     Target {
         name: "fixture".into(),
@@ -166,13 +177,7 @@ async fn a_synchronizing_literal_waits_for_the_continuation_request() {
         Act::Send(b"a2 OK stored\r\n"),
     ])
     .await;
-    let cmd = Message {
-        fragments: vec![
-            Fragment::Line(b"a2 APPEND INBOX {5}\r\n".to_vec()),
-            Fragment::Literal(b"hello".to_vec()),
-            Fragment::Line(b"\r\n".to_vec()),
-        ],
-    };
+    let cmd = append_hello("a2");
     let t = run_session(
         &target(&addr, 2000),
         None,
@@ -201,13 +206,7 @@ async fn literal_plus_is_used_where_advertised() {
         Act::Send(b"a1 OK stored\r\n"),
     ])
     .await;
-    let cmd = Message {
-        fragments: vec![
-            Fragment::Line(b"a1 APPEND INBOX {5}\r\n".to_vec()),
-            Fragment::Literal(b"hello".to_vec()),
-            Fragment::Line(b"\r\n".to_vec()),
-        ],
-    };
+    let cmd = append_hello("a1");
     let t = run_session(&target(&addr, 2000), None, &[cmd], &DriveOptions::default())
         .await
         .unwrap();

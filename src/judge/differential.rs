@@ -135,12 +135,10 @@ fn outcome(lines: &[String]) -> Option<&str> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::wire::{End, Event, Exchange, Message};
+    use crate::wire::{End, Exchange, Message};
 
     fn ex(cmd: &str, resp: &[&str]) -> Exchange {
-        let mut events = vec![Event::Client(Message::line(cmd))];
-        events.extend(resp.iter().map(|r| Event::Server(Message::line(r))));
-        Exchange { events }
+        Exchange::from_lines(cmd, resp)
     }
 
     fn t(script: Vec<Exchange>) -> Transcript {

@@ -115,12 +115,9 @@ pub fn judge_end(target: &str, t: &Transcript) -> Vec<Verdict> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::wire::Event;
 
     fn ex(cmd: &str, resp: &[&str]) -> Exchange {
-        let mut events = vec![Event::Client(Message::line(cmd))];
-        events.extend(resp.iter().map(|r| Event::Server(Message::line(r))));
-        Exchange { events }
+        Exchange::from_lines(cmd, resp)
     }
 
     fn t(end: End, script: Vec<Exchange>) -> Transcript {

@@ -20,6 +20,14 @@ pub struct Exchange {
 }
 
 impl Exchange {
+    /// A command of one line and its answers, one line each (CRLF added): how tests and
+    /// benchmarks write exchanges.
+    pub fn from_lines(command: &str, responses: &[&str]) -> Exchange {
+        let mut events = vec![Event::Client(Message::line(command))];
+        events.extend(responses.iter().map(|r| Event::Server(Message::line(r))));
+        Exchange { events }
+    }
+
     /// The command as a single message (all client fragments, in order).
     pub fn command(&self) -> Message {
         let mut m = Message::default();
