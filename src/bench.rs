@@ -9,7 +9,7 @@ use crate::drive::DriveOptions;
 use crate::gen::{self, GenConfig};
 use crate::judge;
 use crate::targets::TargetsFile;
-use crate::wire::{Event, Exchange, Message, Transcript};
+use crate::wire::{Exchange, Message, Transcript};
 
 /// Realistic responses of the four lab servers, judged over and over.
 const SAMPLE_RESPONSES: &[&str] = &[
@@ -35,12 +35,7 @@ fn sample_transcript() -> Transcript {
         greeting: Some(Message::line(SAMPLE_RESPONSES[0])),
         ..Transcript::default()
     };
-    let mut e = Exchange::default();
-    e.events
-        .push(Event::Client(Message::line("a9 FETCH 1:* ALL")));
-    for r in &SAMPLE_RESPONSES[1..] {
-        e.events.push(Event::Server(Message::line(r)));
-    }
+    let e = Exchange::from_lines("a9 FETCH 1:* ALL", &SAMPLE_RESPONSES[1..]);
     for _ in 0..20 {
         t.script.push(e.clone());
     }
