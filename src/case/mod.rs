@@ -306,8 +306,13 @@ impl Parser {
                         // A client continuation after a server message (a literal after
                         // `+`, or an answer to a continuation request).
                         self.flush();
-                        if self.exchanges().is_empty() {
-                            return Err("client continuation before any command".into());
+                        let has_command = self.exchanges().last().is_some_and(|e| {
+                            e.events.iter().any(|ev| matches!(ev, Event::Client(_)))
+                        });
+                        if !has_command {
+                            return Err(format!(
+                                "`{who}{mark}` continues a command, but no command (`C: `) is open"
+                            ));
                         }
                         self.current = Some((who, Message::default()));
                     }
@@ -498,5 +503,31 @@ mod tests {
         assert!(c.transcript.setup.is_empty());
         assert_eq!(c.transcript.script.len(), 1);
         assert_eq!(c.transcript.script[0].command().to_bytes(), b"a1 NOOP\r\n");
+    }
+}
+#[cfg(test)]
+mod fuzz_regressions {
+    use super::*;
+
+    /// Whatever parses prints back to text that parses to the same transcript.
+    fn round_trips(text: &str) {
+        if let Ok(case) = Case::parse(text) {
+            let again = Case::parse(&case.to_text()).expect("a printed case parses");
+            assert_eq!(again.transcript, case.transcript);
+        }
+    }
+
+    /// Found by the `case_file` fuzz target: a `C>` after server messages but before any
+    /// `C:` was filed into the command-less exchange and printed back as `C:`.
+    #[test]
+    fn a_client_continuation_needs_an_open_command() {
+        let text = format!("{MAGIC}\nS: * OK hi\nS: * 1 EXISTS\nC> hello\\\nC| data\n");
+        round_trips(&text);
+        let e = Case::parse(&text).unwrap_err();
+        assert_eq!(e.line, 4, "{e}");
+        assert!(e.message.contains("no command"), "{e}");
+        round_trips(&format!(
+            "{MAGIC}\nC: a1 X {{3}}\nS: + go\nC| abc\\\nC>\nS: a1 OK\n"
+        ));
     }
 }
