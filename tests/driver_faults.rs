@@ -70,6 +70,25 @@ fn append_hello(tag: &str) -> Message {
     }
 }
 
+/// A pre-authenticated session whose one command, `a1 FETCH 1 BODY[]`, the fixture
+/// answers with `reply`.
+async fn fetch_answered_with(reply: &[Act]) -> imapconform::wire::Transcript {
+    let mut acts = vec![
+        Act::Send(b"* PREAUTH [CAPABILITY IMAP4rev1] hi\r\n"),
+        Act::Await(b"a1 FETCH"),
+    ];
+    acts.extend_from_slice(reply);
+    let addr = fixture(acts).await;
+    run_session(
+        &target(&addr, 1000),
+        None,
+        &[Message::line("a1 FETCH 1 BODY[]")],
+        &DriveOptions::default(),
+    )
+    .await
+    .unwrap()
+}
+
 fn target(addr: &str, timeout_ms: u64) -> Target {
     Target {
         name: "fixture".into(),
@@ -122,21 +141,11 @@ async fn a_bye_greeting_ends_the_session_without_commands() {
 
 #[tokio::test]
 async fn a_connection_closed_inside_a_literal_keeps_the_bytes_that_came() {
-    let addr = fixture(vec![
-        Act::Send(b"* PREAUTH [CAPABILITY IMAP4rev1] hi\r\n"),
-        Act::Await(b"a1 FETCH"),
+    let t = fetch_answered_with(&[
         Act::Send(b"* 1 FETCH (BODY[] {100}\r\nonly this"),
         Act::Close,
     ])
     .await;
-    let t = run_session(
-        &target(&addr, 1000),
-        None,
-        &[Message::line("a1 FETCH 1 BODY[]")],
-        &DriveOptions::default(),
-    )
-    .await
-    .unwrap();
     assert_eq!(t.end, End::Closed);
     let last = t.script[0].responses().last().unwrap().clone();
     assert_eq!(last.fragments[1], Fragment::Literal(b"only this".to_vec()));
@@ -144,20 +153,7 @@ async fn a_connection_closed_inside_a_literal_keeps_the_bytes_that_came() {
 
 #[tokio::test]
 async fn a_huge_literal_announcement_is_refused_not_buffered() {
-    let addr = fixture(vec![
-        Act::Send(b"* PREAUTH [CAPABILITY IMAP4rev1] hi\r\n"),
-        Act::Await(b"a1 FETCH"),
-        Act::Send(b"* 1 FETCH (BODY[] {4294967295}\r\n"),
-    ])
-    .await;
-    let t = run_session(
-        &target(&addr, 1000),
-        None,
-        &[Message::line("a1 FETCH 1 BODY[]")],
-        &DriveOptions::default(),
-    )
-    .await
-    .unwrap();
+    let t = fetch_answered_with(&[Act::Send(b"* 1 FETCH (BODY[] {4294967295}\r\n")]).await;
     match &t.end {
         End::Broken(why) => assert!(why.contains("4294967295"), "{why}"),
         other => panic!("expected a broken stream, got {other:?}"),

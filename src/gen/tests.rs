@@ -58,23 +58,28 @@ fn every_rfc_2060_command_appears_over_a_few_hundred_sessions() {
     assert!(missing.is_empty(), "never generated: {missing:?}");
 }
 
-/// Every command must be grammatical: imap-codec's strict (no quirks) command parser,
-/// which follows RFC 3501, decodes it completely, with the tag we gave it.
+/// imap-codec's strict (no quirks) command parser, which follows RFC 3501, decodes the
+/// command completely, with the tag we gave it.
+fn assert_grammatical(c: &Command) {
+    let bytes = c.message.to_bytes();
+    let text = String::from_utf8_lossy(&bytes);
+    match CommandCodec::default().decode(&bytes) {
+        Ok((rest, decoded)) => {
+            assert!(rest.is_empty(), "left over {rest:?} after {text}");
+            assert_eq!(decoded.tag.inner().as_bytes(), c.message.tag(), "{text}");
+        }
+        Err(e) => panic!("does not decode ({e:?}): {text}"),
+    }
+}
+
+/// Every command must be grammatical.
 #[test]
 fn every_command_decodes_with_the_strict_command_codec() {
     let mut checked = 0;
     for seed in [1, 2, 3] {
         for s in sessions(seed, 300) {
             for c in &s.commands {
-                let bytes = c.message.to_bytes();
-                let text = String::from_utf8_lossy(&bytes);
-                match CommandCodec::default().decode(&bytes) {
-                    Ok((rest, decoded)) => {
-                        assert!(rest.is_empty(), "left over {rest:?} after {text}");
-                        assert_eq!(decoded.tag.inner().as_bytes(), c.message.tag(), "{text}");
-                    }
-                    Err(e) => panic!("does not decode ({e:?}): {text}"),
-                }
+                assert_grammatical(c);
                 checked += 1;
             }
         }
@@ -214,13 +219,7 @@ fn fuzzer_bytes_run_the_same_decision_code_and_stay_grammatical() {
         SplitMix64::for_session(99, len as u64).fill(&mut bytes);
         let cmds = commands_from(&mut Unstructured::new(&bytes), 99, 0, &cfg);
         assert!(cmds.len() >= cfg.min_commands);
-        for c in cmds {
-            let bytes = c.message.to_bytes();
-            let (rest, _) = CommandCodec::default()
-                .decode(&bytes)
-                .unwrap_or_else(|e| panic!("{e:?}: {}", String::from_utf8_lossy(&bytes)));
-            assert!(rest.is_empty());
-        }
+        cmds.iter().for_each(assert_grammatical);
     }
 }
 
@@ -248,13 +247,10 @@ fn other_prefixes_and_delimiters_stay_grammatical() {
             ..GenConfig::default()
         };
         for i in 0..100 {
-            for c in generate(5, i, &cfg).commands {
-                let bytes = c.message.to_bytes();
-                let (rest, _) = CommandCodec::default()
-                    .decode(&bytes)
-                    .unwrap_or_else(|e| panic!("{e:?}: {}", String::from_utf8_lossy(&bytes)));
-                assert!(rest.is_empty());
-            }
+            generate(5, i, &cfg)
+                .commands
+                .iter()
+                .for_each(assert_grammatical);
         }
     }
 }

@@ -153,15 +153,10 @@ pub fn reset(dir: &Path, user: &str, lab: LabUser) -> Result<()> {
 pub fn render_stdio_script(dir: &Path, prefix: &Path, lab: LabUser) -> String {
     let p = prefix.display();
     let gam = gam_client_id(dir);
-    let (u, g) = (lab.uid, lab.gid);
     format!(
-        "# Written by `imapconform lab up`. Usage: sh stdio.sh SESSION_DIR\n\
-set -e\n\
-chown {u}:{g} \"$1\"\n\
-cd \"$1\"\n\
-exec setpriv --reuid={u} --regid={g} --clear-groups sh -c \
-'set -e; /usr/bin/maildirmake Maildir; set -a; . {p}/etc/courier/imapd; set +a; \
-export GAM_CLIENT_ID={gam}; exec {p}/usr/bin/imapd Maildir'\n"
+        "{}'set -e; /usr/bin/maildirmake Maildir; set -a; . {p}/etc/courier/imapd; set +a; \
+export GAM_CLIENT_ID={gam}; exec {p}/usr/bin/imapd Maildir'\n",
+        super::stdio_script_preamble(lab)
     )
 }
 

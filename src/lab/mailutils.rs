@@ -140,13 +140,8 @@ pub fn reset(dir: &Path, user: &str, lab: LabUser) -> Result<()> {
 /// ~16 ms a session) whose personal namespace and INBOX live in SESSION_DIR/mail, and
 /// runs one imap4d on stdin/stdout as the lab user.
 pub fn render_stdio_script(lab: LabUser) -> String {
-    let (u, g) = (lab.uid, lab.gid);
     format!(
-        "# Written by `imapconform lab up`. Usage: sh stdio.sh SESSION_DIR\n\
-set -e\n\
-chown {u}:{g} \"$1\"\n\
-cd \"$1\"\n\
-exec setpriv --reuid={u} --regid={g} --clear-groups sh -c '\n\
+        "{}'\n\
 set -e\n\
 mkdir -p mail\n\
 : > mail/INBOX\n\
@@ -158,7 +153,8 @@ mailbox {{ mailbox-type mbox; mailbox-pattern \"mbox://$1/mail/INBOX\"; }};\n\
 namespace personal {{ prefix \"\" {{ directory \"$1/mail\"; }}; }};\n\
 EOF\n\
 exec /usr/sbin/imap4d --config-file=\"$1/imap4d.conf\"\n\
-' sh \"$(pwd)\"\n"
+' sh \"$(pwd)\"\n",
+        super::stdio_script_preamble(lab)
     )
 }
 

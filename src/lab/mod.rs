@@ -535,6 +535,19 @@ pub fn reset(opts: &LabOptions, server: &str, user: &str) -> Result<()> {
     .with_context(|| format!("resetting {user} on {server}"))
 }
 
+/// The start of every stdio script: hand the session directory (`$1`) to the lab user,
+/// enter it, and run the rest (a `sh -c` argument that follows) as that user.
+fn stdio_script_preamble(lab: LabUser) -> String {
+    let (u, g) = (lab.uid, lab.gid);
+    format!(
+        "# Written by `imapconform lab up`. Usage: sh stdio.sh SESSION_DIR\n\
+set -e\n\
+chown {u}:{g} \"$1\"\n\
+cd \"$1\"\n\
+exec setpriv --reuid={u} --regid={g} --clear-groups sh -c "
+    )
+}
+
 /// A stdio target `NAME-stdio` that runs `script` (written to `dir/stdio.sh`) with the
 /// session's fresh directory as its argument.
 fn script_target(name: &str, dir: &Path, script: &str) -> Result<Target> {
