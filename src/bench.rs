@@ -119,6 +119,7 @@ pub async fn run(
             drive: DriveOptions::default(),
             progress: false,
             all_cases: false,
+            oracle: Some(crate::model::Profile::Rfc2060),
         })
         .await?;
         let _ = std::fs::remove_dir_all(&dir);

@@ -16,7 +16,8 @@ use tokio::sync::Semaphore;
 use crate::case::Case;
 use crate::drive::{self, DriveError, DriveOptions};
 use crate::gen::{self, GenConfig};
-use crate::judge::{self, Kind, Verdict};
+use crate::judge::{self, Coverage, Kind, Verdict};
+use crate::model::Profile;
 use crate::report::{Counts, Finding, FindingsWriter, Progress};
 use crate::targets::{Credentials, Target, TargetsFile};
 use crate::wire::{escape, Message, Transcript};
@@ -36,6 +37,8 @@ pub struct CampaignOptions {
     pub progress: bool,
     /// Write the case file of every session, not only of those with findings.
     pub all_cases: bool,
+    /// Judge every session of every target with the RFC model (the oracle).
+    pub oracle: Option<Profile>,
 }
 
 /// What a campaign did.
@@ -50,6 +53,9 @@ pub struct Summary {
     /// Setup problems per target (cannot connect, log in or reset): the target was
     /// dropped from the rest of the campaign.
     pub errors: BTreeMap<String, String>,
+    /// Per target: exchanges the oracle judged, and exchanges in all (empty without the
+    /// oracle).
+    pub oracle_coverage: BTreeMap<String, (u64, u64)>,
     pub elapsed: Duration,
     pub findings_file: PathBuf,
 }
@@ -105,6 +111,8 @@ struct Shared {
     /// Targets dropped after a setup problem.
     dropped: Vec<AtomicBool>,
     errors: Mutex<BTreeMap<String, String>>,
+    /// Per target: exchanges the oracle judged, and exchanges in all.
+    coverage: Mutex<BTreeMap<String, (u64, u64)>>,
     writer: FindingsWriter,
     done: AtomicU64,
     commands: AtomicU64,
@@ -128,6 +136,7 @@ pub async fn run(opts: CampaignOptions) -> anyhow::Result<Summary> {
             .map(|_| AtomicBool::new(false))
             .collect(),
         errors: Mutex::new(BTreeMap::new()),
+        coverage: Mutex::new(BTreeMap::new()),
         writer,
         done: AtomicU64::new(0),
         commands: AtomicU64::new(0),
@@ -189,6 +198,7 @@ pub async fn run(opts: CampaignOptions) -> anyhow::Result<Summary> {
         commands: shared.commands.load(Ordering::Relaxed),
         counts: shared.writer.counts(),
         errors,
+        oracle_coverage: shared.coverage.lock().expect("coverage lock").clone(),
         elapsed: shared.started.elapsed(),
         findings_file: shared.writer.path().to_path_buf(),
     })
@@ -262,10 +272,19 @@ async fn run_one(s: &Arc<Shared>, index: u64) -> anyhow::Result<()> {
     let sent: usize = transcripts.iter().map(|(_, t)| t.script.len()).sum();
     s.commands.fetch_add(sent as u64, Ordering::Relaxed);
 
-    let verdicts = judge_session(
+    let (verdicts, coverage) = judge_session(
         &names,
         &transcripts.iter().map(|(_, t)| t).collect::<Vec<_>>(),
+        s.opts.oracle,
     );
+    {
+        let mut c = s.coverage.lock().expect("coverage lock");
+        for (name, cov) in names.iter().zip(coverage) {
+            let e = c.entry(name.to_string()).or_default();
+            e.0 += cov.judged as u64;
+            e.1 += cov.total as u64;
+        }
+    }
     if !verdicts.is_empty() || s.opts.all_cases {
         let cases = write_cases(&s.opts.out, s.opts.seed, index, &names, &transcripts)?;
         for (n, v) in verdicts.into_iter().enumerate() {
@@ -283,11 +302,23 @@ async fn run_one(s: &Arc<Shared>, index: u64) -> anyhow::Result<()> {
 
 /// Every judgement of one session: syntax and ending per target, then the differential
 /// comparison across targets.
-pub fn judge_session(names: &[&str], transcripts: &[&Transcript]) -> Vec<Verdict> {
+pub fn judge_session(
+    names: &[&str],
+    transcripts: &[&Transcript],
+    oracle: Option<Profile>,
+) -> (Vec<Verdict>, Vec<Coverage>) {
     let mut verdicts = Vec::new();
+    let mut coverage = Vec::new();
     for (name, t) in names.iter().zip(transcripts) {
         verdicts.extend(judge::judge_syntax(name, t));
         verdicts.extend(judge::judge_end(name, t));
+        if let Some(profile) = oracle {
+            let (v, c) = judge::judge_oracle(name, t, profile);
+            verdicts.extend(v);
+            coverage.push(c);
+        } else {
+            coverage.push(Coverage::default());
+        }
     }
     let runs: Vec<(&str, &Transcript)> = names
         .iter()
@@ -297,7 +328,7 @@ pub fn judge_session(names: &[&str], transcripts: &[&Transcript]) -> Vec<Verdict
     if runs.len() > 1 {
         verdicts.extend(judge::judge_differential(&runs));
     }
-    verdicts
+    (verdicts, coverage)
 }
 
 /// Case file name of a session with a target, relative to the findings directory.

@@ -8,7 +8,12 @@
 //! - [`gen`]: seeded generation of command sessions. Uses `wire`.
 //! - [`drive`]: tokio driver that runs sessions against targets and records every byte.
 //!   Uses `wire`, `targets`.
-//! - [`judge`]: syntax and differential judging of transcripts. Uses `wire`.
+//! - [`model`]: the executable RFC 2060 model of IMAP4rev1 (RFC 3501 profile). Depends on
+//!   no other room.
+//! - [`catalogue`]: the requirements catalogue (`rfc/requirements.toml`).
+//! - [`serve`]: the reference server, the model over TCP. Uses `model`.
+//! - [`judge`]: syntax, oracle (model) and differential judging of transcripts. Uses
+//!   `wire`, `model`, `catalogue`.
 //! - [`report`]: findings, their JSON Lines file, and the terminal summary. Uses `judge`.
 //! - [`lab`]: installs, starts, stops and resets the local server lab. Uses `targets`.
 //! - [`campaign`]: ties generation, driving, judging and reporting together.
@@ -16,11 +21,14 @@
 pub mod bench;
 pub mod campaign;
 pub mod case;
+pub mod catalogue;
 pub mod drive;
 pub mod gen;
 pub mod judge;
 pub mod lab;
+pub mod model;
 pub mod replay;
 pub mod report;
+pub mod serve;
 pub mod targets;
 pub mod wire;

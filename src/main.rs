@@ -13,6 +13,8 @@ use imapconform::gen::GenConfig;
 use imapconform::judge::Kind;
 use imapconform::report::describe_counts;
 use imapconform::targets::TargetsFile;
+use imapconform::model::Profile;
+use imapconform::serve::{self, Limits, ServeOptions};
 use imapconform::{bench, replay};
 
 /// Finds where IMAP servers break the protocol.
@@ -44,6 +46,29 @@ enum Cmd {
     /// Measure generator and judge throughput in process, and campaign throughput
     /// against targets.
     Bench(BenchArgs),
+    /// Serve the executable RFC 2060 model over TCP: the reference server.
+    ///
+    /// Any IMAP client can talk to it. Users log in with LOGIN (AUTHENTICATE is refused).
+    /// All connections share one in-memory store, which is lost when the process ends.
+    Serve(ServeArgs),
+}
+
+#[derive(clap::Args, Debug)]
+struct ServeArgs {
+    /// Address to listen on (port 0 picks a free port; the address is printed).
+    #[arg(long, value_name = "ADDR", default_value = "127.0.0.1:14310")]
+    listen: std::net::SocketAddr,
+    /// A user as NAME:PASSWORD (repeatable). Default: u1..u8 with passwords pw-u1..pw-u8,
+    /// the lab's users.
+    #[arg(long = "user", value_name = "NAME:PASSWORD")]
+    users: Vec<String>,
+    /// Which IMAP4rev1 document the model follows where RFC 2060 and RFC 3501 differ.
+    #[arg(long, default_value = "rfc2060", value_parser = parse_profile)]
+    profile: Profile,
+    /// Serve one session on standard input and output instead of listening (for a
+    /// `spawn` target: each session gets a fresh store).
+    #[arg(long)]
+    stdio: bool,
 }
 
 #[derive(clap::Args, Debug)]
@@ -85,6 +110,14 @@ struct RunArgs {
     /// Write the case file of every session to DIR/cases/, not only of those with findings.
     #[arg(long)]
     all_cases: bool,
+    /// Which IMAP4rev1 document the oracle holds servers to where RFC 2060 and RFC 3501
+    /// differ (rfc/rfc3501-changes.md lists the differences).
+    #[arg(long, default_value = "rfc2060", value_parser = parse_profile)]
+    profile: Profile,
+    /// Do not judge sessions with the RFC model (syntax, endings and differences between
+    /// targets only).
+    #[arg(long)]
+    no_oracle: bool,
 }
 
 #[derive(clap::Args, Debug)]
@@ -144,6 +177,10 @@ fn parse_duration(s: &str) -> Result<Duration, String> {
     Ok(Duration::from_secs_f64(secs))
 }
 
+fn parse_profile(s: &str) -> Result<Profile, String> {
+    s.parse()
+}
+
 fn parse_kind(s: &str) -> Result<Kind, String> {
     s.parse()
 }
@@ -194,7 +231,43 @@ fn real_main(cli: Cli) -> anyhow::Result<u8> {
         Cmd::Replay(a) => cmd_replay(a),
         Cmd::Lab(c) => Ok(imapconform::lab::run(c)?.clamp(0, 255) as u8),
         Cmd::Bench(a) => cmd_bench(a),
+        Cmd::Serve(a) => cmd_serve(a),
     }
+}
+
+fn cmd_serve(a: ServeArgs) -> anyhow::Result<u8> {
+    let mut users = Vec::new();
+    for u in &a.users {
+        let (name, password) = u
+            .split_once(':')
+            .ok_or_else(|| anyhow::anyhow!("--user {u:?}: expected NAME:PASSWORD"))?;
+        users.push((name.to_string(), password.to_string()));
+    }
+    if users.is_empty() {
+        users = (1..=8).map(|i| (format!("u{i}"), format!("pw-u{i}"))).collect();
+    }
+    let opts = ServeOptions {
+        listen: a.listen,
+        users,
+        profile: a.profile,
+        delimiter: b'.',
+        limits: Limits::default(),
+    };
+    if a.stdio {
+        runtime()?.block_on(serve::serve_stdio(opts.users, a.profile, b'.', opts.limits))?;
+        return Ok(0);
+    }
+    runtime()?.block_on(async move {
+        let (tx, rx) = tokio::sync::oneshot::channel();
+        let server = tokio::spawn(serve::serve(opts, Some(tx)));
+        if let Ok(addr) = rx.await {
+            println!("imapconform: reference server ({}) listening on {addr}", a.profile.as_str());
+        }
+        server
+            .await
+            .map_err(|e| anyhow::anyhow!("reference server: {e}"))?
+    })?;
+    Ok(0)
 }
 
 fn cmd_run(a: RunArgs) -> anyhow::Result<u8> {
@@ -221,6 +294,7 @@ fn cmd_run(a: RunArgs) -> anyhow::Result<u8> {
         },
         progress: !a.quiet,
         all_cases: a.all_cases,
+        oracle: (!a.no_oracle).then_some(a.profile),
     };
     let summary = runtime()?.block_on(campaign::run(opts))?;
     print_summary(&summary);

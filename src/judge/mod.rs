@@ -16,6 +16,7 @@ pub mod differential;
 pub mod end;
 pub mod lex;
 pub mod normalize;
+pub mod oracle;
 pub mod syntax;
 
 #[cfg(test)]
@@ -24,6 +25,7 @@ mod fixture;
 pub use differential::judge_differential;
 pub use end::judge_end;
 pub use normalize::{normalize_exchange, NormContext};
+pub use oracle::{judge_oracle, Coverage};
 pub use syntax::judge_syntax;
 
 /// What kind of finding a verdict is, from least to most severe.

@@ -409,7 +409,7 @@ fn write_targets(
         None => std::env::current_exe().context("finding the imapconform executable")?,
     };
     let state = opts.state_dir.to_string_lossy().into_owned();
-    let tcp = TargetsFile {
+    let mut tcp = TargetsFile {
         targets: SERVERS
             .iter()
             .enumerate()
@@ -430,6 +430,7 @@ fn write_targets(
             })
             .collect(),
     };
+    tcp.targets.push(reference_target(&exe, pool));
     fs::write(opts.state_dir.join("targets.toml"), tcp.to_toml())?;
     let stdio = TargetsFile {
         targets: vec![
@@ -441,6 +442,32 @@ fn write_targets(
     fs::write(opts.state_dir.join("targets-stdio.toml"), stdio.to_toml())?;
     Ok(())
 }
+
+/// The reference server (the RFC 2060 model, `imapconform serve --stdio`): one process per
+/// session, so every session starts from an empty store and needs no reset.
+pub fn reference_target(exe: &Path, pool: &[Credentials]) -> Target {
+    Target {
+        name: REFERENCE.to_string(),
+        spawn: Some(
+            [
+                exe.to_string_lossy().into_owned(),
+                "serve".into(),
+                "--stdio".into(),
+            ]
+            .into_iter()
+            .chain(
+                pool.iter()
+                    .flat_map(|c| ["--user".to_string(), format!("{}:{}", c.user, c.password)]),
+            )
+            .collect(),
+        ),
+        users: pool.to_vec(),
+        ..Default::default()
+    }
+}
+
+/// The reference server's target name.
+pub const REFERENCE: &str = "reference";
 
 /// Each server's state: up only if its daemon is alive and its port greets.
 pub fn status(opts: &LabOptions) -> Result<Vec<ServerStatus>> {

@@ -1,0 +1,945 @@
+//! The oracle: follows each session of a target with its own model instance
+//! ([`crate::model`]) and checks every response against it.
+//!
+//! For each command the model runs on a copy of its state. The copy is kept when the
+//! server's outcome agrees with the model's; when the server refuses a command the model
+//! accepts, the model stays as it was (the RFC lets a server refuse for reasons of its own);
+//! when the server accepts what the model refuses, that is a finding if the RFC says so,
+//! and the oracle stops following the session, since it no longer knows the server's state.
+//! It also stops where the model cannot predict the data (an UID the server has not shown
+//! yet, a deleted selected mailbox): it never guesses.
+//!
+//! What the server may choose it learns and holds the server to afterwards: UIDs (checked
+//! for ascending order), internal dates it set itself, and `[READ-ONLY]` on SELECT.
+//! Checks the oracle makes, each with its requirement id (`rfc/requirements.toml`):
+//! command outcomes per state and per error rule; SELECT/EXAMINE's required responses and
+//! codes; EXISTS counts; EXPUNGE responses (which messages, and never during FETCH, STORE
+//! or SEARCH); FETCH data (FLAGS, UID, RFC822.SIZE, INTERNALDATE, ENVELOPE, BODY,
+//! BODYSTRUCTURE, BODY[section]<partial>, RFC822.*); the UID item in UID command
+//! responses; SEARCH results; STATUS counts; TRYCREATE; LOGOUT's BYE.
+
+use std::collections::BTreeMap;
+
+use imap_codec::decode::Decoder;
+use imap_codec::{CommandCodec, ResponseCodec};
+use imap_types::command::CommandBody;
+use imap_types::fetch::{MacroOrMessageDataItemNames, MessageDataItemName};
+use imap_types::response::{Code as WireCode, Data, Response, Status, StatusKind};
+use imap_types::status::StatusDataItem;
+
+use super::lex::{self, Tok, TokKind};
+use super::{Kind, Verdict};
+use crate::catalogue::{self, Level};
+use crate::model::flags::FlagSet;
+use crate::model::response::{Outcome, Reply, Untagged};
+use crate::model::session::{Session, State, Store};
+use crate::model::Profile;
+use crate::wire::{escape, Exchange, Message, Transcript};
+
+/// How far the oracle could follow a session.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct Coverage {
+    /// Exchanges checked against the model.
+    pub judged: usize,
+    /// Exchanges in the session.
+    pub total: usize,
+    /// Why the oracle stopped following, if it did.
+    pub stopped: Option<String>,
+}
+
+/// Requirement ids the oracle cites besides the model's own (`model::session::rule`).
+pub mod rule {
+    pub const SELECT_UNTAGGED: &str = "2060-6.3.1-select-untagged";
+    pub const SELECT_UIDNEXT: &str = "3501-6.3.1-select-uidnext";
+    pub const EXAMINE_READ_ONLY: &str = "2060-6.3.2-examine-read-only-code";
+    pub const EXAMINE_NO_CHANGES: &str = "2060-6.3.2-examine-no-changes";
+    pub const EXISTS_COUNT: &str = "2060-7.3.1-exists";
+    pub const UNSEEN_CODE: &str = "2060-7.1-unseen-code";
+    pub const EXPUNGE_EACH: &str = "2060-6.4.3-expunge-untagged";
+    pub const EXPUNGE_FORBIDDEN: &str = "2060-7.4.1-no-expunge-during-fetch-store-search";
+    pub const FETCH_DATA: &str = "2060-6.4.5-fetch-data";
+    pub const FLAGS_VALUE: &str = "2060-2.3.2-flags";
+    pub const UID_ASCENDING: &str = "2060-2.3.1.1-uid-ascending";
+    pub const UID_IN_UID_FETCH: &str = "2060-6.4.8-uid-fetch-includes-uid";
+    pub const SIZE_VALUE: &str = "2060-2.3.4-size";
+    pub const INTERNALDATE_APPEND: &str = "2060-6.3.11-append-date";
+    pub const ENVELOPE_VALUE: &str = "2060-7.4.2-envelope";
+    pub const BODYSTRUCTURE_VALUE: &str = "2060-7.4.2-bodystructure";
+    pub const SECTION_VALUE: &str = "2060-6.4.5-body-section";
+    pub const SEARCH_RESULT: &str = "2060-6.4.4-search-result";
+    pub const SEARCH_REQUIRED: &str = "2060-6.4.4-search-untagged";
+    pub const STATUS_VALUE: &str = "2060-6.3.10-status-data";
+    pub const STATUS_REQUIRED: &str = "2060-6.3.10-status-untagged";
+    pub const APPEND_TRYCREATE: &str = "2060-6.3.11-append-trycreate";
+    pub const COPY_TRYCREATE: &str = "2060-6.4.7-copy-trycreate";
+    pub const LOGOUT_BYE: &str = "2060-6.1.3-logout-bye";
+    pub const BAD_MEANING: &str = "2060-7.1.3-bad";
+}
+
+/// One server response, as the oracle reads it.
+#[derive(Debug)]
+enum Seen {
+    Exists(u32),
+    Recent(u32),
+    Expunge(u32),
+    Flags,
+    /// Sequence number and the items as `(NAME, value)`, names upper-cased.
+    Fetch(u32, Vec<(String, Tok)>),
+    Search(Vec<u32>),
+    Status(Vec<u8>, Vec<(String, u32)>),
+    UntaggedOk(Option<WireCode<'static>>),
+    Bye,
+    Other,
+    /// Did not decode; the syntax judge reports it.
+    Unreadable,
+}
+
+/// The tagged completion as the oracle reads it.
+struct Done {
+    outcome: Outcome,
+    code: Option<WireCode<'static>>,
+}
+
+fn outcome_of(k: StatusKind) -> Outcome {
+    match k {
+        StatusKind::Ok => Outcome::Ok,
+        StatusKind::No => Outcome::No,
+        StatusKind::Bad => Outcome::Bad,
+    }
+}
+
+/// FETCH items read from a `* n FETCH (...)` message with the lexer, so that data are
+/// compared as IMAP values whatever their form (quoted or literal).
+fn fetch_items(bytes: &[u8]) -> Option<(u32, Vec<(String, Tok)>)> {
+    let toks = lex::items(bytes, 2)?;
+    let seq: u32 = std::str::from_utf8(toks.first()?.atom()?).ok()?.parse().ok()?;
+    if !toks.get(1)?.atom()?.eq_ignore_ascii_case(b"FETCH") {
+        return None;
+    }
+    let list = toks.get(2)?.list()?;
+    let mut out = Vec::new();
+    let mut i = 0;
+    while i + 1 < list.len() {
+        let name = String::from_utf8_lossy(list[i].atom()?).to_ascii_uppercase();
+        out.push((normalize_item_name(&name), list[i + 1].clone()));
+        i += 2;
+    }
+    Some((seq, out))
+}
+
+/// `BODY[HEADER.FIELDS ("From" to)]` and `BODY[HEADER.FIELDS (FROM TO)]` name the same
+/// item: upper-case, no quotes, single spaces.
+fn normalize_item_name(name: &str) -> String {
+    let s: String = name.chars().filter(|c| *c != '"').collect();
+    s.split_whitespace().collect::<Vec<_>>().join(" ")
+}
+
+fn read(m: &Message) -> Seen {
+    let bytes = m.to_bytes();
+    if m.is_continuation() {
+        return Seen::Other;
+    }
+    let decoded = ResponseCodec::default().decode(&bytes);
+    let Ok((_, resp)) = decoded else {
+        // Extension or malformed: FETCH is still read by the lexer.
+        if let Some((seq, items)) = fetch_items(&bytes) {
+            return Seen::Fetch(seq, items);
+        }
+        return Seen::Unreadable;
+    };
+    match resp {
+        Response::Data(Data::Exists(n)) => Seen::Exists(n),
+        Response::Data(Data::Recent(n)) => Seen::Recent(n),
+        Response::Data(Data::Expunge(n)) => Seen::Expunge(n.get()),
+        Response::Data(Data::Flags(_)) => Seen::Flags,
+        Response::Data(Data::Fetch { .. }) => match fetch_items(&bytes) {
+            Some((seq, items)) => Seen::Fetch(seq, items),
+            None => Seen::Unreadable,
+        },
+        Response::Data(Data::Search(n, ..)) => Seen::Search(n.iter().map(|x| x.get()).collect()),
+        Response::Data(Data::Status { mailbox, items }) => {
+            let name = match mailbox {
+                imap_types::mailbox::Mailbox::Inbox => b"INBOX".to_vec(),
+                imap_types::mailbox::Mailbox::Other(o) => o.as_ref().to_vec(),
+            };
+            let items = items
+                .iter()
+                .filter_map(|i| match i {
+                    StatusDataItem::Messages(n) => Some(("MESSAGES".into(), *n)),
+                    StatusDataItem::Recent(n) => Some(("RECENT".into(), *n)),
+                    StatusDataItem::UidNext(n) => Some(("UIDNEXT".into(), n.get())),
+                    StatusDataItem::UidValidity(n) => Some(("UIDVALIDITY".into(), n.get())),
+                    StatusDataItem::Unseen(n) => Some(("UNSEEN".into(), *n)),
+                    _ => None,
+                })
+                .collect();
+            Seen::Status(name, items)
+        }
+        Response::Status(Status::Untagged(b)) if b.kind == StatusKind::Ok => {
+            Seen::UntaggedOk(b.code.map(imap_types::IntoStatic::into_static))
+        }
+        Response::Status(Status::Bye(_)) => Seen::Bye,
+        _ => Seen::Other,
+    }
+}
+
+/// A message whose bytes every server must store unchanged: CRLF line ends only, 7-bit,
+/// no NUL (RFC 2060 §6.3.11 lets a server convert 8-bit data, and bare CR or LF are not
+/// RFC 822).
+fn is_clean(raw: &[u8]) -> bool {
+    let mut prev = 0u8;
+    for (i, &b) in raw.iter().enumerate() {
+        if b == 0 || b >= 0x80 {
+            return false;
+        }
+        if b == b'\n' && prev != b'\r' {
+            return false;
+        }
+        if prev == b'\r' && b != b'\n' {
+            return false;
+        }
+        prev = b;
+        let _ = i;
+    }
+    prev != b'\r'
+}
+
+/// Whether two IMAP values agree, upper/lower case aside where `ci`; a server may add
+/// parameters (`(name value ...)` lists) and trailing extension data to BODYSTRUCTURE.
+fn value_matches(model: &Tok, server: &Tok, ci: bool, extensible: bool) -> bool {
+    match (&model.kind, &server.kind) {
+        (TokKind::List(a), TokKind::List(b)) => {
+            let is_params = |l: &[Tok]| {
+                !l.is_empty() && l.len() % 2 == 0 && l.iter().all(|t| matches!(t.kind, TokKind::Str(_)))
+            };
+            if extensible && is_params(a) && is_params(b) {
+                let pairs = |l: &[Tok]| -> Vec<(Vec<u8>, Vec<u8>)> {
+                    l.chunks(2)
+                        .map(|c| {
+                            (
+                                c[0].text().unwrap_or_default().to_ascii_lowercase(),
+                                c[1].text().unwrap_or_default().to_ascii_lowercase(),
+                            )
+                        })
+                        .collect()
+                };
+                let sb = pairs(b);
+                return pairs(a).iter().all(|p| sb.contains(p));
+            }
+            if b.len() < a.len() || (!extensible && b.len() != a.len()) {
+                return false;
+            }
+            a.iter()
+                .zip(b.iter())
+                .all(|(x, y)| value_matches(x, y, ci, extensible))
+        }
+        (TokKind::List(_), _) | (_, TokKind::List(_)) => false,
+        _ => {
+            let nil = |t: &Tok| matches!(&t.kind, TokKind::Atom(a) if a.eq_ignore_ascii_case(b"NIL"));
+            if nil(model) || nil(server) {
+                return nil(model) && nil(server);
+            }
+            let (x, y) = (model.text().unwrap_or_default(), server.text().unwrap_or_default());
+            if ci {
+                x.eq_ignore_ascii_case(y)
+            } else {
+                x == y
+            }
+        }
+    }
+}
+
+fn render(t: &Tok) -> String {
+    match &t.kind {
+        TokKind::Atom(a) => String::from_utf8_lossy(a).into_owned(),
+        TokKind::Str(s) => format!("\"{}\"", escape(s)),
+        TokKind::List(l) => format!("({})", l.iter().map(render).collect::<Vec<_>>().join(" ")),
+    }
+}
+
+fn flags_of(t: &Tok) -> Option<FlagSet> {
+    let l = t.list()?;
+    let mut s = FlagSet::new();
+    for f in l {
+        s.insert(std::str::from_utf8(f.atom()?).ok()?);
+    }
+    Some(s)
+}
+
+/// Follows one session of one target.
+pub struct Oracle {
+    target: String,
+    session: Session,
+    store: Store,
+    verdicts: Vec<Verdict>,
+    coverage: Coverage,
+    /// UIDs seen per mailbox and message identity, to check they are never reused.
+    uids_seen: BTreeMap<Vec<u8>, BTreeMap<u32, u64>>,
+}
+
+impl Oracle {
+    pub fn new(target: &str, profile: Profile) -> Oracle {
+        let mut session = Session::new(profile, crate::serve::now());
+        session.follower = true;
+        Oracle {
+            target: target.to_string(),
+            session,
+            store: Store::open(b'.'),
+            verdicts: Vec::new(),
+            coverage: Coverage::default(),
+            uids_seen: BTreeMap::new(),
+        }
+    }
+
+    fn stop(&mut self, why: impl Into<String>) {
+        if self.coverage.stopped.is_none() {
+            self.coverage.stopped = Some(why.into());
+        }
+    }
+
+    fn live(&self) -> bool {
+        self.coverage.stopped.is_none()
+    }
+
+    /// Records a finding against requirement `id`: a violation for a MUST, MUST NOT or a
+    /// definition, a warning for a SHOULD or SHOULD NOT.
+    fn find(&mut self, step: Option<usize>, id: &str, summary: String, expected: String, observed: String) {
+        let kind = match catalogue::catalogue().get(id).map(|r| r.level) {
+            Some(Level::Must | Level::MustNot | Level::Syntax) => Kind::Violation,
+            Some(Level::Definition) => Kind::Violation,
+            Some(Level::Should | Level::ShouldNot) => Kind::Warning,
+            Some(Level::May) => return,
+            None => Kind::Warning,
+        };
+        let kind = if id == rule::BAD_MEANING { Kind::Warning } else { kind };
+        self.verdicts.push(Verdict {
+            kind,
+            targets: vec![self.target.clone()],
+            step,
+            rule: Some(id.to_string()),
+            summary,
+            expected,
+            observed,
+        });
+    }
+
+    /// Judges a whole transcript.
+    pub fn judge(mut self, t: &Transcript) -> (Vec<Verdict>, Coverage) {
+        self.coverage.total = t.setup.len() + t.script.len();
+        match &t.greeting {
+            Some(g) if g.first_line().starts_with(b"* PREAUTH") => {
+                self.session.user = Some("preauth".into());
+                self.session.state = State::Authenticated;
+            }
+            Some(g) if g.first_line().starts_with(b"* OK") => {}
+            _ => self.stop("no OK greeting"),
+        }
+        for e in &t.setup {
+            if !self.live() {
+                break;
+            }
+            self.exchange(None, e);
+        }
+        for (i, e) in t.script.iter().enumerate() {
+            if !self.live() {
+                break;
+            }
+            self.exchange(Some(i), e);
+        }
+        (self.verdicts, self.coverage)
+    }
+
+    fn exchange(&mut self, step: Option<usize>, e: &Exchange) {
+        let bytes = e.command().to_bytes();
+        let decoded = CommandCodec::default().decode(&bytes);
+        let cmd = match decoded {
+            Ok((rest, cmd)) if rest.is_empty() => cmd,
+            _ => return self.stop("a command the strict decoder does not read"),
+        };
+        let responses: Vec<&Message> = e.responses().collect();
+        let Some(done_msg) = e.completion() else {
+            return self.stop("no tagged completion");
+        };
+        let done = match ResponseCodec::default().decode(&done_msg.to_bytes()) {
+            Ok((_, Response::Status(Status::Tagged(t)))) => Done {
+                outcome: outcome_of(t.body.kind),
+                code: t.body.code.map(imap_types::IntoStatic::into_static),
+            },
+            _ => return self.stop("unreadable completion"),
+        };
+        let seen: Vec<Seen> = responses
+            .iter()
+            .filter(|m| !std::ptr::eq(**m, done_msg))
+            .map(|m| read(m))
+            .collect();
+        if seen.iter().any(|s| matches!(s, Seen::Unreadable)) {
+            return self.stop("an untagged response the oracle cannot read");
+        }
+        self.coverage.judged += 1;
+        let body = &cmd.body;
+        let is_fss = matches!(
+            body,
+            CommandBody::Fetch { .. } | CommandBody::Store { .. } | CommandBody::Search { .. }
+        );
+        // RFC 2060 §7.4.1: "An EXPUNGE response MUST NOT be sent when no command is in
+        // progress; nor while responding to a FETCH, STORE, or SEARCH command."
+        if is_fss {
+            if let Some(Seen::Expunge(n)) = seen.iter().find(|s| matches!(s, Seen::Expunge(_))) {
+                self.find(
+                    step,
+                    rule::EXPUNGE_FORBIDDEN,
+                    format!("EXPUNGE response ({n}) while responding to {}", body.name()),
+                    "no EXPUNGE response".into(),
+                    format!("* {n} EXPUNGE"),
+                );
+            }
+        }
+
+        let before_session = self.session.clone();
+        let mut trial = self.session.clone();
+        let mut trial_store = self.store.clone();
+        let reply = trial.execute(&mut trial_store, body);
+        let latitude = trial.latitude.clone();
+
+        if !reply.allowed.permits(done.outcome) && !reply.allowed.rule.is_empty() {
+            let model = reply.completion.outcome;
+            self.find(
+                step,
+                reply.allowed.rule,
+                format!(
+                    "{} answered {} where the RFC requires {}",
+                    body.name(),
+                    done.outcome.as_str(),
+                    if reply.allowed.ok { "success" } else { "an error" }
+                ),
+                format!("{} (or another outcome the RFC allows)", model.as_str()),
+                escape(&done_msg.to_bytes()),
+            );
+        }
+        match (done.outcome, reply.completion.outcome) {
+            (Outcome::Ok, Outcome::Ok) => {
+                if latitude.unsure {
+                    self.session = trial;
+                    self.store = trial_store;
+                    return self.stop(format!("{} has effects the model cannot predict", body.name()));
+                }
+                self.session = trial;
+                self.store = trial_store;
+                self.check_ok(step, body, &reply, &seen, &done, &before_session);
+            }
+            (Outcome::Ok, _) => {
+                return self.stop(format!("{} succeeded where the model refused", body.name()));
+            }
+            (_, _) => {
+                self.session.refused(body);
+                self.check_refusal(step, body, &reply, &done);
+                // Unsolicited EXISTS in a refused command still announce messages.
+                self.apply_exists(&seen, None);
+            }
+        }
+    }
+
+    fn check_refusal(&mut self, step: Option<usize>, body: &CommandBody<'_>, reply: &Reply, done: &Done) {
+        if done.outcome != Outcome::No || reply.completion.outcome != Outcome::No {
+            return;
+        }
+        let wants_trycreate = matches!(reply.completion.code, Some(crate::model::response::Code::TryCreate));
+        if !wants_trycreate || reply.allowed.rule.is_empty() {
+            return;
+        }
+        if !matches!(done.code, Some(WireCode::TryCreate)) {
+            let id = match body {
+                CommandBody::Append { .. } => rule::APPEND_TRYCREATE,
+                _ => rule::COPY_TRYCREATE,
+            };
+            self.find(
+                step,
+                id,
+                format!("{} to a mailbox that does not exist: NO without [TRYCREATE]", body.name()),
+                "NO [TRYCREATE] ...".into(),
+                "NO without [TRYCREATE]".into(),
+            );
+        }
+    }
+
+    /// Sets the selection's view to what the server announced: a server may tell of new
+    /// messages later than the model does (RFC 2060 §6.3.11 "SHOULD notify ...
+    /// immediately").
+    fn apply_exists(&mut self, seen: &[Seen], model_view_before: Option<usize>) {
+        let announced = seen.iter().rev().find_map(|s| match s {
+            Seen::Exists(n) => Some(*n as usize),
+            _ => None,
+        });
+        let Some(sel) = self.session.selection_mut() else { return };
+        match announced {
+            Some(n) if n <= sel.view.len() => sel.view.truncate(n),
+            Some(_) => {}
+            None => {
+                if let Some(before) = model_view_before {
+                    if sel.view.len() > before {
+                        sel.view.truncate(before);
+                    }
+                }
+            }
+        }
+    }
+
+    fn check_ok(
+        &mut self,
+        step: Option<usize>,
+        body: &CommandBody<'_>,
+        reply: &Reply,
+        seen: &[Seen],
+        done: &Done,
+        before: &Session,
+    ) {
+        // Messages the server announced; more than the model knows means the model lost
+        // track.
+        let model_exists = reply.untagged.iter().rev().find_map(|u| match u {
+            Untagged::Exists(n) => Some(*n as usize),
+            _ => None,
+        });
+        let server_exists = seen.iter().rev().find_map(|s| match s {
+            Seen::Exists(n) => Some(*n as usize),
+            _ => None,
+        });
+        let is_select = matches!(body, CommandBody::Select { .. } | CommandBody::Examine { .. });
+        if let (Some(m), Some(s)) = (model_exists, server_exists) {
+            if s > m || (is_select && s != m) {
+                self.find(
+                    step,
+                    rule::EXISTS_COUNT,
+                    format!("{} reported {s} EXISTS; the mailbox holds {m} messages", body.name()),
+                    format!("* {m} EXISTS"),
+                    format!("* {s} EXISTS"),
+                );
+                return self.stop("message count differs");
+            }
+        }
+        if !is_select {
+            // EXPUNGE responses outside EXPUNGE: the model removed nothing.
+            let server_expunges: Vec<u32> = seen
+                .iter()
+                .filter_map(|s| match s {
+                    Seen::Expunge(n) => Some(*n),
+                    _ => None,
+                })
+                .collect();
+            let model_expunges: Vec<u32> = reply
+                .untagged
+                .iter()
+                .filter_map(|u| match u {
+                    Untagged::Expunge(n) => Some(*n),
+                    _ => None,
+                })
+                .collect();
+            if matches!(body, CommandBody::Expunge) {
+                let removed = |list: &[u32]| -> Option<Vec<u64>> {
+                    let mut view = before.selection()?.view.clone();
+                    let mut out = Vec::new();
+                    for n in list {
+                        let i = (*n as usize).checked_sub(1)?;
+                        if i >= view.len() {
+                            return None;
+                        }
+                        out.push(view.remove(i));
+                    }
+                    out.sort();
+                    Some(out)
+                };
+                if removed(&server_expunges) != removed(&model_expunges) {
+                    self.find(
+                        step,
+                        rule::EXPUNGE_EACH,
+                        "EXPUNGE responses do not name the messages with \\Deleted".into(),
+                        model_expunges.iter().map(|n| format!("* {n} EXPUNGE")).collect::<Vec<_>>().join(", "),
+                        server_expunges.iter().map(|n| format!("* {n} EXPUNGE")).collect::<Vec<_>>().join(", "),
+                    );
+                    return self.stop("expunged messages differ");
+                }
+            } else if !server_expunges.is_empty() {
+                return self.stop("EXPUNGE the model did not expect");
+            }
+            let view_before = before.selection().map(|s| s.view.len());
+            if model_exists.is_some() && server_exists.is_none() {
+                self.apply_exists(seen, view_before.map(|b| b - model_expunges.len().min(b)));
+            }
+        }
+        match body {
+            CommandBody::Select { .. } | CommandBody::Examine { .. } => self.check_select(step, body, seen, done),
+            CommandBody::Fetch { uid, macro_or_item_names, .. } => {
+                let wants_flags = match macro_or_item_names {
+                    MacroOrMessageDataItemNames::Macro(m) => {
+                        m.expand().iter().any(|i| matches!(i, MessageDataItemName::Flags))
+                    }
+                    MacroOrMessageDataItemNames::MessageDataItemNames(v) => {
+                        v.iter().any(|i| matches!(i, MessageDataItemName::Flags))
+                    }
+                };
+                self.check_fetch(step, reply, seen, *uid, wants_flags, true)
+            }
+            CommandBody::Store { uid, .. } => self.check_fetch(step, reply, seen, *uid, false, false),
+            CommandBody::Search { .. } => self.check_search(step, reply, seen),
+            CommandBody::Status { .. } => self.check_status(step, reply, seen),
+            CommandBody::Logout => {
+                if !seen.iter().any(|s| matches!(s, Seen::Bye)) {
+                    self.find(
+                        step,
+                        rule::LOGOUT_BYE,
+                        "LOGOUT completed without an untagged BYE".into(),
+                        "* BYE ...".into(),
+                        "no BYE".into(),
+                    );
+                }
+            }
+            _ => {}
+        }
+    }
+
+    fn check_select(&mut self, step: Option<usize>, body: &CommandBody<'_>, seen: &[Seen], done: &Done) {
+        let examine = matches!(body, CommandBody::Examine { .. });
+        let has = |f: &dyn Fn(&Seen) -> bool| seen.iter().any(f);
+        let mut missing = Vec::new();
+        if !has(&|s| matches!(s, Seen::Flags)) {
+            missing.push("FLAGS");
+        }
+        if !has(&|s| matches!(s, Seen::Exists(_))) {
+            missing.push("EXISTS");
+        }
+        if !has(&|s| matches!(s, Seen::Recent(_))) {
+            missing.push("RECENT");
+        }
+        if !has(&|s| matches!(s, Seen::UntaggedOk(Some(WireCode::UidValidity(_))))) {
+            missing.push("OK [UIDVALIDITY]");
+        }
+        if !missing.is_empty() {
+            self.find(
+                step,
+                rule::SELECT_UNTAGGED,
+                format!("{} completed without {}", body.name(), missing.join(", ")),
+                "FLAGS, EXISTS, RECENT and OK [UIDVALIDITY] before the tagged OK".into(),
+                format!("missing: {}", missing.join(", ")),
+            );
+        }
+        if self.session.profile == Profile::Rfc3501
+            && !has(&|s| matches!(s, Seen::UntaggedOk(Some(WireCode::UidNext(_)))))
+        {
+            self.find(
+                step,
+                rule::SELECT_UIDNEXT,
+                format!("{} completed without OK [UIDNEXT] (RFC 3501 requires it; RFC 2060 did not)", body.name()),
+                "* OK [UIDNEXT n]".into(),
+                "no UIDNEXT".into(),
+            );
+        }
+        let read_only = matches!(done.code, Some(WireCode::ReadOnly));
+        if examine && !read_only {
+            self.find(
+                step,
+                rule::EXAMINE_READ_ONLY,
+                "EXAMINE's tagged OK does not begin with [READ-ONLY]".into(),
+                "OK [READ-ONLY] ...".into(),
+                format!("{:?}", done.code),
+            );
+        }
+        if read_only {
+            if let Some(s) = self.session.selection_mut() {
+                s.read_only = true;
+            }
+        }
+        // RFC 2060 §7.1 UNSEEN: "the message sequence number of the first unseen message".
+        let unseen = seen.iter().find_map(|s| match s {
+            Seen::UntaggedOk(Some(WireCode::Unseen(n))) => Some(n.get()),
+            _ => None,
+        });
+        if let (Some(n), Some(sel), Some(acc)) =
+            (unseen, self.session.selection(), self.session.account(&self.store))
+        {
+            if let Some(mb) = acc.get(&sel.mailbox) {
+                let all_known = mb.messages.iter().all(|m| m.flags_known);
+                let first = mb.messages.iter().position(|m| !m.flags.contains("\\Seen"));
+                if all_known && first.map(|i| i as u32 + 1) != Some(n) {
+                    self.find(
+                        step,
+                        rule::UNSEEN_CODE,
+                        format!("[UNSEEN {n}] is not the first unseen message"),
+                        match first {
+                            Some(i) => format!("[UNSEEN {}] (or no UNSEEN code)", i + 1),
+                            None => "no UNSEEN code: every message is \\Seen".into(),
+                        },
+                        format!("[UNSEEN {n}]"),
+                    );
+                }
+            }
+        }
+    }
+
+    /// FETCH and STORE data against the model's.
+    fn check_fetch(&mut self, step: Option<usize>, reply: &Reply, seen: &[Seen], uid: bool, wants_flags: bool, fetch: bool) {
+        let mut server: BTreeMap<u32, Vec<(String, Tok)>> = BTreeMap::new();
+        for s in seen {
+            if let Seen::Fetch(n, items) = s {
+                server.entry(*n).or_default().extend(items.iter().cloned());
+            }
+        }
+        let Some(sel) = self.session.selection().cloned() else { return };
+        for u in &reply.untagged {
+            let Untagged::Fetch(seq, _) = u else { continue };
+            let mut bytes = Vec::new();
+            u.write(&mut bytes);
+            let Some((_, model_items)) = fetch_items(&bytes) else { continue };
+            let Some(id) = sel.view.get(*seq as usize - 1).copied() else { continue };
+            let got = server.get(seq).cloned().unwrap_or_default();
+            if uid && !got.iter().any(|(n, _)| n == "UID") && !got.is_empty() {
+                self.find(
+                    step,
+                    rule::UID_IN_UID_FETCH,
+                    format!("FETCH response for message {seq} of a UID command has no UID item"),
+                    "UID n among the FETCH items".into(),
+                    got.iter().map(|(n, _)| n.clone()).collect::<Vec<_>>().join(" "),
+                );
+            }
+            // Learn the UID first: everything else may need it.
+            if let Some((_, t)) = got.iter().find(|(n, _)| n == "UID") {
+                if let Some(u) = t.atom().and_then(|a| std::str::from_utf8(a).ok()).and_then(|s| s.parse::<u32>().ok()) {
+                    if !self.learn_uid(step, &sel.mailbox, id, u) {
+                        return;
+                    }
+                }
+            }
+            let Some(msg) = self
+                .session
+                .account(&self.store)
+                .and_then(|a| a.get(&sel.mailbox))
+                .and_then(|mb| mb.messages.iter().find(|m| m.id == id))
+                .cloned()
+            else {
+                continue;
+            };
+            let clean = is_clean(msg.message.raw());
+            for (name, want) in &model_items {
+                let have = got.iter().find(|(n, _)| n == name).map(|(_, t)| t);
+                let Some(have) = have else {
+                    let required = fetch && (name != "FLAGS" || wants_flags) && (name != "UID" || !uid);
+                    if required {
+                        self.find(
+                            step,
+                            rule::FETCH_DATA,
+                            format!("FETCH response for message {seq} lacks {name}"),
+                            format!("{name} {}", render(want)),
+                            got.iter().map(|(n, _)| n.clone()).collect::<Vec<_>>().join(" "),
+                        );
+                    }
+                    continue;
+                };
+                let (ok, id_rule) = match name.as_str() {
+                    "FLAGS" => {
+                        if !msg.flags_known {
+                            continue;
+                        }
+                        let a = flags_of(want).map(|f| f.without_recent());
+                        let b = flags_of(have).map(|f| f.without_recent());
+                        (a == b, rule::FLAGS_VALUE)
+                    }
+                    "UID" => continue,
+                    "RFC822.SIZE" => {
+                        if !clean {
+                            continue;
+                        }
+                        (value_matches(want, have, false, false), rule::SIZE_VALUE)
+                    }
+                    "INTERNALDATE" => {
+                        let instant = |t: &Tok| t.text().and_then(super::normalize::date_instant);
+                        if !msg.date_known {
+                            self.learn_date(&sel.mailbox, id, have);
+                            continue;
+                        }
+                        (instant(want).is_some() && instant(want) == instant(have), rule::INTERNALDATE_APPEND)
+                    }
+                    "ENVELOPE" => {
+                        if !clean {
+                            continue;
+                        }
+                        (value_matches(want, have, false, false), rule::ENVELOPE_VALUE)
+                    }
+                    "BODY" | "BODYSTRUCTURE" => {
+                        if !clean {
+                            continue;
+                        }
+                        (value_matches(want, have, true, name == "BODYSTRUCTURE"), rule::BODYSTRUCTURE_VALUE)
+                    }
+                    _ => {
+                        if !clean {
+                            continue;
+                        }
+                        (value_matches(want, have, false, false), rule::SECTION_VALUE)
+                    }
+                };
+                if !ok {
+                    self.find(
+                        step,
+                        id_rule,
+                        format!("{name} of message {seq} differs from the stored message"),
+                        format!("{name} {}", render(want)),
+                        format!("{name} {}", render(have)),
+                    );
+                }
+            }
+        }
+    }
+
+    /// Records the server's UID for a message; false (and a finding) if it breaks
+    /// ascending order or reuses a UID.
+    fn learn_uid(&mut self, step: Option<usize>, mailbox: &[u8], id: u64, uid: u32) -> bool {
+        let Some(user) = self.session.user.clone() else { return true };
+        let Some(mb) = self.store.accounts.get_mut(&user).and_then(|a| a.get_mut(mailbox)) else {
+            return true;
+        };
+        let Some(pos) = mb.position(id) else { return true };
+        if mb.messages[pos].uid_known {
+            if mb.messages[pos].uid != uid {
+                let old = mb.messages[pos].uid;
+                self.find(
+                    step,
+                    rule::UID_ASCENDING,
+                    format!("message's UID changed from {old} to {uid} within one UIDVALIDITY"),
+                    format!("UID {old}"),
+                    format!("UID {uid}"),
+                );
+                self.stop("UID changed");
+                return false;
+            }
+            return true;
+        }
+        let below = mb.messages[..pos].iter().rev().find(|m| m.uid_known).map(|m| m.uid);
+        let above = mb.messages[pos + 1..].iter().find(|m| m.uid_known).map(|m| m.uid);
+        let reused = self
+            .uids_seen
+            .get(mailbox)
+            .and_then(|m| m.get(&uid))
+            .is_some_and(|other| *other != id);
+        if below.is_some_and(|b| b >= uid) || above.is_some_and(|a| a <= uid) || reused {
+            self.find(
+                step,
+                rule::UID_ASCENDING,
+                format!("UID {uid} breaks strictly ascending order (before: {below:?}, after: {above:?}) or is reused"),
+                "UIDs ascending with sequence numbers, never reused".into(),
+                format!("UID {uid}"),
+            );
+            self.stop("UID order broken");
+            return false;
+        }
+        let m = &mut mb.messages[pos];
+        m.uid = uid;
+        m.uid_known = true;
+        if mb.uid_next <= uid {
+            mb.uid_next = uid + 1;
+        }
+        self.uids_seen.entry(mailbox.to_vec()).or_default().insert(uid, id);
+        true
+    }
+
+    fn learn_date(&mut self, mailbox: &[u8], id: u64, t: &Tok) {
+        let Some(text) = t.text() else { return };
+        let Some(d) = std::str::from_utf8(text)
+            .ok()
+            .and_then(|s| chrono::DateTime::parse_from_str(s.trim(), "%d-%b-%Y %H:%M:%S %z").ok())
+        else {
+            return;
+        };
+        let Some(user) = self.session.user.clone() else { return };
+        if let Some(m) = self
+            .store
+            .accounts
+            .get_mut(&user)
+            .and_then(|a| a.get_mut(mailbox))
+            .and_then(|mb| mb.messages.iter_mut().find(|m| m.id == id))
+        {
+            m.internal_date = d;
+            m.date_known = true;
+        }
+    }
+
+    fn check_search(&mut self, step: Option<usize>, reply: &Reply, seen: &[Seen]) {
+        let Some(Untagged::Search(yes)) = reply.untagged.iter().find(|u| matches!(u, Untagged::Search(_))) else {
+            return;
+        };
+        let server: Vec<u32> = seen
+            .iter()
+            .filter_map(|s| match s {
+                Seen::Search(n) => Some(n.clone()),
+                _ => None,
+            })
+            .flatten()
+            .collect();
+        if !seen.iter().any(|s| matches!(s, Seen::Search(_))) {
+            self.find(
+                step,
+                rule::SEARCH_REQUIRED,
+                "SEARCH completed without an untagged SEARCH response".into(),
+                format!("* SEARCH {}", yes.iter().map(|n| n.to_string()).collect::<Vec<_>>().join(" ")),
+                "no SEARCH response".into(),
+            );
+            return;
+        }
+        let maybe = &self.session.latitude.search_maybe;
+        let missing: Vec<u32> = yes.iter().filter(|n| !server.contains(n)).copied().collect();
+        let extra: Vec<u32> = server
+            .iter()
+            .filter(|n| !yes.contains(n) && !maybe.contains(n))
+            .copied()
+            .collect();
+        if !missing.is_empty() || !extra.is_empty() {
+            let list = |v: &[u32]| v.iter().map(|n| n.to_string()).collect::<Vec<_>>().join(" ");
+            self.find(
+                step,
+                rule::SEARCH_RESULT,
+                format!("SEARCH result wrong: missing [{}], not matching [{}]", list(&missing), list(&extra)),
+                format!("* SEARCH {} (optional: {})", list(yes), list(maybe)),
+                format!("* SEARCH {}", list(&server)),
+            );
+        }
+    }
+
+    fn check_status(&mut self, step: Option<usize>, reply: &Reply, seen: &[Seen]) {
+        let Some(Untagged::Status { items, .. }) = reply.untagged.iter().find(|u| matches!(u, Untagged::Status { .. })) else {
+            return;
+        };
+        let Some(got) = seen.iter().find_map(|s| match s {
+            Seen::Status(_, i) => Some(i.clone()),
+            _ => None,
+        }) else {
+            self.find(
+                step,
+                rule::STATUS_REQUIRED,
+                "STATUS completed without an untagged STATUS response".into(),
+                "* STATUS ...".into(),
+                "no STATUS response".into(),
+            );
+            return;
+        };
+        for (k, v) in items {
+            // Counts the model knows exactly; UIDNEXT/UIDVALIDITY are the server's choice
+            // and RECENT depends on other sessions.
+            if k != "MESSAGES" && k != "UNSEEN" {
+                continue;
+            }
+            if let Some((_, g)) = got.iter().find(|(n, _)| n == k) {
+                if g != v {
+                    self.find(
+                        step,
+                        rule::STATUS_VALUE,
+                        format!("STATUS {k} is {g}; the mailbox has {v}"),
+                        format!("{k} {v}"),
+                        format!("{k} {g}"),
+                    );
+                }
+            }
+        }
+    }
+}
+
+/// Judges one transcript of one target with the oracle.
+pub fn judge_oracle(target: &str, t: &Transcript, profile: Profile) -> (Vec<Verdict>, Coverage) {
+    Oracle::new(target, profile).judge(t)
+}

@@ -1,0 +1,353 @@
+//! The reference server: the RFC 2060 model ([`crate::model`]) served over TCP.
+//!
+//! [`Connection`] is one client connection as a pure byte machine (bytes in, bytes out), so
+//! tests and fuzz targets drive it without sockets; [`serve`] puts it behind a tokio
+//! listener with one shared [`Store`] for all connections.
+
+pub mod loopback;
+
+use std::net::SocketAddr;
+use std::sync::{Arc, Mutex};
+
+use chrono::{DateTime, FixedOffset};
+use imap_codec::decode::{CommandDecodeError, Decoder};
+use imap_codec::CommandCodec;
+use tokio::io::{AsyncReadExt, AsyncWriteExt};
+
+use crate::model::session::{Session, State, Store};
+use crate::model::Profile;
+
+/// Bounds on what one client may send, so a hostile client cannot exhaust memory.
+#[derive(Clone, Copy, Debug)]
+pub struct Limits {
+    /// Longest command line (without literals).
+    pub max_line: usize,
+    /// Largest literal.
+    pub max_literal: usize,
+    /// Largest command, literals included.
+    pub max_command: usize,
+}
+
+impl Default for Limits {
+    fn default() -> Self {
+        Limits {
+            max_line: 64 * 1024,
+            max_literal: 32 * 1024 * 1024,
+            max_command: 48 * 1024 * 1024,
+        }
+    }
+}
+
+/// The current time as a fixed-offset date (UTC), without chrono's clock feature.
+pub fn now() -> DateTime<FixedOffset> {
+    let secs = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|d| d.as_secs() as i64)
+        .unwrap_or(0);
+    DateTime::from_timestamp(secs, 0)
+        .unwrap_or_default()
+        .fixed_offset()
+}
+
+/// What the server does after some input.
+#[derive(Debug, Default, PartialEq, Eq)]
+pub struct Output {
+    pub bytes: Vec<u8>,
+    /// The server closes the connection after sending `bytes`.
+    pub close: bool,
+}
+
+/// One client connection: frames commands (lines and synchronizing literals, RFC 2060
+/// §4.3 and §7.5), decodes them strictly, and runs them on the model.
+pub struct Connection {
+    pub session: Session,
+    limits: Limits,
+    /// Bytes received and not yet part of a complete command.
+    buf: Vec<u8>,
+    /// The command assembled so far (complete lines and literals).
+    command: Vec<u8>,
+    /// Bytes of literal data still expected.
+    literal_left: usize,
+}
+
+impl Connection {
+    /// A new connection and its greeting (RFC 2060 §7.1.1).
+    pub fn open(profile: Profile, now: DateTime<FixedOffset>, limits: Limits) -> (Self, Vec<u8>) {
+        let session = Session::new(profile, now);
+        let mut greeting = Vec::new();
+        greeting.extend_from_slice(b"* OK [CAPABILITY ");
+        greeting.extend_from_slice(session.capabilities().join(" ").as_bytes());
+        greeting.extend_from_slice(b"] imapconform reference server ready\r\n");
+        (
+            Connection {
+                session,
+                limits,
+                buf: Vec::new(),
+                command: Vec::new(),
+                literal_left: 0,
+            },
+            greeting,
+        )
+    }
+
+    /// Feeds received bytes; returns what to send back.
+    pub fn feed(&mut self, store: &Mutex<Store>, input: &[u8]) -> Output {
+        self.buf.extend_from_slice(input);
+        let mut out = Output::default();
+        loop {
+            if self.literal_left > 0 {
+                let take = self.literal_left.min(self.buf.len());
+                if take == 0 {
+                    return out;
+                }
+                self.command.extend(self.buf.drain(..take));
+                self.literal_left -= take;
+                continue;
+            }
+            let Some(end) = self.buf.windows(2).position(|w| w == b"\r\n") else {
+                if self.buf.len() > self.limits.max_line {
+                    out.bytes
+                        .extend_from_slice(b"* BYE command line too long\r\n");
+                    out.close = true;
+                }
+                return out;
+            };
+            let line: Vec<u8> = self.buf.drain(..end + 2).collect();
+            if line.len() > self.limits.max_line {
+                out.bytes.extend_from_slice(b"* BYE command line too long\r\n");
+                out.close = true;
+                return out;
+            }
+            self.command.extend_from_slice(&line);
+            if self.command.len() > self.limits.max_command {
+                out.bytes.extend_from_slice(b"* BYE command too long\r\n");
+                out.close = true;
+                return out;
+            }
+            if let Some((n, plus)) = literal_announcement(&line[..line.len() - 2]) {
+                if n > self.limits.max_literal || self.command.len() + n > self.limits.max_command
+                {
+                    let tag = tag_of(&self.command);
+                    self.command.clear();
+                    out.bytes.extend_from_slice(&tag);
+                    out.bytes.extend_from_slice(b" BAD literal too large\r\n");
+                    if plus {
+                        // The data follows anyway; the stream cannot be resynchronised.
+                        out.bytes.extend_from_slice(b"* BYE literal too large\r\n");
+                        out.close = true;
+                        return out;
+                    }
+                    continue;
+                }
+                if !plus {
+                    // RFC 2060 §7.5: the command continuation request.
+                    out.bytes.extend_from_slice(b"+ Ready for literal data\r\n");
+                }
+                self.literal_left = n;
+                continue;
+            }
+            let command = std::mem::take(&mut self.command);
+            let closed = self.run(store, &command, &mut out.bytes);
+            if closed {
+                out.close = true;
+                return out;
+            }
+        }
+    }
+
+    /// Runs one complete command; true when the connection ends.
+    fn run(&mut self, store: &Mutex<Store>, command: &[u8], out: &mut Vec<u8>) -> bool {
+        match CommandCodec::default().decode(command) {
+            Ok((rest, cmd)) if rest.is_empty() => {
+                let mut store = store.lock().unwrap_or_else(|p| p.into_inner());
+                let reply = self.session.execute(&mut store, &cmd.body);
+                reply.write(cmd.tag.as_ref().as_bytes(), out);
+                self.session.state == State::Logout
+            }
+            Ok(_) | Err(CommandDecodeError::Failed) | Err(CommandDecodeError::Incomplete) => {
+                let tag = tag_of(command);
+                out.extend_from_slice(&tag);
+                out.extend_from_slice(b" BAD command syntax error\r\n");
+                false
+            }
+            Err(CommandDecodeError::LiteralFound { .. }) => {
+                // Cannot happen for a complete command; answer as a syntax error.
+                let tag = tag_of(command);
+                out.extend_from_slice(&tag);
+                out.extend_from_slice(b" BAD command syntax error\r\n");
+                false
+            }
+        }
+    }
+}
+
+/// `{n}` or `{n+}` at the end of a line (RFC 2060 §4.3; `+` is LITERAL+, RFC 2088, which
+/// the reference server does not advertise but accepts).
+fn literal_announcement(line: &[u8]) -> Option<(usize, bool)> {
+    let body = line.strip_suffix(b"}")?;
+    let open = body.iter().rposition(|&b| b == b'{')?;
+    let inner = &body[open + 1..];
+    let (digits, plus) = match inner.strip_suffix(b"+") {
+        Some(d) => (d, true),
+        None => (inner, false),
+    };
+    if digits.is_empty() || digits.len() > 10 || !digits.iter().all(u8::is_ascii_digit) {
+        return None;
+    }
+    let n: u64 = std::str::from_utf8(digits).ok()?.parse().ok()?;
+    Some((usize::try_from(n).ok()?, plus))
+}
+
+/// The tag of a command that did not decode, or `*` when there is none (RFC 2060 §7.1.3:
+/// "If the error cannot be associated with a specific command, the tag is "*"").
+fn tag_of(command: &[u8]) -> Vec<u8> {
+    let tag: Vec<u8> = command
+        .iter()
+        .take_while(|&&b| {
+            b > 0x20 && b < 0x7f && !matches!(b, b'(' | b')' | b'{' | b'%' | b'*' | b'"' | b'\\' | b'+')
+        })
+        .copied()
+        .collect();
+    if tag.is_empty() || command.get(tag.len()) != Some(&b' ') {
+        b"*".to_vec()
+    } else {
+        tag
+    }
+}
+
+/// Options of `imapconform serve`.
+#[derive(Clone, Debug)]
+pub struct ServeOptions {
+    pub listen: SocketAddr,
+    pub users: Vec<(String, String)>,
+    pub profile: Profile,
+    pub delimiter: u8,
+    pub limits: Limits,
+}
+
+/// Serves the model until the process ends. Every connection shares one store.
+pub async fn serve(opts: ServeOptions, ready: Option<tokio::sync::oneshot::Sender<SocketAddr>>) -> anyhow::Result<()> {
+    let listener = tokio::net::TcpListener::bind(opts.listen)
+        .await
+        .map_err(|e| anyhow::anyhow!("cannot listen on {}: {e}", opts.listen))?;
+    let addr = listener.local_addr()?;
+    if let Some(tx) = ready {
+        let _ = tx.send(addr);
+    }
+    let store = Arc::new(Mutex::new(Store::with_users(opts.delimiter, &opts.users)));
+    loop {
+        let (mut socket, _) = listener.accept().await?;
+        let store = store.clone();
+        let profile = opts.profile;
+        let limits = opts.limits;
+        tokio::spawn(async move {
+            let (mut conn, greeting) = Connection::open(profile, now(), limits);
+            if socket.write_all(&greeting).await.is_err() {
+                return;
+            }
+            let mut buf = vec![0u8; 64 * 1024];
+            loop {
+                let n = match socket.read(&mut buf).await {
+                    Ok(0) | Err(_) => return,
+                    Ok(n) => n,
+                };
+                conn.session.now = now();
+                let out = conn.feed(&store, &buf[..n]);
+                if !out.bytes.is_empty() && socket.write_all(&out.bytes).await.is_err() {
+                    return;
+                }
+                if out.close {
+                    let _ = socket.shutdown().await;
+                    return;
+                }
+            }
+        });
+    }
+}
+
+/// Serves one session on standard input and output (a `spawn` target: every session a
+/// fresh store, so no reset is needed).
+pub async fn serve_stdio(users: Vec<(String, String)>, profile: Profile, delimiter: u8, limits: Limits) -> anyhow::Result<()> {
+    let store = Mutex::new(Store::with_users(delimiter, &users));
+    let mut stdin = tokio::io::stdin();
+    let mut stdout = tokio::io::stdout();
+    let (mut conn, greeting) = Connection::open(profile, now(), limits);
+    stdout.write_all(&greeting).await?;
+    stdout.flush().await?;
+    let mut buf = vec![0u8; 64 * 1024];
+    loop {
+        let n = stdin.read(&mut buf).await?;
+        if n == 0 {
+            return Ok(());
+        }
+        conn.session.now = now();
+        let out = conn.feed(&store, &buf[..n]);
+        stdout.write_all(&out.bytes).await?;
+        stdout.flush().await?;
+        if out.close {
+            return Ok(());
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn server() -> (Connection, Mutex<Store>) {
+        let store = Mutex::new(Store::with_users(b'.', &[("u1".into(), "pw".into())]));
+        let (c, greeting) = Connection::open(Profile::Rfc2060, now(), Limits::default());
+        assert!(greeting.starts_with(b"* OK "));
+        (c, store)
+    }
+
+    fn talk(c: &mut Connection, s: &Mutex<Store>, input: &str) -> String {
+        String::from_utf8(c.feed(s, input.as_bytes()).bytes).unwrap()
+    }
+
+    #[test]
+    fn a_synchronizing_literal_gets_a_continuation_request_rfc2060_7_5() {
+        let (mut c, s) = server();
+        assert_eq!(talk(&mut c, &s, "a LOGIN {2}\r\n"), "+ Ready for literal data\r\n");
+        assert_eq!(talk(&mut c, &s, "u1 pw\r\n"), "a OK LOGIN completed\r\n");
+    }
+
+    #[test]
+    fn an_undecodable_command_gets_bad_with_its_tag_rfc2060_7_1_3() {
+        let (mut c, s) = server();
+        assert_eq!(talk(&mut c, &s, "x1 FROB\r\n"), "x1 BAD command syntax error\r\n");
+        assert_eq!(talk(&mut c, &s, "\r\n"), "* BAD command syntax error\r\n");
+    }
+
+    #[test]
+    fn a_command_in_the_wrong_state_is_refused_rfc2060_3() {
+        let (mut c, s) = server();
+        assert!(talk(&mut c, &s, "a SELECT INBOX\r\n").starts_with("a BAD "));
+    }
+
+    #[test]
+    fn an_endless_line_is_cut_off() {
+        let (mut c, s) = server();
+        let out = c.feed(&s, &vec![b'a'; 70 * 1024]);
+        assert!(out.close);
+    }
+
+    #[test]
+    fn a_huge_literal_is_refused_without_allocating_it() {
+        let (mut c, s) = server();
+        let out = talk(&mut c, &s, "a LOGIN {4294967295}\r\n");
+        assert_eq!(out, "a BAD literal too large\r\n");
+        assert_eq!(talk(&mut c, &s, "b NOOP\r\n"), "b OK done\r\n");
+    }
+
+    #[test]
+    fn logout_sends_bye_then_ok_and_closes_rfc2060_6_1_3() {
+        let (mut c, s) = server();
+        let out = c.feed(&s, b"a LOGOUT\r\n");
+        assert_eq!(
+            String::from_utf8(out.bytes).unwrap(),
+            "* BYE logging out\r\na OK LOGOUT completed\r\n"
+        );
+        assert!(out.close);
+    }
+}

@@ -1,0 +1,56 @@
+//! The reference server against its own judges: random generated sessions never make the
+//! model panic, and every answer it gives passes the strict syntax check and the oracle.
+
+use imapconform::gen::{self, GenConfig};
+use imapconform::judge::{judge_oracle, judge_syntax};
+use imapconform::model::Profile;
+use imapconform::serve::loopback::run_script;
+use imapconform::wire::Message;
+
+fn users() -> Vec<(String, String)> {
+    vec![("u1".into(), "pw-u1".into())]
+}
+
+fn login() -> Message {
+    Message::line("s1 LOGIN u1 pw-u1")
+}
+
+fn check_sessions(profile: Profile, seeds: std::ops::Range<u64>, sessions: u64) -> (usize, usize) {
+    let cfg = GenConfig::default();
+    let (mut judged, mut total) = (0, 0);
+    for seed in seeds {
+        for index in 0..sessions {
+            let script = gen::generate(seed, index, &cfg);
+            let mut cmds: Vec<Message> = script.commands.iter().map(|c| c.message.clone()).collect();
+            cmds.push(Message::line("zz LOGOUT"));
+            let t = run_script(&users(), profile, &[login()], &cmds);
+            let syntax = judge_syntax("reference", &t);
+            assert!(
+                syntax.is_empty(),
+                "seed {seed} session {index}: the reference server broke the grammar: {syntax:#?}"
+            );
+            let (verdicts, coverage) = judge_oracle("reference", &t, profile);
+            assert!(
+                verdicts.is_empty(),
+                "seed {seed} session {index}: the oracle disagrees with the reference server: {verdicts:#?}"
+            );
+            judged += coverage.judged;
+            total += coverage.total;
+        }
+    }
+    (judged, total)
+}
+
+#[test]
+fn generated_sessions_pass_syntax_and_oracle_rfc2060() {
+    let (judged, total) = check_sessions(Profile::Rfc2060, 1..4, 100);
+    eprintln!("oracle followed {judged} of {total} exchanges");
+    assert!(total > 1000);
+    assert!(judged * 2 > total, "the oracle followed only {judged} of {total} exchanges");
+}
+
+#[test]
+fn generated_sessions_pass_syntax_and_oracle_rfc3501() {
+    let (judged, total) = check_sessions(Profile::Rfc3501, 7..9, 100);
+    assert!(judged * 2 > total, "the oracle followed only {judged} of {total} exchanges");
+}
