@@ -587,4 +587,25 @@ mod tests {
             assert_eq!(title.strip_suffix(" Command").unwrap_or(title), e.title);
         }
     }
+
+    #[test]
+    fn changes_file_names_existing_entries() {
+        let text = include_str!("../rfc/rfc3501-changes.md");
+        let cat = catalogue();
+        let mut numbers = Vec::new();
+        for line in text.lines().filter(|l| l.starts_with("| ")) {
+            let cells: Vec<&str> = line.split('|').map(str::trim).collect();
+            let Ok(n) = cells[1].parse::<u32>() else {
+                continue;
+            };
+            numbers.push(n);
+            for word in cells[4].split([',', ' ']) {
+                if word.starts_with("2060-") || word.starts_with("3501-") {
+                    assert!(cat.get(word).is_some(), "change {n}: no entry {word}");
+                }
+            }
+        }
+        // RFC 3501 Appendix B lists 114 changes, one line each.
+        assert_eq!(numbers, (1..=114).collect::<Vec<_>>());
+    }
 }
