@@ -17,6 +17,8 @@
 //! - [`report`]: findings, their JSON Lines file, and the terminal summary. Uses `judge`.
 //! - [`lab`]: installs, starts, stops and resets the local server lab. Uses `targets`.
 //! - [`campaign`]: ties generation, driving, judging and reporting together.
+//! - [`catalogue`]: the requirements catalogue of RFC 2060 and the RFC 3501 profile
+//!   (`rfc/requirements.toml`), and the RFC's examples. Depends on nothing.
 
 pub mod bench;
 pub mod campaign;

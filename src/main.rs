@@ -51,6 +51,19 @@ enum Cmd {
     /// Any IMAP client can talk to it. Users log in with LOGIN (AUTHENTICATE is refused).
     /// All connections share one in-memory store, which is lost when the process ends.
     Serve(ServeArgs),
+    /// Show the requirements catalogue: what RFC 2060 requires of a server, what RFC 3501
+    /// changed, and which judge checks each requirement.
+    ///
+    /// Without options: coverage per section (counts of requirements by level, how many
+    /// are checked) and the share of RFC 2060 MUST/MUST NOT requirements that a judge
+    /// checks. The catalogue is rfc/requirements.toml, compiled in; every quote in it is
+    /// verbatim from rfc/rfc2060.txt or rfc/rfc3501.txt.
+    ///
+    /// Exit status: 0, or 2 for an unknown --id.
+    #[command(
+        after_help = "Examples:\n  imapconform rfc\n  imapconform rfc --rfc 3501 --list\n  imapconform rfc --id 2060-6.3.1-untagged-before-ok"
+    )]
+    Rfc(RfcArgs),
 }
 
 #[derive(clap::Args, Debug)]
@@ -151,6 +164,27 @@ struct BenchArgs {
     jobs: usize,
 }
 
+#[derive(clap::Args, Debug)]
+struct RfcArgs {
+    /// List every requirement: id, level, and the judge that checks it or why none does.
+    #[arg(long, conflicts_with = "id")]
+    list: bool,
+    /// Show one requirement in full, with its verbatim quote (e.g. 2060-6.3.1-untagged-before-ok).
+    #[arg(long, value_name = "ID")]
+    id: Option<String>,
+    /// Only requirements of this RFC: 2060 (the base) or 3501 (the profile's changes).
+    #[arg(long, value_name = "2060|3501", value_parser = parse_rfc)]
+    rfc: Option<u32>,
+}
+
+fn parse_rfc(s: &str) -> Result<u32, String> {
+    match s {
+        "2060" => Ok(2060),
+        "3501" => Ok(3501),
+        _ => Err(format!("{s:?}: the catalogue covers RFC 2060 and RFC 3501")),
+    }
+}
+
 fn parse_duration(s: &str) -> Result<Duration, String> {
     let s = s.trim();
     let split = s
@@ -232,6 +266,11 @@ fn real_main(cli: Cli) -> anyhow::Result<u8> {
         Cmd::Lab(c) => Ok(imapconform::lab::run(c)?.clamp(0, 255) as u8),
         Cmd::Bench(a) => cmd_bench(a),
         Cmd::Serve(a) => cmd_serve(a),
+        Cmd::Rfc(a) => match cmd_rfc(&a, &mut std::io::stdout().lock()) {
+            // `imapconform rfc --list | head` is fine.
+            Err(e) if e.kind() == std::io::ErrorKind::BrokenPipe => Ok(0),
+            r => Ok(r?),
+        },
     }
 }
 
@@ -398,6 +437,114 @@ fn cmd_bench(a: BenchArgs) -> anyhow::Result<u8> {
     Ok(0)
 }
 
+/// `imapconform rfc`: prints the catalogue's coverage, list, or one entry.
+fn cmd_rfc(a: &RfcArgs, out: &mut impl std::io::Write) -> std::io::Result<u8> {
+    use imapconform::catalogue::{catalogue, Level};
+    let cat = catalogue();
+    if let Some(id) = &a.id {
+        let Some(r) = cat.get(id) else {
+            // Ids of the same RFC section, or containing what was asked for.
+            let section: String = id.splitn(3, '-').take(2).collect::<Vec<_>>().join("-") + "-";
+            let near: Vec<&str> = cat
+                .requirements()
+                .iter()
+                .map(|r| r.id.as_str())
+                .filter(|i| i.starts_with(&section) || i.contains(id.as_str()))
+                .take(8)
+                .collect();
+            eprintln!("imapconform: no requirement with id {id:?} (see `imapconform rfc --list`)");
+            if !near.is_empty() {
+                eprintln!("similar ids: {}", near.join(", "));
+            }
+            return Ok(2);
+        };
+        writeln!(out, "{}", r.id)?;
+        writeln!(out, "  RFC {} §{} {}", r.rfc, r.section, r.title)?;
+        writeln!(out, "  level: {}", r.level)?;
+        writeln!(out, "  {}", r.status())?;
+        if let Some(old) = &r.replaces {
+            writeln!(out, "  replaces: {old}")?;
+        }
+        let replaced_by: Vec<&str> = cat
+            .requirements()
+            .iter()
+            .filter(|x| x.replaces.as_deref() == Some(r.id.as_str()))
+            .map(|x| x.id.as_str())
+            .collect();
+        if !replaced_by.is_empty() {
+            writeln!(out, "  changed in RFC 3501 by: {}", replaced_by.join(", "))?;
+        }
+        writeln!(out, "  quote:")?;
+        for line in wrap(&r.quote, 88) {
+            writeln!(out, "    {line}")?;
+        }
+        return Ok(0);
+    }
+    let wanted = |rfc: u32| a.rfc.is_none_or(|x| x == rfc);
+    if a.list {
+        for r in cat.requirements().iter().filter(|r| wanted(r.rfc)) {
+            writeln!(out, "{:<52} {:<10} {}", r.id, r.level, r.status())?;
+        }
+        return Ok(0);
+    }
+    let levels = [
+        (Level::Must, "MUST"),
+        (Level::MustNot, "MUST NOT"),
+        (Level::Should, "SHOULD"),
+        (Level::ShouldNot, "SHLD NOT"),
+        (Level::May, "MAY"),
+        (Level::Syntax, "SYNTAX"),
+    ];
+    let mut current = 0;
+    for s in cat.by_section().iter().filter(|s| wanted(s.rfc)) {
+        if s.rfc != current {
+            current = s.rfc;
+            writeln!(out, "RFC {}", s.rfc)?;
+            write!(out, "  {:<8} {:<40}", "section", "title")?;
+            for (_, name) in levels {
+                write!(out, " {name:>8}")?;
+            }
+            writeln!(out, " {:>8}", "checked")?;
+        }
+        let title: String = s.title.chars().take(40).collect();
+        write!(out, "  {:<8} {:<40}", s.section, title)?;
+        for (level, _) in levels {
+            write!(out, " {:>8}", s.count(level))?;
+        }
+        writeln!(
+            out,
+            " {:>8}",
+            format!("{}/{}", s.checked(), s.requirements.len())
+        )?;
+    }
+    let (checked, total) = cat.absolute_coverage(2060);
+    writeln!(
+        out,
+        "RFC 2060 MUST/MUST NOT requirements checked: {checked} of {total} ({:.1}%)",
+        100.0 * checked as f64 / total.max(1) as f64
+    )?;
+    Ok(0)
+}
+
+/// Wraps text at word boundaries to lines of at most `width` characters.
+fn wrap(text: &str, width: usize) -> Vec<String> {
+    let mut lines = Vec::new();
+    let mut line = String::new();
+    for word in text.split_whitespace() {
+        if !line.is_empty() && line.len() + 1 + word.len() > width {
+            lines.push(std::mem::take(&mut line));
+        }
+        if !line.is_empty() {
+            line.push(' ');
+        }
+        line.push_str(word);
+    }
+    if !line.is_empty() {
+        lines.push(line);
+    }
+    lines
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -417,6 +564,36 @@ mod tests {
         assert!(parse_range("7..3").is_err());
         assert_eq!(parse_kind("syntax").unwrap(), Kind::Syntax);
         assert!(parse_kind("bad").is_err());
+    }
+
+    fn rfc(args: &[&str]) -> (u8, String) {
+        let cli = Cli::try_parse_from([&["imapconform", "rfc"], args].concat()).unwrap();
+        let Cmd::Rfc(a) = cli.command else {
+            panic!("not the rfc command")
+        };
+        let mut out = Vec::new();
+        let code = cmd_rfc(&a, &mut out).unwrap();
+        (code, String::from_utf8(out).unwrap())
+    }
+
+    #[test]
+    fn rfc_command() {
+        let (code, out) = rfc(&[]);
+        assert_eq!(code, 0);
+        assert!(out.contains("RFC 2060") && out.contains("RFC 3501"));
+        assert!(out.contains("RFC 2060 MUST/MUST NOT requirements checked: "));
+        let (_, only) = rfc(&["--rfc", "3501"]);
+        assert!(!only.contains("RFC 2060\n") && only.contains("RFC 3501\n"));
+        let (code, list) = rfc(&["--list", "--rfc", "2060"]);
+        assert_eq!(code, 0);
+        assert!(list.lines().all(|l| l.starts_with("2060-")));
+        let (code, one) = rfc(&["--id", "2060-6.3.1-untagged-before-ok"]);
+        assert_eq!(code, 0);
+        assert!(one.contains("the server MUST send the following untagged data"));
+        assert!(one.contains("changed in RFC 3501 by: 3501-6.3.1-untagged-before-ok"));
+        assert_eq!(rfc(&["--id", "2060-nope"]).0, 2);
+        assert!(Cli::try_parse_from(["imapconform", "rfc", "--rfc", "1730"]).is_err());
+        assert_eq!(wrap("a bb ccc", 4), ["a bb", "ccc"]);
     }
 
     #[test]
