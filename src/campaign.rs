@@ -186,6 +186,7 @@ pub async fn run(opts: CampaignOptions) -> anyhow::Result<Summary> {
     }
     shared.progress.finish();
     let errors = shared.errors.lock().expect("errors lock").clone();
+    let oracle_coverage = shared.coverage.lock().expect("coverage lock").clone();
     Ok(Summary {
         targets: shared
             .opts
@@ -198,7 +199,7 @@ pub async fn run(opts: CampaignOptions) -> anyhow::Result<Summary> {
         commands: shared.commands.load(Ordering::Relaxed),
         counts: shared.writer.counts(),
         errors,
-        oracle_coverage: shared.coverage.lock().expect("coverage lock").clone(),
+        oracle_coverage,
         elapsed: shared.started.elapsed(),
         findings_file: shared.writer.path().to_path_buf(),
     })
@@ -393,6 +394,10 @@ fn to_finding(
         target,
         targets: v.targets,
         kind: v.kind,
+        quote: v
+            .rule
+            .as_deref()
+            .and_then(|r| crate::catalogue::catalogue().cite(r)),
         rule: v.rule,
         summary: v.summary,
         command,

@@ -38,18 +38,26 @@ pub enum Level {
     ShouldNot,
     #[serde(rename = "MAY")]
     May,
+    /// A statement that defines what the server does without a capitalised keyword: a
+    /// command's result ("It is an error to ..."), what a search key matches, what a FETCH
+    /// item holds ("The EXISTS response reports the number of messages in the mailbox").
+    /// A server that answers otherwise breaks the protocol as much as with a MUST, and the
+    /// oracle reports it as a violation; the level keeps the two apart for readers.
+    #[serde(rename = "DEFINITION")]
+    Definition,
     #[serde(rename = "SYNTAX")]
     Syntax,
 }
 
 impl Level {
     /// Every level, strongest first.
-    pub const ALL: [Level; 6] = [
+    pub const ALL: [Level; 7] = [
         Level::Must,
         Level::MustNot,
         Level::Should,
         Level::ShouldNot,
         Level::May,
+        Level::Definition,
         Level::Syntax,
     ];
 
@@ -61,6 +69,7 @@ impl Level {
             Level::Should => "SHOULD",
             Level::ShouldNot => "SHOULD NOT",
             Level::May => "MAY",
+            Level::Definition => "DEFINITION",
             Level::Syntax => "SYNTAX",
         }
     }
@@ -177,6 +186,23 @@ impl Catalogue {
     /// The entry with this id.
     pub fn get(&self, id: &str) -> Option<&Requirement> {
         self.index.get(id).map(|&i| &self.requirements[i])
+    }
+
+    /// How a finding cites requirement `id`: RFC, section, level and the quoted sentence;
+    /// for an RFC 3501 entry that changed RFC 2060, the RFC 2060 text too.
+    pub fn cite(&self, id: &str) -> Option<String> {
+        let r = self.get(id)?;
+        let mut s = format!(
+            "RFC {} §{} ({}) {}: \"{}\"",
+            r.rfc, r.section, r.title, r.level, r.quote
+        );
+        if let Some(old) = r.replaces.as_deref().and_then(|o| self.get(o)) {
+            s.push_str(&format!(
+                " (RFC 3501 changed RFC {} §{} {}: \"{}\")",
+                old.rfc, old.section, old.level, old.quote
+            ));
+        }
+        Some(s)
     }
 
     /// The entries grouped by RFC and section, in RFC order (2060 before 3501, sections by

@@ -364,6 +364,19 @@ fn print_summary(s: &Summary) {
             None => println!("  {name:<16} {}", describe_counts(&counts)),
         }
     }
+    if !s.oracle_coverage.is_empty() {
+        let parts: Vec<String> = s
+            .oracle_coverage
+            .iter()
+            .map(|(name, (judged, total))| {
+                format!(
+                    "{name} {:.0}%",
+                    100.0 * *judged as f64 / (*total).max(1) as f64
+                )
+            })
+            .collect();
+        println!("oracle followed: {} of exchanges", parts.join(", "));
+    }
     let total: u64 = s.counts.by_kind.values().sum();
     println!(
         "findings: {} ({total}: {}); cases in {}",

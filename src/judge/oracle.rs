@@ -49,44 +49,44 @@ pub struct Coverage {
 
 /// Requirement ids the oracle cites besides the model's own (`model::session::rule`).
 pub mod rule {
-    pub const SELECT_UNTAGGED: &str = "2060-6.3.1-select-untagged";
-    pub const SELECT_UIDNEXT: &str = "3501-6.3.1-select-uidnext";
-    pub const EXAMINE_READ_ONLY: &str = "2060-6.3.2-examine-read-only-code";
-    pub const EXAMINE_NO_CHANGES: &str = "2060-6.3.2-examine-no-changes";
-    pub const EXISTS_COUNT: &str = "2060-7.3.1-exists";
+    pub const SELECT_UNTAGGED: &str = "2060-6.3.1-untagged-before-ok";
+    pub const SELECT_UIDNEXT: &str = "3501-6.3.1-uidnext";
+    pub const EXAMINE_READ_ONLY: &str = "2060-6.3.2-read-only-code";
+    pub const EXAMINE_NO_CHANGES: &str = "2060-6.3.2-no-changes";
+    pub const EXISTS_COUNT: &str = "2060-7.3.1-count";
     pub const UNSEEN_CODE: &str = "2060-7.1-unseen-code";
-    pub const EXPUNGE_EACH: &str = "2060-6.4.3-expunge-untagged";
-    pub const EXPUNGE_FORBIDDEN: &str = "2060-7.4.1-no-expunge-during-fetch-store-search";
-    pub const FETCH_DATA: &str = "2060-6.4.5-fetch-data";
-    pub const FLAGS_VALUE: &str = "2060-2.3.2-flags";
-    pub const UID_ASCENDING: &str = "2060-2.3.1.1-uid-ascending";
-    pub const UID_IN_UID_FETCH: &str = "2060-6.4.8-uid-fetch-includes-uid";
-    pub const SIZE_VALUE: &str = "2060-2.3.4-size";
-    pub const INTERNALDATE_APPEND: &str = "2060-6.3.11-append-date";
-    pub const ENVELOPE_VALUE: &str = "2060-7.4.2-envelope";
-    pub const BODYSTRUCTURE_VALUE: &str = "2060-7.4.2-bodystructure";
+    pub const EXPUNGE_EACH: &str = "2060-6.4.3-expunge-responses";
+    pub const EXPUNGE_FORBIDDEN: &str = "2060-7.4.1-not-idle-fetch-store-search";
+    pub const FETCH_DATA: &str = "2060-6.4.5-retrieves-data";
+    pub const FLAGS_VALUE: &str = "2060-6.4.5-flags";
+    pub const UID_ASCENDING: &str = "2060-2.3.1.1-uid-strictly-ascending";
+    pub const UID_IN_UID_FETCH: &str = "2060-6.4.8-implicit-uid";
+    pub const SIZE_VALUE: &str = "2060-6.4.5-rfc822-size";
+    pub const INTERNALDATE_APPEND: &str = "2060-6.3.11-internaldate-set";
+    pub const ENVELOPE_VALUE: &str = "2060-6.4.5-envelope";
+    pub const BODYSTRUCTURE_VALUE: &str = "2060-6.4.5-bodystructure";
     pub const SECTION_VALUE: &str = "2060-6.4.5-body-section";
-    pub const SEARCH_RESULT: &str = "2060-6.4.4-search-result";
-    pub const SEARCH_REQUIRED: &str = "2060-6.4.4-search-untagged";
-    pub const STATUS_VALUE: &str = "2060-6.3.10-status-data";
-    pub const STATUS_REQUIRED: &str = "2060-6.3.10-status-untagged";
-    pub const APPEND_TRYCREATE: &str = "2060-6.3.11-append-trycreate";
-    pub const COPY_TRYCREATE: &str = "2060-6.4.7-copy-trycreate";
-    pub const LOGOUT_BYE: &str = "2060-6.1.3-logout-bye";
-    pub const BAD_MEANING: &str = "2060-7.1.3-bad";
+    pub const SEARCH_RESULT: &str = "2060-6.4.4-sequence-numbers";
+    pub const SEARCH_REQUIRED: &str = "2060-6.4.4-responses-required";
+    pub const STATUS_VALUE: &str = "2060-6.3.10-messages";
+    pub const STATUS_REQUIRED: &str = "2060-6.3.10-requests-status";
+    pub const APPEND_TRYCREATE: &str = "2060-6.3.11-trycreate";
+    pub const COPY_TRYCREATE: &str = "2060-6.4.7-trycreate";
+    pub const LOGOUT_BYE: &str = "2060-6.1.3-bye-before-ok";
+    pub const BAD_MEANING: &str = "2060-7.1.3-tagged-protocol-error";
 }
 
 /// One server response, as the oracle reads it.
 #[derive(Debug)]
 enum Seen {
     Exists(u32),
-    Recent(u32),
+    Recent,
     Expunge(u32),
     Flags,
     /// Sequence number and the items as `(NAME, value)`, names upper-cased.
     Fetch(u32, Vec<(String, Tok)>),
     Search(Vec<u32>),
-    Status(Vec<u8>, Vec<(String, u32)>),
+    Status(Vec<(String, u32)>),
     UntaggedOk(Option<WireCode<'static>>),
     Bye,
     Other,
@@ -149,7 +149,7 @@ fn read(m: &Message) -> Seen {
     };
     match resp {
         Response::Data(Data::Exists(n)) => Seen::Exists(n),
-        Response::Data(Data::Recent(n)) => Seen::Recent(n),
+        Response::Data(Data::Recent(_)) => Seen::Recent,
         Response::Data(Data::Expunge(n)) => Seen::Expunge(n.get()),
         Response::Data(Data::Flags(_)) => Seen::Flags,
         Response::Data(Data::Fetch { .. }) => match fetch_items(&bytes) {
@@ -158,10 +158,7 @@ fn read(m: &Message) -> Seen {
         },
         Response::Data(Data::Search(n, ..)) => Seen::Search(n.iter().map(|x| x.get()).collect()),
         Response::Data(Data::Status { mailbox, items }) => {
-            let name = match mailbox {
-                imap_types::mailbox::Mailbox::Inbox => b"INBOX".to_vec(),
-                imap_types::mailbox::Mailbox::Other(o) => o.as_ref().to_vec(),
-            };
+            let _ = mailbox;
             let items = items
                 .iter()
                 .filter_map(|i| match i {
@@ -173,7 +170,7 @@ fn read(m: &Message) -> Seen {
                     _ => None,
                 })
                 .collect();
-            Seen::Status(name, items)
+            Seen::Status(items)
         }
         Response::Status(Status::Untagged(b)) if b.kind == StatusKind::Ok => {
             Seen::UntaggedOk(b.code.map(imap_types::IntoStatic::into_static))
@@ -606,7 +603,7 @@ impl Oracle {
         if !has(&|s| matches!(s, Seen::Exists(_))) {
             missing.push("EXISTS");
         }
-        if !has(&|s| matches!(s, Seen::Recent(_))) {
+        if !has(&|s| matches!(s, Seen::Recent)) {
             missing.push("RECENT");
         }
         if !has(&|s| matches!(s, Seen::UntaggedOk(Some(WireCode::UidValidity(_))))) {
@@ -906,7 +903,7 @@ impl Oracle {
             return;
         };
         let Some(got) = seen.iter().find_map(|s| match s {
-            Seen::Status(_, i) => Some(i.clone()),
+            Seen::Status(i) => Some(i.clone()),
             _ => None,
         }) else {
             self.find(

@@ -194,6 +194,22 @@ pub fn abnf(rule: &str) -> &'static str {
     }
 }
 
+/// The catalogue id of a formal-syntax rule (`rfc/requirements.toml`, `2060-9-<rule>`):
+/// the rule itself, or the rule it is part of (`msg-att-static` is in `msg-att`).
+pub fn syntax_rule_id(rule: &str) -> Option<String> {
+    let cat = crate::catalogue::catalogue();
+    let lower = rule.to_ascii_lowercase().replace('_', "-");
+    let base = lower
+        .strip_suffix("-static")
+        .or_else(|| lower.strip_suffix("-dynamic"))
+        .unwrap_or(&lower);
+    let found = [lower.as_str(), base]
+        .into_iter()
+        .map(|r| format!("2060-9-{r}"))
+        .find(|id| cat.get(id).is_some());
+    found.or_else(|| Some("2060-9-response".to_string()))
+}
+
 /// Judges every server message of a transcript: greeting, setup and script responses.
 pub fn judge_syntax(target: &str, t: &Transcript) -> Vec<Verdict> {
     let mut g = Grammar::default();
@@ -203,7 +219,7 @@ pub fn judge_syntax(target: &str, t: &Transcript) -> Vec<Verdict> {
             kind: f.kind,
             targets: vec![target.to_string()],
             step,
-            rule: None,
+            rule: syntax_rule_id(f.rule),
             summary: match f.kind {
                 Kind::Warning => format!("doubtful `{}` ({}): {}", f.rule, f.rfc, f.why),
                 _ => format!(

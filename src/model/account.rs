@@ -150,7 +150,7 @@ impl Account {
     /// the CREATE command to complete successfully." A trailing separator only declares the
     /// name as a hierarchy: the model creates the name as `\Noselect`-free mailbox without it.
     pub fn create(&mut self, name: &[u8]) {
-        let name = names::strip_trailing_delimiter(name, self.delimiter).to_vec();
+        let name = names::strip_trailing_delimiter(name, self.delimiter).0.to_vec();
         for sup in names::superiors(&name, self.delimiter) {
             if !self.exists(&sup) {
                 self.create_one(sup, true);
@@ -191,7 +191,7 @@ impl Account {
     /// given name, leaving INBOX empty."
     pub fn rename(&mut self, from: &[u8], to: &[u8]) {
         let d = self.delimiter;
-        let to = names::strip_trailing_delimiter(to, d).to_vec();
+        let to = names::strip_trailing_delimiter(to, d).0.to_vec();
         if names::is_inbox(from) {
             for sup in names::superiors(&to, d) {
                 if !self.exists(&sup) {

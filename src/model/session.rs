@@ -115,24 +115,24 @@ pub struct Session {
 
 /// Requirement ids (see `rfc/requirements.toml`).
 pub mod rule {
-    pub const STATE: &str = "2060-3-wrong-state";
-    pub const BAD_MEANING: &str = "2060-7.1.3-bad";
-    pub const LOGOUT_BYE: &str = "2060-6.1.3-logout-bye";
-    pub const SELECT_NONEXISTENT: &str = "2060-6.3.1-select-result";
-    pub const SELECT_UNTAGGED: &str = "2060-6.3.1-select-untagged";
-    pub const SELECT_UIDNEXT: &str = "3501-6.3.1-select-uidnext";
-    pub const EXAMINE_READ_ONLY: &str = "2060-6.3.2-examine-read-only-code";
-    pub const EXAMINE_NO_CHANGES: &str = "2060-6.3.2-examine-no-changes";
-    pub const CREATE_EXISTING: &str = "2060-6.3.3-create-existing";
-    pub const DELETE_INBOX: &str = "2060-6.3.4-delete-inbox-or-nonexistent";
-    pub const DELETE_NOSELECT_INFERIORS: &str = "2060-6.3.4-delete-noselect-inferiors";
-    pub const RENAME_ERRORS: &str = "2060-6.3.5-rename-errors";
-    pub const STATUS_NONEXISTENT: &str = "2060-6.3.10-status-result";
-    pub const APPEND_NONEXISTENT: &str = "2060-6.3.11-append-nonexistent";
-    pub const APPEND_TRYCREATE: &str = "2060-6.3.11-append-trycreate";
-    pub const COPY_NONEXISTENT: &str = "2060-6.4.7-copy-nonexistent";
-    pub const COPY_TRYCREATE: &str = "2060-6.4.7-copy-trycreate";
-    pub const SEARCH_CHARSET: &str = "2060-6.4.4-search-charset";
+    pub const STATE: &str = "2060-3-wrong-state-bad-or-no";
+    pub const BAD_MEANING: &str = "2060-7.1.3-tagged-protocol-error";
+    pub const LOGOUT_BYE: &str = "2060-6.1.3-bye-before-ok";
+    pub const SELECT_NONEXISTENT: &str = "2060-6.3.1-no-authenticated";
+    pub const SELECT_UNTAGGED: &str = "2060-6.3.1-untagged-before-ok";
+    pub const SELECT_UIDNEXT: &str = "3501-6.3.1-uidnext";
+    pub const EXAMINE_READ_ONLY: &str = "2060-6.3.2-read-only-code";
+    pub const EXAMINE_NO_CHANGES: &str = "2060-6.3.2-no-changes";
+    pub const CREATE_EXISTING: &str = "2060-6.3.3-error-inbox-or-existing";
+    pub const DELETE_INBOX: &str = "2060-6.3.4-error-inbox-or-missing";
+    pub const DELETE_NOSELECT_INFERIORS: &str = "2060-6.3.4-error-noselect-with-inferiors";
+    pub const RENAME_ERRORS: &str = "2060-6.3.5-error-missing-or-existing";
+    pub const STATUS_NONEXISTENT: &str = "2060-6.3.10-result-no";
+    pub const APPEND_NONEXISTENT: &str = "2060-6.3.11-missing-mailbox-error";
+    pub const APPEND_TRYCREATE: &str = "2060-6.3.11-trycreate";
+    pub const COPY_NONEXISTENT: &str = "2060-6.4.7-missing-mailbox-error";
+    pub const COPY_TRYCREATE: &str = "2060-6.4.7-trycreate";
+    pub const SEARCH_CHARSET: &str = "2060-6.4.4-us-ascii";
 }
 
 fn completion(outcome: Outcome, code: Option<Code>, text: &str) -> Completion {
@@ -639,7 +639,7 @@ impl Session {
         let key = Account::key(name);
         let delimiter = store.delimiter;
         let acc = self.account_mut(store).expect("authenticated");
-        let stripped = Account::key(names::strip_trailing_delimiter(name, delimiter));
+        let stripped = Account::key(names::strip_trailing_delimiter(name, delimiter).0);
         let implied = self.implied.contains(&stripped);
         if names::is_inbox(name) || acc.get(&stripped).is_some_and(|m| m.selectable) {
             // RFC 2060 §6.3.3: "It is an error to attempt to create INBOX or a mailbox with a
@@ -721,7 +721,7 @@ impl Session {
             || self.implied.contains(&Account::key(to));
         let selected = self.selection().map(|s| s.mailbox.clone());
         let acc = self.account_mut(store).expect("authenticated");
-        let to_key = Account::key(names::strip_trailing_delimiter(to, delimiter));
+        let to_key = Account::key(names::strip_trailing_delimiter(to, delimiter).0);
         // RFC 2060 §6.3.5: "It is an error to attempt to rename from a mailbox name that
         // does not exist or to a mailbox name that already exists."
         if !acc.exists(from) || acc.exists(&to_key) || names::is_inbox(to) {
@@ -993,7 +993,7 @@ impl Session {
                 .filter_map(|(i, id)| by_id.get(id).map(|m| (i as u32 + 1, *id, m.uid)))
                 .collect();
             let uids: Vec<u32> = pairs.iter().map(|p| p.2).collect();
-            let chosen = sequence::resolve_uids(set, &uids);
+            let chosen = sequence::resolve_uid(set, &uids);
             Some(
                 pairs
                     .into_iter()
@@ -1002,7 +1002,7 @@ impl Session {
                     .collect(),
             )
         } else {
-            let r = sequence::resolve_seqs(set, sel.view.len() as u32);
+            let r = sequence::resolve_seq(set, sel.view.len() as u32);
             if r.out_of_range {
                 return None;
             }

@@ -25,8 +25,11 @@ pub struct Finding {
     /// Every target it holds for.
     pub targets: Vec<String>,
     pub kind: Kind,
-    /// The requirement it breaks, once the requirements catalogue exists.
+    /// The requirement it breaks: an id of `rfc/requirements.toml`.
     pub rule: Option<String>,
+    /// That requirement cited: RFC, section, level and the quoted sentence.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub quote: Option<String>,
     pub summary: String,
     /// The command, escaped (`\r\n` shown), or empty for the greeting.
     pub command: String,
@@ -199,6 +202,7 @@ mod tests {
             targets: targets.iter().map(|s| s.to_string()).collect(),
             kind,
             rule: None,
+            quote: None,
             summary: "s".into(),
             command: "a1 NOOP\\r\\n".into(),
             expected: "e".into(),
