@@ -12,6 +12,7 @@
 //! - [`report`]: findings, their JSON Lines file, and the terminal summary. Uses `judge`.
 //! - [`lab`]: installs, starts, stops and resets the local server lab. Uses `targets`.
 //! - [`campaign`]: ties generation, driving, judging and reporting together.
+//! - [`model`]: executable model of IMAP4rev1 semantics. Depends on no other room.
 
 pub mod bench;
 pub mod campaign;
@@ -20,6 +21,7 @@ pub mod drive;
 pub mod gen;
 pub mod judge;
 pub mod lab;
+pub mod model;
 pub mod replay;
 pub mod report;
 pub mod targets;
