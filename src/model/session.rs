@@ -22,7 +22,7 @@ use super::flags::{FlagSet, RECENT, SYSTEM_FLAGS};
 use super::message::{Message, SectionText};
 use super::names;
 use super::response::{Allowed, Code, Completion, FetchItem, Outcome, Reply, Untagged};
-use super::search::{self, SearchScope, SearchSubject, Truth};
+use super::search::{self, SearchScope, SearchSubject, ServerZones, Truth};
 use super::sequence;
 use super::Profile;
 
@@ -917,7 +917,7 @@ impl Session {
             message,
             set,
             date.unwrap_or(now),
-            date.is_some(),
+            date.is_some() || !follower,
             arrival,
             !follower,
         );
@@ -1046,36 +1046,47 @@ impl Session {
                 .filter_map(|id| by_id.get(id).map(|m| m.uid))
                 .collect(),
         };
+        // The reference server answers for its own zone (UTC); an oracle following a real
+        // server allows every zone a server may use (see `search::ServerZones`).
+        let zones = if self.follower {
+            ServerZones::default()
+        } else {
+            ServerZones {
+                min_offset_secs: 0,
+                max_offset_secs: 0,
+            }
+        };
+        let uid_keys = format!("{keys:?}").contains("Uid(");
         let mut yes = Vec::new();
         let mut maybe = Vec::new();
         let mut unsure = false;
         for (i, id) in sel.view.iter().enumerate() {
             let Some(m) = by_id.get(id) else { continue };
+            // Results that depend on flags or UIDs the model has not learnt cannot be judged.
+            unsure |= !m.flags_known || (!m.uid_known && (uid || uid_keys));
             let recent = sel.recent.contains(id);
-            if sel.recent_maybe.contains(id) || !m.flags_known || !m.date_known || !m.uid_known {
-                unsure |= !m.flags_known;
-            }
             let subject = Subject {
                 seq: i as u32 + 1,
                 msg: m,
                 recent,
             };
-            let mut t = search::evaluate_all(keys, &subject, &scope);
-            if sel.recent_maybe.contains(id) || !m.date_known {
-                // Keys on \Recent or dates may go either way for this message.
-                let alt = Subject {
+            let mut t = search::evaluate_all_with(keys, &subject, &scope, zones);
+            if sel.recent_maybe.contains(id) {
+                // Whether this message is \Recent here is the server's choice.
+                let other = Subject {
                     seq: i as u32 + 1,
                     msg: m,
                     recent: !recent,
                 };
-                if search::evaluate_all(keys, &alt, &scope) != t || !m.date_known {
-                    t = if t == Truth::No && m.date_known {
-                        Truth::Maybe
-                    } else if !m.date_known {
-                        Truth::Maybe
-                    } else {
-                        Truth::Maybe
-                    };
+                if search::evaluate_all_with(keys, &other, &scope, zones) != t {
+                    t = Truth::Maybe;
+                }
+            }
+            if !m.date_known && t != Truth::Maybe {
+                // The internal date is the server's clock: date keys may go either way.
+                let dated = format!("{keys:?}");
+                if ["Before", "On(", "Since"].iter().any(|k| dated.contains(k)) {
+                    t = Truth::Maybe;
                 }
             }
             let n = if uid { m.uid } else { i as u32 + 1 };
