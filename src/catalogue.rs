@@ -391,6 +391,56 @@ mod tests {
     const RFC2060: &str = include_str!("../rfc/rfc2060.txt");
     const RFC3501: &str = include_str!("../rfc/rfc3501.txt");
 
+    /// Every Rust source file under src/, except this one, as text.
+    fn sources() -> String {
+        fn walk(dir: &std::path::Path, out: &mut String) {
+            for e in std::fs::read_dir(dir).expect("src/ reads").flatten() {
+                let p = e.path();
+                if p.is_dir() {
+                    walk(&p, out);
+                } else if p.extension().is_some_and(|x| x == "rs")
+                    && !p.ends_with("catalogue.rs")
+                {
+                    out.push_str(&std::fs::read_to_string(&p).expect("source reads"));
+                }
+            }
+        }
+        let mut out = String::new();
+        walk(&std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("src"), &mut out);
+        out
+    }
+
+    /// An entry that says the oracle or the end-of-session judge checks it is cited by
+    /// that judge's code (by its id), and every id the code cites is in the catalogue.
+    /// Syntax entries are checked by the strict decoder as a whole (`judge::syntax`).
+    #[test]
+    fn every_checked_requirement_is_cited_by_code_and_every_cited_id_exists() {
+        let src = sources();
+        let cat = catalogue();
+        let uncited: Vec<&str> = cat
+            .requirements()
+            .iter()
+            .filter(|r| matches!(r.check.as_deref(), Some("oracle") | Some("end")))
+            .filter(|r| !src.contains(&format!("\"{}\"", r.id)))
+            .map(|r| r.id.as_str())
+            .collect();
+        assert!(uncited.is_empty(), "checked but cited by no code: {uncited:?}");
+        let mut unknown = Vec::new();
+        let mut rest = src.as_str();
+        while let Some(i) = rest.find("\"2060-").or_else(|| rest.find("\"3501-")) {
+            let tail = &rest[i + 1..];
+            let end = tail.find('"').unwrap_or(0);
+            let id = &tail[..end];
+            let is_id = id.len() > 7
+                && id.chars().all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-' || c == '.');
+            if is_id && id.contains('-') && cat.get(id).is_none() && !id.ends_with('-') {
+                unknown.push(id.to_string());
+            }
+            rest = &tail[end..];
+        }
+        assert!(unknown.is_empty(), "ids cited by code but not in the catalogue: {unknown:?}");
+    }
+
     fn rfc_text(rfc: u32) -> &'static str {
         match rfc {
             2060 => RFC2060,

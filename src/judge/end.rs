@@ -68,7 +68,9 @@ pub fn judge_end(target: &str, t: &Transcript) -> Vec<Verdict> {
         kind,
         targets: vec![target.to_string()],
         step: step_of_last(t),
-        rule: None,
+        // A dropped connection breaks RFC 2060 §7.1.5: "The BYE response is always
+        // untagged, and indicates that the server is about to close the connection."
+        rule: (kind == Kind::Crash).then(|| "2060-7.1.5-bye-closes".to_string()),
         summary,
         expected,
         observed: observed(t),

@@ -67,6 +67,7 @@ pub mod rule {
     pub const BODYSTRUCTURE_VALUE: &str = "2060-6.4.5-bodystructure";
     pub const SECTION_VALUE: &str = "2060-6.4.5-body-section";
     pub const SEARCH_RESULT: &str = "2060-6.4.4-sequence-numbers";
+    pub const STATUS_UNSEEN: &str = "2060-6.3.10-unseen";
     pub const SEARCH_REQUIRED: &str = "2060-6.4.4-responses-required";
     pub const STATUS_VALUE: &str = "2060-6.3.10-messages";
     pub const STATUS_REQUIRED: &str = "2060-6.3.10-requests-status";
@@ -261,6 +262,25 @@ fn flags_of(t: &Tok) -> Option<FlagSet> {
         s.insert(std::str::from_utf8(f.atom()?).ok()?);
     }
     Some(s)
+}
+
+/// The requirement that defines a FETCH item's data (RFC 2060 §6.4.5), by item name.
+fn section_requirement(name: &str) -> &'static str {
+    if name.contains('<') {
+        return "2060-7.4.2-origin-substring";
+    }
+    match name {
+        "RFC822" => "2060-6.4.5-rfc822",
+        "RFC822.HEADER" => "2060-6.4.5-rfc822-header",
+        "RFC822.TEXT" => "2060-6.4.5-rfc822-text",
+        "BODY[]" => rule::SECTION_VALUE,
+        n if n.contains("HEADER.FIELDS") => "2060-6.4.5-header-fields",
+        n if n.ends_with("HEADER]") => "2060-6.4.5-blank-line",
+        n if n.ends_with("TEXT]") => "2060-6.4.5-text",
+        n if n.ends_with("MIME]") => "2060-6.4.5-mime",
+        n if n.contains('.') => "2060-6.4.5-nested-part-numbers",
+        _ => "2060-6.4.5-part-numbers",
+    }
 }
 
 /// Follows one session of one target.
@@ -576,7 +596,14 @@ impl Oracle {
                 self.check_fetch(step, reply, seen, *uid, wants_flags, true)
             }
             CommandBody::Store { uid, .. } => self.check_fetch(step, reply, seen, *uid, false, false),
-            CommandBody::Search { .. } => self.check_search(step, reply, seen),
+            CommandBody::Search { criteria, uid, .. } => {
+                let rule = match criteria.as_ref() {
+                    [one] => crate::model::search::key_requirement(one),
+                    _ if *uid => "2060-6.4.8-uid-search-returns-uids",
+                    _ => rule::SEARCH_RESULT,
+                };
+                self.check_search(step, reply, seen, rule)
+            }
             CommandBody::Status { .. } => self.check_status(step, reply, seen),
             CommandBody::Logout => {
                 if !seen.iter().any(|s| matches!(s, Seen::Bye)) {
@@ -769,7 +796,7 @@ impl Oracle {
                         if !clean {
                             continue;
                         }
-                        (value_matches(want, have, false, false), rule::SECTION_VALUE)
+                        (value_matches(want, have, false, false), section_requirement(name))
                     }
                 };
                 if !ok {
@@ -857,7 +884,7 @@ impl Oracle {
         }
     }
 
-    fn check_search(&mut self, step: Option<usize>, reply: &Reply, seen: &[Seen]) {
+    fn check_search(&mut self, step: Option<usize>, reply: &Reply, seen: &[Seen], result_rule: &'static str) {
         let Some(Untagged::Search(yes)) = reply.untagged.iter().find(|u| matches!(u, Untagged::Search(_))) else {
             return;
         };
@@ -890,7 +917,7 @@ impl Oracle {
             let list = |v: &[u32]| v.iter().map(|n| n.to_string()).collect::<Vec<_>>().join(" ");
             self.find(
                 step,
-                rule::SEARCH_RESULT,
+                result_rule,
                 format!("SEARCH result wrong: missing [{}], not matching [{}]", list(&missing), list(&extra)),
                 format!("* SEARCH {} (optional: {})", list(yes), list(maybe)),
                 format!("* SEARCH {}", list(&server)),
@@ -925,7 +952,7 @@ impl Oracle {
                 if g != v {
                     self.find(
                         step,
-                        rule::STATUS_VALUE,
+                        if k == "UNSEEN" { rule::STATUS_UNSEEN } else { rule::STATUS_VALUE },
                         format!("STATUS {k} is {g}; the mailbox has {v}"),
                         format!("{k} {v}"),
                         format!("{k} {g}"),

@@ -537,3 +537,49 @@ pub fn header_fields(header: &[u8]) -> Vec<(Vec<u8>, Vec<u8>)> {
 
 #[cfg(test)]
 mod tests;
+
+/// The requirement (`rfc/requirements.toml`) that defines what `key` matches
+/// (RFC 2060 §6.4.4), for findings about a SEARCH with that key.
+pub fn key_requirement(key: &SearchKey) -> &'static str {
+    match key {
+        SearchKey::And(_) => "2060-6.4.4-and",
+        SearchKey::SequenceSet(_) => "2060-6.4.4-key-message-set",
+        SearchKey::All => "2060-6.4.4-key-all",
+        SearchKey::Answered => "2060-6.4.4-key-answered",
+        SearchKey::Bcc(_) => "2060-6.4.4-key-bcc",
+        SearchKey::Before(_) => "2060-6.4.4-key-before",
+        SearchKey::Body(_) => "2060-6.4.4-key-body",
+        SearchKey::Cc(_) => "2060-6.4.4-key-cc",
+        SearchKey::Deleted => "2060-6.4.4-key-deleted",
+        SearchKey::Draft => "2060-6.4.4-key-draft",
+        SearchKey::Flagged => "2060-6.4.4-key-flagged",
+        SearchKey::From(_) => "2060-6.4.4-key-from",
+        SearchKey::Header(..) => "2060-6.4.4-key-header",
+        SearchKey::Keyword(_) => "2060-6.4.4-key-keyword",
+        SearchKey::Larger(_) => "2060-6.4.4-key-larger",
+        SearchKey::New => "2060-6.4.4-key-new",
+        SearchKey::Not(_) => "2060-6.4.4-key-not",
+        SearchKey::Old => "2060-6.4.4-key-old",
+        SearchKey::On(_) => "2060-6.4.4-key-on",
+        SearchKey::Or(..) => "2060-6.4.4-key-or",
+        SearchKey::Recent => "2060-6.4.4-key-recent",
+        SearchKey::Seen => "2060-6.4.4-key-seen",
+        SearchKey::SentBefore(_) => "2060-6.4.4-key-sentbefore",
+        SearchKey::SentOn(_) => "2060-6.4.4-key-senton",
+        SearchKey::SentSince(_) => "2060-6.4.4-key-sentsince",
+        SearchKey::Since(_) => "2060-6.4.4-key-since",
+        SearchKey::Smaller(_) => "2060-6.4.4-key-smaller",
+        SearchKey::Subject(_) => "2060-6.4.4-key-subject",
+        SearchKey::Text(_) => "2060-6.4.4-key-text",
+        SearchKey::To(_) => "2060-6.4.4-key-to",
+        SearchKey::Uid(_) => "2060-6.4.4-key-uid",
+        SearchKey::Unanswered => "2060-6.4.4-key-unanswered",
+        SearchKey::Undeleted => "2060-6.4.4-key-undeleted",
+        SearchKey::Undraft => "2060-6.4.4-key-undraft",
+        SearchKey::Unflagged => "2060-6.4.4-key-unflagged",
+        SearchKey::Unkeyword(_) => "2060-6.4.4-key-unkeyword",
+        SearchKey::Unseen => "2060-6.4.4-key-unseen",
+        #[allow(unreachable_patterns)]
+        _ => "2060-6.4.4-sequence-numbers",
+    }
+}
