@@ -50,7 +50,8 @@ pub struct Coverage {
 /// Requirement ids the oracle cites besides the model's own (`model::session::rule`).
 pub mod rule {
     pub const SELECT_UNTAGGED: &str = "2060-6.3.1-untagged-before-ok";
-    pub const SELECT_UIDNEXT: &str = "3501-6.3.1-uidnext";
+    pub const SELECT_UIDNEXT: &str = "3501-6.3.1-untagged-before-ok";
+    pub const EXISTS_SHRINK_3501: &str = "3501-5.2-exists-not-shrink";
     pub const EXAMINE_READ_ONLY: &str = "2060-6.3.2-read-only-code";
     pub const EXAMINE_NO_CHANGES: &str = "2060-6.3.2-no-changes";
     pub const EXISTS_COUNT: &str = "2060-7.3.1-count";
@@ -534,6 +535,28 @@ impl Oracle {
             }
         }
         if !is_select {
+            // RFC 3501 §5.2 (and RFC 2060 §7.3.1): only EXPUNGE makes the mailbox smaller.
+            let expunged = seen.iter().filter(|s| matches!(s, Seen::Expunge(_))).count();
+            let floor = before
+                .selection()
+                .map(|s| s.view.len().saturating_sub(expunged));
+            if let (Some(floor), Some(s)) = (floor, server_exists) {
+                if s < floor {
+                    let id = if self.session.profile == Profile::Rfc3501 {
+                        rule::EXISTS_SHRINK_3501
+                    } else {
+                        rule::EXISTS_COUNT
+                    };
+                    self.find(
+                        step,
+                        id,
+                        format!("{} reported {s} EXISTS after {floor} without EXPUNGE", body.name()),
+                        format!("* n EXISTS with n >= {floor}"),
+                        format!("* {s} EXISTS"),
+                    );
+                    return self.stop("EXISTS shrank the mailbox");
+                }
+            }
             // EXPUNGE responses outside EXPUNGE: the model removed nothing.
             let server_expunges: Vec<u32> = seen
                 .iter()
