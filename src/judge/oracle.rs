@@ -413,6 +413,29 @@ impl Oracle {
             }
         }
 
+        // UIDs the server shows in this exchange (FETCH ... UID n) are learnt first, so
+        // that a UID command's set can be resolved the way the server did.
+        if matches!(body, CommandBody::Fetch { .. } | CommandBody::Store { .. }) {
+            if let Some(sel) = self.session.selection().cloned() {
+                for s in &seen {
+                    let Seen::Fetch(seq, items) = s else { continue };
+                    let Some(id) = sel.view.get((*seq as usize).wrapping_sub(1)).copied() else {
+                        continue;
+                    };
+                    let uid = items
+                        .iter()
+                        .find(|(n, _)| n == "UID")
+                        .and_then(|(_, t)| t.atom())
+                        .and_then(|a| std::str::from_utf8(a).ok())
+                        .and_then(|a| a.parse::<u32>().ok());
+                    if let Some(u) = uid {
+                        if !self.learn_uid(step, &sel.mailbox, id, u) {
+                            return;
+                        }
+                    }
+                }
+            }
+        }
         let before_session = self.session.clone();
         let mut trial = self.session.clone();
         let mut trial_store = self.store.clone();
@@ -628,6 +651,25 @@ impl Oracle {
                 self.check_search(step, reply, seen, rule)
             }
             CommandBody::Status { .. } => self.check_status(step, reply, seen),
+            CommandBody::Append { mailbox, .. } => {
+                // RFC 4315 APPENDUID (UIDPLUS) tells the new message's UID.
+                if let Some(WireCode::AppendUid { uid, .. }) = &done.code {
+                    let name = match mailbox {
+                        imap_types::mailbox::Mailbox::Inbox => b"INBOX".to_vec(),
+                        imap_types::mailbox::Mailbox::Other(o) => o.as_ref().to_vec(),
+                    };
+                    let name = crate::model::account::Account::key(&name);
+                    let last = self
+                        .session
+                        .account(&self.store)
+                        .and_then(|a| a.get(&name))
+                        .and_then(|mb| mb.messages.last())
+                        .map(|m| m.id);
+                    if let Some(id) = last {
+                        self.learn_uid(step, &name, id, uid.get());
+                    }
+                }
+            }
             CommandBody::Logout => {
                 if !seen.iter().any(|s| matches!(s, Seen::Bye)) {
                     self.find(
