@@ -108,7 +108,10 @@ pub async fn run(
     // The model and the oracle: generated sessions run on the reference server in process,
     // then judged by the oracle.
     let users = vec![("u1".to_string(), "pw-u1".to_string())];
-    let login = [Message::line("s1 LOGIN u1 pw-u1")];
+    let login = [
+        Message::line("s1 LOGIN u1 pw-u1"),
+        Message::line("s3 LIST \"\" *"),
+    ];
     let (mut served, mut n, start) = (0u64, 0u64, Instant::now());
     let mut transcripts = Vec::new();
     while start.elapsed() < Duration::from_secs(2) {
@@ -155,7 +158,10 @@ pub async fn run(
             jobs,
             out: dir.clone(),
             gen: cfg,
-            drive: DriveOptions::default(),
+            drive: DriveOptions {
+                list_mailboxes: true,
+                ..DriveOptions::default()
+            },
             progress: false,
             all_cases: false,
             oracle: Some(crate::model::Profile::Rfc2060),

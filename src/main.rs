@@ -329,6 +329,7 @@ fn cmd_run(a: RunArgs) -> anyhow::Result<u8> {
         },
         drive: DriveOptions {
             literal_plus: !a.no_literal_plus,
+            list_mailboxes: !a.no_oracle,
             ..DriveOptions::default()
         },
         progress: !a.quiet,

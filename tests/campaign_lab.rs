@@ -17,7 +17,8 @@ use imapconform::targets::{Target, TargetsFile};
 use imapconform::wire::{Event, Message, Transcript};
 
 const BIN: &str = env!("CARGO_BIN_EXE_imapconform");
-const SERVERS: [&str; 4] = ["courier", "cyrus", "dovecot", "mailutils"];
+/// The lab's targets: the four servers and the reference server (the RFC 2060 model).
+const TARGETS: [&str; 5] = ["courier", "cyrus", "dovecot", "mailutils", "reference"];
 
 /// The lab's targets file, after bringing the lab up once for this test binary.
 fn lab_targets() -> &'static Path {
@@ -53,7 +54,7 @@ fn load() -> TargetsFile {
     let f = TargetsFile::load(lab_targets()).expect("the lab's targets file loads");
     let mut names: Vec<&str> = f.targets.iter().map(|t| t.name.as_str()).collect();
     names.sort();
-    assert_eq!(names, SERVERS, "the lab serves the four servers");
+    assert_eq!(names, TARGETS, "the lab serves the four servers and the reference server");
     f
 }
 
@@ -205,9 +206,10 @@ fn a_campaign_against_the_four_servers_writes_findings_whose_cases_replay() {
         "exit {code:?}\n{stdout}\n{}",
         String::from_utf8_lossy(&run.stderr)
     );
-    assert!(stdout.contains("40 sessions against 4 targets"), "{stdout}");
+    assert!(stdout.contains("40 sessions against 5 targets"), "{stdout}");
+    assert!(stdout.contains("oracle followed: "), "{stdout}");
     assert!(!stdout.contains("SETUP ERROR"), "{stdout}");
-    for server in SERVERS {
+    for server in TARGETS {
         assert!(
             stdout.lines().any(|l| l.trim_start().starts_with(server)),
             "the summary has a line for {server}:\n{stdout}"
@@ -215,6 +217,21 @@ fn a_campaign_against_the_four_servers_writes_findings_whose_cases_replay() {
     }
 
     let findings = read_findings(&out.join("findings.jsonl")).expect("findings.jsonl reads");
+    // The reference server is the model itself: the oracle, the syntax judge and the
+    // session-end judge find nothing in it.
+    let about_reference: Vec<_> = findings
+        .iter()
+        .filter(|f| f.target == "reference" && f.kind != Kind::Divergence)
+        .collect();
+    assert!(about_reference.is_empty(), "{about_reference:#?}");
+    // Every violation and warning names its requirement and quotes it.
+    for f in &findings {
+        if matches!(f.kind, Kind::Violation | Kind::Warning) {
+            let rule = f.rule.as_deref().unwrap_or_else(|| panic!("{}: no requirement id", f.id));
+            assert!(imapconform::catalogue::catalogue().get(rule).is_some(), "{}: {rule}", f.id);
+            assert!(f.quote.as_deref().is_some_and(|q| q.contains('"')), "{}: no quote", f.id);
+        }
+    }
     let worst = findings.iter().map(|f| f.kind).max();
     assert_eq!(
         code == Some(1),

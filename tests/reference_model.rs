@@ -11,19 +11,21 @@ fn users() -> Vec<(String, String)> {
     vec![("u1".into(), "pw-u1".into())]
 }
 
-fn login() -> Message {
-    Message::line("s1 LOGIN u1 pw-u1")
+/// The campaign's setup: LOGIN, then `LIST "" *` so that the oracle knows every mailbox.
+fn setup() -> Vec<Message> {
+    vec![Message::line("s1 LOGIN u1 pw-u1"), Message::line("s3 LIST \"\" *")]
 }
 
 fn check_sessions(profile: Profile, seeds: std::ops::Range<u64>, sessions: u64) -> (usize, usize) {
     let cfg = GenConfig::default();
     let (mut judged, mut total) = (0, 0);
+    let mut stops: std::collections::BTreeMap<String, usize> = Default::default();
     for seed in seeds {
         for index in 0..sessions {
             let script = gen::generate(seed, index, &cfg);
             let mut cmds: Vec<Message> = script.commands.iter().map(|c| c.message.clone()).collect();
             cmds.push(Message::line("zz LOGOUT"));
-            let t = run_script(&users(), profile, &[login()], &cmds);
+            let t = run_script(&users(), profile, &setup(), &cmds);
             let syntax = judge_syntax("reference", &t);
             assert!(
                 syntax.is_empty(),
@@ -36,8 +38,12 @@ fn check_sessions(profile: Profile, seeds: std::ops::Range<u64>, sessions: u64) 
             );
             judged += coverage.judged;
             total += coverage.total;
+            if let Some(why) = coverage.stopped {
+                *stops.entry(why).or_default() += 1;
+            }
         }
     }
+    eprintln!("where the oracle stopped following: {stops:#?}");
     (judged, total)
 }
 

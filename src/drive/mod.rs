@@ -29,6 +29,9 @@ pub struct DriveOptions {
     pub literal_plus: bool,
     /// Most server messages accepted while waiting for one command's completion.
     pub max_responses_per_command: usize,
+    /// End the setup with `LIST "" *`, so that the oracle knows which mailboxes exist
+    /// before the script starts (RFC 2060 §6.3.8: `*` matches every name).
+    pub list_mailboxes: bool,
 }
 
 impl Default for DriveOptions {
@@ -37,6 +40,7 @@ impl Default for DriveOptions {
             limits: FrameLimits::default(),
             literal_plus: true,
             max_responses_per_command: 100_000,
+            list_mailboxes: false,
         }
     }
 }
@@ -238,6 +242,9 @@ impl Session<'_> {
         }
         if !self.capabilities_known && self.opts.literal_plus {
             self.exchange(&Message::line("s2 CAPABILITY"), true).await?;
+        }
+        if self.opts.list_mailboxes {
+            self.exchange(&Message::line("s3 LIST \"\" *"), true).await?;
         }
         let mut last_was_logout = false;
         for cmd in script {

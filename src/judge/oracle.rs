@@ -55,6 +55,8 @@ pub mod rule {
     pub const EXAMINE_READ_ONLY: &str = "2060-6.3.2-read-only-code";
     pub const EXAMINE_NO_CHANGES: &str = "2060-6.3.2-no-changes";
     pub const EXISTS_COUNT: &str = "2060-7.3.1-count";
+    pub const UID_SET: &str = "2060-6.4.8-uid-set";
+    pub const NONEXISTENT_UID_3501: &str = "3501-6.4.8-nonexistent-uid-ignored";
     pub const UNSEEN_CODE: &str = "2060-7.1-unseen-code";
     pub const EXPUNGE_EACH: &str = "2060-6.4.3-expunge-responses";
     pub const EXPUNGE_FORBIDDEN: &str = "2060-7.4.1-not-idle-fetch-store-search";
@@ -89,6 +91,8 @@ enum Seen {
     Fetch(u32, Vec<(String, Tok)>),
     Search(Vec<u32>),
     Status(Vec<(String, u32)>),
+    /// A LIST response: the name and whether it is `\Noselect`.
+    List(Vec<u8>, bool),
     UntaggedOk(Option<WireCode<'static>>),
     Bye,
     Other,
@@ -159,6 +163,16 @@ fn read(m: &Message) -> Seen {
             None => Seen::Unreadable,
         },
         Response::Data(Data::Search(n, ..)) => Seen::Search(n.iter().map(|x| x.get()).collect()),
+        Response::Data(Data::List { items, mailbox, .. }) => {
+            let name = match mailbox {
+                imap_types::mailbox::Mailbox::Inbox => b"INBOX".to_vec(),
+                imap_types::mailbox::Mailbox::Other(o) => o.as_ref().to_vec(),
+            };
+            let noselect = items
+                .iter()
+                .any(|i| format!("{i:?}").to_ascii_lowercase().contains("noselect"));
+            Seen::List(name, noselect)
+        }
         Response::Data(Data::Status { mailbox, items }) => {
             let _ = mailbox;
             let items = items
@@ -306,6 +320,15 @@ impl Oracle {
             verdicts: Vec::new(),
             coverage: Coverage::default(),
             uids_seen: BTreeMap::new(),
+        }
+    }
+
+    /// What a UID command that acted on messages outside its set breaks: RFC 2060 says the
+    /// numbers are UIDs (§6.4.8); RFC 3501 adds that non-existent ones are ignored.
+    fn uid_set_rule(&self) -> &'static str {
+        match self.session.profile {
+            Profile::Rfc2060 => rule::UID_SET,
+            Profile::Rfc3501 => rule::NONEXISTENT_UID_3501,
         }
     }
 
@@ -459,14 +482,20 @@ impl Oracle {
         }
         match (done.outcome, reply.completion.outcome) {
             (Outcome::Ok, Outcome::Ok) => {
-                if latitude.unsure {
-                    self.session = trial;
-                    self.store = trial_store;
-                    return self.stop(format!("{} has effects the model cannot predict", body.name()));
-                }
                 self.session = trial;
                 self.store = trial_store;
-                self.check_ok(step, body, &reply, &seen, &done, &before_session);
+                if latitude.unsure {
+                    return self.stop(format!("{} has effects the model cannot predict", body.name()));
+                }
+                if latitude.flags_lost {
+                    self.forget_flags();
+                }
+                if latitude.data_unsure {
+                    self.apply_exists(&seen, before_session.selection().map(|s| s.view.len()));
+                } else {
+                    self.check_ok(step, body, &reply, &seen, &done, &before_session);
+                }
+                self.learn_flags(&seen);
             }
             (Outcome::Ok, _) => {
                 return self.stop(format!("{} succeeded where the model refused", body.name()));
@@ -545,11 +574,21 @@ impl Oracle {
             _ => None,
         });
         let is_select = matches!(body, CommandBody::Select { .. } | CommandBody::Examine { .. });
+        if is_select && self.session.latitude.contents_unknown {
+            // A mailbox the model did not see created: its messages are the model's only if
+            // the server counts as many.
+            if model_exists.is_some() && model_exists == server_exists {
+                self.mark_selected_known();
+            } else {
+                return self.stop("a mailbox whose contents the model does not know");
+            }
+        }
         if let (Some(m), Some(s)) = (model_exists, server_exists) {
             if s > m || (is_select && s != m) {
+                let uid_copy = matches!(body, CommandBody::Copy { uid: true, .. });
                 self.find(
                     step,
-                    rule::EXISTS_COUNT,
+                    if uid_copy { self.uid_set_rule() } else { rule::EXISTS_COUNT },
                     format!("{} reported {s} EXISTS; the mailbox holds {m} messages", body.name()),
                     format!("* {m} EXISTS"),
                     format!("* {s} EXISTS"),
@@ -651,6 +690,29 @@ impl Oracle {
                 self.check_search(step, reply, seen, rule)
             }
             CommandBody::Status { .. } => self.check_status(step, reply, seen),
+            CommandBody::List {
+                reference,
+                mailbox_wildcard,
+            } => {
+                // Mailboxes the server lists exist; `LIST "" *` lists them all.
+                let all = matches!(reference, imap_types::mailbox::Mailbox::Other(r) if r.as_ref().is_empty())
+                    && matches!(mailbox_wildcard, imap_types::mailbox::ListMailbox::Token(t) if t.as_ref() == b"*");
+                let Some(user) = self.session.user.clone() else { return };
+                let d = self.store.delimiter;
+                let acc = self
+                    .store
+                    .accounts
+                    .entry(user)
+                    .or_insert_with(|| crate::model::account::Account::unknown(d));
+                for s in seen {
+                    if let Seen::List(name, noselect) = s {
+                        acc.learn_mailbox(name, !noselect);
+                    }
+                }
+                if all {
+                    acc.closed_world = true;
+                }
+            }
             CommandBody::Append { mailbox, .. } => {
                 // RFC 4315 APPENDUID (UIDPLUS) tells the new message's UID.
                 if let Some(WireCode::AppendUid { uid, .. }) = &done.code {
@@ -772,6 +834,39 @@ impl Oracle {
             }
         }
         let Some(sel) = self.session.selection().cloned() else { return };
+        // Data for messages the command did not name: only flag updates may come
+        // unasked (RFC 2060 §7.4.2: "as well as by unilateral server decision (e.g. flag
+        // updates)"). For a UID command this is a non-existent UID the server did not ignore.
+        if fetch {
+            let asked: Vec<u32> = reply
+                .untagged
+                .iter()
+                .filter_map(|u| match u {
+                    Untagged::Fetch(n, _) => Some(*n),
+                    _ => None,
+                })
+                .collect();
+            for (seq, items) in &server {
+                if asked.contains(seq) {
+                    continue;
+                }
+                let data: Vec<&str> = items
+                    .iter()
+                    .map(|(n, _)| n.as_str())
+                    .filter(|n| *n != "FLAGS" && *n != "UID")
+                    .collect();
+                if !data.is_empty() {
+                    self.find(
+                        step,
+                        if uid { self.uid_set_rule() } else { rule::FETCH_DATA },
+                        format!("FETCH data ({}) for message {seq}, which the command did not name", data.join(" ")),
+                        "no FETCH data for messages outside the set (non-existent UIDs are ignored)".into(),
+                        format!("* {seq} FETCH ({} ...)", data.join(" ")),
+                    );
+                    return;
+                }
+            }
+        }
         for u in &reply.untagged {
             let Untagged::Fetch(seq, _) = u else { continue };
             let mut bytes = Vec::new();
@@ -806,7 +901,18 @@ impl Oracle {
                 continue;
             };
             let clean = is_clean(msg.message.raw());
+            let free: Vec<String> = self
+                .session
+                .latitude
+                .free_items
+                .iter()
+                .filter(|(n, _)| n == seq)
+                .map(|(_, name)| normalize_item_name(&name.to_ascii_uppercase()))
+                .collect();
             for (name, want) in &model_items {
+                if free.contains(name) {
+                    continue;
+                }
                 let have = got.iter().find(|(n, _)| n == name).map(|(_, t)| t);
                 let Some(have) = have else {
                     let required = fetch && (name != "FLAGS" || wants_flags) && (name != "UID" || !uid);
@@ -828,7 +934,14 @@ impl Oracle {
                         }
                         let a = flags_of(want).map(|f| f.without_recent());
                         let b = flags_of(have).map(|f| f.without_recent());
-                        (a == b, rule::FLAGS_VALUE)
+                        // The \Seen this FETCH sets may or may not show in its own FLAGS.
+                        let before_seen = self.session.latitude.seen_in_flight
+                            && a.as_ref().map(|f| {
+                                let mut f = f.clone();
+                                f.remove("\\Seen");
+                                f
+                            }) == b;
+                        (a == b || before_seen, rule::FLAGS_VALUE)
                     }
                     "UID" => continue,
                     "RFC822.SIZE" => {
@@ -926,6 +1039,52 @@ impl Oracle {
         }
         self.uids_seen.entry(mailbox.to_vec()).or_default().insert(uid, id);
         true
+    }
+
+    fn mark_selected_known(&mut self) {
+        let (Some(user), Some(sel)) = (self.session.user.clone(), self.session.selection().cloned()) else {
+            return;
+        };
+        if let Some(mb) = self.store.accounts.get_mut(&user).and_then(|a| a.get_mut(&sel.mailbox)) {
+            mb.known = true;
+        }
+    }
+
+    /// Forgets the flags of the selected mailbox's messages (after a change the model could
+    /// not follow), until the server shows them again.
+    fn forget_flags(&mut self) {
+        let (Some(user), Some(sel)) = (self.session.user.clone(), self.session.selection().cloned()) else {
+            return;
+        };
+        if let Some(mb) = self.store.accounts.get_mut(&user).and_then(|a| a.get_mut(&sel.mailbox)) {
+            for m in mb.messages.iter_mut() {
+                m.flags_known = false;
+            }
+        }
+    }
+
+    /// Takes the flags of messages whose flags the model does not know from the server's
+    /// FETCH FLAGS responses.
+    fn learn_flags(&mut self, seen: &[Seen]) {
+        let (Some(user), Some(sel)) = (self.session.user.clone(), self.session.selection().cloned()) else {
+            return;
+        };
+        let Some(mb) = self.store.accounts.get_mut(&user).and_then(|a| a.get_mut(&sel.mailbox)) else {
+            return;
+        };
+        for s in seen {
+            let Seen::Fetch(seq, items) = s else { continue };
+            let Some(id) = sel.view.get((*seq as usize).wrapping_sub(1)) else { continue };
+            let Some(flags) = items.iter().find(|(n, _)| n == "FLAGS").and_then(|(_, t)| flags_of(t)) else {
+                continue;
+            };
+            if let Some(m) = mb.messages.iter_mut().find(|m| m.id == *id) {
+                if !m.flags_known {
+                    m.flags = flags.without_recent();
+                    m.flags_known = true;
+                }
+            }
+        }
     }
 
     fn learn_date(&mut self, mailbox: &[u8], id: u64, t: &Tok) {
@@ -1041,7 +1200,10 @@ mod tests {
     fn session(script: Vec<Exchange>) -> Transcript {
         Transcript {
             greeting: Some(Message::line("* OK ready")),
-            setup: vec![Exchange::from_lines("s1 LOGIN u1 pw", &["s1 OK logged in"])],
+            setup: vec![
+                Exchange::from_lines("s1 LOGIN u1 pw", &["s1 OK logged in"]),
+                Exchange::from_lines("s3 LIST \"\" *", &["* LIST () \".\" INBOX", "s3 OK listed"]),
+            ],
             script,
             end: End::Completed,
         }
@@ -1253,6 +1415,30 @@ mod tests {
         let (v, cov) = judge_oracle("srv", &t, Profile::Rfc2060);
         assert!(v.is_empty(), "{v:#?}");
         assert_eq!(cov.stopped, None);
-        assert_eq!(cov.judged, 6);
+        assert_eq!(cov.judged, 7);
+    }
+
+    #[test]
+    fn without_a_full_list_the_oracle_does_not_assume_a_mailbox_is_missing() {
+        // A user's real server may hold mailboxes the session did not create.
+        let mut t = session(vec![ex("a1 RENAME INBOX.old INBOX.new", &["a1 OK renamed"])]);
+        t.setup.pop();
+        let (v, cov) = judge_oracle("srv", &t, Profile::Rfc2060);
+        assert!(v.is_empty(), "{v:#?}");
+        assert!(cov.stopped.is_some(), "it stops following instead of guessing");
+    }
+
+    #[test]
+    fn a_listed_mailbox_exists_and_its_contents_are_learnt_at_select() {
+        let mut t = session(vec![
+            ex("a1 SELECT INBOX.old", &[SELECT_OK[0], "* 0 EXISTS", "* 0 RECENT", SELECT_OK[3], "a1 OK [READ-WRITE] done"]),
+            ex("a2 CREATE INBOX.old", &["a2 OK created"]),
+        ]);
+        t.setup[1] = Exchange::from_lines(
+            "s3 LIST \"\" *",
+            &["* LIST () \".\" INBOX", "* LIST () \".\" INBOX.old", "s3 OK listed"],
+        );
+        let v = judge(&t, Profile::Rfc2060);
+        assert_eq!(rules(&v), vec!["2060-6.3.3-error-inbox-or-existing"]);
     }
 }

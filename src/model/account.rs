@@ -59,6 +59,9 @@ pub struct Mailbox {
     pub messages: Vec<StoredMessage>,
     /// Keywords ever stored in this mailbox (for the FLAGS response, RFC 2060 §7.2.6).
     pub keywords: FlagSet,
+    /// Whether `messages` is all the mailbox holds. An oracle following a server knows a
+    /// mailbox it did not see created only once the server shows its size.
+    pub known: bool,
 }
 
 impl Mailbox {
@@ -80,6 +83,12 @@ pub struct Account {
     pub subscriptions: BTreeSet<Vec<u8>>,
     next_uid_validity: u32,
     next_id: u64,
+    /// Whether every existing mailbox is in `mailboxes` (the model as a server; an oracle
+    /// after the server listed `LIST "" *`). Otherwise a name not in `mailboxes` and not
+    /// in `absent` may exist.
+    pub closed_world: bool,
+    /// Names known not to exist (deleted or renamed away in this session).
+    pub absent: BTreeSet<Vec<u8>>,
 }
 
 impl Account {
@@ -93,9 +102,48 @@ impl Account {
             subscriptions: BTreeSet::new(),
             next_uid_validity: 1,
             next_id: 1,
+            closed_world: true,
+            absent: BTreeSet::new(),
         };
         a.create_one(b"INBOX".to_vec(), true);
         a
+    }
+
+    /// The account as an oracle first sees it: INBOX exists (RFC 2060 §5.1) with contents
+    /// not yet known, and other mailboxes may exist.
+    pub fn unknown(delimiter: u8) -> Account {
+        let mut a = Account::new(delimiter);
+        a.closed_world = false;
+        if let Some(inbox) = a.get_mut(b"INBOX") {
+            inbox.known = false;
+        }
+        a
+    }
+
+    /// Whether `name` exists: `Some(true)`, `Some(false)`, or `None` when the model
+    /// cannot tell.
+    pub fn existence(&self, name: &[u8]) -> Option<bool> {
+        let key = Self::key(name);
+        if self.mailboxes.contains_key(&key) {
+            Some(true)
+        } else if self.closed_world || self.absent.contains(&key) {
+            Some(false)
+        } else {
+            None
+        }
+    }
+
+    /// A mailbox the server showed (LIST) that the model did not know of: its contents
+    /// are unknown until the server shows its size.
+    pub fn learn_mailbox(&mut self, name: &[u8], selectable: bool) {
+        if self.exists(name) {
+            return;
+        }
+        self.create_one(Self::key(name), selectable);
+        self.absent.remove(&Self::key(name));
+        if let Some(mb) = self.get_mut(name) {
+            mb.known = false;
+        }
     }
 
     /// The key a mailbox is stored under: INBOX in any case is `INBOX`.
@@ -135,14 +183,16 @@ impl Account {
         self.mailboxes.insert(
             key.clone(),
             Mailbox {
-                name: key,
+                name: key.clone(),
                 selectable,
                 uid_validity: v,
                 uid_next: 1,
                 messages: Vec::new(),
                 keywords: FlagSet::new(),
+                known: true,
             },
         );
+        self.absent.remove(&key);
     }
 
     /// RFC 2060 §6.3.3: "If the server's hierarchy separator character appears elsewhere in
@@ -183,6 +233,7 @@ impl Account {
             }
         } else {
             self.mailboxes.remove(&Self::key(name));
+            self.absent.insert(Self::key(name));
         }
     }
 
@@ -226,6 +277,7 @@ impl Account {
             if let Some(mb) = self.mailboxes.remove(&k) {
                 taken.push(mb);
             }
+            self.absent.insert(k);
         }
         for mut mb in taken {
             let suffix = mb.name[from_key.len()..].to_vec();

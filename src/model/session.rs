@@ -87,12 +87,26 @@ impl Store {
 pub struct Latitude {
     /// SEARCH results (numbers as answered) that may or may not be in a server's answer.
     pub search_maybe: Vec<u32>,
-    /// The model cannot predict this command's data exactly (unknown UIDs, flags or dates):
-    /// the oracle does not judge the data.
+    /// The model cannot predict this command's effects on the state (e.g. a UID COPY whose
+    /// UIDs it has not learnt): an oracle stops following the session.
     pub unsure: bool,
+    /// The model cannot predict this command's data exactly (unknown UIDs or flags), but
+    /// its effects are known: the oracle follows without judging the data.
+    pub data_unsure: bool,
+    /// Which messages' flags changed is not known (a UID STORE over UIDs not learnt): the
+    /// oracle forgets the flags of the selected mailbox until the server shows them.
+    pub flags_lost: bool,
     /// Names of mailboxes whose existence was implied (superiors made by CREATE), which a
     /// server may or may not have made.
     pub implied: bool,
+    /// FETCH items whose value is the server's choice, as (sequence number, item name):
+    /// a section of a part that does not exist (RFC 2060 does not say what to send).
+    pub free_items: Vec<(u32, String)>,
+    /// The FETCH sets \Seen: its own FLAGS item may show the flags before or after.
+    pub seen_in_flight: bool,
+    /// SELECT or EXAMINE of a mailbox whose contents the model does not know: the server's
+    /// EXISTS tells whether the model's messages are all of them.
+    pub contents_unknown: bool,
 }
 
 /// One connection to the model.
@@ -267,7 +281,25 @@ impl Session {
     fn account_mut<'s>(&self, store: &'s mut Store) -> Option<&'s mut Account> {
         let d = store.delimiter;
         let u = self.user.clone()?;
-        Some(store.accounts.entry(u).or_insert_with(|| Account::new(d)))
+        let follower = self.follower;
+        Some(store.accounts.entry(u).or_insert_with(|| {
+            if follower {
+                Account::unknown(d)
+            } else {
+                Account::new(d)
+            }
+        }))
+    }
+
+    /// Whether the model cannot tell if mailbox `name` exists: a superior CREATE may or may
+    /// not have made (RFC 2060 §6.3.3 "SHOULD"), or, for an oracle, a name the server has
+    /// not listed. Commands on such names may have any outcome.
+    fn doubtful(&self, store: &Store, name: &[u8]) -> bool {
+        let key = Account::key(name);
+        self.implied.contains(&key)
+            || self
+                .account(store)
+                .is_some_and(|a| a.existence(&key).is_none())
     }
 
     /// A command the server refused: RFC 2060 §6.3.1 "if a mailbox is selected and a SELECT
@@ -454,6 +486,9 @@ impl Session {
                 if !sel.read_only {
                     if let Some(mb) = self.account_mut(store).and_then(|a| a.get_mut(&sel.mailbox))
                     {
+                        if mb.messages.iter().any(|m| !m.flags_known) {
+                            self.latitude.unsure = true;
+                        }
                         mb.messages.retain(|m| !m.flags.contains("\\Deleted"));
                     }
                 }
@@ -507,10 +542,14 @@ impl Session {
             );
         }
         let d = store.delimiter;
-        store
-            .accounts
-            .entry(user.clone())
-            .or_insert_with(|| Account::new(d));
+        let follower = self.follower;
+        store.accounts.entry(user.clone()).or_insert_with(|| {
+            if follower {
+                Account::unknown(d)
+            } else {
+                Account::new(d)
+            }
+        });
         self.user = Some(user);
         self.state = State::Authenticated;
         let allowed = if store.passwords.is_some() {
@@ -525,7 +564,7 @@ impl Session {
         // RFC 2060 §6.3.1: "The SELECT command automatically deselects any currently
         // selected mailbox before attempting the new selection."
         self.state = State::Authenticated;
-        let implied = self.implied.contains(&Account::key(name));
+        let implied = self.doubtful(store, name);
         self.latitude.implied = implied;
         let profile = self.profile;
         let acc = self.account_mut(store).expect("authenticated");
@@ -541,6 +580,7 @@ impl Session {
                 allowed,
             );
         };
+        self.latitude.contents_unknown = !mb.known;
         let mut recent = BTreeSet::new();
         let mut recent_maybe = BTreeSet::new();
         for m in mb.messages.iter_mut() {
@@ -638,9 +678,9 @@ impl Session {
     fn create(&mut self, store: &mut Store, name: &[u8]) -> Reply {
         let key = Account::key(name);
         let delimiter = store.delimiter;
-        let acc = self.account_mut(store).expect("authenticated");
         let stripped = Account::key(names::strip_trailing_delimiter(name, delimiter).0);
-        let implied = self.implied.contains(&stripped);
+        let implied = self.doubtful(store, &stripped);
+        let acc = self.account_mut(store).expect("authenticated");
         if names::is_inbox(name) || acc.get(&stripped).is_some_and(|m| m.selectable) {
             // RFC 2060 §6.3.3: "It is an error to attempt to create INBOX or a mailbox with a
             // name that refers to an extant mailbox."
@@ -673,7 +713,7 @@ impl Session {
 
     fn delete(&mut self, store: &mut Store, name: &[u8]) -> Reply {
         let key = Account::key(name);
-        let implied = self.implied.contains(&key);
+        let implied = self.doubtful(store, &key);
         let selected_here = self.selection().is_some_and(|s| s.mailbox == key);
         let acc = self.account_mut(store).expect("authenticated");
         let exists = acc.get(name).map(|m| m.selectable);
@@ -717,8 +757,8 @@ impl Session {
 
     fn rename(&mut self, store: &mut Store, from: &[u8], to: &[u8]) -> Reply {
         let delimiter = store.delimiter;
-        let implied = self.implied.contains(&Account::key(from))
-            || self.implied.contains(&Account::key(to));
+        let implied = self.doubtful(store, from)
+            || self.doubtful(store, names::strip_trailing_delimiter(to, store.delimiter).0);
         let selected = self.selection().map(|s| s.mailbox.clone());
         let acc = self.account_mut(store).expect("authenticated");
         let to_key = Account::key(names::strip_trailing_delimiter(to, delimiter).0);
@@ -813,7 +853,7 @@ impl Session {
     }
 
     fn status(&mut self, store: &mut Store, name: &[u8], items: &[StatusDataItemName]) -> Reply {
-        let implied = self.implied.contains(&Account::key(name));
+        let implied = self.doubtful(store, name);
         let sel = self.selection().cloned();
         let acc = self.account_mut(store).expect("authenticated");
         let Some(mb) = acc.get(name).filter(|m| m.selectable) else {
@@ -852,9 +892,12 @@ impl Session {
             out.push((k.to_string(), v));
         }
         // STATUS of the selected mailbox: the RFC advises against it; counts may include
-        // messages this connection has not been told of.
-        if sel.is_some_and(|s| s.mailbox == mb.name) {
-            self.latitude.unsure = true;
+        // messages this connection has not been told of. Unknown flags: UNSEEN unknown.
+        if sel.is_some_and(|s| s.mailbox == mb.name)
+            || !mb.known
+            || mb.messages.iter().any(|m| !m.flags_known)
+        {
+            self.latitude.data_unsure = true;
         }
         reply(
             vec![Untagged::Status {
@@ -874,7 +917,7 @@ impl Session {
         date: Option<DateTime<FixedOffset>>,
         data: Vec<u8>,
     ) -> Reply {
-        let implied = self.implied.contains(&Account::key(name));
+        let implied = self.doubtful(store, name);
         let selected_here = self
             .selection()
             .is_some_and(|s| s.mailbox == Account::key(name));
@@ -945,6 +988,10 @@ impl Session {
         let mut untagged = Vec::new();
         let mut view = sel.view.clone();
         if let Some(mb) = self.account_mut(store).and_then(|a| a.get_mut(&sel.mailbox)) {
+            if mb.messages.iter().any(|m| !m.flags_known) {
+                // Which messages carry \Deleted is not known.
+                self.latitude.unsure = true;
+            }
             let deleted: BTreeSet<u64> = mb
                 .messages
                 .iter()
@@ -1110,7 +1157,7 @@ impl Session {
             }
         }
         self.latitude.search_maybe = maybe;
-        self.latitude.unsure = unsure;
+        self.latitude.data_unsure = unsure;
         reply(
             vec![Untagged::Search(yes)],
             completion(Outcome::Ok, None, "SEARCH completed"),
@@ -1138,6 +1185,15 @@ impl Session {
             return reply(vec![], completion(Outcome::Bad, None, "not IMAP4rev1"), Allowed::any());
         }
         let _ = Macro::All;
+        // RFC 2060 §6.4.5: BODY[...] (not BODY.PEEK), RFC822 and RFC822.TEXT set \Seen.
+        let marks_seen = items.iter().any(|i| {
+            matches!(
+                i,
+                MessageDataItemName::Rfc822
+                    | MessageDataItemName::Rfc822Text
+                    | MessageDataItemName::BodyExt { peek: false, .. }
+            )
+        });
         let uid_unsure = uid && self.unknown_uids(store);
         let Some(targets) = self.resolve(store, set, uid) else {
             return reply(
@@ -1218,7 +1274,10 @@ impl Session {
                             None => data,
                         };
                         // RFC 2060 §6.4.5: a part that does not exist is not specified;
-                        // the reference server sends an empty string.
+                        // the reference server sends an empty string, others send NIL.
+                        if data.is_none() {
+                            self.latitude.free_items.push((seq, name.clone()));
+                        }
                         out.push(FetchItem::Section(name, Some(data.unwrap_or_default())));
                     }
                     _ => {}
@@ -1248,7 +1307,9 @@ impl Session {
                 untagged.push(Untagged::Fetch(seq, out));
             }
         }
-        self.latitude.unsure = unsure || uid_unsure;
+        self.latitude.data_unsure = unsure || uid_unsure;
+        self.latitude.flags_lost = uid_unsure && marks_seen && !read_only;
+        self.latitude.seen_in_flight = marks_seen && !read_only;
         reply(
             untagged,
             completion(Outcome::Ok, None, "FETCH completed"),
@@ -1335,7 +1396,8 @@ impl Session {
                 untagged.push(Untagged::Fetch(seq, items));
             }
         }
-        self.latitude.unsure = unsure || uid_unsure;
+        self.latitude.data_unsure = unsure || uid_unsure;
+        self.latitude.flags_lost = uid_unsure;
         reply(
             untagged,
             completion(Outcome::Ok, None, "STORE completed"),
@@ -1344,7 +1406,7 @@ impl Session {
     }
 
     fn copy(&mut self, store: &mut Store, set: &SequenceSet, dest: &[u8], uid: bool) -> Reply {
-        let implied = self.implied.contains(&Account::key(dest));
+        let implied = self.doubtful(store, dest);
         let uid_unsure = uid && self.unknown_uids(store);
         let Some(targets) = self.resolve(store, set, uid) else {
             return reply(
