@@ -105,6 +105,45 @@ pub async fn run(
         rate(judged, start.elapsed())
     )?;
 
+    // The model and the oracle: generated sessions run on the reference server in process,
+    // then judged by the oracle.
+    let users = vec![("u1".to_string(), "pw-u1".to_string())];
+    let login = [Message::line("s1 LOGIN u1 pw-u1")];
+    let (mut served, mut n, start) = (0u64, 0u64, Instant::now());
+    let mut transcripts = Vec::new();
+    while start.elapsed() < Duration::from_secs(2) {
+        let s = gen::generate(2, n, &cfg);
+        let cmds: Vec<Message> = s.commands.iter().map(|c| c.message.clone()).collect();
+        let t = crate::serve::loopback::run_script(&users, crate::model::Profile::Rfc2060, &login, &cmds);
+        served += t.script.len() as u64;
+        n += 1;
+        if transcripts.len() < 200 {
+            transcripts.push(t);
+        }
+    }
+    writeln!(
+        out,
+        "reference server (in process): {:.0} commands/s, {:.0} sessions/s",
+        rate(served, start.elapsed()),
+        rate(n, start.elapsed())
+    )?;
+    let per: u64 = transcripts
+        .iter()
+        .map(|t| t.script.iter().map(|e| e.responses().count() as u64).sum::<u64>())
+        .sum();
+    let (mut judged, start) = (0u64, Instant::now());
+    while start.elapsed() < Duration::from_secs(2) {
+        for t in &transcripts {
+            std::hint::black_box(judge::judge_oracle("bench", t, crate::model::Profile::Rfc2060));
+        }
+        judged += per;
+    }
+    writeln!(
+        out,
+        "judge (oracle): {:.0} responses/s",
+        rate(judged, start.elapsed())
+    )?;
+
     if let Some(targets) = targets {
         let n = targets.targets.len();
         let dir = std::env::temp_dir().join(format!("imapconform-bench-{}", std::process::id()));

@@ -50,7 +50,8 @@ pub struct Coverage {
 /// Requirement ids the oracle cites besides the model's own (`model::session::rule`).
 pub mod rule {
     pub const SELECT_UNTAGGED: &str = "2060-6.3.1-untagged-before-ok";
-    pub const SELECT_UIDNEXT: &str = "3501-6.3.1-uidnext";
+    pub const SELECT_UIDNEXT: &str = "3501-6.3.1-untagged-before-ok";
+    pub const EXISTS_SHRINK_3501: &str = "3501-5.2-exists-not-shrink";
     pub const EXAMINE_READ_ONLY: &str = "2060-6.3.2-read-only-code";
     pub const EXAMINE_NO_CHANGES: &str = "2060-6.3.2-no-changes";
     pub const EXISTS_COUNT: &str = "2060-7.3.1-count";
@@ -412,6 +413,29 @@ impl Oracle {
             }
         }
 
+        // UIDs the server shows in this exchange (FETCH ... UID n) are learnt first, so
+        // that a UID command's set can be resolved the way the server did.
+        if matches!(body, CommandBody::Fetch { .. } | CommandBody::Store { .. }) {
+            if let Some(sel) = self.session.selection().cloned() {
+                for s in &seen {
+                    let Seen::Fetch(seq, items) = s else { continue };
+                    let Some(id) = sel.view.get((*seq as usize).wrapping_sub(1)).copied() else {
+                        continue;
+                    };
+                    let uid = items
+                        .iter()
+                        .find(|(n, _)| n == "UID")
+                        .and_then(|(_, t)| t.atom())
+                        .and_then(|a| std::str::from_utf8(a).ok())
+                        .and_then(|a| a.parse::<u32>().ok());
+                    if let Some(u) = uid {
+                        if !self.learn_uid(step, &sel.mailbox, id, u) {
+                            return;
+                        }
+                    }
+                }
+            }
+        }
         let before_session = self.session.clone();
         let mut trial = self.session.clone();
         let mut trial_store = self.store.clone();
@@ -534,6 +558,28 @@ impl Oracle {
             }
         }
         if !is_select {
+            // RFC 3501 §5.2 (and RFC 2060 §7.3.1): only EXPUNGE makes the mailbox smaller.
+            let expunged = seen.iter().filter(|s| matches!(s, Seen::Expunge(_))).count();
+            let floor = before
+                .selection()
+                .map(|s| s.view.len().saturating_sub(expunged));
+            if let (Some(floor), Some(s)) = (floor, server_exists) {
+                if s < floor {
+                    let id = if self.session.profile == Profile::Rfc3501 {
+                        rule::EXISTS_SHRINK_3501
+                    } else {
+                        rule::EXISTS_COUNT
+                    };
+                    self.find(
+                        step,
+                        id,
+                        format!("{} reported {s} EXISTS after {floor} without EXPUNGE", body.name()),
+                        format!("* n EXISTS with n >= {floor}"),
+                        format!("* {s} EXISTS"),
+                    );
+                    return self.stop("EXISTS shrank the mailbox");
+                }
+            }
             // EXPUNGE responses outside EXPUNGE: the model removed nothing.
             let server_expunges: Vec<u32> = seen
                 .iter()
@@ -605,6 +651,25 @@ impl Oracle {
                 self.check_search(step, reply, seen, rule)
             }
             CommandBody::Status { .. } => self.check_status(step, reply, seen),
+            CommandBody::Append { mailbox, .. } => {
+                // RFC 4315 APPENDUID (UIDPLUS) tells the new message's UID.
+                if let Some(WireCode::AppendUid { uid, .. }) = &done.code {
+                    let name = match mailbox {
+                        imap_types::mailbox::Mailbox::Inbox => b"INBOX".to_vec(),
+                        imap_types::mailbox::Mailbox::Other(o) => o.as_ref().to_vec(),
+                    };
+                    let name = crate::model::account::Account::key(&name);
+                    let last = self
+                        .session
+                        .account(&self.store)
+                        .and_then(|a| a.get(&name))
+                        .and_then(|mb| mb.messages.last())
+                        .map(|m| m.id);
+                    if let Some(id) = last {
+                        self.learn_uid(step, &name, id, uid.get());
+                    }
+                }
+            }
             CommandBody::Logout => {
                 if !seen.iter().any(|s| matches!(s, Seen::Bye)) {
                     self.find(
@@ -966,4 +1031,228 @@ impl Oracle {
 /// Judges one transcript of one target with the oracle.
 pub fn judge_oracle(target: &str, t: &Transcript, profile: Profile) -> (Vec<Verdict>, Coverage) {
     Oracle::new(target, profile).judge(t)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::wire::{End, Event, Fragment};
+
+    fn session(script: Vec<Exchange>) -> Transcript {
+        Transcript {
+            greeting: Some(Message::line("* OK ready")),
+            setup: vec![Exchange::from_lines("s1 LOGIN u1 pw", &["s1 OK logged in"])],
+            script,
+            end: End::Completed,
+        }
+    }
+
+    fn ex(cmd: &str, resp: &[&str]) -> Exchange {
+        Exchange::from_lines(cmd, resp)
+    }
+
+    /// `tag APPEND mailbox {n}` + message + the server's answer.
+    fn append(tag: &str, mailbox: &str, msg: &str, resp: &[&str]) -> Exchange {
+        let line = format!("{tag} APPEND {mailbox} {{{}}}\r\n", msg.len());
+        let mut c = Message::default();
+        c.fragments.push(Fragment::Line(line.into_bytes()));
+        c.fragments.push(Fragment::Literal(msg.as_bytes().to_vec()));
+        c.fragments.push(Fragment::Line(b"\r\n".to_vec()));
+        let mut events = vec![Event::Client(c)];
+        events.extend(resp.iter().map(|r| Event::Server(Message::line(r))));
+        Exchange { events }
+    }
+
+    const SELECT_OK: [&str; 5] = [
+        "* FLAGS (\\Answered \\Flagged \\Deleted \\Seen \\Draft)",
+        "* 0 EXISTS",
+        "* 0 RECENT",
+        "* OK [UIDVALIDITY 7] ok",
+        "a1 OK [READ-WRITE] done",
+    ];
+
+    fn judge(t: &Transcript, profile: Profile) -> Vec<Verdict> {
+        judge_oracle("srv", t, profile).0
+    }
+
+    fn rules(v: &[Verdict]) -> Vec<&str> {
+        v.iter().filter_map(|v| v.rule.as_deref()).collect()
+    }
+
+    #[test]
+    fn a_conforming_select_gives_no_finding() {
+        let t = session(vec![ex("a1 SELECT INBOX", &SELECT_OK)]);
+        assert_eq!(judge(&t, Profile::Rfc2060), vec![]);
+    }
+
+    #[test]
+    fn select_without_flags_breaks_rfc2060_6_3_1() {
+        let t = session(vec![ex("a1 SELECT INBOX", &SELECT_OK[1..])]);
+        let v = judge(&t, Profile::Rfc2060);
+        assert_eq!(rules(&v), vec![rule::SELECT_UNTAGGED]);
+        assert_eq!(v[0].kind, Kind::Violation);
+        assert_eq!(v[0].step, Some(0));
+    }
+
+    #[test]
+    fn uidnext_at_select_is_required_only_by_the_rfc3501_profile() {
+        let t = session(vec![ex("a1 SELECT INBOX", &SELECT_OK)]);
+        assert!(judge(&t, Profile::Rfc2060).is_empty());
+        assert_eq!(rules(&judge(&t, Profile::Rfc3501)), vec![rule::SELECT_UIDNEXT]);
+    }
+
+    #[test]
+    fn examine_without_read_only_breaks_rfc2060_6_3_2() {
+        let mut resp = SELECT_OK.to_vec();
+        resp[4] = "a1 OK [READ-WRITE] done";
+        let t = session(vec![ex("a1 EXAMINE INBOX", &resp)]);
+        assert_eq!(rules(&judge(&t, Profile::Rfc2060)), vec![rule::EXAMINE_READ_ONLY]);
+    }
+
+    #[test]
+    fn a_command_in_the_wrong_state_must_not_succeed_rfc2060_3() {
+        let t = session(vec![ex("a1 FETCH 1 FLAGS", &["a1 OK fetched nothing"])]);
+        let v = judge(&t, Profile::Rfc2060);
+        assert_eq!(rules(&v), vec!["2060-3-wrong-state-bad-or-no"]);
+        // NO and BAD are both what the RFC allows.
+        for answer in ["a1 NO not selected", "a1 BAD not selected"] {
+            let t = session(vec![ex("a1 FETCH 1 FLAGS", &[answer])]);
+            assert!(judge(&t, Profile::Rfc2060).is_empty(), "{answer}");
+        }
+    }
+
+    #[test]
+    fn renaming_a_mailbox_that_does_not_exist_is_an_error_rfc2060_6_3_5() {
+        let t = session(vec![ex("a1 RENAME INBOX.nosuch INBOX.other", &["a1 OK renamed"])]);
+        let v = judge(&t, Profile::Rfc2060);
+        assert_eq!(rules(&v), vec!["2060-6.3.5-error-missing-or-existing"]);
+        assert_eq!(v[0].kind, Kind::Violation);
+    }
+
+    #[test]
+    fn a_server_may_refuse_for_reasons_of_its_own_and_is_followed() {
+        // CREATE refused: the mailbox does not exist afterwards, so SELECT's NO is right.
+        let t = session(vec![
+            ex("a1 CREATE INBOX.x", &["a1 NO [OVERQUOTA] no room"]),
+            ex("a2 SELECT INBOX.x", &["a2 NO no such mailbox"]),
+        ]);
+        assert!(judge(&t, Profile::Rfc2060).is_empty());
+    }
+
+    #[test]
+    fn append_to_a_missing_mailbox_needs_trycreate_rfc2060_6_3_11() {
+        let msg = "Subject: hi\r\n\r\nbody\r\n";
+        let t = session(vec![append("a1", "INBOX.nosuch", msg, &["a1 NO no such mailbox"])]);
+        assert_eq!(rules(&judge(&t, Profile::Rfc2060)), vec![rule::APPEND_TRYCREATE]);
+        let t = session(vec![append("a1", "INBOX.nosuch", msg, &["a1 NO [TRYCREATE] no such mailbox"])]);
+        assert!(judge(&t, Profile::Rfc2060).is_empty());
+        // And it must not succeed.
+        let t = session(vec![append("a1", "INBOX.nosuch", msg, &["a1 OK appended"])]);
+        assert_eq!(rules(&judge(&t, Profile::Rfc2060)), vec!["2060-6.3.11-missing-mailbox-error"]);
+    }
+
+    #[test]
+    fn no_expunge_while_answering_fetch_rfc2060_7_4_1() {
+        let msg = "Subject: hi\r\n\r\nbody\r\n";
+        let t = session(vec![
+            append("a0", "INBOX", msg, &["a0 OK appended"]),
+            ex("a1 SELECT INBOX", &[SELECT_OK[0], "* 1 EXISTS", "* 1 RECENT", SELECT_OK[3], "a1 OK [READ-WRITE] done"]),
+            ex("a2 FETCH 1 UID", &["* 1 FETCH (UID 4)", "* 1 EXPUNGE", "a2 OK done"]),
+        ]);
+        let v = judge(&t, Profile::Rfc2060);
+        assert!(rules(&v).contains(&rule::EXPUNGE_FORBIDDEN), "{v:#?}");
+    }
+
+    #[test]
+    fn expunge_must_name_each_deleted_message_rfc2060_6_4_3() {
+        let msg = "Subject: hi\r\n\r\nbody\r\n";
+        let select = [SELECT_OK[0], "* 2 EXISTS", "* 2 RECENT", SELECT_OK[3], "a1 OK [READ-WRITE] done"];
+        let script = |expunged: &[&str]| {
+            let mut resp = expunged.to_vec();
+            resp.push("a4 OK expunged");
+            session(vec![
+                append("a0", "INBOX", msg, &["a0 OK appended"]),
+                append("b0", "INBOX", msg, &["b0 OK appended"]),
+                ex("a1 SELECT INBOX", &select),
+                ex("a3 STORE 2 +FLAGS.SILENT (\\Deleted)", &["a3 OK stored"]),
+                ex("a4 EXPUNGE", &resp),
+            ])
+        };
+        assert!(judge(&script(&["* 2 EXPUNGE"]), Profile::Rfc2060).is_empty());
+        assert_eq!(
+            rules(&judge(&script(&["* 1 EXPUNGE"]), Profile::Rfc2060)),
+            vec![rule::EXPUNGE_EACH]
+        );
+        assert_eq!(rules(&judge(&script(&[]), Profile::Rfc2060)), vec![rule::EXPUNGE_EACH]);
+    }
+
+    #[test]
+    fn search_results_are_the_matching_messages_rfc2060_6_4_4() {
+        let msg = "Subject: hi\r\n\r\nbody\r\n";
+        let select = [SELECT_OK[0], "* 2 EXISTS", "* 2 RECENT", SELECT_OK[3], "a1 OK [READ-WRITE] done"];
+        let script = |result: &str| {
+            session(vec![
+                append("a0", "INBOX", msg, &["a0 OK appended"]),
+                append("b0", "INBOX", msg, &["b0 OK appended"]),
+                ex("a1 SELECT INBOX", &select),
+                ex("a3 STORE 2 +FLAGS (\\Flagged)", &["* 2 FETCH (FLAGS (\\Flagged \\Recent))", "a3 OK stored"]),
+                ex("a4 SEARCH FLAGGED", &[result, "a4 OK searched"]),
+            ])
+        };
+        assert!(judge(&script("* SEARCH 2"), Profile::Rfc2060).is_empty());
+        let v = judge(&script("* SEARCH 1 2"), Profile::Rfc2060);
+        assert_eq!(rules(&v), vec!["2060-6.4.4-key-flagged"]);
+        let v = judge(&script("* SEARCH"), Profile::Rfc2060);
+        assert_eq!(rules(&v), vec!["2060-6.4.4-key-flagged"]);
+    }
+
+    #[test]
+    fn stored_flags_come_back_rfc2060_6_4_6() {
+        let msg = "Subject: hi\r\n\r\nbody\r\n";
+        let select = [SELECT_OK[0], "* 1 EXISTS", "* 1 RECENT", SELECT_OK[3], "a1 OK [READ-WRITE] done"];
+        let t = session(vec![
+            append("a0", "INBOX", msg, &["a0 OK appended"]),
+            ex("a1 SELECT INBOX", &select),
+            ex("a3 STORE 1 +FLAGS (\\Flagged)", &["* 1 FETCH (FLAGS (\\Seen))", "a3 OK stored"]),
+        ]);
+        assert_eq!(rules(&judge(&t, Profile::Rfc2060)), vec![rule::FLAGS_VALUE]);
+    }
+
+    #[test]
+    fn logout_needs_bye_rfc2060_6_1_3() {
+        let t = session(vec![ex("a1 LOGOUT", &["a1 OK bye"])]);
+        assert_eq!(rules(&judge(&t, Profile::Rfc2060)), vec![rule::LOGOUT_BYE]);
+        let t = session(vec![ex("a1 LOGOUT", &["* BYE bye", "a1 OK bye"])]);
+        assert!(judge(&t, Profile::Rfc2060).is_empty());
+    }
+
+    #[test]
+    fn uids_must_ascend_rfc2060_2_3_1_1() {
+        let msg = "Subject: hi\r\n\r\nbody\r\n";
+        let select = [SELECT_OK[0], "* 2 EXISTS", "* 2 RECENT", SELECT_OK[3], "a1 OK [READ-WRITE] done"];
+        let t = session(vec![
+            append("a0", "INBOX", msg, &["a0 OK appended"]),
+            append("b0", "INBOX", msg, &["b0 OK appended"]),
+            ex("a1 SELECT INBOX", &select),
+            ex("a2 FETCH 1:2 UID", &["* 1 FETCH (UID 9)", "* 2 FETCH (UID 5)", "a2 OK done"]),
+        ]);
+        assert_eq!(rules(&judge(&t, Profile::Rfc2060)), vec![rule::UID_ASCENDING]);
+    }
+
+    #[test]
+    fn a_late_exists_after_append_to_the_selected_mailbox_is_allowed() {
+        // RFC 2060 §6.3.11: the server SHOULD notify at once; it may wait for a NOOP.
+        let msg = "Subject: hi\r\n\r\nbody\r\n";
+        let t = session(vec![
+            ex("a1 SELECT INBOX", &SELECT_OK),
+            append("a2", "INBOX", msg, &["a2 OK appended"]),
+            ex("a3 FETCH 1:* UID", &["a3 BAD no messages"]),
+            ex("a4 NOOP", &["* 1 EXISTS", "* 1 RECENT", "a4 OK done"]),
+            ex("a5 FETCH 1 UID", &["* 1 FETCH (UID 3)", "a5 OK done"]),
+        ]);
+        let (v, cov) = judge_oracle("srv", &t, Profile::Rfc2060);
+        assert!(v.is_empty(), "{v:#?}");
+        assert_eq!(cov.stopped, None);
+        assert_eq!(cov.judged, 6);
+    }
 }

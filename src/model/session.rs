@@ -974,6 +974,19 @@ impl Session {
         )
     }
 
+    /// Whether a message of the selection has a UID the model does not know (an oracle that
+    /// has not yet seen the server's UID for it).
+    fn unknown_uids(&self, store: &Store) -> bool {
+        let (Some(sel), Some(acc)) = (self.selection(), self.account(store)) else {
+            return false;
+        };
+        acc.get(&sel.mailbox).is_some_and(|mb| {
+            mb.messages
+                .iter()
+                .any(|m| !m.uid_known && sel.view.contains(&m.id))
+        })
+    }
+
     /// The messages of the view a sequence set names, as (sequence number, identity);
     /// `None` when a sequence number is out of range (servers answer that differently).
     fn resolve(
@@ -1125,6 +1138,7 @@ impl Session {
             return reply(vec![], completion(Outcome::Bad, None, "not IMAP4rev1"), Allowed::any());
         }
         let _ = Macro::All;
+        let uid_unsure = uid && self.unknown_uids(store);
         let Some(targets) = self.resolve(store, set, uid) else {
             return reply(
                 vec![],
@@ -1234,7 +1248,7 @@ impl Session {
                 untagged.push(Untagged::Fetch(seq, out));
             }
         }
-        self.latitude.unsure = unsure;
+        self.latitude.unsure = unsure || uid_unsure;
         reply(
             untagged,
             completion(Outcome::Ok, None, "FETCH completed"),
@@ -1257,6 +1271,7 @@ impl Session {
             // RFC 2060 §2.3.2: \Recent cannot be altered by the client.
             return reply(vec![], completion(Outcome::Bad, None, "\\Recent"), Allowed::any());
         }
+        let uid_unsure = uid && self.unknown_uids(store);
         let Some(targets) = self.resolve(store, set, uid) else {
             return reply(
                 vec![],
@@ -1320,7 +1335,7 @@ impl Session {
                 untagged.push(Untagged::Fetch(seq, items));
             }
         }
-        self.latitude.unsure = unsure;
+        self.latitude.unsure = unsure || uid_unsure;
         reply(
             untagged,
             completion(Outcome::Ok, None, "STORE completed"),
@@ -1330,6 +1345,7 @@ impl Session {
 
     fn copy(&mut self, store: &mut Store, set: &SequenceSet, dest: &[u8], uid: bool) -> Reply {
         let implied = self.implied.contains(&Account::key(dest));
+        let uid_unsure = uid && self.unknown_uids(store);
         let Some(targets) = self.resolve(store, set, uid) else {
             return reply(
                 vec![],
@@ -1385,7 +1401,7 @@ impl Session {
                 !follower,
             );
         }
-        self.latitude.unsure = unsure;
+        self.latitude.unsure = unsure || uid_unsure;
         reply(
             vec![],
             completion(Outcome::Ok, None, "COPY completed"),
