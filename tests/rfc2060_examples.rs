@@ -51,7 +51,9 @@ struct Example {
 fn examples() -> Vec<Example> {
     let path = concat!(env!("CARGO_MANIFEST_DIR"), "/rfc/rfc2060-examples.toml");
     let text = std::fs::read_to_string(path).expect("rfc/rfc2060-examples.toml");
-    toml::from_str::<File>(&text).expect("examples file").example
+    toml::from_str::<File>(&text)
+        .expect("examples file")
+        .example
 }
 
 // ---------------------------------------------------------------------------------------
@@ -96,8 +98,11 @@ impl Setup {
         self.cmds.push(Message {
             fragments: vec![
                 Fragment::Line(
-                    format!("{tag} APPEND {mailbox} ({flags}){date} {{{}}}\r\n", text.len())
-                        .into_bytes(),
+                    format!(
+                        "{tag} APPEND {mailbox} ({flags}){date} {{{}}}\r\n",
+                        text.len()
+                    )
+                    .into_bytes(),
                 ),
                 Fragment::Literal(text.as_bytes().to_vec()),
                 Fragment::Line(b"\r\n".to_vec()),
@@ -109,7 +114,12 @@ impl Setup {
     /// `n` messages (numbered from 1), each with the flags `flags(i)` gives.
     fn appends(mut self, mailbox: &str, n: usize, flags: impl Fn(usize) -> &'static str) -> Setup {
         for i in 1..=n {
-            self = self.append(mailbox, flags(i), None, &mail(i, "Joe Jones <jones@example.org>"));
+            self = self.append(
+                mailbox,
+                flags(i),
+                None,
+                &mail(i, "Joe Jones <jones@example.org>"),
+            );
         }
         self
     }
@@ -194,7 +204,9 @@ impl Plan {
             r.push(format!("server line `{l}` not checked: {why}"));
         }
         for (t, why) in &self.loose {
-            r.push(format!("values of {t}'s untagged responses not checked: {why}"));
+            r.push(format!(
+                "values of {t}'s untagged responses not checked: {why}"
+            ));
         }
         for (t, o, why) in &self.outcome {
             r.push(format!("{t} expected {o}: {why}"));
@@ -205,7 +217,10 @@ impl Plan {
 
 /// INBOX with `n` messages (flags by `flags`), selected.
 fn selected_inbox(n: usize, flags: impl Fn(usize) -> &'static str) -> Vec<Message> {
-    Setup::login().appends("INBOX", n, flags).cmd("SELECT INBOX").done()
+    Setup::login()
+        .appends("INBOX", n, flags)
+        .cmd("SELECT INBOX")
+        .done()
 }
 
 /// blurdybloop, foo (\Noselect: deleted while it had the inferior foo<d>bar) and foo<d>bar,
@@ -250,14 +265,24 @@ fn plan(section: &str) -> Option<Plan> {
                  sending a tagged NO response\"; checked: the greeting and that NO",
             ),
             skip_client: vec![
-                ("BAcAQU5EUkVX", "Kerberos ticket data for a mechanism not offered"),
-                ("DiAF5A4gA+oOIALuBkAAmw==", "Kerberos data for a mechanism not offered"),
+                (
+                    "BAcAQU5EUkVX",
+                    "Kerberos ticket data for a mechanism not offered",
+                ),
+                (
+                    "DiAF5A4gA+oOIALuBkAAmw==",
+                    "Kerberos data for a mechanism not offered",
+                ),
             ],
             unchecked: vec![
                 ("+ AmFYig==", "Kerberos challenge"),
                 ("+ or//EoAADZI=", "Kerberos challenge"),
             ],
-            outcome: vec![("A001", "NO", "KERBEROS_V4 is not supported (§6.2.1 SHOULD NO)")],
+            outcome: vec![(
+                "A001",
+                "NO",
+                "KERBEROS_V4 is not supported (§6.2.1 SHOULD NO)",
+            )],
             ..Plan::one(dot, Setup::bare().done())
         },
         // The user SMITH with password SESAME exists.
@@ -354,7 +379,7 @@ fn plan(section: &str) -> Option<Plan> {
         // The two subscribed news groups exist as mailboxes of a `.` hierarchy.
         "6.3.9" | "7.2.3" => Plan {
             trigger: if section == "7.2.3" {
-                vec!["t1 LSUB \"#news.\" \"comp.mail.*\""]
+                vec!["t1 LSUB \"#news.\" \"comp.mail.misc\""]
             } else {
                 vec![]
             },
@@ -491,7 +516,10 @@ fn plan(section: &str) -> Option<Plan> {
             )],
             rewrite: vec![("...empty line...", "")],
             unchecked: vec![
-                ("* BAD Command line too long", "its command line is not sent"),
+                (
+                    "* BAD Command line too long",
+                    "its command line is not sent",
+                ),
                 ("* BAD Disk crash", "a disk crash"),
                 ("* OK Salvage", "a disk crash"),
             ],
@@ -557,7 +585,10 @@ fn plan(section: &str) -> Option<Plan> {
         // The 44th of 44 messages is \Deleted.
         "7.4.1" => Plan {
             trigger: vec!["t1 EXPUNGE"],
-            ..Plan::one(dot, selected_inbox(44, |i| if i == 44 { "\\Deleted" } else { "" }))
+            ..Plan::one(
+                dot,
+                selected_inbox(44, |i| if i == 44 { "\\Deleted" } else { "" }),
+            )
         },
         // Message 23 is \Seen, not \Recent, and exactly 44827 octets long.
         "7.4.2" => Plan {
@@ -606,12 +637,28 @@ fn search_setup() -> Vec<Message> {
     for i in 1..=882 {
         let hit = [2, 84, 882].contains(&i);
         let (flags, date, from) = match i {
-            _ if hit => ("\\Flagged", "05-Feb-1994 10:00:00 +0000", "Joe Jones <jones@example.org>"),
+            _ if hit => (
+                "\\Flagged",
+                "05-Feb-1994 10:00:00 +0000",
+                "Joe Jones <jones@example.org>",
+            ),
             // flagged and recent, but from Smith
-            10 | 500 => ("\\Flagged", "05-Feb-1994 10:00:00 +0000", "John Smith <smith@example.org>"),
+            10 | 500 => (
+                "\\Flagged",
+                "05-Feb-1994 10:00:00 +0000",
+                "John Smith <smith@example.org>",
+            ),
             // flagged, not from Smith, but before 1-Feb-1994
-            20 | 600 => ("\\Flagged", "15-Jan-1994 10:00:00 +0000", "Joe Jones <jones@example.org>"),
-            _ => ("", "05-Feb-1994 10:00:00 +0000", "Joe Jones <jones@example.org>"),
+            20 | 600 => (
+                "\\Flagged",
+                "15-Jan-1994 10:00:00 +0000",
+                "Joe Jones <jones@example.org>",
+            ),
+            _ => (
+                "",
+                "05-Feb-1994 10:00:00 +0000",
+                "Joe Jones <jones@example.org>",
+            ),
         };
         s = s.append("INBOX", flags, Some(date), &mail(i, from));
     }
@@ -659,7 +706,12 @@ fn sample_setup() -> Vec<Message> {
     let mut s = Setup::bare().cmd("LOGIN mrc secret");
     for i in 1..=16 {
         if i == 12 {
-            s = s.append("INBOX", "\\Seen", Some("17-Jul-1996 02:44:25 -0700"), &sample_message());
+            s = s.append(
+                "INBOX",
+                "\\Seen",
+                Some("17-Jul-1996 02:44:25 -0700"),
+                &sample_message(),
+            );
         } else {
             s = s.append("INBOX", "\\Seen", None, &mail(i, "a@b.example"));
         }
@@ -692,7 +744,10 @@ impl Tok {
         match self {
             Tok::Atom(a) => a.clone(),
             Tok::Str(s) => String::from_utf8_lossy(s).into_owned(),
-            Tok::List(l) => format!("({})", l.iter().map(Tok::text).collect::<Vec<_>>().join(" ")),
+            Tok::List(l) => format!(
+                "({})",
+                l.iter().map(Tok::text).collect::<Vec<_>>().join(" ")
+            ),
         }
     }
     fn number(&self) -> Option<u32> {
@@ -735,7 +790,10 @@ fn tokenize(b: &[u8]) -> Vec<Tok> {
                 }
                 b'{' => {
                     let end = b[*i..].iter().position(|&c| c == b'}').unwrap() + *i;
-                    let n: usize = std::str::from_utf8(&b[*i + 1..end]).unwrap().parse().unwrap();
+                    let n: usize = std::str::from_utf8(&b[*i + 1..end])
+                        .unwrap()
+                        .parse()
+                        .unwrap();
                     let start = end + 3; // "}\r\n"
                     out.push(Tok::Str(b[start..(start + n).min(b.len())].to_vec()));
                     *i = start + n;
@@ -798,7 +856,10 @@ fn parse(b: &[u8]) -> Resp {
     }
     let t = tokenize(b);
     let first = t[0].text();
-    let word = t.get(1).map(|x| x.text().to_ascii_uppercase()).unwrap_or_default();
+    let word = t
+        .get(1)
+        .map(|x| x.text().to_ascii_uppercase())
+        .unwrap_or_default();
     if first != "*" {
         return Resp::Tagged {
             tag: first,
@@ -950,6 +1011,14 @@ fn steps(lines: &[String], plan: &Plan) -> (Vec<String>, Vec<Step>) {
                     .take_while(|l| l.starts_with("C: "))
                     .map(|l| &l[3..])
                     .collect();
+                if texts.is_empty() {
+                    // The RFC does not show the literal (§7.5's A044 {102856}): send that
+                    // many octets, so the command is complete.
+                    fragments.push(Fragment::Line(format!("{line}\r\n").into_bytes()));
+                    fragments.push(Fragment::Literal(vec![b'x'; n]));
+                    fragments.push(Fragment::Line(b"\r\n".to_vec()));
+                    break;
+                }
                 let body = &texts[..texts.len() - 1];
                 let mut lit = body.join("\r\n").into_bytes();
                 lit.extend_from_slice(b"\r\n");
@@ -1021,11 +1090,11 @@ impl Ctx<'_> {
     }
 
     fn free_item(&self, name: &str) -> bool {
-        let free = self
-            .plan
-            .free_items
-            .clone()
-            .unwrap_or(vec!["UID", "RFC822.SIZE", "INTERNALDATE"]);
+        let free =
+            self.plan
+                .free_items
+                .clone()
+                .unwrap_or(vec!["UID", "RFC822.SIZE", "INTERNALDATE"]);
         free.contains(&name)
     }
 
@@ -1081,7 +1150,9 @@ impl Ctx<'_> {
                     return true;
                 }
                 match k.as_str() {
-                    "CAPABILITY" => aargs.iter().any(|c| c.text().eq_ignore_ascii_case("IMAP4rev1")),
+                    "CAPABILITY" => aargs
+                        .iter()
+                        .any(|c| c.text().eq_ignore_ascii_case("IMAP4rev1")),
                     "SEARCH" => {
                         let s = |v: &[Tok]| v.iter().map(Tok::text).collect::<BTreeSet<_>>();
                         s(args) == s(aargs)
@@ -1146,9 +1217,11 @@ impl Ctx<'_> {
                     .map(|o| o.1.to_string())
                     .unwrap_or(outcome.clone());
                 let got = actual.iter().find_map(|(_, a)| match a {
-                    Resp::Tagged { tag: t, outcome, code } if *t == step.tag => {
-                        Some((outcome.clone(), code.clone()))
-                    }
+                    Resp::Tagged {
+                        tag: t,
+                        outcome,
+                        code,
+                    } if *t == step.tag => Some((outcome.clone(), code.clone())),
                     _ => None,
                 });
                 match got {
@@ -1229,7 +1302,10 @@ fn same_name(a: &Tok, b: &Tok) -> bool {
 }
 
 fn users() -> Vec<(String, String)> {
-    USERS.iter().map(|(u, p)| (u.to_string(), p.to_string())).collect()
+    USERS
+        .iter()
+        .map(|(u, p)| (u.to_string(), p.to_string()))
+        .collect()
 }
 
 /// Runs one example; returns failures.
@@ -1297,7 +1373,11 @@ fn run_example(ex: &Example, plan: &Plan) -> Vec<String> {
             }
         }
         if t.script.len() != steps.len() {
-            ctx.fail(format!("{} commands replayed, {} answered", steps.len(), t.script.len()));
+            ctx.fail(format!(
+                "{} commands replayed, {} answered",
+                steps.len(),
+                t.script.len()
+            ));
         }
         for (s, e) in steps.iter_mut().zip(&t.script) {
             // Continuations the example shows are looked for like responses.
@@ -1315,7 +1395,11 @@ fn every_rfc2060_example_agrees_with_the_reference_server() {
     let mut exceptions = Vec::new();
     let mut sections = BTreeSet::new();
     for ex in &all {
-        assert!(sections.insert(ex.section.clone()), "two examples in §{}", ex.section);
+        assert!(
+            sections.insert(ex.section.clone()),
+            "two examples in §{}",
+            ex.section
+        );
         let Some(plan) = plan(&ex.section) else {
             failures.push(format!(
                 "§{} {}: neither checked nor listed as an exception",
@@ -1329,7 +1413,17 @@ fn every_rfc2060_example_agrees_with_the_reference_server() {
         } else {
             exceptions.push((ex.section.clone(), why));
         }
-        failures.extend(run_example(ex, &plan));
+        match std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| run_example(ex, &plan))) {
+            Ok(f) => failures.extend(f),
+            Err(p) => failures.push(format!(
+                "§{} {}: the reference server panicked: {:?}",
+                ex.section,
+                ex.title,
+                p.downcast_ref::<String>()
+                    .cloned()
+                    .or_else(|| p.downcast_ref::<&str>().map(|s| s.to_string()))
+            )),
+        }
     }
     for (s, why) in &exceptions {
         eprintln!("exception §{s}:");
@@ -1342,7 +1436,19 @@ fn every_rfc2060_example_agrees_with_the_reference_server() {
         all.len(),
         exceptions.len()
     );
-    assert_eq!(all.len(), 42, "rfc/rfc2060-examples.toml changed: review the plans");
-    assert_eq!(checked + exceptions.len() + failures.iter().filter(|f| f.contains("neither")).count(), all.len());
-    assert!(failures.is_empty(), "{} failures:\n{}", failures.len(), failures.join("\n\n"));
+    assert_eq!(
+        all.len(),
+        42,
+        "rfc/rfc2060-examples.toml changed: review the plans"
+    );
+    assert_eq!(
+        checked + exceptions.len() + failures.iter().filter(|f| f.contains("neither")).count(),
+        all.len()
+    );
+    assert!(
+        failures.is_empty(),
+        "{} failures:\n{}",
+        failures.len(),
+        failures.join("\n\n")
+    );
 }
