@@ -1479,3 +1479,6 @@ pub fn section_label(section: Option<&Section<'_>>) -> String {
     }
     s
 }
+
+#[cfg(test)]
+mod tests;
