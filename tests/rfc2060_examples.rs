@@ -991,7 +991,7 @@ fn steps(lines: &[String], plan: &Plan) -> (Vec<String>, Vec<Step>) {
             if lines.get(i).is_some_and(|l| l.starts_with("S: +")) {
                 // The RFC shows the continuation request: the literal is the next `n`
                 // octets the client sends (§7.5: "FRED FOOBAR" then " {7}").
-                expected.push((lines[i][3..].to_string(), lines[i][3..].as_bytes().to_vec()));
+                expected.push((lines[i][3..].to_string(), lines[i].as_bytes()[3..].to_vec()));
                 i += 1;
                 let texts: Vec<&str> = lines[i..]
                     .iter()
@@ -1342,7 +1342,7 @@ fn run_example(ex: &Example, plan: &Plan) -> Vec<String> {
             let last = st.last_mut().unwrap();
             last.expected = lines
                 .iter()
-                .map(|l| (l[3..].to_string(), l[3..].as_bytes().to_vec()))
+                .map(|l| (l[3..].to_string(), l.as_bytes()[3..].to_vec()))
                 .collect();
             (vec![], st)
         };
