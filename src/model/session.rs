@@ -1541,3 +1541,6 @@ pub fn section_label(section: Option<&Section<'_>>) -> String {
     }
     s
 }
+
+#[cfg(test)]
+mod tests;

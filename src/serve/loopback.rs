@@ -19,7 +19,30 @@ pub fn run_script(
     setup: &[Message],
     script: &[Message],
 ) -> Transcript {
-    let store = Mutex::new(Store::with_users(b'.', users));
+    run_script_with_delimiter(b'.', users, profile, setup, script)
+}
+
+/// [`run_script`] with another hierarchy delimiter (RFC 2060 §6.3.8 examples use both `/`
+/// and `.`).
+pub fn run_script_with_delimiter(
+    delimiter: u8,
+    users: &[(String, String)],
+    profile: Profile,
+    setup: &[Message],
+    script: &[Message],
+) -> Transcript {
+    let store = Mutex::new(Store::with_users(delimiter, users));
+    run_script_on(&store, profile, setup, script)
+}
+
+/// [`run_script`] as one more connection to an existing store (which earlier connections
+/// may have prepared).
+pub fn run_script_on(
+    store: &Mutex<Store>,
+    profile: Profile,
+    setup: &[Message],
+    script: &[Message],
+) -> Transcript {
     let (mut conn, greeting) = Connection::open(profile, now(), Limits::default());
     let mut framer = Framer::new(FrameLimits::default());
     framer.push(&greeting);
@@ -34,7 +57,7 @@ pub fn run_script(
             break;
         }
         let mut events = vec![Event::Client(cmd.clone())];
-        let out = conn.feed(&store, &cmd.to_bytes());
+        let out = conn.feed(store, &cmd.to_bytes());
         framer.push(&out.bytes);
         while let Ok(Some(m)) = framer.next_message() {
             events.push(Event::Server(m));
