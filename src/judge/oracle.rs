@@ -78,6 +78,7 @@ pub mod rule {
     pub const COPY_TRYCREATE: &str = "2060-6.4.7-trycreate";
     pub const LOGOUT_BYE: &str = "2060-6.1.3-bye-before-ok";
     pub const BAD_MEANING: &str = "2060-7.1.3-tagged-protocol-error";
+    pub const BODY_NO_EXTENSION: &str = "2060-7.4.2-body-no-extension";
 }
 
 /// One server response, as the oracle reads it.
@@ -260,6 +261,27 @@ fn value_matches(model: &Tok, server: &Tok, ci: bool, extensible: bool) -> bool 
             }
         }
     }
+}
+
+/// Header field names present in the server's data and not in the model's: what a server
+/// that rewrites stored messages adds (e.g. `X-UID`, `Status` in an mbox).
+fn added_fields(want: &Tok, have: &Tok) -> Vec<String> {
+    let names = |t: &Tok| -> Vec<String> {
+        t.text()
+            .map(|b| {
+                b.split(|&c| c == b'\n')
+                    .filter(|l| !l.is_empty() && l[0] != b' ' && l[0] != b'\t')
+                    .filter_map(|l| l.iter().position(|&c| c == b':').map(|i| &l[..i]))
+                    .map(|n| String::from_utf8_lossy(n).to_ascii_lowercase())
+                    .collect()
+            })
+            .unwrap_or_default()
+    };
+    let w = names(want);
+    let mut out: Vec<String> = names(have).into_iter().filter(|n| !n.contains(' ') && !w.contains(n)).collect();
+    out.dedup();
+    out.truncate(5);
+    out
 }
 
 fn render(t: &Tok) -> String {
@@ -470,12 +492,19 @@ impl Oracle {
             self.find(
                 step,
                 reply.allowed.rule,
-                format!(
-                    "{} answered {} where the RFC requires {}",
-                    body.name(),
-                    done.outcome.as_str(),
-                    if reply.allowed.ok { "success" } else { "an error" }
-                ),
+                if reply.allowed.rule == rule::BAD_MEANING {
+                    format!(
+                        "{} answered BAD (a client error) to a command the model reads as valid in this state",
+                        body.name()
+                    )
+                } else {
+                    format!(
+                        "{} answered {} where the RFC requires {}",
+                        body.name(),
+                        done.outcome.as_str(),
+                        if reply.allowed.ok { "success" } else { "an error" }
+                    )
+                },
                 format!("{} (or another outcome the RFC allows)", model.as_str()),
                 escape(&done_msg.to_bytes()),
             );
@@ -495,7 +524,7 @@ impl Oracle {
                 } else {
                     self.check_ok(step, body, &reply, &seen, &done, &before_session);
                 }
-                self.learn_flags(&seen);
+                self.learn_flags(step, &seen);
             }
             (Outcome::Ok, _) => {
                 return self.stop(format!("{} succeeded where the model refused", body.name()));
@@ -687,7 +716,16 @@ impl Oracle {
                     _ if *uid => "2060-6.4.8-uid-search-returns-uids",
                     _ => rule::SEARCH_RESULT,
                 };
-                self.check_search(step, reply, seen, rule)
+                let before = self.verdicts.len();
+                self.check_search(step, reply, seen, rule);
+                // A server that stores a message with other bytes than were appended (which
+                // is reported where the message is fetched) counts other sizes.
+                if format!("{criteria:?}").contains("Larger") || format!("{criteria:?}").contains("Smaller") {
+                    for v in &mut self.verdicts[before..] {
+                        v.kind = Kind::Warning;
+                        v.summary.push_str(" (by size: the server may store the message with other bytes)");
+                    }
+                }
             }
             CommandBody::Status { .. } => self.check_status(step, reply, seen),
             CommandBody::List {
@@ -978,10 +1016,22 @@ impl Oracle {
                     }
                 };
                 if !ok {
+                    let id_rule = if name == "BODY" && value_matches(want, have, true, true) {
+                        // The server sent BODYSTRUCTURE's extension data with BODY.
+                        rule::BODY_NO_EXTENSION
+                    } else {
+                        id_rule
+                    };
+                    let added = added_fields(want, have);
+                    let note = if added.is_empty() {
+                        String::new()
+                    } else {
+                        format!(" (the server added header fields to the message: {})", added.join(", "))
+                    };
                     self.find(
                         step,
                         id_rule,
-                        format!("{name} of message {seq} differs from the stored message"),
+                        format!("{name} of message {seq} differs from the stored message{note}"),
                         format!("{name} {}", render(want)),
                         format!("{name} {}", render(have)),
                     );
@@ -1065,10 +1115,11 @@ impl Oracle {
 
     /// Takes the flags of messages whose flags the model does not know from the server's
     /// FETCH FLAGS responses.
-    fn learn_flags(&mut self, seen: &[Seen]) {
+    fn learn_flags(&mut self, step: Option<usize>, seen: &[Seen]) {
         let (Some(user), Some(sel)) = (self.session.user.clone(), self.session.selection().cloned()) else {
             return;
         };
+        let mut lost: Vec<(u32, FlagSet, FlagSet, &'static str)> = Vec::new();
         let Some(mb) = self.store.accounts.get_mut(&user).and_then(|a| a.get_mut(&sel.mailbox)) else {
             return;
         };
@@ -1082,8 +1133,22 @@ impl Oracle {
                 if !m.flags_known {
                     m.flags = flags.without_recent();
                     m.flags_known = true;
+                    if let Some((want, rule)) = m.expected_flags.take() {
+                        if want.names().iter().any(|f| !m.flags.contains(f)) {
+                            lost.push((*seq, want, m.flags.clone(), rule));
+                        }
+                    }
                 }
             }
+        }
+        for (seq, want, got, rule) in lost {
+            self.find(
+                step,
+                rule,
+                format!("message {seq} lacks flags the client asked for"),
+                format!("FLAGS including ({})", want.names().join(" ")),
+                format!("FLAGS ({})", got.names().join(" ")),
+            );
         }
     }
 

@@ -44,6 +44,10 @@ pub struct StoredMessage {
     /// such a message); otherwise it is the server's clock and only learnt.
     pub date_known: bool,
     pub message: Arc<Message>,
+    /// Flags a client asked for that the RFC only says a server SHOULD keep (APPEND's flag
+    /// list, RFC 2060 §6.3.11; a COPY's source flags, §6.4.7), with that requirement's id:
+    /// an oracle learns the real flags from the server and warns if these are missing.
+    pub expected_flags: Option<(FlagSet, &'static str)>,
 }
 
 /// A mailbox. `selectable == false` is a name kept only as a hierarchy level
@@ -320,6 +324,7 @@ impl Account {
             internal_date,
             date_known,
             message,
+            expected_flags: None,
         });
         Some((id, uid))
     }

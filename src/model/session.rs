@@ -305,6 +305,19 @@ impl Session {
     /// A command the server refused: RFC 2060 §6.3.1 "if a mailbox is selected and a SELECT
     /// command that fails is attempted, no mailbox is selected."
     pub fn refused(&mut self, cmd: &CommandBody<'_>) {
+        // A refused CREATE, DELETE or RENAME should have changed nothing, but a server that
+        // did part of it (made the new name, say) would make later answers about those
+        // names look wrong: the model stops asserting whether they exist.
+        match cmd {
+            CommandBody::Create { mailbox } | CommandBody::Delete { mailbox } => {
+                self.implied.insert(Account::key(&bytes_of_mailbox(mailbox)));
+            }
+            CommandBody::Rename { from, to } => {
+                self.implied.insert(Account::key(&bytes_of_mailbox(from)));
+                self.implied.insert(Account::key(&bytes_of_mailbox(to)));
+            }
+            _ => {}
+        }
         if matches!(cmd, CommandBody::Select { .. } | CommandBody::Examine { .. })
             && matches!(self.state, State::Selected(_))
         {
@@ -955,7 +968,8 @@ impl Session {
             Arrival::Unclaimed
         };
         let message = Arc::new(Message::parse(data));
-        acc.deliver(
+        let requested = set.clone();
+        let delivered = acc.deliver(
             name,
             message,
             set,
@@ -964,6 +978,15 @@ impl Session {
             arrival,
             !follower,
         );
+        if follower && !requested.is_empty() {
+            // RFC 2060 §6.3.11: "the flags SHOULD be set in the resulting message".
+            if let (Some((id, _)), Some(mb)) = (delivered, acc.get_mut(name)) {
+                if let Some(m) = mb.messages.iter_mut().find(|m| m.id == id) {
+                    m.flags_known = false;
+                    m.expected_flags = Some((requested, "2060-6.3.11-flags-set"));
+                }
+            }
+        }
         reply(
             vec![],
             completion(Outcome::Ok, None, "APPEND completed"),
@@ -1042,6 +1065,11 @@ impl Session {
         set: &SequenceSet,
         uid: bool,
     ) -> Option<Vec<(u32, u64)>> {
+        if self.profile == Profile::Rfc2060 && reversed_range(set) {
+            // RFC 2060 does not say what `4:2` means (RFC 3501 §9 made it `2:4`):
+            // the reference server refuses it and the oracle judges any answer.
+            return None;
+        }
         let sel = self.selection()?;
         let mb = self.account(store)?.get(&sel.mailbox)?;
         let by_id: BTreeMap<u64, &StoredMessage> = mb.messages.iter().map(|m| (m.id, m)).collect();
@@ -1367,6 +1395,7 @@ impl Session {
             let Some(m) = mb.messages.iter_mut().find(|m| m.id == id) else {
                 continue;
             };
+            m.expected_flags = None;
             match kind {
                 StoreType::Replace => {
                     m.flags = names.iter().map(|s| s.as_str()).collect();
@@ -1449,7 +1478,8 @@ impl Session {
             unsure |= !m.flags_known;
             // RFC 2060 §6.4.7: "The flags and internal date of the message(s) SHOULD be
             // preserved in the copy."
-            acc.deliver(
+            let requested = m.flags.clone();
+            let delivered = acc.deliver(
                 dest,
                 m.message.clone(),
                 m.flags.clone(),
@@ -1462,6 +1492,15 @@ impl Session {
                 },
                 !follower,
             );
+            if follower {
+                if let (Some((id, _)), Some(mb)) = (delivered, acc.get_mut(dest)) {
+                    if let Some(c) = mb.messages.iter_mut().find(|c| c.id == id) {
+                        c.flags_known = false;
+                        c.date_known = false;
+                        c.expected_flags = Some((requested, "2060-6.4.7-preserve-flags-date"));
+                    }
+                }
+            }
         }
         self.latitude.unsure = unsure || uid_unsure;
         reply(
@@ -1474,6 +1513,14 @@ impl Session {
             },
         )
     }
+}
+
+/// Whether a set has a range written high to low (`4:2`), which only RFC 3501 defines.
+fn reversed_range(set: &SequenceSet) -> bool {
+    use imap_types::sequence::{SeqOrUid, Sequence};
+    set.0.as_ref().iter().any(|s| {
+        matches!(s, Sequence::Range(SeqOrUid::Value(a), SeqOrUid::Value(b)) if a > b)
+    })
 }
 
 fn list_bytes(m: &imap_types::mailbox::ListMailbox<'_>) -> Vec<u8> {
