@@ -117,7 +117,12 @@ pub async fn run(
     while start.elapsed() < Duration::from_secs(2) {
         let s = gen::generate(2, n, &cfg);
         let cmds: Vec<Message> = s.commands.iter().map(|c| c.message.clone()).collect();
-        let t = crate::serve::loopback::run_script(&users, crate::model::Profile::Rfc2060, &login, &cmds);
+        let t = crate::serve::loopback::run_script(
+            &users,
+            crate::model::Profile::Rfc2060,
+            &login,
+            &cmds,
+        );
         served += t.script.len() as u64;
         n += 1;
         if transcripts.len() < 200 {
@@ -132,12 +137,21 @@ pub async fn run(
     )?;
     let per: u64 = transcripts
         .iter()
-        .map(|t| t.script.iter().map(|e| e.responses().count() as u64).sum::<u64>())
+        .map(|t| {
+            t.script
+                .iter()
+                .map(|e| e.responses().count() as u64)
+                .sum::<u64>()
+        })
         .sum();
     let (mut judged, start) = (0u64, Instant::now());
     while start.elapsed() < Duration::from_secs(2) {
         for t in &transcripts {
-            std::hint::black_box(judge::judge_oracle("bench", t, crate::model::Profile::Rfc2060));
+            std::hint::black_box(judge::judge_oracle(
+                "bench",
+                t,
+                crate::model::Profile::Rfc2060,
+            ));
         }
         judged += per;
     }

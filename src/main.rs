@@ -11,10 +11,10 @@ use imapconform::case::Case;
 use imapconform::drive::DriveOptions;
 use imapconform::gen::GenConfig;
 use imapconform::judge::Kind;
-use imapconform::report::describe_counts;
-use imapconform::targets::TargetsFile;
 use imapconform::model::Profile;
+use imapconform::report::describe_counts;
 use imapconform::serve::{self, Limits, ServeOptions};
+use imapconform::targets::TargetsFile;
 use imapconform::{bench, replay};
 
 /// Finds where IMAP servers break the protocol.
@@ -283,7 +283,9 @@ fn cmd_serve(a: ServeArgs) -> anyhow::Result<u8> {
         users.push((name.to_string(), password.to_string()));
     }
     if users.is_empty() {
-        users = (1..=8).map(|i| (format!("u{i}"), format!("pw-u{i}"))).collect();
+        users = (1..=8)
+            .map(|i| (format!("u{i}"), format!("pw-u{i}")))
+            .collect();
     }
     let opts = ServeOptions {
         listen: a.listen,
@@ -300,7 +302,10 @@ fn cmd_serve(a: ServeArgs) -> anyhow::Result<u8> {
         let (tx, rx) = tokio::sync::oneshot::channel();
         let server = tokio::spawn(serve::serve(opts, Some(tx)));
         if let Ok(addr) = rx.await {
-            println!("imapconform: reference server ({}) listening on {addr}", a.profile.as_str());
+            println!(
+                "imapconform: reference server ({}) listening on {addr}",
+                a.profile.as_str()
+            );
         }
         server
             .await

@@ -54,7 +54,10 @@ fn load() -> TargetsFile {
     let f = TargetsFile::load(lab_targets()).expect("the lab's targets file loads");
     let mut names: Vec<&str> = f.targets.iter().map(|t| t.name.as_str()).collect();
     names.sort();
-    assert_eq!(names, TARGETS, "the lab serves the four servers and the reference server");
+    assert_eq!(
+        names, TARGETS,
+        "the lab serves the four servers and the reference server"
+    );
     f
 }
 
@@ -227,9 +230,20 @@ fn a_campaign_against_the_four_servers_writes_findings_whose_cases_replay() {
     // Every violation and warning names its requirement and quotes it.
     for f in &findings {
         if matches!(f.kind, Kind::Violation | Kind::Warning) {
-            let rule = f.rule.as_deref().unwrap_or_else(|| panic!("{}: no requirement id", f.id));
-            assert!(imapconform::catalogue::catalogue().get(rule).is_some(), "{}: {rule}", f.id);
-            assert!(f.quote.as_deref().is_some_and(|q| q.contains('"')), "{}: no quote", f.id);
+            let rule = f
+                .rule
+                .as_deref()
+                .unwrap_or_else(|| panic!("{}: no requirement id", f.id));
+            assert!(
+                imapconform::catalogue::catalogue().get(rule).is_some(),
+                "{}: {rule}",
+                f.id
+            );
+            assert!(
+                f.quote.as_deref().is_some_and(|q| q.contains('"')),
+                "{}: no quote",
+                f.id
+            );
         }
     }
     let worst = findings.iter().map(|f| f.kind).max();

@@ -13,7 +13,10 @@ fn users() -> Vec<(String, String)> {
 
 /// The campaign's setup: LOGIN, then `LIST "" *` so that the oracle knows every mailbox.
 fn setup() -> Vec<Message> {
-    vec![Message::line("s1 LOGIN u1 pw-u1"), Message::line("s3 LIST \"\" *")]
+    vec![
+        Message::line("s1 LOGIN u1 pw-u1"),
+        Message::line("s3 LIST \"\" *"),
+    ]
 }
 
 fn check_sessions(profile: Profile, seeds: std::ops::Range<u64>, sessions: u64) -> (usize, usize) {
@@ -23,7 +26,8 @@ fn check_sessions(profile: Profile, seeds: std::ops::Range<u64>, sessions: u64) 
     for seed in seeds {
         for index in 0..sessions {
             let script = gen::generate(seed, index, &cfg);
-            let mut cmds: Vec<Message> = script.commands.iter().map(|c| c.message.clone()).collect();
+            let mut cmds: Vec<Message> =
+                script.commands.iter().map(|c| c.message.clone()).collect();
             cmds.push(Message::line("zz LOGOUT"));
             let t = run_script(&users(), profile, &setup(), &cmds);
             let syntax = judge_syntax("reference", &t);
@@ -52,11 +56,17 @@ fn generated_sessions_pass_syntax_and_oracle_rfc2060() {
     let (judged, total) = check_sessions(Profile::Rfc2060, 1..4, 100);
     eprintln!("oracle followed {judged} of {total} exchanges");
     assert!(total > 1000);
-    assert!(judged * 2 > total, "the oracle followed only {judged} of {total} exchanges");
+    assert!(
+        judged * 2 > total,
+        "the oracle followed only {judged} of {total} exchanges"
+    );
 }
 
 #[test]
 fn generated_sessions_pass_syntax_and_oracle_rfc3501() {
     let (judged, total) = check_sessions(Profile::Rfc3501, 7..9, 100);
-    assert!(judged * 2 > total, "the oracle followed only {judged} of {total} exchanges");
+    assert!(
+        judged * 2 > total,
+        "the oracle followed only {judged} of {total} exchanges"
+    );
 }

@@ -244,7 +244,8 @@ impl Session<'_> {
             self.exchange(&Message::line("s2 CAPABILITY"), true).await?;
         }
         if self.opts.list_mailboxes {
-            self.exchange(&Message::line("s3 LIST \"\" *"), true).await?;
+            self.exchange(&Message::line("s3 LIST \"\" *"), true)
+                .await?;
         }
         let mut last_was_logout = false;
         for cmd in script {

@@ -79,6 +79,36 @@ pub mod rule {
     pub const LOGOUT_BYE: &str = "2060-6.1.3-bye-before-ok";
     pub const BAD_MEANING: &str = "2060-7.1.3-tagged-protocol-error";
     pub const BODY_NO_EXTENSION: &str = "2060-7.4.2-body-no-extension";
+    pub const COPY_SET: &str = "2060-6.4.7-copies-to-end";
+    pub const EXAMINE_REQUIRED: &str = "2060-6.3.2-responses-required";
+    pub const CAPABILITY_REQUIRED: &str = "2060-6.1.1-responses-required";
+    pub const CAPABILITY_SINGLE: &str = "2060-6.1.1-single-response-with-imap4rev1";
+    pub const IMAP4_FIRST: &str = "2060-9-imap4-first";
+    pub const SIZE_UPDATES: &str = "2060-5.2-size-updates";
+    pub const NAMES_MATCH: &str = "2060-6.3.8-names-match-pattern";
+    pub const SAME_SEPARATOR: &str = "2060-7.2.2-same-separator";
+    pub const X_RESPONSES: &str = "2060-6.5.1-no-unrequested-x-responses";
+    pub const FLAG_EXTENSION: &str = "2060-9-flag-extension-not-generated";
+    pub const DEFAULT_SENDER: &str = "2060-7.4.2-default-sender-reply-to";
+    pub const RECREATED_UIDS: &str = "2060-6.3.3-recreated-uids-greater";
+
+    /// Requirements the checks above test besides the id their findings name.
+    pub const ALSO_COVERED: &[(&str, &str)] = &[
+        ("2060-3.1-auth-required", "the state check: before LOGIN only CAPABILITY, NOOP, LOGOUT, LOGIN and AUTHENTICATE may succeed"),
+        ("2060-3.2-select-required", "the state check: CHECK, CLOSE, EXPUNGE, SEARCH, FETCH, STORE, COPY and UID need a selected mailbox"),
+        ("2060-6.1.3-responses-required", "LOGOUT's BYE"),
+        ("2060-6.3.1-responses-required", "SELECT's required untagged responses"),
+        ("2060-6.3.11-no-autocreate", "APPEND to a missing mailbox must fail (the mailbox is not created)"),
+        ("2060-2.3.1.1-uid-stable-in-session", "a message's UID shown twice must not change"),
+        ("2060-2.3.1.2-seq-ordered-by-uid", "UIDs ascend with sequence numbers"),
+        ("2060-9-uniqueid-ascending", "UIDs ascend with sequence numbers"),
+        ("2060-9-body-ext-1part-not-on-body", "BODY without extension data"),
+        ("2060-9-body-ext-mpart-not-on-body", "BODY without extension data"),
+        ("2060-6.3.4-preserve-highest-uid", "UIDs of a mailbox re-created under the same UIDVALIDITY"),
+        ("2060-6.3.5-preserve-highest-uid", "UIDs of a mailbox re-created under the same UIDVALIDITY"),
+        ("2060-2.3.1.1-new-uidvalidity-if-uids-change", "UIDs of a mailbox re-created under the same UIDVALIDITY"),
+        ("2060-2.3.1.1-uidvalidity-greater-if-not-persistent", "UIDs of a mailbox re-created under the same UIDVALIDITY"),
+    ];
 }
 
 /// One server response, as the oracle reads it.
@@ -87,13 +117,16 @@ enum Seen {
     Exists(u32),
     Recent,
     Expunge(u32),
-    Flags,
+    /// A FLAGS response and its flags.
+    Flags(Vec<String>),
+    /// A CAPABILITY response and its capabilities.
+    Capability(Vec<String>),
     /// Sequence number and the items as `(NAME, value)`, names upper-cased.
     Fetch(u32, Vec<(String, Tok)>),
     Search(Vec<u32>),
     Status(Vec<(String, u32)>),
-    /// A LIST response: the name and whether it is `\Noselect`.
-    List(Vec<u8>, bool),
+    /// A LIST response: the name, whether it is `\Noselect`, and the delimiter.
+    List(Vec<u8>, bool, Option<char>),
     UntaggedOk(Option<WireCode<'static>>),
     Bye,
     Other,
@@ -119,7 +152,10 @@ fn outcome_of(k: StatusKind) -> Outcome {
 /// compared as IMAP values whatever their form (quoted or literal).
 fn fetch_items(bytes: &[u8]) -> Option<(u32, Vec<(String, Tok)>)> {
     let toks = lex::items(bytes, 2)?;
-    let seq: u32 = std::str::from_utf8(toks.first()?.atom()?).ok()?.parse().ok()?;
+    let seq: u32 = std::str::from_utf8(toks.first()?.atom()?)
+        .ok()?
+        .parse()
+        .ok()?;
     if !toks.get(1)?.atom()?.eq_ignore_ascii_case(b"FETCH") {
         return None;
     }
@@ -158,13 +194,20 @@ fn read(m: &Message) -> Seen {
         Response::Data(Data::Exists(n)) => Seen::Exists(n),
         Response::Data(Data::Recent(_)) => Seen::Recent,
         Response::Data(Data::Expunge(n)) => Seen::Expunge(n.get()),
-        Response::Data(Data::Flags(_)) => Seen::Flags,
+        Response::Data(Data::Flags(f)) => Seen::Flags(f.iter().map(|x| x.to_string()).collect()),
+        Response::Data(Data::Capability(c)) => {
+            Seen::Capability(c.as_ref().iter().map(|x| x.to_string()).collect())
+        }
         Response::Data(Data::Fetch { .. }) => match fetch_items(&bytes) {
             Some((seq, items)) => Seen::Fetch(seq, items),
             None => Seen::Unreadable,
         },
         Response::Data(Data::Search(n, ..)) => Seen::Search(n.iter().map(|x| x.get()).collect()),
-        Response::Data(Data::List { items, mailbox, .. }) => {
+        Response::Data(Data::List {
+            items,
+            mailbox,
+            delimiter,
+        }) => {
             let name = match mailbox {
                 imap_types::mailbox::Mailbox::Inbox => b"INBOX".to_vec(),
                 imap_types::mailbox::Mailbox::Other(o) => o.as_ref().to_vec(),
@@ -172,7 +215,7 @@ fn read(m: &Message) -> Seen {
             let noselect = items
                 .iter()
                 .any(|i| format!("{i:?}").to_ascii_lowercase().contains("noselect"));
-            Seen::List(name, noselect)
+            Seen::List(name, noselect, delimiter.map(|d| d.inner()))
         }
         Response::Data(Data::Status { mailbox, items }) => {
             let _ = mailbox;
@@ -224,7 +267,9 @@ fn value_matches(model: &Tok, server: &Tok, ci: bool, extensible: bool) -> bool 
     match (&model.kind, &server.kind) {
         (TokKind::List(a), TokKind::List(b)) => {
             let is_params = |l: &[Tok]| {
-                !l.is_empty() && l.len() % 2 == 0 && l.iter().all(|t| matches!(t.kind, TokKind::Str(_)))
+                !l.is_empty()
+                    && l.len() % 2 == 0
+                    && l.iter().all(|t| matches!(t.kind, TokKind::Str(_)))
             };
             if extensible && is_params(a) && is_params(b) {
                 let pairs = |l: &[Tok]| -> Vec<(Vec<u8>, Vec<u8>)> {
@@ -249,11 +294,15 @@ fn value_matches(model: &Tok, server: &Tok, ci: bool, extensible: bool) -> bool 
         }
         (TokKind::List(_), _) | (_, TokKind::List(_)) => false,
         _ => {
-            let nil = |t: &Tok| matches!(&t.kind, TokKind::Atom(a) if a.eq_ignore_ascii_case(b"NIL"));
+            let nil =
+                |t: &Tok| matches!(&t.kind, TokKind::Atom(a) if a.eq_ignore_ascii_case(b"NIL"));
             if nil(model) || nil(server) {
                 return nil(model) && nil(server);
             }
-            let (x, y) = (model.text().unwrap_or_default(), server.text().unwrap_or_default());
+            let (x, y) = (
+                model.text().unwrap_or_default(),
+                server.text().unwrap_or_default(),
+            );
             if ci {
                 x.eq_ignore_ascii_case(y)
             } else {
@@ -278,7 +327,10 @@ fn added_fields(want: &Tok, have: &Tok) -> Vec<String> {
             .unwrap_or_default()
     };
     let w = names(want);
-    let mut out: Vec<String> = names(have).into_iter().filter(|n| !n.contains(' ') && !w.contains(n)).collect();
+    let mut out: Vec<String> = names(have)
+        .into_iter()
+        .filter(|n| !n.contains(' ') && !w.contains(n))
+        .collect();
     out.dedup();
     out.truncate(5);
     out
@@ -329,6 +381,11 @@ pub struct Oracle {
     coverage: Coverage,
     /// UIDs seen per mailbox and message identity, to check they are never reused.
     uids_seen: BTreeMap<Vec<u8>, BTreeMap<u32, u64>>,
+    /// Hierarchy separator the server showed per top-level name (RFC 2060 §7.2.2).
+    separators: BTreeMap<Vec<u8>, u8>,
+    /// Mailboxes deleted or renamed away: their UIDVALIDITY and highest UID seen, which a
+    /// mailbox later made under the same name must not reuse (RFC 2060 §6.3.3).
+    gone: BTreeMap<Vec<u8>, (u32, u32)>,
 }
 
 impl Oracle {
@@ -342,6 +399,8 @@ impl Oracle {
             verdicts: Vec::new(),
             coverage: Coverage::default(),
             uids_seen: BTreeMap::new(),
+            separators: BTreeMap::new(),
+            gone: BTreeMap::new(),
         }
     }
 
@@ -366,7 +425,14 @@ impl Oracle {
 
     /// Records a finding against requirement `id`: a violation for a MUST, MUST NOT or a
     /// definition, a warning for a SHOULD or SHOULD NOT.
-    fn find(&mut self, step: Option<usize>, id: &str, summary: String, expected: String, observed: String) {
+    fn find(
+        &mut self,
+        step: Option<usize>,
+        id: &str,
+        summary: String,
+        expected: String,
+        observed: String,
+    ) {
         let kind = match catalogue::catalogue().get(id).map(|r| r.level) {
             Some(Level::Must | Level::MustNot | Level::Syntax) => Kind::Violation,
             Some(Level::Definition) => Kind::Violation,
@@ -374,7 +440,11 @@ impl Oracle {
             Some(Level::May) => return,
             None => Kind::Warning,
         };
-        let kind = if id == rule::BAD_MEANING { Kind::Warning } else { kind };
+        let kind = if id == rule::BAD_MEANING {
+            Kind::Warning
+        } else {
+            kind
+        };
         self.verdicts.push(Verdict {
             kind,
             targets: vec![self.target.clone()],
@@ -416,7 +486,7 @@ impl Oracle {
         let bytes = e.command().to_bytes();
         let decoded = CommandCodec::default().decode(&bytes);
         let cmd = match decoded {
-            Ok((rest, cmd)) if rest.is_empty() => cmd,
+            Ok((b"", cmd)) => cmd,
             _ => return self.stop("a command the strict decoder does not read"),
         };
         let responses: Vec<&Message> = e.responses().collect();
@@ -440,6 +510,61 @@ impl Oracle {
         }
         self.coverage.judged += 1;
         let body = &cmd.body;
+        // RFC 2060 §6.5.1: untagged X responses only for the client's own X commands.
+        for m in &responses {
+            let line = m.first_line();
+            let word = line.split(|&b| b == b' ').nth(1).unwrap_or_default();
+            if line.starts_with(b"* ") && word.first().is_some_and(|c| *c == b'X' || *c == b'x') {
+                self.find(
+                    step,
+                    rule::X_RESPONSES,
+                    format!(
+                        "untagged {} response the client did not ask for",
+                        String::from_utf8_lossy(word)
+                    ),
+                    "no X responses without an X command".into(),
+                    escape(line),
+                );
+                break;
+            }
+        }
+        // RFC 2060 §9: "Server implementations MUST NOT generate flag_extension flags".
+        let bad_flag = seen.iter().find_map(|s| {
+            let flags: Vec<String> = match s {
+                Seen::Flags(f) => f.clone(),
+                Seen::Fetch(_, items) => items
+                    .iter()
+                    .filter(|(n, _)| n == "FLAGS")
+                    .filter_map(|(_, t)| flags_of(t))
+                    .flat_map(|f| f.names())
+                    .collect(),
+                _ => vec![],
+            };
+            flags
+                .into_iter()
+                .find(|f| f.starts_with('\\') && !crate::model::flags::is_system(f))
+        });
+        if let Some(f) = bad_flag {
+            self.find(
+                step,
+                rule::FLAG_EXTENSION,
+                format!("the server sent the flag {f}, which RFC 2060 does not define"),
+                "system flags of RFC 2060 §2.3.2 or keywords".into(),
+                f,
+            );
+        }
+        // A mailbox about to be deleted or renamed: remember its UIDs.
+        if let CommandBody::Delete { mailbox } | CommandBody::Rename { from: mailbox, .. } = body {
+            let name = crate::model::account::Account::key(&match mailbox {
+                imap_types::mailbox::Mailbox::Inbox => b"INBOX".to_vec(),
+                imap_types::mailbox::Mailbox::Other(o) => o.as_ref().to_vec(),
+            });
+            if let Some(mb) = self.session.account(&self.store).and_then(|a| a.get(&name)) {
+                if let Some(max) = self.uids_seen.get(&name).and_then(|u| u.keys().max()) {
+                    self.gone.insert(name.clone(), (mb.uid_validity, *max));
+                }
+            }
+        }
         let is_fss = matches!(
             body,
             CommandBody::Fetch { .. } | CommandBody::Store { .. } | CommandBody::Search { .. }
@@ -514,7 +639,10 @@ impl Oracle {
                 self.session = trial;
                 self.store = trial_store;
                 if latitude.unsure {
-                    return self.stop(format!("{} has effects the model cannot predict", body.name()));
+                    return self.stop(format!(
+                        "{} has effects the model cannot predict",
+                        body.name()
+                    ));
                 }
                 if latitude.flags_lost {
                     self.forget_flags();
@@ -527,7 +655,7 @@ impl Oracle {
                 self.learn_flags(step, &seen);
             }
             (Outcome::Ok, _) => {
-                return self.stop(format!("{} succeeded where the model refused", body.name()));
+                self.stop(format!("{} succeeded where the model refused", body.name()));
             }
             (_, _) => {
                 self.session.refused(body);
@@ -538,11 +666,20 @@ impl Oracle {
         }
     }
 
-    fn check_refusal(&mut self, step: Option<usize>, body: &CommandBody<'_>, reply: &Reply, done: &Done) {
+    fn check_refusal(
+        &mut self,
+        step: Option<usize>,
+        body: &CommandBody<'_>,
+        reply: &Reply,
+        done: &Done,
+    ) {
         if done.outcome != Outcome::No || reply.completion.outcome != Outcome::No {
             return;
         }
-        let wants_trycreate = matches!(reply.completion.code, Some(crate::model::response::Code::TryCreate));
+        let wants_trycreate = matches!(
+            reply.completion.code,
+            Some(crate::model::response::Code::TryCreate)
+        );
         if !wants_trycreate || reply.allowed.rule.is_empty() {
             return;
         }
@@ -554,7 +691,10 @@ impl Oracle {
             self.find(
                 step,
                 id,
-                format!("{} to a mailbox that does not exist: NO without [TRYCREATE]", body.name()),
+                format!(
+                    "{} to a mailbox that does not exist: NO without [TRYCREATE]",
+                    body.name()
+                ),
                 "NO [TRYCREATE] ...".into(),
                 "NO without [TRYCREATE]".into(),
             );
@@ -569,7 +709,9 @@ impl Oracle {
             Seen::Exists(n) => Some(*n as usize),
             _ => None,
         });
-        let Some(sel) = self.session.selection_mut() else { return };
+        let Some(sel) = self.session.selection_mut() else {
+            return;
+        };
         match announced {
             Some(n) if n <= sel.view.len() => sel.view.truncate(n),
             Some(_) => {}
@@ -602,7 +744,10 @@ impl Oracle {
             Seen::Exists(n) => Some(*n as usize),
             _ => None,
         });
-        let is_select = matches!(body, CommandBody::Select { .. } | CommandBody::Examine { .. });
+        let is_select = matches!(
+            body,
+            CommandBody::Select { .. } | CommandBody::Examine { .. }
+        );
         if is_select && self.session.latitude.contents_unknown {
             // A mailbox the model did not see created: its messages are the model's only if
             // the server counts as many.
@@ -612,22 +757,67 @@ impl Oracle {
                 return self.stop("a mailbox whose contents the model does not know");
             }
         }
-        if let (Some(m), Some(s)) = (model_exists, server_exists) {
-            if s > m || (is_select && s != m) {
-                let uid_copy = matches!(body, CommandBody::Copy { uid: true, .. });
+        let model_count = model_exists.or_else(|| self.session.selection().map(|s| s.view.len()));
+        if let (Some(m), Some(s)) = (model_count, server_exists) {
+            if s > m && matches!(body, CommandBody::Copy { uid: true, .. }) {
+                // The copy into the selected mailbox made more messages than the UID set
+                // names: a non-existent UID was not ignored.
                 self.find(
                     step,
-                    if uid_copy { self.uid_set_rule() } else { rule::EXISTS_COUNT },
-                    format!("{} reported {s} EXISTS; the mailbox holds {m} messages", body.name()),
+                    self.uid_set_rule(),
+                    format!(
+                        "{} reported {s} EXISTS; copying the messages its UID set names leaves {m}",
+                        body.name()
+                    ),
                     format!("* {m} EXISTS"),
                     format!("* {s} EXISTS"),
                 );
                 return self.stop("message count differs");
             }
+            if s > m || (is_select && s != m) {
+                // The model lost track earlier (a command whose effect it could not see);
+                // where is not certain, so no finding.
+                return self.stop("message count differs from the model's");
+            }
+        }
+        // RFC 4315 COPYUID names the copies: a COPY that made more copies than its set
+        // names messages copied something twice or something else.
+        if let (
+            CommandBody::Copy { .. },
+            Some(WireCode::CopyUid { destination, .. }),
+            Some(copied),
+        ) = (body, &done.code, self.session.latitude.copied)
+        {
+            let made: u64 = destination
+                .0
+                .as_ref()
+                .iter()
+                .map(|e| match e {
+                    imap_types::extensions::uidplus::UidElement::Single(_) => 1,
+                    imap_types::extensions::uidplus::UidElement::Range(a, b) => {
+                        u64::from(a.get().abs_diff(b.get())) + 1
+                    }
+                })
+                .sum();
+            if made != copied as u64 {
+                self.find(
+                    step,
+                    rule::COPY_SET,
+                    format!(
+                        "COPY made {made} copies (COPYUID) of the {copied} messages its set names"
+                    ),
+                    format!("{copied} copies: a sequence set names each message once"),
+                    format!("COPYUID destination of {made} UIDs"),
+                );
+                return self.stop("COPY made other copies than the model");
+            }
         }
         if !is_select {
             // RFC 3501 §5.2 (and RFC 2060 §7.3.1): only EXPUNGE makes the mailbox smaller.
-            let expunged = seen.iter().filter(|s| matches!(s, Seen::Expunge(_))).count();
+            let expunged = seen
+                .iter()
+                .filter(|s| matches!(s, Seen::Expunge(_)))
+                .count();
             let floor = before
                 .selection()
                 .map(|s| s.view.len().saturating_sub(expunged));
@@ -641,7 +831,10 @@ impl Oracle {
                     self.find(
                         step,
                         id,
-                        format!("{} reported {s} EXISTS after {floor} without EXPUNGE", body.name()),
+                        format!(
+                            "{} reported {s} EXISTS after {floor} without EXPUNGE",
+                            body.name()
+                        ),
                         format!("* n EXISTS with n >= {floor}"),
                         format!("* {s} EXISTS"),
                     );
@@ -683,8 +876,16 @@ impl Oracle {
                         step,
                         rule::EXPUNGE_EACH,
                         "EXPUNGE responses do not name the messages with \\Deleted".into(),
-                        model_expunges.iter().map(|n| format!("* {n} EXPUNGE")).collect::<Vec<_>>().join(", "),
-                        server_expunges.iter().map(|n| format!("* {n} EXPUNGE")).collect::<Vec<_>>().join(", "),
+                        model_expunges
+                            .iter()
+                            .map(|n| format!("* {n} EXPUNGE"))
+                            .collect::<Vec<_>>()
+                            .join(", "),
+                        server_expunges
+                            .iter()
+                            .map(|n| format!("* {n} EXPUNGE"))
+                            .collect::<Vec<_>>()
+                            .join(", "),
                     );
                     return self.stop("expunged messages differ");
                 }
@@ -697,19 +898,28 @@ impl Oracle {
             }
         }
         match body {
-            CommandBody::Select { .. } | CommandBody::Examine { .. } => self.check_select(step, body, seen, done),
-            CommandBody::Fetch { uid, macro_or_item_names, .. } => {
+            CommandBody::Select { .. } | CommandBody::Examine { .. } => {
+                self.check_select(step, body, seen, done)
+            }
+            CommandBody::Fetch {
+                uid,
+                macro_or_item_names,
+                ..
+            } => {
                 let wants_flags = match macro_or_item_names {
-                    MacroOrMessageDataItemNames::Macro(m) => {
-                        m.expand().iter().any(|i| matches!(i, MessageDataItemName::Flags))
-                    }
+                    MacroOrMessageDataItemNames::Macro(m) => m
+                        .expand()
+                        .iter()
+                        .any(|i| matches!(i, MessageDataItemName::Flags)),
                     MacroOrMessageDataItemNames::MessageDataItemNames(v) => {
                         v.iter().any(|i| matches!(i, MessageDataItemName::Flags))
                     }
                 };
                 self.check_fetch(step, reply, seen, *uid, wants_flags, true)
             }
-            CommandBody::Store { uid, .. } => self.check_fetch(step, reply, seen, *uid, false, false),
+            CommandBody::Store { uid, .. } => {
+                self.check_fetch(step, reply, seen, *uid, false, false)
+            }
             CommandBody::Search { criteria, uid, .. } => {
                 let rule = match criteria.as_ref() {
                     [one] => crate::model::search::key_requirement(one),
@@ -720,10 +930,14 @@ impl Oracle {
                 self.check_search(step, reply, seen, rule);
                 // A server that stores a message with other bytes than were appended (which
                 // is reported where the message is fetched) counts other sizes.
-                if format!("{criteria:?}").contains("Larger") || format!("{criteria:?}").contains("Smaller") {
+                if format!("{criteria:?}").contains("Larger")
+                    || format!("{criteria:?}").contains("Smaller")
+                {
                     for v in &mut self.verdicts[before..] {
                         v.kind = Kind::Warning;
-                        v.summary.push_str(" (by size: the server may store the message with other bytes)");
+                        v.summary.push_str(
+                            " (by size: the server may store the message with other bytes)",
+                        );
                     }
                 }
             }
@@ -735,7 +949,9 @@ impl Oracle {
                 // Mailboxes the server lists exist; `LIST "" *` lists them all.
                 let all = matches!(reference, imap_types::mailbox::Mailbox::Other(r) if r.as_ref().is_empty())
                     && matches!(mailbox_wildcard, imap_types::mailbox::ListMailbox::Token(t) if t.as_ref() == b"*");
-                let Some(user) = self.session.user.clone() else { return };
+                let Some(user) = self.session.user.clone() else {
+                    return;
+                };
                 let d = self.store.delimiter;
                 let acc = self
                     .store
@@ -743,12 +959,71 @@ impl Oracle {
                     .entry(user)
                     .or_insert_with(|| crate::model::account::Account::unknown(d));
                 for s in seen {
-                    if let Seen::List(name, noselect) = s {
+                    if let Seen::List(name, noselect, _) = s {
                         acc.learn_mailbox(name, !noselect);
                     }
                 }
                 if all {
                     acc.closed_world = true;
+                }
+                let reference_empty = matches!(reference, imap_types::mailbox::Mailbox::Other(r) if r.as_ref().is_empty());
+                let pattern = match mailbox_wildcard {
+                    imap_types::mailbox::ListMailbox::Token(t) => t.as_ref().to_vec(),
+                    imap_types::mailbox::ListMailbox::String(t) => t.as_ref().to_vec(),
+                };
+                self.check_list(step, reference_empty, &pattern, seen);
+            }
+            CommandBody::Capability => {
+                let lists: Vec<&Vec<String>> = seen
+                    .iter()
+                    .filter_map(|s| match s {
+                        Seen::Capability(c) => Some(c),
+                        _ => None,
+                    })
+                    .collect();
+                let with_rev1 = lists
+                    .iter()
+                    .any(|c| c.iter().any(|x| x.eq_ignore_ascii_case("IMAP4rev1")));
+                if lists.len() != 1 || !with_rev1 {
+                    self.find(
+                        step,
+                        if lists.is_empty() {
+                            rule::CAPABILITY_REQUIRED
+                        } else {
+                            rule::CAPABILITY_SINGLE
+                        },
+                        format!(
+                            "CAPABILITY answered with {} CAPABILITY responses{}",
+                            lists.len(),
+                            if with_rev1 {
+                                ""
+                            } else {
+                                ", none listing IMAP4rev1"
+                            }
+                        ),
+                        "one untagged CAPABILITY response listing IMAP4rev1".into(),
+                        format!("{} CAPABILITY responses", lists.len()),
+                    );
+                }
+            }
+            CommandBody::Noop => {
+                // RFC 2060 §5.2: size changes the server has seen are sent without being
+                // asked; a NOOP after this session's own APPEND or COPY must show them.
+                if let (Some(sel), Some(acc)) =
+                    (self.session.selection(), self.session.account(&self.store))
+                {
+                    let held = acc.get(&sel.mailbox).map_or(0, |m| m.messages.len());
+                    if held > sel.view.len() {
+                        let shown = sel.view.len();
+                        self.find(
+                            step,
+                            rule::SIZE_UPDATES,
+                            format!("NOOP did not announce the mailbox's new size ({held} messages; the client was told {shown})"),
+                            format!("* {held} EXISTS"),
+                            "no EXISTS".into(),
+                        );
+                        self.stop("size not announced");
+                    }
                 }
             }
             CommandBody::Append { mailbox, .. } => {
@@ -770,26 +1045,101 @@ impl Oracle {
                     }
                 }
             }
-            CommandBody::Logout => {
-                if !seen.iter().any(|s| matches!(s, Seen::Bye)) {
-                    self.find(
-                        step,
-                        rule::LOGOUT_BYE,
-                        "LOGOUT completed without an untagged BYE".into(),
-                        "* BYE ...".into(),
-                        "no BYE".into(),
-                    );
-                }
+            CommandBody::Logout if !seen.iter().any(|s| matches!(s, Seen::Bye)) => {
+                self.find(
+                    step,
+                    rule::LOGOUT_BYE,
+                    "LOGOUT completed without an untagged BYE".into(),
+                    "* BYE ...".into(),
+                    "no BYE".into(),
+                );
             }
             _ => {}
         }
     }
 
-    fn check_select(&mut self, step: Option<usize>, body: &CommandBody<'_>, seen: &[Seen], done: &Done) {
+    /// RFC 2060 §6.3.8: "The returned mailbox names MUST match the supplied mailbox name
+    /// pattern" (judged when the reference is empty: a reference's meaning is partly the
+    /// server's); §7.2.2: children of a top-level node share one separator.
+    fn check_list(
+        &mut self,
+        step: Option<usize>,
+        reference_empty: bool,
+        pattern: &[u8],
+        seen: &[Seen],
+    ) {
+        for s in seen {
+            let Seen::List(name, _, delimiter) = s else {
+                continue;
+            };
+            let d = delimiter.and_then(|c| u8::try_from(c).ok());
+            if let Some(d) = d {
+                let top = name
+                    .split(|&b| b == d)
+                    .next()
+                    .unwrap_or_default()
+                    .to_ascii_uppercase();
+                match self.separators.get(&top) {
+                    Some(prev) if *prev != d => {
+                        let prev = *prev as char;
+                        self.find(
+                            step,
+                            rule::SAME_SEPARATOR,
+                            format!("LIST shows the separator {:?} under a top-level name that used {prev:?}", d as char),
+                            format!("{prev:?}"),
+                            format!("{:?}", d as char),
+                        );
+                        return;
+                    }
+                    _ => {
+                        self.separators.insert(top, d);
+                    }
+                }
+            }
+            if !reference_empty || pattern.is_empty() {
+                continue;
+            }
+            // INBOX is case-insensitive (RFC 2060 §5.1): compare it upper-cased on both sides.
+            let inbox_up = |n: &[u8]| -> Vec<u8> {
+                let first = d
+                    .and_then(|d| n.iter().position(|&b| b == d))
+                    .unwrap_or(n.len());
+                if n[..first].eq_ignore_ascii_case(b"INBOX") {
+                    let mut v = b"INBOX".to_vec();
+                    v.extend_from_slice(&n[first..]);
+                    v
+                } else {
+                    n.to_vec()
+                }
+            };
+            if !crate::model::names::list_pattern_matches(&inbox_up(pattern), &inbox_up(name), d) {
+                self.find(
+                    step,
+                    rule::NAMES_MATCH,
+                    format!(
+                        "LIST returned {:?}, which does not match the pattern {:?}",
+                        escape(name),
+                        escape(pattern)
+                    ),
+                    format!("names matching {:?}", escape(pattern)),
+                    escape(name),
+                );
+                return;
+            }
+        }
+    }
+
+    fn check_select(
+        &mut self,
+        step: Option<usize>,
+        body: &CommandBody<'_>,
+        seen: &[Seen],
+        done: &Done,
+    ) {
         let examine = matches!(body, CommandBody::Examine { .. });
         let has = |f: &dyn Fn(&Seen) -> bool| seen.iter().any(f);
         let mut missing = Vec::new();
-        if !has(&|s| matches!(s, Seen::Flags)) {
+        if !has(&|s| matches!(s, Seen::Flags(_))) {
             missing.push("FLAGS");
         }
         if !has(&|s| matches!(s, Seen::Exists(_))) {
@@ -804,7 +1154,11 @@ impl Oracle {
         if !missing.is_empty() {
             self.find(
                 step,
-                rule::SELECT_UNTAGGED,
+                if examine {
+                    rule::EXAMINE_REQUIRED
+                } else {
+                    rule::SELECT_UNTAGGED
+                },
                 format!("{} completed without {}", body.name(), missing.join(", ")),
                 "FLAGS, EXISTS, RECENT and OK [UIDVALIDITY] before the tagged OK".into(),
                 format!("missing: {}", missing.join(", ")),
@@ -816,10 +1170,31 @@ impl Oracle {
             self.find(
                 step,
                 rule::SELECT_UIDNEXT,
-                format!("{} completed without OK [UIDNEXT] (RFC 3501 requires it; RFC 2060 did not)", body.name()),
+                format!(
+                    "{} completed without OK [UIDNEXT] (RFC 3501 requires it; RFC 2060 did not)",
+                    body.name()
+                ),
                 "* OK [UIDNEXT n]".into(),
                 "no UIDNEXT".into(),
             );
+        }
+        // The server's UIDVALIDITY, kept to check UIDs of a re-created mailbox.
+        if let Some(v) = seen.iter().find_map(|s| match s {
+            Seen::UntaggedOk(Some(WireCode::UidValidity(v))) => Some(v.get()),
+            _ => None,
+        }) {
+            if let (Some(user), Some(sel)) =
+                (self.session.user.clone(), self.session.selection().cloned())
+            {
+                if let Some(mb) = self
+                    .store
+                    .accounts
+                    .get_mut(&user)
+                    .and_then(|a| a.get_mut(&sel.mailbox))
+                {
+                    mb.uid_validity = v;
+                }
+            }
         }
         let read_only = matches!(done.code, Some(WireCode::ReadOnly));
         if examine && !read_only {
@@ -841,9 +1216,11 @@ impl Oracle {
             Seen::UntaggedOk(Some(WireCode::Unseen(n))) => Some(n.get()),
             _ => None,
         });
-        if let (Some(n), Some(sel), Some(acc)) =
-            (unseen, self.session.selection(), self.session.account(&self.store))
-        {
+        if let (Some(n), Some(sel), Some(acc)) = (
+            unseen,
+            self.session.selection(),
+            self.session.account(&self.store),
+        ) {
             if let Some(mb) = acc.get(&sel.mailbox) {
                 let all_known = mb.messages.iter().all(|m| m.flags_known);
                 let first = mb.messages.iter().position(|m| !m.flags.contains("\\Seen"));
@@ -864,14 +1241,24 @@ impl Oracle {
     }
 
     /// FETCH and STORE data against the model's.
-    fn check_fetch(&mut self, step: Option<usize>, reply: &Reply, seen: &[Seen], uid: bool, wants_flags: bool, fetch: bool) {
+    fn check_fetch(
+        &mut self,
+        step: Option<usize>,
+        reply: &Reply,
+        seen: &[Seen],
+        uid: bool,
+        wants_flags: bool,
+        fetch: bool,
+    ) {
         let mut server: BTreeMap<u32, Vec<(String, Tok)>> = BTreeMap::new();
         for s in seen {
             if let Seen::Fetch(n, items) = s {
                 server.entry(*n).or_default().extend(items.iter().cloned());
             }
         }
-        let Some(sel) = self.session.selection().cloned() else { return };
+        let Some(sel) = self.session.selection().cloned() else {
+            return;
+        };
         // Data for messages the command did not name: only flag updates may come
         // unasked (RFC 2060 §7.4.2: "as well as by unilateral server decision (e.g. flag
         // updates)"). For a UID command this is a non-existent UID the server did not ignore.
@@ -909,8 +1296,12 @@ impl Oracle {
             let Untagged::Fetch(seq, _) = u else { continue };
             let mut bytes = Vec::new();
             u.write(&mut bytes);
-            let Some((_, model_items)) = fetch_items(&bytes) else { continue };
-            let Some(id) = sel.view.get(*seq as usize - 1).copied() else { continue };
+            let Some((_, model_items)) = fetch_items(&bytes) else {
+                continue;
+            };
+            let Some(id) = sel.view.get(*seq as usize - 1).copied() else {
+                continue;
+            };
             let got = server.get(seq).cloned().unwrap_or_default();
             if uid && !got.iter().any(|(n, _)| n == "UID") && !got.is_empty() {
                 self.find(
@@ -918,12 +1309,19 @@ impl Oracle {
                     rule::UID_IN_UID_FETCH,
                     format!("FETCH response for message {seq} of a UID command has no UID item"),
                     "UID n among the FETCH items".into(),
-                    got.iter().map(|(n, _)| n.clone()).collect::<Vec<_>>().join(" "),
+                    got.iter()
+                        .map(|(n, _)| n.clone())
+                        .collect::<Vec<_>>()
+                        .join(" "),
                 );
             }
             // Learn the UID first: everything else may need it.
             if let Some((_, t)) = got.iter().find(|(n, _)| n == "UID") {
-                if let Some(u) = t.atom().and_then(|a| std::str::from_utf8(a).ok()).and_then(|s| s.parse::<u32>().ok()) {
+                if let Some(u) = t
+                    .atom()
+                    .and_then(|a| std::str::from_utf8(a).ok())
+                    .and_then(|s| s.parse::<u32>().ok())
+                {
                     if !self.learn_uid(step, &sel.mailbox, id, u) {
                         return;
                     }
@@ -953,14 +1351,18 @@ impl Oracle {
                 }
                 let have = got.iter().find(|(n, _)| n == name).map(|(_, t)| t);
                 let Some(have) = have else {
-                    let required = fetch && (name != "FLAGS" || wants_flags) && (name != "UID" || !uid);
+                    let required =
+                        fetch && (name != "FLAGS" || wants_flags) && (name != "UID" || !uid);
                     if required {
                         self.find(
                             step,
                             rule::FETCH_DATA,
                             format!("FETCH response for message {seq} lacks {name}"),
                             format!("{name} {}", render(want)),
-                            got.iter().map(|(n, _)| n.clone()).collect::<Vec<_>>().join(" "),
+                            got.iter()
+                                .map(|(n, _)| n.clone())
+                                .collect::<Vec<_>>()
+                                .join(" "),
                         );
                     }
                     continue;
@@ -994,25 +1396,46 @@ impl Oracle {
                             self.learn_date(&sel.mailbox, id, have);
                             continue;
                         }
-                        (instant(want).is_some() && instant(want) == instant(have), rule::INTERNALDATE_APPEND)
+                        (
+                            instant(want).is_some() && instant(want) == instant(have),
+                            rule::INTERNALDATE_APPEND,
+                        )
                     }
                     "ENVELOPE" => {
                         if !clean {
                             continue;
                         }
-                        (value_matches(want, have, false, false), rule::ENVELOPE_VALUE)
+                        let ok = value_matches(want, have, false, false);
+                        // Only sender or reply-to differ: RFC 2060 §7.4.2 says how to default them.
+                        let only_defaults = !ok
+                            && matches!((want.list(), have.list()), (Some(a), Some(b)) if a.len() == b.len()
+                                && a.iter().zip(b).enumerate().all(|(i, (x, y))| i == 3 || i == 4 || value_matches(x, y, false, false)));
+                        (
+                            ok,
+                            if only_defaults {
+                                rule::DEFAULT_SENDER
+                            } else {
+                                rule::ENVELOPE_VALUE
+                            },
+                        )
                     }
                     "BODY" | "BODYSTRUCTURE" => {
                         if !clean {
                             continue;
                         }
-                        (value_matches(want, have, true, name == "BODYSTRUCTURE"), rule::BODYSTRUCTURE_VALUE)
+                        (
+                            value_matches(want, have, true, name == "BODYSTRUCTURE"),
+                            rule::BODYSTRUCTURE_VALUE,
+                        )
                     }
                     _ => {
                         if !clean {
                             continue;
                         }
-                        (value_matches(want, have, false, false), section_requirement(name))
+                        (
+                            value_matches(want, have, false, false),
+                            section_requirement(name),
+                        )
                     }
                 };
                 if !ok {
@@ -1026,7 +1449,10 @@ impl Oracle {
                     let note = if added.is_empty() {
                         String::new()
                     } else {
-                        format!(" (the server added header fields to the message: {})", added.join(", "))
+                        format!(
+                            " (the server added header fields to the message: {})",
+                            added.join(", ")
+                        )
                     };
                     self.find(
                         step,
@@ -1043,11 +1469,20 @@ impl Oracle {
     /// Records the server's UID for a message; false (and a finding) if it breaks
     /// ascending order or reuses a UID.
     fn learn_uid(&mut self, step: Option<usize>, mailbox: &[u8], id: u64, uid: u32) -> bool {
-        let Some(user) = self.session.user.clone() else { return true };
-        let Some(mb) = self.store.accounts.get_mut(&user).and_then(|a| a.get_mut(mailbox)) else {
+        let Some(user) = self.session.user.clone() else {
             return true;
         };
-        let Some(pos) = mb.position(id) else { return true };
+        let Some(mb) = self
+            .store
+            .accounts
+            .get_mut(&user)
+            .and_then(|a| a.get_mut(mailbox))
+        else {
+            return true;
+        };
+        let Some(pos) = mb.position(id) else {
+            return true;
+        };
         if mb.messages[pos].uid_known {
             if mb.messages[pos].uid != uid {
                 let old = mb.messages[pos].uid;
@@ -1063,8 +1498,15 @@ impl Oracle {
             }
             return true;
         }
-        let below = mb.messages[..pos].iter().rev().find(|m| m.uid_known).map(|m| m.uid);
-        let above = mb.messages[pos + 1..].iter().find(|m| m.uid_known).map(|m| m.uid);
+        let below = mb.messages[..pos]
+            .iter()
+            .rev()
+            .find(|m| m.uid_known)
+            .map(|m| m.uid);
+        let above = mb.messages[pos + 1..]
+            .iter()
+            .find(|m| m.uid_known)
+            .map(|m| m.uid);
         let reused = self
             .uids_seen
             .get(mailbox)
@@ -1081,21 +1523,45 @@ impl Oracle {
             self.stop("UID order broken");
             return false;
         }
+        if let Some((v, max)) = self.gone.get(mailbox) {
+            if *v == mb.uid_validity && uid <= *max {
+                let (v, max) = (*v, *max);
+                self.find(
+                    step,
+                    rule::RECREATED_UIDS,
+                    format!("a mailbox made again under an old name reuses UID {uid} within UIDVALIDITY {v} (the old one had UIDs up to {max})"),
+                    format!("UIDs above {max}, or a new UIDVALIDITY"),
+                    format!("UID {uid}"),
+                );
+                self.stop("UID reused");
+                return false;
+            }
+        }
         let m = &mut mb.messages[pos];
         m.uid = uid;
         m.uid_known = true;
         if mb.uid_next <= uid {
             mb.uid_next = uid + 1;
         }
-        self.uids_seen.entry(mailbox.to_vec()).or_default().insert(uid, id);
+        self.uids_seen
+            .entry(mailbox.to_vec())
+            .or_default()
+            .insert(uid, id);
         true
     }
 
     fn mark_selected_known(&mut self) {
-        let (Some(user), Some(sel)) = (self.session.user.clone(), self.session.selection().cloned()) else {
+        let (Some(user), Some(sel)) =
+            (self.session.user.clone(), self.session.selection().cloned())
+        else {
             return;
         };
-        if let Some(mb) = self.store.accounts.get_mut(&user).and_then(|a| a.get_mut(&sel.mailbox)) {
+        if let Some(mb) = self
+            .store
+            .accounts
+            .get_mut(&user)
+            .and_then(|a| a.get_mut(&sel.mailbox))
+        {
             mb.known = true;
         }
     }
@@ -1103,10 +1569,17 @@ impl Oracle {
     /// Forgets the flags of the selected mailbox's messages (after a change the model could
     /// not follow), until the server shows them again.
     fn forget_flags(&mut self) {
-        let (Some(user), Some(sel)) = (self.session.user.clone(), self.session.selection().cloned()) else {
+        let (Some(user), Some(sel)) =
+            (self.session.user.clone(), self.session.selection().cloned())
+        else {
             return;
         };
-        if let Some(mb) = self.store.accounts.get_mut(&user).and_then(|a| a.get_mut(&sel.mailbox)) {
+        if let Some(mb) = self
+            .store
+            .accounts
+            .get_mut(&user)
+            .and_then(|a| a.get_mut(&sel.mailbox))
+        {
             for m in mb.messages.iter_mut() {
                 m.flags_known = false;
             }
@@ -1116,17 +1589,30 @@ impl Oracle {
     /// Takes the flags of messages whose flags the model does not know from the server's
     /// FETCH FLAGS responses.
     fn learn_flags(&mut self, step: Option<usize>, seen: &[Seen]) {
-        let (Some(user), Some(sel)) = (self.session.user.clone(), self.session.selection().cloned()) else {
+        let (Some(user), Some(sel)) =
+            (self.session.user.clone(), self.session.selection().cloned())
+        else {
             return;
         };
         let mut lost: Vec<(u32, FlagSet, FlagSet, &'static str)> = Vec::new();
-        let Some(mb) = self.store.accounts.get_mut(&user).and_then(|a| a.get_mut(&sel.mailbox)) else {
+        let Some(mb) = self
+            .store
+            .accounts
+            .get_mut(&user)
+            .and_then(|a| a.get_mut(&sel.mailbox))
+        else {
             return;
         };
         for s in seen {
             let Seen::Fetch(seq, items) = s else { continue };
-            let Some(id) = sel.view.get((*seq as usize).wrapping_sub(1)) else { continue };
-            let Some(flags) = items.iter().find(|(n, _)| n == "FLAGS").and_then(|(_, t)| flags_of(t)) else {
+            let Some(id) = sel.view.get((*seq as usize).wrapping_sub(1)) else {
+                continue;
+            };
+            let Some(flags) = items
+                .iter()
+                .find(|(n, _)| n == "FLAGS")
+                .and_then(|(_, t)| flags_of(t))
+            else {
                 continue;
             };
             if let Some(m) = mb.messages.iter_mut().find(|m| m.id == *id) {
@@ -1160,7 +1646,9 @@ impl Oracle {
         else {
             return;
         };
-        let Some(user) = self.session.user.clone() else { return };
+        let Some(user) = self.session.user.clone() else {
+            return;
+        };
         if let Some(m) = self
             .store
             .accounts
@@ -1173,8 +1661,18 @@ impl Oracle {
         }
     }
 
-    fn check_search(&mut self, step: Option<usize>, reply: &Reply, seen: &[Seen], result_rule: &'static str) {
-        let Some(Untagged::Search(yes)) = reply.untagged.iter().find(|u| matches!(u, Untagged::Search(_))) else {
+    fn check_search(
+        &mut self,
+        step: Option<usize>,
+        reply: &Reply,
+        seen: &[Seen],
+        result_rule: &'static str,
+    ) {
+        let Some(Untagged::Search(yes)) = reply
+            .untagged
+            .iter()
+            .find(|u| matches!(u, Untagged::Search(_)))
+        else {
             return;
         };
         let server: Vec<u32> = seen
@@ -1190,24 +1688,43 @@ impl Oracle {
                 step,
                 rule::SEARCH_REQUIRED,
                 "SEARCH completed without an untagged SEARCH response".into(),
-                format!("* SEARCH {}", yes.iter().map(|n| n.to_string()).collect::<Vec<_>>().join(" ")),
+                format!(
+                    "* SEARCH {}",
+                    yes.iter()
+                        .map(|n| n.to_string())
+                        .collect::<Vec<_>>()
+                        .join(" ")
+                ),
                 "no SEARCH response".into(),
             );
             return;
         }
         let maybe = &self.session.latitude.search_maybe;
-        let missing: Vec<u32> = yes.iter().filter(|n| !server.contains(n)).copied().collect();
+        let missing: Vec<u32> = yes
+            .iter()
+            .filter(|n| !server.contains(n))
+            .copied()
+            .collect();
         let extra: Vec<u32> = server
             .iter()
             .filter(|n| !yes.contains(n) && !maybe.contains(n))
             .copied()
             .collect();
         if !missing.is_empty() || !extra.is_empty() {
-            let list = |v: &[u32]| v.iter().map(|n| n.to_string()).collect::<Vec<_>>().join(" ");
+            let list = |v: &[u32]| {
+                v.iter()
+                    .map(|n| n.to_string())
+                    .collect::<Vec<_>>()
+                    .join(" ")
+            };
             self.find(
                 step,
                 result_rule,
-                format!("SEARCH result wrong: missing [{}], not matching [{}]", list(&missing), list(&extra)),
+                format!(
+                    "SEARCH result wrong: missing [{}], not matching [{}]",
+                    list(&missing),
+                    list(&extra)
+                ),
                 format!("* SEARCH {} (optional: {})", list(yes), list(maybe)),
                 format!("* SEARCH {}", list(&server)),
             );
@@ -1215,7 +1732,11 @@ impl Oracle {
     }
 
     fn check_status(&mut self, step: Option<usize>, reply: &Reply, seen: &[Seen]) {
-        let Some(Untagged::Status { items, .. }) = reply.untagged.iter().find(|u| matches!(u, Untagged::Status { .. })) else {
+        let Some(Untagged::Status { items, .. }) = reply
+            .untagged
+            .iter()
+            .find(|u| matches!(u, Untagged::Status { .. }))
+        else {
             return;
         };
         let Some(got) = seen.iter().find_map(|s| match s {
@@ -1241,7 +1762,11 @@ impl Oracle {
                 if g != v {
                     self.find(
                         step,
-                        if k == "UNSEEN" { rule::STATUS_UNSEEN } else { rule::STATUS_VALUE },
+                        if k == "UNSEEN" {
+                            rule::STATUS_UNSEEN
+                        } else {
+                            rule::STATUS_VALUE
+                        },
                         format!("STATUS {k} is {g}; the mailbox has {v}"),
                         format!("{k} {v}"),
                         format!("{k} {g}"),
@@ -1325,7 +1850,10 @@ mod tests {
     fn uidnext_at_select_is_required_only_by_the_rfc3501_profile() {
         let t = session(vec![ex("a1 SELECT INBOX", &SELECT_OK)]);
         assert!(judge(&t, Profile::Rfc2060).is_empty());
-        assert_eq!(rules(&judge(&t, Profile::Rfc3501)), vec![rule::SELECT_UIDNEXT]);
+        assert_eq!(
+            rules(&judge(&t, Profile::Rfc3501)),
+            vec![rule::SELECT_UIDNEXT]
+        );
     }
 
     #[test]
@@ -1333,7 +1861,10 @@ mod tests {
         let mut resp = SELECT_OK.to_vec();
         resp[4] = "a1 OK [READ-WRITE] done";
         let t = session(vec![ex("a1 EXAMINE INBOX", &resp)]);
-        assert_eq!(rules(&judge(&t, Profile::Rfc2060)), vec![rule::EXAMINE_READ_ONLY]);
+        assert_eq!(
+            rules(&judge(&t, Profile::Rfc2060)),
+            vec![rule::EXAMINE_READ_ONLY]
+        );
     }
 
     #[test]
@@ -1350,7 +1881,10 @@ mod tests {
 
     #[test]
     fn renaming_a_mailbox_that_does_not_exist_is_an_error_rfc2060_6_3_5() {
-        let t = session(vec![ex("a1 RENAME INBOX.nosuch INBOX.other", &["a1 OK renamed"])]);
+        let t = session(vec![ex(
+            "a1 RENAME INBOX.nosuch INBOX.other",
+            &["a1 OK renamed"],
+        )]);
         let v = judge(&t, Profile::Rfc2060);
         assert_eq!(rules(&v), vec!["2060-6.3.5-error-missing-or-existing"]);
         assert_eq!(v[0].kind, Kind::Violation);
@@ -1369,13 +1903,29 @@ mod tests {
     #[test]
     fn append_to_a_missing_mailbox_needs_trycreate_rfc2060_6_3_11() {
         let msg = "Subject: hi\r\n\r\nbody\r\n";
-        let t = session(vec![append("a1", "INBOX.nosuch", msg, &["a1 NO no such mailbox"])]);
-        assert_eq!(rules(&judge(&t, Profile::Rfc2060)), vec![rule::APPEND_TRYCREATE]);
-        let t = session(vec![append("a1", "INBOX.nosuch", msg, &["a1 NO [TRYCREATE] no such mailbox"])]);
+        let t = session(vec![append(
+            "a1",
+            "INBOX.nosuch",
+            msg,
+            &["a1 NO no such mailbox"],
+        )]);
+        assert_eq!(
+            rules(&judge(&t, Profile::Rfc2060)),
+            vec![rule::APPEND_TRYCREATE]
+        );
+        let t = session(vec![append(
+            "a1",
+            "INBOX.nosuch",
+            msg,
+            &["a1 NO [TRYCREATE] no such mailbox"],
+        )]);
         assert!(judge(&t, Profile::Rfc2060).is_empty());
         // And it must not succeed.
         let t = session(vec![append("a1", "INBOX.nosuch", msg, &["a1 OK appended"])]);
-        assert_eq!(rules(&judge(&t, Profile::Rfc2060)), vec!["2060-6.3.11-missing-mailbox-error"]);
+        assert_eq!(
+            rules(&judge(&t, Profile::Rfc2060)),
+            vec!["2060-6.3.11-missing-mailbox-error"]
+        );
     }
 
     #[test]
@@ -1383,8 +1933,20 @@ mod tests {
         let msg = "Subject: hi\r\n\r\nbody\r\n";
         let t = session(vec![
             append("a0", "INBOX", msg, &["a0 OK appended"]),
-            ex("a1 SELECT INBOX", &[SELECT_OK[0], "* 1 EXISTS", "* 1 RECENT", SELECT_OK[3], "a1 OK [READ-WRITE] done"]),
-            ex("a2 FETCH 1 UID", &["* 1 FETCH (UID 4)", "* 1 EXPUNGE", "a2 OK done"]),
+            ex(
+                "a1 SELECT INBOX",
+                &[
+                    SELECT_OK[0],
+                    "* 1 EXISTS",
+                    "* 1 RECENT",
+                    SELECT_OK[3],
+                    "a1 OK [READ-WRITE] done",
+                ],
+            ),
+            ex(
+                "a2 FETCH 1 UID",
+                &["* 1 FETCH (UID 4)", "* 1 EXPUNGE", "a2 OK done"],
+            ),
         ]);
         let v = judge(&t, Profile::Rfc2060);
         assert!(rules(&v).contains(&rule::EXPUNGE_FORBIDDEN), "{v:#?}");
@@ -1393,7 +1955,13 @@ mod tests {
     #[test]
     fn expunge_must_name_each_deleted_message_rfc2060_6_4_3() {
         let msg = "Subject: hi\r\n\r\nbody\r\n";
-        let select = [SELECT_OK[0], "* 2 EXISTS", "* 2 RECENT", SELECT_OK[3], "a1 OK [READ-WRITE] done"];
+        let select = [
+            SELECT_OK[0],
+            "* 2 EXISTS",
+            "* 2 RECENT",
+            SELECT_OK[3],
+            "a1 OK [READ-WRITE] done",
+        ];
         let script = |expunged: &[&str]| {
             let mut resp = expunged.to_vec();
             resp.push("a4 OK expunged");
@@ -1410,19 +1978,31 @@ mod tests {
             rules(&judge(&script(&["* 1 EXPUNGE"]), Profile::Rfc2060)),
             vec![rule::EXPUNGE_EACH]
         );
-        assert_eq!(rules(&judge(&script(&[]), Profile::Rfc2060)), vec![rule::EXPUNGE_EACH]);
+        assert_eq!(
+            rules(&judge(&script(&[]), Profile::Rfc2060)),
+            vec![rule::EXPUNGE_EACH]
+        );
     }
 
     #[test]
     fn search_results_are_the_matching_messages_rfc2060_6_4_4() {
         let msg = "Subject: hi\r\n\r\nbody\r\n";
-        let select = [SELECT_OK[0], "* 2 EXISTS", "* 2 RECENT", SELECT_OK[3], "a1 OK [READ-WRITE] done"];
+        let select = [
+            SELECT_OK[0],
+            "* 2 EXISTS",
+            "* 2 RECENT",
+            SELECT_OK[3],
+            "a1 OK [READ-WRITE] done",
+        ];
         let script = |result: &str| {
             session(vec![
                 append("a0", "INBOX", msg, &["a0 OK appended"]),
                 append("b0", "INBOX", msg, &["b0 OK appended"]),
                 ex("a1 SELECT INBOX", &select),
-                ex("a3 STORE 2 +FLAGS (\\Flagged)", &["* 2 FETCH (FLAGS (\\Flagged \\Recent))", "a3 OK stored"]),
+                ex(
+                    "a3 STORE 2 +FLAGS (\\Flagged)",
+                    &["* 2 FETCH (FLAGS (\\Flagged \\Recent))", "a3 OK stored"],
+                ),
                 ex("a4 SEARCH FLAGGED", &[result, "a4 OK searched"]),
             ])
         };
@@ -1436,11 +2016,20 @@ mod tests {
     #[test]
     fn stored_flags_come_back_rfc2060_6_4_6() {
         let msg = "Subject: hi\r\n\r\nbody\r\n";
-        let select = [SELECT_OK[0], "* 1 EXISTS", "* 1 RECENT", SELECT_OK[3], "a1 OK [READ-WRITE] done"];
+        let select = [
+            SELECT_OK[0],
+            "* 1 EXISTS",
+            "* 1 RECENT",
+            SELECT_OK[3],
+            "a1 OK [READ-WRITE] done",
+        ];
         let t = session(vec![
             append("a0", "INBOX", msg, &["a0 OK appended"]),
             ex("a1 SELECT INBOX", &select),
-            ex("a3 STORE 1 +FLAGS (\\Flagged)", &["* 1 FETCH (FLAGS (\\Seen))", "a3 OK stored"]),
+            ex(
+                "a3 STORE 1 +FLAGS (\\Flagged)",
+                &["* 1 FETCH (FLAGS (\\Seen))", "a3 OK stored"],
+            ),
         ]);
         assert_eq!(rules(&judge(&t, Profile::Rfc2060)), vec![rule::FLAGS_VALUE]);
     }
@@ -1456,14 +2045,26 @@ mod tests {
     #[test]
     fn uids_must_ascend_rfc2060_2_3_1_1() {
         let msg = "Subject: hi\r\n\r\nbody\r\n";
-        let select = [SELECT_OK[0], "* 2 EXISTS", "* 2 RECENT", SELECT_OK[3], "a1 OK [READ-WRITE] done"];
+        let select = [
+            SELECT_OK[0],
+            "* 2 EXISTS",
+            "* 2 RECENT",
+            SELECT_OK[3],
+            "a1 OK [READ-WRITE] done",
+        ];
         let t = session(vec![
             append("a0", "INBOX", msg, &["a0 OK appended"]),
             append("b0", "INBOX", msg, &["b0 OK appended"]),
             ex("a1 SELECT INBOX", &select),
-            ex("a2 FETCH 1:2 UID", &["* 1 FETCH (UID 9)", "* 2 FETCH (UID 5)", "a2 OK done"]),
+            ex(
+                "a2 FETCH 1:2 UID",
+                &["* 1 FETCH (UID 9)", "* 2 FETCH (UID 5)", "a2 OK done"],
+            ),
         ]);
-        assert_eq!(rules(&judge(&t, Profile::Rfc2060)), vec![rule::UID_ASCENDING]);
+        assert_eq!(
+            rules(&judge(&t, Profile::Rfc2060)),
+            vec![rule::UID_ASCENDING]
+        );
     }
 
     #[test]
@@ -1486,22 +2087,41 @@ mod tests {
     #[test]
     fn without_a_full_list_the_oracle_does_not_assume_a_mailbox_is_missing() {
         // A user's real server may hold mailboxes the session did not create.
-        let mut t = session(vec![ex("a1 RENAME INBOX.old INBOX.new", &["a1 OK renamed"])]);
+        let mut t = session(vec![ex(
+            "a1 RENAME INBOX.old INBOX.new",
+            &["a1 OK renamed"],
+        )]);
         t.setup.pop();
         let (v, cov) = judge_oracle("srv", &t, Profile::Rfc2060);
         assert!(v.is_empty(), "{v:#?}");
-        assert!(cov.stopped.is_some(), "it stops following instead of guessing");
+        assert!(
+            cov.stopped.is_some(),
+            "it stops following instead of guessing"
+        );
     }
 
     #[test]
     fn a_listed_mailbox_exists_and_its_contents_are_learnt_at_select() {
         let mut t = session(vec![
-            ex("a1 SELECT INBOX.old", &[SELECT_OK[0], "* 0 EXISTS", "* 0 RECENT", SELECT_OK[3], "a1 OK [READ-WRITE] done"]),
+            ex(
+                "a1 SELECT INBOX.old",
+                &[
+                    SELECT_OK[0],
+                    "* 0 EXISTS",
+                    "* 0 RECENT",
+                    SELECT_OK[3],
+                    "a1 OK [READ-WRITE] done",
+                ],
+            ),
             ex("a2 CREATE INBOX.old", &["a2 OK created"]),
         ]);
         t.setup[1] = Exchange::from_lines(
             "s3 LIST \"\" *",
-            &["* LIST () \".\" INBOX", "* LIST () \".\" INBOX.old", "s3 OK listed"],
+            &[
+                "* LIST () \".\" INBOX",
+                "* LIST () \".\" INBOX.old",
+                "s3 OK listed",
+            ],
         );
         let v = judge(&t, Profile::Rfc2060);
         assert_eq!(rules(&v), vec!["2060-6.3.3-error-inbox-or-existing"]);

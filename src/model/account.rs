@@ -204,7 +204,9 @@ impl Account {
     /// the CREATE command to complete successfully." A trailing separator only declares the
     /// name as a hierarchy: the model creates the name as `\Noselect`-free mailbox without it.
     pub fn create(&mut self, name: &[u8]) {
-        let name = names::strip_trailing_delimiter(name, self.delimiter).0.to_vec();
+        let name = names::strip_trailing_delimiter(name, self.delimiter)
+            .0
+            .to_vec();
         for sup in names::superiors(&name, self.delimiter) {
             if !self.exists(&sup) {
                 self.create_one(sup, true);
@@ -377,7 +379,15 @@ mod tests {
         assert_eq!(names(&a), vec!["INBOX", "z", "z.b"]);
         let msg = Arc::new(Message::parse(b"Subject: x\r\n\r\nbody\r\n".to_vec()));
         let now = DateTime::parse_from_rfc3339("2020-01-01T00:00:00+00:00").unwrap();
-        a.deliver(b"INBOX", msg, FlagSet::new(), now, true, Arrival::Unclaimed, true);
+        a.deliver(
+            b"INBOX",
+            msg,
+            FlagSet::new(),
+            now,
+            true,
+            Arrival::Unclaimed,
+            true,
+        );
         a.rename(b"INBOX", b"old");
         assert_eq!(a.get(b"INBOX").unwrap().messages.len(), 0);
         assert_eq!(a.get(b"old").unwrap().messages.len(), 1);
@@ -391,7 +401,15 @@ mod tests {
         for _ in 0..3 {
             let msg = Arc::new(Message::parse(b"\r\n".to_vec()));
             let (_, uid) = a
-                .deliver(b"inbox", msg, FlagSet::new(), now, true, Arrival::Unclaimed, true)
+                .deliver(
+                    b"inbox",
+                    msg,
+                    FlagSet::new(),
+                    now,
+                    true,
+                    Arrival::Unclaimed,
+                    true,
+                )
                 .unwrap();
             assert!(uid > last);
             last = uid;

@@ -125,7 +125,9 @@ mod tests {
 
     #[test]
     fn system_flags_come_first_in_rfc_order() {
-        let s: FlagSet = ["zz", "\\Draft", "\\Answered", "\\Recent"].into_iter().collect();
+        let s: FlagSet = ["zz", "\\Draft", "\\Answered", "\\Recent"]
+            .into_iter()
+            .collect();
         assert_eq!(s.names(), vec!["\\Answered", "\\Draft", "\\Recent", "zz"]);
         assert!(!s.without_recent().contains("\\recent"));
     }

@@ -120,8 +120,14 @@ fn unfold(v: &[u8]) -> Vec<u8> {
         out.push(v[i]);
         i += 1;
     }
-    let start = out.iter().position(|b| !b.is_ascii_whitespace()).unwrap_or(out.len());
-    let end = out.iter().rposition(|b| !b.is_ascii_whitespace()).map_or(start, |e| e + 1);
+    let start = out
+        .iter()
+        .position(|b| !b.is_ascii_whitespace())
+        .unwrap_or(out.len());
+    let end = out
+        .iter()
+        .rposition(|b| !b.is_ascii_whitespace())
+        .map_or(start, |e| e + 1);
     out[start..end.max(start)].to_vec()
 }
 
@@ -132,7 +138,10 @@ fn field<'a>(fs: &'a [(Vec<u8>, Vec<u8>)], name: &[u8]) -> Option<&'a [u8]> {
 }
 
 /// RFC 2045 §5.1: `type/subtype *(; attribute=value)`, values token or quoted-string.
-fn parse_content_type(v: &[u8]) -> (Vec<u8>, Vec<u8>, Vec<(Vec<u8>, Vec<u8>)>) {
+/// MIME parameters as (attribute, value) pairs, in order.
+type Params = Vec<(Vec<u8>, Vec<u8>)>;
+
+fn parse_content_type(v: &[u8]) -> (Vec<u8>, Vec<u8>, Params) {
     let v = strip_comments(&unfold(v));
     let mut pieces = split_params(&v);
     let first = pieces.remove(0);
@@ -224,8 +233,14 @@ fn strip_comments(v: &[u8]) -> Vec<u8> {
 }
 
 fn trim(v: &[u8]) -> Vec<u8> {
-    let s = v.iter().position(|b| !b.is_ascii_whitespace()).unwrap_or(v.len());
-    let e = v.iter().rposition(|b| !b.is_ascii_whitespace()).map_or(s, |e| e + 1);
+    let s = v
+        .iter()
+        .position(|b| !b.is_ascii_whitespace())
+        .unwrap_or(v.len());
+    let e = v
+        .iter()
+        .rposition(|b| !b.is_ascii_whitespace())
+        .map_or(s, |e| e + 1);
     v[s..e.max(s)].to_vec()
 }
 
@@ -280,7 +295,9 @@ fn parse_part(raw: &[u8], start: usize, end: usize, default: (&[u8], &[u8]), dep
                 part.children = Children::Multipart(children);
             }
         }
-    } else if part.kind.eq_ignore_ascii_case(b"message") && part.subtype.eq_ignore_ascii_case(b"rfc822") {
+    } else if part.kind.eq_ignore_ascii_case(b"message")
+        && part.subtype.eq_ignore_ascii_case(b"rfc822")
+    {
         let inner = parse_part(raw, hend, end, (b"TEXT", b"PLAIN"), depth + 1);
         part.children = Children::Message(Box::new(inner));
     }
@@ -411,7 +428,10 @@ fn unquote(v: &[u8]) -> Vec<u8> {
 }
 
 fn one_address(v: &[u8]) -> Address {
-    let (name, spec) = match (v.iter().position(|&b| b == b'<'), v.iter().rposition(|&b| b == b'>')) {
+    let (name, spec) = match (
+        v.iter().position(|&b| b == b'<'),
+        v.iter().rposition(|&b| b == b'>'),
+    ) {
         (Some(l), Some(r)) if l < r => {
             let name = trim(&v[..l]);
             (
@@ -423,7 +443,9 @@ fn one_address(v: &[u8]) -> Address {
     };
     // A route `@a,@b:user@host` keeps its route as adl.
     let (adl, spec) = match spec.iter().position(|&b| b == b':') {
-        Some(i) if spec.first() == Some(&b'@') => (Some(spec[..i].to_vec()), spec[i + 1..].to_vec()),
+        Some(i) if spec.first() == Some(&b'@') => {
+            (Some(spec[..i].to_vec()), spec[i + 1..].to_vec())
+        }
         _ => (None, spec),
     };
     let (mailbox, host) = match spec.iter().rposition(|&b| b == b'@') {
@@ -594,7 +616,9 @@ impl Message {
             }
             if bare[0] != b' ' && bare[0] != b'\t' {
                 let name = bare.split(|&b| b == b':').next().unwrap_or_default();
-                let hit = names.iter().any(|n| n.eq_ignore_ascii_case(trim(name).as_slice()));
+                let hit = names
+                    .iter()
+                    .any(|n| n.eq_ignore_ascii_case(trim(name).as_slice()));
                 take = hit == keep && bare.contains(&b':');
             }
             if take {
@@ -675,7 +699,8 @@ impl Message {
         }
         fn walk(m: &Message, p: &Part) -> bool {
             let fs = fields(m.bytes(p.header));
-            let enc = field(&fs, b"Content-Transfer-Encoding").map(|v| trim(&unfold(v)).to_ascii_lowercase());
+            let enc = field(&fs, b"Content-Transfer-Encoding")
+                .map(|v| trim(&unfold(v)).to_ascii_lowercase());
             if matches!(enc.as_deref(), Some(b"base64") | Some(b"quoted-printable")) {
                 return true;
             }
@@ -708,10 +733,17 @@ mod tests {
         assert_eq!(msg.section(&[3, 1], None).unwrap(), b"inner plain");
         assert_eq!(msg.section(&[3, 2], None).unwrap(), b"inner rich");
         assert_eq!(
-            msg.section(&[3], Some(&SectionText::HeaderFields(vec![b"subject".to_vec()]))).unwrap(),
+            msg.section(
+                &[3],
+                Some(&SectionText::HeaderFields(vec![b"subject".to_vec()]))
+            )
+            .unwrap(),
             b"Subject: inner\r\n\r\n"
         );
-        assert_eq!(msg.section(&[1], Some(&SectionText::Mime)).unwrap(), b"Content-Type: TEXT/PLAIN\r\n\r\n");
+        assert_eq!(
+            msg.section(&[1], Some(&SectionText::Mime)).unwrap(),
+            b"Content-Type: TEXT/PLAIN\r\n\r\n"
+        );
         assert!(msg.section(&[4], None).is_none());
         assert!(msg.section(&[1], Some(&SectionText::Header)).is_none());
         assert_eq!(msg.section(&[], None).unwrap(), NESTED.as_bytes());
@@ -721,10 +753,20 @@ mod tests {
     fn a_plain_message_has_part_1_and_header_text_rfc2060_6_4_5() {
         let msg = m("Subject: x\r\nTo: y@z\r\n\r\nhello\r\n");
         assert_eq!(msg.section(&[1], None).unwrap(), b"hello\r\n");
-        assert_eq!(msg.section(&[], Some(&SectionText::Header)).unwrap(), b"Subject: x\r\nTo: y@z\r\n\r\n");
-        assert_eq!(msg.section(&[], Some(&SectionText::Text)).unwrap(), b"hello\r\n");
         assert_eq!(
-            msg.section(&[], Some(&SectionText::HeaderFieldsNot(vec![b"SUBJECT".to_vec()]))).unwrap(),
+            msg.section(&[], Some(&SectionText::Header)).unwrap(),
+            b"Subject: x\r\nTo: y@z\r\n\r\n"
+        );
+        assert_eq!(
+            msg.section(&[], Some(&SectionText::Text)).unwrap(),
+            b"hello\r\n"
+        );
+        assert_eq!(
+            msg.section(
+                &[],
+                Some(&SectionText::HeaderFieldsNot(vec![b"SUBJECT".to_vec()]))
+            )
+            .unwrap(),
             b"To: y@z\r\n\r\n"
         );
         assert_eq!(Message::partial(b"hello", 1, 3), b"ell");
@@ -763,23 +805,34 @@ mod tests {
         let mut out = Vec::new();
         m(NESTED).body_structure().write(&mut out, true);
         let s = String::from_utf8(out).unwrap();
-        assert!(s.starts_with("((\"TEXT\" \"PLAIN\" NIL NIL NIL \"7BIT\" 8 0 NIL NIL NIL)"), "{s}");
+        assert!(
+            s.starts_with("((\"TEXT\" \"PLAIN\" NIL NIL NIL \"7BIT\" 8 0 NIL NIL NIL)"),
+            "{s}"
+        );
         assert!(s.contains("\"MESSAGE\" \"RFC822\""), "{s}");
         assert!(s.contains("\"ALTERNATIVE\""), "{s}");
-        assert!(s.ends_with(" \"MIXED\" (\"boundary\" \"x\") NIL NIL)"), "{s}");
+        assert!(
+            s.ends_with(" \"MIXED\" (\"boundary\" \"x\") NIL NIL)"),
+            "{s}"
+        );
     }
 
     #[test]
     fn any_bytes_parse_without_panic() {
         let mut x: u64 = 0x9e3779b97f4a7c15;
-        let alphabet = b"\r\n:-;=\"<>@,()abc--x boundary=Content-Type: multipart/mixed message/rfc822\t\\";
+        let alphabet =
+            b"\r\n:-;=\"<>@,()abc--x boundary=Content-Type: multipart/mixed message/rfc822\t\\";
         for len in 0..3000usize {
             let mut v = Vec::new();
             for _ in 0..(len % 300) {
                 x ^= x << 13;
                 x ^= x >> 7;
                 x ^= x << 17;
-                v.push(if x % 3 == 0 { (x >> 8) as u8 } else { alphabet[(x as usize >> 3) % alphabet.len()] });
+                v.push(if x % 3 == 0 {
+                    (x >> 8) as u8
+                } else {
+                    alphabet[(x as usize >> 3) % alphabet.len()]
+                });
             }
             let msg = Message::parse(v);
             let mut out = Vec::new();

@@ -282,15 +282,18 @@ impl FetchItem {
             FetchItem::Rfc822Size(n) => {
                 out.extend_from_slice(format!("RFC822.SIZE {n}").as_bytes())
             }
-            FetchItem::InternalDate(d) => {
-                out.extend_from_slice(format!("INTERNALDATE \"{}\"", format_date_time(d)).as_bytes())
-            }
+            FetchItem::InternalDate(d) => out
+                .extend_from_slice(format!("INTERNALDATE \"{}\"", format_date_time(d)).as_bytes()),
             FetchItem::Envelope(e) => {
                 out.extend_from_slice(b"ENVELOPE ");
                 e.write(out);
             }
             FetchItem::Structure(b, extended) => {
-                out.extend_from_slice(if *extended { b"BODYSTRUCTURE " } else { b"BODY " });
+                out.extend_from_slice(if *extended {
+                    b"BODYSTRUCTURE "
+                } else {
+                    b"BODY "
+                });
                 b.write(out, *extended);
             }
             FetchItem::Section(name, data) => {

@@ -107,6 +107,8 @@ pub struct Latitude {
     /// SELECT or EXAMINE of a mailbox whose contents the model does not know: the server's
     /// EXISTS tells whether the model's messages are all of them.
     pub contents_unknown: bool,
+    /// How many messages a COPY copied.
+    pub copied: Option<usize>,
 }
 
 /// One connection to the model.
@@ -228,8 +230,16 @@ fn valid_in(cmd: &CommandBody<'_>, state: &State) -> Option<bool> {
     Some(match cmd {
         Capability | Noop | Logout => true,
         Login { .. } | Authenticate { .. } => matches!(state, State::NotAuthenticated),
-        Select { .. } | Examine { .. } | Create { .. } | Delete { .. } | Rename { .. }
-        | Subscribe { .. } | Unsubscribe { .. } | List { .. } | Lsub { .. } | Status { .. }
+        Select { .. }
+        | Examine { .. }
+        | Create { .. }
+        | Delete { .. }
+        | Rename { .. }
+        | Subscribe { .. }
+        | Unsubscribe { .. }
+        | List { .. }
+        | Lsub { .. }
+        | Status { .. }
         | Append { .. } => authed,
         Check | Close | Expunge | Search { .. } | Fetch { .. } | Store { .. } | Copy { .. } => {
             selected
@@ -310,7 +320,8 @@ impl Session {
         // names look wrong: the model stops asserting whether they exist.
         match cmd {
             CommandBody::Create { mailbox } | CommandBody::Delete { mailbox } => {
-                self.implied.insert(Account::key(&bytes_of_mailbox(mailbox)));
+                self.implied
+                    .insert(Account::key(&bytes_of_mailbox(mailbox)));
             }
             CommandBody::Rename { from, to } => {
                 self.implied.insert(Account::key(&bytes_of_mailbox(from)));
@@ -318,8 +329,10 @@ impl Session {
             }
             _ => {}
         }
-        if matches!(cmd, CommandBody::Select { .. } | CommandBody::Examine { .. })
-            && matches!(self.state, State::Selected(_))
+        if matches!(
+            cmd,
+            CommandBody::Select { .. } | CommandBody::Examine { .. }
+        ) && matches!(self.state, State::Selected(_))
         {
             self.state = State::Authenticated;
         }
@@ -422,7 +435,11 @@ impl Session {
                 ok("CAPABILITY completed"),
                 Allowed::ok_or_refusal(rule::BAD_MEANING),
             ),
-            Noop | Check => reply(vec![], ok("done"), Allowed::ok_or_refusal(rule::BAD_MEANING)),
+            Noop | Check => reply(
+                vec![],
+                ok("done"),
+                Allowed::ok_or_refusal(rule::BAD_MEANING),
+            ),
             Logout => {
                 self.state = State::Logout;
                 reply(
@@ -431,11 +448,9 @@ impl Session {
                     Allowed::ok_or_refusal(rule::BAD_MEANING),
                 )
             }
-            Login { username, password } => self.login(
-                store,
-                username.as_ref(),
-                password.declassify().as_ref(),
-            ),
+            Login { username, password } => {
+                self.login(store, username.as_ref(), password.declassify().as_ref())
+            }
             Authenticate { .. } => reply(
                 vec![],
                 completion(Outcome::No, None, "no mechanism supported"),
@@ -463,11 +478,21 @@ impl Session {
             List {
                 reference,
                 mailbox_wildcard,
-            } => self.list(store, &bytes_of_mailbox(reference), list_bytes(mailbox_wildcard), false),
+            } => self.list(
+                store,
+                &bytes_of_mailbox(reference),
+                list_bytes(mailbox_wildcard),
+                false,
+            ),
             Lsub {
                 reference,
                 mailbox_wildcard,
-            } => self.list(store, &bytes_of_mailbox(reference), list_bytes(mailbox_wildcard), true),
+            } => self.list(
+                store,
+                &bytes_of_mailbox(reference),
+                list_bytes(mailbox_wildcard),
+                true,
+            ),
             Status {
                 mailbox,
                 item_names,
@@ -497,7 +522,9 @@ impl Session {
             Close => {
                 let sel = self.selection().cloned().expect("selected");
                 if !sel.read_only {
-                    if let Some(mb) = self.account_mut(store).and_then(|a| a.get_mut(&sel.mailbox))
+                    if let Some(mb) = self
+                        .account_mut(store)
+                        .and_then(|a| a.get_mut(&sel.mailbox))
                     {
                         if mb.messages.iter().any(|m| !m.flags_known) {
                             self.latitude.unsure = true;
@@ -506,14 +533,23 @@ impl Session {
                     }
                 }
                 self.state = State::Authenticated;
-                reply(vec![], ok("CLOSE completed"), Allowed::ok_or_refusal(rule::BAD_MEANING))
+                reply(
+                    vec![],
+                    ok("CLOSE completed"),
+                    Allowed::ok_or_refusal(rule::BAD_MEANING),
+                )
             }
             Expunge => self.expunge(store),
             Search {
                 charset,
                 criteria,
                 uid,
-            } => self.search(store, charset.as_ref().map(|c| c.as_ref()), criteria.as_ref(), *uid),
+            } => self.search(
+                store,
+                charset.as_ref().map(|c| c.as_ref()),
+                criteria.as_ref(),
+                *uid,
+            ),
             Fetch {
                 sequence_set,
                 macro_or_item_names,
@@ -570,7 +606,11 @@ impl Session {
         } else {
             Allowed::any()
         };
-        reply(vec![], completion(Outcome::Ok, None, "LOGIN completed"), allowed)
+        reply(
+            vec![],
+            completion(Outcome::Ok, None, "LOGIN completed"),
+            allowed,
+        )
     }
 
     fn select(&mut self, store: &mut Store, name: &[u8], examine: bool) -> Reply {
@@ -663,11 +703,7 @@ impl Session {
         } else {
             Code::ReadWrite
         };
-        let rule = if implied {
-            ""
-        } else {
-            rule::BAD_MEANING
-        };
+        let rule = if implied { "" } else { rule::BAD_MEANING };
         let allowed = if implied {
             Allowed::any()
         } else {
@@ -765,13 +801,20 @@ impl Session {
         if selected_here {
             self.latitude.unsure = true;
         }
-        reply(vec![], completion(Outcome::Ok, None, "DELETE completed"), allowed)
+        reply(
+            vec![],
+            completion(Outcome::Ok, None, "DELETE completed"),
+            allowed,
+        )
     }
 
     fn rename(&mut self, store: &mut Store, from: &[u8], to: &[u8]) -> Reply {
         let delimiter = store.delimiter;
         let implied = self.doubtful(store, from)
-            || self.doubtful(store, names::strip_trailing_delimiter(to, store.delimiter).0);
+            || self.doubtful(
+                store,
+                names::strip_trailing_delimiter(to, store.delimiter).0,
+            );
         let selected = self.selection().map(|s| s.mailbox.clone());
         let acc = self.account_mut(store).expect("authenticated");
         let to_key = Account::key(names::strip_trailing_delimiter(to, delimiter).0);
@@ -803,7 +846,11 @@ impl Session {
         } else {
             Allowed::ok_or_refusal(rule::BAD_MEANING)
         };
-        reply(vec![], completion(Outcome::Ok, None, "RENAME completed"), allowed)
+        reply(
+            vec![],
+            completion(Outcome::Ok, None, "RENAME completed"),
+            allowed,
+        )
     }
 
     fn list(&mut self, store: &mut Store, reference: &[u8], pattern: Vec<u8>, lsub: bool) -> Reply {
@@ -860,7 +907,15 @@ impl Session {
         }
         reply(
             untagged,
-            completion(Outcome::Ok, None, if lsub { "LSUB completed" } else { "LIST completed" }),
+            completion(
+                Outcome::Ok,
+                None,
+                if lsub {
+                    "LSUB completed"
+                } else {
+                    "LIST completed"
+                },
+            ),
             Allowed::ok_or_refusal(rule::BAD_MEANING),
         )
     }
@@ -1010,7 +1065,10 @@ impl Session {
         }
         let mut untagged = Vec::new();
         let mut view = sel.view.clone();
-        if let Some(mb) = self.account_mut(store).and_then(|a| a.get_mut(&sel.mailbox)) {
+        if let Some(mb) = self
+            .account_mut(store)
+            .and_then(|a| a.get_mut(&sel.mailbox))
+        {
             if mb.messages.iter().any(|m| !m.flags_known) {
                 // Which messages carry \Deleted is not known.
                 self.latitude.unsure = true;
@@ -1059,12 +1117,7 @@ impl Session {
 
     /// The messages of the view a sequence set names, as (sequence number, identity);
     /// `None` when a sequence number is out of range (servers answer that differently).
-    fn resolve(
-        &self,
-        store: &Store,
-        set: &SequenceSet,
-        uid: bool,
-    ) -> Option<Vec<(u32, u64)>> {
+    fn resolve(&self, store: &Store, set: &SequenceSet, uid: bool) -> Option<Vec<(u32, u64)>> {
         if self.profile == Profile::Rfc2060 && reversed_range(set) {
             // RFC 2060 does not say what `4:2` means (RFC 3501 §9 made it `2:4`):
             // the reference server refuses it and the oracle judges any answer.
@@ -1072,6 +1125,11 @@ impl Session {
         }
         let sel = self.selection()?;
         let mb = self.account(store)?.get(&sel.mailbox)?;
+        if has_asterisk(set) && mb.messages.len() > sel.view.len() {
+            // `*` is "the largest number in use" (RFC 2060 §9): with messages the server
+            // has not announced yet, whether it counts them is the server's reading.
+            return None;
+        }
         let by_id: BTreeMap<u64, &StoredMessage> = mb.messages.iter().map(|m| (m.id, m)).collect();
         if uid {
             let pairs: Vec<(u32, u64, u32)> = sel
@@ -1114,16 +1172,27 @@ impl Session {
             if !c.eq_ignore_ascii_case("US-ASCII") && !c.eq_ignore_ascii_case("UTF-8") {
                 // RFC 2060 §6.4.4: "US-ASCII MUST be supported; other [CHARSET]s MAY be
                 // supported."
+                // "If the server does not support the specified [CHARSET], it MUST return a
+                // tagged NO response (not a BAD)."
                 return reply(
                     vec![],
                     completion(Outcome::No, Some(Code::BadCharset), "charset not supported"),
-                    Allowed::any(),
+                    Allowed {
+                        ok: true,
+                        no: true,
+                        bad: false,
+                        rule: "2060-6.4.4-unknown-charset-no",
+                    },
                 );
             }
         }
         let sel = self.selection().cloned().expect("selected");
         let Some(mb) = self.account(store).and_then(|a| a.get(&sel.mailbox)) else {
-            return reply(vec![], completion(Outcome::No, None, "gone"), Allowed::any());
+            return reply(
+                vec![],
+                completion(Outcome::No, None, "gone"),
+                Allowed::any(),
+            );
         };
         let by_id: BTreeMap<u64, &StoredMessage> = mb.messages.iter().map(|m| (m.id, m)).collect();
         let scope = SearchScope {
@@ -1159,7 +1228,10 @@ impl Session {
                 recent,
             };
             let mut t = search::evaluate_all_with(keys, &subject, &scope, zones);
-            if sel.recent_maybe.contains(id) {
+            // RFC 2060 §2.3.2: which session is "first" to see a message is for the server
+            // to say (Cyrus counts \Recent per user, Courier per maildir): an oracle does
+            // not hold a server to the model's \Recent.
+            if sel.recent_maybe.contains(id) || self.follower {
                 // Whether this message is \Recent here is the server's choice.
                 let other = Subject {
                     seq: i as u32 + 1,
@@ -1210,7 +1282,11 @@ impl Session {
                 MessageDataItemName::Binary { .. } | MessageDataItemName::BinarySize { .. }
             )
         }) {
-            return reply(vec![], completion(Outcome::Bad, None, "not IMAP4rev1"), Allowed::any());
+            return reply(
+                vec![],
+                completion(Outcome::Bad, None, "not IMAP4rev1"),
+                Allowed::any(),
+            );
         }
         let _ = Macro::All;
         // RFC 2060 §6.4.5: BODY[...] (not BODY.PEEK), RFC822 and RFC822.TEXT set \Seen.
@@ -1235,7 +1311,11 @@ impl Session {
         let mut untagged = Vec::new();
         let acc = self.account_mut(store).expect("authenticated");
         let Some(mb) = acc.get_mut(&sel.mailbox) else {
-            return reply(vec![], completion(Outcome::No, None, "gone"), Allowed::any());
+            return reply(
+                vec![],
+                completion(Outcome::No, None, "gone"),
+                Allowed::any(),
+            );
         };
         let mut unsure = false;
         for (seq, id) in targets {
@@ -1358,7 +1438,11 @@ impl Session {
         let names: Vec<String> = flags.iter().map(flag_name).collect();
         if names.iter().any(|n| n.eq_ignore_ascii_case(RECENT)) {
             // RFC 2060 §2.3.2: \Recent cannot be altered by the client.
-            return reply(vec![], completion(Outcome::Bad, None, "\\Recent"), Allowed::any());
+            return reply(
+                vec![],
+                completion(Outcome::Bad, None, "\\Recent"),
+                Allowed::any(),
+            );
         }
         let uid_unsure = uid && self.unknown_uids(store);
         let Some(targets) = self.resolve(store, set, uid) else {
@@ -1384,7 +1468,11 @@ impl Session {
         let mut unsure = false;
         let acc = self.account_mut(store).expect("authenticated");
         let Some(mb) = acc.get_mut(&sel.mailbox) else {
-            return reply(vec![], completion(Outcome::No, None, "gone"), Allowed::any());
+            return reply(
+                vec![],
+                completion(Outcome::No, None, "gone"),
+                Allowed::any(),
+            );
         };
         for n in &names {
             if !super::flags::is_system(n) {
@@ -1471,6 +1559,7 @@ impl Session {
                 .filter_map(|(_, id)| mb.messages.iter().find(|m| m.id == *id).cloned())
                 .collect()
         };
+        self.latitude.copied = Some(src.len());
         let into_selected = Account::key(dest) == sel.mailbox;
         let follower = self.follower;
         let mut unsure = false;
@@ -1515,12 +1604,22 @@ impl Session {
     }
 }
 
+/// Whether a set uses `*`.
+fn has_asterisk(set: &SequenceSet) -> bool {
+    use imap_types::sequence::{SeqOrUid, Sequence};
+    set.0.as_ref().iter().any(|s| match s {
+        Sequence::Single(x) => matches!(x, SeqOrUid::Asterisk),
+        Sequence::Range(a, b) => matches!(a, SeqOrUid::Asterisk) || matches!(b, SeqOrUid::Asterisk),
+    })
+}
+
 /// Whether a set has a range written high to low (`4:2`), which only RFC 3501 defines.
 fn reversed_range(set: &SequenceSet) -> bool {
     use imap_types::sequence::{SeqOrUid, Sequence};
-    set.0.as_ref().iter().any(|s| {
-        matches!(s, Sequence::Range(SeqOrUid::Value(a), SeqOrUid::Value(b)) if a > b)
-    })
+    set.0
+        .as_ref()
+        .iter()
+        .any(|s| matches!(s, Sequence::Range(SeqOrUid::Value(a), SeqOrUid::Value(b)) if a > b))
 }
 
 fn list_bytes(m: &imap_types::mailbox::ListMailbox<'_>) -> Vec<u8> {
@@ -1545,12 +1644,14 @@ fn section_spec(section: Option<&Section<'_>>) -> (Vec<u32>, Option<SectionText>
         None => (vec![], None),
         Some(Section::Part(p)) => (part_numbers(&Some(p.clone())), None),
         Some(Section::Header(p)) => (part_numbers(p), Some(SectionText::Header)),
-        Some(Section::HeaderFields(p, f)) => {
-            (part_numbers(p), Some(SectionText::HeaderFields(astrings(f))))
-        }
-        Some(Section::HeaderFieldsNot(p, f)) => {
-            (part_numbers(p), Some(SectionText::HeaderFieldsNot(astrings(f))))
-        }
+        Some(Section::HeaderFields(p, f)) => (
+            part_numbers(p),
+            Some(SectionText::HeaderFields(astrings(f))),
+        ),
+        Some(Section::HeaderFieldsNot(p, f)) => (
+            part_numbers(p),
+            Some(SectionText::HeaderFieldsNot(astrings(f))),
+        ),
         Some(Section::Text(p)) => (part_numbers(p), Some(SectionText::Text)),
         Some(Section::Mime(p)) => (part_numbers(&Some(p.clone())), Some(SectionText::Mime)),
     }

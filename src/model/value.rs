@@ -70,7 +70,9 @@ pub enum BodyStructure {
 /// RFC 2060 §4.3 string: quoted when every byte may appear in a quoted string (7-bit, no
 /// CR, LF or NUL; `"` and `\` escaped), a literal otherwise.
 pub fn write_string(out: &mut Vec<u8>, s: &[u8]) {
-    if s.iter().all(|&b| b != 0 && b < 0x80 && b != b'\r' && b != b'\n') {
+    if s.iter()
+        .all(|&b| b != 0 && b < 0x80 && b != b'\r' && b != b'\n')
+    {
         out.push(b'"');
         for &b in s {
             if b == b'"' || b == b'\\' {
@@ -151,7 +153,14 @@ impl Envelope {
         write_nstring(out, self.date.as_deref());
         out.push(b' ');
         write_nstring(out, self.subject.as_deref());
-        for list in [&self.from, &self.sender, &self.reply_to, &self.to, &self.cc, &self.bcc] {
+        for list in [
+            &self.from,
+            &self.sender,
+            &self.reply_to,
+            &self.to,
+            &self.cc,
+            &self.bcc,
+        ] {
             out.push(b' ');
             write_addresses(out, list);
         }

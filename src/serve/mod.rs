@@ -114,7 +114,8 @@ impl Connection {
             };
             let line: Vec<u8> = self.buf.drain(..end + 2).collect();
             if line.len() > self.limits.max_line {
-                out.bytes.extend_from_slice(b"* BYE command line too long\r\n");
+                out.bytes
+                    .extend_from_slice(b"* BYE command line too long\r\n");
                 out.close = true;
                 return out;
             }
@@ -125,8 +126,7 @@ impl Connection {
                 return out;
             }
             if let Some((n, plus)) = literal_announcement(&line[..line.len() - 2]) {
-                if n > self.limits.max_literal || self.command.len() + n > self.limits.max_command
-                {
+                if n > self.limits.max_literal || self.command.len() + n > self.limits.max_command {
                     let tag = tag_of(&self.command);
                     self.command.clear();
                     out.bytes.extend_from_slice(&tag);
@@ -158,7 +158,7 @@ impl Connection {
     /// Runs one complete command; true when the connection ends.
     fn run(&mut self, store: &Mutex<Store>, command: &[u8], out: &mut Vec<u8>) -> bool {
         match CommandCodec::default().decode(command) {
-            Ok((rest, cmd)) if rest.is_empty() => {
+            Ok((b"", cmd)) => {
                 let mut store = store.lock().unwrap_or_else(|p| p.into_inner());
                 let reply = self.session.execute(&mut store, &cmd.body);
                 reply.write(cmd.tag.as_ref().as_bytes(), out);
@@ -204,7 +204,9 @@ fn tag_of(command: &[u8]) -> Vec<u8> {
     let tag: Vec<u8> = command
         .iter()
         .take_while(|&&b| {
-            b > 0x20 && b < 0x7f && !matches!(b, b'(' | b')' | b'{' | b'%' | b'*' | b'"' | b'\\' | b'+')
+            b > 0x20
+                && b < 0x7f
+                && !matches!(b, b'(' | b')' | b'{' | b'%' | b'*' | b'"' | b'\\' | b'+')
         })
         .copied()
         .collect();
@@ -226,7 +228,10 @@ pub struct ServeOptions {
 }
 
 /// Serves the model until the process ends. Every connection shares one store.
-pub async fn serve(opts: ServeOptions, ready: Option<tokio::sync::oneshot::Sender<SocketAddr>>) -> anyhow::Result<()> {
+pub async fn serve(
+    opts: ServeOptions,
+    ready: Option<tokio::sync::oneshot::Sender<SocketAddr>>,
+) -> anyhow::Result<()> {
     let listener = tokio::net::TcpListener::bind(opts.listen)
         .await
         .map_err(|e| anyhow::anyhow!("cannot listen on {}: {e}", opts.listen))?;
@@ -267,7 +272,12 @@ pub async fn serve(opts: ServeOptions, ready: Option<tokio::sync::oneshot::Sende
 
 /// Serves one session on standard input and output (a `spawn` target: every session a
 /// fresh store, so no reset is needed).
-pub async fn serve_stdio(users: Vec<(String, String)>, profile: Profile, delimiter: u8, limits: Limits) -> anyhow::Result<()> {
+pub async fn serve_stdio(
+    users: Vec<(String, String)>,
+    profile: Profile,
+    delimiter: u8,
+    limits: Limits,
+) -> anyhow::Result<()> {
     let store = Mutex::new(Store::with_users(delimiter, &users));
     let mut stdin = tokio::io::stdin();
     let mut stdout = tokio::io::stdout();
@@ -308,14 +318,20 @@ mod tests {
     #[test]
     fn a_synchronizing_literal_gets_a_continuation_request_rfc2060_7_5() {
         let (mut c, s) = server();
-        assert_eq!(talk(&mut c, &s, "a LOGIN {2}\r\n"), "+ Ready for literal data\r\n");
+        assert_eq!(
+            talk(&mut c, &s, "a LOGIN {2}\r\n"),
+            "+ Ready for literal data\r\n"
+        );
         assert_eq!(talk(&mut c, &s, "u1 pw\r\n"), "a OK LOGIN completed\r\n");
     }
 
     #[test]
     fn an_undecodable_command_gets_bad_with_its_tag_rfc2060_7_1_3() {
         let (mut c, s) = server();
-        assert_eq!(talk(&mut c, &s, "x1 FROB\r\n"), "x1 BAD command syntax error\r\n");
+        assert_eq!(
+            talk(&mut c, &s, "x1 FROB\r\n"),
+            "x1 BAD command syntax error\r\n"
+        );
         assert_eq!(talk(&mut c, &s, "\r\n"), "* BAD command syntax error\r\n");
     }
 
