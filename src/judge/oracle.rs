@@ -91,6 +91,7 @@ pub mod rule {
     pub const FLAG_EXTENSION: &str = "2060-9-flag-extension-not-generated";
     pub const DEFAULT_SENDER: &str = "2060-7.4.2-default-sender-reply-to";
     pub const RECREATED_UIDS: &str = "2060-6.3.3-recreated-uids-greater";
+    pub const SEEN_SET: &str = "2060-6.4.5-seen-set";
 
     /// Requirements the checks above test besides the id their findings name.
     pub const ALSO_COVERED: &[(&str, &str)] = &[
@@ -386,6 +387,8 @@ pub struct Oracle {
     /// Mailboxes deleted or renamed away: their UIDVALIDITY and highest UID seen, which a
     /// mailbox later made under the same name must not reuse (RFC 2060 §6.3.3).
     gone: BTreeMap<Vec<u8>, (u32, u32)>,
+    /// Messages a FETCH of a body section (not PEEK) marked \\Seen, by identity: the step.
+    implicit_seen: BTreeMap<u64, Option<usize>>,
 }
 
 impl Oracle {
@@ -401,6 +404,7 @@ impl Oracle {
             uids_seen: BTreeMap::new(),
             separators: BTreeMap::new(),
             gone: BTreeMap::new(),
+            implicit_seen: BTreeMap::new(),
         }
     }
 
@@ -623,11 +627,20 @@ impl Oracle {
                         body.name()
                     )
                 } else {
+                    let allowed: Vec<&str> = [
+                        (reply.allowed.ok, "OK"),
+                        (reply.allowed.no, "NO"),
+                        (reply.allowed.bad, "BAD"),
+                    ]
+                    .iter()
+                    .filter(|(a, _)| *a)
+                    .map(|(_, n)| *n)
+                    .collect();
                     format!(
-                        "{} answered {} where the RFC requires {}",
+                        "{} answered {}; the RFC allows only {} here",
                         body.name(),
                         done.outcome.as_str(),
-                        if reply.allowed.ok { "success" } else { "an error" }
+                        allowed.join(" or ")
                     )
                 },
                 format!("{} (or another outcome the RFC allows)", model.as_str()),
@@ -1302,6 +1315,9 @@ impl Oracle {
             let Some(id) = sel.view.get(*seq as usize - 1).copied() else {
                 continue;
             };
+            if fetch && self.session.latitude.seen_in_flight {
+                self.implicit_seen.insert(id, step);
+            }
             let got = server.get(seq).cloned().unwrap_or_default();
             if uid && !got.iter().any(|(n, _)| n == "UID") && !got.is_empty() {
                 self.find(
@@ -1381,7 +1397,20 @@ impl Oracle {
                                 f.remove("\\Seen");
                                 f
                             }) == b;
-                        (a == b || before_seen, rule::FLAGS_VALUE)
+                        let lacks_seen = a.as_ref().is_some_and(|f| f.contains("\\Seen"))
+                            && b.as_ref().is_some_and(|f| !f.contains("\\Seen"));
+                        let gained_seen = b.as_ref().is_some_and(|f| f.contains("\\Seen"))
+                            && a.as_ref().is_some_and(|f| !f.contains("\\Seen"));
+                        let why = if gained_seen && sel.read_only {
+                            // RFC 2060 §6.3.2: nothing changes in a mailbox selected with EXAMINE.
+                            rule::EXAMINE_NO_CHANGES
+                        } else if lacks_seen && self.implicit_seen.contains_key(&id) {
+                            // A FETCH of a body section (not PEEK) should have set \Seen.
+                            rule::SEEN_SET
+                        } else {
+                            rule::FLAGS_VALUE
+                        };
+                        (a == b || before_seen, why)
                     }
                     "UID" => continue,
                     "RFC822.SIZE" => {
