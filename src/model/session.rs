@@ -1377,7 +1377,7 @@ impl Session {
                         let data = match partial {
                             Some((origin, len)) => {
                                 name.push_str(&format!("<{origin}>"));
-                                data.map(|d| Message::partial(&d, *origin, len.get()))
+                                data.map(|d| super::message::partial(&d, *origin, len.get()))
                             }
                             None => data,
                         };
