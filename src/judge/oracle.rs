@@ -1852,6 +1852,17 @@ mod tests {
         "a1 OK [READ-WRITE] done",
     ];
 
+    /// SELECT's answer for a mailbox of `n` messages (all \\Recent).
+    fn select_with(n: u32) -> Vec<String> {
+        vec![
+            SELECT_OK[0].to_string(),
+            format!("* {n} EXISTS"),
+            format!("* {n} RECENT"),
+            SELECT_OK[3].to_string(),
+            "a1 OK [READ-WRITE] done".to_string(),
+        ]
+    }
+
     fn judge(t: &Transcript, profile: Profile) -> Vec<Verdict> {
         judge_oracle("srv", t, profile).0
     }
@@ -1984,13 +1995,8 @@ mod tests {
     #[test]
     fn expunge_must_name_each_deleted_message_rfc2060_6_4_3() {
         let msg = "Subject: hi\r\n\r\nbody\r\n";
-        let select = [
-            SELECT_OK[0],
-            "* 2 EXISTS",
-            "* 2 RECENT",
-            SELECT_OK[3],
-            "a1 OK [READ-WRITE] done",
-        ];
+        let select = select_with(2);
+        let select: Vec<&str> = select.iter().map(String::as_str).collect();
         let script = |expunged: &[&str]| {
             let mut resp = expunged.to_vec();
             resp.push("a4 OK expunged");
@@ -2016,13 +2022,8 @@ mod tests {
     #[test]
     fn search_results_are_the_matching_messages_rfc2060_6_4_4() {
         let msg = "Subject: hi\r\n\r\nbody\r\n";
-        let select = [
-            SELECT_OK[0],
-            "* 2 EXISTS",
-            "* 2 RECENT",
-            SELECT_OK[3],
-            "a1 OK [READ-WRITE] done",
-        ];
+        let select = select_with(2);
+        let select: Vec<&str> = select.iter().map(String::as_str).collect();
         let script = |result: &str| {
             session(vec![
                 append("a0", "INBOX", msg, &["a0 OK appended"]),
@@ -2045,13 +2046,8 @@ mod tests {
     #[test]
     fn stored_flags_come_back_rfc2060_6_4_6() {
         let msg = "Subject: hi\r\n\r\nbody\r\n";
-        let select = [
-            SELECT_OK[0],
-            "* 1 EXISTS",
-            "* 1 RECENT",
-            SELECT_OK[3],
-            "a1 OK [READ-WRITE] done",
-        ];
+        let select = select_with(1);
+        let select: Vec<&str> = select.iter().map(String::as_str).collect();
         let t = session(vec![
             append("a0", "INBOX", msg, &["a0 OK appended"]),
             ex("a1 SELECT INBOX", &select),
@@ -2074,13 +2070,8 @@ mod tests {
     #[test]
     fn uids_must_ascend_rfc2060_2_3_1_1() {
         let msg = "Subject: hi\r\n\r\nbody\r\n";
-        let select = [
-            SELECT_OK[0],
-            "* 2 EXISTS",
-            "* 2 RECENT",
-            SELECT_OK[3],
-            "a1 OK [READ-WRITE] done",
-        ];
+        let select = select_with(2);
+        let select: Vec<&str> = select.iter().map(String::as_str).collect();
         let t = session(vec![
             append("a0", "INBOX", msg, &["a0 OK appended"]),
             append("b0", "INBOX", msg, &["b0 OK appended"]),

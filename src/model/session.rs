@@ -995,20 +995,7 @@ impl Session {
         if !acc.get(name).is_some_and(|m| m.selectable) {
             // RFC 2060 §6.3.11: "If the destination mailbox does not exist, a server MUST
             // return an error, and MUST NOT automatically create the mailbox."
-            let exists_noselect = acc.exists(name);
-            return reply(
-                vec![],
-                completion(
-                    Outcome::No,
-                    (!exists_noselect).then_some(Code::TryCreate),
-                    "no such mailbox",
-                ),
-                if implied || exists_noselect {
-                    Allowed::any()
-                } else {
-                    Allowed::must_fail(rule::APPEND_NONEXISTENT)
-                },
-            );
+            return missing_destination(acc, name, implied, rule::APPEND_NONEXISTENT);
         }
         let mut set = FlagSet::new();
         for f in flags {
@@ -1537,20 +1524,7 @@ impl Session {
         if !acc.get(dest).is_some_and(|m| m.selectable) {
             // RFC 2060 §6.4.7: "If the destination mailbox does not exist, a server SHOULD
             // return an error."
-            let noselect = acc.exists(dest);
-            return reply(
-                vec![],
-                completion(
-                    Outcome::No,
-                    (!noselect).then_some(Code::TryCreate),
-                    "no such mailbox",
-                ),
-                if implied || noselect {
-                    Allowed::any()
-                } else {
-                    Allowed::must_fail(rule::COPY_NONEXISTENT)
-                },
-            );
+            return missing_destination(acc, dest, implied, rule::COPY_NONEXISTENT);
         }
         let src: Vec<StoredMessage> = {
             let mb = acc.get(&sel.mailbox).expect("selected mailbox");
@@ -1602,6 +1576,27 @@ impl Session {
             },
         )
     }
+}
+
+/// The answer to APPEND or COPY into a mailbox that does not exist: NO with `[TRYCREATE]`
+/// (RFC 2060 §6.3.11, §6.4.7: "Unless it is certain that the destination mailbox can not be
+/// created, the server MUST send the response code "[TRYCREATE]""). A `\\Noselect` name or
+/// one whose existence is in doubt may get any answer.
+fn missing_destination(acc: &Account, name: &[u8], doubtful: bool, rule: &'static str) -> Reply {
+    let noselect = acc.exists(name);
+    reply(
+        vec![],
+        completion(
+            Outcome::No,
+            (!noselect).then_some(Code::TryCreate),
+            "no such mailbox",
+        ),
+        if doubtful || noselect {
+            Allowed::any()
+        } else {
+            Allowed::must_fail(rule)
+        },
+    )
 }
 
 /// Whether a set uses `*`.
