@@ -1201,6 +1201,10 @@ impl Session {
             }
         };
         let uid_keys = format!("{keys:?}").contains("Uid(");
+        // `*` with messages the server has not announced: the server's reading decides.
+        if format!("{keys:?}").contains("Asterisk") && mb.messages.len() > sel.view.len() {
+            self.latitude.data_unsure = true;
+        }
         let mut yes = Vec::new();
         let mut maybe = Vec::new();
         let mut unsure = false;
@@ -1244,7 +1248,7 @@ impl Session {
             }
         }
         self.latitude.search_maybe = maybe;
-        self.latitude.data_unsure = unsure;
+        self.latitude.data_unsure |= unsure;
         reply(
             vec![Untagged::Search(yes)],
             completion(Outcome::Ok, None, "SEARCH completed"),
@@ -1360,6 +1364,18 @@ impl Session {
                         }
                         let (part, text) = section_spec(section.as_ref());
                         let data = m.message.section(&part, text.as_ref());
+                        // RFC 2060 §6.4.5 does not say what the MIME header of part 1 of
+                        // a message that is not multipart is (servers send its header, or
+                        // an empty one): the server's choice.
+                        let single = !matches!(
+                            m.message.body_structure(),
+                            super::value::BodyStructure::Multipart { .. }
+                        );
+                        let data = if single && part.len() == 1 && text == Some(SectionText::Mime) {
+                            None
+                        } else {
+                            data
+                        };
                         let mut name = format!("BODY[{}]", section_label(section.as_ref()));
                         let data = match partial {
                             Some((origin, len)) => {
