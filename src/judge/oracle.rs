@@ -1640,21 +1640,31 @@ impl Oracle {
         else {
             return;
         };
+        // The last FLAGS shown for each message in this exchange (a server may send the
+        // flags again after a FETCH set \\Seen).
+        let mut last: BTreeMap<u32, FlagSet> = BTreeMap::new();
         for s in seen {
             let Seen::Fetch(seq, items) = s else { continue };
-            let Some(id) = sel.view.get((*seq as usize).wrapping_sub(1)) else {
-                continue;
-            };
-            let Some(flags) = items
+            if let Some(flags) = items
                 .iter()
                 .find(|(n, _)| n == "FLAGS")
                 .and_then(|(_, t)| flags_of(t))
-            else {
+            {
+                last.insert(*seq, flags);
+            }
+        }
+        let seen_in_flight = self.session.latitude.seen_in_flight;
+        for (seq, flags) in &last {
+            let Some(id) = sel.view.get((*seq as usize).wrapping_sub(1)) else {
                 continue;
             };
             if let Some(m) = mb.messages.iter_mut().find(|m| m.id == *id) {
                 if !m.flags_known {
                     m.flags = flags.without_recent();
+                    if seen_in_flight {
+                        // This FETCH set \\Seen; its FLAGS may show them from before.
+                        m.flags.insert("\\Seen");
+                    }
                     m.flags_known = true;
                     if let Some((want, rule)) = m.expected_flags.take() {
                         if want.names().iter().any(|f| !m.flags.contains(f)) {
@@ -2110,6 +2120,43 @@ mod tests {
         assert!(v.is_empty(), "{v:#?}");
         assert_eq!(cov.stopped, None);
         assert_eq!(cov.judged, 7);
+    }
+
+    #[test]
+    fn flags_asked_for_at_append_are_learnt_and_seen_set_in_flight_is_kept() {
+        // APPEND's flags are a SHOULD: learnt from the server. A FETCH of a body section
+        // sets \Seen, and the server may show the flags before and after it.
+        let msg = "Subject: hi\r\n\r\nbody\r\n";
+        let select = select_with(1);
+        let select: Vec<&str> = select.iter().map(String::as_str).collect();
+        let t = session(vec![
+            append("a0", "INBOX (\\Answered)", msg, &["a0 OK appended"]),
+            ex("a1 SELECT INBOX", &select),
+            ex(
+                "a2 FETCH 1 (FLAGS BODY[TEXT])",
+                &[
+                    "* 1 FETCH (FLAGS (\\Answered) BODY[TEXT] \"body\\r\\n\")",
+                    "* 1 FETCH (FLAGS (\\Answered \\Seen))",
+                    "a2 OK done",
+                ],
+            ),
+            ex(
+                "a3 FETCH 1 FLAGS",
+                &["* 1 FETCH (FLAGS (\\Answered \\Seen))", "a3 OK done"],
+            ),
+        ]);
+        let (v, cov) = judge_oracle("srv", &t, Profile::Rfc2060);
+        assert!(v.is_empty(), "{v:#?}");
+        assert_eq!(cov.stopped, None);
+        // A server that drops the flags gets a warning (SHOULD), not a violation.
+        let t = session(vec![
+            append("a0", "INBOX (\\Answered)", msg, &["a0 OK appended"]),
+            ex("a1 SELECT INBOX", &select),
+            ex("a3 FETCH 1 FLAGS", &["* 1 FETCH (FLAGS ())", "a3 OK done"]),
+        ]);
+        let v = judge(&t, Profile::Rfc2060);
+        assert_eq!(rules(&v), vec!["2060-6.3.11-flags-set"]);
+        assert_eq!(v[0].kind, Kind::Warning);
     }
 
     #[test]
