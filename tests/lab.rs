@@ -157,10 +157,21 @@ fn lab_up_login_reset_status_down() {
 
     let targets = TargetsFile::load(&opts.state_dir.join("targets.toml")).expect("targets");
     let names: Vec<&str> = targets.targets.iter().map(|t| t.name.as_str()).collect();
-    assert_eq!(names, SERVERS);
+    let mut expected = SERVERS.to_vec();
+    expected.push(lab::REFERENCE);
+    assert_eq!(
+        names, expected,
+        "the four servers, then the reference server"
+    );
+    let reference = targets.targets.last().unwrap();
+    assert!(reference
+        .spawn
+        .as_ref()
+        .is_some_and(|s| s[1..3] == ["serve", "--stdio"]));
+    assert_eq!(reference.pool().len(), 8);
     TargetsFile::load(&opts.state_dir.join("targets-stdio.toml")).expect("stdio targets");
 
-    for target in &targets.targets {
+    for target in targets.targets.iter().filter(|t| t.name != lab::REFERENCE) {
         let server = target.name.as_str();
         assert_eq!(target.pool().len(), 8);
         for c in target.pool() {
@@ -200,7 +211,7 @@ fn lab_up_login_reset_status_down() {
     // Every pool user of every server at once, as a campaign's workers would.
     let t = Instant::now();
     std::thread::scope(|s| {
-        for target in &targets.targets {
+        for target in targets.targets.iter().filter(|t| t.name != lab::REFERENCE) {
             for c in target.pool() {
                 let server = target.name.clone();
                 s.spawn(move || {
