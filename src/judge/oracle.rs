@@ -218,8 +218,7 @@ fn read(m: &Message) -> Seen {
                 .any(|i| format!("{i:?}").to_ascii_lowercase().contains("noselect"));
             Seen::List(name, noselect, delimiter.map(|d| d.inner()))
         }
-        Response::Data(Data::Status { mailbox, items }) => {
-            let _ = mailbox;
+        Response::Data(Data::Status { items, .. }) => {
             let items = items
                 .iter()
                 .filter_map(|i| match i {
@@ -246,7 +245,7 @@ fn read(m: &Message) -> Seen {
 /// RFC 822).
 fn is_clean(raw: &[u8]) -> bool {
     let mut prev = 0u8;
-    for (i, &b) in raw.iter().enumerate() {
+    for &b in raw {
         if b == 0 || b >= 0x80 {
             return false;
         }
@@ -257,7 +256,6 @@ fn is_clean(raw: &[u8]) -> bool {
             return false;
         }
         prev = b;
-        let _ = i;
     }
     prev != b'\r'
 }

@@ -11,7 +11,7 @@ use std::sync::Arc;
 
 use chrono::{DateTime, FixedOffset};
 use imap_types::command::CommandBody;
-use imap_types::fetch::{Macro, MacroOrMessageDataItemNames, MessageDataItemName, Part, Section};
+use imap_types::fetch::{MacroOrMessageDataItemNames, MessageDataItemName, Part, Section};
 use imap_types::flag::{Flag, StoreResponse, StoreType};
 use imap_types::search::SearchKey;
 use imap_types::sequence::SequenceSet;
@@ -725,7 +725,6 @@ impl Session {
     }
 
     fn create(&mut self, store: &mut Store, name: &[u8]) -> Reply {
-        let key = Account::key(name);
         let delimiter = store.delimiter;
         let stripped = Account::key(names::strip_trailing_delimiter(name, delimiter).0);
         let implied = self.doubtful(store, &stripped);
@@ -752,7 +751,6 @@ impl Session {
             }
         }
         self.implied.remove(&stripped);
-        let _ = key;
         reply(
             vec![],
             completion(Outcome::Ok, None, "CREATE completed"),
@@ -1279,7 +1277,6 @@ impl Session {
                 Allowed::any(),
             );
         }
-        let _ = Macro::All;
         // RFC 2060 §6.4.5: BODY[...] (not BODY.PEEK), RFC822 and RFC822.TEXT set \Seen.
         let marks_seen = items.iter().any(|i| {
             matches!(
