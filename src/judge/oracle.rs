@@ -30,6 +30,7 @@ use imap_types::status::StatusDataItem;
 use super::lex::{self, Tok, TokKind};
 use super::{Kind, Verdict};
 use crate::catalogue::{self, Level};
+use crate::model::account::Account;
 use crate::model::flags::FlagSet;
 use crate::model::response::{Outcome, Reply, Untagged};
 use crate::model::session::{Session, State, Store};
@@ -92,6 +93,11 @@ pub mod rule {
     pub const DEFAULT_SENDER: &str = "2060-7.4.2-default-sender-reply-to";
     pub const RECREATED_UIDS: &str = "2060-6.3.3-recreated-uids-greater";
     pub const SEEN_SET: &str = "2060-6.4.5-seen-set";
+    pub const KEEP_INFERIORS: &str = "2060-6.3.4-keep-inferiors";
+    pub const RENAME_INFERIORS: &str = "2060-6.3.5-rename-inferiors";
+    pub const ADDS_TO_LSUB: &str = "2060-6.3.6-adds-to-lsub";
+    pub const KEEPS_SUBSCRIPTION: &str = "2060-6.3.9-no-unilateral-removal";
+    pub const REMOVES_FROM_LSUB: &str = "2060-6.3.7-removes-from-lsub";
 
     /// Requirements the checks above test besides the id their findings name.
     pub const ALSO_COVERED: &[(&str, &str)] = &[
@@ -103,6 +109,7 @@ pub mod rule {
         ("2060-2.3.1.1-uid-stable-in-session", "a message's UID shown twice must not change"),
         ("2060-2.3.1.2-seq-ordered-by-uid", "UIDs ascend with sequence numbers"),
         ("2060-9-uniqueid-ascending", "UIDs ascend with sequence numbers"),
+        ("2060-6.3.6-no-unilateral-removal", "LSUB \"\" * still shows a subscribed name whose mailbox was deleted"),
         ("2060-9-body-ext-1part-not-on-body", "BODY without extension data"),
         ("2060-9-body-ext-mpart-not-on-body", "BODY without extension data"),
         ("2060-6.3.4-preserve-highest-uid", "UIDs of a mailbox re-created under the same UIDVALIDITY"),
@@ -128,6 +135,8 @@ enum Seen {
     Status(Vec<(String, u32)>),
     /// A LIST response: the name, whether it is `\Noselect`, and the delimiter.
     List(Vec<u8>, bool, Option<char>),
+    /// An LSUB response: the name.
+    Lsub(Vec<u8>),
     UntaggedOk(Option<WireCode<'static>>),
     Bye,
     Other,
@@ -218,6 +227,7 @@ fn read(m: &Message) -> Seen {
                 .any(|i| format!("{i:?}").to_ascii_lowercase().contains("noselect"));
             Seen::List(name, noselect, delimiter.map(|d| d.inner()))
         }
+        Response::Data(Data::Lsub { mailbox, .. }) => Seen::Lsub(mailbox_bytes(&mailbox)),
         Response::Data(Data::Status { items, .. }) => {
             let items = items
                 .iter()
@@ -371,6 +381,25 @@ fn section_requirement(name: &str) -> &'static str {
     }
 }
 
+fn mailbox_bytes(m: &imap_types::mailbox::Mailbox<'_>) -> Vec<u8> {
+    match m {
+        imap_types::mailbox::Mailbox::Inbox => b"INBOX".to_vec(),
+        imap_types::mailbox::Mailbox::Other(o) => o.as_ref().to_vec(),
+    }
+}
+
+/// INBOX as the first level of a name is case-insensitive (RFC 2060 §5.1): upper-cased.
+fn inbox_upper(n: &[u8], delimiter: u8) -> Vec<u8> {
+    let first = n.iter().position(|&b| b == delimiter).unwrap_or(n.len());
+    if n[..first].eq_ignore_ascii_case(b"INBOX") {
+        let mut v = b"INBOX".to_vec();
+        v.extend_from_slice(&n[first..]);
+        v
+    } else {
+        n.to_vec()
+    }
+}
+
 /// Follows one session of one target.
 pub struct Oracle {
     target: String,
@@ -387,6 +416,13 @@ pub struct Oracle {
     gone: BTreeMap<Vec<u8>, (u32, u32)>,
     /// Messages a FETCH of a body section (not PEEK) marked \\Seen, by identity: the step.
     implicit_seen: BTreeMap<u64, Option<usize>>,
+    /// Names SUBSCRIBEd in this session, and whether the mailbox was deleted since.
+    subscribed: BTreeMap<Vec<u8>, bool>,
+    /// Names UNSUBSCRIBEd in this session.
+    unsubscribed: std::collections::BTreeSet<Vec<u8>>,
+    /// Inferiors a DELETE had to keep or a RENAME had to move, with that requirement: a
+    /// `LIST "" *` must show them while the model holds them.
+    must_list: BTreeMap<Vec<u8>, &'static str>,
 }
 
 impl Oracle {
@@ -403,6 +439,9 @@ impl Oracle {
             separators: BTreeMap::new(),
             gone: BTreeMap::new(),
             implicit_seen: BTreeMap::new(),
+            subscribed: BTreeMap::new(),
+            unsubscribed: Default::default(),
+            must_list: BTreeMap::new(),
         }
     }
 
@@ -555,17 +594,43 @@ impl Oracle {
                 f,
             );
         }
-        // A mailbox about to be deleted or renamed: remember its UIDs.
+        // A mailbox about to be deleted or renamed: its UIDs, its inferiors and its
+        // subscription, kept if the server succeeds.
+        let mut gone_now: Option<(Vec<u8>, (u32, u32))> = None;
+        let mut inferiors_now: Vec<(Vec<u8>, &'static str)> = Vec::new();
+        let mut unsubscribed_by_delete: Option<Vec<u8>> = None;
         if let CommandBody::Delete { mailbox } | CommandBody::Rename { from: mailbox, .. } = body {
-            let name = crate::model::account::Account::key(&match mailbox {
-                imap_types::mailbox::Mailbox::Inbox => b"INBOX".to_vec(),
-                imap_types::mailbox::Mailbox::Other(o) => o.as_ref().to_vec(),
-            });
-            if let Some(mb) = self.session.account(&self.store).and_then(|a| a.get(&name)) {
-                if let Some(max) = self.uids_seen.get(&name).and_then(|u| u.keys().max()) {
-                    self.gone.insert(name.clone(), (mb.uid_validity, *max));
+            let name = Account::key(&mailbox_bytes(mailbox));
+            let d = self.store.delimiter;
+            if let Some(acc) = self.session.account(&self.store) {
+                if let Some(mb) = acc.get(&name) {
+                    if let Some(max) = self.uids_seen.get(&name).and_then(|u| u.keys().max()) {
+                        gone_now = Some((name.clone(), (mb.uid_validity, *max)));
+                    }
+                }
+                let to = match body {
+                    CommandBody::Rename { to, .. } => Some(Account::key(&mailbox_bytes(to))),
+                    _ => None,
+                };
+                for other in acc.names() {
+                    if crate::model::names::inferiors_of(&name, &other, d)
+                        && !crate::model::names::is_inbox(&name)
+                    {
+                        match &to {
+                            // RFC 2060 §6.3.4: "The DELETE command MUST NOT remove inferior
+                            // hierarchical names."
+                            None => inferiors_now.push((other, rule::KEEP_INFERIORS)),
+                            // RFC 2060 §6.3.5: inferiors "MUST also be renamed".
+                            Some(to) => {
+                                let mut n = to.clone();
+                                n.extend_from_slice(&other[name.len()..]);
+                                inferiors_now.push((n, rule::RENAME_INFERIORS));
+                            }
+                        }
+                    }
                 }
             }
+            unsubscribed_by_delete = Some(name);
         }
         let is_fss = matches!(
             body,
@@ -649,6 +714,15 @@ impl Oracle {
             (Outcome::Ok, Outcome::Ok) => {
                 self.session = trial;
                 self.store = trial_store;
+                if let Some((name, v)) = gone_now {
+                    self.gone.insert(name, v);
+                }
+                self.must_list.extend(inferiors_now);
+                if let Some(name) = unsubscribed_by_delete {
+                    if let Some(deleted) = self.subscribed.get_mut(&name) {
+                        *deleted = true;
+                    }
+                }
                 if latitude.unsure {
                     return self.stop(format!(
                         "{} has effects the model cannot predict",
@@ -657,6 +731,18 @@ impl Oracle {
                 }
                 if latitude.flags_lost {
                     self.forget_flags();
+                }
+                if latitude.seen_in_flight {
+                    // Messages this FETCH of a body section marked \\Seen.
+                    if let Some(sel) = self.session.selection() {
+                        for s in &seen {
+                            if let Seen::Fetch(n, _) = s {
+                                if let Some(id) = sel.view.get((*n as usize).wrapping_sub(1)) {
+                                    self.implicit_seen.insert(*id, step);
+                                }
+                            }
+                        }
+                    }
                 }
                 if latitude.data_unsure {
                     self.apply_exists(&seen, before_session.selection().map(|s| s.view.len()));
@@ -976,6 +1062,30 @@ impl Oracle {
                 }
                 if all {
                     acc.closed_world = true;
+                    let listed: Vec<Vec<u8>> = seen
+                        .iter()
+                        .filter_map(|s| match s {
+                            Seen::List(n, _, _) => Some(inbox_upper(n, d)),
+                            _ => None,
+                        })
+                        .collect();
+                    let implied = &self.session.implied;
+                    let missing = self.must_list.iter().find(|(n, _)| {
+                        acc.exists(n)
+                            && !implied.contains(&Account::key(n))
+                            && !listed.contains(&inbox_upper(n, d))
+                    });
+                    if let Some((n, why)) = missing {
+                        let (n, why) = (n.clone(), *why);
+                        self.find(
+                            step,
+                            why,
+                            format!("LIST \"\" * does not show {:?}", escape(&n)),
+                            format!("* LIST (...) ... {}", escape(&n)),
+                            "not listed".into(),
+                        );
+                        return self.stop("an inferior is missing");
+                    }
                 }
                 let reference_empty = matches!(reference, imap_types::mailbox::Mailbox::Other(r) if r.as_ref().is_empty());
                 let pattern = match mailbox_wildcard {
@@ -983,6 +1093,68 @@ impl Oracle {
                     imap_types::mailbox::ListMailbox::String(t) => t.as_ref().to_vec(),
                 };
                 self.check_list(step, reference_empty, &pattern, seen);
+            }
+            CommandBody::Subscribe { mailbox } => {
+                let n = inbox_upper(&mailbox_bytes(mailbox), self.store.delimiter);
+                self.unsubscribed.remove(&n);
+                self.subscribed.insert(n, false);
+            }
+            CommandBody::Unsubscribe { mailbox } => {
+                let n = inbox_upper(&mailbox_bytes(mailbox), self.store.delimiter);
+                self.subscribed.remove(&n);
+                self.unsubscribed.insert(n);
+            }
+            CommandBody::Lsub {
+                reference,
+                mailbox_wildcard,
+            } => {
+                let all = matches!(reference, imap_types::mailbox::Mailbox::Other(r) if r.as_ref().is_empty())
+                    && matches!(mailbox_wildcard, imap_types::mailbox::ListMailbox::Token(t) if t.as_ref() == b"*");
+                if all {
+                    let d = self.store.delimiter;
+                    let listed: Vec<Vec<u8>> = seen
+                        .iter()
+                        .filter_map(|s| match s {
+                            Seen::Lsub(n) => Some(inbox_upper(n, d)),
+                            _ => None,
+                        })
+                        .collect();
+                    let missing = self.subscribed.iter().find(|(n, _)| !listed.contains(n));
+                    if let Some((n, deleted)) = missing {
+                        let why = if *deleted {
+                            rule::KEEPS_SUBSCRIPTION
+                        } else {
+                            rule::ADDS_TO_LSUB
+                        };
+                        let n = n.clone();
+                        self.find(
+                            step,
+                            why,
+                            format!(
+                                "LSUB \"\" * does not show {:?}, which this session subscribed",
+                                escape(&n)
+                            ),
+                            format!("* LSUB (...) ... {}", escape(&n)),
+                            "not listed".into(),
+                        );
+                        return self.stop("a subscription is missing");
+                    }
+                    let extra = self
+                        .unsubscribed
+                        .iter()
+                        .find(|n| listed.contains(n))
+                        .cloned();
+                    if let Some(n) = extra {
+                        self.find(
+                            step,
+                            rule::REMOVES_FROM_LSUB,
+                            format!("LSUB \"\" * still shows {:?} after UNSUBSCRIBE", escape(&n)),
+                            "not listed".into(),
+                            format!("* LSUB (...) ... {}", escape(&n)),
+                        );
+                        self.stop("an unsubscribed name is listed");
+                    }
+                }
             }
             CommandBody::Capability => {
                 let lists: Vec<&Vec<String>> = seen
@@ -2155,6 +2327,77 @@ mod tests {
         let v = judge(&t, Profile::Rfc2060);
         assert_eq!(rules(&v), vec!["2060-6.3.11-flags-set"]);
         assert_eq!(v[0].kind, Kind::Warning);
+    }
+
+    #[test]
+    fn a_subscription_outlives_its_mailbox_rfc2060_6_3_9() {
+        let script = |lsub: &[&str]| {
+            let mut resp = lsub.to_vec();
+            resp.push("a4 OK done");
+            session(vec![
+                ex("a1 CREATE INBOX.x", &["a1 OK created"]),
+                ex("a2 SUBSCRIBE INBOX.x", &["a2 OK subscribed"]),
+                ex("a3 DELETE INBOX.x", &["a3 OK deleted"]),
+                ex("a4 LSUB \"\" *", &resp),
+            ])
+        };
+        assert!(judge(&script(&["* LSUB () \".\" INBOX.x"]), Profile::Rfc2060).is_empty());
+        assert_eq!(
+            rules(&judge(&script(&[]), Profile::Rfc2060)),
+            vec![rule::KEEPS_SUBSCRIPTION]
+        );
+    }
+
+    #[test]
+    fn delete_keeps_and_rename_moves_inferiors_rfc2060_6_3_4_and_6_3_5() {
+        let script = |cmd: &str, listed: &[&str]| {
+            let mut resp = listed.to_vec();
+            resp.push("a4 OK done");
+            session(vec![
+                ex("a1 CREATE INBOX.a.b", &["a1 OK created"]),
+                ex(
+                    "a2 LIST \"\" *",
+                    &[
+                        "* LIST () \".\" INBOX",
+                        "* LIST () \".\" INBOX.a",
+                        "* LIST () \".\" INBOX.a.b",
+                        "a2 OK done",
+                    ],
+                ),
+                ex(cmd, &["a3 OK done"]),
+                ex("a4 LIST \"\" *", &resp),
+            ])
+        };
+        let kept = [
+            "* LIST () \".\" INBOX",
+            "* LIST (\\Noselect) \".\" INBOX.a",
+            "* LIST () \".\" INBOX.a.b",
+        ];
+        assert!(judge(&script("a3 DELETE INBOX.a", &kept), Profile::Rfc2060).is_empty());
+        assert_eq!(
+            rules(&judge(
+                &script("a3 DELETE INBOX.a", &kept[..1]),
+                Profile::Rfc2060
+            )),
+            vec![rule::KEEP_INFERIORS]
+        );
+        let moved = [
+            "* LIST () \".\" INBOX",
+            "* LIST () \".\" INBOX.z",
+            "* LIST () \".\" INBOX.z.b",
+        ];
+        assert!(judge(
+            &script("a3 RENAME INBOX.a INBOX.z", &moved),
+            Profile::Rfc2060
+        )
+        .is_empty());
+        assert_eq!(
+            rules(&judge(
+                &script("a3 RENAME INBOX.a INBOX.z", &moved[..2]),
+                Profile::Rfc2060
+            )),
+            vec![rule::RENAME_INFERIORS]
+        );
     }
 
     #[test]
