@@ -98,6 +98,8 @@ pub mod rule {
     pub const ADDS_TO_LSUB: &str = "2060-6.3.6-adds-to-lsub";
     pub const KEEPS_SUBSCRIPTION: &str = "2060-6.3.9-no-unilateral-removal";
     pub const REMOVES_FROM_LSUB: &str = "2060-6.3.7-removes-from-lsub";
+    pub const INBOX_VARIANTS: &str = "2060-9-inbox-case-variants";
+    pub const TRAILING_SEPARATOR: &str = "2060-6.3.3-trailing-separator-ignored";
 
     /// Requirements the checks above test besides the id their findings name.
     pub const ALSO_COVERED: &[(&str, &str)] = &[
@@ -109,6 +111,7 @@ pub mod rule {
         ("2060-2.3.1.1-uid-stable-in-session", "a message's UID shown twice must not change"),
         ("2060-2.3.1.2-seq-ordered-by-uid", "UIDs ascend with sequence numbers"),
         ("2060-9-uniqueid-ascending", "UIDs ascend with sequence numbers"),
+        ("2060-5.1.1-hierarchy-single-char", "the LIST delimiter read as one character (the strict decoder of judge::syntax rejects more)"),
         ("2060-6.3.6-no-unilateral-removal", "LSUB \"\" * still shows a subscribed name whose mailbox was deleted"),
         ("2060-9-body-ext-1part-not-on-body", "BODY without extension data"),
         ("2060-9-body-ext-mpart-not-on-body", "BODY without extension data"),
@@ -398,6 +401,10 @@ fn inbox_upper(n: &[u8], delimiter: u8) -> Vec<u8> {
     } else {
         n.to_vec()
     }
+}
+
+fn done_text(done: &Done) -> Vec<u8> {
+    format!("{} {:?}", done.outcome.as_str(), done.code).into_bytes()
 }
 
 /// Follows one session of one target.
@@ -756,7 +763,7 @@ impl Oracle {
             }
             (_, _) => {
                 self.session.refused(body);
-                self.check_refusal(step, body, &reply, &done);
+                self.check_refusal(step, body, &bytes, &reply, &done);
                 // Unsolicited EXISTS in a refused command still announce messages.
                 self.apply_exists(&seen, None);
             }
@@ -767,9 +774,48 @@ impl Oracle {
         &mut self,
         step: Option<usize>,
         body: &CommandBody<'_>,
+        raw: &[u8],
         reply: &Reply,
         done: &Done,
     ) {
+        // RFC 2060 §9: "All case variants of INBOX (e.g. "iNbOx") MUST be interpreted as
+        // INBOX". A NO the model does not expect for a case variant means the server took
+        // it for another (missing) mailbox.
+        // (imap-types reads every variant as `Mailbox::Inbox`: the command's own bytes tell.)
+        let variant = match body {
+            CommandBody::Select { mailbox, .. }
+            | CommandBody::Examine { mailbox, .. }
+            | CommandBody::Status { mailbox, .. }
+            | CommandBody::Append { mailbox, .. }
+            | CommandBody::Copy { mailbox, .. }
+                if matches!(mailbox, imap_types::mailbox::Mailbox::Inbox) =>
+            {
+                raw.split(|&b| b == b' ' || b == b'"' || b == b'\r' || b == b'\n')
+                    .find(|w| w.eq_ignore_ascii_case(b"INBOX") && *w != b"INBOX")
+                    .map(<[u8]>::to_vec)
+            }
+            _ => None,
+        };
+        if let Some(n) = variant {
+            if done.outcome == Outcome::No
+                && reply.completion.outcome == Outcome::Ok
+                && (matches!(done.code, Some(WireCode::TryCreate))
+                    || !reply.allowed.rule.is_empty())
+            {
+                self.find(
+                    step,
+                    rule::INBOX_VARIANTS,
+                    format!(
+                        "{} of {:?} refused: the server does not read it as INBOX",
+                        body.name(),
+                        escape(&n)
+                    ),
+                    "the answer INBOX gets".into(),
+                    escape(&done_text(done)),
+                );
+                return;
+            }
+        }
         if done.outcome != Outcome::No || reply.completion.outcome != Outcome::No {
             return;
         }
@@ -1093,6 +1139,17 @@ impl Oracle {
                     imap_types::mailbox::ListMailbox::String(t) => t.as_ref().to_vec(),
                 };
                 self.check_list(step, reference_empty, &pattern, seen);
+            }
+            CommandBody::Create { mailbox } => {
+                // RFC 2060 §6.3.3: a trailing separator is a declaration that "Server
+                // implementations that do not require this declaration MUST ignore": the name
+                // without it exists afterwards.
+                let n = mailbox_bytes(mailbox);
+                let d = self.store.delimiter;
+                if n.len() > 1 && n.last() == Some(&d) {
+                    self.must_list
+                        .insert(Account::key(&n[..n.len() - 1]), rule::TRAILING_SEPARATOR);
+                }
             }
             CommandBody::Subscribe { mailbox } => {
                 let n = inbox_upper(&mailbox_bytes(mailbox), self.store.delimiter);
@@ -2397,6 +2454,44 @@ mod tests {
                 Profile::Rfc2060
             )),
             vec![rule::RENAME_INFERIORS]
+        );
+    }
+
+    #[test]
+    fn every_case_variant_of_inbox_is_inbox_rfc2060_9() {
+        let t = session(vec![ex("a1 SELECT iNbOx", &["a1 NO no such mailbox"])]);
+        assert_eq!(
+            rules(&judge(&t, Profile::Rfc2060)),
+            vec![rule::INBOX_VARIANTS]
+        );
+        let t = session(vec![ex("a1 SELECT INBOX", &["a1 NO locked"])]);
+        assert!(
+            judge(&t, Profile::Rfc2060).is_empty(),
+            "a server may refuse INBOX itself"
+        );
+    }
+
+    #[test]
+    fn a_trailing_separator_in_create_is_ignored_rfc2060_6_3_3() {
+        let script = |listed: &[&str]| {
+            let mut resp = listed.to_vec();
+            resp.push("a2 OK done");
+            session(vec![
+                ex("a1 CREATE INBOX.owatagusiam.", &["a1 OK created"]),
+                ex("a2 LIST \"\" *", &resp),
+            ])
+        };
+        assert!(judge(
+            &script(&["* LIST () \".\" INBOX", "* LIST () \".\" INBOX.owatagusiam"]),
+            Profile::Rfc2060
+        )
+        .is_empty());
+        assert_eq!(
+            rules(&judge(
+                &script(&["* LIST () \".\" INBOX"]),
+                Profile::Rfc2060
+            )),
+            vec![rule::TRAILING_SEPARATOR]
         );
     }
 
