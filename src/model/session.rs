@@ -1203,6 +1203,10 @@ impl Session {
         if format!("{keys:?}").contains("Asterisk") && mb.messages.len() > sel.view.len() {
             self.latitude.data_unsure = true;
         }
+        // RFC 2060 does not define `4:2` (RFC 3501 §9 made it `2:4`).
+        if self.profile == Profile::Rfc2060 && keys.iter().any(key_has_reversed_range) {
+            self.latitude.data_unsure = true;
+        }
         let mut yes = Vec::new();
         let mut maybe = Vec::new();
         let mut unsure = false;
@@ -1610,6 +1614,17 @@ fn missing_destination(acc: &Account, name: &[u8], doubtful: bool, rule: &'stati
             Allowed::must_fail(rule)
         },
     )
+}
+
+/// Whether a search key holds a set with a range written high to low.
+fn key_has_reversed_range(key: &SearchKey<'_>) -> bool {
+    match key {
+        SearchKey::SequenceSet(set) | SearchKey::Uid(set) => reversed_range(set),
+        SearchKey::And(keys) => keys.as_ref().iter().any(key_has_reversed_range),
+        SearchKey::Not(k) => key_has_reversed_range(k),
+        SearchKey::Or(a, b) => key_has_reversed_range(a) || key_has_reversed_range(b),
+        _ => false,
+    }
 }
 
 /// Whether a set uses `*`.
