@@ -1814,18 +1814,15 @@ impl Oracle {
         true
     }
 
+    /// The model's selected mailbox, to learn about it.
+    fn selected_mailbox_mut(&mut self) -> Option<&mut crate::model::account::Mailbox> {
+        let user = self.session.user.clone()?;
+        let name = self.session.selection()?.mailbox.clone();
+        self.store.accounts.get_mut(&user)?.get_mut(&name)
+    }
+
     fn mark_selected_known(&mut self) {
-        let (Some(user), Some(sel)) =
-            (self.session.user.clone(), self.session.selection().cloned())
-        else {
-            return;
-        };
-        if let Some(mb) = self
-            .store
-            .accounts
-            .get_mut(&user)
-            .and_then(|a| a.get_mut(&sel.mailbox))
-        {
+        if let Some(mb) = self.selected_mailbox_mut() {
             mb.known = true;
         }
     }
@@ -1833,17 +1830,7 @@ impl Oracle {
     /// Forgets the flags of the selected mailbox's messages (after a change the model could
     /// not follow), until the server shows them again.
     fn forget_flags(&mut self) {
-        let (Some(user), Some(sel)) =
-            (self.session.user.clone(), self.session.selection().cloned())
-        else {
-            return;
-        };
-        if let Some(mb) = self
-            .store
-            .accounts
-            .get_mut(&user)
-            .and_then(|a| a.get_mut(&sel.mailbox))
-        {
+        if let Some(mb) = self.selected_mailbox_mut() {
             for m in mb.messages.iter_mut() {
                 m.flags_known = false;
             }

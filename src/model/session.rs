@@ -622,11 +622,7 @@ impl Session {
         let profile = self.profile;
         let acc = self.account_mut(store).expect("authenticated");
         let Some(mb) = acc.get_mut(name).filter(|m| m.selectable) else {
-            let allowed = if implied {
-                Allowed::any()
-            } else {
-                Allowed::not_ok(rule::SELECT_NONEXISTENT)
-            };
+            let allowed = unless_doubtful(implied, Allowed::not_ok(rule::SELECT_NONEXISTENT));
             return reply(
                 vec![],
                 completion(Outcome::No, None, "no such mailbox"),
@@ -704,11 +700,7 @@ impl Session {
             Code::ReadWrite
         };
         let rule = if implied { "" } else { rule::BAD_MEANING };
-        let allowed = if implied {
-            Allowed::any()
-        } else {
-            Allowed::ok_or_refusal(rule)
-        };
+        let allowed = unless_doubtful(implied, Allowed::ok_or_refusal(rule));
         reply(
             untagged,
             completion(
@@ -732,11 +724,7 @@ impl Session {
         if names::is_inbox(name) || acc.get(&stripped).is_some_and(|m| m.selectable) {
             // RFC 2060 §6.3.3: "It is an error to attempt to create INBOX or a mailbox with a
             // name that refers to an extant mailbox."
-            let allowed = if implied {
-                Allowed::any()
-            } else {
-                Allowed::must_fail(rule::CREATE_EXISTING)
-            };
+            let allowed = unless_doubtful(implied, Allowed::must_fail(rule::CREATE_EXISTING));
             return reply(
                 vec![],
                 completion(Outcome::No, None, "mailbox exists"),
@@ -770,22 +758,14 @@ impl Session {
             return reply(
                 vec![],
                 completion(Outcome::No, None, "cannot delete"),
-                if implied {
-                    Allowed::any()
-                } else {
-                    Allowed::must_fail(rule::DELETE_INBOX)
-                },
+                unless_doubtful(implied, Allowed::must_fail(rule::DELETE_INBOX)),
             );
         }
         if exists == Some(false) && acc.has_inferiors(name) {
             return reply(
                 vec![],
                 completion(Outcome::No, None, "has inferiors"),
-                if implied {
-                    Allowed::any()
-                } else {
-                    Allowed::must_fail(rule::DELETE_NOSELECT_INFERIORS)
-                },
+                unless_doubtful(implied, Allowed::must_fail(rule::DELETE_NOSELECT_INFERIORS)),
             );
         }
         acc.delete(name);
@@ -822,11 +802,7 @@ impl Session {
             return reply(
                 vec![],
                 completion(Outcome::No, None, "cannot rename"),
-                if implied {
-                    Allowed::any()
-                } else {
-                    Allowed::must_fail(rule::RENAME_ERRORS)
-                },
+                unless_doubtful(implied, Allowed::must_fail(rule::RENAME_ERRORS)),
             );
         }
         let from_key = Account::key(from);
@@ -926,11 +902,7 @@ impl Session {
             return reply(
                 vec![],
                 completion(Outcome::No, None, "no such mailbox"),
-                if implied {
-                    Allowed::any()
-                } else {
-                    Allowed::not_ok(rule::STATUS_NONEXISTENT)
-                },
+                unless_doubtful(implied, Allowed::not_ok(rule::STATUS_NONEXISTENT)),
             );
         };
         let mut out = Vec::new();
@@ -1030,11 +1002,7 @@ impl Session {
         reply(
             vec![],
             completion(Outcome::Ok, None, "APPEND completed"),
-            if implied {
-                Allowed::any()
-            } else {
-                Allowed::ok_or_refusal(rule::BAD_MEANING)
-            },
+            unless_doubtful(implied, Allowed::ok_or_refusal(rule::BAD_MEANING)),
         )
     }
 
@@ -1586,12 +1554,18 @@ impl Session {
         reply(
             vec![],
             completion(Outcome::Ok, None, "COPY completed"),
-            if implied {
-                Allowed::any()
-            } else {
-                Allowed::ok_or_refusal(rule::BAD_MEANING)
-            },
+            unless_doubtful(implied, Allowed::ok_or_refusal(rule::BAD_MEANING)),
         )
+    }
+}
+
+/// `allowed`, or any outcome when the model doubts the premise (a mailbox whose existence
+/// it cannot tell).
+fn unless_doubtful(doubtful: bool, allowed: Allowed) -> Allowed {
+    if doubtful {
+        Allowed::any()
+    } else {
+        allowed
     }
 }
 
@@ -1608,11 +1582,7 @@ fn missing_destination(acc: &Account, name: &[u8], doubtful: bool, rule: &'stati
             (!noselect).then_some(Code::TryCreate),
             "no such mailbox",
         ),
-        if doubtful || noselect {
-            Allowed::any()
-        } else {
-            Allowed::must_fail(rule)
-        },
+        unless_doubtful(doubtful || noselect, Allowed::must_fail(rule)),
     )
 }
 
