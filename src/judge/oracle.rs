@@ -6,17 +6,24 @@
 //! accepts, the model stays as it was (the RFC lets a server refuse for reasons of its own);
 //! when the server accepts what the model refuses, that is a finding if the RFC says so,
 //! and the oracle stops following the session, since it no longer knows the server's state.
-//! It also stops where the model cannot predict the data (an UID the server has not shown
-//! yet, a deleted selected mailbox): it never guesses.
+//! It also stops where the model cannot predict the effects (a UID set over UIDs the server
+//! has not shown, a count that disagrees with the model's): it never guesses.
 //!
-//! What the server may choose it learns and holds the server to afterwards: UIDs (checked
-//! for ascending order), internal dates it set itself, and `[READ-ONLY]` on SELECT.
-//! Checks the oracle makes, each with its requirement id (`rfc/requirements.toml`):
-//! command outcomes per state and per error rule; SELECT/EXAMINE's required responses and
-//! codes; EXISTS counts; EXPUNGE responses (which messages, and never during FETCH, STORE
-//! or SEARCH); FETCH data (FLAGS, UID, RFC822.SIZE, INTERNALDATE, ENVELOPE, BODY,
-//! BODYSTRUCTURE, BODY[section]<partial>, RFC822.*); the UID item in UID command
-//! responses; SEARCH results; STATUS counts; TRYCREATE; LOGOUT's BYE.
+//! What the server may choose it learns and holds the server to afterwards: which
+//! mailboxes exist (`LIST "" *`; before that, any name may exist), UIDs (from FETCH and
+//! APPENDUID, checked for order, stability and reuse), UIDVALIDITY, internal dates and
+//! flags it set itself (APPEND's and COPY's are SHOULDs), when it announces new messages,
+//! and `[READ-ONLY]` on SELECT. `\Recent` is left to the server.
+//!
+//! Checks, each with its requirement id (`rfc/requirements.toml`): outcomes per state and
+//! per error rule; SELECT/EXAMINE's required responses and codes; CAPABILITY; LOGOUT's BYE;
+//! EXISTS counts and sizes announced by NOOP; EXPUNGE responses (which messages, and never
+//! during FETCH, STORE or SEARCH); FETCH data (FLAGS, UID, RFC822.SIZE, INTERNALDATE,
+//! ENVELOPE, BODY, BODYSTRUCTURE, BODY[section]<partial>, RFC822.*), `\Seen` set by a body
+//! FETCH and not under EXAMINE; the UID item in UID command responses; UID sets;
+//! SEARCH results (three-valued); STATUS counts; TRYCREATE; COPYUID counts; LIST names
+//! against the pattern, separators, inferiors kept by DELETE and moved by RENAME; LSUB
+//! and subscriptions; case variants of INBOX; X responses and undefined flags.
 
 use std::collections::BTreeMap;
 
