@@ -19,7 +19,7 @@
 //! per error rule; SELECT/EXAMINE's required responses and codes; CAPABILITY; LOGOUT's BYE;
 //! EXISTS counts and sizes announced by NOOP; EXPUNGE responses (which messages, and never
 //! during FETCH, STORE or SEARCH); FETCH data (FLAGS, UID, RFC822.SIZE, INTERNALDATE,
-//! ENVELOPE, BODY, BODYSTRUCTURE, BODY[section]<partial>, RFC822.*), `\Seen` set by a body
+//! ENVELOPE, BODY, BODYSTRUCTURE, `BODY[section]<partial>`, RFC822.*), `\Seen` set by a body
 //! FETCH and not under EXAMINE; the UID item in UID command responses; UID sets;
 //! SEARCH results (three-valued); STATUS counts; TRYCREATE; COPYUID counts; LIST names
 //! against the pattern, separators, inferiors kept by DELETE and moved by RENAME; LSUB

@@ -95,9 +95,9 @@ pub trait SearchSubject {
     /// Unfolded values (after the colon) of the top-level header fields with that name
     /// (case-insensitive), in message order.
     fn header_values(&self, name: &[u8]) -> Vec<Vec<u8>>;
-    /// The raw header, as in BODY[HEADER].
+    /// The raw header, as in `BODY[HEADER]`.
     fn header_bytes(&self) -> &[u8];
-    /// The raw body, as in BODY[TEXT].
+    /// The raw body, as in `BODY[TEXT]`.
     fn body_bytes(&self) -> &[u8];
     /// The parsed Date: header, `None` if missing or unparseable.
     fn sent_date(&self) -> Option<DateTime<FixedOffset>>;
