@@ -1055,6 +1055,27 @@ impl Session {
         )
     }
 
+    /// The messages a command's set names, and whether a UID set met UIDs the model does not
+    /// know; a set the model cannot resolve gets BAD from the reference server and any
+    /// answer from a real one.
+    #[allow(clippy::result_large_err)]
+    fn targets(
+        &self,
+        store: &Store,
+        set: &SequenceSet,
+        uid: bool,
+    ) -> Result<(Vec<(u32, u64)>, bool), Reply> {
+        let uid_unsure = uid && self.unknown_uids(store);
+        match self.resolve(store, set, uid) {
+            Some(t) => Ok((t, uid_unsure)),
+            None => Err(reply(
+                vec![],
+                completion(Outcome::Bad, None, "message sequence number out of range"),
+                Allowed::any(),
+            )),
+        }
+    }
+
     /// Whether a message of the selection has a UID the model does not know (an oracle that
     /// has not yet seen the server's UID for it).
     fn unknown_uids(&self, store: &Store) -> bool {
@@ -1258,13 +1279,9 @@ impl Session {
                     | MessageDataItemName::BodyExt { peek: false, .. }
             )
         });
-        let uid_unsure = uid && self.unknown_uids(store);
-        let Some(targets) = self.resolve(store, set, uid) else {
-            return reply(
-                vec![],
-                completion(Outcome::Bad, None, "message sequence number out of range"),
-                Allowed::any(),
-            );
+        let (targets, uid_unsure) = match self.targets(store, set, uid) {
+            Ok(t) => t,
+            Err(r) => return r,
         };
         let sel = self.selection().cloned().expect("selected");
         let read_only = sel.read_only;
@@ -1416,13 +1433,9 @@ impl Session {
                 Allowed::any(),
             );
         }
-        let uid_unsure = uid && self.unknown_uids(store);
-        let Some(targets) = self.resolve(store, set, uid) else {
-            return reply(
-                vec![],
-                completion(Outcome::Bad, None, "message sequence number out of range"),
-                Allowed::any(),
-            );
+        let (targets, uid_unsure) = match self.targets(store, set, uid) {
+            Ok(t) => t,
+            Err(r) => return r,
         };
         let sel = self.selection().cloned().expect("selected");
         if sel.read_only {
@@ -1496,13 +1509,9 @@ impl Session {
 
     fn copy(&mut self, store: &mut Store, set: &SequenceSet, dest: &[u8], uid: bool) -> Reply {
         let implied = self.doubtful(store, dest);
-        let uid_unsure = uid && self.unknown_uids(store);
-        let Some(targets) = self.resolve(store, set, uid) else {
-            return reply(
-                vec![],
-                completion(Outcome::Bad, None, "message sequence number out of range"),
-                Allowed::any(),
-            );
+        let (targets, uid_unsure) = match self.targets(store, set, uid) {
+            Ok(t) => t,
+            Err(r) => return r,
         };
         let sel = self.selection().cloned().expect("selected");
         let acc = self.account_mut(store).expect("authenticated");
