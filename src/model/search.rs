@@ -297,6 +297,18 @@ struct Hay<'h> {
     transformable: bool,
 }
 
+impl<'h> Hay<'h> {
+    /// A header field value: certain unless it holds encoded words a server may decode.
+    fn of_value(subject: &dyn SearchSubject, v: &'h [u8]) -> Hay<'h> {
+        let enc = value_encoded(subject, v);
+        Hay {
+            bytes: v,
+            certain: !enc,
+            transformable: enc,
+        }
+    }
+}
+
 /// ASCII case-insensitive substring test (RFC 2060 §6.4.4: "a message matches the key if
 /// the string is a substring of the field.  The matching is case-insensitive.").
 fn contains_ci(haystack: &[u8], needle: &[u8]) -> bool {
@@ -436,17 +448,7 @@ fn header(subject: &dyn SearchSubject, field: &[u8], needle: &[u8]) -> Truth {
     if needle.is_empty() {
         return Truth::from_bool(!values.is_empty());
     }
-    let hays: Vec<Hay> = values
-        .iter()
-        .map(|v| {
-            let enc = value_encoded(subject, v);
-            Hay {
-                bytes: v,
-                certain: !enc,
-                transformable: enc,
-            }
-        })
-        .collect();
+    let hays: Vec<Hay> = values.iter().map(|v| Hay::of_value(subject, v)).collect();
     text_truth(needle, &hays)
 }
 
@@ -486,14 +488,7 @@ fn text(subject: &dyn SearchSubject, needle: &[u8]) -> Truth {
     let fields = header_fields(subject.header_bytes());
     let mut hays: Vec<Hay> = fields
         .iter()
-        .map(|(_, v)| {
-            let enc = value_encoded(subject, v);
-            Hay {
-                bytes: v,
-                certain: !enc,
-                transformable: enc,
-            }
-        })
+        .map(|(_, v)| Hay::of_value(subject, v))
         .collect();
     hays.push(Hay {
         bytes: subject.header_bytes(),

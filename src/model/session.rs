@@ -167,6 +167,16 @@ fn reply(untagged: Vec<Untagged>, completion: Completion, allowed: Allowed) -> R
     }
 }
 
+/// Success, with the outcomes any valid command allows: OK, or NO for the server's own
+/// reasons (RFC 2060 §7.1.2); BAD would call a valid command an error (§7.1.3).
+fn done(untagged: Vec<Untagged>, text: &str) -> Reply {
+    reply(
+        untagged,
+        completion(Outcome::Ok, None, text),
+        Allowed::ok_or_refusal(rule::BAD_MEANING),
+    )
+}
+
 fn bytes_of_mailbox(m: &imap_types::mailbox::Mailbox<'_>) -> Vec<u8> {
     match m {
         imap_types::mailbox::Mailbox::Inbox => b"INBOX".to_vec(),
@@ -739,11 +749,7 @@ impl Session {
             }
         }
         self.implied.remove(&stripped);
-        reply(
-            vec![],
-            completion(Outcome::Ok, None, "CREATE completed"),
-            Allowed::ok_or_refusal(rule::BAD_MEANING),
-        )
+        done(vec![], "CREATE completed")
     }
 
     fn delete(&mut self, store: &mut Store, name: &[u8]) -> Reply {
@@ -1048,11 +1054,7 @@ impl Session {
         s.recent.retain(|id| view.contains(id));
         s.recent_maybe.retain(|id| view.contains(id));
         s.view = view;
-        reply(
-            untagged,
-            completion(Outcome::Ok, None, "EXPUNGE completed"),
-            Allowed::ok_or_refusal(rule::BAD_MEANING),
-        )
+        done(untagged, "EXPUNGE completed")
     }
 
     /// The messages a command's set names, and whether a UID set met UIDs the model does not
@@ -1407,11 +1409,7 @@ impl Session {
         self.latitude.data_unsure = unsure || uid_unsure;
         self.latitude.flags_lost = uid_unsure && marks_seen && !read_only;
         self.latitude.seen_in_flight = marks_seen && !read_only;
-        reply(
-            untagged,
-            completion(Outcome::Ok, None, "FETCH completed"),
-            Allowed::ok_or_refusal(rule::BAD_MEANING),
-        )
+        done(untagged, "FETCH completed")
     }
 
     #[allow(clippy::too_many_arguments)]
@@ -1500,11 +1498,7 @@ impl Session {
         }
         self.latitude.data_unsure = unsure || uid_unsure;
         self.latitude.flags_lost = uid_unsure;
-        reply(
-            untagged,
-            completion(Outcome::Ok, None, "STORE completed"),
-            Allowed::ok_or_refusal(rule::BAD_MEANING),
-        )
+        done(untagged, "STORE completed")
     }
 
     fn copy(&mut self, store: &mut Store, set: &SequenceSet, dest: &[u8], uid: bool) -> Reply {
