@@ -16,7 +16,7 @@ use tokio::sync::Semaphore;
 use crate::case::Case;
 use crate::drive::{self, DriveError, DriveOptions};
 use crate::gen::{self, GenConfig};
-use crate::judge::{self, Coverage, Kind, Verdict};
+use crate::judge::{self, Coverage, Identity, Kind, Verdict};
 use crate::model::Profile;
 use crate::report::{Counts, Finding, FindingsWriter, Progress};
 use crate::targets::{Credentials, Target, TargetsFile};
@@ -273,10 +273,15 @@ async fn run_one(s: &Arc<Shared>, index: u64) -> anyhow::Result<()> {
     let sent: usize = transcripts.iter().map(|(_, t)| t.script.len()).sum();
     s.commands.fetch_add(sent as u64, Ordering::Relaxed);
 
+    let compared: Vec<bool> = transcripts
+        .iter()
+        .map(|(ti, _)| !s.opts.targets.targets[*ti].model)
+        .collect();
     let (verdicts, coverage) = judge_session(
         &names,
         &transcripts.iter().map(|(_, t)| t).collect::<Vec<_>>(),
         s.opts.oracle,
+        &compared,
     );
     {
         let mut c = s.coverage.lock().expect("coverage lock");
@@ -301,12 +306,14 @@ async fn run_one(s: &Arc<Shared>, index: u64) -> anyhow::Result<()> {
     Ok(())
 }
 
-/// Every judgement of one session: syntax and ending per target, then the differential
-/// comparison across targets.
+/// Every judgement of one session: syntax, ending and the oracle per target, then the
+/// differential comparison across the targets marked in `compared` (not those serving
+/// the model), through the oracle's message identities when the oracle is on.
 pub fn judge_session(
     names: &[&str],
     transcripts: &[&Transcript],
     oracle: Option<Profile>,
+    compared: &[bool],
 ) -> (Vec<Verdict>, Vec<Coverage>) {
     let mut verdicts = Vec::new();
     let mut coverage = Vec::new();
@@ -321,13 +328,23 @@ pub fn judge_session(
             coverage.push(Coverage::default());
         }
     }
+    let keep = |i: usize| compared.get(i).copied().unwrap_or(true);
     let runs: Vec<(&str, &Transcript)> = names
         .iter()
         .copied()
         .zip(transcripts.iter().copied())
+        .enumerate()
+        .filter(|(i, _)| keep(*i))
+        .map(|(_, r)| r)
+        .collect();
+    let identities: Vec<&[Option<Identity>]> = coverage
+        .iter()
+        .enumerate()
+        .filter(|(i, _)| keep(*i))
+        .map(|(_, c)| c.identities.as_slice())
         .collect();
     if runs.len() > 1 {
-        verdicts.extend(judge::judge_differential(&runs));
+        verdicts.extend(judge::judge_differential_by_identity(&runs, &identities));
     }
     (verdicts, coverage)
 }

@@ -66,6 +66,11 @@ pub struct Target {
     /// How long to wait for any one answer, in milliseconds (default 5000).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub timeout_ms: Option<u64>,
+    /// The target serves the model itself (`imapconform serve`): the oracle and the
+    /// syntax judge check it, but the differential judge leaves it out, since its
+    /// differences from a server are the oracle's to judge against the RFC, not a vote.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub model: bool,
 }
 
 /// How a session reaches the target.

@@ -22,7 +22,7 @@ pub mod syntax;
 #[cfg(test)]
 mod fixture;
 
-pub use differential::judge_differential;
+pub use differential::{judge_differential, judge_differential_by_identity, Identity};
 pub use end::judge_end;
 pub use normalize::{normalize_exchange, NormContext};
 pub use oracle::{judge_oracle, Coverage};

@@ -26,7 +26,10 @@
 //!   it still differ), mod-sequences (FETCH MODSEQ, SEARCH `(MODSEQ n)`, STATUS
 //!   HIGHESTMODSEQ, ESEARCH MODSEQ; RFC 7162) become `<modseq>`, object ids (EMAILID,
 //!   THREADID, STATUS MAILBOXID; RFC 8474) `<objectid>`, FETCH SAVEDATE `<savedate>`.
-//! - **UIDs** are renamed `u1`, `u2`, ... per target per session in order of first
+//! - **UIDs** name messages through the model: where the oracle followed a target and
+//!   knows which message a UID identifies, the UID becomes `m<id>`, the model's identity
+//!   of that message, so servers compare by message identity, not raw UIDs. Elsewhere
+//!   UIDs are renamed `u1`, `u2`, ... per target per session in order of first
 //!   appearance (FETCH UID, UID SEARCH results), so equal structure compares equal.
 //! - **INTERNALDATE** values are compared as instants (zone applied); one that matches no
 //!   date the script gave in an APPEND becomes `<internaldate>` (the server stamps
@@ -44,6 +47,11 @@
 //!   the data to be split, e.g. the `\Seen` update after BODY[]).
 //! - **Repeated EXISTS**: `* n EXISTS` that repeats the last count the target reported
 //!   (EXPUNGE decrements it) is dropped; servers differ in when they re-announce.
+//! - **FLAGS and PERMANENTFLAGS outside SELECT/EXAMINE** are dropped: RFC 2060 §7.2.6
+//!   lets a server send FLAGS at any time, and some re-announce both when a STORE or
+//!   APPEND brings a new keyword, others never do.
+//! - **`* OK [UIDNEXT n]`** is dropped: RFC 3501 §6.3.1 requires it at SELECT, RFC 2060
+//!   does not define it; the oracle's `rfc3501` profile checks it.
 //! - **LIST attributes** other than `\Noinferiors` and `\Noselect` (\HasChildren,
 //!   \HasNoChildren of RFC 3348, \Marked/\Unmarked which are optional, special-use) are
 //!   dropped; `INBOX` is case-insensitive (RFC 3501 §5.1).
@@ -79,6 +87,12 @@ pub struct NormContext {
     selecting: bool,
     /// UIDVALIDITY values the server announced, replaced wherever they appear.
     uidvalidities: HashSet<String>,
+    /// Message identity for the exchange being normalised: UID of the selected mailbox →
+    /// the model's message id, as the oracle followed this target. When set, UIDs are
+    /// named `m<id>` instead of by first appearance.
+    identity: Option<BTreeMap<u32, u64>>,
+    /// A UID of this exchange was not in `identity`.
+    identity_missed: bool,
 }
 
 impl NormContext {
@@ -86,10 +100,43 @@ impl NormContext {
         Self::default()
     }
 
+    /// Names UIDs by model message identity for the next exchange (see
+    /// [`normalize_exchange_by_identity`]).
+    fn set_identity(&mut self, identity: BTreeMap<u32, u64>) {
+        self.identity = Some(identity);
+        self.identity_missed = false;
+    }
+
     fn uid(&mut self, u: &[u8]) -> String {
+        if let Some(map) = &self.identity {
+            let id = std::str::from_utf8(u)
+                .ok()
+                .and_then(|s| s.parse::<u32>().ok())
+                .and_then(|uid| map.get(&uid));
+            match id {
+                Some(id) => return format!("m{id}"),
+                None => self.identity_missed = true,
+            }
+        }
         let n = self.uids.len() + 1;
         format!("u{}", self.uids.entry(u.to_vec()).or_insert(n))
     }
+}
+
+/// Normalises an exchange naming each UID by the message it identifies in the model
+/// (`m<id>`): two servers that gave the same messages different UIDs, or gave them in a
+/// different order, compare equal. `None` when a UID in the exchange is not in
+/// `identity` (the oracle had not learnt it): compare by first appearance then.
+pub fn normalize_exchange_by_identity(
+    e: &Exchange,
+    ctx: &mut NormContext,
+    identity: BTreeMap<u32, u64>,
+) -> Option<Vec<String>> {
+    ctx.set_identity(identity);
+    let lines = normalize_exchange(e, ctx);
+    let missed = ctx.identity_missed;
+    ctx.identity = None;
+    (!missed).then_some(lines)
 }
 
 const CORE_CODES: &[&str] = &[
@@ -184,6 +231,11 @@ pub fn normalize_exchange(e: &Exchange, ctx: &mut NormContext) -> Vec<String> {
     out
 }
 
+/// How many digits a UIDVALIDITY value needs before it is normalised outside the places
+/// that name it (`[UIDVALIDITY n]`, STATUS): a clock value, as servers choose, never
+/// stands for a count by accident.
+const MIN_FREE_UIDVALIDITY_DIGITS: usize = 5;
+
 /// Notes every UIDVALIDITY value in a message: `[UIDVALIDITY n]` and STATUS's
 /// `UIDVALIDITY n`.
 fn learn_uidvalidities(m: &Message, ctx: &mut NormContext) {
@@ -198,7 +250,9 @@ fn learn_uidvalidities(m: &Message, ctx: &mut NormContext) {
             .take_while(|c| c.is_ascii_digit())
             .copied()
             .collect();
-        if !digits.is_empty() {
+        // A short value (a server counting from 1) would also match sequence numbers,
+        // counts and part numbers: it is normalised only where it is a UIDVALIDITY.
+        if digits.len() >= MIN_FREE_UIDVALIDITY_DIGITS {
             ctx.uidvalidities
                 .insert(String::from_utf8_lossy(&digits).into_owned());
         }
@@ -284,6 +338,12 @@ fn untagged(m: &Message, ctx: &mut NormContext, uid_cmd: bool, segs: &mut Vec<Se
         if kw == "OK" && c.is_none() {
             return; // informational, or an extension code
         }
+        if kw == "OK" && !ctx.selecting && c.as_deref() == Some("PERMANENTFLAGS <flags>") {
+            return; // re-announced with a new keyword, as some servers do
+        }
+        if kw == "OK" && c.as_deref() == Some("UIDNEXT <uidnext>") {
+            return; // RFC 3501 §6.3.1 added it; RFC 2060 has no UIDNEXT code
+        }
         seg.lines.push(match c {
             Some(c) => format!("* {kw} [{c}]"),
             None => format!("* {kw}"),
@@ -295,6 +355,9 @@ fn untagged(m: &Message, ctx: &mut NormContext, uid_cmd: bool, segs: &mut Vec<Se
         return;
     };
     let first = toks.first().and_then(Tok::atom).unwrap_or(b"");
+    if first.eq_ignore_ascii_case(b"FLAGS") && !ctx.selecting {
+        return; // re-announced with a new keyword, as some servers do
+    }
     if first.iter().all(u8::is_ascii_digit) && !first.is_empty() {
         let n: u64 = std::str::from_utf8(first)
             .ok()
@@ -646,6 +709,22 @@ mod tests {
         assert!(!all.contains("1795712278"), "{all}");
     }
 
+    #[test]
+    fn a_small_uidvalidity_is_normalised_only_where_it_is_one() {
+        let e = super::Exchange {
+            events: vec![
+                crate::wire::Event::Client(crate::wire::Message::line("a1 SELECT INBOX")),
+                crate::wire::Event::Server(crate::wire::Message::line("* 1 EXISTS")),
+                crate::wire::Event::Server(crate::wire::Message::line("* OK [UIDVALIDITY 1] ok")),
+                crate::wire::Event::Server(crate::wire::Message::line("a1 OK done")),
+            ],
+        };
+        let lines = super::normalize_exchange(&e, &mut super::NormContext::new());
+        let all = lines.join("\n");
+        assert!(all.contains("* 1 EXISTS"), "{all}");
+        assert!(all.contains("[UIDVALIDITY <uidvalidity>]"), "{all}");
+    }
+
     use super::*;
 
     fn ex(cmd: &str, resp: &[&[u8]]) -> Exchange {
@@ -715,11 +794,19 @@ mod tests {
             cyrus,
             vec![
                 "* OK [PERMANENTFLAGS <flags>]",
-                "* OK [UIDNEXT <uidnext>]",
                 "* OK [UIDVALIDITY <uidvalidity>]",
                 "<tag> OK [READ-WRITE]"
             ]
         );
+        let reference = norm(
+            "c1 SELECT INBOX",
+            &[
+                b"* OK [PERMANENTFLAGS (\\Answered \\Seen)] flags\r\n",
+                b"* OK [UIDVALIDITY 1795729425] UIDs valid\r\n",
+                b"c1 OK [READ-WRITE] SELECT completed\r\n",
+            ],
+        );
+        assert_eq!(cyrus, reference, "RFC 2060 defines no UIDNEXT code");
     }
 
     #[test]

@@ -53,6 +53,10 @@ pub struct Coverage {
     pub total: usize,
     /// Why the oracle stopped following, if it did.
     pub stopped: Option<String>,
+    /// For each script step the oracle followed to its end: the UIDs of the selected
+    /// mailbox it knows and the model message each identifies (the differential judge
+    /// compares targets by these identities).
+    pub identities: Vec<Option<BTreeMap<u32, u64>>>,
 }
 
 /// Requirement ids the oracle cites besides the model's own (`model::session::rule`).
@@ -533,8 +537,23 @@ impl Oracle {
                 break;
             }
             self.exchange(Some(i), e);
+            let identity = self.live().then(|| self.identity()).flatten();
+            self.coverage.identities.push(identity);
         }
         (self.verdicts, self.coverage)
+    }
+
+    /// UID → model message id in the selected mailbox, for the UIDs the oracle knows.
+    fn identity(&self) -> Option<BTreeMap<u32, u64>> {
+        let sel = self.session.selection()?;
+        let mb = self.session.account(&self.store)?.get(&sel.mailbox)?;
+        Some(
+            mb.messages
+                .iter()
+                .filter(|m| m.uid_known)
+                .map(|m| (m.uid, m.id))
+                .collect(),
+        )
     }
 
     fn exchange(&mut self, step: Option<usize>, e: &Exchange) {

@@ -462,6 +462,7 @@ pub fn reference_target(exe: &Path, pool: &[Credentials]) -> Target {
             .collect(),
         ),
         users: pool.to_vec(),
+        model: true,
         ..Default::default()
     }
 }

@@ -175,6 +175,17 @@ impl Account {
         self.mailboxes.keys().cloned().collect()
     }
 
+    /// Gives every mailbox, in name order, a new UIDVALIDITY counted from `first`, and
+    /// goes on from there. For a fresh account, before any client has seen the values.
+    pub fn renumber_uid_validity(&mut self, first: u32) {
+        let mut v = first.max(1);
+        for mb in self.mailboxes.values_mut() {
+            mb.uid_validity = v;
+            v = v.wrapping_add(1).max(1);
+        }
+        self.next_uid_validity = v;
+    }
+
     pub fn fresh_id(&mut self) -> u64 {
         self.next_id += 1;
         self.next_id
@@ -182,7 +193,7 @@ impl Account {
 
     fn create_one(&mut self, name: Vec<u8>, selectable: bool) {
         let v = self.next_uid_validity;
-        self.next_uid_validity += 1;
+        self.next_uid_validity = v.wrapping_add(1).max(1);
         let key = Self::key(&name);
         self.mailboxes.insert(
             key.clone(),

@@ -196,6 +196,36 @@ impl Message {
         parse_date(&v)
     }
 
+    /// The bodies of the leaf `text/*` parts below a multipart or message/rfc822 top
+    /// level that carry no base64 or quoted-printable encoding, as ranges of
+    /// [`Message::body_bytes`]: text that every reading of RFC 2060 §6.4.4 BODY and TEXT
+    /// searches, whether a server decodes MIME or searches the raw octets. Empty for a
+    /// single-part message (its whole body is the text).
+    pub fn plain_text_ranges(&self) -> Vec<Range<usize>> {
+        fn walk(raw: &[u8], p: &Part, base: usize, out: &mut Vec<Range<usize>>) {
+            match &p.content {
+                Content::Multipart(parts) => parts.iter().for_each(|c| walk(raw, c, base, out)),
+                Content::Message(inner) => walk(raw, inner, base, out),
+                Content::Leaf => {
+                    let cte = first_value(&raw[p.header.clone()], b"Content-Transfer-Encoding");
+                    let encoded = cte.is_some_and(|cte| {
+                        let t = MimeLex::new(&cte).token().unwrap_or_default();
+                        t.eq_ignore_ascii_case(b"base64")
+                            || t.eq_ignore_ascii_case(b"quoted-printable")
+                    });
+                    if p.ctype.is(b"text", None) && !encoded {
+                        out.push(p.body.start - base..p.body.end - base);
+                    }
+                }
+            }
+        }
+        let mut out = Vec::new();
+        if !matches!(self.root.content, Content::Leaf) {
+            walk(&self.raw, &self.root, self.root.body.start, &mut out);
+        }
+        out
+    }
+
     /// True if any part uses the base64 or quoted-printable transfer encoding, or any
     /// header (at any nesting level) contains `=?` (RFC 2047 encoded words): servers
     /// that decode before SEARCH may then legitimately differ.

@@ -103,6 +103,9 @@ pub trait SearchSubject {
     fn sent_date(&self) -> Option<DateTime<FixedOffset>>;
     /// True if the message uses base64/quoted-printable or RFC 2047 words anywhere.
     fn encoded(&self) -> bool;
+    /// Ranges of [`SearchSubject::body_bytes`] holding unencoded `text/*` leaf parts of a
+    /// MIME message (empty for a single-part message).
+    fn plain_text_ranges(&self) -> Vec<std::ops::Range<usize>>;
 }
 
 /// What SEARCH needs of the mailbox besides the message (for `*` in sequence sets).
@@ -228,7 +231,7 @@ pub fn evaluate_with(
         SearchKey::Cc(s) => envelope_address(subject, b"Cc", s.as_ref()),
         SearchKey::Bcc(s) => envelope_address(subject, b"Bcc", s.as_ref()),
         SearchKey::Header(name, s) => header(subject, name.as_ref(), s.as_ref()),
-        SearchKey::Body(s) => text_truth(s.as_ref(), &[body_hay(subject)]),
+        SearchKey::Body(s) => text_truth(s.as_ref(), &body_hays(subject)),
         SearchKey::Text(s) => text(subject, s.as_ref()),
         // Extension keys (RFC 5032 OLDER/YOUNGER, RFC 7162 MODSEQ) exist only when another
         // crate turns on imap-types features; they are outside RFC 2060.
@@ -457,6 +460,25 @@ fn header(subject: &dyn SearchSubject, field: &[u8], needle: &[u8]) -> Truth {
 /// multipart and non-text bodies may be decoded or skipped part by part (RFC 2060 §6.4.4:
 /// servers "MAY exclude [MIME-IMB] body parts with terminal content media types other
 /// than TEXT and MESSAGE").
+/// The hays of BODY: the whole body (see [`body_hay`]), and each unencoded text leaf of
+/// a MIME message, where a match is certain however the server reads MIME.
+fn body_hays<'s>(subject: &'s dyn SearchSubject) -> Vec<Hay<'s>> {
+    let body = subject.body_bytes();
+    let mut hays = vec![body_hay(subject)];
+    hays.extend(
+        subject
+            .plain_text_ranges()
+            .into_iter()
+            .filter_map(|r| body.get(r))
+            .map(|bytes| Hay {
+                bytes,
+                certain: true,
+                transformable: false,
+            }),
+    );
+    hays
+}
+
 fn body_hay<'s>(subject: &'s dyn SearchSubject) -> Hay<'s> {
     let first = |name: &[u8]| {
         subject
@@ -495,7 +517,7 @@ fn text(subject: &dyn SearchSubject, needle: &[u8]) -> Truth {
         certain: false,
         transformable: false,
     });
-    hays.push(body_hay(subject));
+    hays.extend(body_hays(subject));
     text_truth(needle, &hays)
 }
 

@@ -72,6 +72,17 @@ impl Store {
         }
     }
 
+    /// The same store, with UIDVALIDITY values counted from `first` (RFC 2060 §2.3.1.1: "One
+    /// such method is to use a 32-bit representation of the creation date/time of the
+    /// mailbox"; a server serving the model passes the time it started, so that values
+    /// differ between runs as a real server's do).
+    pub fn first_uid_validity(mut self, first: u32) -> Store {
+        for a in self.accounts.values_mut() {
+            a.renumber_uid_validity(first);
+        }
+        self
+    }
+
     /// A store for following a real server: any user, each with a fresh account.
     pub fn open(delimiter: u8) -> Store {
         Store {
@@ -229,6 +240,9 @@ impl SearchSubject for Subject<'_> {
     }
     fn encoded(&self) -> bool {
         self.msg.message.has_transfer_encoding()
+    }
+    fn plain_text_ranges(&self) -> Vec<std::ops::Range<usize>> {
+        self.msg.message.plain_text_ranges()
     }
 }
 
@@ -917,9 +931,18 @@ impl Session {
                 StatusDataItemName::Messages => ("MESSAGES", mb.messages.len() as u32),
                 StatusDataItemName::Recent => (
                     "RECENT",
+                    // RFC 2060 §2.3.2: a message stays \Recent in the session that
+                    // claimed it; STATUS counts those of this session's selection too.
                     mb.messages
                         .iter()
-                        .filter(|m| m.arrival != Arrival::Claimed)
+                        .filter(|m| {
+                            m.arrival != Arrival::Claimed
+                                || sel.as_ref().is_some_and(|s| {
+                                    s.mailbox == mb.name
+                                        && (s.recent.contains(&m.id)
+                                            || s.recent_maybe.contains(&m.id))
+                                })
+                        })
                         .count() as u32,
                 ),
                 StatusDataItemName::UidNext => ("UIDNEXT", mb.uid_next),

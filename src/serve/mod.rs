@@ -239,7 +239,9 @@ pub async fn serve(
     if let Some(tx) = ready {
         let _ = tx.send(addr);
     }
-    let store = Arc::new(Mutex::new(Store::with_users(opts.delimiter, &opts.users)));
+    let store = Arc::new(Mutex::new(
+        Store::with_users(opts.delimiter, &opts.users).first_uid_validity(uid_validity_now()),
+    ));
     loop {
         let (mut socket, _) = listener.accept().await?;
         let store = store.clone();
@@ -270,6 +272,16 @@ pub async fn serve(
     }
 }
 
+/// A first UIDVALIDITY from the clock (RFC 2060 §2.3.1.1 suggests "a 32-bit
+/// representation of the creation date/time of the mailbox"), as real servers choose.
+fn uid_validity_now() -> u32 {
+    let secs = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|d| d.as_secs())
+        .unwrap_or(1);
+    (secs as u32).max(1)
+}
+
 /// Serves one session on standard input and output (a `spawn` target: every session a
 /// fresh store, so no reset is needed).
 pub async fn serve_stdio(
@@ -278,7 +290,8 @@ pub async fn serve_stdio(
     delimiter: u8,
     limits: Limits,
 ) -> anyhow::Result<()> {
-    let store = Mutex::new(Store::with_users(delimiter, &users));
+    let store =
+        Mutex::new(Store::with_users(delimiter, &users).first_uid_validity(uid_validity_now()));
     let mut stdin = tokio::io::stdin();
     let mut stdout = tokio::io::stdout();
     let (mut conn, greeting) = Connection::open(profile, now(), limits);

@@ -67,6 +67,11 @@ impl SearchSubject for Msg {
     fn encoded(&self) -> bool {
         self.encoded
     }
+    fn plain_text_ranges(&self) -> Vec<std::ops::Range<usize>> {
+        // The test header has no blank line: the parsed message's body is `self.body`.
+        let raw = [&self.header[..], b"\r\n", &self.body[..]].concat();
+        crate::model::message::Message::parse(raw).plain_text_ranges()
+    }
 }
 
 const SMITH: &str = "Date: Tue, 15 Feb 1994 09:00:00 -0500
@@ -321,6 +326,22 @@ fn multipart_bodies_are_maybe() {
     let m = Msg::new("Content-Type: Text/Plain; charset=us-ascii\n", "secret\n");
     assert_eq!(ev(SearchKey::Body(s("secret")), &m), Yes);
     assert_eq!(ev(SearchKey::Body(s("absent")), &m), No);
+}
+
+#[test]
+fn unencoded_text_parts_of_a_multipart_are_certain() {
+    // RFC 2060 §6.4.4 BODY: "Messages that contain the specified string in the body of
+    // the message." A text/plain part without a transfer encoding holds its text as
+    // sent: a server that decodes MIME and one that searches the octets both find it.
+    let m = Msg::new(
+        "Content-Type: multipart/mixed; boundary=b\n",
+        "--b\nContent-Type: text/plain\n\ntravel budget\n--b\nContent-Type: text/plain\n\
+         Content-Transfer-Encoding: base64\n\ndXJnZW50\n--b--\n",
+    );
+    assert_eq!(ev(SearchKey::Body(s("budget")), &m), Yes);
+    assert_eq!(ev(SearchKey::Text(s("budget")), &m), Yes);
+    // The base64 part ("urgent") is for a decoding server to find: uncertain.
+    assert_eq!(ev(SearchKey::Body(s("urgent")), &m), Maybe);
 }
 
 #[test]
