@@ -301,10 +301,7 @@ mod tests {
     #[test]
     fn a_different_answer_with_the_same_outcome_keeps_the_target_compared() {
         let a = t(vec![
-            ex(
-                "a1 SELECT x",
-                &["* 1 EXISTS", "* OK [UNSEEN 1] x", "a1 OK"],
-            ),
+            ex("a1 SELECT x", &["* 1 EXISTS", "* OK [UNSEEN 1] x", "a1 OK"]),
             ex("a2 NOOP", &["a2 OK"]),
         ]);
         let b = t(vec![

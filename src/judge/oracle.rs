@@ -111,6 +111,11 @@ pub mod rule {
     pub const REMOVES_FROM_LSUB: &str = "2060-6.3.7-removes-from-lsub";
     pub const INBOX_VARIANTS: &str = "2060-9-inbox-case-variants";
     pub const TRAILING_SEPARATOR: &str = "2060-6.3.3-trailing-separator-ignored";
+    pub const APPEND_ATOMIC: &str = "2060-6.3.11-atomic";
+    pub const COPY_ATOMIC: &str = "2060-6.4.7-atomic";
+    pub const STATUS_NO_SIDE_EFFECTS: &str = "2060-6.3.10-no-side-effects";
+    pub const UNDEFINED_EXTENSION_1PART: &str = "2060-7.4.2-no-undefined-extension-data";
+    pub const UNDEFINED_EXTENSION_MPART: &str = "2060-9-body-extension-not-generated";
 
     /// Requirements the checks above test besides the id their findings name.
     pub const ALSO_COVERED: &[(&str, &str)] = &[
@@ -286,6 +291,43 @@ fn is_clean(raw: &[u8]) -> bool {
 
 /// Whether two IMAP values agree, upper/lower case aside where `ci`; a server may add
 /// parameters (`(name value ...)` lists) and trailing extension data to BODYSTRUCTURE.
+/// Extension data in a body structure beyond what a revision of IMAP4rev1 defines:
+/// `Some((multipart, count))` for the first part that has any. RFC 2060 §7.4.2 defines,
+/// after a single part's fields (and the line count of TEXT, the envelope, body and line
+/// count of MESSAGE/RFC822), MD5, disposition and language; after a multipart's parts and
+/// subtype, parameters, disposition and language. RFC 3501 §7.4.2 added location to
+/// both. "Any following extension data are not yet defined": §7.4.2 (single part) and
+/// §9 `body_extension` (both) forbid sending it.
+fn undefined_extension(body: &Tok) -> Option<(bool, usize)> {
+    let l = body.list()?;
+    let defined_ext = 4;
+    if l.first()?.list().is_some() {
+        let parts = l.iter().take_while(|t| t.list().is_some()).count();
+        if let Some(inner) = l[..parts].iter().find_map(undefined_extension) {
+            return Some(inner);
+        }
+        let extra = l.len().saturating_sub(parts + 1 + defined_ext);
+        return (extra > 0).then_some((true, extra));
+    }
+    let is = |i: usize, v: &[u8]| {
+        l.get(i)
+            .and_then(Tok::text)
+            .is_some_and(|t| t.eq_ignore_ascii_case(v))
+    };
+    let base = if is(0, b"TEXT") {
+        8
+    } else if is(0, b"MESSAGE") && is(1, b"RFC822") {
+        if let Some(inner) = l.get(8).and_then(undefined_extension) {
+            return Some(inner);
+        }
+        10
+    } else {
+        7
+    };
+    let extra = l.len().saturating_sub(base + defined_ext);
+    (extra > 0).then_some((false, extra))
+}
+
 fn value_matches(model: &Tok, server: &Tok, ci: bool, extensible: bool) -> bool {
     match (&model.kind, &server.kind) {
         (TokKind::List(a), TokKind::List(b)) => {
@@ -441,6 +483,12 @@ pub struct Oracle {
     /// Inferiors a DELETE had to keep or a RENAME had to move, with that requirement: a
     /// `LIST "" *` must show them while the model holds them.
     must_list: BTreeMap<Vec<u8>, &'static str>,
+    /// Mailboxes a refused APPEND or COPY was aimed at: the requirement that it leave
+    /// them unchanged, and its step.
+    failed_into: BTreeMap<Vec<u8>, (&'static str, Option<usize>)>,
+    /// RECENT counts STATUS reported per mailbox (not the selected one) since the last
+    /// command that could change one: another STATUS must report the same.
+    status_recent: BTreeMap<Vec<u8>, (u32, Option<usize>)>,
 }
 
 impl Oracle {
@@ -460,7 +508,46 @@ impl Oracle {
             subscribed: BTreeMap::new(),
             unsubscribed: Default::default(),
             must_list: BTreeMap::new(),
+            status_recent: BTreeMap::new(),
+            failed_into: BTreeMap::new(),
         }
+    }
+
+    /// A mailbox holds more messages (`server`) than the model (`model`) after an APPEND
+    /// or COPY into it was refused: the refused command left messages behind (RFC 2060
+    /// §6.3.11 "no partial appending is permitted", §6.4.7 "restore the destination").
+    /// The oracle follows a session only while the model accounts for every message, so
+    /// the refused command is the one whose effect the model did not apply.
+    fn left_behind(
+        &mut self,
+        step: Option<usize>,
+        mailbox: Option<Vec<u8>>,
+        model: usize,
+        server: usize,
+        expected: &str,
+    ) {
+        let Some((id, at)) = mailbox.and_then(|k| self.failed_into.get(&k).copied()) else {
+            return;
+        };
+        let verb = if id == rule::APPEND_ATOMIC {
+            "APPEND"
+        } else {
+            "COPY"
+        };
+        let when = at
+            .map(|s| format!(" at step {}", s + 1))
+            .unwrap_or_default();
+        self.find(
+            step,
+            id,
+            format!(
+                "the mailbox holds {server} messages, {} more than the model, after a refused \
+                 {verb}{when} into it",
+                server - model
+            ),
+            expected.to_string(),
+            format!("{server} messages"),
+        );
     }
 
     /// What a UID command that acted on messages outside its set breaks: RFC 2060 says the
@@ -584,6 +671,7 @@ impl Oracle {
         }
         self.coverage.judged += 1;
         let body = &cmd.body;
+        self.forget_recent(body);
         // RFC 2060 §6.5.1: untagged X responses only for the client's own X commands.
         for m in &responses {
             let line = m.first_line();
@@ -789,6 +877,24 @@ impl Oracle {
             }
             (_, _) => {
                 self.session.refused(body);
+                // RFC 2060 §6.3.11 and §6.4.7: a failed APPEND or COPY leaves its
+                // destination as it was; remember it, so that a message it left behind
+                // is reported against that requirement.
+                match body {
+                    CommandBody::Append { mailbox, .. } => {
+                        self.failed_into.insert(
+                            Account::key(&mailbox_bytes(mailbox)),
+                            (rule::APPEND_ATOMIC, step),
+                        );
+                    }
+                    CommandBody::Copy { mailbox, .. } => {
+                        self.failed_into.insert(
+                            Account::key(&mailbox_bytes(mailbox)),
+                            (rule::COPY_ATOMIC, step),
+                        );
+                    }
+                    _ => {}
+                }
                 self.check_refusal(step, body, &bytes, &reply, &done);
                 // Unsolicited EXISTS in a refused command still announce messages.
                 self.apply_exists(&seen, None);
@@ -943,9 +1049,14 @@ impl Oracle {
                 );
                 return self.stop("message count differs");
             }
+            if s > m {
+                let selected = self.session.selection().map(|s| Account::key(&s.mailbox));
+                self.left_behind(step, selected, m, s, &format!("* {m} EXISTS"));
+            }
             if s > m || (is_select && s != m) {
                 // The model lost track earlier (a command whose effect it could not see);
-                // where is not certain, so no finding.
+                // where is not certain, so no finding unless a failed APPEND or COPY
+                // into this mailbox explains it (above).
                 return self.stop("message count differs from the model's");
             }
         }
@@ -1110,7 +1221,11 @@ impl Oracle {
                     }
                 }
             }
-            CommandBody::Status { .. } => self.check_status(step, reply, seen),
+            CommandBody::Status { mailbox, .. } => {
+                let name = mailbox_bytes(mailbox);
+                self.check_status(step, &name, reply, seen);
+                self.check_status_recent(step, &name, seen);
+            }
             CommandBody::List {
                 reference,
                 mailbox_wildcard,
@@ -1307,7 +1422,7 @@ impl Oracle {
                         imap_types::mailbox::Mailbox::Inbox => b"INBOX".to_vec(),
                         imap_types::mailbox::Mailbox::Other(o) => o.as_ref().to_vec(),
                     };
-                    let name = crate::model::account::Account::key(&name);
+                    let name = Account::key(&name);
                     let last = self
                         .session
                         .account(&self.store)
@@ -1710,6 +1825,23 @@ impl Oracle {
                         )
                     }
                     "BODY" | "BODYSTRUCTURE" => {
+                        if let Some((multipart, extra)) = undefined_extension(have) {
+                            self.find(
+                                step,
+                                if multipart {
+                                    rule::UNDEFINED_EXTENSION_MPART
+                                } else {
+                                    rule::UNDEFINED_EXTENSION_1PART
+                                },
+                                format!(
+                                    "{name} of message {seq} has {extra} extension field(s) after \
+                                     body language and location, which no revision defines"
+                                ),
+                                format!("{name} {}", render(want)),
+                                format!("{name} {}", render(have)),
+                            );
+                            continue;
+                        }
                         if !clean {
                             continue;
                         }
@@ -2018,7 +2150,69 @@ impl Oracle {
         }
     }
 
-    fn check_status(&mut self, step: Option<usize>, reply: &Reply, seen: &[Seen]) {
+    /// RFC 2060 §6.3.10: "STATUS MUST NOT cause messages to lose the \Recent flag". Two
+    /// STATUS RECENT answers for a mailbox that is not selected, with nothing between
+    /// them that could change its messages, must agree (see [`Oracle::forget_recent`]).
+    fn check_status_recent(&mut self, step: Option<usize>, name: &[u8], seen: &[Seen]) {
+        let key = Account::key(name);
+        let selected = self
+            .session
+            .selection()
+            .is_some_and(|s| Account::key(&s.mailbox) == key);
+        let recent = seen.iter().find_map(|s| match s {
+            Seen::Status(items) => items.iter().find(|(k, _)| k == "RECENT").map(|(_, v)| *v),
+            _ => None,
+        });
+        let Some(now) = recent.filter(|_| !selected) else {
+            return;
+        };
+        match self.status_recent.get(&key) {
+            Some(&(before, at)) if before != now => {
+                let earlier = at
+                    .map(|s| format!(" at step {}", s + 1))
+                    .unwrap_or_default();
+                self.find(
+                    step,
+                    rule::STATUS_NO_SIDE_EFFECTS,
+                    format!(
+                        "STATUS RECENT is {now}; an earlier STATUS{earlier} said {before}, and \
+                         nothing between them could change the mailbox's messages"
+                    ),
+                    format!("RECENT {before}"),
+                    format!("RECENT {now}"),
+                );
+            }
+            _ => {
+                self.status_recent.insert(key, (now, step));
+            }
+        }
+    }
+
+    /// Forgets the STATUS RECENT counts a command may change: anything but the commands
+    /// that touch no other mailbox's messages.
+    fn forget_recent(&mut self, body: &CommandBody<'_>) {
+        use CommandBody::*;
+        let harmless = matches!(
+            body,
+            Status { .. }
+                | Noop
+                | Capability
+                | List { .. }
+                | Lsub { .. }
+                | Fetch { .. }
+                | Store { .. }
+                | Search { .. }
+                | Check
+                | Subscribe { .. }
+                | Unsubscribe { .. }
+                | Login { .. }
+        );
+        if !harmless {
+            self.status_recent.clear();
+        }
+    }
+
+    fn check_status(&mut self, step: Option<usize>, name: &[u8], reply: &Reply, seen: &[Seen]) {
         let Some(Untagged::Status { items, .. }) = reply
             .untagged
             .iter()
@@ -2046,6 +2240,19 @@ impl Oracle {
                 continue;
             }
             if let Some((_, g)) = got.iter().find(|(n, _)| n == k) {
+                if k == "MESSAGES" && g > v {
+                    let before = self.verdicts.len();
+                    self.left_behind(
+                        step,
+                        Some(Account::key(name)),
+                        *v as usize,
+                        *g as usize,
+                        &format!("MESSAGES {v}"),
+                    );
+                    if self.verdicts.len() > before {
+                        continue;
+                    }
+                }
                 if g != v {
                     self.find(
                         step,
@@ -2127,6 +2334,113 @@ mod tests {
 
     fn rules(v: &[Verdict]) -> Vec<&str> {
         v.iter().filter_map(|v| v.rule.as_deref()).collect()
+    }
+
+    #[test]
+    fn status_must_not_take_the_recent_flag_rfc2060_6_3_10() {
+        let create = ex("a1 CREATE box", &["a1 OK done"]);
+        let status = |tag: &str, n: u32| {
+            let line = format!("* STATUS box (RECENT {n})");
+            let done = format!("{tag} OK done");
+            ex(&format!("{tag} STATUS box (RECENT)"), &[&line, &done])
+        };
+        let msg = "Subject: x\r\n\r\nbody\r\n";
+        // The second STATUS lost the \Recent flag the first one saw.
+        let t = session(vec![create.clone(), status("a2", 0), status("a3", 0)]);
+        assert!(judge(&t, Profile::Rfc2060).is_empty());
+        let t = session(vec![
+            create.clone(),
+            append("a2", "box", msg, &["a2 OK done"]),
+            status("a3", 1),
+            status("a4", 0),
+        ]);
+        let v = judge(&t, Profile::Rfc2060);
+        assert_eq!(rules(&v), vec![rule::STATUS_NO_SIDE_EFFECTS], "{v:#?}");
+        assert_eq!(v[0].step, Some(3));
+        // An APPEND between them may change the count.
+        let t = session(vec![
+            create,
+            status("a2", 0),
+            append("a3", "box", msg, &["a3 OK done"]),
+            status("a4", 1),
+        ]);
+        assert!(judge(&t, Profile::Rfc2060).is_empty());
+    }
+
+    #[test]
+    fn a_refused_append_or_copy_leaves_its_destination_as_it_was() {
+        let msg = "Subject: x\r\n\r\nbody\r\n";
+        // RFC 2060 §6.3.11: the APPEND was refused, yet the mailbox gained a message.
+        let mut select = SELECT_OK.to_vec();
+        select[4] = "a2 OK [READ-WRITE] done";
+        let t = session(vec![
+            ex("a1 CREATE box", &["a1 OK done"]),
+            ex("a2 SELECT box", &select),
+            append("a3", "box", msg, &["a3 NO [OVERQUOTA] quota exceeded"]),
+            ex("a4 NOOP", &["* 1 EXISTS", "a4 OK done"]),
+        ]);
+        let v = judge(&t, Profile::Rfc2060);
+        assert_eq!(rules(&v), vec![rule::APPEND_ATOMIC], "{v:#?}");
+        assert_eq!(v[0].step, Some(3));
+        // RFC 2060 §6.4.7: a refused COPY, seen through STATUS of the destination.
+        let t = session(vec![
+            ex("a1 CREATE box", &["a1 OK done"]),
+            append("a2", "INBOX", msg, &["a2 OK done"]),
+            ex(
+                "a3 SELECT INBOX",
+                &select_with(1)
+                    .iter()
+                    .map(|l| l.replace("a1 ", "a3 "))
+                    .collect::<Vec<_>>()
+                    .iter()
+                    .map(String::as_str)
+                    .collect::<Vec<_>>(),
+            ),
+            ex("a4 COPY 1 box", &["a4 NO no room"]),
+            ex(
+                "a5 STATUS box (MESSAGES)",
+                &["* STATUS box (MESSAGES 1)", "a5 OK done"],
+            ),
+        ]);
+        let v = judge(&t, Profile::Rfc2060);
+        assert_eq!(rules(&v), vec![rule::COPY_ATOMIC], "{v:#?}");
+        // Without a refused APPEND or COPY the oracle only stops following.
+        let t = session(vec![
+            ex("a1 CREATE box", &["a1 OK done"]),
+            ex("a2 SELECT box", &select),
+            ex("a4 NOOP", &["* 1 EXISTS", "a4 OK done"]),
+        ]);
+        assert!(judge(&t, Profile::Rfc2060).is_empty());
+    }
+
+    #[test]
+    fn extension_data_beyond_language_and_location_is_undefined() {
+        let body = |s: &str| crate::judge::lex::items(s.as_bytes(), 0).unwrap()[0].clone();
+        // RFC 2060 §7.4.2: a TEXT part: 7 fields, lines, then MD5, disposition,
+        // language; RFC 3501 adds location.
+        let text = "(\"TEXT\" \"PLAIN\" NIL NIL NIL \"7BIT\" 3 1";
+        assert_eq!(undefined_extension(&body(&format!("{text})"))), None);
+        assert_eq!(
+            undefined_extension(&body(&format!("{text} NIL NIL NIL NIL)"))),
+            None
+        );
+        assert_eq!(
+            undefined_extension(&body(&format!("{text} NIL NIL NIL NIL \"x\")"))),
+            Some((false, 1))
+        );
+        // A multipart: parts, subtype, then parameters, disposition, language, location.
+        let mpart = format!("{text}) \"MIXED\" (\"BOUNDARY\" \"b\") NIL NIL NIL");
+        assert_eq!(undefined_extension(&body(&format!("({mpart})"))), None);
+        assert_eq!(
+            undefined_extension(&body(&format!("({mpart} 1 2)"))),
+            Some((true, 2))
+        );
+        // The first offending part is found inside a multipart.
+        let inner = format!("{text} NIL NIL NIL NIL 9) \"MIXED\"");
+        assert_eq!(
+            undefined_extension(&body(&format!("({inner})"))),
+            Some((false, 1))
+        );
     }
 
     #[test]
