@@ -111,6 +111,8 @@ pub mod rule {
     pub const REMOVES_FROM_LSUB: &str = "2060-6.3.7-removes-from-lsub";
     pub const INBOX_VARIANTS: &str = "2060-9-inbox-case-variants";
     pub const TRAILING_SEPARATOR: &str = "2060-6.3.3-trailing-separator-ignored";
+    pub const NAME_SELECTABLE: &str = "2060-7.2.2-name-selectable";
+    pub const NAME_VALID_REFERENCE: &str = "2060-7.2.2-name-valid-reference";
     pub const APPEND_ATOMIC: &str = "2060-6.3.11-atomic";
     pub const COPY_ATOMIC: &str = "2060-6.4.7-atomic";
     pub const STATUS_NO_SIDE_EFFECTS: &str = "2060-6.3.10-no-side-effects";
@@ -483,6 +485,9 @@ pub struct Oracle {
     /// Inferiors a DELETE had to keep or a RENAME had to move, with that requirement: a
     /// `LIST "" *` must show them while the model holds them.
     must_list: BTreeMap<Vec<u8>, &'static str>,
+    /// Names the server listed (LIST or LSUB) that the model still holds, and whether
+    /// they were `\Noselect`.
+    listed: BTreeMap<Vec<u8>, bool>,
     /// Mailboxes a refused APPEND or COPY was aimed at: the requirement that it leave
     /// them unchanged, and its step.
     failed_into: BTreeMap<Vec<u8>, (&'static str, Option<usize>)>,
@@ -510,7 +515,81 @@ impl Oracle {
             must_list: BTreeMap::new(),
             status_recent: BTreeMap::new(),
             failed_into: BTreeMap::new(),
+            listed: BTreeMap::new(),
         }
+    }
+
+    /// RFC 2060 §7.2.2: a name LIST returned "MUST be valid for use as a reference in
+    /// LIST and LSUB commands" and, unless `\Noselect`, "valid as an argument for
+    /// commands, such as SELECT, that accept mailbox names". A BAD (the name is not
+    /// valid), or a NO that says the mailbox does not exist (`[TRYCREATE]`, RFC 5530
+    /// `[NONEXISTENT]`), for a name the server listed and the model still holds is a
+    /// violation. True if it found one.
+    fn listed_name_refused(
+        &mut self,
+        step: Option<usize>,
+        body: &CommandBody<'_>,
+        reply: &Reply,
+        done: &Done,
+    ) -> bool {
+        if reply.completion.outcome != Outcome::Ok {
+            return false;
+        }
+        let (name, id) = match body {
+            CommandBody::Select { mailbox, .. }
+            | CommandBody::Examine { mailbox, .. }
+            | CommandBody::Status { mailbox, .. } => {
+                (mailbox_bytes(mailbox), rule::NAME_SELECTABLE)
+            }
+            CommandBody::List { reference, .. } | CommandBody::Lsub { reference, .. } => {
+                (mailbox_bytes(reference), rule::NAME_VALID_REFERENCE)
+            }
+            _ => return false,
+        };
+        let key = Account::key(&name);
+        let Some(&noselect) = self.listed.get(&key) else {
+            return false;
+        };
+        // Deleted or renamed away since it was listed: the name is free again.
+        let held = self
+            .session
+            .account(&self.store)
+            .and_then(|a| a.get(&name))
+            .is_some_and(|m| m.selectable == !noselect);
+        if !held {
+            return false;
+        }
+        if noselect && id == rule::NAME_SELECTABLE {
+            return false;
+        }
+        let says_missing = match &done.code {
+            Some(WireCode::TryCreate) => true,
+            Some(WireCode::Other(o)) => o.inner().eq_ignore_ascii_case(b"NONEXISTENT"),
+            _ => false,
+        };
+        let refused = done.outcome == Outcome::Bad || (done.outcome == Outcome::No && says_missing);
+        if !refused {
+            return false;
+        }
+        let shown = String::from_utf8_lossy(&name).into_owned();
+        self.find(
+            step,
+            id,
+            format!(
+                "{} refused the name {shown:?} ({}{}), which the server listed{}",
+                body.name(),
+                done.outcome.as_str(),
+                if says_missing { ", as missing" } else { "" },
+                if noselect {
+                    " (\\Noselect)"
+                } else {
+                    " without \\Noselect"
+                }
+            ),
+            "OK: a listed name is valid as a mailbox name and as a LIST reference".into(),
+            done.outcome.as_str().to_string(),
+        );
+        true
     }
 
     /// A mailbox holds more messages (`server`) than the model (`model`) after an APPEND
@@ -800,7 +879,9 @@ impl Oracle {
         let reply = trial.execute(&mut trial_store, body);
         let latitude = trial.latitude.clone();
 
-        if !reply.allowed.permits(done.outcome) && !reply.allowed.rule.is_empty() {
+        let listed_refused = self.listed_name_refused(step, body, &reply, &done);
+        if !reply.allowed.permits(done.outcome) && !reply.allowed.rule.is_empty() && !listed_refused
+        {
             let model = reply.completion.outcome;
             self.find(
                 step,
@@ -1245,6 +1326,7 @@ impl Oracle {
                 for s in seen {
                     if let Seen::List(name, noselect, _) = s {
                         acc.learn_mailbox(name, !noselect);
+                        self.listed.insert(Account::key(name), *noselect);
                     }
                 }
                 if all {
@@ -2410,6 +2492,25 @@ mod tests {
             ex("a2 SELECT box", &select),
             ex("a4 NOOP", &["* 1 EXISTS", "a4 OK done"]),
         ]);
+        assert!(judge(&t, Profile::Rfc2060).is_empty());
+    }
+
+    #[test]
+    fn a_listed_name_is_valid_for_select_and_as_a_reference_rfc2060_7_2_2() {
+        // The setup's `LIST "" *` listed INBOX without \Noselect.
+        let t = session(vec![ex("a1 SELECT INBOX", &["a1 BAD invalid mailbox name"])]);
+        let v = judge(&t, Profile::Rfc2060);
+        assert_eq!(rules(&v), vec![rule::NAME_SELECTABLE], "{v:#?}");
+        assert_eq!(v[0].kind, Kind::Violation);
+        let t = session(vec![ex(
+            "a1 STATUS INBOX (MESSAGES)",
+            &["a1 NO [TRYCREATE] no such mailbox"],
+        )]);
+        assert_eq!(rules(&judge(&t, Profile::Rfc2060)), vec![rule::NAME_SELECTABLE]);
+        let t = session(vec![ex("a1 LIST INBOX %", &["a1 BAD bad reference"])]);
+        assert_eq!(rules(&judge(&t, Profile::Rfc2060)), vec![rule::NAME_VALID_REFERENCE]);
+        // NO for the server's own reasons is allowed.
+        let t = session(vec![ex("a1 SELECT INBOX", &["a1 NO [INUSE] try later"])]);
         assert!(judge(&t, Profile::Rfc2060).is_empty());
     }
 
