@@ -98,6 +98,11 @@ impl<'c> Session<'c> {
         self.next_tag += 1;
         let mut c = CommandText::new(&tag);
         self.write(u, kind, &mut c);
+        // RFC 2060 §9: "Implementations MUST accept these strings in a case-insensitive
+        // fashion": now and then the command name is sent in lower or mixed case.
+        if chance(u, 1, 12) {
+            c.recase_verb(chance(u, 1, 2));
+        }
         Planned {
             kind,
             command: Command {
@@ -361,10 +366,11 @@ impl<'c> Session<'c> {
     /// RFC 2060 §6.3.8 LIST / §6.3.9 LSUB: `reference SP list_mailbox`.
     fn list(&mut self, u: &mut Unstructured, c: &mut CommandText, verb: &str) {
         let prefix = self.cfg.mailbox_prefix.clone();
-        let reference = if chance(u, 1, 5) {
-            prefix.clone()
-        } else {
-            String::new()
+        // RFC 2060 §7.2.2: a name LIST returned "MUST be valid for use as a reference".
+        let reference = match int(u, 0, 9) {
+            0 | 1 => prefix.clone(),
+            2 => self.existing_mailbox(u),
+            _ => String::new(),
         };
         let pattern = match int(u, 0, 8) {
             0 | 1 => "*".to_string(),

@@ -28,6 +28,34 @@ impl CommandText {
         }
     }
 
+    /// RFC 2060 §9: "The ASCII characters ... are case-insensitive": rewrites the
+    /// command name (and a UID command's sub-command) in lower case, or in alternating
+    /// case. Called after the command is written.
+    pub fn recase_verb(&mut self, lower: bool) {
+        let line = match self.fragments.first_mut() {
+            Some(Fragment::Line(l)) => l,
+            _ => &mut self.line,
+        };
+        let Some(start) = line.iter().position(|&b| b == b' ').map(|p| p + 1) else {
+            return;
+        };
+        let word_end = |from: usize, line: &[u8]| {
+            line[from..]
+                .iter()
+                .position(|&b| b == b' ' || b == b'\r')
+                .map_or(line.len(), |p| from + p)
+        };
+        let mut end = word_end(start, line);
+        if line[start..end].eq_ignore_ascii_case(b"UID") && end < line.len() && line[end] == b' ' {
+            end = word_end(end + 1, line);
+        }
+        for (i, b) in line[start..end].iter_mut().enumerate() {
+            if b.is_ascii_alphabetic() && (lower || i % 2 == 1) {
+                *b = b.to_ascii_lowercase();
+            }
+        }
+    }
+
     /// Appends text to the current line as is (the caller guarantees it is grammatical).
     pub fn raw(&mut self, text: &str) -> &mut Self {
         self.line.extend_from_slice(text.as_bytes());
@@ -114,6 +142,19 @@ pub fn is_quotable(text: &str) -> bool {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn recasing_touches_the_command_name_only() {
+        let mut c = CommandText::new("a1");
+        c.raw("UID FETCH 1 FLAGS");
+        c.recase_verb(true);
+        assert_eq!(c.finish().to_bytes(), b"a1 uid fetch 1 FLAGS\r\n");
+        let mut c = CommandText::new("a2");
+        c.raw("APPEND").space().literal(b"INBOX").raw(" (\\Seen)");
+        c.recase_verb(false);
+        let bytes = c.finish().to_bytes();
+        assert!(bytes.starts_with(b"a2 ApPeNd {5}\r\nINBOX"), "{bytes:?}");
+    }
 
     #[test]
     fn literals_split_the_command() {

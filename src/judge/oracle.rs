@@ -111,6 +111,7 @@ pub mod rule {
     pub const REMOVES_FROM_LSUB: &str = "2060-6.3.7-removes-from-lsub";
     pub const INBOX_VARIANTS: &str = "2060-9-inbox-case-variants";
     pub const TRAILING_SEPARATOR: &str = "2060-6.3.3-trailing-separator-ignored";
+    pub const CASE_INSENSITIVE: &str = "2060-9-case-insensitive";
     pub const NAME_SELECTABLE: &str = "2060-7.2.2-name-selectable";
     pub const NAME_VALID_REFERENCE: &str = "2060-7.2.2-name-valid-reference";
     pub const APPEND_ATOMIC: &str = "2060-6.3.11-atomic";
@@ -293,6 +294,17 @@ fn is_clean(raw: &[u8]) -> bool {
 
 /// Whether two IMAP values agree, upper/lower case aside where `ci`; a server may add
 /// parameters (`(name value ...)` lists) and trailing extension data to BODYSTRUCTURE.
+/// `tag name CRLF` where the name has a lower-case letter: a command with no
+/// arguments, sent in lower or mixed case.
+fn only_a_recased_name(command: &[u8]) -> bool {
+    let line = command.strip_suffix(b"\r\n").unwrap_or(command);
+    let mut words = line.split(|&b| b == b' ');
+    let (Some(_tag), Some(name), None) = (words.next(), words.next(), words.next()) else {
+        return false;
+    };
+    name.iter().all(u8::is_ascii_alphabetic) && name.iter().any(u8::is_ascii_lowercase)
+}
+
 /// Extension data in a body structure beyond what a revision of IMAP4rev1 defines:
 /// `Some((multipart, count))` for the first part that has any. RFC 2060 §7.4.2 defines,
 /// after a single part's fields (and the line count of TEXT, the envelope, body and line
@@ -883,10 +895,23 @@ impl Oracle {
         if !reply.allowed.permits(done.outcome) && !reply.allowed.rule.is_empty() && !listed_refused
         {
             let model = reply.completion.outcome;
+            // RFC 2060 §9: command names are case-insensitive. A command that is only its
+            // name, valid in this state, refused with BAD when not in upper case, can be
+            // refused for nothing else.
+            let case_only = done.outcome == Outcome::Bad && only_a_recased_name(&bytes);
             self.find(
                 step,
-                reply.allowed.rule,
-                if reply.allowed.rule == rule::BAD_MEANING {
+                if case_only {
+                    rule::CASE_INSENSITIVE
+                } else {
+                    reply.allowed.rule
+                },
+                if case_only {
+                    format!(
+                        "{} in other than upper case answered BAD; the RFC makes command names case-insensitive",
+                        body.name()
+                    )
+                } else if reply.allowed.rule == rule::BAD_MEANING {
                     format!(
                         "{} answered BAD (a client error) to a command the model reads as valid in this state",
                         body.name()
@@ -2498,7 +2523,10 @@ mod tests {
     #[test]
     fn a_listed_name_is_valid_for_select_and_as_a_reference_rfc2060_7_2_2() {
         // The setup's `LIST "" *` listed INBOX without \Noselect.
-        let t = session(vec![ex("a1 SELECT INBOX", &["a1 BAD invalid mailbox name"])]);
+        let t = session(vec![ex(
+            "a1 SELECT INBOX",
+            &["a1 BAD invalid mailbox name"],
+        )]);
         let v = judge(&t, Profile::Rfc2060);
         assert_eq!(rules(&v), vec![rule::NAME_SELECTABLE], "{v:#?}");
         assert_eq!(v[0].kind, Kind::Violation);
@@ -2506,12 +2534,31 @@ mod tests {
             "a1 STATUS INBOX (MESSAGES)",
             &["a1 NO [TRYCREATE] no such mailbox"],
         )]);
-        assert_eq!(rules(&judge(&t, Profile::Rfc2060)), vec![rule::NAME_SELECTABLE]);
+        assert_eq!(
+            rules(&judge(&t, Profile::Rfc2060)),
+            vec![rule::NAME_SELECTABLE]
+        );
         let t = session(vec![ex("a1 LIST INBOX %", &["a1 BAD bad reference"])]);
-        assert_eq!(rules(&judge(&t, Profile::Rfc2060)), vec![rule::NAME_VALID_REFERENCE]);
+        assert_eq!(
+            rules(&judge(&t, Profile::Rfc2060)),
+            vec![rule::NAME_VALID_REFERENCE]
+        );
         // NO for the server's own reasons is allowed.
         let t = session(vec![ex("a1 SELECT INBOX", &["a1 NO [INUSE] try later"])]);
         assert!(judge(&t, Profile::Rfc2060).is_empty());
+    }
+
+    #[test]
+    fn command_names_are_case_insensitive_rfc2060_9() {
+        let t = session(vec![ex("a1 nOoP", &["a1 BAD unknown command"])]);
+        let v = judge(&t, Profile::Rfc2060);
+        assert_eq!(rules(&v), vec![rule::CASE_INSENSITIVE], "{v:#?}");
+        assert_eq!(v[0].kind, Kind::Violation);
+        // In upper case a BAD is only a warning (the model cannot say what was wrong).
+        let t = session(vec![ex("a1 NOOP", &["a1 BAD unknown command"])]);
+        assert_eq!(rules(&judge(&t, Profile::Rfc2060)), vec![rule::BAD_MEANING]);
+        assert!(!only_a_recased_name(b"a1 fetch 1 FLAGS\r\n"));
+        assert!(only_a_recased_name(b"a1 check\r\n"));
     }
 
     #[test]
