@@ -567,7 +567,7 @@ impl Oracle {
             .session
             .account(&self.store)
             .and_then(|a| a.get(&name))
-            .is_some_and(|m| m.selectable == !noselect);
+            .is_some_and(|m| m.selectable != noselect);
         if !held {
             return false;
         }
