@@ -231,17 +231,26 @@ pub async fn drive_target(
     drive::run_session(target, pool_user, script, opts).await
 }
 
+/// One session in this many probes how servers take a cancelled AUTHENTICATE (a server
+/// that does not end the exchange on `*` costs the session its timeout).
+const AUTHENTICATE_PROBE_EVERY: u64 = 16;
+
 async fn run_one(s: &Arc<Shared>, index: u64) -> anyhow::Result<()> {
     let script = session_script(s.opts.seed, index, &s.opts.gen);
+    let mut drive_opts = s.opts.drive.clone();
+    drive_opts.probe_authenticate_cancel =
+        s.opts.oracle.is_some() && index % AUTHENTICATE_PROBE_EVERY == AUTHENTICATE_PROBE_EVERY - 1;
+    let drive_opts = Arc::new(drive_opts);
     let mut runs = tokio::task::JoinSet::new();
     for (ti, target) in s.opts.targets.targets.iter().enumerate() {
         if s.dropped[ti].load(Ordering::Relaxed) {
             continue;
         }
         let (s, target, script) = (s.clone(), target.clone(), script.clone());
+        let drive_opts = drive_opts.clone();
         runs.spawn(async move {
             let creds = s.pools[ti].take().await;
-            let r = drive_target(&target, creds.as_ref(), &script, &s.opts.drive).await;
+            let r = drive_target(&target, creds.as_ref(), &script, &drive_opts).await;
             s.pools[ti].give_back(creds);
             (ti, r)
         });

@@ -32,6 +32,10 @@ pub struct DriveOptions {
     /// End the setup with `LIST "" *`, so that the oracle knows which mailboxes exist
     /// before the script starts (RFC 2060 §6.3.8: `*` matches every name).
     pub list_mailboxes: bool,
+    /// Before logging in, start `AUTHENTICATE PLAIN` and cancel it with `*` at the
+    /// server's continuation request (RFC 2060 §6.2.1: the server "MUST reject the
+    /// AUTHENTICATE command by sending a tagged BAD response"), for the oracle to judge.
+    pub probe_authenticate_cancel: bool,
 }
 
 impl Default for DriveOptions {
@@ -41,6 +45,7 @@ impl Default for DriveOptions {
             literal_plus: true,
             max_responses_per_command: 100_000,
             list_mailboxes: false,
+            probe_authenticate_cancel: false,
         }
     }
 }
@@ -221,6 +226,11 @@ impl Session<'_> {
                 ));
                 return Ok(());
             };
+            if self.opts.probe_authenticate_cancel {
+                // The exchange answers the continuation request with "*".
+                self.exchange(&Message::line("s0 AUTHENTICATE PLAIN"), true)
+                    .await?;
+            }
             let login = login_command("s1", c);
             let e = self.exchange(&login, true).await?;
             let ok = e.completion().is_some_and(|m| {

@@ -42,7 +42,7 @@ use crate::model::flags::FlagSet;
 use crate::model::response::{Outcome, Reply, Untagged};
 use crate::model::session::{Session, State, Store};
 use crate::model::Profile;
-use crate::wire::{escape, Exchange, Message, Transcript};
+use crate::wire::{escape, End, Event, Exchange, Message, Transcript};
 
 /// How far the oracle could follow a session.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
@@ -111,6 +111,7 @@ pub mod rule {
     pub const REMOVES_FROM_LSUB: &str = "2060-6.3.7-removes-from-lsub";
     pub const INBOX_VARIANTS: &str = "2060-9-inbox-case-variants";
     pub const TRAILING_SEPARATOR: &str = "2060-6.3.3-trailing-separator-ignored";
+    pub const CANCEL_BAD: &str = "2060-6.2.1-cancel-bad";
     pub const CASE_INSENSITIVE: &str = "2060-9-case-insensitive";
     pub const NAME_SELECTABLE: &str = "2060-7.2.2-name-selectable";
     pub const NAME_VALID_REFERENCE: &str = "2060-7.2.2-name-valid-reference";
@@ -704,9 +705,13 @@ impl Oracle {
             Some(g) if g.first_line().starts_with(b"* OK") => {}
             _ => self.stop("no OK greeting"),
         }
-        for e in &t.setup {
+        for (i, e) in t.setup.iter().enumerate() {
             if !self.live() {
                 break;
+            }
+            let last = i + 1 == t.setup.len() && t.script.is_empty();
+            if self.cancelled_authenticate(e, last.then_some(&t.end)) {
+                continue;
             }
             self.exchange(None, e);
         }
@@ -719,6 +724,48 @@ impl Oracle {
             self.coverage.identities.push(identity);
         }
         (self.verdicts, self.coverage)
+    }
+
+    /// RFC 2060 §6.2.1: "If the client wishes to cancel an authentication exchange, it
+    /// issues a line with a single "*". If the server receives such an answer, it MUST
+    /// reject the AUTHENTICATE command by sending a tagged BAD response." Judges an
+    /// AUTHENTICATE exchange the client cancelled (true), which changes no state; `end` is
+    /// how the session ended when this was its last exchange (a server still waiting
+    /// after the `*` times out).
+    fn cancelled_authenticate(&mut self, e: &Exchange, end: Option<&End>) -> bool {
+        let line = e.command().first_line().to_ascii_uppercase();
+        let is_authenticate = line.split(|&b| b == b' ').nth(1) == Some(b"AUTHENTICATE");
+        let cancelled = e
+            .events
+            .iter()
+            .skip(1)
+            .any(|ev| matches!(ev, Event::Client(m) if m.to_bytes() == b"*\r\n"));
+        if !is_authenticate || !cancelled {
+            return false;
+        }
+        let observed = match (e.completion(), end) {
+            (Some(done), _) => {
+                let text = done.first_line();
+                let status = text.split(|&b| b == b' ').nth(1).unwrap_or_default();
+                if status.eq_ignore_ascii_case(b"BAD") {
+                    return true;
+                }
+                escape(&done.to_bytes())
+            }
+            (None, Some(End::Timeout(_))) => {
+                "no tagged response before the session timed out: the server kept waiting for more"
+                    .into()
+            }
+            (None, _) => return true,
+        };
+        self.find(
+            None,
+            rule::CANCEL_BAD,
+            "AUTHENTICATE cancelled with \"*\" was not rejected with a tagged BAD".into(),
+            "<tag> BAD ...".into(),
+            observed,
+        );
+        true
     }
 
     /// UID → model message id in the selected mailbox, for the UIDs the oracle knows.
@@ -2546,6 +2593,36 @@ mod tests {
         // NO for the server's own reasons is allowed.
         let t = session(vec![ex("a1 SELECT INBOX", &["a1 NO [INUSE] try later"])]);
         assert!(judge(&t, Profile::Rfc2060).is_empty());
+    }
+
+    #[test]
+    fn a_cancelled_authenticate_gets_bad_rfc2060_6_2_1() {
+        let cancel = |answer: Option<&str>| {
+            let mut events = vec![
+                Event::Client(Message::line("s0 AUTHENTICATE PLAIN")),
+                Event::Server(Message::line("+ ")),
+                Event::Client(Message::line("*")),
+            ];
+            events.extend(answer.map(|a| Event::Server(Message::line(a))));
+            Exchange { events }
+        };
+        let with_setup = |first: Exchange, end: End| {
+            let mut t = session(vec![]);
+            t.setup.insert(0, first);
+            t.end = end;
+            t
+        };
+        let t = with_setup(cancel(Some("s0 BAD cancelled")), End::Completed);
+        assert!(judge(&t, Profile::Rfc2060).is_empty());
+        let t = with_setup(cancel(Some("s0 NO authentication failed")), End::Completed);
+        let v = judge(&t, Profile::Rfc2060);
+        assert_eq!(rules(&v), vec![rule::CANCEL_BAD], "{v:#?}");
+        assert_eq!(v[0].kind, Kind::Violation);
+        // A server still waiting after the "*" until the session timed out.
+        let mut t = with_setup(cancel(None), End::Timeout("s0".into()));
+        t.setup.truncate(1);
+        let v = judge(&t, Profile::Rfc2060);
+        assert_eq!(rules(&v), vec![rule::CANCEL_BAD], "{v:#?}");
     }
 
     #[test]
