@@ -233,7 +233,7 @@ pub async fn drive_target(
 
 /// One session in this many probes how servers take a cancelled AUTHENTICATE (a server
 /// that does not end the exchange on `*` costs the session its timeout).
-const AUTHENTICATE_PROBE_EVERY: u64 = 16;
+const AUTHENTICATE_PROBE_EVERY: u64 = 64;
 
 async fn run_one(s: &Arc<Shared>, index: u64) -> anyhow::Result<()> {
     let script = session_script(s.opts.seed, index, &s.opts.gen);

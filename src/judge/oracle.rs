@@ -111,6 +111,7 @@ pub mod rule {
     pub const REMOVES_FROM_LSUB: &str = "2060-6.3.7-removes-from-lsub";
     pub const INBOX_VARIANTS: &str = "2060-9-inbox-case-variants";
     pub const TRAILING_SEPARATOR: &str = "2060-6.3.3-trailing-separator-ignored";
+    pub const HEADERS_7BIT: &str = "2060-7.4.2-headers-7bit";
     pub const CANCEL_BAD: &str = "2060-6.2.1-cancel-bad";
     pub const CASE_INSENSITIVE: &str = "2060-9-case-insensitive";
     pub const NAME_SELECTABLE: &str = "2060-7.2.2-name-selectable";
@@ -434,6 +435,21 @@ fn flags_of(t: &Tok) -> Option<FlagSet> {
 }
 
 /// The requirement that defines a FETCH item's data (RFC 2060 §6.4.5), by item name.
+/// RFC 2060 §7.4.2: "headers (part specifiers HEADER or MIME, or the header portion of
+/// a MESSAGE/RFC822 part)": the fetch items whose data is a header.
+fn is_header_section(name: &str) -> bool {
+    let section = name.split('<').next().unwrap_or(name);
+    section == "RFC822.HEADER"
+        || section.ends_with("HEADER]")
+        || section.ends_with("MIME]")
+        || section.contains("HEADER.FIELDS")
+}
+
+/// Whether a string value holds an octet above 127.
+fn has_8bit(t: &Tok) -> bool {
+    t.text().is_some_and(|b| !b.is_ascii())
+}
+
 fn section_requirement(name: &str) -> &'static str {
     if name.contains('<') {
         return "2060-7.4.2-origin-substring";
@@ -2018,6 +2034,9 @@ impl Oracle {
                     let id_rule = if name == "BODY" && value_matches(want, have, true, true) {
                         // The server sent BODYSTRUCTURE's extension data with BODY.
                         rule::BODY_NO_EXTENSION
+                    } else if is_header_section(name) && has_8bit(have) && !has_8bit(want) {
+                        // 8-bit octets in a header the client appended in 7 bits.
+                        rule::HEADERS_7BIT
                     } else {
                         id_rule
                     };
@@ -2623,6 +2642,47 @@ mod tests {
         t.setup.truncate(1);
         let v = judge(&t, Profile::Rfc2060);
         assert_eq!(rules(&v), vec![rule::CANCEL_BAD], "{v:#?}");
+    }
+
+    /// `command`, then one FETCH response `head {n} CRLF data )`, then `done`.
+    fn fetch_literal(command: &str, head: &str, data: &[u8], done: &str) -> Exchange {
+        let mut m = Message::default();
+        m.fragments.push(Fragment::Line(
+            format!("{head}{{{}}}\r\n", data.len()).into_bytes(),
+        ));
+        m.fragments.push(Fragment::Literal(data.to_vec()));
+        m.fragments.push(Fragment::Line(b")\r\n".to_vec()));
+        Exchange {
+            events: vec![
+                Event::Client(Message::line(command)),
+                Event::Server(m),
+                Event::Server(Message::line(done)),
+            ],
+        }
+    }
+
+    #[test]
+    fn headers_are_seven_bit_rfc2060_7_4_2() {
+        let msg = "Subject: plain\r\n\r\nbody\r\n";
+        let select = select_with(1)
+            .iter()
+            .map(|l| l.replace("a1 ", "a2 "))
+            .collect::<Vec<_>>();
+        let select: Vec<&str> = select.iter().map(String::as_str).collect();
+        let t = session(vec![
+            append("a1", "INBOX", msg, &["a1 OK done"]),
+            ex("a2 SELECT INBOX", &select),
+            fetch_literal(
+                "a3 FETCH 1 BODY.PEEK[HEADER]",
+                "* 1 FETCH (BODY[HEADER] ",
+                "Subject: pl\u{e4}in\r\n\r\n".as_bytes(),
+                "a3 OK done",
+            ),
+        ]);
+        let v = judge(&t, Profile::Rfc2060);
+        assert_eq!(rules(&v), vec![rule::HEADERS_7BIT], "{v:#?}");
+        assert!(is_header_section("BODY[1.MIME]") && is_header_section("RFC822.HEADER"));
+        assert!(!is_header_section("BODY[TEXT]"));
     }
 
     #[test]
