@@ -246,7 +246,21 @@ fn push_multipart(u: &mut Unstructured, text: &mut String, body: &str, serial: u
     text.push_str(body);
     text.push_str(&format!("--{boundary}\r\n"));
     let attachment: Vec<&str> = (0..int(u, 1, 6)).map(|_| *pick(u, WORDS)).collect();
-    if chance(u, 1, 2) {
+    let choice = int(u, 0, 5);
+    if choice == 4 {
+        // RFC 2045 §6.8 base64 text: RFC 2060 §6.4.4 SEARCH in a CHARSET other than
+        // US-ASCII must decode it before comparing.
+        text.push_str("Content-Type: text/plain; charset=utf-8\r\n");
+        text.push_str("Content-Transfer-Encoding: base64\r\n\r\n");
+        text.push_str(&base64(attachment.join(" ").as_bytes()));
+        text.push_str("\r\n");
+    } else if choice == 5 {
+        // RFC 2045 §6.7 quoted-printable text, every space encoded.
+        text.push_str("Content-Type: text/plain; charset=utf-8\r\n");
+        text.push_str("Content-Transfer-Encoding: quoted-printable\r\n\r\n");
+        text.push_str(&attachment.join("=20"));
+        text.push_str("\r\n");
+    } else if choice < 2 {
         text.push_str("Content-Type: application/octet-stream; name=\"notes.bin\"\r\n");
         text.push_str("Content-Disposition: attachment; filename=\"notes.bin\"\r\n");
         text.push_str("Content-Transfer-Encoding: base64\r\n\r\n");

@@ -111,6 +111,7 @@ pub mod rule {
     pub const REMOVES_FROM_LSUB: &str = "2060-6.3.7-removes-from-lsub";
     pub const INBOX_VARIANTS: &str = "2060-9-inbox-case-variants";
     pub const TRAILING_SEPARATOR: &str = "2060-6.3.3-trailing-separator-ignored";
+    pub const DECODE_BEFORE_COMPARE: &str = "2060-6.4.4-decode-before-compare";
     pub const HEADERS_7BIT: &str = "2060-7.4.2-headers-7bit";
     pub const CANCEL_BAD: &str = "2060-6.2.1-cancel-bad";
     pub const CASE_INSENSITIVE: &str = "2060-9-case-insensitive";
@@ -2309,13 +2310,27 @@ impl Oracle {
                     .collect::<Vec<_>>()
                     .join(" ")
             };
+            // Every missing message matches only in a decoded text part: the server did
+            // not decode before comparing.
+            let decoded_only = &self.session.latitude.search_decoded_only;
+            let undecoded = extra.is_empty() && missing.iter().all(|n| decoded_only.contains(n));
             self.find(
                 step,
-                result_rule,
+                if undecoded {
+                    rule::DECODE_BEFORE_COMPARE
+                } else {
+                    result_rule
+                },
                 format!(
-                    "SEARCH result wrong: missing [{}], not matching [{}]",
+                    "SEARCH result wrong: missing [{}], not matching [{}]{}",
                     list(&missing),
-                    list(&extra)
+                    list(&extra),
+                    if undecoded {
+                        " (the missing ones match in a base64 or quoted-printable text part, \
+                         which a SEARCH with a CHARSET other than US-ASCII must decode)"
+                    } else {
+                        ""
+                    }
                 ),
                 format!("* SEARCH {} (optional: {})", list(yes), list(maybe)),
                 format!("* SEARCH {}", list(&server)),
@@ -2659,6 +2674,34 @@ mod tests {
                 Event::Server(Message::line(done)),
             ],
         }
+    }
+
+    #[test]
+    fn a_search_in_utf8_decodes_text_parts_rfc2060_6_4_4() {
+        let msg = "Content-Type: multipart/mixed; boundary=b\r\n\r\n--b\r\n\
+                   Content-Type: text/plain\r\nContent-Transfer-Encoding: base64\r\n\r\n\
+                   dXJnZW50\r\n--b--\r\n";
+        let select = select_with(1)
+            .iter()
+            .map(|l| l.replace("a1 ", "a2 "))
+            .collect::<Vec<_>>();
+        let select: Vec<&str> = select.iter().map(String::as_str).collect();
+        let run = |charset: &str, answer: &str| {
+            session(vec![
+                append("a1", "INBOX", msg, &["a1 OK done"]),
+                ex("a2 SELECT INBOX", &select),
+                ex(
+                    &format!("a3 SEARCH {charset}BODY urgent"),
+                    &[answer, "a3 OK done"],
+                ),
+            ])
+        };
+        let v = judge(&run("CHARSET UTF-8 ", "* SEARCH"), Profile::Rfc2060);
+        assert_eq!(rules(&v), vec![rule::DECODE_BEFORE_COMPARE], "{v:#?}");
+        assert!(judge(&run("CHARSET UTF-8 ", "* SEARCH 1"), Profile::Rfc2060).is_empty());
+        // Without a CHARSET the server may search the encoded octets.
+        assert!(judge(&run("", "* SEARCH"), Profile::Rfc2060).is_empty());
+        assert!(judge(&run("", "* SEARCH 1"), Profile::Rfc2060).is_empty());
     }
 
     #[test]

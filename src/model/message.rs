@@ -226,6 +226,35 @@ impl Message {
         out
     }
 
+    /// The decoded bodies of the leaf `text/*` parts that carry a base64 or
+    /// quoted-printable transfer encoding (RFC 2045 §6.7, §6.8): what RFC 2060 §6.4.4
+    /// requires a SEARCH in a CHARSET other than US-ASCII to compare against.
+    pub fn decoded_text_parts(&self) -> Vec<Vec<u8>> {
+        fn walk(raw: &[u8], p: &Part, out: &mut Vec<Vec<u8>>) {
+            match &p.content {
+                Content::Multipart(parts) => parts.iter().for_each(|c| walk(raw, c, out)),
+                Content::Message(inner) => walk(raw, inner, out),
+                Content::Leaf if p.ctype.is(b"text", None) => {
+                    let cte = first_value(&raw[p.header.clone()], b"Content-Transfer-Encoding");
+                    let t = cte
+                        .as_deref()
+                        .and_then(|c| MimeLex::new(c).token())
+                        .unwrap_or_default();
+                    let body = &raw[p.body.clone()];
+                    if t.eq_ignore_ascii_case(b"base64") {
+                        out.push(decode_base64(body));
+                    } else if t.eq_ignore_ascii_case(b"quoted-printable") {
+                        out.push(decode_quoted_printable(body));
+                    }
+                }
+                Content::Leaf => {}
+            }
+        }
+        let mut out = Vec::new();
+        walk(&self.raw, &self.root, &mut out);
+        out
+    }
+
     /// True if any part uses the base64 or quoted-printable transfer encoding, or any
     /// header (at any nesting level) contains `=?` (RFC 2047 encoded words): servers
     /// that decode before SEARCH may then legitimately differ.
@@ -250,6 +279,69 @@ impl Message {
         }
         walk(&self.raw, &self.root)
     }
+}
+
+/// RFC 2045 §6.8 base64: characters outside the alphabet are ignored, decoding stops at
+/// `=`.
+pub fn decode_base64(data: &[u8]) -> Vec<u8> {
+    let value = |c: u8| -> Option<u32> {
+        Some(match c {
+            b'A'..=b'Z' => c - b'A',
+            b'a'..=b'z' => c - b'a' + 26,
+            b'0'..=b'9' => c - b'0' + 52,
+            b'+' => 62,
+            b'/' => 63,
+            _ => return None,
+        } as u32)
+    };
+    let mut out = Vec::with_capacity(data.len() * 3 / 4);
+    let (mut acc, mut bits) = (0u32, 0u32);
+    for &c in data {
+        if c == b'=' {
+            break;
+        }
+        let Some(v) = value(c) else { continue };
+        acc = (acc << 6) | v;
+        bits += 6;
+        if bits >= 8 {
+            bits -= 8;
+            out.push((acc >> bits) as u8);
+            acc &= (1 << bits) - 1;
+        }
+    }
+    out
+}
+
+/// RFC 2045 §6.7 quoted-printable: `=XX` is an octet, `=` at a line end a soft line
+/// break; anything else (including a malformed `=`) stands for itself.
+pub fn decode_quoted_printable(data: &[u8]) -> Vec<u8> {
+    let hex = |c: u8| (c as char).to_digit(16).map(|d| d as u8);
+    let mut out = Vec::with_capacity(data.len());
+    let mut i = 0;
+    while i < data.len() {
+        if data[i] == b'=' {
+            let rest = &data[i + 1..];
+            if rest.starts_with(b"\r\n") {
+                i += 3;
+                continue;
+            }
+            if rest.starts_with(b"\n") {
+                i += 2;
+                continue;
+            }
+            if let (Some(h), Some(l)) = (
+                rest.first().copied().and_then(hex),
+                rest.get(1).copied().and_then(hex),
+            ) {
+                out.push(h << 4 | l);
+                i += 3;
+                continue;
+            }
+        }
+        out.push(data[i]);
+        i += 1;
+    }
+    out
 }
 
 /// RFC 2060 §6.4.5 partial fetch `<origin.len>`: at most `len` octets from `origin`;

@@ -106,6 +106,8 @@ pub trait SearchSubject {
     /// Ranges of [`SearchSubject::body_bytes`] holding unencoded `text/*` leaf parts of a
     /// MIME message (empty for a single-part message).
     fn plain_text_ranges(&self) -> Vec<std::ops::Range<usize>>;
+    /// Decoded bodies of base64 or quoted-printable `text/*` parts.
+    fn decoded_text_parts(&self) -> Vec<Vec<u8>>;
 }
 
 /// What SEARCH needs of the mailbox besides the message (for `*` in sequence sets).
@@ -115,6 +117,10 @@ pub struct SearchScope {
     pub message_count: u32,
     /// Sorted UIDs in the mailbox (`*` in a UID set is the last, RFC 3501 §6.4.8).
     pub uids: Vec<u32>,
+    /// The SEARCH names a CHARSET other than US-ASCII: RFC 2060 §6.4.4 "[MIME-IMB]
+    /// content transfer encodings ... MUST be decoded before comparing text", so text in
+    /// encoded text parts is certain to be searched.
+    pub decode_mime: bool,
 }
 
 /// The UTC offsets, in seconds, of the time zones a server may take a date in when it
@@ -231,8 +237,16 @@ pub fn evaluate_with(
         SearchKey::Cc(s) => envelope_address(subject, b"Cc", s.as_ref()),
         SearchKey::Bcc(s) => envelope_address(subject, b"Bcc", s.as_ref()),
         SearchKey::Header(name, s) => header(subject, name.as_ref(), s.as_ref()),
-        SearchKey::Body(s) => text_truth(s.as_ref(), &body_hays(subject)),
-        SearchKey::Text(s) => text(subject, s.as_ref()),
+        SearchKey::Body(s) => {
+            let decoded = decoded_parts(subject, scope);
+            let mut hays = body_hays(subject);
+            hays.extend(decoded_hays(&decoded));
+            text_truth(s.as_ref(), &hays)
+        }
+        SearchKey::Text(s) => {
+            let decoded = decoded_parts(subject, scope);
+            text(subject, s.as_ref(), &decoded)
+        }
         // Extension keys (RFC 5032 OLDER/YOUNGER, RFC 7162 MODSEQ) exist only when another
         // crate turns on imap-types features; they are outside RFC 2060.
         #[allow(unreachable_patterns)]
@@ -460,6 +474,24 @@ fn header(subject: &dyn SearchSubject, field: &[u8], needle: &[u8]) -> Truth {
 /// multipart and non-text bodies may be decoded or skipped part by part (RFC 2060 §6.4.4:
 /// servers "MAY exclude [MIME-IMB] body parts with terminal content media types other
 /// than TEXT and MESSAGE").
+/// The decoded text parts when the SEARCH's CHARSET requires decoding.
+fn decoded_parts(subject: &dyn SearchSubject, scope: &SearchScope) -> Vec<Vec<u8>> {
+    if scope.decode_mime {
+        subject.decoded_text_parts()
+    } else {
+        Vec::new()
+    }
+}
+
+/// Decoded text parts as certain hays (RFC 2060 §6.4.4: they MUST be searched decoded).
+fn decoded_hays(decoded: &[Vec<u8>]) -> impl Iterator<Item = Hay<'_>> {
+    decoded.iter().map(|bytes| Hay {
+        bytes,
+        certain: true,
+        transformable: false,
+    })
+}
+
 /// The hays of BODY: the whole body (see [`body_hay`]), and each unencoded text leaf of
 /// a MIME message, where a match is certain however the server reads MIME.
 fn body_hays<'s>(subject: &'s dyn SearchSubject) -> Vec<Hay<'s>> {
@@ -506,7 +538,7 @@ fn body_hay<'s>(subject: &'s dyn SearchSubject) -> Hay<'s> {
 /// message." Matches inside a field body (after the colon, unfolded) are certain; a match
 /// only elsewhere in the raw header (field names, across a fold) is `Maybe`, since servers
 /// differ in what of the header they search.
-fn text(subject: &dyn SearchSubject, needle: &[u8]) -> Truth {
+fn text(subject: &dyn SearchSubject, needle: &[u8], decoded: &[Vec<u8>]) -> Truth {
     let fields = header_fields(subject.header_bytes());
     let mut hays: Vec<Hay> = fields
         .iter()
@@ -518,6 +550,7 @@ fn text(subject: &dyn SearchSubject, needle: &[u8]) -> Truth {
         transformable: false,
     });
     hays.extend(body_hays(subject));
+    hays.extend(decoded_hays(decoded));
     text_truth(needle, &hays)
 }
 

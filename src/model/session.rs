@@ -98,6 +98,9 @@ impl Store {
 pub struct Latitude {
     /// SEARCH results (numbers as answered) that may or may not be in a server's answer.
     pub search_maybe: Vec<u32>,
+    /// SEARCH results that match only once encoded text parts are decoded (RFC 2060
+    /// §6.4.4, a CHARSET other than US-ASCII).
+    pub search_decoded_only: Vec<u32>,
     /// The model cannot predict this command's effects on the state (e.g. a UID COPY whose
     /// UIDs it has not learnt): an oracle stops following the session.
     pub unsure: bool,
@@ -243,6 +246,9 @@ impl SearchSubject for Subject<'_> {
     }
     fn plain_text_ranges(&self) -> Vec<std::ops::Range<usize>> {
         self.msg.message.plain_text_ranges()
+    }
+    fn decoded_text_parts(&self) -> Vec<Vec<u8>> {
+        self.msg.message.decoded_text_parts()
     }
 }
 
@@ -1201,7 +1207,13 @@ impl Session {
                 .iter()
                 .filter_map(|id| by_id.get(id).map(|m| m.uid))
                 .collect(),
+            decode_mime: charset.is_some_and(|c| !c.eq_ignore_ascii_case("US-ASCII")),
         };
+        let undecoded_scope = SearchScope {
+            decode_mime: false,
+            ..scope.clone()
+        };
+        let mut decoded_only = Vec::new();
         // The reference server answers for its own zone (UTC); an oracle following a real
         // server allows every zone a server may use (see `search::ServerZones`).
         let zones = if self.follower {
@@ -1257,6 +1269,12 @@ impl Session {
                 }
             }
             let n = if uid { m.uid } else { i as u32 + 1 };
+            if t == Truth::Yes
+                && scope.decode_mime
+                && search::evaluate_all_with(keys, &subject, &undecoded_scope, zones) != Truth::Yes
+            {
+                decoded_only.push(n);
+            }
             match t {
                 Truth::Yes => yes.push(n),
                 Truth::Maybe => maybe.push(n),
@@ -1264,6 +1282,7 @@ impl Session {
             }
         }
         self.latitude.search_maybe = maybe;
+        self.latitude.search_decoded_only = decoded_only;
         self.latitude.data_unsure |= unsure;
         reply(
             vec![Untagged::Search(yes)],

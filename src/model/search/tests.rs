@@ -72,6 +72,10 @@ impl SearchSubject for Msg {
         let raw = [&self.header[..], b"\r\n", &self.body[..]].concat();
         crate::model::message::Message::parse(raw).plain_text_ranges()
     }
+    fn decoded_text_parts(&self) -> Vec<Vec<u8>> {
+        let raw = [&self.header[..], b"\r\n", &self.body[..]].concat();
+        crate::model::message::Message::parse(raw).decoded_text_parts()
+    }
 }
 
 const SMITH: &str = "Date: Tue, 15 Feb 1994 09:00:00 -0500
@@ -100,6 +104,7 @@ fn scope() -> SearchScope {
     SearchScope {
         message_count: 5,
         uids: vec![3, 7, 10, 11, 20],
+        decode_mime: false,
     }
 }
 
@@ -342,6 +347,26 @@ fn unencoded_text_parts_of_a_multipart_are_certain() {
     assert_eq!(ev(SearchKey::Text(s("budget")), &m), Yes);
     // The base64 part ("urgent") is for a decoding server to find: uncertain.
     assert_eq!(ev(SearchKey::Body(s("urgent")), &m), Maybe);
+    // RFC 2060 §6.4.4: with a CHARSET other than US-ASCII, encoded text MUST be decoded
+    // before comparing: then it is certain.
+    let decoding = SearchScope {
+        decode_mime: true,
+        ..scope()
+    };
+    assert_eq!(evaluate(&SearchKey::Body(s("urgent")), &m, &decoding), Yes);
+    assert_eq!(evaluate(&SearchKey::Text(s("urgent")), &m, &decoding), Yes);
+}
+
+#[test]
+fn transfer_encodings_decode_per_rfc2045() {
+    use crate::model::message::{decode_base64, decode_quoted_printable};
+    assert_eq!(decode_base64(b"dXJn\r\nZW50"), b"urgent");
+    assert_eq!(decode_base64(b"Zm8="), b"fo");
+    assert_eq!(
+        decode_quoted_printable(b"caf=C3=A9 =\r\nbar=3D"),
+        "caf\u{e9} bar=".as_bytes()
+    );
+    assert_eq!(decode_quoted_printable(b"a=zz"), b"a=zz");
 }
 
 #[test]
