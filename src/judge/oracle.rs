@@ -111,6 +111,8 @@ pub mod rule {
     pub const REMOVES_FROM_LSUB: &str = "2060-6.3.7-removes-from-lsub";
     pub const INBOX_VARIANTS: &str = "2060-9-inbox-case-variants";
     pub const TRAILING_SEPARATOR: &str = "2060-6.3.3-trailing-separator-ignored";
+    pub const MUTF7_NO_ENCODED_ASCII: &str = "2060-5.1.3-mutf7-no-encoded-ascii";
+    pub const MUTF7_END_ASCII: &str = "2060-5.1.3-mutf7-end-ascii";
     pub const DECODE_BEFORE_COMPARE: &str = "2060-6.4.4-decode-before-compare";
     pub const HEADERS_7BIT: &str = "2060-7.4.2-headers-7bit";
     pub const CANCEL_BAD: &str = "2060-6.2.1-cancel-bad";
@@ -438,6 +440,62 @@ fn flags_of(t: &Tok) -> Option<FlagSet> {
 /// The requirement that defines a FETCH item's data (RFC 2060 §6.4.5), by item name.
 /// RFC 2060 §7.4.2: "headers (part specifiers HEADER or MIME, or the header portion of
 /// a MESSAGE/RFC822 part)": the fetch items whose data is a header.
+fn contains_bytes(hay: &[u8], needle: &[u8]) -> bool {
+    needle.is_empty() || hay.windows(needle.len()).any(|w| w == needle)
+}
+
+/// RFC 2060 §5.1.3 modified UTF-7: "Modified BASE64 MUST NOT be used to represent any
+/// printing US-ASCII character which can represent itself", and names "MUST end in
+/// US-ASCII (that is, a name that ends with a Unicode 16-bit octet MUST end with a
+/// "-")". The requirement a name breaks, and how.
+fn mutf7_problem(name: &[u8]) -> Option<(&'static str, String)> {
+    let value = |c: u8| -> Option<u32> {
+        Some(match c {
+            b'A'..=b'Z' => c - b'A',
+            b'a'..=b'z' => c - b'a' + 26,
+            b'0'..=b'9' => c - b'0' + 52,
+            b'+' => 62,
+            b',' => 63,
+            _ => return None,
+        } as u32)
+    };
+    let mut i = 0;
+    while i < name.len() {
+        if name[i] != b'&' {
+            i += 1;
+            continue;
+        }
+        let Some(len) = name[i + 1..].iter().position(|&b| b == b'-') else {
+            return Some((
+                rule::MUTF7_END_ASCII,
+                "a \"&\" shift is not closed by \"-\"".into(),
+            ));
+        };
+        let (mut acc, mut bits, mut units) = (0u32, 0u32, Vec::new());
+        for &c in &name[i + 1..i + 1 + len] {
+            let Some(v) = value(c) else { break };
+            acc = (acc << 6) | v;
+            bits += 6;
+            if bits >= 16 {
+                bits -= 16;
+                units.push((acc >> bits) & 0xffff);
+                acc &= (1 << bits) - 1;
+            }
+        }
+        if let Some(u) = units.iter().find(|u| (0x20..=0x7e).contains(*u)) {
+            return Some((
+                rule::MUTF7_NO_ENCODED_ASCII,
+                format!(
+                    "{:?} is encoded, though it can represent itself",
+                    *u as u8 as char
+                ),
+            ));
+        }
+        i += len + 2;
+    }
+    None
+}
+
 fn is_header_section(name: &str) -> bool {
     let section = name.split('<').next().unwrap_or(name);
     section == "RFC822.HEADER"
@@ -515,6 +573,8 @@ pub struct Oracle {
     /// Inferiors a DELETE had to keep or a RENAME had to move, with that requirement: a
     /// `LIST "" *` must show them while the model holds them.
     must_list: BTreeMap<Vec<u8>, &'static str>,
+    /// Every command line the client sent in this session.
+    client_text: Vec<u8>,
     /// Names the server listed (LIST or LSUB) that the model still holds, and whether
     /// they were `\Noselect`.
     listed: BTreeMap<Vec<u8>, bool>,
@@ -546,6 +606,7 @@ impl Oracle {
             status_recent: BTreeMap::new(),
             failed_into: BTreeMap::new(),
             listed: BTreeMap::new(),
+            client_text: Vec::new(),
         }
     }
 
@@ -800,6 +861,7 @@ impl Oracle {
 
     fn exchange(&mut self, step: Option<usize>, e: &Exchange) {
         let bytes = e.command().to_bytes();
+        self.client_text.extend_from_slice(&bytes);
         let decoded = CommandCodec::default().decode(&bytes);
         let cmd = match decoded {
             Ok((b"", cmd)) => cmd,
@@ -1632,6 +1694,22 @@ impl Oracle {
             let Seen::List(name, _, delimiter) = s else {
                 continue;
             };
+            // RFC 2060 §5.1.3 binds whoever makes up a name: judged for names the client
+            // never sent, which the server made up.
+            if !contains_bytes(&self.client_text, name) {
+                if let Some((id, why)) = mutf7_problem(name) {
+                    self.find(
+                        step,
+                        id,
+                        format!(
+                            "LIST returned the name {:?}, which breaks modified UTF-7: {why}",
+                            String::from_utf8_lossy(name)
+                        ),
+                        "a name in modified UTF-7 (RFC 2060 §5.1.3)".into(),
+                        escape(name),
+                    );
+                }
+            }
             let d = delimiter.and_then(|c| u8::try_from(c).ok());
             if let Some(d) = d {
                 let top = name
@@ -2702,6 +2780,33 @@ mod tests {
         // Without a CHARSET the server may search the encoded octets.
         assert!(judge(&run("", "* SEARCH"), Profile::Rfc2060).is_empty());
         assert!(judge(&run("", "* SEARCH 1"), Profile::Rfc2060).is_empty());
+    }
+
+    #[test]
+    fn names_the_server_makes_up_are_modified_utf7_rfc2060_5_1_3() {
+        assert_eq!(mutf7_problem(b"Entw&APw-rfe"), None);
+        assert_eq!(mutf7_problem(b"a&-b"), None);
+        // "&AGE-" encodes "a".
+        assert_eq!(
+            mutf7_problem(b"&AGE-").map(|p| p.0),
+            Some(rule::MUTF7_NO_ENCODED_ASCII)
+        );
+        assert_eq!(
+            mutf7_problem(b"x&APw").map(|p| p.0),
+            Some(rule::MUTF7_END_ASCII)
+        );
+        let listed = |name: &str| {
+            let line = format!("* LIST () \".\" \"{name}\"");
+            ex("a1 LIST \"\" *", &[&line, "a1 OK done"])
+        };
+        let v = judge(&session(vec![listed("&AGE-")]), Profile::Rfc2060);
+        assert_eq!(rules(&v), vec![rule::MUTF7_NO_ENCODED_ASCII], "{v:#?}");
+        // A name the client made up is the client's business.
+        let t = session(vec![
+            ex("a1 CREATE &AGE-", &["a1 OK done"]),
+            listed("&AGE-"),
+        ]);
+        assert!(judge(&t, Profile::Rfc2060).is_empty());
     }
 
     #[test]
