@@ -575,6 +575,11 @@ pub struct Oracle {
     must_list: BTreeMap<Vec<u8>, &'static str>,
     /// Every command line the client sent in this session.
     client_text: Vec<u8>,
+    /// The command being judged has `*` in it (a sequence set's "largest number in use").
+    command_has_star: bool,
+    /// The message count the server last announced for the selected mailbox (EXISTS,
+    /// less the EXPUNGEs since).
+    announced: Option<usize>,
     /// Names the server listed (LIST or LSUB) that the model still holds, and whether
     /// they were `\Noselect`.
     listed: BTreeMap<Vec<u8>, bool>,
@@ -607,6 +612,8 @@ impl Oracle {
             failed_into: BTreeMap::new(),
             listed: BTreeMap::new(),
             client_text: Vec::new(),
+            command_has_star: false,
+            announced: None,
         }
     }
 
@@ -862,6 +869,7 @@ impl Oracle {
     fn exchange(&mut self, step: Option<usize>, e: &Exchange) {
         let bytes = e.command().to_bytes();
         self.client_text.extend_from_slice(&bytes);
+        self.command_has_star = bytes.contains(&b'*');
         let decoded = CommandCodec::default().decode(&bytes);
         let cmd = match decoded {
             Ok((b"", cmd)) => cmd,
@@ -885,6 +893,28 @@ impl Oracle {
             .collect();
         if seen.iter().any(|s| matches!(s, Seen::Unreadable)) {
             return self.stop("an untagged response the oracle cannot read");
+        }
+        if matches!(
+            cmd.body,
+            CommandBody::Select { .. } | CommandBody::Examine { .. }
+        ) {
+            self.announced = None;
+        }
+        // `*` is "the largest number in use": while the server has not announced every
+        // message the model holds, it may mean the last one the client was told of.
+        let unannounced = self
+            .session
+            .selection()
+            .is_some_and(|s| self.announced.is_some_and(|n| n < s.view.len()));
+        if self.command_has_star && unannounced {
+            return self.stop("`*` while the server has not announced every message");
+        }
+        for s in &seen {
+            match s {
+                Seen::Exists(n) => self.announced = Some(*n as usize),
+                Seen::Expunge(_) => self.announced = self.announced.map(|n| n.saturating_sub(1)),
+                _ => {}
+            }
         }
         self.coverage.judged += 1;
         let body = &cmd.body;
@@ -1266,6 +1296,12 @@ impl Oracle {
         }
         let model_count = model_exists.or_else(|| self.session.selection().map(|s| s.view.len()));
         if let (Some(m), Some(s)) = (model_count, server_exists) {
+            if s == m {
+                // The count agrees: a refused APPEND or COPY left nothing behind here.
+                if let Some(sel) = self.session.selection() {
+                    self.failed_into.remove(&Account::key(&sel.mailbox));
+                }
+            }
             if s > m && matches!(body, CommandBody::Copy { uid: true, .. }) {
                 // The copy into the selected mailbox made more messages than the UID set
                 // names: a non-existent UID was not ignored.
@@ -2454,8 +2490,9 @@ impl Oracle {
         }
     }
 
-    /// Forgets the STATUS RECENT counts a command may change: anything but the commands
-    /// that touch no other mailbox's messages.
+    /// Forgets the STATUS RECENT counts a command may change (anything but the commands
+    /// that touch no other mailbox's messages), and the refused APPEND and COPY commands a
+    /// later count may be blamed on.
     fn forget_recent(&mut self, body: &CommandBody<'_>) {
         use CommandBody::*;
         let harmless = matches!(
@@ -2475,6 +2512,11 @@ impl Oracle {
         );
         if !harmless {
             self.status_recent.clear();
+        }
+        // Only a refused APPEND or COPY followed by nothing that changes messages (SELECT
+        // and EXAMINE only look) explains a message the model lacks.
+        if !harmless && !matches!(body, Select { .. } | Examine { .. }) {
+            self.failed_into.clear();
         }
     }
 
@@ -2506,6 +2548,9 @@ impl Oracle {
                 continue;
             }
             if let Some((_, g)) = got.iter().find(|(n, _)| n == k) {
+                if k == "MESSAGES" && g == v {
+                    self.failed_into.remove(&Account::key(name));
+                }
                 if k == "MESSAGES" && g > v {
                     let before = self.verdicts.len();
                     self.left_behind(
@@ -2844,6 +2889,40 @@ mod tests {
         assert_eq!(rules(&judge(&t, Profile::Rfc2060)), vec![rule::BAD_MEANING]);
         assert!(!only_a_recased_name(b"a1 fetch 1 FLAGS\r\n"));
         assert!(only_a_recased_name(b"a1 check\r\n"));
+    }
+
+    #[test]
+    fn a_count_is_blamed_on_a_refused_append_only_when_nothing_else_changed() {
+        let msg = "Subject: x\r\n\r\nbody\r\n";
+        let mut select = SELECT_OK.to_vec();
+        select[4] = "a2 OK [READ-WRITE] done";
+        // A STATUS between them showed the refused APPEND left nothing.
+        let t = session(vec![
+            ex("a1 CREATE box", &["a1 OK done"]),
+            append("a2", "box", msg, &["a2 NO no"]),
+            ex(
+                "a3 STATUS box (MESSAGES)",
+                &["* STATUS box (MESSAGES 0)", "a3 OK done"],
+            ),
+            ex(
+                "a4 STATUS box (MESSAGES)",
+                &["* STATUS box (MESSAGES 1)", "a4 OK done"],
+            ),
+        ]);
+        let v = judge(&t, Profile::Rfc2060);
+        assert!(!rules(&v).contains(&rule::APPEND_ATOMIC), "{v:#?}");
+        // A RENAME between them may have brought the message.
+        let t = session(vec![
+            ex("a1 CREATE box", &["a1 OK done"]),
+            append("a2", "box", msg, &["a2 NO no"]),
+            ex("a3 RENAME other box2", &["a3 NO no"]),
+            ex(
+                "a4 STATUS box (MESSAGES)",
+                &["* STATUS box (MESSAGES 1)", "a4 OK done"],
+            ),
+        ]);
+        let v = judge(&t, Profile::Rfc2060);
+        assert!(!rules(&v).contains(&rule::APPEND_ATOMIC), "{v:#?}");
     }
 
     #[test]
