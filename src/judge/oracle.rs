@@ -449,16 +449,6 @@ fn contains_bytes(hay: &[u8], needle: &[u8]) -> bool {
 /// US-ASCII (that is, a name that ends with a Unicode 16-bit octet MUST end with a
 /// "-")". The requirement a name breaks, and how.
 fn mutf7_problem(name: &[u8]) -> Option<(&'static str, String)> {
-    let value = |c: u8| -> Option<u32> {
-        Some(match c {
-            b'A'..=b'Z' => c - b'A',
-            b'a'..=b'z' => c - b'a' + 26,
-            b'0'..=b'9' => c - b'0' + 52,
-            b'+' => 62,
-            b',' => 63,
-            _ => return None,
-        } as u32)
-    };
     let mut i = 0;
     while i < name.len() {
         if name[i] != b'&' {
@@ -471,23 +461,16 @@ fn mutf7_problem(name: &[u8]) -> Option<(&'static str, String)> {
                 "a \"&\" shift is not closed by \"-\"".into(),
             ));
         };
-        let (mut acc, mut bits, mut units) = (0u32, 0u32, Vec::new());
-        for &c in &name[i + 1..i + 1 + len] {
-            let Some(v) = value(c) else { break };
-            acc = (acc << 6) | v;
-            bits += 6;
-            if bits >= 16 {
-                bits -= 16;
-                units.push((acc >> bits) & 0xffff);
-                acc &= (1 << bits) - 1;
-            }
-        }
-        if let Some(u) = units.iter().find(|u| (0x20..=0x7e).contains(*u)) {
+        let octets = crate::model::message::decode_base64_with(&name[i + 1..i + 1 + len], b',');
+        let mut units = octets
+            .chunks_exact(2)
+            .map(|p| u16::from_be_bytes([p[0], p[1]]));
+        if let Some(u) = units.find(|u| (0x20..=0x7e).contains(u)) {
             return Some((
                 rule::MUTF7_NO_ENCODED_ASCII,
                 format!(
                     "{:?} is encoded, though it can represent itself",
-                    *u as u8 as char
+                    u as u8 as char
                 ),
             ));
         }

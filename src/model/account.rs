@@ -405,6 +405,15 @@ mod tests {
     }
 
     #[test]
+    fn uidvalidity_counts_from_the_chosen_start_rfc2060_2_3_1_1() {
+        let mut a = Account::new(b'.');
+        a.renumber_uid_validity(1_795_000_000);
+        a.create(b"box");
+        assert_eq!(a.get(b"INBOX").unwrap().uid_validity, 1_795_000_000);
+        assert_eq!(a.get(b"box").unwrap().uid_validity, 1_795_000_001);
+    }
+
+    #[test]
     fn uids_ascend_rfc2060_2_3_1_1() {
         let mut a = Account::new(b'.');
         let now = DateTime::parse_from_rfc3339("2020-01-01T00:00:00+00:00").unwrap();

@@ -284,13 +284,19 @@ impl Message {
 /// RFC 2045 §6.8 base64: characters outside the alphabet are ignored, decoding stops at
 /// `=`.
 pub fn decode_base64(data: &[u8]) -> Vec<u8> {
+    decode_base64_with(data, b'/')
+}
+
+/// Base64 with `last` as the 64th character: `/` for RFC 2045, `,` for the modified
+/// BASE64 of RFC 2060 §5.1.3 mailbox names.
+pub fn decode_base64_with(data: &[u8], last: u8) -> Vec<u8> {
     let value = |c: u8| -> Option<u32> {
         Some(match c {
             b'A'..=b'Z' => c - b'A',
             b'a'..=b'z' => c - b'a' + 26,
             b'0'..=b'9' => c - b'0' + 52,
             b'+' => 62,
-            b'/' => 63,
+            c if c == last => 63,
             _ => return None,
         } as u32)
     };
