@@ -2305,7 +2305,8 @@ impl Oracle {
                 // Under EXAMINE a `\\Seen` may be the effect of a body FETCH that must not
                 // set it (RFC 2060 §6.3.2, reported where it shows) and need not outlive
                 // the selection: not learnt as the stored flags.
-                if !m.flags_known && !(sel.read_only && flags.contains("\\Seen")) {
+                let doubtful_seen = sel.read_only && flags.contains("\\Seen");
+                if !m.flags_known && !doubtful_seen {
                     m.flags = flags.without_recent();
                     if seen_in_flight {
                         // This FETCH set \\Seen; its FLAGS may show them from before.
