@@ -2634,6 +2634,53 @@ mod tests {
         v.iter().filter_map(|v| v.rule.as_deref()).collect()
     }
 
+    /// `tag APPEND INBOX flags {n}` + message, answered OK.
+    fn append_with_flags(tag: &str, flags: &str, msg: &str) -> Exchange {
+        let line = format!("{tag} APPEND INBOX {flags} {{{}}}\r\n", msg.len());
+        let mut c = Message::default();
+        c.fragments.push(Fragment::Line(line.into_bytes()));
+        c.fragments.push(Fragment::Literal(msg.as_bytes().to_vec()));
+        c.fragments.push(Fragment::Line(b"\r\n".to_vec()));
+        let done = Message::line(format!("{tag} OK done"));
+        Exchange {
+            events: vec![Event::Client(c), Event::Server(done)],
+        }
+    }
+
+    #[test]
+    fn a_seen_shown_under_examine_is_not_taken_for_the_stored_flags() {
+        let msg = "Subject: x\r\n\r\nbody\r\n";
+        let examine = [
+            SELECT_OK[0],
+            "* 1 EXISTS",
+            "* 1 RECENT",
+            SELECT_OK[3],
+            "a2 OK [READ-ONLY] done",
+        ];
+        let select = [
+            SELECT_OK[0],
+            "* 1 EXISTS",
+            "* 0 RECENT",
+            SELECT_OK[3],
+            "* OK [UNSEEN 1] first unseen",
+            "a5 OK [READ-WRITE] done",
+        ];
+        let t = session(vec![
+            // The APPEND's flags are not yet shown: the oracle learns them from FLAGS.
+            append_with_flags("a1", "(\\Draft)", msg),
+            ex("a2 EXAMINE INBOX", &examine),
+            // A \Seen under EXAMINE need not outlive the selection.
+            ex(
+                "a3 FETCH 1 FLAGS",
+                &["* 1 FETCH (FLAGS (\\Seen))", "a3 OK done"],
+            ),
+            ex("a4 CLOSE", &["a4 OK done"]),
+            ex("a5 SELECT INBOX", &select),
+        ]);
+        let v = judge(&t, Profile::Rfc2060);
+        assert!(!rules(&v).contains(&rule::UNSEEN_CODE), "{v:#?}");
+    }
+
     #[test]
     fn status_must_not_take_the_recent_flag_rfc2060_6_3_10() {
         let create = ex("a1 CREATE box", &["a1 OK done"]);
