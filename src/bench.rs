@@ -179,6 +179,7 @@ pub async fn run(
             progress: false,
             all_cases: false,
             oracle: Some(crate::model::Profile::Rfc2060),
+            shard: None,
         })
         .await?;
         let _ = std::fs::remove_dir_all(&dir);

@@ -39,6 +39,48 @@ pub struct CampaignOptions {
     pub all_cases: bool,
     /// Judge every session of every target with the RFC model (the oracle).
     pub oracle: Option<Profile>,
+    /// Run only this slice of the campaign's sessions.
+    pub shard: Option<Shard>,
+}
+
+/// The K-th of N disjoint slices of a campaign: the sessions whose number is K-1 modulo
+/// N. Session numbers (and so scripts, case names and finding ids) are those of the
+/// whole campaign, so the slices' findings merge without clashes.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Shard {
+    /// K-1.
+    index: u64,
+    /// N.
+    count: u64,
+}
+
+impl Shard {
+    /// Parses `K/N` with 1 <= K <= N.
+    pub fn parse(text: &str) -> Result<Shard, String> {
+        let (k, n) = text
+            .split_once('/')
+            .ok_or_else(|| format!("{text:?}: expected K/N, e.g. 2/4"))?;
+        let k: u64 = k
+            .trim()
+            .parse()
+            .map_err(|_| format!("{text:?}: K is not a number"))?;
+        let n: u64 = n
+            .trim()
+            .parse()
+            .map_err(|_| format!("{text:?}: N is not a number"))?;
+        if k == 0 || k > n {
+            return Err(format!("{text:?}: need 1 <= K <= N"));
+        }
+        Ok(Shard {
+            index: k - 1,
+            count: n,
+        })
+    }
+
+    /// Whether session `index` of the campaign belongs to this slice.
+    pub fn contains(self, index: u64) -> bool {
+        index % self.count == self.index
+    }
 }
 
 /// What a campaign did.
@@ -153,6 +195,10 @@ pub async fn run(opts: CampaignOptions) -> anyhow::Result<Summary> {
     loop {
         if shared.opts.sessions.is_some_and(|n| index >= n) {
             break;
+        }
+        if shared.opts.shard.is_some_and(|sh| !sh.contains(index)) {
+            index += 1;
+            continue;
         }
         if deadline.is_some_and(|d| Instant::now() >= d) {
             break;
@@ -356,6 +402,31 @@ pub fn judge_session(
         verdicts.extend(judge::judge_differential_by_identity(&runs, &identities));
     }
     (verdicts, coverage)
+}
+
+#[cfg(test)]
+mod shard_tests {
+    use super::Shard;
+
+    #[test]
+    fn the_slices_are_disjoint_and_together_the_whole_campaign() {
+        let shards: Vec<Shard> = (1..=4)
+            .map(|k| Shard::parse(&format!("{k}/4")).unwrap())
+            .collect();
+        for i in 0..1000u64 {
+            let owners = shards.iter().filter(|s| s.contains(i)).count();
+            assert_eq!(owners, 1, "session {i} belongs to exactly one slice");
+        }
+        assert!(Shard::parse("1/1").unwrap().contains(7));
+    }
+
+    #[test]
+    fn bad_shards_are_refused_with_the_reason() {
+        for bad in ["0/4", "5/4", "2", "a/4", "2/b", "1/0"] {
+            assert!(Shard::parse(bad).is_err(), "{bad}");
+        }
+        assert!(Shard::parse("5/4").unwrap_err().contains("1 <= K <= N"));
+    }
 }
 
 /// Case file name of a session with a target, relative to the findings directory.

@@ -6,10 +6,10 @@ use std::time::Duration;
 
 use clap::{Parser, Subcommand};
 
-use imapconform::campaign::{self, CampaignOptions, Summary};
+use imapconform::campaign::{self, CampaignOptions, Shard, Summary};
 use imapconform::case::Case;
 use imapconform::drive::DriveOptions;
-use imapconform::gen::GenConfig;
+use imapconform::gen::{CommandMix, GenConfig};
 use imapconform::judge::Kind;
 use imapconform::model::Profile;
 use imapconform::report::describe_counts;
@@ -131,6 +131,19 @@ struct RunArgs {
     /// targets only).
     #[arg(long)]
     no_oracle: bool,
+    /// How often each command is drawn, as factors of the built-in weights: e.g.
+    /// "FETCH=3,STORE=0,UID_COPY=0.5" (0 never sends it; names as in RFC 2060 §6).
+    #[arg(long, value_name = "NAME=FACTOR,...", value_parser = CommandMix::parse)]
+    mix: Option<CommandMix>,
+    /// A TOML file with a [mix] table of the same factors (`FETCH = 3`); --mix wins where
+    /// both name a command.
+    #[arg(long, value_name = "FILE")]
+    mix_file: Option<PathBuf>,
+    /// Run only the K-th of N disjoint slices of the campaign (sessions K-1, K-1+N, ...),
+    /// e.g. 2/4 on the second of four machines. The slices of one seed together send
+    /// exactly the sessions of the whole campaign, with the same session numbers.
+    #[arg(long, value_name = "K/N", value_parser = Shard::parse)]
+    shard: Option<Shard>,
 }
 
 #[derive(clap::Args, Debug)]
@@ -316,6 +329,18 @@ fn cmd_serve(a: ServeArgs) -> anyhow::Result<u8> {
 
 fn cmd_run(a: RunArgs) -> anyhow::Result<u8> {
     let targets = load_targets(&a.targets, &a.only)?;
+    let mut mix = match &a.mix_file {
+        Some(path) => {
+            let text = std::fs::read_to_string(path)
+                .map_err(|e| anyhow::anyhow!("mix file {}: {e}", path.display()))?;
+            CommandMix::from_toml(&text)
+                .map_err(|e| anyhow::anyhow!("mix file {}: {e}", path.display()))?
+        }
+        None => CommandMix::default(),
+    };
+    if let Some(m) = a.mix.clone() {
+        mix.merge(m);
+    }
     let sessions = match (a.sessions, a.duration) {
         (None, None) => Some(100),
         (s, _) => s,
@@ -330,8 +355,10 @@ fn cmd_run(a: RunArgs) -> anyhow::Result<u8> {
         gen: GenConfig {
             min_commands: a.commands.0,
             max_commands: a.commands.1,
+            mix,
             ..GenConfig::default()
         },
+        shard: a.shard,
         drive: DriveOptions {
             literal_plus: !a.no_literal_plus,
             list_mailboxes: !a.no_oracle,

@@ -2,6 +2,7 @@
 //! `imapconform lab up` (which installs what is missing). These tests fail, never skip,
 //! when a server is missing.
 
+use std::collections::BTreeSet;
 use std::path::{Path, PathBuf};
 use std::process::Command;
 use std::sync::{Mutex, MutexGuard, OnceLock};
@@ -312,4 +313,50 @@ fn a_campaign_against_the_four_servers_writes_findings_whose_cases_replay() {
         "40 sessions against four servers found nothing to replay"
     );
     let _ = std::fs::remove_dir_all(&out);
+}
+
+/// Issue 4 §6: `--shard K/N` runs the K-th of N disjoint slices; together the slices
+/// send the sessions of the whole campaign, numbered as in it.
+#[test]
+fn shards_split_a_campaign_into_disjoint_slices() {
+    let _lab = lab_lock();
+    lab_targets();
+    let sessions_run = |shard: Option<&str>| -> BTreeSet<String> {
+        let out = std::env::temp_dir().join(format!(
+            "imapconform-shard-{}-{}",
+            std::process::id(),
+            shard.unwrap_or("all").replace('/', "of")
+        ));
+        let _ = std::fs::remove_dir_all(&out);
+        let mut cmd = Command::new(BIN);
+        cmd.args(["run", "--targets"])
+            .arg(lab_targets())
+            .args(["--target", "dovecot", "--sessions", "6", "--seed", "11"])
+            .args(["--quiet", "--all-cases", "--out"])
+            .arg(&out);
+        if let Some(s) = shard {
+            cmd.args(["--shard", s]);
+        }
+        let run = cmd.output().expect("run imapconform run");
+        assert!(
+            matches!(run.status.code(), Some(0) | Some(1)),
+            "{}",
+            String::from_utf8_lossy(&run.stderr)
+        );
+        let cases: BTreeSet<String> = std::fs::read_dir(out.join("cases"))
+            .expect("cases written")
+            .map(|e| e.expect("entry").file_name().to_string_lossy().into_owned())
+            .collect();
+        let _ = std::fs::remove_dir_all(&out);
+        cases
+    };
+    let first = sessions_run(Some("1/2"));
+    let second = sessions_run(Some("2/2"));
+    let whole = sessions_run(None);
+    let names = |v: &[u32]| -> BTreeSet<String> {
+        v.iter().map(|i| format!("{i:06}-dovecot.imap")).collect()
+    };
+    assert_eq!(first, names(&[0, 2, 4]));
+    assert_eq!(second, names(&[1, 3, 5]));
+    assert_eq!(whole, first.union(&second).cloned().collect());
 }

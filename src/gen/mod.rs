@@ -27,6 +27,7 @@
 pub mod entropy;
 pub mod kind;
 pub mod message;
+pub mod mix;
 pub mod model;
 pub mod session;
 pub mod sets;
@@ -37,6 +38,7 @@ use arbitrary::Unstructured;
 use crate::wire::Message;
 use entropy::{chance, int, SplitMix64, CHUNK_BYTES};
 pub use kind::Kind;
+pub use mix::CommandMix;
 use session::{Planned, Session};
 
 /// What sessions look like.
@@ -53,6 +55,8 @@ pub struct GenConfig {
     pub hierarchy_delimiter: char,
     /// One session in this many ends with LOGOUT (0: never).
     pub logout_one_in: u32,
+    /// How often each command is drawn, relative to the built-in weights.
+    pub mix: CommandMix,
 }
 
 impl Default for GenConfig {
@@ -63,6 +67,7 @@ impl Default for GenConfig {
             mailbox_prefix: "INBOX.".into(),
             hierarchy_delimiter: '.',
             logout_one_in: 5,
+            mix: CommandMix::default(),
         }
     }
 }

@@ -84,7 +84,7 @@ impl<'c> Session<'c> {
             needs_messages: selected_is_empty || self.model.facts.is_empty(),
             has_own_mailboxes: self.model.mailboxes.len() > 1,
         };
-        weighted(u, &Kind::table(situation))
+        weighted(u, &self.cfg.mix.table(situation))
     }
 
     /// Writes the next command of the given kind and updates the model.

@@ -285,3 +285,25 @@ fn seeded_commands_never_run_out_of_bytes() {
         }
     }
 }
+
+#[test]
+fn the_command_mix_steers_what_sessions_send() {
+    let count = |cfg: &GenConfig, name: &str| -> usize {
+        (0..200)
+            .flat_map(|i| generate(9, i, cfg).commands)
+            .filter(|c| c.name == name)
+            .count()
+    };
+    let plain = GenConfig::default();
+    let no_fetch = GenConfig {
+        mix: CommandMix::parse("FETCH=0").unwrap(),
+        ..GenConfig::default()
+    };
+    let more_search = GenConfig {
+        mix: CommandMix::parse("SEARCH=5").unwrap(),
+        ..GenConfig::default()
+    };
+    assert!(count(&plain, "FETCH") > 0);
+    assert_eq!(count(&no_fetch, "FETCH"), 0);
+    assert!(count(&more_search, "SEARCH") > 2 * count(&plain, "SEARCH"));
+}
