@@ -15,6 +15,7 @@ use tokio::sync::Semaphore;
 
 use crate::case::Case;
 use crate::drive::{self, DriveError, DriveOptions};
+use crate::feedback::SignatureSet;
 use crate::gen::{self, GenConfig};
 use crate::judge::{self, Coverage, Identity, Kind, Verdict};
 use crate::model::Profile;
@@ -98,6 +99,12 @@ pub struct Summary {
     /// Per target: exchanges the oracle judged, and exchanges in all (empty without the
     /// oracle).
     pub oracle_coverage: BTreeMap<String, (u64, u64)>,
+    /// Distinct (target, response signature) pairs seen ([`crate::feedback`]), after
+    /// each whole minute of the campaign and at its end: (seconds, pairs).
+    pub signature_timeline: Vec<(u64, usize)>,
+    /// Sessions kept in `DIR/corpus/` because they showed a signature no earlier session
+    /// showed on that target.
+    pub kept: u64,
     pub elapsed: Duration,
     pub findings_file: PathBuf,
 }
@@ -155,6 +162,9 @@ struct Shared {
     errors: Mutex<BTreeMap<String, String>>,
     /// Per target: exchanges the oracle judged, and exchanges in all.
     coverage: Mutex<BTreeMap<String, (u64, u64)>>,
+    /// Response signatures seen so far, and the count after each whole minute.
+    signatures: Mutex<(SignatureSet, Vec<(u64, usize)>)>,
+    kept: AtomicU64,
     writer: FindingsWriter,
     done: AtomicU64,
     commands: AtomicU64,
@@ -165,8 +175,10 @@ struct Shared {
 /// Runs a campaign to its end. Findings are on disk as they are made; the summary is
 /// returned at the end.
 pub async fn run(opts: CampaignOptions) -> anyhow::Result<Summary> {
-    std::fs::create_dir_all(opts.out.join("cases"))
-        .map_err(|e| anyhow::anyhow!("creating {}: {e}", opts.out.join("cases").display()))?;
+    for dir in ["cases", "corpus"] {
+        std::fs::create_dir_all(opts.out.join(dir))
+            .map_err(|e| anyhow::anyhow!("creating {}: {e}", opts.out.join(dir).display()))?;
+    }
     let writer = FindingsWriter::create(&opts.out)
         .map_err(|e| anyhow::anyhow!("creating findings file in {}: {e}", opts.out.display()))?;
     let shared = Arc::new(Shared {
@@ -179,6 +191,8 @@ pub async fn run(opts: CampaignOptions) -> anyhow::Result<Summary> {
             .collect(),
         errors: Mutex::new(BTreeMap::new()),
         coverage: Mutex::new(BTreeMap::new()),
+        signatures: Mutex::new((SignatureSet::default(), Vec::new())),
+        kept: AtomicU64::new(0),
         writer,
         done: AtomicU64::new(0),
         commands: AtomicU64::new(0),
@@ -233,6 +247,11 @@ pub async fn run(opts: CampaignOptions) -> anyhow::Result<Summary> {
     shared.progress.finish();
     let errors = shared.errors.lock().expect("errors lock").clone();
     let oracle_coverage = shared.coverage.lock().expect("coverage lock").clone();
+    let signature_timeline = {
+        let (set, mut timeline) = std::mem::take(&mut *shared.signatures.lock().expect("lock"));
+        timeline.push((shared.started.elapsed().as_secs(), set.len()));
+        timeline
+    };
     Ok(Summary {
         targets: shared
             .opts
@@ -246,6 +265,8 @@ pub async fn run(opts: CampaignOptions) -> anyhow::Result<Summary> {
         counts: shared.writer.counts(),
         errors,
         oracle_coverage,
+        signature_timeline,
+        kept: shared.kept.load(Ordering::Relaxed),
         elapsed: shared.started.elapsed(),
         findings_file: shared.writer.path().to_path_buf(),
     })
@@ -346,6 +367,30 @@ async fn run_one(s: &Arc<Shared>, index: u64) -> anyhow::Result<()> {
             e.1 += cov.total as u64;
         }
     }
+    // Feedback (issue 4 §5): a session that shows a target a new response signature is
+    // kept in DIR/corpus/.
+    let new_signatures = {
+        let mut guard = s.signatures.lock().expect("signatures lock");
+        let (set, timeline) = &mut *guard;
+        let minute = s.started.elapsed().as_secs() / 60;
+        if minute > timeline.len() as u64 {
+            // The count when each whole minute passed (no session ended in between: the
+            // same count again).
+            while (timeline.len() as u64) < minute {
+                let at = (timeline.len() as u64 + 1) * 60;
+                timeline.push((at, set.len()));
+            }
+        }
+        names
+            .iter()
+            .zip(&transcripts)
+            .map(|(name, (_, t))| set.add(name, t))
+            .sum::<usize>()
+    };
+    if new_signatures > 0 {
+        keep_in_corpus(&s.opts.out, s.opts.seed, index, &names, &transcripts)?;
+        s.kept.fetch_add(1, Ordering::Relaxed);
+    }
     if !verdicts.is_empty() || s.opts.all_cases {
         let cases = write_cases(&s.opts.out, s.opts.seed, index, &names, &transcripts)?;
         for (n, v) in verdicts.into_iter().enumerate() {
@@ -427,6 +472,27 @@ mod shard_tests {
         }
         assert!(Shard::parse("5/4").unwrap_err().contains("1 <= K <= N"));
     }
+}
+
+/// Writes a session's case files into `out/corpus/`, where the sessions that reached
+/// something new are kept.
+fn keep_in_corpus(
+    out: &Path,
+    seed: u64,
+    index: u64,
+    names: &[&str],
+    transcripts: &[(usize, Transcript)],
+) -> anyhow::Result<()> {
+    for (name, (_, t)) in names.iter().zip(transcripts) {
+        let case = Case {
+            header: case_header(seed, index, name),
+            transcript: t.clone(),
+        };
+        let path = out.join("corpus").join(format!("{index:06}-{name}.imap"));
+        std::fs::write(&path, case.to_text())
+            .map_err(|e| anyhow::anyhow!("writing {}: {e}", path.display()))?;
+    }
+    Ok(())
 }
 
 /// Case file name of a session with a target, relative to the findings directory.

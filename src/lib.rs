@@ -25,6 +25,7 @@ pub mod campaign;
 pub mod case;
 pub mod catalogue;
 pub mod drive;
+pub mod feedback;
 pub mod gen;
 pub mod judge;
 pub mod lab;

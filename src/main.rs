@@ -410,6 +410,19 @@ fn print_summary(s: &Summary) {
             .collect();
         println!("oracle followed: {} of exchanges", parts.join(", "));
     }
+    if let Some(&(_, pairs)) = s.signature_timeline.last() {
+        let marks: Vec<String> = s
+            .signature_timeline
+            .iter()
+            .map(|(secs, n)| format!("{}s {n}", secs))
+            .collect();
+        println!(
+            "signature coverage: {pairs} (target, response signature) pairs [{}]; {} sessions kept in {}",
+            marks.join(", "),
+            s.kept,
+            s.findings_file.with_file_name("corpus").display()
+        );
+    }
     let total: u64 = s.counts.by_kind.values().sum();
     println!(
         "findings: {} ({total}: {}); cases in {}",

@@ -212,6 +212,13 @@ fn a_campaign_against_the_four_servers_writes_findings_whose_cases_replay() {
     );
     assert!(stdout.contains("40 sessions against 5 targets"), "{stdout}");
     assert!(stdout.contains("oracle followed: "), "{stdout}");
+    // Issue 4 §5: response signatures; the first session shows every target something
+    // new, so the corpus holds at least its cases.
+    assert!(stdout.contains("signature coverage: "), "{stdout}");
+    let kept = std::fs::read_dir(out.join("corpus"))
+        .expect("DIR/corpus exists")
+        .count();
+    assert!(kept >= TARGETS.len(), "{kept} case files kept in corpus/");
     assert!(!stdout.contains("SETUP ERROR"), "{stdout}");
     for server in TARGETS {
         assert!(
