@@ -474,6 +474,11 @@ mod shard_tests {
     }
 }
 
+/// Case file name of a session with a target, relative to the findings directory.
+pub fn case_path(index: u64, target: &str) -> String {
+    format!("cases/{index:06}-{target}.imap")
+}
+
 /// Writes a session's case files into `out/corpus/`, where the sessions that reached
 /// something new are kept.
 fn keep_in_corpus(
@@ -483,21 +488,8 @@ fn keep_in_corpus(
     names: &[&str],
     transcripts: &[(usize, Transcript)],
 ) -> anyhow::Result<()> {
-    for (name, (_, t)) in names.iter().zip(transcripts) {
-        let case = Case {
-            header: case_header(seed, index, name),
-            transcript: t.clone(),
-        };
-        let path = out.join("corpus").join(format!("{index:06}-{name}.imap"));
-        std::fs::write(&path, case.to_text())
-            .map_err(|e| anyhow::anyhow!("writing {}: {e}", path.display()))?;
-    }
-    Ok(())
-}
-
-/// Case file name of a session with a target, relative to the findings directory.
-pub fn case_path(index: u64, target: &str) -> String {
-    format!("cases/{index:06}-{target}.imap")
+    let in_corpus = |index: u64, name: &str| format!("corpus/{index:06}-{name}.imap");
+    write_cases_as(out, seed, index, names, transcripts, in_corpus).map(drop)
 }
 
 fn write_cases(
@@ -507,9 +499,21 @@ fn write_cases(
     names: &[&str],
     transcripts: &[(usize, Transcript)],
 ) -> anyhow::Result<BTreeMap<String, String>> {
+    write_cases_as(out, seed, index, names, transcripts, case_path)
+}
+
+/// Writes one case file per target at `out/<path(index, target)>`; returns the paths.
+fn write_cases_as(
+    out: &Path,
+    seed: u64,
+    index: u64,
+    names: &[&str],
+    transcripts: &[(usize, Transcript)],
+    path: impl Fn(u64, &str) -> String,
+) -> anyhow::Result<BTreeMap<String, String>> {
     let mut cases = BTreeMap::new();
     for (name, (_, t)) in names.iter().zip(transcripts) {
-        let rel = case_path(index, name);
+        let rel = path(index, name);
         let case = Case {
             header: case_header(seed, index, name),
             transcript: t.clone(),
