@@ -82,6 +82,11 @@ impl Shard {
     pub fn contains(self, index: u64) -> bool {
         index % self.count == self.index
     }
+
+    /// How many of the sessions `0..sessions` belong to this slice.
+    pub fn share_of(self, sessions: u64) -> u64 {
+        sessions.saturating_sub(self.index).div_ceil(self.count)
+    }
 }
 
 /// What a campaign did.
@@ -298,6 +303,14 @@ pub async fn drive_target(
     drive::run_session(target, pool_user, script, opts).await
 }
 
+/// The sessions this run will send: `--sessions`, or this shard's share of them.
+fn planned_sessions(opts: &CampaignOptions) -> Option<u64> {
+    match (opts.sessions, opts.shard) {
+        (Some(n), Some(shard)) => Some(shard.share_of(n)),
+        (n, _) => n,
+    }
+}
+
 /// One session in this many probes how servers take a cancelled AUTHENTICATE (a server
 /// that does not end the exchange on `*` costs the session its timeout).
 const AUTHENTICATE_PROBE_EVERY: u64 = 64;
@@ -401,8 +414,12 @@ async fn run_one(s: &Arc<Shared>, index: u64) -> anyhow::Result<()> {
         }
     }
     let done = s.done.fetch_add(1, Ordering::Relaxed) + 1;
-    s.progress
-        .update(done, s.opts.sessions, s.opts.duration, &s.writer.counts());
+    s.progress.update(
+        done,
+        planned_sessions(&s.opts),
+        s.opts.duration,
+        &s.writer.counts(),
+    );
     Ok(())
 }
 
@@ -463,6 +480,9 @@ mod shard_tests {
             assert_eq!(owners, 1, "session {i} belongs to exactly one slice");
         }
         assert!(Shard::parse("1/1").unwrap().contains(7));
+        // Each slice's share of a 10-session campaign: 0,4,8 / 1,5,9 / 2,6 / 3,7.
+        let shares: Vec<u64> = shards.iter().map(|s| s.share_of(10)).collect();
+        assert_eq!(shares, vec![3, 3, 2, 2]);
     }
 
     #[test]
