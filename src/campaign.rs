@@ -401,11 +401,26 @@ async fn run_one(s: &Arc<Shared>, index: u64) -> anyhow::Result<()> {
             .sum::<usize>()
     };
     if new_signatures > 0 {
-        keep_in_corpus(&s.opts.out, s.opts.seed, index, &names, &transcripts)?;
+        let in_corpus = |index: u64, name: &str| format!("corpus/{index:06}-{name}.imap");
+        write_cases(
+            &s.opts.out,
+            s.opts.seed,
+            index,
+            &names,
+            &transcripts,
+            in_corpus,
+        )?;
         s.kept.fetch_add(1, Ordering::Relaxed);
     }
     if !verdicts.is_empty() || s.opts.all_cases {
-        let cases = write_cases(&s.opts.out, s.opts.seed, index, &names, &transcripts)?;
+        let cases = write_cases(
+            &s.opts.out,
+            s.opts.seed,
+            index,
+            &names,
+            &transcripts,
+            case_path,
+        )?;
         for (n, v) in verdicts.into_iter().enumerate() {
             let f = to_finding(s.opts.seed, index, n, v, &script, &cases);
             s.writer
@@ -499,31 +514,8 @@ pub fn case_path(index: u64, target: &str) -> String {
     format!("cases/{index:06}-{target}.imap")
 }
 
-/// Writes a session's case files into `out/corpus/`, where the sessions that reached
-/// something new are kept.
-fn keep_in_corpus(
-    out: &Path,
-    seed: u64,
-    index: u64,
-    names: &[&str],
-    transcripts: &[(usize, Transcript)],
-) -> anyhow::Result<()> {
-    let in_corpus = |index: u64, name: &str| format!("corpus/{index:06}-{name}.imap");
-    write_cases_as(out, seed, index, names, transcripts, in_corpus).map(drop)
-}
-
-fn write_cases(
-    out: &Path,
-    seed: u64,
-    index: u64,
-    names: &[&str],
-    transcripts: &[(usize, Transcript)],
-) -> anyhow::Result<BTreeMap<String, String>> {
-    write_cases_as(out, seed, index, names, transcripts, case_path)
-}
-
 /// Writes one case file per target at `out/<path(index, target)>`; returns the paths.
-fn write_cases_as(
+fn write_cases(
     out: &Path,
     seed: u64,
     index: u64,

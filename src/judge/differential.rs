@@ -53,6 +53,10 @@ pub fn judge_differential_by_identity(
         .enumerate()
         .map(|(i, (_, t))| {
             let ids = identities.get(i).copied().unwrap_or(&[]);
+            if ids.iter().all(Option::is_none) {
+                // No identities (no oracle, or it never followed): nothing to redo.
+                return vec![None; t.script.len()];
+            }
             let mut ctx = NormContext::new();
             t.script
                 .iter()

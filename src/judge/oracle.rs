@@ -558,8 +558,6 @@ pub struct Oracle {
     must_list: BTreeMap<Vec<u8>, &'static str>,
     /// Every command line the client sent in this session.
     client_text: Vec<u8>,
-    /// The command being judged has `*` in it (a sequence set's "largest number in use").
-    command_has_star: bool,
     /// The message count the server last announced for the selected mailbox (EXISTS,
     /// less the EXPUNGEs since).
     announced: Option<usize>,
@@ -595,7 +593,6 @@ impl Oracle {
             failed_into: BTreeMap::new(),
             listed: BTreeMap::new(),
             client_text: Vec::new(),
-            command_has_star: false,
             announced: None,
         }
     }
@@ -852,7 +849,6 @@ impl Oracle {
     fn exchange(&mut self, step: Option<usize>, e: &Exchange) {
         let bytes = e.command().to_bytes();
         self.client_text.extend_from_slice(&bytes);
-        self.command_has_star = bytes.contains(&b'*');
         let decoded = CommandCodec::default().decode(&bytes);
         let cmd = match decoded {
             Ok((b"", cmd)) => cmd,
@@ -889,7 +885,15 @@ impl Oracle {
             .session
             .selection()
             .is_some_and(|s| self.announced.is_some_and(|n| n < s.view.len()));
-        if self.command_has_star && unannounced {
+        let star = match &cmd.body {
+            CommandBody::Fetch { sequence_set, .. }
+            | CommandBody::Store { sequence_set, .. }
+            | CommandBody::Copy { sequence_set, .. } => {
+                crate::model::session::has_asterisk(sequence_set)
+            }
+            _ => false,
+        };
+        if star && unannounced {
             return self.stop("`*` while the server has not announced every message");
         }
         for s in &seen {
@@ -2634,19 +2638,6 @@ mod tests {
         v.iter().filter_map(|v| v.rule.as_deref()).collect()
     }
 
-    /// `tag APPEND INBOX flags {n}` + message, answered OK.
-    fn append_with_flags(tag: &str, flags: &str, msg: &str) -> Exchange {
-        let line = format!("{tag} APPEND INBOX {flags} {{{}}}\r\n", msg.len());
-        let mut c = Message::default();
-        c.fragments.push(Fragment::Line(line.into_bytes()));
-        c.fragments.push(Fragment::Literal(msg.as_bytes().to_vec()));
-        c.fragments.push(Fragment::Line(b"\r\n".to_vec()));
-        let done = Message::line(format!("{tag} OK done"));
-        Exchange {
-            events: vec![Event::Client(c), Event::Server(done)],
-        }
-    }
-
     #[test]
     fn a_seen_shown_under_examine_is_not_taken_for_the_stored_flags() {
         let msg = "Subject: x\r\n\r\nbody\r\n";
@@ -2667,7 +2658,7 @@ mod tests {
         ];
         let t = session(vec![
             // The APPEND's flags are not yet shown: the oracle learns them from FLAGS.
-            append_with_flags("a1", "(\\Draft)", msg),
+            append("a1", "INBOX (\\Draft)", msg, &["a1 OK done"]),
             ex("a2 EXAMINE INBOX", &examine),
             // A \Seen under EXAMINE need not outlive the selection.
             ex(

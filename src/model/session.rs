@@ -1643,7 +1643,8 @@ fn key_has_reversed_range(key: &SearchKey<'_>) -> bool {
 }
 
 /// Whether a set uses `*`.
-fn has_asterisk(set: &SequenceSet) -> bool {
+/// Whether a set uses `*` (RFC 2060 §9: "the largest number in use").
+pub fn has_asterisk(set: &SequenceSet) -> bool {
     use imap_types::sequence::{SeqOrUid, Sequence};
     set.0.as_ref().iter().any(|s| match s {
         Sequence::Single(x) => matches!(x, SeqOrUid::Asterisk),
