@@ -75,6 +75,9 @@ pub async fn run(
         rate(i, d),
         rate(bytes, d) / 1e6
     )?;
+    // Issue 4: at least 90% of generated commands valid, measured on the model.
+    let v = crate::validity::measure(1, 2000, &cfg, crate::model::Profile::Rfc2060);
+    out.push_str(&v.summary());
 
     let t = sample_transcript();
     let per = t

@@ -66,7 +66,7 @@ fn verb(e: &Exchange) -> String {
 }
 
 /// The status word of the tagged completion (`OK`, `NO`, `BAD`), if any.
-fn outcome(e: &Exchange) -> Option<String> {
+pub fn outcome(e: &Exchange) -> Option<String> {
     let done = e.completion()?;
     let word = done
         .first_line()

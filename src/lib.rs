@@ -10,15 +10,19 @@
 //!   Uses `wire`, `targets`.
 //! - [`model`]: the executable RFC 2060 model of IMAP4rev1 (RFC 3501 profile). Depends on
 //!   no other room.
-//! - [`catalogue`]: the requirements catalogue (`rfc/requirements.toml`).
+//! - [`catalogue`]: the requirements catalogue of RFC 2060 and the RFC 3501 profile
+//!   (`rfc/requirements.toml`), and the RFC's examples. Depends on nothing.
 //! - [`serve`]: the reference server, the model over TCP. Uses `model`.
 //! - [`judge`]: syntax, oracle (model) and differential judging of transcripts. Uses
 //!   `wire`, `model`, `catalogue`.
 //! - [`report`]: findings, their JSON Lines file, and the terminal summary. Uses `judge`.
 //! - [`lab`]: installs, starts, stops and resets the local server lab. Uses `targets`.
+//! - [`feedback`]: response signatures per command, for coverage and the kept corpus.
+//!   Uses `wire`.
+//! - [`validity`]: how many generated commands the model carries out. Uses `gen`,
+//!   `serve`.
 //! - [`campaign`]: ties generation, driving, judging and reporting together.
-//! - [`catalogue`]: the requirements catalogue of RFC 2060 and the RFC 3501 profile
-//!   (`rfc/requirements.toml`), and the RFC's examples. Depends on nothing.
+//! - [`replay`]: runs a case file again. [`bench`]: the throughput benchmarks.
 
 pub mod bench;
 pub mod campaign;
@@ -34,4 +38,5 @@ pub mod replay;
 pub mod report;
 pub mod serve;
 pub mod targets;
+pub mod validity;
 pub mod wire;

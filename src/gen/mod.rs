@@ -103,7 +103,7 @@ pub fn generate(seed: u64, index: u64, cfg: &GenConfig) -> Script {
 
 /// The session's commands with what the generator believed when issuing each one.
 /// Each command draws from a fresh chunk of the session's SplitMix64 stream.
-pub(crate) fn plan(seed: u64, index: u64, cfg: &GenConfig) -> Vec<Planned> {
+pub fn plan(seed: u64, index: u64, cfg: &GenConfig) -> Vec<Planned> {
     let mut stream = SplitMix64::for_session(seed, index);
     let mut chunk = [0u8; CHUNK_BYTES];
     stream.fill(&mut chunk[..64]);

@@ -38,11 +38,48 @@ const HEADER_FIELDS: &[&str] = &[
     "Content-Type",
 ];
 
+/// Why the generator sent a command it expects the server to refuse: each is something
+/// RFC 2060 says a server must not carry out.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub enum Deliberate {
+    /// RFC 2060 §3: a command outside the state it is valid in (LOGIN and AUTHENTICATE
+    /// once authenticated, §6.4 commands with no mailbox selected).
+    WrongState,
+    /// RFC 2060 §6.3: a mailbox argument naming a mailbox that does not exist.
+    MissingMailbox,
+    /// RFC 2060 §6.3.3 / §6.3.5: CREATE, or RENAME to, a name that exists.
+    ExistingMailbox,
+    /// RFC 2060 §6.3.4: "It is an error to attempt to delete INBOX".
+    DeleteInbox,
+    /// RFC 2060 §9 / §6.4: a message sequence number beyond the mailbox's last message.
+    OutOfRange,
+    /// RFC 2060 §6.3.2: STORE or EXPUNGE in a mailbox selected with EXAMINE.
+    ReadOnly,
+    /// RFC 2060 §9 gives no meaning to a range written high end first (`4:2`); RFC 3501
+    /// §9 made it the same as `2:4`. Not a mistake under RFC 3501, but a server of RFC
+    /// 2060 may refuse it.
+    ReversedRange,
+    /// RFC 2060 §6.4.4: "If the server does not support the specified [CHARSET], it MUST
+    /// return a tagged NO response".
+    UnknownCharset,
+}
+
+/// Whether the generator meant the command to succeed.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub enum Intent {
+    /// Valid in the believed state, and every mailbox, message and number it names exists.
+    Valid,
+    /// Meant to be refused, for the first reason the generator chose.
+    Deliberate(Deliberate),
+}
+
 /// A command together with what the session believed when it issued it.
 #[derive(Clone, Debug)]
 pub struct Planned {
     pub kind: Kind,
     pub command: Command,
+    /// Whether the command is meant to succeed.
+    pub intent: Intent,
     /// Whether the session believed a mailbox was selected when it issued the command.
     pub believed_selected: bool,
     /// How many messages the session believed the selected mailbox held (0 if none).
@@ -59,6 +96,8 @@ pub struct Session<'c> {
     seed: u64,
     index: u64,
     serial: u32,
+    /// The first deliberate mistake in the command being written.
+    deliberate: Option<Deliberate>,
 }
 
 impl<'c> Session<'c> {
@@ -70,6 +109,7 @@ impl<'c> Session<'c> {
             seed,
             index,
             serial: 0,
+            deliberate: None,
         }
     }
 
@@ -82,7 +122,13 @@ impl<'c> Session<'c> {
         let situation = Situation {
             selected: self.model.selected.is_some(),
             needs_messages: selected_is_empty || self.model.facts.is_empty(),
-            has_own_mailboxes: self.model.mailboxes.len() > 1,
+            has_own_mailboxes: self
+                .model
+                .mailboxes
+                .iter()
+                .any(|m| m.name != INBOX && !self.model.is_selected(&m.name)),
+            selected_is_empty,
+            read_only: self.model.selected.as_ref().is_some_and(|s| s.read_only),
         };
         weighted(u, &self.cfg.mix.table(situation))
     }
@@ -97,6 +143,12 @@ impl<'c> Session<'c> {
         let tag = format!("a{}", self.next_tag);
         self.next_tag += 1;
         let mut c = CommandText::new(&tag);
+        self.deliberate = None;
+        if matches!(kind, Kind::Login | Kind::Authenticate)
+            || (kind.needs_selection() && !believed_selected)
+        {
+            self.mark(Deliberate::WrongState);
+        }
         self.write(u, kind, &mut c);
         // RFC 2060 §9: "Implementations MUST accept these strings in a case-insensitive
         // fashion": now and then the command name is sent in lower or mixed case.
@@ -109,10 +161,16 @@ impl<'c> Session<'c> {
                 name: kind.name().into(),
                 message: c.finish(),
             },
+            intent: self.deliberate.map_or(Intent::Valid, Intent::Deliberate),
             believed_selected,
             believed_messages,
             ran_dry: u.is_empty(),
         }
+    }
+
+    /// Notes a deliberate mistake in the command being written (the first one counts).
+    fn mark(&mut self, why: Deliberate) {
+        self.deliberate.get_or_insert(why);
     }
 
     fn write(&mut self, u: &mut Unstructured, kind: Kind, c: &mut CommandText) {
@@ -141,6 +199,9 @@ impl<'c> Session<'c> {
                 self.model.close();
             }
             Kind::Expunge => {
+                if self.model.selected.as_ref().is_some_and(|s| s.read_only) {
+                    self.mark(Deliberate::ReadOnly);
+                }
                 c.raw("EXPUNGE");
                 self.model.expunge();
             }
@@ -239,6 +300,7 @@ impl<'c> Session<'c> {
 
     /// A name the session believes does not exist.
     fn missing_mailbox(&mut self, u: &mut Unstructured) -> String {
+        self.mark(Deliberate::MissingMailbox);
         if chance(u, 1, 3) {
             return self.fresh_mailbox(u);
         }
@@ -286,7 +348,7 @@ impl<'c> Session<'c> {
 
     /// RFC 2060 §6.3.1 SELECT / §6.3.2 EXAMINE.
     fn select(&mut self, u: &mut Unstructured, c: &mut CommandText, read_only: bool) {
-        let name = self.target_mailbox(u, 12);
+        let name = self.target_mailbox(u, 20);
         c.raw(if read_only { "EXAMINE " } else { "SELECT " });
         self.write_mailbox(u, c, &name);
         self.model.select(&name, read_only);
@@ -294,7 +356,8 @@ impl<'c> Session<'c> {
 
     /// RFC 2060 §6.3.3 CREATE: mostly a new name, sometimes one that exists or INBOX.
     fn create(&mut self, u: &mut Unstructured, c: &mut CommandText) {
-        let name = if chance(u, 1, 10) {
+        let name = if chance(u, 1, 16) {
+            self.mark(Deliberate::ExistingMailbox);
             self.existing_mailbox(u)
         } else {
             self.fresh_mailbox(u)
@@ -314,8 +377,11 @@ impl<'c> Session<'c> {
             self.existing_leaf(u)
         };
         let name = match leaf {
-            Some(n) if !chance(u, 1, 8) => n,
-            _ if chance(u, 1, 4) => INBOX.to_string(),
+            Some(n) if !chance(u, 1, 12) => n,
+            _ if chance(u, 1, 4) => {
+                self.mark(Deliberate::DeleteInbox);
+                INBOX.to_string()
+            }
             _ => self.missing_mailbox(u),
         };
         c.raw("DELETE ");
@@ -327,11 +393,12 @@ impl<'c> Session<'c> {
     /// (which moves its messages), a missing source, or an existing destination.
     fn rename(&mut self, u: &mut Unstructured, c: &mut CommandText) {
         let from = match self.existing_non_inbox(u) {
-            Some(n) if !chance(u, 1, 6) => n,
+            Some(n) if !chance(u, 1, 10) => n,
             _ if !self.model.is_selected(INBOX) && chance(u, 1, 2) => INBOX.to_string(),
             _ => self.missing_mailbox(u),
         };
-        let to = if chance(u, 1, 10) {
+        let to = if chance(u, 1, 16) {
+            self.mark(Deliberate::ExistingMailbox);
             self.existing_mailbox(u)
         } else {
             self.fresh_mailbox_outside(u, &from)
@@ -348,7 +415,7 @@ impl<'c> Session<'c> {
         let name = if !subscribe && !self.model.subscribed.is_empty() && !chance(u, 1, 5) {
             self.model.subscribed[index(u, self.model.subscribed.len())].clone()
         } else {
-            self.target_mailbox(u, 8)
+            self.target_mailbox(u, 16)
         };
         c.raw(if subscribe {
             "SUBSCRIBE "
@@ -395,7 +462,7 @@ impl<'c> Session<'c> {
     /// RFC 2060 §6.3.10 STATUS with a non-empty list of status_att in any order.
     fn status(&mut self, u: &mut Unstructured, c: &mut CommandText) {
         const ITEMS: &[&str] = &["MESSAGES", "RECENT", "UIDNEXT", "UIDVALIDITY", "UNSEEN"];
-        let name = self.target_mailbox(u, 8);
+        let name = self.target_mailbox(u, 16);
         c.raw("STATUS ");
         self.write_mailbox(u, c, &name);
         let start = index(u, ITEMS.len());
@@ -411,7 +478,7 @@ impl<'c> Session<'c> {
         let name = if chance(u, 1, 3) {
             INBOX.to_string()
         } else {
-            self.target_mailbox(u, 10)
+            self.target_mailbox(u, 20)
         };
         c.raw("APPEND ");
         self.write_mailbox(u, c, &name);
@@ -451,9 +518,18 @@ impl<'c> Session<'c> {
         }
     }
 
-    fn draw_set(&self, u: &mut Unstructured, uid: bool) -> MessageSet {
+    /// A set over the selected mailbox; a sequence set reaching beyond its last message
+    /// is a deliberate mistake (UIDs that do not exist are simply skipped, §6.4.8).
+    fn draw_set(&mut self, u: &mut Unstructured, uid: bool) -> MessageSet {
         let (numbers, beyond) = self.numbers_in_use(uid);
-        draw_set(u, &numbers, beyond)
+        let set = draw_set(u, &numbers, beyond);
+        if !uid && self.model.selected.is_some() && self.positions(&set, false).is_none() {
+            self.mark(Deliberate::OutOfRange);
+        }
+        if set.has_reversed_range() {
+            self.mark(Deliberate::ReversedRange);
+        }
+        set
     }
 
     /// The positions a set names in the selected mailbox, if the command would succeed.
@@ -479,6 +555,9 @@ impl<'c> Session<'c> {
         c.raw("SEARCH");
         if chance(u, 1, 8) {
             let charset = *pick(u, &["US-ASCII", "UTF-8", "us-ascii", "X-UNKNOWN-8"]);
+            if charset == "X-UNKNOWN-8" {
+                self.mark(Deliberate::UnknownCharset);
+            }
             c.raw(" CHARSET ").raw(charset);
         }
         let keys = if chance(u, 1, 3) { int(u, 2, 3) } else { 1 };
@@ -679,6 +758,9 @@ impl<'c> Session<'c> {
 
     /// RFC 2060 §6.4.6 STORE `set SP store_att_flags`.
     fn store(&mut self, u: &mut Unstructured, c: &mut CommandText, uid: bool) {
+        if self.model.selected.as_ref().is_some_and(|s| s.read_only) {
+            self.mark(Deliberate::ReadOnly);
+        }
         let set = self.draw_set(u, uid);
         let sign = *pick(u, &["+", "-", ""]);
         let silent = chance(u, 1, 3);
@@ -714,7 +796,7 @@ impl<'c> Session<'c> {
     /// RFC 2060 §6.4.7 COPY `set SP mailbox`.
     fn copy(&mut self, u: &mut Unstructured, c: &mut CommandText, uid: bool) {
         let set = self.draw_set(u, uid);
-        let to = self.target_mailbox(u, 8);
+        let to = self.target_mailbox(u, 16);
         Self::uid_prefix(c, uid);
         c.raw("COPY ").raw(&set.render()).space();
         self.write_mailbox(u, c, &to);

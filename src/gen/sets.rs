@@ -38,6 +38,15 @@ impl MessageSet {
         out
     }
 
+    /// Whether a range is written high end first (`4:2`), which RFC 2060 leaves undefined.
+    pub fn has_reversed_range(&self) -> bool {
+        self.ranges.iter().any(|&(a, b)| match (a, b) {
+            (Bound::Number(a), Bound::Number(b)) => a > b,
+            (Bound::Star, Bound::Number(_)) => true,
+            _ => false,
+        })
+    }
+
     /// The positions (0-based) of messages a sequence-number set names in a mailbox of
     /// `count` messages, or `None` if any number is out of range, which RFC 2060 §6.4.5
     /// and §9 make an error (so the command changes nothing).
@@ -139,7 +148,16 @@ pub fn draw_set(u: &mut Unstructured, numbers: &[u32], beyond: u32) -> MessageSe
                 let n = Bound::Number(pick_number(u));
                 (n, n)
             }
-            Shape::Range => (Bound::Number(pick_number(u)), Bound::Number(pick_number(u))),
+            Shape::Range => {
+                let (a, b) = (pick_number(u), pick_number(u));
+                // Mostly in order: RFC 2060 does not say what `4:2` means (RFC 3501 §9
+                // made it `2:4`), so a reversed range is a rarer, deliberate edge.
+                if chance(u, 1, 8) {
+                    (Bound::Number(a.max(b)), Bound::Number(a.min(b)))
+                } else {
+                    (Bound::Number(a.min(b)), Bound::Number(a.max(b)))
+                }
+            }
             Shape::ToStar => (Bound::Number(pick_number(u)), Bound::Star),
             Shape::All => (Bound::Number(1), Bound::Star),
             Shape::Star => (Bound::Star, Bound::Star),
@@ -207,6 +225,8 @@ mod tests {
             vec![1, 2]
         );
         assert_eq!(set(&[(Star, Star)]).uid_positions(&[1, 3]), vec![1]);
+        assert!(set(&[(N(1), N(2)), (N(4), N(3))]).has_reversed_range());
+        assert!(!set(&[(N(1), Star), (Star, Star)]).has_reversed_range());
         assert!(set(&[(N(1), Star)]).uid_positions(&[]).is_empty());
     }
 }
