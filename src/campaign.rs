@@ -16,6 +16,7 @@ use tokio::sync::Semaphore;
 use crate::case::Case;
 use crate::drive::{self, DriveError, DriveOptions};
 use crate::feedback::SignatureSet;
+use crate::gen::mutate::Operator;
 use crate::gen::{self, GenConfig};
 use crate::judge::{self, Coverage, Identity, Kind, Verdict};
 use crate::model::Profile;
@@ -280,7 +281,21 @@ pub async fn run(opts: CampaignOptions) -> anyhow::Result<Summary> {
 /// The script of session `index`: the generated commands, closed by a LOGOUT so that
 /// every server finishes its work before the next session resets the store.
 pub fn session_script(seed: u64, index: u64, cfg: &GenConfig) -> Vec<Message> {
+    session_script_labelled(seed, index, cfg).0
+}
+
+/// [`session_script`] with the labels of its mutated commands: (script step, operator).
+pub fn session_script_labelled(
+    seed: u64,
+    index: u64,
+    cfg: &GenConfig,
+) -> (Vec<Message>, Vec<(usize, Operator)>) {
     let script = gen::generate(seed, index, cfg);
+    let labels = judge::mutation::labels_of(&script.commands);
+    (with_logout(script), labels)
+}
+
+fn with_logout(script: gen::Script) -> Vec<Message> {
     let mut msgs: Vec<Message> = script.commands.into_iter().map(|c| c.message).collect();
     let ends_with_logout = msgs.last().is_some_and(|m| {
         let l = m.first_line().to_ascii_uppercase();
@@ -316,7 +331,7 @@ fn planned_sessions(opts: &CampaignOptions) -> Option<u64> {
 const AUTHENTICATE_PROBE_EVERY: u64 = 64;
 
 async fn run_one(s: &Arc<Shared>, index: u64) -> anyhow::Result<()> {
-    let script = session_script(s.opts.seed, index, &s.opts.gen);
+    let (script, labels) = session_script_labelled(s.opts.seed, index, &s.opts.gen);
     let mut drive_opts = s.opts.drive.clone();
     drive_opts.probe_authenticate_cancel =
         s.opts.oracle.is_some() && index % AUTHENTICATE_PROBE_EVERY == AUTHENTICATE_PROBE_EVERY - 1;
@@ -371,6 +386,7 @@ async fn run_one(s: &Arc<Shared>, index: u64) -> anyhow::Result<()> {
         &transcripts.iter().map(|(_, t)| t).collect::<Vec<_>>(),
         s.opts.oracle,
         &compared,
+        &labels,
     );
     {
         let mut c = s.coverage.lock().expect("coverage lock");
@@ -408,6 +424,7 @@ async fn run_one(s: &Arc<Shared>, index: u64) -> anyhow::Result<()> {
             index,
             &names,
             &transcripts,
+            &labels,
             in_corpus,
         )?;
         s.kept.fetch_add(1, Ordering::Relaxed);
@@ -419,6 +436,7 @@ async fn run_one(s: &Arc<Shared>, index: u64) -> anyhow::Result<()> {
             index,
             &names,
             &transcripts,
+            &labels,
             case_path,
         )?;
         for (n, v) in verdicts.into_iter().enumerate() {
@@ -438,7 +456,8 @@ async fn run_one(s: &Arc<Shared>, index: u64) -> anyhow::Result<()> {
     Ok(())
 }
 
-/// Every judgement of one session: syntax, ending and the oracle per target, then the
+/// Every judgement of one session: syntax, ending, mutated commands against their labels
+/// and the oracle per target, then the
 /// differential comparison across the targets marked in `compared` (not those serving
 /// the model), through the oracle's message identities when the oracle is on.
 pub fn judge_session(
@@ -446,12 +465,14 @@ pub fn judge_session(
     transcripts: &[&Transcript],
     oracle: Option<Profile>,
     compared: &[bool],
+    mutations: &[(usize, Operator)],
 ) -> (Vec<Verdict>, Vec<Coverage>) {
     let mut verdicts = Vec::new();
     let mut coverage = Vec::new();
     for (name, t) in names.iter().zip(transcripts) {
         verdicts.extend(judge::judge_syntax(name, t));
         verdicts.extend(judge::judge_end(name, t));
+        verdicts.extend(judge::judge_mutations(name, t, mutations));
         if let Some(profile) = oracle {
             let (v, c) = judge::judge_oracle(name, t, profile);
             verdicts.extend(v);
@@ -521,15 +542,19 @@ fn write_cases(
     index: u64,
     names: &[&str],
     transcripts: &[(usize, Transcript)],
+    mutations: &[(usize, Operator)],
     path: impl Fn(u64, &str) -> String,
 ) -> anyhow::Result<BTreeMap<String, String>> {
     let mut cases = BTreeMap::new();
     for (name, (_, t)) in names.iter().zip(transcripts) {
         let rel = path(index, name);
-        let case = Case {
+        let mut case = Case {
             header: case_header(seed, index, name),
             transcript: t.clone(),
         };
+        if !mutations.is_empty() {
+            case.set(MUTATIONS_HEADER, judge::mutation::format_labels(mutations));
+        }
         let path = out.join(&rel);
         std::fs::write(&path, case.to_text())
             .map_err(|e| anyhow::anyhow!("writing {}: {e}", path.display()))?;
@@ -537,6 +562,10 @@ fn write_cases(
     }
     Ok(cases)
 }
+
+/// The case header listing the script's mutated commands: `3:literal-short 9:nul`
+/// (script step, operator), so that a replay can judge them again.
+pub const MUTATIONS_HEADER: &str = "mutations";
 
 /// The header every case file starts with.
 pub fn case_header(seed: u64, index: u64, target: &str) -> Vec<(String, String)> {

@@ -23,7 +23,7 @@ pub const SOURCE: &str = include_str!("../rfc/requirements.toml");
 pub const EXAMPLES_SOURCE: &str = include_str!("../rfc/rfc2060-examples.toml");
 
 /// The judges a requirement can be checked by (`check`).
-pub const JUDGES: [&str; 4] = ["oracle", "syntax", "end", "differential"];
+pub const JUDGES: [&str; 5] = ["oracle", "syntax", "end", "differential", "mutation"];
 
 /// How binding a requirement is (RFC 2060 §1.2), or `Syntax` for a formal-syntax rule.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, Deserialize)]
@@ -411,8 +411,8 @@ mod tests {
         out
     }
 
-    /// An entry that says the oracle or the end-of-session judge checks it is cited by
-    /// that judge's code (by its id), and every id the code cites is in the catalogue.
+    /// An entry that says the oracle, the end-of-session judge or the mutation judge checks
+    /// it is cited by that judge's code (by its id), and every id the code cites is in the catalogue.
     /// Syntax entries are checked by the strict decoder as a whole (`judge::syntax`).
     #[test]
     fn every_checked_requirement_is_cited_by_code_and_every_cited_id_exists() {
@@ -421,7 +421,7 @@ mod tests {
         let uncited: Vec<&str> = cat
             .requirements()
             .iter()
-            .filter(|r| matches!(r.check.as_deref(), Some("oracle") | Some("end")))
+            .filter(|r| matches!(r.check.as_deref(), Some("oracle" | "end" | "mutation")))
             .filter(|r| !src.contains(&format!("\"{}\"", r.id)))
             .map(|r| r.id.as_str())
             .collect();

@@ -8,6 +8,7 @@
 use std::collections::BTreeMap;
 
 use crate::feedback::outcome;
+use crate::gen::mutate::Operator;
 use crate::gen::session::{Deliberate, Intent};
 use crate::gen::{self, GenConfig, Kind};
 use crate::model::Profile;
@@ -46,6 +47,8 @@ pub struct Validity {
     pub intended_valid: Tally,
     /// Commands meant to fail, by reason.
     pub deliberate: BTreeMap<Deliberate, Tally>,
+    /// Commands broken by a mutation operator, by operator.
+    pub mutated: BTreeMap<Operator, Tally>,
     /// Every command, by command.
     pub by_kind: BTreeMap<Kind, Tally>,
 }
@@ -61,9 +64,14 @@ impl Validity {
         ratio(self.intended_valid.ok, self.intended_valid.total())
     }
 
-    /// Share of all commands that were deliberately wrong.
+    /// Share of all commands that were deliberately wrong (mutated ones included).
     pub fn deliberate_share(&self) -> f64 {
-        let wrong: u64 = self.deliberate.values().map(Tally::total).sum();
+        let wrong: u64 = self
+            .deliberate
+            .values()
+            .chain(self.mutated.values())
+            .map(Tally::total)
+            .sum();
         ratio(wrong, self.all.total())
     }
 
@@ -80,14 +88,20 @@ impl Validity {
             100.0 * self.intended_valid_rate(),
             100.0 * self.deliberate_share(),
         );
-        for (why, t) in &self.deliberate {
-            out.push_str(&format!(
-                "  {why:?}: {} (model: {} OK, {} NO, {} BAD)\n",
+        let line = |what: String, t: &Tally| {
+            format!(
+                "  {what}: {} (model: {} OK, {} NO, {} BAD)\n",
                 t.total(),
                 t.ok,
                 t.no,
                 t.bad
-            ));
+            )
+        };
+        for (why, t) in &self.deliberate {
+            out.push_str(&line(format!("{why:?}"), t));
+        }
+        for (op, t) in &self.mutated {
+            out.push_str(&line(format!("mutation {}", op.name()), t));
         }
         out
     }
@@ -121,6 +135,7 @@ pub fn measure(seed: u64, sessions: u64, cfg: &GenConfig, profile: Profile) -> V
             match p.intent {
                 Intent::Valid => v.intended_valid.add(status),
                 Intent::Deliberate(why) => v.deliberate.entry(why).or_default().add(status),
+                Intent::Mutated(op) => v.mutated.entry(op).or_default().add(status),
             }
         }
     }

@@ -29,6 +29,7 @@ pub mod kind;
 pub mod message;
 pub mod mix;
 pub mod model;
+pub mod mutate;
 pub mod session;
 pub mod sets;
 pub mod syntax;
@@ -57,6 +58,8 @@ pub struct GenConfig {
     pub logout_one_in: u32,
     /// How often each command is drawn, relative to the built-in weights.
     pub mix: CommandMix,
+    /// One command in this many is broken on purpose by a mutation operator (0: never).
+    pub mutate_one_in: u32,
 }
 
 impl Default for GenConfig {
@@ -68,6 +71,7 @@ impl Default for GenConfig {
             hierarchy_delimiter: '.',
             logout_one_in: 5,
             mix: CommandMix::default(),
+            mutate_one_in: 50,
         }
     }
 }
@@ -80,13 +84,16 @@ pub struct Script {
     pub commands: Vec<Command>,
 }
 
-/// One command: its name (`FETCH`, `UID STORE`, ...) and its bytes.
+/// One command: its name (`FETCH`, `UID STORE`, ...; a mutation operator's name for a
+/// mutated command) and its bytes.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Command {
     pub name: String,
     /// The command as sent: `Fragment::Line`s (with CRLF) and, after a line announcing
     /// a synchronizing literal `{n}`, a `Fragment::Literal` of exactly n octets.
     pub message: Message,
+    /// The operator that broke this command on purpose, if one did ([`mutate`]).
+    pub mutation: Option<mutate::Operator>,
 }
 
 /// Session number `index` of campaign `seed`. The same pair always gives the same bytes.
@@ -143,6 +150,10 @@ fn draw_shape(u: &mut Unstructured, cfg: &GenConfig) -> (usize, bool) {
 }
 
 fn next_command(session: &mut Session, u: &mut Unstructured, logout: bool) -> Planned {
+    if !logout && session.mutate_one_in() > 0 && chance(u, 1, session.mutate_one_in()) {
+        let op = session.draw_operator(u);
+        return session.mutated(u, op);
+    }
     let kind = if logout {
         Kind::Logout
     } else {

@@ -7,6 +7,7 @@ use super::entropy::{chance, index, int, pick, weighted};
 use super::kind::{Kind, Situation};
 use super::message::{draw_message, MessageFacts, Moment};
 use super::model::{Model, INBOX};
+use super::mutate::Operator;
 use super::sets::{draw_set, MessageSet};
 use super::syntax::{is_atom_char, CommandText};
 use super::{Command, GenConfig};
@@ -71,6 +72,9 @@ pub enum Intent {
     Valid,
     /// Meant to be refused, for the first reason the generator chose.
     Deliberate(Deliberate),
+    /// Broken on purpose by a mutation operator, whose label says what the server must
+    /// answer.
+    Mutated(Operator),
 }
 
 /// A command together with what the session believed when it issued it.
@@ -160,8 +164,51 @@ impl<'c> Session<'c> {
             command: Command {
                 name: kind.name().into(),
                 message: c.finish(),
+                mutation: None,
             },
             intent: self.deliberate.map_or(Intent::Valid, Intent::Deliberate),
+            believed_selected,
+            believed_messages,
+            ran_dry: u.is_empty(),
+        }
+    }
+
+    /// One command in this many is mutated.
+    pub fn mutate_one_in(&self) -> u32 {
+        self.cfg.mutate_one_in
+    }
+
+    /// Draws a mutation operator that fits the believed state (selected-state operators
+    /// only while a mailbox is selected).
+    pub fn draw_operator(&self, u: &mut Unstructured) -> Operator {
+        let selected = self.model.selected.is_some();
+        let fitting: Vec<Operator> = Operator::ALL
+            .into_iter()
+            .filter(|o| selected || !o.needs_selection())
+            .collect();
+        fitting[index(u, fitting.len())]
+    }
+
+    /// Writes a command broken by `op`; the believed state does not change (the label
+    /// expects it refused, or it changes nothing).
+    pub fn mutated(&mut self, u: &mut Unstructured, op: Operator) -> Planned {
+        let believed_selected = self.model.selected.is_some();
+        let believed_messages = self
+            .model
+            .selected_mailbox()
+            .map_or(0, |m| m.messages.len());
+        let tag = format!("a{}", self.next_tag);
+        self.next_tag += 1;
+        let mailbox = self.existing_mailbox(u);
+        let message = op.write(u, &tag, &mailbox, &self.cfg.mailbox_prefix);
+        Planned {
+            kind: Kind::Noop,
+            command: Command {
+                name: op.name().into(),
+                message,
+                mutation: Some(op),
+            },
+            intent: Intent::Mutated(op),
             believed_selected,
             believed_messages,
             ran_dry: u.is_empty(),

@@ -78,7 +78,7 @@ fn every_command_decodes_with_the_strict_command_codec() {
     let mut checked = 0;
     for seed in [1, 2, 3] {
         for s in sessions(seed, 300) {
-            for c in &s.commands {
+            for c in s.commands.iter().filter(|c| c.mutation.is_none()) {
                 assert_grammatical(c);
                 checked += 1;
             }
@@ -93,7 +93,7 @@ fn every_command_decodes_with_the_strict_command_codec() {
 fn literal_announcements_match_literal_lengths() {
     let mut literals = 0;
     for s in sessions(11, 300) {
-        for c in &s.commands {
+        for c in s.commands.iter().filter(|c| c.mutation.is_none()) {
             let f = &c.message.fragments;
             assert!(matches!(f.last(), Some(Fragment::Line(_))), "{c:?}");
             for (i, frag) in f.iter().enumerate() {
@@ -129,7 +129,13 @@ fn literal_announcements_match_literal_lengths() {
 fn tags_are_sequential_from_a1() {
     for s in sessions(5, 100) {
         for (i, c) in s.commands.iter().enumerate() {
-            assert_eq!(c.message.tag(), format!("a{}", i + 1).as_bytes());
+            let tag = format!("a{}", i + 1);
+            if c.mutation == Some(mutate::Operator::OverlongTag) {
+                assert!(c.message.tag().starts_with(tag.as_bytes()));
+                assert_eq!(c.message.tag().len(), 1000);
+            } else {
+                assert_eq!(c.message.tag(), tag.as_bytes());
+            }
         }
     }
 }
@@ -250,6 +256,7 @@ fn other_prefixes_and_delimiters_stay_grammatical() {
             generate(5, i, &cfg)
                 .commands
                 .iter()
+                .filter(|c| c.mutation.is_none())
                 .for_each(assert_grammatical);
         }
     }
@@ -306,4 +313,36 @@ fn the_command_mix_steers_what_sessions_send() {
     assert!(count(&plain, "FETCH") > 0);
     assert_eq!(count(&no_fetch, "FETCH"), 0);
     assert!(count(&more_search, "SEARCH") > 2 * count(&plain, "SEARCH"));
+}
+
+/// Issue 4 §3: about one command in 50 is broken on purpose, every operator is drawn, and
+/// selected-state operators only while a mailbox is believed selected.
+#[test]
+fn mutations_are_rare_labelled_and_fit_the_state() {
+    let cfg = GenConfig::default();
+    let (mut total, mut mutated) = (0usize, 0usize);
+    let mut seen = BTreeSet::new();
+    for i in 0..2000 {
+        for p in plan(21, i, &cfg) {
+            total += 1;
+            if let Some(op) = p.command.mutation {
+                mutated += 1;
+                seen.insert(op);
+                assert_eq!(p.intent, session::Intent::Mutated(op));
+                assert_eq!(p.command.name, op.name());
+                assert!(p.believed_selected || !op.needs_selection(), "{op:?}");
+            }
+        }
+    }
+    let share = mutated as f64 / total as f64;
+    assert!((0.012..0.03).contains(&share), "mutated share {share}");
+    assert_eq!(seen.len(), mutate::Operator::ALL.len(), "drawn: {seen:?}");
+    let none = GenConfig {
+        mutate_one_in: 0,
+        ..GenConfig::default()
+    };
+    assert!((0..200).all(|i| generate(21, i, &none)
+        .commands
+        .iter()
+        .all(|c| c.mutation.is_none())));
 }

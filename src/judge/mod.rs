@@ -5,6 +5,8 @@
 //!   RFC 3501 §9 (IMAP4rev1), decoded strictly by imap-codec and cross-checked by our own
 //!   reading of the ABNF, so that only certain violations become [`Kind::Syntax`].
 //! - [`judge_end`] ([`end`]): timeouts, dropped connections.
+//! - [`judge_mutations`] ([`mutation`]): answers to commands broken on purpose, against
+//!   their labels (`gen::mutate`).
 //! - [`judge_differential`] ([`differential`]) with [`normalize_exchange`] ([`normalize`]):
 //!   responses that differ between servers after removing what servers may choose freely.
 //!
@@ -15,6 +17,7 @@
 pub mod differential;
 pub mod end;
 pub mod lex;
+pub mod mutation;
 pub mod normalize;
 pub mod oracle;
 pub mod syntax;
@@ -24,6 +27,7 @@ mod fixture;
 
 pub use differential::{judge_differential, judge_differential_by_identity, Identity};
 pub use end::judge_end;
+pub use mutation::judge_mutations;
 pub use normalize::{normalize_exchange, NormContext};
 pub use oracle::{judge_oracle, Coverage};
 pub use syntax::judge_syntax;

@@ -277,6 +277,25 @@ fn read(m: &Message) -> Seen {
     }
 }
 
+/// Whether the exchange ended in a tagged BAD with nothing else but continuation requests
+/// and untagged BAD responses.
+fn rejected_without_data(e: &Exchange) -> bool {
+    let Some(done) = e.completion() else {
+        return false;
+    };
+    let is_bad = |m: &Message, tag: &[u8]| {
+        let line = m.first_line();
+        line.len() >= tag.len() + 4
+            && line.starts_with(tag)
+            && line[tag.len()] == b' '
+            && line[tag.len() + 1..tag.len() + 4].eq_ignore_ascii_case(b"BAD")
+    };
+    is_bad(done, e.command().tag())
+        && e.responses()
+            .filter(|m| !std::ptr::eq(*m, done))
+            .all(|m| m.is_continuation() || is_bad(m, b"*"))
+}
+
 /// A message whose bytes every server must store unchanged: CRLF line ends only, 7-bit,
 /// no NUL (RFC 2060 §6.3.11 lets a server convert 8-bit data, and bare CR or LF are not
 /// RFC 822).
@@ -852,6 +871,13 @@ impl Oracle {
         let decoded = CommandCodec::default().decode(&bytes);
         let cmd = match decoded {
             Ok((b"", cmd)) => cmd,
+            _ if rejected_without_data(e) => {
+                // RFC 3501 §6: "A rejected command (BAD response) never changes the state
+                // of the connection or of the selected mailbox." A command broken on
+                // purpose and refused leaves the model as it was.
+                self.coverage.judged += 1;
+                return;
+            }
             _ => return self.stop("a command the strict decoder does not read"),
         };
         let responses: Vec<&Message> = e.responses().collect();
