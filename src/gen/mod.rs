@@ -29,6 +29,7 @@ pub mod kind;
 pub mod message;
 pub mod mix;
 pub mod model;
+pub mod seeds;
 pub mod session;
 pub mod sets;
 pub mod syntax;
