@@ -563,9 +563,12 @@ impl<'c> Session<'c> {
             Key::Address => {
                 let field = *pick(u, &["FROM", "TO", "CC", "BCC"]);
                 let value = match (&fact, field) {
-                    (Some(f), "FROM") if f.from.is_some() => {
-                        address_part(u, f.from.unwrap_or_default())
-                    }
+                    (
+                        Some(MessageFacts {
+                            from: Some(from), ..
+                        }),
+                        "FROM",
+                    ) => address_part(u, from),
                     (Some(f), "TO") => address_part(u, f.to),
                     (Some(f), "CC") => address_part(u, f.cc.unwrap_or(f.to)),
                     _ => pick(u, &["nobody@example.invalid", "alice", "example"]).to_string(),
