@@ -409,9 +409,12 @@ struct Builder {
 }
 
 impl Builder {
+    /// A multipart boundary (RFC 2046 §5.1.1), distinct per multipart; the closing `_=`
+    /// keeps any one from being a prefix of another, so no delimiter line of an inner
+    /// multipart begins with an outer one's delimiter.
     fn boundary(&mut self) -> String {
         self.boundaries += 1;
-        format!("=_imapconform_{}_{}", self.serial, self.boundaries)
+        format!("=_imapconform_{}_{}_=", self.serial, self.boundaries)
     }
 
     fn plain_words(&mut self, words: &[&'static str]) {
@@ -1368,6 +1371,26 @@ pub(crate) mod tests {
             large * 20 < messages.len() && largest < 8192,
             "{large} large, {largest}"
         );
+    }
+
+    /// RFC 2046 §5.1.1: a delimiter must not occur inside the parts it encloses, so no
+    /// boundary of a message begins with another.
+    #[test]
+    fn no_boundary_is_a_prefix_of_another() {
+        for i in 0..400 {
+            let m = drawn(7, i);
+            let text = String::from_utf8_lossy(&m.bytes);
+            let boundaries: Vec<&str> = text
+                .split("boundary=\"")
+                .skip(1)
+                .filter_map(|r| r.split('"').next())
+                .collect();
+            for (j, a) in boundaries.iter().enumerate() {
+                for (k, b) in boundaries.iter().enumerate() {
+                    assert!(j == k || !b.starts_with(a), "{a} {b}");
+                }
+            }
+        }
     }
 
     #[test]
