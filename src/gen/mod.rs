@@ -8,6 +8,14 @@
 //! arguments are deliberately wrong (missing mailboxes, out-of-range sets, commands in
 //! the wrong state), since a server must refuse those the same way everywhere.
 //!
+//! Messages: APPEND sends an RFC 822 message from [`message`] (mostly plain 7-bit
+//! text, some MIME-rich: nested multiparts and message/rfc822, base64, quoted-printable,
+//! 8-bit bodies, RFC 2047 words, folded fields, missing Date or From, a rare bare LF) or,
+//! one time in ten, a hand-written one from `corpus/messages/` ([`seeds`]). The session
+//! keeps each message's facts, so SEARCH values are words the message really holds and
+//! FETCH `BODY[section]` part numbers mostly name parts that exist (RFC 2060 §6.4.4,
+//! §6.4.5).
+//!
 //! Every decision is drawn from an [`arbitrary::Unstructured`]; [`commands_from`] runs the
 //! same decision code on bytes from elsewhere (a fuzzer).
 //!
@@ -30,6 +38,7 @@ pub mod message;
 pub mod mix;
 pub mod model;
 pub mod mutate;
+pub mod seeds;
 pub mod session;
 pub mod sets;
 pub mod syntax;

@@ -280,12 +280,13 @@ mod tests {
 
     fn facts() -> MessageFacts {
         MessageFacts {
-            from: "a@b",
+            from: Some("a@b"),
             to: "c@d",
             cc: None,
             subject: "s".into(),
-            body_word: "w",
-            sent: Moment {
+            body_words: vec!["w"],
+            encoded_words: Vec::new(),
+            sent: Some(Moment {
                 year: 2000,
                 month: 1,
                 day: 1,
@@ -293,10 +294,13 @@ mod tests {
                 minute: 0,
                 second: 0,
                 zone_minutes: 0,
-            },
+            }),
             internal: None,
             size: 10,
-            multipart: false,
+            parts: Vec::new(),
+            eight_bit: false,
+            bare_lf: false,
+            seed: None,
         }
     }
 

@@ -5,9 +5,10 @@ use arbitrary::Unstructured;
 
 use super::entropy::{chance, index, int, pick, weighted};
 use super::kind::{Kind, Situation};
-use super::message::{draw_message, MessageFacts, Moment};
+use super::message::{draw_message, render_path, MessageFacts, Moment, PartKind};
 use super::model::{Model, INBOX};
 use super::mutate::Operator;
+use super::seeds::draw_seed;
 use super::sets::{draw_set, MessageSet};
 use super::syntax::{is_atom_char, CommandText};
 use super::{Command, GenConfig};
@@ -37,6 +38,8 @@ const HEADER_FIELDS: &[&str] = &[
     "Cc",
     "X-Imapconform-Serial",
     "Content-Type",
+    "References",
+    "Content-Transfer-Encoding",
 ];
 
 /// Why the generator sent a command it expects the server to refuse: each is something
@@ -102,6 +105,9 @@ pub struct Session<'c> {
     serial: u32,
     /// The first deliberate mistake in the command being written.
     deliberate: Option<Deliberate>,
+    /// The SEARCH being written names a CHARSET other than US-ASCII, so RFC 2060 §6.4.4
+    /// requires decoding base64 and quoted-printable text before comparing.
+    search_decodes: bool,
 }
 
 impl<'c> Session<'c> {
@@ -114,6 +120,7 @@ impl<'c> Session<'c> {
             index,
             serial: 0,
             deliberate: None,
+            search_decodes: false,
         }
     }
 
@@ -542,7 +549,12 @@ impl<'c> Session<'c> {
             c.space().quoted(&when.internal_date(chance(u, 1, 2)));
         }
         self.serial += 1;
-        let mut message = draw_message(u, (self.seed, self.index), self.serial);
+        // One APPEND in ten sends a hand-written message of corpus/messages/.
+        let mut message = if chance(u, 1, 10) {
+            draw_seed(u)
+        } else {
+            draw_message(u, (self.seed, self.index), self.serial)
+        };
         message.facts.internal = internal;
         c.space().literal(&message.bytes);
         let deleted = flags.contains(&"\\Deleted");
@@ -600,12 +612,14 @@ impl<'c> Session<'c> {
     fn search(&mut self, u: &mut Unstructured, c: &mut CommandText, uid: bool) {
         Self::uid_prefix(c, uid);
         c.raw("SEARCH");
+        self.search_decodes = false;
         if chance(u, 1, 8) {
             let charset = *pick(u, &["US-ASCII", "UTF-8", "us-ascii", "X-UNKNOWN-8"]);
             if charset == "X-UNKNOWN-8" {
                 self.mark(Deliberate::UnknownCharset);
             }
             c.raw(" CHARSET ").raw(charset);
+            self.search_decodes = charset == "UTF-8";
         }
         let keys = if chance(u, 1, 3) { int(u, 2, 3) } else { 1 };
         for _ in 0..keys {
@@ -675,7 +689,12 @@ impl<'c> Session<'c> {
             Key::Address => {
                 let field = *pick(u, &["FROM", "TO", "CC", "BCC"]);
                 let value = match (&fact, field) {
-                    (Some(f), "FROM") => address_part(u, f.from),
+                    (
+                        Some(MessageFacts {
+                            from: Some(from), ..
+                        }),
+                        "FROM",
+                    ) => address_part(u, from),
                     (Some(f), "TO") => address_part(u, f.to),
                     (Some(f), "CC") => address_part(u, f.cc.unwrap_or(f.to)),
                     _ => pick(u, &["nobody@example.invalid", "alice", "example"]).to_string(),
@@ -686,9 +705,10 @@ impl<'c> Session<'c> {
                 let field = *pick(u, &["SUBJECT", "BODY", "TEXT"]);
                 let value = match &fact {
                     Some(f) if !chance(u, 1, 6) => match field {
+                        "SUBJECT" if f.subject.is_empty() => String::new(),
                         "SUBJECT" if chance(u, 1, 2) => f.subject.clone(),
                         "SUBJECT" => f.subject.split(' ').next().unwrap_or("").to_string(),
-                        _ => f.body_word.to_string(),
+                        _ => body_search_word(u, f, self.search_decodes),
                     },
                     _ => pick(u, &["nomatch", "no such phrase", "", "Budget"]).to_string(),
                 };
@@ -698,7 +718,7 @@ impl<'c> Session<'c> {
                 let name = *pick(u, HEADER_FIELDS);
                 let value = match (&fact, name) {
                     (Some(f), "Subject") => f.subject.clone(),
-                    (Some(f), "From") => f.from.to_string(),
+                    (Some(f), "From") => f.from.unwrap_or("nobody").to_string(),
                     (Some(f), "To") => f.to.to_string(),
                     (_, "Message-ID") => "imapconform".to_string(),
                     _ => pick(u, &["", "example", "1"]).to_string(),
@@ -726,7 +746,9 @@ impl<'c> Session<'c> {
                 );
                 // BEFORE/ON/SINCE look at the internal date, the SENT keys at Date:.
                 let known = match &fact {
-                    Some(f) if verb.starts_with("SENT") => Some(f.sent),
+                    // No Date field: the SENT keys are up to the server, so no date
+                    // is drawn from it.
+                    Some(f) if verb.starts_with("SENT") => f.sent,
                     Some(f) => f.internal,
                     None => None,
                 };
@@ -787,6 +809,9 @@ impl<'c> Session<'c> {
     /// "(" 1#fetch_att ")")`.
     fn fetch(&mut self, u: &mut Unstructured, c: &mut CommandText, uid: bool) {
         let set = self.draw_set(u, uid);
+        // Sections are drawn from one message's real parts (RFC 2060 §6.4.5).
+        let fact = self.some_fact(u);
+        let fact = fact.as_ref();
         Self::uid_prefix(c, uid);
         c.raw("FETCH ").raw(&set.render()).space();
         match int(u, 0, 9) {
@@ -794,10 +819,24 @@ impl<'c> Session<'c> {
                 c.raw(pick::<&str>(u, &["ALL", "FAST", "FULL"]));
             }
             1..=3 => {
-                c.raw(&draw_fetch_att(u));
+                c.raw(&draw_fetch_att(u, fact));
             }
             _ => {
-                let atts: Vec<String> = (0..int(u, 1, 4)).map(|_| draw_fetch_att(u)).collect();
+                let mut atts: Vec<String> = Vec::new();
+                for _ in 0..int(u, 1, 4) {
+                    let att = draw_fetch_att(u, fact);
+                    // RFC 2060 §7.4.2 names a partial answer `BODY[section]<origin>`
+                    // without its length, so two partial fetches of one section from
+                    // one origin with different lengths could not be told apart.
+                    let clash = atts.iter().any(|a| {
+                        a != &att
+                            && partial_answer_name(a).is_some()
+                            && partial_answer_name(a) == partial_answer_name(&att)
+                    });
+                    if !clash {
+                        atts.push(att);
+                    }
+                }
                 c.raw("(").raw(&atts.join(" ")).raw(")");
             }
         }
@@ -853,6 +892,20 @@ impl<'c> Session<'c> {
     }
 }
 
+/// A BODY or TEXT search string from a message: a word written unencoded in a text
+/// part, or, when the SEARCH's CHARSET requires decoding, sometimes a word only found in
+/// a base64 or quoted-printable part. A message without words gives one that matches
+/// nothing.
+fn body_search_word(u: &mut Unstructured, f: &MessageFacts, decodes: bool) -> String {
+    if decodes && !f.encoded_words.is_empty() && chance(u, 1, 2) {
+        return pick(u, &f.encoded_words).to_string();
+    }
+    if f.body_words.is_empty() {
+        return "nomatch".into();
+    }
+    pick(u, &f.body_words).to_string()
+}
+
 /// A search string taken from an address: the whole address or the part before `@`.
 fn address_part(u: &mut Unstructured, address: &str) -> String {
     if chance(u, 1, 3) {
@@ -891,8 +944,8 @@ fn write_list_mailbox(u: &mut Unstructured, c: &mut CommandText, pattern: &str) 
     }
 }
 
-/// One RFC 2060 §9 fetch_att.
-fn draw_fetch_att(u: &mut Unstructured) -> String {
+/// One RFC 2060 §9 fetch_att; `BODY[section]` part numbers come mostly from `fact`.
+fn draw_fetch_att(u: &mut Unstructured, fact: Option<&MessageFacts>) -> String {
     const SIMPLE: &[&str] = &[
         "FLAGS",
         "UID",
@@ -909,7 +962,7 @@ fn draw_fetch_att(u: &mut Unstructured) -> String {
         return pick(u, SIMPLE).to_string();
     }
     let verb = if chance(u, 1, 2) { "BODY.PEEK" } else { "BODY" };
-    let mut att = format!("{verb}[{}]", draw_section(u));
+    let mut att = format!("{verb}[{}]", draw_section(u, fact));
     if chance(u, 1, 4) {
         let start = *pick(u, &[0u32, 0, 1, 5, 100]);
         let len = *pick(u, &[10u32, 1, 100, 4096]);
@@ -918,54 +971,117 @@ fn draw_fetch_att(u: &mut Unstructured) -> String {
     att
 }
 
-/// RFC 2060 §9 `section ::= "[" [section_text / (nz_number *["." nz_number]
-/// ["." (section_text / "MIME")])] "]"`, without the brackets.
-fn draw_section(u: &mut Unstructured) -> String {
-    let text = |u: &mut Unstructured| -> String {
-        match int(u, 0, 3) {
-            0 => "HEADER".into(),
-            1 => "TEXT".into(),
-            n => {
-                let not = if n == 3 { ".NOT" } else { "" };
-                let count = int(u, 1, 3);
-                let mut names: Vec<&str> = Vec::new();
-                for _ in 0..count {
-                    let name = *pick(u, HEADER_FIELDS);
-                    if !names.contains(&name) {
-                        names.push(name);
-                    }
+/// The name a FETCH answer gives a partial `BODY[section]<origin.length>` request:
+/// `BODY[section]<origin>` (RFC 2060 §7.4.2; `.PEEK` is not echoed); None for other
+/// items.
+fn partial_answer_name(att: &str) -> Option<String> {
+    let (name, partial) = att.strip_suffix('>')?.split_once("]<")?;
+    let origin = partial.split('.').next()?;
+    Some(format!(
+        "{}]<{origin}>",
+        name.replace("BODY.PEEK[", "BODY[")
+    ))
+}
+
+/// RFC 2060 §9 `section_text ::= "HEADER" / "HEADER.FIELDS" [".NOT"] SPACE header_list /
+/// "TEXT"` (MIME is only allowed after a part number, so it is not drawn here).
+fn draw_section_text(u: &mut Unstructured) -> String {
+    match int(u, 0, 3) {
+        0 => "HEADER".into(),
+        1 => "TEXT".into(),
+        n => {
+            let not = if n == 3 { ".NOT" } else { "" };
+            let count = int(u, 1, 3);
+            let mut names: Vec<&str> = Vec::new();
+            for _ in 0..count {
+                let name = *pick(u, HEADER_FIELDS);
+                if !names.contains(&name) {
+                    names.push(name);
                 }
-                // RFC 2060 §9 header_fld_name ::= astring: sometimes quoted.
-                let names: Vec<String> = names
-                    .iter()
-                    .map(|n| {
-                        if chance(u, 1, 10) {
-                            format!("\"{n}\"")
-                        } else {
-                            n.to_string()
-                        }
-                    })
-                    .collect();
-                format!("HEADER.FIELDS{not} ({})", names.join(" "))
             }
-        }
-    };
-    match int(u, 0, 5) {
-        0 => String::new(),
-        1..=3 => text(u),
-        _ => {
-            let mut part = int(u, 1, 3).to_string();
-            if chance(u, 1, 8) {
-                part.push_str(&format!(".{}", int(u, 1, 2)));
-            }
-            match int(u, 0, 3) {
-                0 => part.push_str(".MIME"),
-                1 => part = format!("{part}.{}", text(u)),
-                _ => {}
-            }
-            part
+            // RFC 2060 §9 header_fld_name ::= astring: sometimes quoted.
+            let names: Vec<String> = names
+                .iter()
+                .map(|n| {
+                    if chance(u, 1, 10) {
+                        format!("\"{n}\"")
+                    } else {
+                        n.to_string()
+                    }
+                })
+                .collect();
+            format!("HEADER.FIELDS{not} ({})", names.join(" "))
         }
     }
+}
+
+/// RFC 2060 §9 `section ::= "[" [section_text / (nz_number *["." nz_number]
+/// ["." (section_text / "MIME")])] "]"`, without the brackets. Part numbers mostly name
+/// a part of `fact` that exists, with `.MIME` only on a body part of a multipart and
+/// HEADER/TEXT only on a message/rfc822 part (RFC 2060 §6.4.5); about one in six names a
+/// part that does not exist. Without facts the part numbers are blind.
+fn draw_section(u: &mut Unstructured, fact: Option<&MessageFacts>) -> String {
+    match int(u, 0, 5) {
+        0 => return String::new(),
+        1 | 2 => return draw_section_text(u),
+        _ => {}
+    }
+    let Some(f) = fact.filter(|f| !f.parts.is_empty()) else {
+        return blind_part_section(u);
+    };
+    if chance(u, 1, 6) {
+        return missing_part(u, f);
+    }
+    let part = pick(u, &f.parts);
+    let mut section = part.render();
+    match part.kind {
+        PartKind::Message => match int(u, 0, 4) {
+            0 => {}
+            1 if part.has_mime_header => section.push_str(".MIME"),
+            _ => {
+                section.push('.');
+                section.push_str(&draw_section_text(u));
+            }
+        },
+        _ if part.has_mime_header && chance(u, 1, 4) => section.push_str(".MIME"),
+        _ => {}
+    }
+    section
+}
+
+/// A part number that `f` does not have: one past the last top-level part, or one past
+/// the last child of some part (a leaf has none).
+fn missing_part(u: &mut Unstructured, f: &MessageFacts) -> String {
+    let path = if chance(u, 1, 2) {
+        let top = f.parts.iter().filter(|p| p.path.len() == 1).count() as u32;
+        vec![top + int(u, 1, 2)]
+    } else {
+        let parent = &pick(u, &f.parts).path;
+        let children = f
+            .parts
+            .iter()
+            .filter(|p| p.path.len() == parent.len() + 1 && p.path.starts_with(parent))
+            .count() as u32;
+        let mut path = parent.clone();
+        path.push(children + 1);
+        path
+    };
+    debug_assert!(f.parts.iter().all(|p| p.path != path));
+    render_path(&path)
+}
+
+/// Part numbers drawn without knowing the message.
+fn blind_part_section(u: &mut Unstructured) -> String {
+    let mut part = int(u, 1, 3).to_string();
+    if chance(u, 1, 8) {
+        part.push_str(&format!(".{}", int(u, 1, 2)));
+    }
+    match int(u, 0, 3) {
+        0 => part.push_str(".MIME"),
+        1 => part = format!("{part}.{}", draw_section_text(u)),
+        _ => {}
+    }
+    part
 }
 
 #[cfg(test)]
@@ -981,5 +1097,67 @@ mod tests {
         for w in SPACED_WORDS {
             assert!(!super::super::syntax::is_atom(w), "{w}");
         }
+    }
+
+    /// RFC 2060 §6.4.5 on a message with a nested message/rfc822: part numbers that
+    /// exist resolve in the model with the specifier drawn; MIME only on body parts of a
+    /// multipart; HEADER and TEXT after a number only on message/rfc822 parts; about one
+    /// part number in six does not exist.
+    #[test]
+    fn sections_follow_the_message_structure() {
+        use crate::gen::entropy::SplitMix64;
+        use crate::gen::seeds::SEEDS;
+        use crate::model::message::{Message, SectionText};
+        let seed = SEEDS
+            .iter()
+            .find(|s| s.name == "forwarded-multipart.eml")
+            .unwrap();
+        let facts = seed.message().facts;
+        let parsed = Message::parse(seed.bytes.to_vec());
+        let mut bytes = vec![0u8; 1 << 16];
+        SplitMix64::for_session(8, 8).fill(&mut bytes);
+        let u = &mut Unstructured::new(&bytes);
+        let (mut existing, mut missing, mut message_texts) = (0, 0, 0);
+        for _ in 0..2000 {
+            let section = draw_section(u, Some(&facts));
+            let numbers: Vec<u32> = section.split('.').map_while(|p| p.parse().ok()).collect();
+            if numbers.is_empty() {
+                continue;
+            }
+            let rest = section.split('.').skip(numbers.len()).collect::<Vec<_>>();
+            let rest = rest.join(".");
+            match facts.parts.iter().find(|p| p.path == numbers) {
+                None => {
+                    missing += 1;
+                    assert!(parsed.section(&numbers, None).is_none(), "{section}");
+                }
+                Some(p) => {
+                    existing += 1;
+                    let text = match rest.as_str() {
+                        "" => None,
+                        "MIME" => {
+                            assert!(p.has_mime_header, "{section}");
+                            Some(SectionText::Mime)
+                        }
+                        "TEXT" => Some(SectionText::Text),
+                        _ => Some(SectionText::Header),
+                    };
+                    if text.is_some() && rest != "MIME" {
+                        assert_eq!(p.kind, PartKind::Message, "{section}");
+                        message_texts += 1;
+                    }
+                    assert!(
+                        parsed.section(&numbers, text.as_ref()).is_some(),
+                        "{section}"
+                    );
+                }
+            }
+        }
+        let share = missing as f64 / (missing + existing) as f64;
+        assert!(
+            (0.1..0.25).contains(&share),
+            "{missing} missing, {existing} existing"
+        );
+        assert!(message_texts > 20, "{message_texts}");
     }
 }

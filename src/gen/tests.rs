@@ -346,3 +346,133 @@ fn mutations_are_rare_labelled_and_fit_the_state() {
         .iter()
         .all(|c| c.mutation.is_none())));
 }
+
+/// The messages a session APPENDs (the literals of its APPEND commands).
+fn appended(s: &Script) -> Vec<Vec<u8>> {
+    s.commands
+        .iter()
+        .filter(|c| c.name == "APPEND")
+        .filter_map(|c| {
+            c.message.fragments.iter().find_map(|f| match f {
+                Fragment::Literal(b) => Some(b.clone()),
+                Fragment::Line(_) => None,
+            })
+        })
+        .collect()
+}
+
+/// The part numbers of every `BODY[...]` / `BODY.PEEK[...]` section of a FETCH that has
+/// them, with what follows them (`MIME`, `HEADER`, ...; empty if nothing).
+fn part_sections(line: &str) -> Vec<(Vec<u32>, String)> {
+    let mut out = Vec::new();
+    for piece in line.split('[').skip(1) {
+        let section = piece.split(']').next().unwrap_or_default();
+        let mut numbers = Vec::new();
+        let mut rest = String::new();
+        for (i, p) in section.split('.').enumerate() {
+            match p.parse::<u32>() {
+                Ok(n) if rest.is_empty() => numbers.push(n),
+                _ => {
+                    rest = section.split('.').skip(i).collect::<Vec<_>>().join(".");
+                    break;
+                }
+            }
+        }
+        if !numbers.is_empty() {
+            out.push((numbers, rest));
+        }
+    }
+    out
+}
+
+/// RFC 2060 §6.4.5: FETCH part numbers mostly name parts that exist in the messages the
+/// session appended, and MIME/HEADER/TEXT after a part number mostly apply to that part.
+#[test]
+fn fetch_sections_mostly_name_parts_that_exist() {
+    use crate::model::message::{Message, SectionText};
+    let (mut exist, mut total, mut deep) = (0, 0, 0);
+    for s in sessions(31, 600) {
+        let messages: Vec<Message> = appended(&s).into_iter().map(Message::parse).collect();
+        for c in s.commands.iter().filter(|c| c.name.ends_with("FETCH")) {
+            let line = String::from_utf8_lossy(&c.message.to_bytes()).into_owned();
+            for (path, rest) in part_sections(&line) {
+                let text = match rest.as_str() {
+                    "" => None,
+                    "MIME" => Some(SectionText::Mime),
+                    "TEXT" => Some(SectionText::Text),
+                    _ => Some(SectionText::Header),
+                };
+                total += 1;
+                deep += usize::from(path.len() > 1);
+                if messages
+                    .iter()
+                    .any(|m| m.section(&path, text.as_ref()).is_some())
+                {
+                    exist += 1;
+                }
+            }
+        }
+    }
+    eprintln!("{exist} of {total} part sections exist, {deep} nested");
+    assert!(
+        total > 300 && deep > 30,
+        "{total} part sections, {deep} nested"
+    );
+    assert!(exist * 3 >= total * 2, "only {exist} of {total} exist");
+    assert!(exist < total, "never a part that does not exist");
+}
+
+/// SEARCH BODY and TEXT values are mostly words of the appended messages.
+#[test]
+fn search_body_values_mostly_come_from_appended_messages() {
+    let (mut found, mut total) = (0, 0);
+    for s in sessions(37, 800) {
+        let messages = appended(&s);
+        for c in s.commands.iter().filter(|c| c.name.ends_with("SEARCH")) {
+            let line = String::from_utf8_lossy(&c.message.to_bytes()).into_owned();
+            let words: Vec<&str> = line.split(' ').collect();
+            for pair in words.windows(2) {
+                if !["BODY", "TEXT"].contains(&pair[0]) {
+                    continue;
+                }
+                let value = pair[1].trim_matches(['"', ')', '\r', '\n']);
+                if value.is_empty() {
+                    continue;
+                }
+                total += 1;
+                if messages
+                    .iter()
+                    .any(|m| String::from_utf8_lossy(m).contains(value))
+                {
+                    found += 1;
+                }
+            }
+        }
+    }
+    eprintln!("{found} of {total} BODY/TEXT values occur in an appended message");
+    assert!(
+        total > 100 && found * 20 >= total * 11,
+        "{found} of {total}"
+    );
+}
+
+/// About one APPEND in ten sends a seed message of corpus/messages/.
+#[test]
+fn some_appends_send_the_seed_messages() {
+    let (mut seeds, mut total) = (0, 0);
+    for s in sessions(41, 300) {
+        for m in appended(&s) {
+            total += 1;
+            if crate::gen::seeds::SEEDS
+                .iter()
+                .any(|seed| seed.bytes == m.as_slice())
+            {
+                seeds += 1;
+            }
+        }
+    }
+    assert!(
+        total > 300 && seeds * 25 > total && seeds * 6 < total,
+        "{seeds} of {total} APPENDs are seeds"
+    );
+}
