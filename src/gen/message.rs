@@ -311,6 +311,16 @@ impl Entity {
         }
     }
 
+    /// Whether the entity's bytes end with a multipart close delimiter (its own, or its
+    /// encapsulated message's).
+    fn ends_in_close_delimiter(&self) -> bool {
+        match self {
+            Entity::Leaf { .. } => false,
+            Entity::Multipart { .. } => true,
+            Entity::Message { inner, .. } => inner.ends_in_close_delimiter(),
+        }
+    }
+
     /// RFC 822 §3.1 / RFC 2046 §5.1.1: header, blank line, body; a multipart body is a
     /// preamble, each part after a dash-boundary line (the CRLF before a delimiter belongs
     /// to it), and the close delimiter.
@@ -333,6 +343,13 @@ impl Entity {
                     out.push_str(&format!("--{boundary}\r\n"));
                     p.render(out);
                     if !out.ends_with("\r\n") {
+                        out.push_str("\r\n");
+                    }
+                    if p.ends_in_close_delimiter() {
+                        // RFC 2046 §5.1.1: the CRLF after a nested close delimiter
+                        // belongs to the next delimiter, which leaves the nested part
+                        // ending without one; Dovecot and Cyrus keep it in the part. An
+                        // empty epilogue line makes both readings the same part.
                         out.push_str("\r\n");
                     }
                 }

@@ -134,6 +134,57 @@ pub fn plan(seed: u64, index: u64, cfg: &GenConfig) -> Vec<Planned> {
     planned
 }
 
+/// Session `index` derived from a kept session `parent` (issue 4 §5, feedback): the
+/// parent's first commands exactly as the parent sent them (its own byte stream), so that
+/// the state it reached is reached again, then new commands from this session's own
+/// stream, the first of them broken by a mutation operator one time in two. The prefix
+/// never includes the parent's LOGOUT. The same `(seed, index, parent)` always gives the
+/// same bytes.
+pub fn derive(seed: u64, index: u64, parent: u64, cfg: &GenConfig) -> Script {
+    let mut parent_stream = SplitMix64::for_session(seed, parent);
+    let mut chunk = [0u8; CHUNK_BYTES];
+    parent_stream.fill(&mut chunk[..64]);
+    let (parent_count, parent_logout) = draw_shape(&mut Unstructured::new(&chunk[..64]), cfg);
+    let mut own = SplitMix64::for_session(seed ^ DERIVED_SALT, index);
+    own.fill(&mut chunk[..64]);
+    let u = &mut Unstructured::new(&chunk[..64]);
+    let keepable = parent_count.saturating_sub(usize::from(parent_logout));
+    let prefix = if keepable == 0 {
+        0
+    } else {
+        int(u, 1, keepable as u32) as usize
+    };
+    let (count, logout) = draw_shape(u, cfg);
+    let mutate_first = chance(u, 1, 2);
+    // Message-IDs are labelled as the parent's, so that the prefix is the parent's bytes.
+    let mut session = Session::new(cfg, seed, parent);
+    let mut commands = Vec::with_capacity(prefix + count);
+    for _ in 0..prefix {
+        parent_stream.fill(&mut chunk);
+        let u = &mut Unstructured::new(&chunk);
+        commands.push(next_command(&mut session, u, false).command);
+    }
+    for i in 0..count {
+        own.fill(&mut chunk);
+        let u = &mut Unstructured::new(&chunk);
+        let planned = if i == 0 && mutate_first {
+            let op = session.draw_operator(u);
+            session.mutated(u, op)
+        } else {
+            next_command(&mut session, u, logout && i + 1 == count)
+        };
+        commands.push(planned.command);
+    }
+    Script {
+        seed,
+        index,
+        commands,
+    }
+}
+
+/// Keeps a derived session's own stream apart from the ordinary session of that index.
+const DERIVED_SALT: u64 = 0x005e_ed0f_de71_7ed0;
+
 /// Runs the generator's decisions on arbitrary bytes (for example a fuzzer's input),
 /// for a session whose Message-IDs are labelled `(seed, index)`. When the bytes run out
 /// the remaining decisions take their ordinary defaults.

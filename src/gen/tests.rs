@@ -476,3 +476,40 @@ fn some_appends_send_the_seed_messages() {
         "{seeds} of {total} APPENDs are seeds"
     );
 }
+
+/// Issue 4 §5: a derived session replays its parent's first commands byte for byte (the
+/// state the parent reached), then goes its own way; it is deterministic.
+#[test]
+fn derived_sessions_start_as_their_parent_and_then_differ() {
+    let cfg = GenConfig::default();
+    let mut mutated_first = 0;
+    for index in 100..160 {
+        let parent = index - 100;
+        let p = generate(5, parent, &cfg);
+        let d = derive(5, index, parent, &cfg);
+        assert_eq!(d, derive(5, index, parent, &cfg));
+        let same = p
+            .commands
+            .iter()
+            .zip(&d.commands)
+            .take_while(|(a, b)| a.message == b.message)
+            .count();
+        assert!(same >= 1, "session {index}: no prefix of {parent} kept");
+        assert_ne!(
+            d.commands, p.commands,
+            "session {index} is its parent again"
+        );
+        let last_kept = &p.commands[same - 1];
+        assert!(
+            !String::from_utf8_lossy(last_kept.message.first_line()).ends_with("LOGOUT"),
+            "a prefix must not end the session"
+        );
+        if d.commands.get(same).is_some_and(|c| c.mutation.is_some()) {
+            mutated_first += 1;
+        }
+    }
+    assert!(
+        mutated_first > 15,
+        "only {mutated_first} of 60 mutated after the prefix"
+    );
+}

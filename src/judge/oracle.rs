@@ -366,6 +366,23 @@ fn undefined_extension(body: &Tok) -> Option<(bool, usize)> {
     (extra > 0).then_some((false, extra))
 }
 
+/// The value with every run of SP, HTAB, CR and LF inside its strings made one SP, and
+/// none at either end.
+fn collapse_whitespace(t: &Tok) -> Tok {
+    let kind = match &t.kind {
+        TokKind::Str(b) => {
+            let words: Vec<&[u8]> = b
+                .split(|c| matches!(c, b' ' | b'\t' | b'\r' | b'\n'))
+                .filter(|w| !w.is_empty())
+                .collect();
+            TokKind::Str(words.join(&b' '))
+        }
+        TokKind::List(l) => TokKind::List(l.iter().map(collapse_whitespace).collect()),
+        other => other.clone(),
+    };
+    Tok { kind, span: t.span }
+}
+
 fn value_matches(model: &Tok, server: &Tok, ci: bool, extensible: bool) -> bool {
     match (&model.kind, &server.kind) {
         (TokKind::List(a), TokKind::List(b)) => {
@@ -1204,10 +1221,13 @@ impl Oracle {
             _ => None,
         };
         if let Some(n) = variant {
+            // A server may refuse an APPEND for its message (no From, a bare LF, 8-bit
+            // data): only [TRYCREATE] says it took the name for a missing mailbox.
+            let for_the_message = matches!(body, CommandBody::Append { .. });
             if done.outcome == Outcome::No
                 && reply.completion.outcome == Outcome::Ok
                 && (matches!(done.code, Some(WireCode::TryCreate))
-                    || !reply.allowed.rule.is_empty())
+                    || (!reply.allowed.rule.is_empty() && !for_the_message))
             {
                 self.find(
                     step,
@@ -2108,7 +2128,17 @@ impl Oracle {
                         if !clean {
                             continue;
                         }
-                        let ok = value_matches(want, have, false, false);
+                        // RFC 822 §3.1.1 unfolding ("CRLF immediately followed by a
+                        // LWSP-char as equivalent to the LWSP-char") is read differently
+                        // by servers (some keep the CRLF, some write a second space), and
+                        // RFC 2060 §7.4.2 does not say: whitespace runs compare as one.
+                        let ok = value_matches(want, have, false, false)
+                            || value_matches(
+                                &collapse_whitespace(want),
+                                &collapse_whitespace(have),
+                                false,
+                                false,
+                            );
                         // Only sender or reply-to differ: RFC 2060 §7.4.2 says how to default them.
                         let only_defaults = !ok
                             && matches!((want.list(), have.list()), (Some(a), Some(b)) if a.len() == b.len()
@@ -3348,6 +3378,29 @@ mod tests {
     }
 
     #[test]
+    fn envelope_strings_compare_whitespace_runs_as_one_rfc822_3_1_1() {
+        let toks = lex::items(
+            b"(\"minutes attached\" NIL) (\"minutes  attached \" NIL)",
+            0,
+        )
+        .expect("lexes");
+        assert!(!value_matches(&toks[0], &toks[1], false, false));
+        assert!(value_matches(
+            &collapse_whitespace(&toks[0]),
+            &collapse_whitespace(&toks[1]),
+            false,
+            false
+        ));
+        let other = lex::items(b"(\"minutes attachedx\" NIL)", 0).expect("lexes");
+        assert!(!value_matches(
+            &collapse_whitespace(&toks[0]),
+            &collapse_whitespace(&other[0]),
+            false,
+            false
+        ));
+    }
+
+    #[test]
     fn every_case_variant_of_inbox_is_inbox_rfc2060_9() {
         let t = session(vec![ex("a1 SELECT iNbOx", &["a1 NO no such mailbox"])]);
         assert_eq!(
@@ -3358,6 +3411,26 @@ mod tests {
         assert!(
             judge(&t, Profile::Rfc2060).is_empty(),
             "a server may refuse INBOX itself"
+        );
+        // An APPEND may be refused for its message (here: no From); only [TRYCREATE]
+        // shows the name was taken for a missing mailbox.
+        let msg = "To: a@b\r\nSubject: x\r\n\r\nbody\r\n";
+        let t = session(vec![append(
+            "a1",
+            "inbox",
+            msg,
+            &["a1 NO message has no From"],
+        )]);
+        assert!(judge(&t, Profile::Rfc2060).is_empty());
+        let t = session(vec![append(
+            "a1",
+            "inbox",
+            msg,
+            &["a1 NO [TRYCREATE] no such mailbox"],
+        )]);
+        assert_eq!(
+            rules(&judge(&t, Profile::Rfc2060)),
+            vec![rule::INBOX_VARIANTS]
         );
     }
 

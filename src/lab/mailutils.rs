@@ -117,6 +117,10 @@ pub fn prepare(ctx: &Ctx) -> Result<Command> {
         "-noidentlookup",
     ])
     .arg(ctx.port.to_string())
+    // imap4d 3.15 can spin forever on one command (a quoted string with a bad escape,
+    // found by the mutation `bad-escape`), long after the client has gone: a CPU-time
+    // limit (SIGXCPU, then SIGKILL) keeps such a process from eating the machine.
+    .args(["/usr/bin/prlimit", "--cpu=20:25", "--"])
     .arg("/usr/sbin/imap4d")
     .arg(format!("--config-file={}", conf_path(dir).display()))
     .arg("--inetd");

@@ -1144,6 +1144,13 @@ impl Session {
                 .filter_map(|(i, id)| by_id.get(id).map(|m| (i as u32 + 1, *id, m.uid)))
                 .collect();
             let uids: Vec<u32> = pairs.iter().map(|p| p.2).collect();
+            let largest = mb.messages.iter().map(|m| m.uid).max().unwrap_or(0);
+            if self.profile == Profile::Rfc2060 && reversed_by_star(set, largest) {
+                // `559:*` with 500 the largest UID is `559:500`, which RFC 2060 does not
+                // define (RFC 3501 §6.4.8: it "always includes the UID of the last
+                // message").
+                return None;
+            }
             let chosen = sequence::resolve_uid(set, &uids);
             Some(
                 pairs
@@ -1659,6 +1666,16 @@ fn reversed_range(set: &SequenceSet) -> bool {
         .as_ref()
         .iter()
         .any(|s| matches!(s, Sequence::Range(SeqOrUid::Value(a), SeqOrUid::Value(b)) if a > b))
+}
+
+/// Whether a range with `*` runs high end first once `*` is `largest` (`5:*` with 3).
+fn reversed_by_star(set: &SequenceSet, largest: u32) -> bool {
+    use imap_types::sequence::{SeqOrUid, Sequence};
+    set.0.as_ref().iter().any(|s| {
+        matches!(s,
+            Sequence::Range(SeqOrUid::Value(a), SeqOrUid::Asterisk)
+            | Sequence::Range(SeqOrUid::Asterisk, SeqOrUid::Value(a)) if a.get() > largest)
+    })
 }
 
 fn list_bytes(m: &imap_types::mailbox::ListMailbox<'_>) -> Vec<u8> {

@@ -781,3 +781,20 @@ fn uid_commands_ignore_uids_that_do_not_exist_rfc2060_6_4_8() {
     assert_eq!(fetches(&r).len(), 1);
     ok(&t.run("UID COPY 7:9 INBOX"));
 }
+
+#[test]
+fn a_uid_range_to_star_beyond_the_last_uid_is_undefined_in_rfc2060_only() {
+    // RFC 2060 §9: `*` is the largest number in use, so `5:*` with UIDs 1..2 is `5:2`,
+    // which RFC 2060 does not define; the reference server refuses it.
+    let mut t = T::selected(&["", ""]);
+    assert_eq!(
+        t.run("UID FETCH 5:* FLAGS").completion.outcome,
+        Outcome::Bad
+    );
+    ok(&t.run("UID FETCH 2:* FLAGS"));
+    // RFC 3501 §6.4.8: "a UID range of 559:* always includes the UID of the last message".
+    t.s.profile = Profile::Rfc3501;
+    let r = t.run("UID FETCH 5:* FLAGS");
+    ok(&r);
+    assert_eq!(fetches(&r).len(), 1);
+}
