@@ -65,19 +65,8 @@ fn verb(e: &Exchange) -> String {
     }
 }
 
-/// The status word of the tagged completion (`OK`, `NO`, `BAD`), if any.
-pub fn outcome(e: &Exchange) -> Option<String> {
-    let done = e.completion()?;
-    let word = done
-        .first_line()
-        .split(|&b| b == b' ')
-        .nth(1)?
-        .to_ascii_uppercase();
-    Some(String::from_utf8_lossy(&word).into_owned())
-}
-
 fn next_state(state: State, e: &Exchange) -> State {
-    let ok = outcome(e).as_deref() == Some("OK");
+    let ok = e.status().as_deref() == Some("OK");
     match (verb(e).as_str(), ok) {
         ("LOGOUT", _) => State::Logout,
         ("LOGIN" | "AUTHENTICATE", true) => State::Authenticated,
@@ -126,7 +115,7 @@ fn signature(state: State, e: &Exchange) -> String {
         "{} | {} | {} | {} | {}",
         state.as_str(),
         verb(e),
-        outcome(e).unwrap_or_else(|| "-".into()),
+        e.status().unwrap_or_else(|| "-".into()),
         join(kinds),
         join(codes)
     )

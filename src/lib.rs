@@ -13,8 +13,8 @@
 //! - [`catalogue`]: the requirements catalogue of RFC 2060 and the RFC 3501 profile
 //!   (`rfc/requirements.toml`), and the RFC's examples. Depends on nothing.
 //! - [`serve`]: the reference server, the model over TCP. Uses `model`.
-//! - [`judge`]: syntax, oracle (model) and differential judging of transcripts. Uses
-//!   `wire`, `model`, `catalogue`.
+//! - [`judge`]: syntax, oracle (model), differential and mutation judging of
+//!   transcripts. Uses `wire`, `model`, `catalogue`, and the labels of `gen::mutate`.
 //! - [`report`]: findings, their JSON Lines file, and the terminal summary. Uses `judge`.
 //! - [`lab`]: installs, starts, stops and resets the local server lab. Uses `targets`.
 //! - [`feedback`]: response signatures per command, for coverage and the kept corpus.

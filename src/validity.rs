@@ -7,7 +7,6 @@
 
 use std::collections::BTreeMap;
 
-use crate::feedback::outcome;
 use crate::gen::mutate::Operator;
 use crate::gen::session::{Deliberate, Intent};
 use crate::gen::{self, GenConfig, Kind};
@@ -49,7 +48,7 @@ pub struct Validity {
     pub deliberate: BTreeMap<Deliberate, Tally>,
     /// Commands broken by a mutation operator, by operator.
     pub mutated: BTreeMap<Operator, Tally>,
-    /// Every command, by command.
+    /// Every command not mutated, by command.
     pub by_kind: BTreeMap<Kind, Tally>,
 }
 
@@ -128,10 +127,13 @@ pub fn measure(seed: u64, sessions: u64, cfg: &GenConfig, profile: Profile) -> V
         let script: Vec<Message> = planned.iter().map(|p| p.command.message.clone()).collect();
         let t = run_script(&users, profile, &setup, &script);
         for (p, exchange) in planned.iter().zip(&t.script) {
-            let status = outcome(exchange);
+            let status = exchange.status();
             let status = status.as_deref();
             v.all.add(status);
-            v.by_kind.entry(p.kind).or_default().add(status);
+            match p.intent {
+                Intent::Mutated(_) => {}
+                _ => v.by_kind.entry(p.kind).or_default().add(status),
+            }
             match p.intent {
                 Intent::Valid => v.intended_valid.add(status),
                 Intent::Deliberate(why) => v.deliberate.entry(why).or_default().add(status),

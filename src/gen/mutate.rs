@@ -191,58 +191,38 @@ impl Operator {
     /// Writes the mutated command with `tag`. `mailbox` is a mailbox the session believes
     /// exists; `prefix` is where the session makes its mailboxes.
     pub fn write(self, u: &mut Unstructured, tag: &str, mailbox: &str, prefix: &str) -> Message {
-        let line = |text: &[u8]| -> Fragment {
-            let mut l = text.to_vec();
-            l.extend_from_slice(b"\r\n");
-            Fragment::Line(l)
-        };
-        let bytes = |parts: &[&[u8]]| -> Vec<u8> { parts.concat() };
-        let tag_b = tag.as_bytes();
         let fragments = match self {
             Operator::UnknownCommand => {
+                // Never X...: RFC 2060 §6.5.1 leaves those to experimental commands.
                 let verb = *pick(
                     u,
-                    &["XYZZY", "FROBNICATE INBOX", "SELECTT INBOX", "FETCH-ALL"],
+                    &["ZYZZYVA", "FROBNICATE INBOX", "SELECTT INBOX", "FETCH-ALL"],
                 );
-                vec![line(&bytes(&[tag_b, b" ", verb.as_bytes()]))]
+                line(tag, &[verb.as_bytes()])
             }
             Operator::LiteralShort | Operator::LiteralLong => {
                 // A name that ends in a letter, so that the octet left over is not CRLF.
-                let name = format!("{prefix}imapconformx");
+                let name = format!("{prefix}imapconformx").into_bytes();
                 let n = name.len();
-                let (count, data, rest): (usize, Vec<u8>, Vec<u8>) =
-                    if self == Operator::LiteralShort {
-                        let mut rest = name.as_bytes()[n - 1..].to_vec();
-                        rest.extend_from_slice(b" (MESSAGES)");
-                        (n - 1, name.as_bytes()[..n - 1].to_vec(), rest)
-                    } else {
-                        let mut data = name.clone().into_bytes();
-                        data.push(b'\r');
-                        (n + 1, data, b"\n".to_vec())
-                    };
-                vec![
-                    line(&bytes(&[tag_b, format!(" STATUS {{{count}}}").as_bytes()])),
-                    Fragment::Literal(data),
-                    line(&rest),
-                ]
+                let (count, data, rest) = if self == Operator::LiteralShort {
+                    (
+                        n - 1,
+                        name[..n - 1].to_vec(),
+                        [&name[n - 1..], b" (MESSAGES)"].concat(),
+                    )
+                } else {
+                    (n + 1, [&name[..], b"\r"].concat(), b"\n".to_vec())
+                };
+                let mut fragments = line(tag, &[format!("STATUS {{{count}}}").as_bytes()]);
+                fragments.push(Fragment::Literal(data));
+                fragments.push(Fragment::Line([&rest[..], b"\r\n"].concat()));
+                fragments
             }
-            Operator::BareCr => {
-                let name = format!("{prefix}imapcon\rformx");
-                vec![line(&bytes(&[
-                    tag_b,
-                    b" STATUS ",
-                    name.as_bytes(),
-                    b" (MESSAGES)",
-                ]))]
-            }
-            Operator::BareLf => vec![Fragment::Line(bytes(&[tag_b, b" NOOP\n\r\n"]))],
-            Operator::Nul => {
-                let name = format!("{prefix}imapcon\0formx");
-                quoted_status(tag_b, name.as_bytes())
-            }
+            Operator::BareCr => status(tag, format!("{prefix}imapcon\rformx").as_bytes()),
+            Operator::BareLf => vec![Fragment::Line(format!("{tag} NOOP\n\r\n").into_bytes())],
+            Operator::Nul => quoted_status(tag, format!("{prefix}imapcon\0formx").as_bytes()),
             Operator::EightBit => {
-                let name = format!("{prefix}imapconform-caf\u{e9}");
-                quoted_status(tag_b, name.as_bytes())
+                quoted_status(tag, format!("{prefix}imapconform-caf\u{e9}").as_bytes())
             }
             Operator::BadEscape => {
                 // `\I` where only `\"` and `\\` are allowed; read leniently it names the
@@ -253,72 +233,65 @@ impl Operator {
                 } else {
                     name
                 };
-                quoted_status(tag_b, name.as_bytes())
+                quoted_status(tag, name.as_bytes())
             }
-            Operator::ZeroNumber => {
-                let set = *pick(u, &["0", "0:1", "1,0"]);
-                vec![line(&bytes(&[
-                    tag_b,
-                    b" FETCH ",
-                    set.as_bytes(),
-                    b" FLAGS",
-                ]))]
-            }
-            Operator::HugeNumber => {
-                let set = *pick(u, &["4294967296", "1:4294967296", "99999999999999999999"]);
-                vec![line(&bytes(&[
-                    tag_b,
-                    b" FETCH ",
-                    set.as_bytes(),
-                    b" FLAGS",
-                ]))]
-            }
+            Operator::ZeroNumber => fetch_flags(tag, pick::<&str>(u, &["0", "0:1", "1,0"])),
+            Operator::HugeNumber => fetch_flags(
+                tag,
+                pick::<&str>(u, &["4294967296", "1:4294967296", "99999999999999999999"]),
+            ),
             Operator::OverlongTag => {
                 let long_tag = format!("{tag}{}", "x".repeat(1000 - tag.len().min(999)));
-                vec![line(format!("{long_tag} NOOP").as_bytes())]
+                line(&long_tag, &[b"NOOP"])
             }
             Operator::OverlongLine => {
-                let pattern = format!("{prefix}{}", "p".repeat(9000));
-                vec![line(&bytes(&[
-                    tag_b,
-                    b" LIST \"\" \"",
-                    pattern.as_bytes(),
-                    b"\"",
-                ]))]
+                let pattern = format!("\"{prefix}{}\"", "p".repeat(9000));
+                line(tag, &[b"LIST \"\" ", pattern.as_bytes()])
             }
             Operator::DeepNesting => {
                 let depth = 200;
                 let key = format!("{}ALL{}", "(".repeat(depth), ")".repeat(depth));
-                vec![line(&bytes(&[tag_b, b" SEARCH ", key.as_bytes()]))]
+                line(tag, &[b"SEARCH ", key.as_bytes()])
             }
             Operator::WildcardName => {
                 // Quoted: `*` and `%` are list_wildcards, which an atom may not hold.
                 let name = *pick(u, &["imapconform*x", "imapconform%x"]);
-                quoted_status(tag_b, format!("{prefix}{name}").as_bytes())
+                quoted_status(tag, format!("{prefix}{name}").as_bytes())
             }
             Operator::BrokenMutf7 => {
                 // `&AOk` starts modified base64 that never ends with `-`.
                 let name = *pick(u, &["imapconform-caf&AOk", "imapconform&Jjo"]);
-                vec![line(&bytes(&[
-                    tag_b,
-                    b" STATUS ",
-                    prefix.as_bytes(),
-                    name.as_bytes(),
-                    b" (MESSAGES)",
-                ]))]
+                status(tag, format!("{prefix}{name}").as_bytes())
             }
         };
         Message { fragments }
     }
 }
 
-/// `tag STATUS "name" (MESSAGES)` with `name` written inside the quotes as it is.
-fn quoted_status(tag: &[u8], name: &[u8]) -> Vec<Fragment> {
-    let mut l = tag.to_vec();
-    l.extend_from_slice(b" STATUS \"");
-    l.extend_from_slice(name);
-    l.extend_from_slice(b"\" (MESSAGES)\r\n");
+/// `tag SP parts... CRLF` as one line.
+fn line(tag: &str, parts: &[&[u8]]) -> Vec<Fragment> {
+    let mut l = tag.as_bytes().to_vec();
+    l.push(b' ');
+    for p in parts {
+        l.extend_from_slice(p);
+    }
+    l.extend_from_slice(b"\r\n");
     vec![Fragment::Line(l)]
+}
+
+/// `tag STATUS name (MESSAGES)` with `name` written as it is (an atom, or not quite one).
+fn status(tag: &str, name: &[u8]) -> Vec<Fragment> {
+    line(tag, &[b"STATUS ", name, b" (MESSAGES)"])
+}
+
+/// `tag STATUS "name" (MESSAGES)` with `name` written inside the quotes as it is.
+fn quoted_status(tag: &str, name: &[u8]) -> Vec<Fragment> {
+    line(tag, &[b"STATUS \"", name, b"\" (MESSAGES)"])
+}
+
+/// `tag FETCH set FLAGS`.
+fn fetch_flags(tag: &str, set: &str) -> Vec<Fragment> {
+    line(tag, &[b"FETCH ", set.as_bytes(), b" FLAGS"])
 }
 
 #[cfg(test)]

@@ -83,6 +83,8 @@ pub enum Intent {
 /// A command together with what the session believed when it issued it.
 #[derive(Clone, Debug)]
 pub struct Planned {
+    /// The command drawn; for a mutated command `Noop`, the command that changes nothing
+    /// in the session's belief (its name is in `command.name`).
     pub kind: Kind,
     pub command: Command,
     /// Whether the command is meant to succeed.
@@ -146,13 +148,7 @@ impl<'c> Session<'c> {
 
     /// Writes the next command of the given kind and updates the model.
     pub fn command(&mut self, u: &mut Unstructured, kind: Kind) -> Planned {
-        let believed_selected = self.model.selected.is_some();
-        let believed_messages = self
-            .model
-            .selected_mailbox()
-            .map_or(0, |m| m.messages.len());
-        let tag = format!("a{}", self.next_tag);
-        self.next_tag += 1;
+        let (tag, believed_selected, believed_messages) = self.begin();
         let mut c = CommandText::new(&tag);
         self.deliberate = None;
         if matches!(kind, Kind::Login | Kind::Authenticate)
@@ -180,6 +176,18 @@ impl<'c> Session<'c> {
         }
     }
 
+    /// The next tag, and what the session believes before the command: whether a mailbox
+    /// is selected and how many messages it holds.
+    fn begin(&mut self) -> (String, bool, usize) {
+        let tag = format!("a{}", self.next_tag);
+        self.next_tag += 1;
+        let messages = self
+            .model
+            .selected_mailbox()
+            .map_or(0, |m| m.messages.len());
+        (tag, self.model.selected.is_some(), messages)
+    }
+
     /// One command in this many is mutated.
     pub fn mutate_one_in(&self) -> u32 {
         self.cfg.mutate_one_in
@@ -199,13 +207,7 @@ impl<'c> Session<'c> {
     /// Writes a command broken by `op`; the believed state does not change (the label
     /// expects it refused, or it changes nothing).
     pub fn mutated(&mut self, u: &mut Unstructured, op: Operator) -> Planned {
-        let believed_selected = self.model.selected.is_some();
-        let believed_messages = self
-            .model
-            .selected_mailbox()
-            .map_or(0, |m| m.messages.len());
-        let tag = format!("a{}", self.next_tag);
-        self.next_tag += 1;
+        let (tag, believed_selected, believed_messages) = self.begin();
         let mailbox = self.existing_mailbox(u);
         let message = op.write(u, &tag, &mailbox, &self.cfg.mailbox_prefix);
         Planned {

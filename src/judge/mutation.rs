@@ -24,7 +24,7 @@ pub fn judge_mutations(target: &str, t: &Transcript, labels: &[(usize, Operator)
             continue;
         };
         let label = op.label();
-        let status = status_of(e);
+        let status = e.status();
         let later = t.script.len() > step + 1;
         let verdict = |kind: Kind, rule: &str, summary: String, expected: &str| Verdict {
             kind,
@@ -118,11 +118,6 @@ pub fn parse_labels(text: &str) -> Result<Vec<(usize, Operator)>, String> {
         .collect()
 }
 
-/// The status word of the tagged completion, upper-cased.
-fn status_of(e: &Exchange) -> Option<String> {
-    crate::feedback::outcome(e)
-}
-
 /// An untagged BAD (the command could not be told apart, RFC 2060 §7.1.3) or BYE.
 fn answered_otherwise(e: &Exchange) -> bool {
     e.responses().any(|m| {
@@ -175,13 +170,13 @@ mod tests {
 
     #[test]
     fn a_syntax_error_answered_bad_passes_rfc2060_2_2_2() {
-        let t = transcript("a1 XYZZY", &["a1 BAD unknown command"]);
+        let t = transcript("a1 ZYZZYVA", &["a1 BAD unknown command"]);
         assert!(judge_mutations("s", &t, &[(0, Operator::UnknownCommand)]).is_empty());
     }
 
     #[test]
     fn a_syntax_error_answered_no_is_a_violation_rfc2060_2_2_2() {
-        let t = transcript("a1 XYZZY", &["a1 NO what?"]);
+        let t = transcript("a1 ZYZZYVA", &["a1 NO what?"]);
         let v = judge_mutations("s", &t, &[(0, Operator::UnknownCommand)]);
         assert_eq!(v.len(), 1);
         assert_eq!(v[0].kind, Kind::Violation);

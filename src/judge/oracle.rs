@@ -280,20 +280,12 @@ fn read(m: &Message) -> Seen {
 /// Whether the exchange ended in a tagged BAD with nothing else but continuation requests
 /// and untagged BAD responses.
 fn rejected_without_data(e: &Exchange) -> bool {
-    let Some(done) = e.completion() else {
+    let (Some(done), Some("BAD")) = (e.completion(), e.status().as_deref()) else {
         return false;
     };
-    let is_bad = |m: &Message, tag: &[u8]| {
-        let line = m.first_line();
-        line.len() >= tag.len() + 4
-            && line.starts_with(tag)
-            && line[tag.len()] == b' '
-            && line[tag.len() + 1..tag.len() + 4].eq_ignore_ascii_case(b"BAD")
-    };
-    is_bad(done, e.command().tag())
-        && e.responses()
-            .filter(|m| !std::ptr::eq(*m, done))
-            .all(|m| m.is_continuation() || is_bad(m, b"*"))
+    e.responses()
+        .filter(|m| !std::ptr::eq(*m, done))
+        .all(|m| m.is_continuation() || m.first_line().to_ascii_uppercase().starts_with(b"* BAD"))
 }
 
 /// A message whose bytes every server must store unchanged: CRLF line ends only, 7-bit,

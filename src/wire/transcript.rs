@@ -47,6 +47,14 @@ impl Exchange {
         })
     }
 
+    /// The status word of the tagged completion, upper-cased (`OK`, `NO`, `BAD`), if the
+    /// command got one.
+    pub fn status(&self) -> Option<String> {
+        let done = self.completion()?;
+        let word = done.first_line().split(|&b| b == b' ').nth(1)?;
+        Some(String::from_utf8_lossy(word).to_ascii_uppercase())
+    }
+
     /// The tagged completion: the response whose tag is the command's tag.
     pub fn completion(&self) -> Option<&Message> {
         let cmd = self.command();
