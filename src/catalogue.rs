@@ -23,7 +23,14 @@ pub const SOURCE: &str = include_str!("../rfc/requirements.toml");
 pub const EXAMPLES_SOURCE: &str = include_str!("../rfc/rfc2060-examples.toml");
 
 /// The judges a requirement can be checked by (`check`).
-pub const JUDGES: [&str; 5] = ["oracle", "syntax", "end", "differential", "mutation"];
+pub const JUDGES: [&str; 6] = [
+    "oracle",
+    "syntax",
+    "end",
+    "differential",
+    "mutation",
+    "race",
+];
 
 /// How binding a requirement is (RFC 2060 §1.2), or `Syntax` for a formal-syntax rule.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, Deserialize)]

@@ -34,6 +34,7 @@ pub mod gen;
 pub mod judge;
 pub mod lab;
 pub mod model;
+pub mod races;
 pub mod replay;
 pub mod report;
 pub mod serve;

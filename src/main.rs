@@ -15,7 +15,7 @@ use imapconform::model::Profile;
 use imapconform::report::describe_counts;
 use imapconform::serve::{self, Limits, ServeOptions};
 use imapconform::targets::TargetsFile;
-use imapconform::{bench, replay};
+use imapconform::{bench, races, replay};
 
 /// Finds where IMAP servers break the protocol.
 ///
@@ -40,6 +40,22 @@ enum Cmd {
     Run(RunArgs),
     /// Re-send a case's script to targets and show their answers side by side.
     Replay(ReplayArgs),
+    /// Run concurrency scenarios: two connections of one user on one mailbox.
+    ///
+    /// While connection A has the mailbox selected, B appends, stores, copies and
+    /// expunges; A polls, fetches, stores, or has no command in progress, and sometimes
+    /// its FETCH is still running when B's command runs. Every answer is held to the rules
+    /// about unsolicited EXISTS, EXPUNGE, FETCH and \Recent (RFC 2060 §5.2, §5.3, §7.3.1,
+    /// §7.4.1, §2.3.2); every interleaving the RFC allows is accepted.
+    ///
+    /// Writes DIR/findings.jsonl (appended as found) and DIR/cases/race-N-TARGET.imap for
+    /// every scenario and target. Prints, per target, when each connection learnt of the
+    /// other's changes. Exit status: 0 when no finding is at or above --fail-on, 1 when one
+    /// is, 2 for usage or setup errors.
+    #[command(
+        after_help = "Example:\n  imapconform race --targets /dev/shm/imapconform-lab/targets.toml --scenarios 20 --out races"
+    )]
+    Race(RaceArgs),
     /// Manage the local server lab (Dovecot, Cyrus, Courier, Mailutils on 127.0.0.1).
     #[command(subcommand)]
     Lab(imapconform::lab::LabCommand),
@@ -82,6 +98,39 @@ struct ServeArgs {
     /// `spawn` target: each session gets a fresh store).
     #[arg(long)]
     stdio: bool,
+}
+
+#[derive(clap::Args, Debug)]
+struct RaceArgs {
+    /// The targets file (TOML; see the README). Targets that are spawned per session are
+    /// left out: two processes would not share a store.
+    #[arg(long, value_name = "FILE")]
+    targets: PathBuf,
+    /// Only these targets of the file (repeatable; default: all).
+    #[arg(long = "target", value_name = "NAME")]
+    only: Vec<String>,
+    /// Seed: the same seed and targets send the same bytes.
+    #[arg(long, default_value_t = 1)]
+    seed: u64,
+    /// Number of scenarios.
+    #[arg(long, value_name = "N", default_value_t = 20)]
+    scenarios: u64,
+    /// Index of the first scenario (to replay scenario N alone: --first N --scenarios 1).
+    #[arg(long, value_name = "N", default_value_t = 0)]
+    first: u64,
+    /// Directory for findings.jsonl and cases/.
+    #[arg(long, value_name = "DIR")]
+    out: PathBuf,
+    /// Exit 1 when a finding of this kind or a worse one is made.
+    #[arg(long, default_value = "violation", value_parser = parse_kind)]
+    fail_on: Kind,
+    /// Which IMAP4rev1 document the judge holds servers to where RFC 2060 and RFC 3501
+    /// differ (an EXISTS that shrinks is judged under rfc3501 only).
+    #[arg(long, default_value = "rfc2060", value_parser = parse_profile)]
+    profile: Profile,
+    /// Never send non-synchronizing literals, even where LITERAL+ is advertised.
+    #[arg(long)]
+    no_literal_plus: bool,
 }
 
 #[derive(clap::Args, Debug)]
@@ -276,6 +325,7 @@ fn real_main(cli: Cli) -> anyhow::Result<u8> {
     match cli.command {
         Cmd::Run(a) => cmd_run(a),
         Cmd::Replay(a) => cmd_replay(a),
+        Cmd::Race(a) => cmd_race(a),
         Cmd::Lab(c) => Ok(imapconform::lab::run(c)?.clamp(0, 255) as u8),
         Cmd::Bench(a) => cmd_bench(a),
         Cmd::Serve(a) => cmd_serve(a),
@@ -375,6 +425,56 @@ fn cmd_run(a: RunArgs) -> anyhow::Result<u8> {
     }
     let worst = summary.worst();
     Ok(u8::from(worst.is_some_and(|w| w >= a.fail_on)))
+}
+
+fn cmd_race(a: RaceArgs) -> anyhow::Result<u8> {
+    let targets = load_targets(&a.targets, &a.only)?;
+    let opts = races::RaceOptions {
+        targets: targets.targets,
+        seed: a.seed,
+        first: a.first,
+        scenarios: a.scenarios,
+        out: a.out.clone(),
+        gen: GenConfig::default(),
+        drive: DriveOptions {
+            literal_plus: !a.no_literal_plus,
+            ..DriveOptions::default()
+        },
+        profile: a.profile,
+    };
+    let s = runtime()?.block_on(races::run(opts))?;
+    println!(
+        "imapconform: {} race scenarios against {} targets in {:.1} s",
+        s.scenarios,
+        s.targets.len(),
+        s.elapsed.as_secs_f64()
+    );
+    for name in &s.targets {
+        let counts = s.counts.by_target.get(name).cloned().unwrap_or_default();
+        let (judged, steps) = s.judged.get(name).copied().unwrap_or_default();
+        match s.errors.get(name) {
+            Some(err) => println!(
+                "  {name:<16} {} before a SETUP ERROR: {err}",
+                describe_counts(&counts)
+            ),
+            None => println!(
+                "  {name:<16} {}; judged {judged} of {steps} steps",
+                describe_counts(&counts)
+            ),
+        }
+        if let Some(u) = s.updates.get(name).filter(|u| !u.is_empty()) {
+            let parts: Vec<String> = u.iter().map(|(k, n)| format!("{k} {n}")).collect();
+            println!("  {:<16} updates: {}", "", parts.join(", "));
+        }
+    }
+    for (name, why) in &s.skipped {
+        println!("  {name:<16} skipped: {why}");
+    }
+    println!("findings: {}", a.out.join("findings.jsonl").display());
+    if !s.errors.is_empty() {
+        return Ok(2);
+    }
+    Ok(u8::from(s.worst().is_some_and(|w| w >= a.fail_on)))
 }
 
 fn print_summary(s: &Summary) {

@@ -42,6 +42,8 @@
 //! not end in CRLF. Literal data is split into one record per CRLF-terminated piece, so a
 //! message body reads as itself.
 
+pub mod race;
+
 use std::fmt::Write as _;
 
 use crate::wire::{escape, unescape, End, Event, Exchange, Fragment, Message, Transcript};

@@ -8,6 +8,7 @@
 //! non-synchronizing instead. Every wait has a deadline.
 
 pub mod conn;
+pub mod race;
 
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -147,50 +148,15 @@ pub async fn run_session(
     script: &[Message],
     opts: &DriveOptions,
 ) -> Result<Transcript, DriveError> {
-    let timeout = target.timeout();
     let session_dir = SessionDir::new().map_err(|e| DriveError::Spawn(e.to_string()))?;
-    let mut conn = match target.endpoint() {
-        Endpoint::Tcp(addr) => Conn::tcp(addr, timeout, opts.limits)
-            .await
-            .map_err(|e| DriveError::Connect(format!("{addr}: {e}")))?,
-        Endpoint::Spawn(argv) => {
-            let argv = expand(argv, creds, &session_dir.0);
-            Conn::spawn(&argv, opts.limits)
-                .map_err(|e| DriveError::Spawn(format!("{}: {e}", argv[0])))?
-        }
-    };
-    let mut session = Session {
-        conn,
-        opts,
-        timeout,
-        t: Transcript::default(),
-        literal_plus: false,
-        capabilities_known: false,
-        setup_error: None,
-    };
+    let mut session = Session::connect(target, creds, opts, &session_dir).await?;
     let result = session.run(creds, script).await;
-    conn = session.conn;
-    let mut t = session.t;
-    if let Some(e) = session.setup_error {
+    if let Some(e) = session.setup_error.take() {
         return Err(e);
     }
-    match result {
-        Ok(()) => t.end = End::Completed,
-        Err(Stop::Timeout) => {
-            t.end = End::Timeout(format!(
-                "no complete answer within {} ms",
-                timeout.as_millis()
-            ))
-        }
-        Err(Stop::Closed) => {
-            t.end = match conn.exit_description(Duration::from_millis(500)).await {
-                Some(why) => End::Broken(why),
-                None => End::Closed,
-            }
-        }
-        Err(Stop::Broken(why)) => t.end = End::Broken(why),
-    }
-    drop(conn);
+    let end = session.end_of(result).await;
+    let mut t = session.t;
+    t.end = end;
     drop(session_dir);
     Ok(t)
 }
@@ -206,8 +172,73 @@ struct Session<'a> {
     setup_error: Option<DriveError>,
 }
 
-impl Session<'_> {
+impl<'a> Session<'a> {
+    /// Connects to (or starts) the target; nothing is read yet.
+    async fn connect(
+        target: &Target,
+        creds: Option<&Credentials>,
+        opts: &'a DriveOptions,
+        session_dir: &SessionDir,
+    ) -> Result<Session<'a>, DriveError> {
+        let timeout = target.timeout();
+        let conn = match target.endpoint() {
+            Endpoint::Tcp(addr) => Conn::tcp(addr, timeout, opts.limits)
+                .await
+                .map_err(|e| DriveError::Connect(format!("{addr}: {e}")))?,
+            Endpoint::Spawn(argv) => {
+                let argv = expand(argv, creds, &session_dir.0);
+                Conn::spawn(&argv, opts.limits)
+                    .map_err(|e| DriveError::Spawn(format!("{}: {e}", argv[0])))?
+            }
+        };
+        Ok(Session {
+            conn,
+            opts,
+            timeout,
+            t: Transcript::default(),
+            literal_plus: false,
+            capabilities_known: false,
+            setup_error: None,
+        })
+    }
+
+    /// How the session ended, given how its run stopped.
+    async fn end_of(&mut self, result: Result<(), Stop>) -> End {
+        match result {
+            Ok(()) => End::Completed,
+            Err(Stop::Timeout) => End::Timeout(format!(
+                "no complete answer within {} ms",
+                self.timeout.as_millis()
+            )),
+            Err(Stop::Closed) => match self.conn.exit_description(Duration::from_millis(500)).await
+            {
+                Some(why) => End::Broken(why),
+                None => End::Closed,
+            },
+            Err(Stop::Broken(why)) => End::Broken(why),
+        }
+    }
+
     async fn run(&mut self, creds: Option<&Credentials>, script: &[Message]) -> Result<(), Stop> {
+        if !self.open(creds).await? {
+            return Ok(());
+        }
+        let mut last_was_logout = false;
+        for cmd in script {
+            self.exchange(cmd, false).await?;
+            last_was_logout = is_logout(cmd);
+        }
+        if last_was_logout {
+            // RFC 2060 §6.1.3: after LOGOUT the server closes the connection.
+            self.expect_close().await?;
+        }
+        Ok(())
+    }
+
+    /// Greeting, LOGIN (unless PREAUTH) and the setup commands. False when the session
+    /// cannot go on: the server greeted with BYE (and closed), or the setup failed
+    /// (`setup_error`).
+    async fn open(&mut self, creds: Option<&Credentials>) -> Result<bool, Stop> {
         let greeting = self
             .conn
             .next_message(Instant::now() + self.timeout)
@@ -217,14 +248,15 @@ impl Session<'_> {
         self.t.greeting = Some(greeting);
         if line.starts_with(b"* BYE") {
             // RFC 2060 §7.1.5: the server is closing the connection.
-            return self.expect_close().await;
+            self.expect_close().await?;
+            return Ok(false);
         }
         if !line.starts_with(b"* PREAUTH") {
             let Some(c) = creds else {
                 self.setup_error = Some(DriveError::Login(
                     "the server greets with OK (not PREAUTH) but the target has no user".into(),
                 ));
-                return Ok(());
+                return Ok(false);
             };
             if self.opts.probe_authenticate_cancel {
                 // The exchange answers the continuation request with "*".
@@ -247,7 +279,7 @@ impl Session<'_> {
                     Some(a) => format!("the server answered {a:?}"),
                     None => "no answer to LOGIN".into(),
                 }));
-                return Ok(());
+                return Ok(false);
             }
         }
         if !self.capabilities_known && self.opts.literal_plus {
@@ -257,16 +289,7 @@ impl Session<'_> {
             self.exchange(&Message::line("s3 LIST \"\" *"), true)
                 .await?;
         }
-        let mut last_was_logout = false;
-        for cmd in script {
-            self.exchange(cmd, false).await?;
-            last_was_logout = is_logout(cmd);
-        }
-        if last_was_logout {
-            // RFC 2060 §6.1.3: after LOGOUT the server closes the connection.
-            self.expect_close().await?;
-        }
-        Ok(())
+        Ok(true)
     }
 
     /// Reads until the server closes; anything it still sends is recorded.

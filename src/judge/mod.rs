@@ -20,6 +20,7 @@ pub mod lex;
 pub mod mutation;
 pub mod normalize;
 pub mod oracle;
+pub mod race;
 pub mod syntax;
 
 #[cfg(test)]

@@ -148,7 +148,7 @@ pub mod rule {
 
 /// One server response, as the oracle reads it.
 #[derive(Debug)]
-enum Seen {
+pub(super) enum Seen {
     Exists(u32),
     Recent,
     Expunge(u32),
@@ -214,7 +214,7 @@ fn normalize_item_name(name: &str) -> String {
     s.split_whitespace().collect::<Vec<_>>().join(" ")
 }
 
-fn read(m: &Message) -> Seen {
+pub(super) fn read(m: &Message) -> Seen {
     let bytes = m.to_bytes();
     if m.is_continuation() {
         return Seen::Other;
@@ -456,7 +456,7 @@ fn render(t: &Tok) -> String {
     }
 }
 
-fn flags_of(t: &Tok) -> Option<FlagSet> {
+pub(super) fn flags_of(t: &Tok) -> Option<FlagSet> {
     let l = t.list()?;
     let mut s = FlagSet::new();
     for f in l {
@@ -1022,12 +1022,16 @@ impl Oracle {
             }
             unsubscribed_by_delete = Some(name);
         }
+        // RFC 2060 §7.4.1: "An EXPUNGE response MUST NOT be sent when no command is in
+        // progress; nor while responding to a FETCH, STORE, or SEARCH command." RFC 3501
+        // §7.4.1 makes explicit that the UID forms are other commands, during which an
+        // EXPUNGE response MAY be sent; RFC 2060 does not say, so they are not judged.
         let is_fss = matches!(
             body,
-            CommandBody::Fetch { .. } | CommandBody::Store { .. } | CommandBody::Search { .. }
+            CommandBody::Fetch { uid: false, .. }
+                | CommandBody::Store { uid: false, .. }
+                | CommandBody::Search { uid: false, .. }
         );
-        // RFC 2060 §7.4.1: "An EXPUNGE response MUST NOT be sent when no command is in
-        // progress; nor while responding to a FETCH, STORE, or SEARCH command."
         if is_fss {
             if let Some(Seen::Expunge(n)) = seen.iter().find(|s| matches!(s, Seen::Expunge(_))) {
                 self.find(
