@@ -183,6 +183,7 @@ pub async fn run(
             all_cases: false,
             oracle: Some(crate::model::Profile::Rfc2060),
             shard: None,
+            derive_one_in: 4,
         })
         .await?;
         let _ = std::fs::remove_dir_all(&dir);

@@ -43,7 +43,16 @@ pub struct CampaignOptions {
     pub oracle: Option<Profile>,
     /// Run only this slice of the campaign's sessions.
     pub shard: Option<Shard>,
+    /// One session in this many (from session [`DERIVE_LAG`]·2 on) continues a session
+    /// kept in the corpus ([`gen::derive`]) instead of starting afresh; 0 never.
+    pub derive_one_in: u32,
 }
+
+/// A derived session's parent is a kept session at least this many numbers earlier, and
+/// the campaign waits until every session that far back has finished before starting it:
+/// which sessions were kept then no longer depends on how sessions in flight interleave,
+/// so the same seed and targets send the same bytes.
+pub const DERIVE_LAG: u64 = 64;
 
 /// The K-th of N disjoint slices of a campaign: the sessions whose number is K-1 modulo
 /// N. Session numbers (and so scripts, case names and finding ids) are those of the
@@ -111,6 +120,8 @@ pub struct Summary {
     /// Sessions kept in `DIR/corpus/` because they showed a signature no earlier session
     /// showed on that target.
     pub kept: u64,
+    /// Sessions that continued a kept session ([`gen::derive`]).
+    pub derived: u64,
     pub elapsed: Duration,
     pub findings_file: PathBuf,
 }
@@ -171,6 +182,13 @@ struct Shared {
     /// Response signatures seen so far, and the count after each whole minute.
     signatures: Mutex<(SignatureSet, Vec<(u64, usize)>)>,
     kept: AtomicU64,
+    /// Numbers of the kept sessions.
+    kept_sessions: Mutex<std::collections::BTreeSet<u64>>,
+    /// A session failed (an I/O error writing results): the campaign is ending.
+    failed: AtomicBool,
+    derived: AtomicU64,
+    /// Every session below the first number has finished; and those above it that have.
+    finished: Mutex<(u64, std::collections::BTreeSet<u64>)>,
     writer: FindingsWriter,
     done: AtomicU64,
     commands: AtomicU64,
@@ -199,6 +217,10 @@ pub async fn run(opts: CampaignOptions) -> anyhow::Result<Summary> {
         coverage: Mutex::new(BTreeMap::new()),
         signatures: Mutex::new((SignatureSet::default(), Vec::new())),
         kept: AtomicU64::new(0),
+        kept_sessions: Mutex::new(Default::default()),
+        failed: AtomicBool::new(false),
+        derived: AtomicU64::new(0),
+        finished: Mutex::new(Default::default()),
         writer,
         done: AtomicU64::new(0),
         commands: AtomicU64::new(0),
@@ -226,6 +248,10 @@ pub async fn run(opts: CampaignOptions) -> anyhow::Result<Summary> {
         if shared.dropped.iter().all(|d| d.load(Ordering::Relaxed)) {
             break;
         }
+        let parent = match choose_parent(&shared, index).await {
+            Ok(p) => p,
+            Err(()) => break,
+        };
         // Ctrl-C stops launching sessions; those in flight finish and are judged.
         let permit = tokio::select! {
             p = jobs.clone().acquire_owned() => p.expect("jobs open"),
@@ -238,7 +264,7 @@ pub async fn run(opts: CampaignOptions) -> anyhow::Result<Summary> {
         };
         let s = shared.clone();
         tasks.spawn(async move {
-            let r = run_one(&s, index).await;
+            let r = run_one(&s, index, parent).await;
             drop(permit);
             r
         });
@@ -273,9 +299,52 @@ pub async fn run(opts: CampaignOptions) -> anyhow::Result<Summary> {
         oracle_coverage,
         signature_timeline,
         kept: shared.kept.load(Ordering::Relaxed),
+        derived: shared.derived.load(Ordering::Relaxed),
         elapsed: shared.started.elapsed(),
         findings_file: shared.writer.path().to_path_buf(),
     })
+}
+
+/// Whether session `index` derives from a kept session, and from which: one in
+/// `derive_one_in`, from a session kept at least [`DERIVE_LAG`] numbers earlier, picked by
+/// the seed. Waits until every session that far back has finished. `Err` when a session
+/// failed meanwhile (the campaign is ending).
+async fn choose_parent(s: &Shared, index: u64) -> Result<Option<u64>, ()> {
+    let n = u64::from(s.opts.derive_one_in);
+    if n == 0 || s.opts.shard.is_some() || index < 2 * DERIVE_LAG || index % n != n - 1 {
+        return Ok(None);
+    }
+    let horizon = index - DERIVE_LAG;
+    loop {
+        let low = s.finished.lock().expect("finished lock").0;
+        if low >= horizon {
+            break;
+        }
+        if s.failed.load(Ordering::Relaxed) {
+            return Err(());
+        }
+        tokio::time::sleep(Duration::from_millis(5)).await;
+    }
+    let kept = s.kept_sessions.lock().expect("kept lock");
+    let earlier: Vec<u64> = kept.range(..horizon).copied().collect();
+    if earlier.is_empty() {
+        return Ok(None);
+    }
+    let pick = gen::entropy::SplitMix64::for_session(s.opts.seed ^ PARENT_SALT, index).next_u64();
+    Ok(Some(earlier[(pick % earlier.len() as u64) as usize]))
+}
+
+/// Keeps the choice of parents apart from every other stream of the seed.
+const PARENT_SALT: u64 = 0x9a2e_47f0_0d1c_e5ed;
+
+/// Marks session `index` finished.
+fn finish(s: &Shared, index: u64) {
+    let mut f = s.finished.lock().expect("finished lock");
+    let (low, above) = &mut *f;
+    above.insert(index);
+    while above.remove(low) {
+        *low += 1;
+    }
 }
 
 /// The script of session `index`: the generated commands, closed by a LOGOUT so that
@@ -290,7 +359,11 @@ pub fn session_script_labelled(
     index: u64,
     cfg: &GenConfig,
 ) -> (Vec<Message>, Vec<(usize, Operator)>) {
-    let script = gen::generate(seed, index, cfg);
+    labelled(gen::generate(seed, index, cfg))
+}
+
+/// A script closed by LOGOUT, with the labels of its mutated commands.
+fn labelled(script: gen::Script) -> (Vec<Message>, Vec<(usize, Operator)>) {
     let labels = judge::mutation::labels_of(&script.commands);
     (with_logout(script), labels)
 }
@@ -330,8 +403,23 @@ fn planned_sessions(opts: &CampaignOptions) -> Option<u64> {
 /// that does not end the exchange on `*` costs the session its timeout).
 const AUTHENTICATE_PROBE_EVERY: u64 = 64;
 
-async fn run_one(s: &Arc<Shared>, index: u64) -> anyhow::Result<()> {
-    let (script, labels) = session_script_labelled(s.opts.seed, index, &s.opts.gen);
+async fn run_one(s: &Arc<Shared>, index: u64, parent: Option<u64>) -> anyhow::Result<()> {
+    let r = run_session(s, index, parent).await;
+    if r.is_err() {
+        s.failed.store(true, Ordering::Relaxed);
+    }
+    finish(s, index);
+    r
+}
+
+async fn run_session(s: &Arc<Shared>, index: u64, parent: Option<u64>) -> anyhow::Result<()> {
+    let (script, labels) = match parent {
+        Some(p) => {
+            s.derived.fetch_add(1, Ordering::Relaxed);
+            labelled(gen::derive(s.opts.seed, index, p, &s.opts.gen))
+        }
+        None => session_script_labelled(s.opts.seed, index, &s.opts.gen),
+    };
     let mut drive_opts = s.opts.drive.clone();
     drive_opts.probe_authenticate_cancel =
         s.opts.oracle.is_some() && index % AUTHENTICATE_PROBE_EVERY == AUTHENTICATE_PROBE_EVERY - 1;
@@ -396,6 +484,14 @@ async fn run_one(s: &Arc<Shared>, index: u64) -> anyhow::Result<()> {
             e.1 += cov.total as u64;
         }
     }
+    // Case headers beyond the usual: the mutated commands' labels, the parent session.
+    let mut notes: Vec<(&str, String)> = Vec::new();
+    if !labels.is_empty() {
+        notes.push((MUTATIONS_HEADER, judge::mutation::format_labels(&labels)));
+    }
+    if let Some(p) = parent {
+        notes.push((DERIVED_HEADER, p.to_string()));
+    }
     // Feedback (issue 4 §5): a session that shows a target a new response signature is
     // kept in DIR/corpus/.
     let new_signatures = {
@@ -424,10 +520,11 @@ async fn run_one(s: &Arc<Shared>, index: u64) -> anyhow::Result<()> {
             index,
             &names,
             &transcripts,
-            &labels,
+            &notes,
             in_corpus,
         )?;
         s.kept.fetch_add(1, Ordering::Relaxed);
+        s.kept_sessions.lock().expect("kept lock").insert(index);
     }
     if !verdicts.is_empty() || s.opts.all_cases {
         let cases = write_cases(
@@ -436,7 +533,7 @@ async fn run_one(s: &Arc<Shared>, index: u64) -> anyhow::Result<()> {
             index,
             &names,
             &transcripts,
-            &labels,
+            &notes,
             case_path,
         )?;
         for (n, v) in verdicts.into_iter().enumerate() {
@@ -542,7 +639,7 @@ fn write_cases(
     index: u64,
     names: &[&str],
     transcripts: &[(usize, Transcript)],
-    mutations: &[(usize, Operator)],
+    notes: &[(&str, String)],
     path: impl Fn(u64, &str) -> String,
 ) -> anyhow::Result<BTreeMap<String, String>> {
     let mut cases = BTreeMap::new();
@@ -552,8 +649,8 @@ fn write_cases(
             header: case_header(seed, index, name),
             transcript: t.clone(),
         };
-        if !mutations.is_empty() {
-            case.set(MUTATIONS_HEADER, judge::mutation::format_labels(mutations));
+        for (key, value) in notes {
+            case.set(key, value.clone());
         }
         let path = out.join(&rel);
         std::fs::write(&path, case.to_text())
@@ -566,6 +663,9 @@ fn write_cases(
 /// The case header listing the script's mutated commands: `3:literal-short 9:nul`
 /// (script step, operator), so that a replay can judge them again.
 pub const MUTATIONS_HEADER: &str = "mutations";
+
+/// The case header naming the kept session a derived session continues.
+pub const DERIVED_HEADER: &str = "derived-from";
 
 /// The header every case file starts with.
 pub fn case_header(seed: u64, index: u64, target: &str) -> Vec<(String, String)> {

@@ -190,9 +190,17 @@ struct RunArgs {
     mix_file: Option<PathBuf>,
     /// Run only the K-th of N disjoint slices of the campaign (sessions K-1, K-1+N, ...),
     /// e.g. 2/4 on the second of four machines. The slices of one seed together send
-    /// exactly the sessions of the whole campaign, with the same session numbers.
+    /// exactly the sessions of the whole campaign run with --derive-one-in 0, with the
+    /// same session numbers (a slice cannot see the other slices' kept sessions).
     #[arg(long, value_name = "K/N", value_parser = Shard::parse)]
     shard: Option<Shard>,
+    /// One session in N (from session 128 on) continues a session kept in DIR/corpus/
+    /// for showing a new response signature: its commands up to a random point, then new
+    /// ones, the first often mutated. The parent is a session at least 64 numbers
+    /// earlier, so the same seed and targets still send the same bytes. 0 never; default
+    /// 4, and 0 with --shard.
+    #[arg(long, value_name = "N")]
+    derive_one_in: Option<u32>,
 }
 
 #[derive(clap::Args, Debug)]
@@ -409,6 +417,14 @@ fn cmd_run(a: RunArgs) -> anyhow::Result<u8> {
             ..GenConfig::default()
         },
         shard: a.shard,
+        derive_one_in: match (a.derive_one_in, a.shard) {
+            (Some(n), Some(_)) if n > 0 => {
+                anyhow::bail!("--derive-one-in {n} cannot be used with --shard: a slice does not see the sessions other slices keep")
+            }
+            (Some(n), _) => n,
+            (None, Some(_)) => 0,
+            (None, None) => 4,
+        },
         drive: DriveOptions {
             literal_plus: !a.no_literal_plus,
             list_mailboxes: !a.no_oracle,
@@ -517,10 +533,11 @@ fn print_summary(s: &Summary) {
             .map(|(secs, n)| format!("{}s {n}", secs))
             .collect();
         println!(
-            "signature coverage: {pairs} (target, response signature) pairs [{}]; {} sessions kept in {}",
+            "signature coverage: {pairs} (target, response signature) pairs [{}]; {} sessions kept in {}, {} sessions derived from kept ones",
             marks.join(", "),
             s.kept,
-            s.findings_file.with_file_name("corpus").display()
+            s.findings_file.with_file_name("corpus").display(),
+            s.derived
         );
     }
     let total: u64 = s.counts.by_kind.values().sum();
