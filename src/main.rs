@@ -49,8 +49,8 @@ enum Cmd {
     /// §7.4.1, §2.3.2); every interleaving the RFC allows is accepted.
     ///
     /// Writes DIR/findings.jsonl (appended as found) and DIR/cases/race-N-TARGET.imap for
-    /// every scenario and target. Prints, per target, when each connection learnt of the
-    /// other's changes. Exit status: 0 when no finding is at or above --fail-on, 1 when one
+    /// every scenario and target. Prints, per target, when the connections were told of
+    /// changes (EXISTS, EXPUNGE, FETCH not asked for). Exit status: 0 when no finding is at or above --fail-on, 1 when one
     /// is, 2 for usage or setup errors.
     #[command(
         after_help = "Example:\n  imapconform race --targets /dev/shm/imapconform-lab/targets.toml --scenarios 20 --out races"

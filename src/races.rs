@@ -87,7 +87,13 @@ pub async fn run(opts: RaceOptions) -> anyhow::Result<RaceSummary> {
             }
         }
     }
-    for index in opts.first..opts.first + opts.scenarios {
+    if raced.is_empty() {
+        anyhow::bail!(
+            "no target can be raced: every target is spawned per session, so two connections \
+             would not share a store (race needs targets with an address)"
+        );
+    }
+    for index in opts.first..opts.first.saturating_add(opts.scenarios) {
         let script = race(opts.seed, index, &opts.gen, opts.profile);
         let script = std::sync::Arc::new(script);
         let mut runs = tokio::task::JoinSet::new();
@@ -162,7 +168,7 @@ fn syntax_verdicts(target: &str, t: &RaceTranscript) -> Vec<Verdict> {
         let mut per_side = t.setup[side.index()].clone();
         let mut global = Vec::new();
         for (i, r) in t.steps.iter().enumerate() {
-            if r.side() != side {
+            if r.side != side {
                 continue;
             }
             if !r.idle.is_empty() {
@@ -217,7 +223,7 @@ fn to_finding(seed: u64, index: u64, n: usize, v: Verdict, case: &RaceCase, path
         .map(|r| {
             format!(
                 "{}: {}",
-                r.side().letter(),
+                r.side.letter(),
                 escape(&r.exchange.command().to_bytes())
             )
         })

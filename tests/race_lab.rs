@@ -166,7 +166,7 @@ fn a_scripted_race_runs_on_every_server_and_both_connections_end_with_the_same_n
         assert_eq!(t.end, End::Completed, "{name}");
         assert_eq!(t.steps.len(), script.steps.len(), "{name}");
         for (sent, got) in script.steps.iter().zip(&t.steps) {
-            assert_eq!(got.side(), sent.side, "{name}");
+            assert_eq!(got.side, sent.side, "{name}");
             assert_eq!(
                 first_line(&got.exchange.command()),
                 first_line(&sent.command),

@@ -87,7 +87,7 @@ impl RaceCase {
             out.push_str(&text);
         }
         for (i, r) in self.transcript.steps.iter().enumerate() {
-            let side = r.side().letter();
+            let side = r.side.letter();
             if !r.idle.is_empty() {
                 let _ = writeln!(out, "== idle {side} ==");
                 let e = Exchange {
@@ -170,7 +170,7 @@ impl RaceCase {
                         });
                     }
                     steps.push(RaceRecord {
-                        side: Some(side),
+                        side,
                         idle: std::mem::take(&mut idle.1),
                         exchange: script.remove(0),
                         overlap,
@@ -292,7 +292,7 @@ mod tests {
                 setup: [greet("A"), greet("B")],
                 steps: vec![
                     RaceRecord {
-                        side: Some(Side::A),
+                        side: Side::A,
                         idle: vec![],
                         exchange: Exchange::from_lines(
                             "a1 FETCH 1:* (UID)",
@@ -301,7 +301,7 @@ mod tests {
                         overlap: true,
                     },
                     RaceRecord {
-                        side: Some(Side::B),
+                        side: Side::B,
                         idle: vec![Message::line("* 2 EXISTS")],
                         exchange: append_exchange,
                         overlap: false,

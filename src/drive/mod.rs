@@ -373,7 +373,7 @@ impl<'a> Session<'a> {
             let (cont, done) = self.receive(setup, idx, &tag).await?;
             count += 1;
             if done {
-                return Ok(());
+                return self.literal_read_as_command(cmd, setup, idx).await;
             }
             if cont {
                 // A continuation request with nothing left to send (AUTHENTICATE):
@@ -399,6 +399,47 @@ impl<'a> Session<'a> {
                     "more than {} responses to one command",
                     self.opts.max_responses_per_command
                 )));
+            }
+        }
+    }
+
+    /// A non-synchronizing literal (RFC 2088 `{n+}`) sent to a server that did not
+    /// advertise LITERAL+ may have been read as a command line of its own (the mutation
+    /// `literal-plus-unadvertised` makes it one): its tagged answer, if one comes within a
+    /// second, belongs to this exchange, not to the next.
+    async fn literal_read_as_command(
+        &mut self,
+        cmd: &Message,
+        setup: bool,
+        idx: usize,
+    ) -> Result<(), Stop> {
+        if self.literal_plus {
+            return Ok(());
+        }
+        let inner_tag = cmd.fragments.windows(2).find_map(|w| match (&w[0], &w[1]) {
+            (Fragment::Line(l), Fragment::Literal(data))
+                if literal_announcement(l).is_some_and(|(_, sync)| !sync) =>
+            {
+                let end = data.iter().position(|&b| b == b' ')?;
+                Some(data[..end].to_vec())
+            }
+            _ => None,
+        });
+        let Some(inner_tag) = inner_tag else {
+            return Ok(());
+        };
+        let deadline = Instant::now() + self.timeout.min(Duration::from_secs(1));
+        loop {
+            match self.conn.next_message(deadline).await {
+                Ok(m) => {
+                    let done = m.tag() == inner_tag.as_slice();
+                    self.push_event(setup, idx, Event::Server(m));
+                    if done {
+                        return Ok(());
+                    }
+                }
+                Err(Stop::Timeout) => return Ok(()),
+                Err(other) => return Err(other),
             }
         }
     }

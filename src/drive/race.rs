@@ -24,7 +24,7 @@ pub const IDLE_WAIT: Duration = Duration::from_millis(40);
 /// One step as it happened.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub struct RaceRecord {
-    pub side: Option<Side>,
+    pub side: Side,
     /// What the server sent this connection while no command was in progress on it,
     /// just before this step's command.
     pub idle: Vec<Message>,
@@ -41,12 +41,6 @@ pub struct RaceTranscript {
     /// The scenario's steps, in the order they were sent.
     pub steps: Vec<RaceRecord>,
     pub end: End,
-}
-
-impl RaceRecord {
-    pub fn side(&self) -> Side {
-        self.side.unwrap_or(Side::A)
-    }
 }
 
 /// Runs `script` against `target` as the pool user `creds` (reset first).
@@ -113,11 +107,11 @@ async fn run_steps(
         } else {
             Vec::new()
         };
-        if step.overlap && i + 1 < script.steps.len() {
-            let next = &script.steps[i + 1];
+        let next = script.steps.get(i + 1).filter(|n| n.side != side);
+        if let (true, Some(next)) = (step.overlap, next) {
             let first = out.len();
             out.push(RaceRecord {
-                side: Some(side),
+                side,
                 idle,
                 exchange: Exchange::default(),
                 overlap: true,
@@ -130,7 +124,7 @@ async fn run_steps(
             let idle_next = o.drain(IDLE_WAIT).await.map_err(|e| (next.side, e))?;
             let r = o.step(&next.command).await;
             out.push(RaceRecord {
-                side: Some(next.side),
+                side: next.side,
                 idle: idle_next,
                 exchange: o.t.script.pop().unwrap_or_default(),
                 overlap: false,
@@ -147,7 +141,7 @@ async fn run_steps(
         }
         let r = s.step(&step.command).await;
         out.push(RaceRecord {
-            side: Some(side),
+            side,
             idle,
             exchange: s.t.script.pop().unwrap_or_default(),
             overlap: false,

@@ -50,6 +50,12 @@ pub enum Operator {
     WildcardName,
     /// A mailbox name whose modified UTF-7 (RFC 2060 §5.1.3) is not closed by `-`.
     BrokenMutf7,
+    /// A non-synchronizing literal `{n+}` (RFC 2088 LITERAL+) sent to a server that did
+    /// not advertise LITERAL+: `LIST "" {n+}` whose literal is itself a command line
+    /// (`<tag>z NOOP`), so that a server that reads the first line as an error then reads
+    /// the literal as a command, and the session stays in step either way. Judged only
+    /// where the server did not advertise LITERAL+ ([`Operator::unless_advertised`]).
+    LiteralPlusUnadvertised,
 }
 
 /// What the RFC requires of the answer to a mutated command.
@@ -88,7 +94,7 @@ pub const BAD_FOR_PROTOCOL_ERROR: &str = "2060-2.2.2-ok-no-bad";
 pub const COMPLETION_RESULT: &str = "2060-2.2.1-completion-result";
 
 impl Operator {
-    pub const ALL: [Operator; 15] = [
+    pub const ALL: [Operator; 16] = [
         Operator::UnknownCommand,
         Operator::LiteralShort,
         Operator::LiteralLong,
@@ -104,6 +110,7 @@ impl Operator {
         Operator::DeepNesting,
         Operator::WildcardName,
         Operator::BrokenMutf7,
+        Operator::LiteralPlusUnadvertised,
     ];
 
     /// The name used in case files and findings.
@@ -124,6 +131,7 @@ impl Operator {
             Operator::DeepNesting => "deep-nesting",
             Operator::WildcardName => "wildcard-name",
             Operator::BrokenMutf7 => "broken-mutf7",
+            Operator::LiteralPlusUnadvertised => "literal-plus-unadvertised",
         }
     }
 
@@ -138,6 +146,15 @@ impl Operator {
             self,
             Operator::ZeroNumber | Operator::HugeNumber | Operator::DeepNesting
         )
+    }
+
+    /// The capability under which the command is valid: where the server advertised it,
+    /// the answer is not judged against the label.
+    pub fn unless_advertised(self) -> Option<&'static str> {
+        match self {
+            Operator::LiteralPlusUnadvertised => Some("LITERAL+"),
+            _ => None,
+        }
     }
 
     /// What the RFC requires of the answer.
@@ -179,6 +196,11 @@ impl Operator {
             }
             // RFC 2060 neither forbids these names nor requires a server to accept them.
             Operator::WildcardName | Operator::BrokenMutf7 => (Answered, COMPLETION_RESULT, None),
+            // RFC 2060 §9 `literal ::= "{" number "}" CRLF *CHAR8`: `{n+}` is RFC 2088's,
+            // which a server that does not advertise LITERAL+ need not read.
+            Operator::LiteralPlusUnadvertised => {
+                (Bad, BAD_FOR_PROTOCOL_ERROR, Some("2060-9-literal"))
+            }
         };
         Label {
             operator: self,
@@ -263,6 +285,14 @@ impl Operator {
                 let name = *pick(u, &["imapconform-caf&AOk", "imapconform&Jjo"]);
                 status(tag, format!("{prefix}{name}").as_bytes())
             }
+            Operator::LiteralPlusUnadvertised => {
+                let inner = format!("{tag}z NOOP").into_bytes();
+                let mut fragments =
+                    line(tag, &[format!("LIST \"\" {{{}+}}", inner.len()).as_bytes()]);
+                fragments.push(Fragment::Literal(inner));
+                fragments.push(Fragment::Line(b"\r\n".to_vec()));
+                fragments
+            }
         };
         Message { fragments }
     }
@@ -327,7 +357,8 @@ mod tests {
     #[test]
     fn commands_labelled_bad_do_not_parse_strictly() {
         for op in Operator::ALL {
-            if op.label().expect == Expect::Answered {
+            // `{n+}` is valid where LITERAL+ is advertised, and imap-codec reads it.
+            if op.label().expect == Expect::Answered || op.unless_advertised().is_some() {
                 continue;
             }
             let bytes = written(op);
@@ -370,5 +401,18 @@ mod tests {
         assert_eq!(short, "m1 STATUS {17}\r\nINBOX.imapconformx (MESSAGES)\r\n");
         let long = String::from_utf8_lossy(&written(Operator::LiteralLong)).into_owned();
         assert_eq!(long, "m1 STATUS {19}\r\nINBOX.imapconformx\r\n\r\n");
+    }
+
+    /// Read with LITERAL+, a LIST of the pattern `m1z NOOP`; read without, a line with a
+    /// syntax error and then the command `m1z NOOP`.
+    #[test]
+    fn the_unadvertised_literal_plus_is_a_command_either_way() {
+        let op = Operator::LiteralPlusUnadvertised;
+        let text = String::from_utf8_lossy(&written(op)).into_owned();
+        assert_eq!(text, "m1 LIST \"\" {8+}\r\nm1z NOOP\r\n");
+        assert_eq!(op.unless_advertised(), Some("LITERAL+"));
+        let (rest, cmd) = CommandCodec::default().decode(text.as_bytes()).unwrap();
+        assert!(rest.is_empty());
+        assert_eq!(cmd.body.name(), "LIST");
     }
 }

@@ -36,8 +36,9 @@ const SCENARIO_BYTES: usize = 16 * 1024;
 const APPEND_FLAGS: [&str; 3] = ["\\Flagged", "\\Seen", "\\Answered \\Draft"];
 
 /// Which of the two connections a step runs on.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub enum Side {
+    #[default]
     A,
     B,
 }

@@ -23,6 +23,13 @@ pub fn judge_mutations(target: &str, t: &Transcript, labels: &[(usize, Operator)
         let Some(e) = t.script.get(step) else {
             continue;
         };
+        if op
+            .unless_advertised()
+            .is_some_and(|cap| advertised(t, step, cap))
+        {
+            // Valid under an extension the server announced.
+            continue;
+        }
         let label = op.label();
         let status = e.status();
         let later = t.script.len() > step + 1;
@@ -80,6 +87,23 @@ pub fn judge_mutations(target: &str, t: &Transcript, labels: &[(usize, Operator)
         }
     }
     out
+}
+
+/// Whether the server announced capability `cap` before script step `step` (RFC 2060
+/// §7.2.1 `* CAPABILITY`, RFC 3501 §7.1 `[CAPABILITY ...]`).
+fn advertised(t: &Transcript, step: usize, cap: &str) -> bool {
+    let messages = t
+        .greeting
+        .iter()
+        .chain(t.setup.iter().flat_map(|e| e.responses()))
+        .chain(t.script.iter().take(step).flat_map(|e| e.responses()));
+    let mut last = None;
+    for m in messages {
+        if let Some(caps) = crate::drive::capabilities_in(m.first_line()) {
+            last = Some(caps);
+        }
+    }
+    last.is_some_and(|caps| caps.iter().any(|c| c.eq_ignore_ascii_case(cap)))
 }
 
 /// The labels of a script's mutated commands, by step.

@@ -42,7 +42,7 @@ use crate::model::flags::FlagSet;
 use crate::model::response::{Outcome, Reply, Untagged};
 use crate::model::session::{Session, State, Store};
 use crate::model::Profile;
-use crate::wire::{escape, End, Event, Exchange, Message, Transcript};
+use crate::wire::{escape, End, Event, Exchange, Fragment, Message, Transcript};
 
 /// How far the oracle could follow a session.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
@@ -286,6 +286,25 @@ fn rejected_without_data(e: &Exchange) -> bool {
     e.responses()
         .filter(|m| !std::ptr::eq(*m, done))
         .all(|m| m.is_continuation() || m.first_line().to_ascii_uppercase().starts_with(b"* BAD"))
+}
+
+/// Whether the command carried a non-synchronizing literal (RFC 2088 `{n+}`) and was
+/// answered BAD together with an answer tagged with the literal's first word: the server
+/// read the literal as a command line (the `literal-plus-unadvertised` mutation).
+fn unadvertised_literal_refused(e: &Exchange) -> bool {
+    if e.status().as_deref() != Some("BAD") {
+        return false;
+    }
+    let cmd = e.command();
+    let inner = cmd.fragments.windows(2).find_map(|w| match (&w[0], &w[1]) {
+        (Fragment::Line(l), Fragment::Literal(data))
+            if crate::wire::literal_announcement(l).is_some_and(|(_, sync)| !sync) =>
+        {
+            data.split(|&b| b == b' ').next().map(<[u8]>::to_vec)
+        }
+        _ => None,
+    });
+    inner.is_some_and(|tag| e.responses().any(|m| m.tag() == tag.as_slice()))
 }
 
 /// A message whose bytes every server must store unchanged: CRLF line ends only, 7-bit,
@@ -877,6 +896,13 @@ impl Oracle {
     fn exchange(&mut self, step: Option<usize>, e: &Exchange) {
         let bytes = e.command().to_bytes();
         self.client_text.extend_from_slice(&bytes);
+        if unadvertised_literal_refused(e) {
+            // A `{n+}` literal the server did not read as one (it did not advertise
+            // LITERAL+): the command was refused, and the literal ran as a command of its
+            // own, which the oracle does not follow.
+            self.coverage.judged += 1;
+            return;
+        }
         let decoded = CommandCodec::default().decode(&bytes);
         let cmd = match decoded {
             Ok((b"", cmd)) => cmd,

@@ -66,8 +66,9 @@ pub struct RaceCoverage {
     pub judged: usize,
     /// Why the judge stopped following a connection, per side.
     pub stopped: [Option<String>; 2],
-    /// Updates about the other connection's changes, by kind and by what the receiving
-    /// connection was doing: `"EXISTS during NOOP"`, `"FETCH while idle"`, ...
+    /// When each connection was told of changes to the mailbox (its own and the other's):
+    /// EXISTS and EXPUNGE responses, and FETCH responses it did not ask for, by what it
+    /// was doing: `"EXISTS during NOOP"`, `"FETCH while idle"`, ...
     pub updates: BTreeMap<String, usize>,
 }
 
@@ -100,6 +101,9 @@ enum Doing {
     Idle,
     /// FETCH, STORE or SEARCH (not their UID forms).
     FetchStoreSearch,
+    /// UID FETCH, UID STORE or UID SEARCH: RFC 3501 §7.4.1 "An EXPUNGE response MAY be
+    /// sent during a UID command"; its FETCH responses were asked for.
+    UidFetchStoreSearch,
     /// This connection's own EXPUNGE.
     Expunge,
     Other,
@@ -216,7 +220,7 @@ impl Judge<'_> {
     }
 
     fn step(&mut self, i: usize, r: &RaceRecord) {
-        let side = r.side();
+        let side = r.side;
         if !self.live(side) {
             return;
         }
@@ -238,9 +242,10 @@ impl Judge<'_> {
         };
         let ok = e.status().as_deref() == Some("OK");
         self.coverage.judged += 1;
-        let doing = match verb {
-            "FETCH" | "STORE" | "SEARCH" => Doing::FetchStoreSearch,
-            "EXPUNGE" => Doing::Expunge,
+        let doing = match (verb, words.get(2).copied()) {
+            ("FETCH" | "STORE" | "SEARCH", _) => Doing::FetchStoreSearch,
+            ("UID", Some("FETCH" | "STORE" | "SEARCH")) => Doing::UidFetchStoreSearch,
+            ("EXPUNGE", _) => Doing::Expunge,
             _ => Doing::Other,
         };
         if matches!(verb, "SELECT" | "EXAMINE") {
@@ -664,7 +669,7 @@ impl Judge<'_> {
         else {
             return;
         };
-        if doing != Doing::FetchStoreSearch {
+        if !matches!(doing, Doing::FetchStoreSearch | Doing::UidFetchStoreSearch) {
             self.note("FETCH", when);
         }
         if flags.contains(RECENT) {
@@ -741,7 +746,7 @@ mod tests {
                 continue;
             }
             out.push(RaceRecord {
-                side: Some(side),
+                side,
                 idle: std::mem::take(&mut idle),
                 exchange: Exchange::from_lines(cmd, responses),
                 overlap: who.ends_with('&'),

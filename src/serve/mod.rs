@@ -125,24 +125,19 @@ impl Connection {
                 out.close = true;
                 return out;
             }
-            if let Some((n, plus)) = literal_announcement(&line[..line.len() - 2]) {
+            // RFC 2060 §4.3 literals only: `{n+}` (RFC 2088 LITERAL+, not advertised) is
+            // no literal here, so the line is a command with a syntax error, and whatever
+            // the client sends next is read as the next command.
+            if let Some((n, false)) = literal_announcement(&line[..line.len() - 2]) {
                 if n > self.limits.max_literal || self.command.len() + n > self.limits.max_command {
                     let tag = tag_of(&self.command);
                     self.command.clear();
                     out.bytes.extend_from_slice(&tag);
                     out.bytes.extend_from_slice(b" BAD literal too large\r\n");
-                    if plus {
-                        // The data follows anyway; the stream cannot be resynchronised.
-                        out.bytes.extend_from_slice(b"* BYE literal too large\r\n");
-                        out.close = true;
-                        return out;
-                    }
                     continue;
                 }
-                if !plus {
-                    // RFC 2060 §7.5: the command continuation request.
-                    out.bytes.extend_from_slice(b"+ Ready for literal data\r\n");
-                }
+                // RFC 2060 §7.5: the command continuation request.
+                out.bytes.extend_from_slice(b"+ Ready for literal data\r\n");
                 self.literal_left = n;
                 continue;
             }
@@ -182,7 +177,7 @@ impl Connection {
 }
 
 /// `{n}` or `{n+}` at the end of a line (RFC 2060 §4.3; `+` is LITERAL+, RFC 2088, which
-/// the reference server does not advertise but accepts).
+/// the reference server neither advertises nor accepts), and whether it has the `+`.
 fn literal_announcement(line: &[u8]) -> Option<(usize, bool)> {
     let body = line.strip_suffix(b"}")?;
     let open = body.iter().rposition(|&b| b == b'{')?;
@@ -367,6 +362,19 @@ mod tests {
         let out = talk(&mut c, &s, "a LOGIN {4294967295}\r\n");
         assert_eq!(out, "a BAD literal too large\r\n");
         assert_eq!(talk(&mut c, &s, "b NOOP\r\n"), "b OK done\r\n");
+    }
+
+    /// RFC 2088 LITERAL+ is not advertised: `{n+}` is a syntax error, and the octets
+    /// after the line are the next command.
+    #[test]
+    fn a_non_synchronizing_literal_is_not_read_as_one() {
+        let (mut c, s) = server();
+        assert_eq!(
+            talk(&mut c, &s, "m1 LIST \"\" {8+}\r\nm1z NOOP\r\n"),
+            "m1 BAD command syntax error\r\nm1z OK done\r\n"
+        );
+        let (_, greeting) = Connection::open(Profile::Rfc2060, now(), Limits::default());
+        assert!(!String::from_utf8_lossy(&greeting).contains("LITERAL+"));
     }
 
     #[test]
