@@ -1136,6 +1136,11 @@ impl Session {
             return None;
         }
         let by_id: BTreeMap<u64, &StoredMessage> = mb.messages.iter().map(|m| (m.id, m)).collect();
+        if uid && sel.view.is_empty() {
+            // A UID set names messages of the mailbox; in an empty one it names none,
+            // however `*` or a range written high to low is read.
+            return Some(vec![]);
+        }
         if uid {
             let pairs: Vec<(u32, u64, u32)> = sel
                 .view
