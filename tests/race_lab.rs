@@ -67,8 +67,8 @@ fn step(side: Side, line: &str) -> RaceStep {
 }
 
 /// A appends three messages and selects; B selects, marks message 2 `\Deleted` and
-/// expunges it while A is idle; then A's FETCH runs while B appends (overlapped), and
-/// both poll.
+/// expunges it while A has no command in progress; then A's FETCH runs while B stores
+/// (overlapped), both poll and fetch, and A idles (RFC 2177) while B stores again.
 fn scripted() -> RaceScript {
     use Side::{A, B};
     let mut steps = vec![step(A, "a1 CREATE INBOX.race")];
@@ -110,8 +110,13 @@ fn scripted() -> RaceScript {
         step(B, "b6 NOOP"),
         step(A, "a11 FETCH 1:* (UID FLAGS)"),
         step(B, "b7 FETCH 1:* (UID FLAGS)"),
-        step(A, "a12 LOGOUT"),
-        step(B, "b8 LOGOUT"),
+        RaceStep {
+            overlap: true,
+            ..step(A, "a12 IDLE")
+        },
+        step(B, "b8 STORE 2 +FLAGS (\\Seen)"),
+        step(A, "a13 LOGOUT"),
+        step(B, "b9 LOGOUT"),
     ]);
     RaceScript {
         seed: 0,
@@ -179,6 +184,21 @@ fn a_scripted_race_runs_on_every_server_and_both_connections_end_with_the_same_n
         }
         // The overlapped FETCH's answer was read after B's STORE completed.
         assert!(t.steps[12].overlap && !t.steps[13].overlap, "{name}");
+        // RFC 2177: every lab server advertises IDLE; A idled while B stored, then said
+        // DONE, and the server completed the IDLE.
+        let idle = &t.steps[18].exchange;
+        assert!(t.steps[18].overlap, "{name}");
+        assert!(
+            idle.responses().any(|m| m.is_continuation()),
+            "{name}: IDLE got a continuation request"
+        );
+        assert!(
+            idle.events.iter().any(
+                |e| matches!(e, imapconform::wire::Event::Client(m) if m.to_bytes() == b"DONE\r\n")
+            ),
+            "{name}: DONE was sent"
+        );
+        assert_eq!(idle.status().as_deref(), Some("OK"), "{name}");
         // After both polled, both connections number the same messages the same way.
         // Not Mailutils: it never tells A of B's EXPUNGE (it does not notice the change,
         // and RFC 2060 §5.2 requires size updates only for a change "observed").

@@ -167,6 +167,8 @@ struct Session<'a> {
     timeout: Duration,
     t: Transcript,
     literal_plus: bool,
+    /// The server advertised IDLE (RFC 2177).
+    idle: bool,
     capabilities_known: bool,
     /// A problem of the setup (no user for a server that wants one, LOGIN refused).
     setup_error: Option<DriveError>,
@@ -197,6 +199,7 @@ impl<'a> Session<'a> {
             timeout,
             t: Transcript::default(),
             literal_plus: false,
+            idle: false,
             capabilities_known: false,
             setup_error: None,
         })
@@ -494,6 +497,7 @@ impl<'a> Session<'a> {
     fn learn_capabilities(&mut self, m: &Message) {
         if let Some(caps) = capabilities_in(m.first_line()) {
             self.capabilities_known = true;
+            self.idle = caps.iter().any(|c| c.eq_ignore_ascii_case("IDLE"));
             self.literal_plus =
                 self.opts.literal_plus && caps.iter().any(|c| c.eq_ignore_ascii_case("LITERAL+"));
         }

@@ -14,7 +14,7 @@ use tokio::time::Instant;
 
 use super::conn::Stop;
 use super::{is_logout, reset, DriveError, DriveOptions, Session, SessionDir};
-use crate::gen::race::{RaceScript, Side};
+use crate::gen::race::{RaceScript, RaceStep, Side};
 use crate::targets::{Credentials, Target};
 use crate::wire::{End, Event, Exchange, Message, Transcript};
 
@@ -108,6 +108,12 @@ async fn run_steps(
             Vec::new()
         };
         let next = script.steps.get(i + 1).filter(|n| n.side != side);
+        if let (true, Some(next), true) = (step.overlap, next, is_idle(&step.command)) {
+            idle_during(sessions, side, &step.command, next, out, idle).await?;
+            last = Some(side);
+            i += 2;
+            continue;
+        }
         if let (true, Some(next)) = (step.overlap, next) {
             let first = out.len();
             out.push(RaceRecord {
@@ -120,16 +126,7 @@ async fn run_steps(
             out[first].exchange = s.t.script.pop().unwrap_or_default();
             sent.map_err(|e| (side, e))?;
             // The other side's step runs while this command is in progress.
-            let o = &mut sessions[next.side.index()];
-            let idle_next = o.drain(IDLE_WAIT).await.map_err(|e| (next.side, e))?;
-            let r = o.step(&next.command).await;
-            out.push(RaceRecord {
-                side: next.side,
-                idle: idle_next,
-                exchange: o.t.script.pop().unwrap_or_default(),
-                overlap: false,
-            });
-            r.map_err(|e| (next.side, e))?;
+            run_other(sessions, next, out).await?;
             let s = &mut sessions[side.index()];
             s.t.script.push(std::mem::take(&mut out[first].exchange));
             let r = s.finish(&step.command).await;
@@ -151,6 +148,91 @@ async fn run_steps(
         i += 1;
     }
     Ok(())
+}
+
+/// Whether a command is RFC 2177 IDLE.
+fn is_idle(cmd: &Message) -> bool {
+    cmd.first_line()
+        .split(|&b| b == b' ')
+        .nth(1)
+        .is_some_and(|w| w.eq_ignore_ascii_case(b"IDLE"))
+}
+
+/// How long an idling connection is listened to after the other connection's change,
+/// before DONE.
+pub const IDLE_SETTLE: Duration = Duration::from_millis(200);
+
+/// The other connection's step, run while `side`'s command is in progress: listen on it
+/// (it was idle), then run its command to completion.
+async fn run_other(
+    sessions: &mut [Session<'_>; 2],
+    next: &RaceStep,
+    out: &mut Vec<RaceRecord>,
+) -> Result<(), Failed> {
+    let o = &mut sessions[next.side.index()];
+    let idle = o.drain(IDLE_WAIT).await.map_err(|e| (next.side, e))?;
+    let r = o.step(&next.command).await;
+    out.push(RaceRecord {
+        side: next.side,
+        idle,
+        exchange: o.t.script.pop().unwrap_or_default(),
+        overlap: false,
+    });
+    r.map_err(|e| (next.side, e))
+}
+
+/// RFC 2177 IDLE on `side` while `next` runs on the other connection: IDLE, the server's
+/// continuation request, the other's command, [`IDLE_SETTLE`] of listening, DONE, and the
+/// tagged answer, all one exchange. A server that did not advertise IDLE is sent NOOP
+/// instead (RFC 2177: "the client MUST NOT use the IDLE command").
+async fn idle_during(
+    sessions: &mut [Session<'_>; 2],
+    side: Side,
+    cmd: &Message,
+    next: &RaceStep,
+    out: &mut Vec<RaceRecord>,
+    idle: Vec<Message>,
+) -> Result<(), Failed> {
+    let first = out.len();
+    out.push(RaceRecord {
+        side,
+        idle,
+        exchange: Exchange::default(),
+        overlap: false,
+    });
+    let s = &mut sessions[side.index()];
+    if !s.idle {
+        let tag = String::from_utf8_lossy(cmd.tag()).into_owned();
+        let r = s.step(&Message::line(format!("{tag} NOOP"))).await;
+        out[first].exchange = s.t.script.pop().unwrap_or_default();
+        r.map_err(|e| (side, e))?;
+        return run_other(sessions, next, out).await;
+    }
+    let started = s.start_idle(cmd).await;
+    let idling = match started {
+        Ok(idling) => idling,
+        Err(e) => {
+            out[first].exchange = s.t.script.pop().unwrap_or_default();
+            return Err((side, e));
+        }
+    };
+    if !idling {
+        // Refused: the command is over, and the other step runs after it.
+        out[first].exchange = s.t.script.pop().unwrap_or_default();
+        return run_other(sessions, next, out).await;
+    }
+    out[first].overlap = true;
+    let other = run_other(sessions, next, out).await;
+    let s = &mut sessions[side.index()];
+    let r = match other {
+        Ok(()) => s.end_idle(cmd).await,
+        Err(e) => {
+            out[first].exchange = s.t.script.pop().unwrap_or_default();
+            return Err(e);
+        }
+    };
+    out[first].exchange = s.t.script.pop().unwrap_or_default();
+    r.map_err(|e| (side, e))
 }
 
 impl Session<'_> {
@@ -179,6 +261,44 @@ impl Session<'_> {
                 Err(other) => return Err(other),
             }
         }
+    }
+
+    /// Sends IDLE and reads until the continuation request (true: idling) or the tagged
+    /// answer (false: refused).
+    async fn start_idle(&mut self, cmd: &Message) -> Result<bool, Stop> {
+        self.send_only(cmd).await?;
+        let tag = cmd.tag().to_vec();
+        let idx = self.t.script.len() - 1;
+        for _ in 0..self.opts.max_responses_per_command {
+            let (cont, done) = self.receive(false, idx, &tag).await?;
+            if done {
+                return Ok(false);
+            }
+            if cont {
+                return Ok(true);
+            }
+        }
+        Err(Stop::Broken(format!(
+            "more than {} responses to one command",
+            self.opts.max_responses_per_command
+        )))
+    }
+
+    /// Listens for [`IDLE_SETTLE`], sends DONE, and reads the tagged answer (RFC 2177:
+    /// the server "MUST immediately send the tagged response").
+    async fn end_idle(&mut self, cmd: &Message) -> Result<(), Stop> {
+        let idx = self.t.script.len() - 1;
+        let deadline = Instant::now() + IDLE_SETTLE;
+        loop {
+            match self.conn.next_message(deadline).await {
+                Ok(m) => self.push_event(false, idx, Event::Server(m)),
+                Err(Stop::Timeout) => break,
+                Err(other) => return Err(other),
+            }
+        }
+        self.send(b"DONE\r\n").await?;
+        self.push_event(false, idx, Event::Client(Message::line("DONE")));
+        self.finish(cmd).await
     }
 
     /// Sends a one-line command and records it as a new exchange, without reading.

@@ -7,7 +7,8 @@
 //! the other agent is a second connection of the same user: while connection A has the
 //! mailbox selected, B appends, stores, copies and expunges, and A polls (NOOP, CHECK),
 //! fetches, searches and stores, or has no command in progress. Now and then A's FETCH is
-//! still in progress when B's command runs ([`RaceStep::overlap`]). The judge
+//! still in progress when B's command runs, or A idles (RFC 2177 IDLE) while it runs
+//! ([`RaceStep::overlap`]). The judge
 //! (`judge::race`) then holds both connections to the rules about unsolicited EXISTS,
 //! EXPUNGE, FETCH and `\Recent`.
 //!
@@ -81,7 +82,8 @@ pub struct RaceStep {
     pub command: Message,
     /// The command is sent, and the next step (on the other connection) runs to its
     /// completion before this command's answer is read: the server sees both commands at
-    /// once (RFC 2060 §5.5). Only single-line commands overlap.
+    /// once (RFC 2060 §5.5). For IDLE, the next step runs once the server is idling, and
+    /// DONE follows it (`drive::race`). Only single-line commands overlap.
     pub overlap: bool,
 }
 
@@ -111,6 +113,8 @@ enum Action {
     Reselect,
     /// The actor's FETCH is in progress while the other connection changes the mailbox.
     FetchDuring,
+    /// The actor idles (RFC 2177 IDLE) while the other connection changes the mailbox.
+    IdleDuring,
 }
 
 /// The planner: both connections on one model store.
@@ -267,6 +271,7 @@ impl Planner {
                     Action::FetchDuring,
                     if n > 0 && other_can_change { 4 } else { 0 },
                 ),
+                (Action::IdleDuring, if other_can_change { 3 } else { 0 }),
             ],
         );
         match action {
@@ -308,14 +313,15 @@ impl Planner {
                 // A fresh numbering: learn which message each number is.
                 self.fetch_all(side);
             }
-            Action::FetchDuring => self.fetch_during(u, side),
+            Action::FetchDuring => self.during(u, side, false),
+            Action::IdleDuring => self.during(u, side, true),
         }
     }
 
-    /// `side`'s FETCH is in progress while the other connection changes the mailbox. The
-    /// other's message is marked `\Deleted` first when it expunges, so that the overlap
-    /// is the EXPUNGE itself.
-    fn fetch_during(&mut self, u: &mut Unstructured, side: Side) {
+    /// `side`'s FETCH (or IDLE, RFC 2177) is in progress while the other connection changes
+    /// the mailbox. The other's message is marked `\Deleted` first when it expunges, so
+    /// that the overlap is the EXPUNGE itself.
+    fn during(&mut self, u: &mut Unstructured, side: Side, idle: bool) {
         let other = side.other();
         let m = self.known(other);
         let change = weighted(
@@ -331,19 +337,20 @@ impl Planner {
             self.line(other, &format!("STORE {k} +FLAGS.SILENT (\\Deleted)"));
         }
         let tag = self.tag(side);
-        let items = *pick(
-            u,
-            &[
-                "(UID FLAGS BODY.PEEK[])",
-                "(UID FLAGS RFC822.SIZE ENVELOPE)",
-                "(FLAGS UID BODY.PEEK[HEADER.FIELDS (SUBJECT)])",
-            ],
-        );
-        self.push(
-            side,
-            Message::line(format!("{tag} FETCH 1:* {items}")),
-            true,
-        );
+        let command = if idle {
+            format!("{tag} IDLE")
+        } else {
+            let items = *pick(
+                u,
+                &[
+                    "(UID FLAGS BODY.PEEK[])",
+                    "(UID FLAGS RFC822.SIZE ENVELOPE)",
+                    "(FLAGS UID BODY.PEEK[HEADER.FIELDS (SUBJECT)])",
+                ],
+            );
+            format!("{tag} FETCH 1:* {items}")
+        };
+        self.push(side, Message::line(command), true);
         match change {
             "store" => {
                 let k = int(u, 1, m);
@@ -447,7 +454,8 @@ mod tests {
                 }
                 overlaps += 1;
                 assert_eq!(step.command.fragments.len(), 1, "single line");
-                assert!(step.command.first_line().windows(5).any(|w| w == b"FETCH"));
+                let line = step.command.first_line();
+                assert!(line.windows(5).any(|w| w == b"FETCH") || line.ends_with(b" IDLE"));
                 let next = &s.steps[k + 1];
                 assert_eq!(next.side, step.side.other());
                 assert!(!next.overlap);
@@ -481,7 +489,7 @@ mod tests {
     /// connection's messages are not announced).
     #[test]
     fn the_model_carries_out_nearly_every_command() {
-        let (mut ok, mut all) = (0, 0);
+        let (mut ok, mut all, mut idles) = (0, 0, 0);
         for i in 0..30 {
             let s = scenario(i);
             let now = crate::serve::now();
@@ -500,6 +508,11 @@ mod tests {
                 let bytes = st.command.to_bytes();
                 let (_, cmd) = CommandCodec::default().decode(&bytes).unwrap();
                 let r = sessions[st.side.index()].execute(&mut store, &cmd.body);
+                if matches!(cmd.body, imap_types::command::CommandBody::Idle) {
+                    // RFC 2177, an extension the RFC 2060 model does not have.
+                    idles += 1;
+                    continue;
+                }
                 all += 1;
                 if r.completion.outcome == crate::model::response::Outcome::Ok {
                     ok += 1;
@@ -512,5 +525,6 @@ mod tests {
             }
         }
         assert!(ok as f64 / all as f64 > 0.98, "{ok} of {all}");
+        assert!(idles >= 10, "{idles} IDLE commands in 30 scenarios");
     }
 }

@@ -892,6 +892,33 @@ mod tests {
         assert!(v.is_empty(), "{v:#?}");
     }
 
+    /// RFC 2177: while IDLE is active "the server is now free to send untagged EXISTS,
+    /// EXPUNGE, and other messages at any time". A idles while B expunges message 2.
+    #[test]
+    fn an_idling_connection_may_be_told_of_the_expunge() {
+        let v = judge(
+            &[
+                SELECTED,
+                &[
+                    ("B", "b3 STORE 2 +FLAGS.SILENT (\\Deleted)", &["b3 OK done"]),
+                    (
+                        "A&",
+                        "a3 IDLE",
+                        &["+ idling", "* 2 EXPUNGE", "a3 OK IDLE terminated"],
+                    ),
+                    ("B", "b4 EXPUNGE", &["* 2 EXPUNGE", "b4 OK done"]),
+                    (
+                        "A",
+                        "a4 FETCH 2 (UID)",
+                        &["* 2 FETCH (UID 3)", "a4 OK done"],
+                    ),
+                ],
+            ],
+            Profile::Rfc3501,
+        );
+        assert!(v.is_empty(), "{v:#?}");
+    }
+
     #[test]
     fn numbers_do_not_move_without_an_expunge_response() {
         let v = judge(
