@@ -186,6 +186,8 @@ struct Shared {
     kept_sessions: Mutex<std::collections::BTreeSet<u64>>,
     /// A session failed (an I/O error writing results): the campaign is ending.
     failed: AtomicBool,
+    /// Ctrl-C, or the duration is over: derived sessions still waiting do not start.
+    stopping: AtomicBool,
     derived: AtomicU64,
     /// Every session below the first number has finished; and those above it that have.
     finished: Mutex<(u64, std::collections::BTreeSet<u64>)>,
@@ -219,6 +221,7 @@ pub async fn run(opts: CampaignOptions) -> anyhow::Result<Summary> {
         kept: AtomicU64::new(0),
         kept_sessions: Mutex::new(Default::default()),
         failed: AtomicBool::new(false),
+        stopping: AtomicBool::new(false),
         derived: AtomicU64::new(0),
         finished: Mutex::new(Default::default()),
         writer,
@@ -248,10 +251,24 @@ pub async fn run(opts: CampaignOptions) -> anyhow::Result<Summary> {
         if shared.dropped.iter().all(|d| d.load(Ordering::Relaxed)) {
             break;
         }
-        let parent = match choose_parent(&shared, index).await {
-            Ok(p) => p,
-            Err(()) => break,
-        };
+        if derives(&shared.opts, index) {
+            // It waits (without a job slot) for the sessions its parent may come from,
+            // while later sessions go on starting.
+            let (s, jobs) = (shared.clone(), jobs.clone());
+            tasks.spawn(async move {
+                let parent = choose_parent(&s, index).await;
+                if s.stopping.load(Ordering::Relaxed) {
+                    finish(&s, index);
+                    return Ok(());
+                }
+                let permit = jobs.acquire_owned().await.expect("jobs open");
+                let r = run_one(&s, index, parent).await;
+                drop(permit);
+                r
+            });
+            index += 1;
+            continue;
+        }
         // Ctrl-C stops launching sessions; those in flight finish and are judged.
         let permit = tokio::select! {
             p = jobs.clone().acquire_owned() => p.expect("jobs open"),
@@ -259,12 +276,13 @@ pub async fn run(opts: CampaignOptions) -> anyhow::Result<Summary> {
                 if shared.opts.progress {
                     eprintln!("\nimapconform: interrupted; finishing the sessions in flight");
                 }
+                shared.stopping.store(true, Ordering::Relaxed);
                 break;
             }
         };
         let s = shared.clone();
         tasks.spawn(async move {
-            let r = run_one(&s, index, parent).await;
+            let r = run_one(&s, index, None).await;
             drop(permit);
             r
         });
@@ -272,6 +290,10 @@ pub async fn run(opts: CampaignOptions) -> anyhow::Result<Summary> {
         while let Some(r) = tasks.try_join_next() {
             r??;
         }
+    }
+    // Derived sessions still waiting start only if the campaign ended by its count.
+    if deadline.is_some_and(|d| Instant::now() >= d) {
+        shared.stopping.store(true, Ordering::Relaxed);
     }
     while let Some(r) = tasks.join_next().await {
         r??;
@@ -305,33 +327,37 @@ pub async fn run(opts: CampaignOptions) -> anyhow::Result<Summary> {
     })
 }
 
-/// Whether session `index` derives from a kept session, and from which: one in
-/// `derive_one_in`, from a session kept at least [`DERIVE_LAG`] numbers earlier, picked by
-/// the seed. Waits until every session that far back has finished. `Err` when a session
-/// failed meanwhile (the campaign is ending).
-async fn choose_parent(s: &Shared, index: u64) -> Result<Option<u64>, ()> {
-    let n = u64::from(s.opts.derive_one_in);
-    if n == 0 || s.opts.shard.is_some() || index < 2 * DERIVE_LAG || index % n != n - 1 {
-        return Ok(None);
-    }
+/// Whether session `index` continues a kept session: one in `derive_one_in`, from
+/// session 2·[`DERIVE_LAG`] on, never in a shard (a slice does not see what the others
+/// kept).
+fn derives(opts: &CampaignOptions, index: u64) -> bool {
+    let n = u64::from(opts.derive_one_in);
+    n > 0 && opts.shard.is_none() && index >= 2 * DERIVE_LAG && index % n == n - 1
+}
+
+/// The parent of derived session `index`: a session kept at least [`DERIVE_LAG`]
+/// numbers earlier, picked by the seed. Waits until every session that far back has
+/// finished, so that the choice does not depend on timing. `None` when none was kept, or
+/// when the campaign is ending.
+async fn choose_parent(s: &Shared, index: u64) -> Option<u64> {
     let horizon = index - DERIVE_LAG;
     loop {
         let low = s.finished.lock().expect("finished lock").0;
         if low >= horizon {
             break;
         }
-        if s.failed.load(Ordering::Relaxed) {
-            return Err(());
+        if s.failed.load(Ordering::Relaxed) || s.stopping.load(Ordering::Relaxed) {
+            return None;
         }
         tokio::time::sleep(Duration::from_millis(5)).await;
     }
     let kept = s.kept_sessions.lock().expect("kept lock");
     let earlier: Vec<u64> = kept.range(..horizon).copied().collect();
     if earlier.is_empty() {
-        return Ok(None);
+        return None;
     }
     let pick = gen::entropy::SplitMix64::for_session(s.opts.seed ^ PARENT_SALT, index).next_u64();
-    Ok(Some(earlier[(pick % earlier.len() as u64) as usize]))
+    Some(earlier[(pick % earlier.len() as u64) as usize])
 }
 
 /// Keeps the choice of parents apart from every other stream of the seed.

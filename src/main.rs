@@ -197,8 +197,9 @@ struct RunArgs {
     /// One session in N (from session 128 on) continues a session kept in DIR/corpus/
     /// for showing a new response signature: its commands up to a random point, then new
     /// ones, the first often mutated. The parent is a session at least 64 numbers
-    /// earlier, so the same seed and targets still send the same bytes. 0 never; default
-    /// 4, and 0 with --shard.
+    /// earlier, so the same seed and targets still send the same bytes whatever --jobs is,
+    /// as long as the targets answer alike (0: the bytes depend on the seed alone). 0
+    /// never; default 4, and 0 with --shard.
     #[arg(long, value_name = "N")]
     derive_one_in: Option<u32>,
 }
