@@ -715,32 +715,13 @@ fn to_finding(
     script: &[Message],
     cases: &BTreeMap<String, String>,
 ) -> Finding {
-    let target = v.targets.first().cloned().unwrap_or_default();
     let command = v
         .step
         .and_then(|i| script.get(i))
         .map(|m| escape(&m.to_bytes()))
         .unwrap_or_default();
-    Finding {
-        id: format!("{seed}.{index}.{n}"),
-        case: cases.get(&target).cloned().unwrap_or_default(),
-        cases: cases.clone(),
-        target,
-        targets: v.targets,
-        kind: v.kind,
-        quote: v
-            .rule
-            .as_deref()
-            .and_then(|r| crate::catalogue::catalogue().cite(r)),
-        rule: v.rule,
-        summary: v.summary,
-        command,
-        expected: v.expected,
-        observed: v.observed,
-        seed,
-        session: index,
-        step: v.step,
-    }
+    let id = format!("{seed}.{index}.{n}");
+    Finding::from_verdict(v, id, command, cases.clone(), seed, index)
 }
 
 /// The current time as `YYYY-MM-DDThh:mm:ssZ` (UTC).

@@ -216,7 +216,6 @@ fn end_verdict(target: &str, t: &RaceTranscript) -> Option<Verdict> {
 }
 
 fn to_finding(seed: u64, index: u64, n: usize, v: Verdict, case: &RaceCase, path: &str) -> Finding {
-    let target = v.targets.first().cloned().unwrap_or_default();
     let command = v
         .step
         .and_then(|i| case.transcript.steps.get(i))
@@ -228,26 +227,8 @@ fn to_finding(seed: u64, index: u64, n: usize, v: Verdict, case: &RaceCase, path
             )
         })
         .unwrap_or_default();
-    let mut cases = BTreeMap::new();
-    cases.insert(target.clone(), path.to_string());
-    Finding {
-        id: format!("race.{seed}.{index}.{n}"),
-        target,
-        targets: v.targets,
-        kind: v.kind,
-        quote: v
-            .rule
-            .as_deref()
-            .and_then(|r| crate::catalogue::catalogue().cite(r)),
-        rule: v.rule,
-        summary: v.summary,
-        command,
-        expected: v.expected,
-        observed: v.observed,
-        case: path.to_string(),
-        cases,
-        seed,
-        session: index,
-        step: v.step,
-    }
+    let target = v.targets.first().cloned().unwrap_or_default();
+    let cases = BTreeMap::from([(target, path.to_string())]);
+    let id = format!("race.{seed}.{index}.{n}");
+    Finding::from_verdict(v, id, command, cases, seed, index)
 }

@@ -13,7 +13,7 @@ use std::time::{Duration, Instant};
 
 use serde::{Deserialize, Serialize};
 
-use crate::judge::Kind;
+use crate::judge::{Kind, Verdict};
 
 /// One finding, as written to `findings.jsonl`.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
@@ -43,6 +43,41 @@ pub struct Finding {
     pub session: u64,
     /// Index of the command in the session's script; null for the greeting or setup.
     pub step: Option<usize>,
+}
+
+impl Finding {
+    /// A judge's verdict as it is written out: `id` names it, `command` is the command it
+    /// concerns (escaped), `cases` the case file of each target of the session.
+    pub fn from_verdict(
+        v: Verdict,
+        id: String,
+        command: String,
+        cases: BTreeMap<String, String>,
+        seed: u64,
+        session: u64,
+    ) -> Finding {
+        let target = v.targets.first().cloned().unwrap_or_default();
+        Finding {
+            id,
+            case: cases.get(&target).cloned().unwrap_or_default(),
+            cases,
+            target,
+            targets: v.targets,
+            kind: v.kind,
+            quote: v
+                .rule
+                .as_deref()
+                .and_then(|r| crate::catalogue::catalogue().cite(r)),
+            rule: v.rule,
+            summary: v.summary,
+            command,
+            expected: v.expected,
+            observed: v.observed,
+            seed,
+            session,
+            step: v.step,
+        }
+    }
 }
 
 /// Appends findings to `findings.jsonl` and keeps counts for the progress line and the
