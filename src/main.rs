@@ -44,7 +44,7 @@ enum Cmd {
     ///
     /// While connection A has the mailbox selected, B appends, stores, copies and
     /// expunges; A polls, fetches, stores, or has no command in progress, and sometimes
-    /// its FETCH is still running when B's command runs. Every answer is held to the rules
+    /// its FETCH is still running, or it idles (RFC 2177 IDLE), when B's command runs. Every answer is held to the rules
     /// about unsolicited EXISTS, EXPUNGE, FETCH and \Recent (RFC 2060 §5.2, §5.3, §7.3.1,
     /// §7.4.1, §2.3.2); every interleaving the RFC allows is accepted.
     ///
