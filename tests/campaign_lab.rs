@@ -3,9 +3,7 @@
 //! when a server is missing.
 
 use std::collections::BTreeSet;
-use std::path::{Path, PathBuf};
 use std::process::Command;
-use std::sync::{Mutex, MutexGuard, OnceLock};
 
 use imapconform::campaign::{drive_target, session_script};
 use imapconform::case::Case;
@@ -17,39 +15,11 @@ use imapconform::report::read_findings;
 use imapconform::targets::{Target, TargetsFile};
 use imapconform::wire::{Event, Message, Transcript};
 
-const BIN: &str = env!("CARGO_BIN_EXE_imapconform");
+mod common;
+
+use common::{lab_lock, lab_targets, BIN};
 /// The lab's targets: the four servers and the reference server (the RFC 2060 model).
 const TARGETS: [&str; 5] = ["courier", "cyrus", "dovecot", "mailutils", "reference"];
-
-/// The lab's targets file, after bringing the lab up once for this test binary.
-fn lab_targets() -> &'static Path {
-    static TARGETS: OnceLock<PathBuf> = OnceLock::new();
-    TARGETS.get_or_init(|| {
-        let out = Command::new(BIN)
-            .args(["lab", "up"])
-            .output()
-            .expect("run imapconform lab up");
-        assert!(
-            out.status.success(),
-            "`imapconform lab up` failed:\n{}\n{}",
-            String::from_utf8_lossy(&out.stdout),
-            String::from_utf8_lossy(&out.stderr)
-        );
-        let path = PathBuf::from("/dev/shm/imapconform-lab/targets.toml");
-        assert!(
-            path.exists(),
-            "lab up wrote no targets file at {}",
-            path.display()
-        );
-        path
-    })
-}
-
-/// Tests that use the lab's users run one at a time, so that no two share a mailbox.
-fn lab_lock() -> MutexGuard<'static, ()> {
-    static LOCK: Mutex<()> = Mutex::new(());
-    LOCK.lock().unwrap_or_else(|e| e.into_inner())
-}
 
 fn load() -> TargetsFile {
     let f = TargetsFile::load(lab_targets()).expect("the lab's targets file loads");

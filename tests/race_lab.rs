@@ -1,9 +1,7 @@
 //! Concurrency scenarios against the real lab (Dovecot, Cyrus, Courier, GNU Mailutils,
 //! started by `imapconform lab up`). These tests fail, never skip, when a server is missing.
 
-use std::path::{Path, PathBuf};
 use std::process::Command;
-use std::sync::{Mutex, MutexGuard, OnceLock};
 
 use imapconform::case::race::RaceCase;
 use imapconform::drive::race::{run_race, RaceTranscript};
@@ -17,31 +15,10 @@ use imapconform::report::read_findings;
 use imapconform::targets::{Target, TargetsFile};
 use imapconform::wire::{End, Message};
 
-const BIN: &str = env!("CARGO_BIN_EXE_imapconform");
+mod common;
+
+use common::{lab_lock, lab_targets, BIN};
 const SERVERS: [&str; 4] = ["courier", "cyrus", "dovecot", "mailutils"];
-
-fn lab_targets() -> &'static Path {
-    static TARGETS: OnceLock<PathBuf> = OnceLock::new();
-    TARGETS.get_or_init(|| {
-        let out = Command::new(BIN)
-            .args(["lab", "up"])
-            .output()
-            .expect("run imapconform lab up");
-        assert!(
-            out.status.success(),
-            "`imapconform lab up` failed:\n{}\n{}",
-            String::from_utf8_lossy(&out.stdout),
-            String::from_utf8_lossy(&out.stderr)
-        );
-        PathBuf::from("/dev/shm/imapconform-lab/targets.toml")
-    })
-}
-
-/// The tests share the lab's first user: one at a time.
-fn lab_lock() -> MutexGuard<'static, ()> {
-    static LOCK: Mutex<()> = Mutex::new(());
-    LOCK.lock().unwrap_or_else(|e| e.into_inner())
-}
 
 fn server(name: &str) -> Target {
     let f = TargetsFile::load(lab_targets()).expect("the lab's targets file loads");

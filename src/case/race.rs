@@ -33,7 +33,7 @@
 
 use std::fmt::Write as _;
 
-use super::{write_exchange, Case, CaseError};
+use super::{write_exchange, write_message, Case, CaseError};
 use crate::drive::race::{RaceRecord, RaceTranscript};
 use crate::gen::race::Side;
 use crate::wire::{End, Exchange, Message, Transcript};
@@ -68,23 +68,12 @@ impl RaceCase {
         for side in [Side::A, Side::B] {
             let _ = writeln!(out, "== setup {} ==", side.letter());
             let t = &self.transcript.setup[side.index()];
-            let mut text = Case {
-                header: vec![],
-                transcript: Transcript {
-                    greeting: t.greeting.clone(),
-                    setup: t.setup.clone(),
-                    script: vec![],
-                    end: End::Completed,
-                },
+            if let Some(g) = &t.greeting {
+                write_message(&mut out, 'S', g, true);
             }
-            .to_text();
-            // Only the records: drop the magic, the end line and the script mark.
-            text = text
-                .lines()
-                .filter(|l| !l.starts_with('#') && *l != "== script ==")
-                .map(|l| format!("{l}\n"))
-                .collect();
-            out.push_str(&text);
+            for e in &t.setup {
+                write_exchange(&mut out, e);
+            }
         }
         for (i, r) in self.transcript.steps.iter().enumerate() {
             let side = r.side.letter();

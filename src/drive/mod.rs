@@ -419,15 +419,7 @@ impl<'a> Session<'a> {
         if self.literal_plus {
             return Ok(());
         }
-        let inner_tag = cmd.fragments.windows(2).find_map(|w| match (&w[0], &w[1]) {
-            (Fragment::Line(l), Fragment::Literal(data))
-                if literal_announcement(l).is_some_and(|(_, sync)| !sync) =>
-            {
-                let end = data.iter().position(|&b| b == b' ')?;
-                Some(data[..end].to_vec())
-            }
-            _ => None,
-        });
+        let inner_tag = crate::wire::non_sync_literal_tag(cmd);
         let Some(inner_tag) = inner_tag else {
             return Ok(());
         };

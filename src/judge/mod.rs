@@ -107,6 +107,21 @@ impl std::str::FromStr for Kind {
     }
 }
 
+/// The kind of a finding that breaks requirement `id` (`rfc/requirements.toml`): a
+/// violation for a MUST, MUST NOT, DEFINITION or formal-syntax rule, a warning for a
+/// SHOULD or SHOULD NOT (or an id the catalogue does not hold); `None` for a MAY, which
+/// nothing can break.
+pub fn requirement_kind(id: &str) -> Option<Kind> {
+    use crate::catalogue::Level;
+    match crate::catalogue::catalogue().get(id).map(|r| r.level) {
+        Some(Level::May) => None,
+        Some(Level::Should | Level::ShouldNot) | None => Some(Kind::Warning),
+        Some(Level::Must | Level::MustNot | Level::Definition | Level::Syntax) => {
+            Some(Kind::Violation)
+        }
+    }
+}
+
 /// One finding about one or more targets.
 #[derive(Clone, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub struct Verdict {

@@ -36,13 +36,12 @@ use imap_types::status::StatusDataItem;
 
 use super::lex::{self, Tok, TokKind};
 use super::{Kind, Verdict};
-use crate::catalogue::{self, Level};
 use crate::model::account::Account;
 use crate::model::flags::FlagSet;
 use crate::model::response::{Outcome, Reply, Untagged};
 use crate::model::session::{Session, State, Store};
 use crate::model::Profile;
-use crate::wire::{escape, End, Event, Exchange, Fragment, Message, Transcript};
+use crate::wire::{escape, End, Event, Exchange, Message, Transcript};
 
 /// How far the oracle could follow a session.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
@@ -295,15 +294,7 @@ fn unadvertised_literal_refused(e: &Exchange) -> bool {
     if e.status().as_deref() != Some("BAD") {
         return false;
     }
-    let cmd = e.command();
-    let inner = cmd.fragments.windows(2).find_map(|w| match (&w[0], &w[1]) {
-        (Fragment::Line(l), Fragment::Literal(data))
-            if crate::wire::literal_announcement(l).is_some_and(|(_, sync)| !sync) =>
-        {
-            data.split(|&b| b == b' ').next().map(<[u8]>::to_vec)
-        }
-        _ => None,
-    });
+    let inner = crate::wire::non_sync_literal_tag(&e.command());
     inner.is_some_and(|tag| e.responses().any(|m| m.tag() == tag.as_slice()))
 }
 
@@ -783,12 +774,8 @@ impl Oracle {
         expected: String,
         observed: String,
     ) {
-        let kind = match catalogue::catalogue().get(id).map(|r| r.level) {
-            Some(Level::Must | Level::MustNot | Level::Syntax) => Kind::Violation,
-            Some(Level::Definition) => Kind::Violation,
-            Some(Level::Should | Level::ShouldNot) => Kind::Warning,
-            Some(Level::May) => return,
-            None => Kind::Warning,
+        let Some(kind) = super::requirement_kind(id) else {
+            return;
         };
         let kind = if id == rule::BAD_MEANING {
             Kind::Warning

@@ -36,8 +36,7 @@
 use std::collections::{BTreeMap, BTreeSet};
 
 use super::oracle::{flags_of, read, Seen};
-use super::{Kind, Verdict};
-use crate::catalogue::{self, Level};
+use super::Verdict;
 use crate::drive::race::{RaceRecord, RaceTranscript};
 use crate::gen::race::Side;
 use crate::model::flags::{FlagSet, RECENT};
@@ -185,11 +184,8 @@ impl Judge<'_> {
         expected: String,
         observed: String,
     ) {
-        let kind = match catalogue::catalogue().get(id).map(|r| r.level) {
-            Some(Level::Should | Level::ShouldNot) => Kind::Warning,
-            Some(Level::May) => return,
-            Some(_) => Kind::Violation,
-            None => Kind::Warning,
+        let Some(kind) = super::requirement_kind(id) else {
+            return;
         };
         self.verdicts.push(Verdict {
             kind,
@@ -732,6 +728,7 @@ mod tests {
     //! Each test is one interleaving: connection A has `INBOX.r` selected with messages
     //! UID 1, 2, 3 (numbers 1, 2, 3), and B changes the mailbox.
     use super::*;
+    use crate::judge::Kind;
     use crate::wire::{End, Exchange, Transcript};
 
     /// A step: `"A"`/`"B"`, `"A&"` (overlapped), or `"A~"` (idle messages before A's

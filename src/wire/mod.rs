@@ -97,6 +97,21 @@ impl Message {
     }
 }
 
+/// The first word of the first non-synchronizing literal (RFC 2088 `{n+}`) a command
+/// carries: the tag its octets would carry if a server that does not read `{n+}` took
+/// them for a command line of their own.
+pub fn non_sync_literal_tag(cmd: &Message) -> Option<Vec<u8>> {
+    cmd.fragments.windows(2).find_map(|w| match (&w[0], &w[1]) {
+        (Fragment::Line(l), Fragment::Literal(data))
+            if literal_announcement(l).is_some_and(|(_, sync)| !sync) =>
+        {
+            let end = data.iter().position(|&b| b == b' ')?;
+            Some(data[..end].to_vec())
+        }
+        _ => None,
+    })
+}
+
 /// A line without its CRLF (or bare LF) terminator.
 pub fn strip_eol(line: &[u8]) -> &[u8] {
     let l = line.strip_suffix(b"\n").unwrap_or(line);
