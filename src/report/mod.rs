@@ -13,6 +13,9 @@ use std::time::{Duration, Instant};
 
 use serde::{Deserialize, Serialize};
 
+pub mod distinct;
+pub mod results;
+
 use crate::judge::{Kind, Verdict};
 
 /// One finding, as written to `findings.jsonl`.
