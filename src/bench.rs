@@ -184,6 +184,7 @@ pub async fn run(
             oracle: Some(crate::model::Profile::Rfc2060),
             shard: None,
             derive_one_in: 4,
+            corpus: Vec::new(),
         })
         .await?;
         let _ = std::fs::remove_dir_all(&dir);

@@ -46,6 +46,62 @@ pub struct CampaignOptions {
     /// One session in this many (from session [`DERIVE_LAG`]·2 on) continues a session
     /// kept in the corpus ([`gen::derive`]) instead of starting afresh; 0 never.
     pub derive_one_in: u32,
+    /// Scripts replayed as the campaign's first sessions (`--corpus DIR`: sessions kept
+    /// and minimal cases of earlier runs), with their mutation labels and file names;
+    /// generated sessions follow, numbered after them.
+    pub corpus: Vec<CorpusScript>,
+}
+
+/// A recorded script replayed as a session of the campaign.
+#[derive(Clone, Debug)]
+pub struct CorpusScript {
+    /// The case file it came from.
+    pub name: String,
+    pub script: Vec<Message>,
+    pub labels: Vec<(usize, Operator)>,
+}
+
+/// Reads every `*.imap` case file of `dir` (sorted by name) as a corpus script. A file
+/// that is not a case file is an error naming it.
+pub fn load_corpus(dir: &Path) -> anyhow::Result<Vec<CorpusScript>> {
+    let entries = std::fs::read_dir(dir)
+        .map_err(|e| anyhow::anyhow!("reading corpus directory {}: {e}", dir.display()))?;
+    let mut paths: Vec<PathBuf> = entries
+        .filter_map(|e| e.ok().map(|e| e.path()))
+        .filter(|p| p.extension().is_some_and(|x| x == "imap"))
+        .collect();
+    paths.sort();
+    let mut out = Vec::new();
+    for path in paths {
+        let text = std::fs::read_to_string(&path)
+            .map_err(|e| anyhow::anyhow!("reading corpus case {}: {e}", path.display()))?;
+        let case = Case::parse(&text)
+            .map_err(|e| anyhow::anyhow!("corpus case {}: {e}", path.display()))?;
+        let labels = match case.get(MUTATIONS_HEADER) {
+            Some(t) => judge::mutation::parse_labels(t)
+                .map_err(|e| anyhow::anyhow!("corpus case {}: {e}", path.display()))?,
+            None => Vec::new(),
+        };
+        let mut script = crate::replay::script_commands(&case.transcript);
+        if script.is_empty() {
+            continue;
+        }
+        let ends_with_logout = script
+            .last()
+            .is_some_and(|m| m.first_line().to_ascii_uppercase().ends_with(b" LOGOUT"));
+        if !ends_with_logout {
+            script.push(Message::line(format!("a{} LOGOUT", script.len() + 1)));
+        }
+        out.push(CorpusScript {
+            name: path
+                .file_name()
+                .map(|n| n.to_string_lossy().into_owned())
+                .unwrap_or_default(),
+            script,
+            labels,
+        });
+    }
+    Ok(out)
 }
 
 /// A derived session's parent is a kept session at least this many numbers earlier, and
@@ -99,6 +155,15 @@ impl Shard {
     }
 }
 
+impl std::fmt::Display for Shard {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{}/{}", self.index + 1, self.count)
+    }
+}
+
+/// What a target was sent: sessions, and script commands by command name.
+pub type Exercised = (u64, BTreeMap<String, u64>);
+
 /// What a campaign did.
 #[derive(Clone, Debug, Default)]
 pub struct Summary {
@@ -122,6 +187,9 @@ pub struct Summary {
     pub kept: u64,
     /// Sessions that continued a kept session ([`gen::derive`]).
     pub derived: u64,
+    /// Per target: sessions it ran, and script commands sent by command name
+    /// ([`crate::report::distinct::command_shape`]): what the run exercised.
+    pub exercised: BTreeMap<String, Exercised>,
     pub elapsed: Duration,
     pub findings_file: PathBuf,
 }
@@ -189,6 +257,8 @@ struct Shared {
     /// Ctrl-C, or the duration is over: derived sessions still waiting do not start.
     stopping: AtomicBool,
     derived: AtomicU64,
+    /// Per target: sessions, and commands sent by command name.
+    exercised: Mutex<BTreeMap<String, Exercised>>,
     /// Every session below the first number has finished; and those above it that have.
     finished: Mutex<(u64, std::collections::BTreeSet<u64>)>,
     writer: FindingsWriter,
@@ -223,6 +293,7 @@ pub async fn run(opts: CampaignOptions) -> anyhow::Result<Summary> {
         failed: AtomicBool::new(false),
         stopping: AtomicBool::new(false),
         derived: AtomicU64::new(0),
+        exercised: Mutex::new(BTreeMap::new()),
         finished: Mutex::new(Default::default()),
         writer,
         done: AtomicU64::new(0),
@@ -301,6 +372,7 @@ pub async fn run(opts: CampaignOptions) -> anyhow::Result<Summary> {
     shared.progress.finish();
     let errors = shared.errors.lock().expect("errors lock").clone();
     let oracle_coverage = shared.coverage.lock().expect("coverage lock").clone();
+    let exercised = shared.exercised.lock().expect("exercised lock").clone();
     let signature_timeline = {
         let (set, mut timeline) = std::mem::take(&mut *shared.signatures.lock().expect("lock"));
         timeline.push((shared.started.elapsed().as_secs(), set.len()));
@@ -322,6 +394,7 @@ pub async fn run(opts: CampaignOptions) -> anyhow::Result<Summary> {
         signature_timeline,
         kept: shared.kept.load(Ordering::Relaxed),
         derived: shared.derived.load(Ordering::Relaxed),
+        exercised,
         elapsed: shared.started.elapsed(),
         findings_file: shared.writer.path().to_path_buf(),
     })
@@ -352,7 +425,12 @@ async fn choose_parent(s: &Shared, index: u64) -> Option<u64> {
         tokio::time::sleep(Duration::from_millis(5)).await;
     }
     let kept = s.kept_sessions.lock().expect("kept lock");
-    let earlier: Vec<u64> = kept.range(..horizon).copied().collect();
+    // A corpus session's script is not the seed's: it cannot be derived from.
+    let first_generated = s.opts.corpus.len() as u64;
+    let earlier: Vec<u64> = kept
+        .range(first_generated..horizon.max(first_generated))
+        .copied()
+        .collect();
     if earlier.is_empty() {
         return None;
     }
@@ -444,7 +522,10 @@ async fn run_session(s: &Arc<Shared>, index: u64, parent: Option<u64>) -> anyhow
             s.derived.fetch_add(1, Ordering::Relaxed);
             labelled(gen::derive(s.opts.seed, index, p, &s.opts.gen))
         }
-        None => session_script_labelled(s.opts.seed, index, &s.opts.gen),
+        None => match s.opts.corpus.get(index as usize) {
+            Some(c) => (c.script.clone(), c.labels.clone()),
+            None => session_script_labelled(s.opts.seed, index, &s.opts.gen),
+        },
     };
     let mut drive_opts = s.opts.drive.clone();
     drive_opts.probe_authenticate_cancel =
@@ -490,6 +571,18 @@ async fn run_session(s: &Arc<Shared>, index: u64, parent: Option<u64>) -> anyhow
         .collect();
     let sent: usize = transcripts.iter().map(|(_, t)| t.script.len()).sum();
     s.commands.fetch_add(sent as u64, Ordering::Relaxed);
+    {
+        let mut ex = s.exercised.lock().expect("exercised lock");
+        for (name, (_, t)) in names.iter().zip(&transcripts) {
+            let (sessions, by_command) = ex.entry(name.to_string()).or_default();
+            *sessions += 1;
+            for e in &t.script {
+                let shape =
+                    crate::report::distinct::command_shape(&escape(e.command().first_line()));
+                *by_command.entry(shape).or_default() += 1;
+            }
+        }
+    }
 
     let compared: Vec<bool> = transcripts
         .iter()
@@ -517,6 +610,9 @@ async fn run_session(s: &Arc<Shared>, index: u64, parent: Option<u64>) -> anyhow
     }
     if let Some(p) = parent {
         notes.push((DERIVED_HEADER, p.to_string()));
+    }
+    if let Some(c) = s.opts.corpus.get(index as usize) {
+        notes.push((CORPUS_HEADER, c.name.clone()));
     }
     // Feedback (issue 4 §5): a session that shows a target a new response signature is
     // kept in DIR/corpus/.
@@ -689,6 +785,9 @@ fn write_cases(
 /// The case header listing the script's mutated commands: `3:literal-short 9:nul`
 /// (script step, operator), so that a replay can judge them again.
 pub const MUTATIONS_HEADER: &str = "mutations";
+
+/// The case header naming the corpus case file a session replayed (`run --corpus`).
+pub const CORPUS_HEADER: &str = "replayed-from";
 
 /// The case header naming the kept session a derived session continues.
 pub const DERIVED_HEADER: &str = "derived-from";

@@ -15,7 +15,7 @@ use imapconform::model::Profile;
 use imapconform::report::describe_counts;
 use imapconform::serve::{self, Limits, ServeOptions};
 use imapconform::targets::TargetsFile;
-use imapconform::{bench, races, replay};
+use imapconform::{bench, conclude, minimize, races, replay};
 
 /// Finds where IMAP servers break the protocol.
 ///
@@ -56,6 +56,24 @@ enum Cmd {
         after_help = "Example:\n  imapconform race --targets /dev/shm/imapconform-lab/targets.toml --scenarios 20 --out races"
     )]
     Race(RaceArgs),
+    /// Shrink a case to the smallest case that still shows its finding.
+    ///
+    /// Delta debugging (ddmin) over the case's commands, then each command's arguments,
+    /// then its literals' lines and bytes, against fresh server state each time
+    /// (candidates run in parallel, one pool user each). A candidate counts when judged
+    /// as the campaign judges it shows a finding with the same signature (kind,
+    /// requirement or divergence shape, command name, targets) on the same target. The
+    /// result is replayed twice more: "verified" when both show it, "flaky" otherwise.
+    ///
+    /// Which finding: the case's findings in DIR/findings.jsonl when the case is in a
+    /// findings directory (DIR/cases/), else what judging the recorded case finds; the
+    /// worst, or the one --finding names. The minimal case is written next to the
+    /// original (NAME.ID.min.imap). Exit status: 0 minimised and verified, 1 flaky (the
+    /// case does not show it on every run), 2 for usage errors.
+    #[command(
+        after_help = "Example:\n  imapconform minimize out/cases/000017-mailutils.imap --targets /dev/shm/imapconform-lab/targets.toml"
+    )]
+    Minimize(MinimizeArgs),
     /// Manage the local server lab (Dovecot, Cyrus, Courier, Mailutils on 127.0.0.1).
     #[command(subcommand)]
     Lab(imapconform::lab::LabCommand),
@@ -98,6 +116,31 @@ struct ServeArgs {
     /// `spawn` target: each session gets a fresh store).
     #[arg(long)]
     stdio: bool,
+}
+
+#[derive(clap::Args, Debug)]
+struct MinimizeArgs {
+    /// The case file (.imap) to shrink.
+    case: PathBuf,
+    /// The targets file (TOML; see the README).
+    #[arg(long, value_name = "FILE")]
+    targets: PathBuf,
+    /// Which finding: a finding id of findings.jsonl (SEED.SESSION.N) or a distinct
+    /// finding id (D...). Default: the worst the case shows.
+    #[arg(long, value_name = "ID")]
+    finding: Option<String>,
+    /// Which IMAP4rev1 document the oracle holds servers to.
+    #[arg(long, default_value = "rfc2060", value_parser = parse_profile)]
+    profile: Profile,
+    /// Judge without the RFC model (as `run --no-oracle`).
+    #[arg(long)]
+    no_oracle: bool,
+    /// Candidate sessions it may run at most.
+    #[arg(long, value_name = "N", default_value_t = 1000)]
+    max_tests: u64,
+    /// Time it may take at most.
+    #[arg(long, value_name = "D", default_value = "5m", value_parser = parse_duration)]
+    max_time: Duration,
 }
 
 #[derive(clap::Args, Debug)]
@@ -202,6 +245,22 @@ struct RunArgs {
     /// never; default 4, and 0 with --shard.
     #[arg(long, value_name = "N")]
     derive_one_in: Option<u32>,
+    /// Replay the case files (*.imap) of DIR as the campaign's first sessions, before the
+    /// generated ones (which are numbered after them): sessions kept and minimal cases of
+    /// earlier runs, so a nightly run goes where earlier nights went. They count towards
+    /// --sessions.
+    #[arg(long, value_name = "DIR")]
+    corpus: Option<PathBuf>,
+    /// Do not minimise and verify the distinct findings after the campaign.
+    #[arg(long)]
+    no_minimize: bool,
+    /// Time the minimisation of all distinct findings may take (worst first; the rest
+    /// are left unverified).
+    #[arg(long, value_name = "D", default_value = "10m", value_parser = parse_duration)]
+    minimize_time: Duration,
+    /// Candidate sessions the minimisation of one distinct finding may run.
+    #[arg(long, value_name = "N", default_value_t = 400)]
+    minimize_tests: u64,
 }
 
 #[derive(clap::Args, Debug)]
@@ -335,6 +394,7 @@ fn real_main(cli: Cli) -> anyhow::Result<u8> {
         Cmd::Run(a) => cmd_run(a),
         Cmd::Replay(a) => cmd_replay(a),
         Cmd::Race(a) => cmd_race(a),
+        Cmd::Minimize(a) => cmd_minimize(a),
         Cmd::Lab(c) => Ok(imapconform::lab::run(c)?.clamp(0, 255) as u8),
         Cmd::Bench(a) => cmd_bench(a),
         Cmd::Serve(a) => cmd_serve(a),
@@ -434,14 +494,253 @@ fn cmd_run(a: RunArgs) -> anyhow::Result<u8> {
         progress: !a.quiet,
         all_cases: a.all_cases,
         oracle: (!a.no_oracle).then_some(a.profile),
+        corpus: match &a.corpus {
+            Some(dir) => campaign::load_corpus(dir)?,
+            None => Vec::new(),
+        },
     };
-    let summary = runtime()?.block_on(campaign::run(opts))?;
+    let rt = runtime()?;
+    let (targets, oracle) = (opts.targets.targets.clone(), opts.oracle);
+    let drive = opts.drive.clone();
+    let summary = rt.block_on(campaign::run(opts))?;
     print_summary(&summary);
+    let mut results = conclude::campaign_results(
+        &a.out,
+        &summary,
+        &targets,
+        oracle,
+        a.seed,
+        a.shard.map(|s| s.to_string()),
+    )?;
+    if !a.no_minimize && !results.distinct.is_empty() {
+        let usable: Vec<_> = targets
+            .iter()
+            .filter(|t| !summary.errors.contains_key(&t.name))
+            .cloned()
+            .collect();
+        let runner = minimize::Runner::new(
+            usable,
+            rt.handle().clone(),
+            minimize::MinimizeOptions {
+                oracle,
+                drive,
+                max_tests: a.minimize_tests,
+                max_time: a.minimize_time.min(Duration::from_secs(60)),
+            },
+        )?;
+        println!(
+            "minimising and verifying {} distinct findings (at most {} s)...",
+            results.distinct.len(),
+            a.minimize_time.as_secs()
+        );
+        let quiet = a.quiet;
+        let m =
+            conclude::minimize_results(&a.out, &mut results, &runner, a.minimize_time, |line| {
+                if !quiet {
+                    eprintln!("  {line}");
+                }
+            })?;
+        println!(
+            "minimised {} in {:.1} s ({} candidate sessions): {} → {} commands in all; {} verified, {} flaky; {} not minimised for lack of time",
+            m.minimized,
+            m.elapsed.as_secs_f64(),
+            m.tests,
+            m.commands_before,
+            m.commands_after,
+            m.verified,
+            m.flaky,
+            m.skipped
+        );
+    }
+    results.write(&a.out)?;
+    println!(
+        "distinct findings: {} (of {} findings); {}",
+        results.distinct.len(),
+        results.findings,
+        a.out
+            .join(imapconform::report::results::RESULTS_FILE)
+            .display()
+    );
+    for line in conclude::distinct_lines(&results.distinct, 40) {
+        println!("{line}");
+    }
     if !summary.errors.is_empty() {
         return Ok(2);
     }
-    let worst = summary.worst();
+    let worst = results.worst_new();
     Ok(u8::from(worst.is_some_and(|w| w >= a.fail_on)))
+}
+
+fn cmd_minimize(a: MinimizeArgs) -> anyhow::Result<u8> {
+    use imapconform::report::distinct::{dedup, Signature, Verification};
+    use imapconform::report::{read_findings, Finding};
+    let text = std::fs::read_to_string(&a.case)
+        .map_err(|e| anyhow::anyhow!("reading case file {}: {e}", a.case.display()))?;
+    let case =
+        Case::parse(&text).map_err(|e| anyhow::anyhow!("case file {}: {e}", a.case.display()))?;
+    let targets = load_targets(&a.targets, &[])?;
+    let oracle = (!a.no_oracle).then_some(a.profile);
+    let file = a
+        .case
+        .file_name()
+        .and_then(|f| f.to_str())
+        .ok_or_else(|| anyhow::anyhow!("{}: not a file name", a.case.display()))?
+        .to_string();
+    let parent = a.case.parent().unwrap_or(std::path::Path::new("."));
+    let in_findings_dir = parent.file_name().is_some_and(|n| n == "cases")
+        && parent
+            .parent()
+            .is_some_and(|d| d.join("findings.jsonl").is_file());
+    // The findings the case shows, and the directory case paths are relative to.
+    let (dir, findings): (PathBuf, Vec<Finding>) = if in_findings_dir {
+        let dir = parent.parent().expect("checked").to_path_buf();
+        let rel = format!("cases/{file}");
+        let all = read_findings(&dir.join("findings.jsonl"))?;
+        let mine = all
+            .into_iter()
+            .filter(|f| {
+                f.case == rel || (f.kind == Kind::Divergence && f.cases.values().any(|c| c == &rel))
+            })
+            .collect();
+        (dir, mine)
+    } else {
+        let name = case
+            .get("target")
+            .ok_or_else(|| anyhow::anyhow!("case file {}: no `target` header", a.case.display()))?
+            .to_string();
+        let labels = match case.get(campaign::MUTATIONS_HEADER) {
+            Some(t) => imapconform::judge::mutation::parse_labels(t)
+                .map_err(|e| anyhow::anyhow!("case file {}: {e}", a.case.display()))?,
+            None => Vec::new(),
+        };
+        let (verdicts, _) = campaign::judge_session(
+            &[name.as_str()],
+            &[&case.transcript],
+            oracle,
+            &[true],
+            &labels,
+        );
+        let script = replay::script_commands(&case.transcript);
+        let cases: std::collections::BTreeMap<String, String> =
+            [(name.clone(), file.clone())].into();
+        let seed = case.get("seed").and_then(|s| s.parse().ok()).unwrap_or(0);
+        let session = case
+            .get("session")
+            .and_then(|s| s.parse().ok())
+            .unwrap_or(0);
+        let found = verdicts
+            .into_iter()
+            .enumerate()
+            .map(|(n, v)| {
+                let command = v
+                    .step
+                    .and_then(|i| script.get(i))
+                    .map(|m| imapconform::wire::escape(&m.to_bytes()))
+                    .unwrap_or_default();
+                Finding::from_verdict(
+                    v,
+                    format!("{seed}.{session}.{n}"),
+                    command,
+                    cases.clone(),
+                    seed,
+                    session,
+                )
+            })
+            .collect();
+        (parent.to_path_buf(), found)
+    };
+    let findings: Vec<Finding> = match &a.finding {
+        Some(id) => findings
+            .into_iter()
+            .filter(|f| &f.id == id || &Signature::of(f).id() == id)
+            .collect(),
+        None => findings,
+    };
+    let mut distinct = dedup(&findings);
+    if distinct.is_empty() {
+        anyhow::bail!(
+            "{}: shows no finding{} to minimise",
+            a.case.display(),
+            a.finding
+                .as_ref()
+                .map(|id| format!(" with id {id}"))
+                .unwrap_or_default()
+        );
+    }
+    // The example to shrink is this case.
+    let rel_case = if in_findings_dir {
+        format!("cases/{file}")
+    } else {
+        file.clone()
+    };
+    for d in &mut distinct {
+        d.examples
+            .retain(|e| e.case == rel_case || e.cases.values().any(|c| c == &rel_case));
+        for e in &mut d.examples {
+            e.case = rel_case.clone();
+        }
+    }
+    if distinct.len() > 1 {
+        eprintln!("imapconform: the case shows {} distinct findings; minimising the worst (choose with --finding):", distinct.len());
+        for line in conclude::distinct_lines(&distinct, 20) {
+            eprintln!("{line}");
+        }
+    }
+    let mut d = distinct.swap_remove(0);
+    let rt = runtime()?;
+    let runner = minimize::Runner::new(
+        targets.targets,
+        rt.handle().clone(),
+        minimize::MinimizeOptions {
+            oracle,
+            drive: DriveOptions {
+                list_mailboxes: oracle.is_some(),
+                ..DriveOptions::default()
+            },
+            max_tests: a.max_tests,
+            max_time: a.max_time,
+        },
+    )?;
+    println!(
+        "minimising {} ({} on {}: {})",
+        d.id,
+        d.kind.as_str(),
+        d.targets.join(","),
+        d.summary
+    );
+    let minimal = minimize::minimize_one(&dir, &mut d, &runner)
+        .map_err(|e| anyhow::anyhow!("{}: {e}", a.case.display()))?;
+    match minimal {
+        Some(m) => {
+            println!(
+                "{} → {} commands, {} → {} bytes, {} candidate sessions in {:.1} s; {}",
+                m.commands_before,
+                m.commands_after,
+                m.bytes_before,
+                m.bytes_after,
+                m.tests,
+                m.millis as f64 / 1000.0,
+                match &d.verification {
+                    Verification::Flaky(why) => format!("flaky: {why}"),
+                    v => v.label().to_string(),
+                }
+            );
+            let path = dir.join(&m.case);
+            println!("minimal case: {}", path.display());
+            if let Ok(Ok(c)) = std::fs::read_to_string(&path).map(|t| Case::parse(&t)) {
+                for cmd in replay::script_commands(&c.transcript) {
+                    println!("  C: {}", imapconform::wire::escape(cmd.first_line()));
+                }
+            }
+            Ok(u8::from(d.verification != Verification::Verified))
+        }
+        None => {
+            if let Verification::Flaky(why) = &d.verification {
+                println!("flaky: {why}");
+            }
+            Ok(1)
+        }
+    }
 }
 
 fn cmd_race(a: RaceArgs) -> anyhow::Result<u8> {
@@ -556,10 +855,15 @@ fn cmd_replay(a: ReplayArgs) -> anyhow::Result<u8> {
     let case =
         Case::parse(&text).map_err(|e| anyhow::anyhow!("case file {}: {e}", a.case.display()))?;
     let targets = load_targets(&a.targets, &a.only)?;
+    // The setup lists the mailboxes as a campaign's does, so that a saved replay is
+    // judged (and minimised) as the campaign's case was.
     let runs = runtime()?.block_on(replay::replay(
         &case,
         &targets.targets,
-        &DriveOptions::default(),
+        &DriveOptions {
+            list_mailboxes: true,
+            ..DriveOptions::default()
+        },
     ));
     let mut ok = Vec::new();
     let mut failed = false;

@@ -44,9 +44,8 @@ impl Signature {
         targets.dedup();
         let summary = summary_shape(&f.summary);
         let what = match (&f.rule, f.kind) {
-            (_, Kind::Divergence) => {
-                format!("{summary} | {}", divergence_shape(&f.observed))
-            }
+            // Which targets agreed is left out: it depends on how the others fared.
+            (_, Kind::Divergence) => divergence_shape(&f.observed),
             (Some(rule), _) => format!("{rule} | {summary}"),
             (None, _) => summary,
         };
@@ -105,12 +104,15 @@ pub fn command_shape(command: &str) -> String {
     verb
 }
 
-/// A summary without what varies from session to session: digit runs become `N` and
-/// text in backquotes (a command quoted with its tag) becomes `…`.
+/// A summary without what varies from session to session: digit runs become `N`, text
+/// in backquotes (a command quoted with its tag) becomes `…`, the contents of brackets
+/// are dropped (`BODY[HEADER.FIELDS (DATE)]` → `BODY[]`) and so are parenthesised
+/// asides (`(breaks 2060-9-char)`, `(which agreed)`, lists of header names).
 pub fn summary_shape(summary: &str) -> String {
     let mut out = String::with_capacity(summary.len());
     let mut in_quote = false;
     let mut last_digit = false;
+    let (mut brackets, mut parens) = (0usize, 0usize);
     for c in summary.chars() {
         if c == '`' {
             if !in_quote {
@@ -123,6 +125,32 @@ pub fn summary_shape(summary: &str) -> String {
         if in_quote {
             continue;
         }
+        match c {
+            '[' => {
+                if brackets == 0 && parens == 0 {
+                    out.push('[');
+                }
+                brackets += 1;
+                continue;
+            }
+            ']' if brackets > 0 => {
+                brackets -= 1;
+                if brackets == 0 && parens == 0 {
+                    out.push(']');
+                }
+                continue;
+            }
+            '(' => {
+                parens += 1;
+                continue;
+            }
+            ')' if parens > 0 => {
+                parens -= 1;
+                continue;
+            }
+            _ if brackets > 0 || parens > 0 => continue,
+            _ => {}
+        }
         if c.is_ascii_digit() {
             if !last_digit {
                 out.push('N');
@@ -131,6 +159,23 @@ pub fn summary_shape(summary: &str) -> String {
         } else {
             out.push(c);
             last_digit = false;
+        }
+    }
+    // Dropped asides leave double spaces behind.
+    out.split(' ')
+        .filter(|w| !w.is_empty())
+        .collect::<Vec<_>>()
+        .join(" ")
+}
+
+/// `w` with each run of digits written `N`.
+fn digits_shape(w: &str) -> String {
+    let mut out = String::with_capacity(w.len());
+    for c in w.chars() {
+        if !c.is_ascii_digit() {
+            out.push(c);
+        } else if !out.ends_with('N') {
+            out.push('N');
         }
     }
     out
@@ -153,7 +198,7 @@ pub fn divergence_shape(diff: &str) -> String {
                 .filter(|w| !w.is_empty())
                 .take(3)
                 .map(|w| {
-                    let w = summary_shape(w);
+                    let w = digits_shape(w);
                     if w.starts_with('(') {
                         // A list's values vary; that there is a list does not.
                         "(".to_string()
@@ -486,6 +531,16 @@ mod tests {
         assert_eq!(
             summary_shape("`a2 SELECT INBOX`: message 12 of 3"),
             "…: message N of N"
+        );
+        assert_eq!(
+            summary_shape(
+                "BODY[HEADER.FIELDS.NOT (DATE)] of message 1 differs (the server added: x-uid)"
+            ),
+            "BODY[] of message N differs"
+        );
+        assert_eq!(
+            summary_shape("mutation nul: a command syntax error (breaks 2060-9-char) answered NO"),
+            "mutation nul: a command syntax error answered NO"
         );
     }
 

@@ -1,0 +1,238 @@
+//! Minimisation and verification against the real lab (issue 5 §2, §3, §7).
+//!
+//! - `imapconform minimize` shrinks a recorded Courier session to the one command that
+//!   shows its finding (a command with a zero sequence number, which the grammar does not
+//!   allow, answered NO where RFC 2060 §2.2.2 and §9 call for BAD), replayed on Courier
+//!   from fresh state.
+//! - `imapconform run` minimises and verifies on its own: every distinct finding is
+//!   replayed (verified or flaky, never silently dropped) and minimal cases are written
+//!   next to the originals.
+
+mod common;
+
+use std::path::Path;
+use std::process::Command;
+
+use common::{lab_lock, lab_targets, BIN};
+use imapconform::case::Case;
+use imapconform::replay::script_commands;
+use imapconform::report::distinct::Verification;
+use imapconform::report::read_findings;
+use imapconform::report::results::Results;
+use imapconform::wire::{Event, Exchange, Fragment, Message, Transcript};
+
+fn temp_dir(name: &str) -> std::path::PathBuf {
+    let d = std::env::temp_dir().join(format!("imapconform-{name}-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&d);
+    std::fs::create_dir_all(&d).unwrap();
+    d
+}
+
+/// A script-only case: the commands, no answers (what `replay` reads).
+fn script_case(commands: Vec<Message>) -> Case {
+    Case {
+        header: vec![
+            ("seed".into(), "0".into()),
+            ("session".into(), "7".into()),
+            ("target".into(), "courier".into()),
+            // Step 6 is mutated: `0` is not an nz-number (RFC 2060 §9).
+            ("mutations".into(), "6:zero-number".into()),
+        ],
+        transcript: Transcript {
+            script: commands
+                .into_iter()
+                .map(|m| Exchange {
+                    events: vec![Event::Client(m)],
+                })
+                .collect(),
+            ..Transcript::default()
+        },
+    }
+}
+
+fn append(tag: &str, mailbox: &str) -> Message {
+    let body = b"Subject: t\r\n\r\nhi\r\n".to_vec();
+    Message {
+        fragments: vec![
+            Fragment::Line(format!("{tag} APPEND {mailbox} {{{}}}\r\n", body.len()).into_bytes()),
+            Fragment::Literal(body),
+            Fragment::Line(b"\r\n".to_vec()),
+        ],
+    }
+}
+
+fn run(args: &[&str]) -> (i32, String, String) {
+    let out = Command::new(BIN)
+        .args(args)
+        .output()
+        .expect("run imapconform");
+    (
+        out.status.code().unwrap_or(-1),
+        String::from_utf8_lossy(&out.stdout).into_owned(),
+        String::from_utf8_lossy(&out.stderr).into_owned(),
+    )
+}
+
+#[test]
+fn minimize_shrinks_a_courier_session_to_the_command_that_shows_the_finding() {
+    let targets = lab_targets();
+    let _turn = lab_lock();
+    let dir = temp_dir("minimize-lab");
+    // Twelve commands around the one that matters.
+    let mut cmds = vec![
+        Message::line("a1 NOOP"),
+        Message::line("a2 CREATE keep"),
+        Message::line("a3 LIST \"\" *"),
+        append("a4", "INBOX"),
+        Message::line("a5 SELECT INBOX"),
+        Message::line("a6 FETCH 1 (FLAGS UID RFC822.SIZE)"),
+    ];
+    cmds.push(Message::line("a7 FETCH 0:1 FLAGS"));
+    cmds.extend([
+        Message::line("a8 STORE 1 +FLAGS (\\Seen)"),
+        Message::line("a9 SEARCH ALL"),
+        Message::line("a10 STATUS keep (MESSAGES)"),
+        Message::line("a11 CHECK"),
+        Message::line("a12 LOGOUT"),
+    ]);
+    let script = dir.join("script.imap");
+    std::fs::write(&script, script_case(cmds).to_text()).unwrap();
+    // Record it on Mailutils.
+    let t = targets.to_str().unwrap();
+    let saved = dir.join("saved");
+    let (code, out, err) = run(&[
+        "replay",
+        script.to_str().unwrap(),
+        "--targets",
+        t,
+        "--target",
+        "courier",
+        "--save",
+        saved.to_str().unwrap(),
+    ]);
+    assert_eq!(code, 0, "replay: {out}\n{err}");
+    let recorded = saved.join("script-replay-courier.imap");
+    assert!(recorded.exists(), "{}", recorded.display());
+
+    let (code, out, err) = run(&[
+        "minimize",
+        recorded.to_str().unwrap(),
+        "--targets",
+        t,
+        "--finding",
+        "D000000000000",
+    ]);
+    assert_eq!(
+        code, 2,
+        "an id that names nothing is refused:\n{out}\n{err}"
+    );
+    assert!(err.contains("shows no finding with id"), "{err}");
+
+    let (code, out, err) = run(&["minimize", recorded.to_str().unwrap(), "--targets", t]);
+    assert_eq!(code, 0, "minimize: {out}\n{err}");
+    assert!(out.contains("12 → 2 commands"), "{out}\n{err}");
+    assert!(out.contains("verified"), "{out}");
+    assert!(out.contains("mutation zero-number"), "{out}");
+    // The minimal case is next to the original, and holds the FETCH and the LOGOUT.
+    let min: Vec<_> = std::fs::read_dir(&saved)
+        .unwrap()
+        .filter_map(|e| e.ok().map(|e| e.path()))
+        .filter(|p| p.to_string_lossy().ends_with(".min.imap"))
+        .collect();
+    assert_eq!(min.len(), 1, "{min:?}");
+    let case = Case::parse(&std::fs::read_to_string(&min[0]).unwrap()).unwrap();
+    assert_eq!(case.get("target"), Some("courier"));
+    assert_eq!(
+        case.get("mutations"),
+        Some("0:zero-number"),
+        "the label follows its command"
+    );
+    assert!(case.get("minimized-from").is_some());
+    let cmds: Vec<String> = script_commands(&case.transcript)
+        .iter()
+        .map(|m| String::from_utf8_lossy(m.first_line()).into_owned())
+        .collect();
+    assert_eq!(cmds, ["a7 FETCH 0:1 FLAGS", "a12 LOGOUT"], "{out}");
+    // And its recorded answer is Courier's NO.
+    let fetch = &case.transcript.script[0];
+    let tagged = fetch
+        .responses()
+        .map(|m| String::from_utf8_lossy(m.first_line()).into_owned())
+        .find(|l| l.starts_with("a7 "))
+        .expect("a tagged answer");
+    assert!(tagged.starts_with("a7 NO"), "{tagged}");
+    std::fs::remove_dir_all(&dir).unwrap();
+}
+
+#[test]
+fn a_campaign_verifies_every_distinct_finding_and_minimises_them() {
+    let targets = lab_targets();
+    let _turn = lab_lock();
+    let dir = temp_dir("run-minimize");
+    let out_dir = dir.join("out");
+    let (code, out, err) = run(&[
+        "run",
+        "--targets",
+        targets.to_str().unwrap(),
+        "--target",
+        "dovecot",
+        "--target",
+        "courier",
+        "--seed",
+        "3",
+        "--sessions",
+        "6",
+        "--quiet",
+        "--minimize-time",
+        "90s",
+        "--out",
+        out_dir.to_str().unwrap(),
+    ]);
+    assert!(code == 0 || code == 1, "run: {out}\n{err}");
+    assert!(out.contains("distinct findings:"), "{out}");
+    let results = Results::read(&out_dir).unwrap();
+    let findings = read_findings(&out_dir.join("findings.jsonl")).unwrap();
+    // The JSONL keeps everything; the distinct findings account for every line.
+    assert_eq!(results.findings as usize, findings.len());
+    assert_eq!(
+        results.distinct.iter().map(|d| d.count).sum::<u64>() as usize,
+        findings.len()
+    );
+    assert!(
+        !results.distinct.is_empty(),
+        "seed 3 finds divergences between Courier and Dovecot"
+    );
+    for d in &results.distinct {
+        assert_ne!(
+            d.verification,
+            Verification::Unverified,
+            "{} was reported without being replayed",
+            d.id
+        );
+    }
+    let minimised: Vec<_> = results
+        .distinct
+        .iter()
+        .filter_map(|d| d.minimal.as_ref())
+        .collect();
+    assert!(!minimised.is_empty(), "{out}\n{err}");
+    for m in &minimised {
+        assert!(m.commands_after <= m.commands_before, "{m:?}");
+        assert!(m.bytes_after <= m.bytes_before, "{m:?}");
+        let path = out_dir.join(&m.case);
+        assert!(Path::new(&path).exists(), "{}", path.display());
+        assert!(
+            m.case.starts_with("cases/") && m.case.ends_with(".min.imap"),
+            "{}",
+            m.case
+        );
+        Case::parse(&std::fs::read_to_string(&path).unwrap()).unwrap();
+    }
+    assert!(
+        minimised
+            .iter()
+            .any(|m| m.commands_after < m.commands_before),
+        "nothing got smaller: {minimised:?}"
+    );
+    std::fs::remove_dir_all(&dir).unwrap();
+}
