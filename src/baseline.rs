@@ -30,7 +30,7 @@ use std::path::{Path, PathBuf};
 
 use crate::judge::Kind;
 use crate::report::distinct::{BaselineState, DistinctFinding};
-use crate::report::results::{Fixed, Results};
+use crate::report::results::{Fixed, Results, RESULTS_FILE};
 
 /// The first line of a written baseline.
 pub const HEADER: &str = "# imapconform baseline: findings known per server. A run checked against it fails only on findings not listed here.";
@@ -94,8 +94,14 @@ const KEYS: [&str; 8] = [
 impl Baseline {
     /// Reads and parses a baseline file.
     pub fn read(path: &Path) -> anyhow::Result<Baseline> {
-        let text = std::fs::read_to_string(path)
-            .map_err(|e| anyhow::anyhow!("reading baseline {}: {e}", path.display()))?;
+        let text = std::fs::read_to_string(path).map_err(|e| match e.kind() {
+            std::io::ErrorKind::NotFound => anyhow::anyhow!(
+                "baseline {}: no such file (create it with `imapconform baseline update --baseline {} DIR`)",
+                path.display(),
+                path.display()
+            ),
+            _ => anyhow::anyhow!("reading baseline {}: {e}", path.display()),
+        })?;
         Baseline::parse(&text, &path.display().to_string())
     }
 
@@ -173,6 +179,8 @@ impl Baseline {
             if server != Some(k.server()) {
                 server = Some(k.server());
                 out.push_str(&format!("\n# {}\n", k.server()));
+            } else {
+                out.push('\n');
             }
             out.push_str("[[known]]\n");
             out.push_str(&format!("id = {}\n", quote(&k.id)));
@@ -345,6 +353,71 @@ pub fn update_file(
         .map_err(|e| anyhow::anyhow!("writing {}: {e}", tmp.display()))?;
     std::fs::rename(&tmp, path).map_err(|e| anyhow::anyhow!("writing {}: {e}", path.display()))?;
     Ok((update, baseline))
+}
+
+/// A run's results for checking: `DIR/results.json`, or when the run did not write one,
+/// its `DIR/findings.jsonl` grouped by [`dedup`](crate::report::distinct::dedup).
+pub fn read_run(dir: &Path) -> anyhow::Result<Results> {
+    if dir.join(RESULTS_FILE).exists() {
+        return Results::read(dir);
+    }
+    let file = dir.join(crate::merge::FINDINGS_FILE);
+    if !dir.is_dir() {
+        anyhow::bail!("{}: no such directory", dir.display());
+    }
+    if !file.is_file() {
+        anyhow::bail!(
+            "{}: neither {RESULTS_FILE} nor {}: not the output directory of `imapconform run`",
+            dir.display(),
+            crate::merge::FINDINGS_FILE
+        );
+    }
+    let findings = crate::report::read_findings(&file)?;
+    Ok(Results {
+        format: crate::report::results::FORMAT,
+        tool: format!("imapconform {}", env!("CARGO_PKG_VERSION")),
+        run: "campaign".into(),
+        seed: findings.first().map(|f| f.seed),
+        findings: findings.len() as u64,
+        distinct: crate::report::distinct::dedup(&findings),
+        ..Results::default()
+    })
+}
+
+/// What `imapconform baseline check` prints: the new, known and fixed findings, one line
+/// each (id, kind, targets, rule, summary), then a count.
+pub fn describe_check(results: &Results) -> String {
+    let line = |id: &str, kind: Kind, targets: &[String], rule: &Option<String>, summary: &str| {
+        format!(
+            "  {id}  {:<10} {:<20} {:<32} {summary}\n",
+            kind.as_str(),
+            targets.join(","),
+            rule.as_deref().unwrap_or("-")
+        )
+    };
+    let (known, new): (Vec<&DistinctFinding>, Vec<&DistinctFinding>) = results
+        .distinct
+        .iter()
+        .partition(|d| matches!(d.baseline, Some(BaselineState::Known(_))));
+    let mut out = String::new();
+    for (title, list) in [("new", &new), ("known", &known)] {
+        out.push_str(&format!("{title} ({}):\n", list.len()));
+        for d in list.iter() {
+            out.push_str(&line(&d.id, d.kind, &d.targets, &d.rule, &d.summary));
+        }
+    }
+    out.push_str(&format!("fixed ({}):\n", results.fixed.len()));
+    for f in &results.fixed {
+        out.push_str(&line(&f.id, f.kind, &f.targets, &f.rule, &f.summary));
+    }
+    out.push_str(&format!(
+        "baseline {}: {} new, {} known, {} fixed\n",
+        results.baseline.as_deref().unwrap_or("(none)"),
+        new.len(),
+        known.len(),
+        results.fixed.len()
+    ));
+    out
 }
 
 /// `<stem>.cases`: where the minimal cases of a baseline file's entries are kept.
@@ -614,6 +687,14 @@ mod tests {
         assert_eq!(r.fixed[0].reason, "gone?");
         assert_eq!(r.fixed[0].how, NOT_FOUND_AGAIN);
         assert_eq!(r.baseline.as_deref(), Some("ci/baseline.toml"));
+        let text = describe_check(&r);
+        assert!(text.starts_with("new (1):\n  D"), "{text}");
+        assert!(text.contains("known (1):\n"), "{text}");
+        assert!(
+            text.contains("fixed (1):\n  D00000000000f  syntax     mailutils"),
+            "{text}"
+        );
+        assert!(text.ends_with("baseline ci/baseline.toml: 1 new, 1 known, 1 fixed\n"));
         // Applying an empty baseline makes everything new and nothing fixed.
         Baseline::default().apply(&mut r);
         assert!(r.fixed.is_empty());

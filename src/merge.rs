@@ -10,7 +10,7 @@
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 
-use crate::report::distinct::{self, BaselineState, DistinctFinding};
+use crate::report::distinct::{self, DistinctFinding};
 use crate::report::results::{Results, TargetRun, FORMAT, RESULTS_FILE};
 use crate::report::{read_findings, Finding};
 
@@ -319,6 +319,7 @@ fn same_dir(a: &Path, b: &Path) -> bool {
 mod tests {
     use super::*;
     use crate::judge::Kind;
+    use crate::report::distinct::BaselineState;
     use crate::report::results::Fixed;
 
     fn finding(session: u64, rule: &str) -> Finding {
