@@ -225,10 +225,20 @@ pub fn merge_dirs(dirs: &[PathBuf], out: &Path) -> anyhow::Result<Merged> {
             );
         }
     }
+    for (i, a) in dirs.iter().enumerate() {
+        if let Some(b) = dirs[..i].iter().find(|b| same_dir(a, b)) {
+            anyhow::bail!(
+                "{} and {} are the same directory: its findings would count twice",
+                b.display(),
+                a.display()
+            );
+        }
+    }
     let parts = dirs
         .iter()
         .map(|d| Part::read(d))
         .collect::<anyhow::Result<Vec<Part>>>()?;
+    check_distinct_shards(&parts)?;
     std::fs::create_dir_all(out).map_err(|e| anyhow::anyhow!("creating {}: {e}", out.display()))?;
     let mut origin: BTreeMap<PathBuf, PathBuf> = BTreeMap::new();
     let mut files = 0;
@@ -257,6 +267,24 @@ pub fn merge_dirs(dirs: &[PathBuf], out: &Path) -> anyhow::Result<Merged> {
         files,
         all_results: parts.iter().all(|p| p.results.is_some()),
     })
+}
+
+/// Refuses two parts that say they are the same shard (`1/4` twice: a directory copied,
+/// whose findings would count twice).
+pub fn check_distinct_shards(parts: &[Part]) -> anyhow::Result<()> {
+    let mut seen: BTreeMap<&str, &Path> = BTreeMap::new();
+    for p in parts {
+        for shard in p.results.iter().flat_map(|r| r.shards.iter()) {
+            if let Some(first) = seen.insert(shard, &p.dir) {
+                anyhow::bail!(
+                    "{} and {} are both shard {shard}: its findings would count twice",
+                    first.display(),
+                    p.dir.display()
+                );
+            }
+        }
+    }
+    Ok(())
 }
 
 /// Copies the files under `from` (absent: nothing) into `to`. A file already there with
@@ -292,12 +320,18 @@ fn copy_tree(
             if there == bytes {
                 continue;
             }
-            let other = origin.get(&dst).cloned().unwrap_or_else(|| dst.clone());
-            anyhow::bail!(
-                "{} and {} have the same name and different content: not shards of one campaign",
-                other.display(),
-                src.display()
-            );
+            match origin.get(&dst) {
+                Some(other) => anyhow::bail!(
+                    "{} and {} have the same name and different content: not shards of one campaign",
+                    other.display(),
+                    src.display()
+                ),
+                None => anyhow::bail!(
+                    "{} (already in the output directory) and {} differ: merge into a new directory",
+                    dst.display(),
+                    src.display()
+                ),
+            }
         }
         std::fs::write(&dst, &bytes)
             .map_err(|e| anyhow::anyhow!("writing {}: {e}", dst.display()))?;
@@ -413,6 +447,19 @@ mod tests {
         assert_eq!(cyrus.setup_error.as_deref(), Some("cannot log in (in s2)"));
         assert_eq!(r.elapsed_secs, 30.0);
         assert!(r.baseline.is_none() && r.fixed.is_empty());
+    }
+
+    #[test]
+    fn the_same_shard_twice_is_refused() {
+        let a = part("out/a", "2/4", vec![finding(1, "r1")], vec![]);
+        let b = part("out/b", "2/4", vec![finding(1, "r1")], vec![]);
+        let c = part("out/c", "3/4", vec![finding(2, "r1")], vec![]);
+        assert!(check_distinct_shards(&[a.clone(), c]).is_ok());
+        let e = check_distinct_shards(&[a, b]).unwrap_err().to_string();
+        assert_eq!(
+            e,
+            "out/a and out/b are both shard 2/4: its findings would count twice"
+        );
     }
 
     #[test]

@@ -156,6 +156,9 @@ fn merge_then_baseline_update_then_check() {
             && err.contains(s(&s3.join("cases/000000-mailutils.imap"))),
         "{err}"
     );
+    let (code, _, err) = imapconform(&["merge", s(&s1), s(&s1), "--out", s(&tmp.join("m2"))]);
+    assert_eq!(code, 2);
+    assert!(err.contains("are the same directory"), "{err}");
     let (code, _, err) =
         imapconform(&["merge", s(&tmp.join("absent")), "--out", s(&tmp.join("m3"))]);
     assert_eq!(code, 2);
