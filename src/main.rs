@@ -86,7 +86,10 @@ enum Cmd {
     /// A baseline (TOML, one [[known]] table per accepted finding, with the reason it is
     /// accepted) lets a nightly or CI run fail only on findings it has not seen before.
     /// See "Baselines and nightly runs" in the README.
-    #[command(subcommand)]
+    #[command(
+        subcommand,
+        after_help = "Examples:\n  imapconform baseline update --baseline ci/baseline.toml out/ --reason \"initial baseline\"\n  imapconform baseline check --baseline ci/baseline.toml out/"
+    )]
     Baseline(BaselineCmd),
     /// Combine the output directories of a sharded campaign (`run --shard K/N`) into one.
     ///
