@@ -23,7 +23,11 @@
 //!   `serve`.
 //! - [`campaign`]: ties generation, driving, judging and reporting together.
 //! - [`replay`]: runs a case file again. [`bench`]: the throughput benchmarks.
+//! - [`baseline`]: the baseline file of known findings, checked against a run's results.
+//!   Uses `report`.
+//! - [`merge`]: combines the directories of a sharded campaign into one. Uses `report`.
 
+pub mod baseline;
 pub mod bench;
 pub mod campaign;
 pub mod case;
@@ -35,6 +39,7 @@ pub mod gen;
 pub mod judge;
 pub mod lab;
 pub mod minimize;
+pub mod merge;
 pub mod model;
 pub mod races;
 pub mod replay;

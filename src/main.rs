@@ -6,6 +6,7 @@ use std::time::Duration;
 
 use clap::{Parser, Subcommand};
 
+use imapconform::baseline::{self, Baseline};
 use imapconform::campaign::{self, CampaignOptions, Shard, Summary};
 use imapconform::case::Case;
 use imapconform::drive::DriveOptions;
@@ -15,7 +16,7 @@ use imapconform::model::Profile;
 use imapconform::report::describe_counts;
 use imapconform::serve::{self, Limits, ServeOptions};
 use imapconform::targets::TargetsFile;
-use imapconform::{bench, conclude, minimize, races, replay};
+use imapconform::{bench, conclude, merge, minimize, races, replay};
 
 /// Finds where IMAP servers break the protocol.
 ///
@@ -98,6 +99,104 @@ enum Cmd {
         after_help = "Examples:\n  imapconform rfc\n  imapconform rfc --rfc 3501 --list\n  imapconform rfc --id 2060-6.3.1-untagged-before-ok"
     )]
     Rfc(RfcArgs),
+    /// Compare a run with a baseline of known findings, or bring the baseline up to date.
+    ///
+    /// A baseline (TOML, one [[known]] table per accepted finding, with the reason it is
+    /// accepted) lets a nightly or CI run fail only on findings it has not seen before.
+    /// See "Baselines and nightly runs" in the README.
+    #[command(
+        subcommand,
+        after_help = "Examples:\n  imapconform baseline update --baseline ci/baseline.toml out/ --reason \"initial baseline\"\n  imapconform baseline check --baseline ci/baseline.toml out/"
+    )]
+    Baseline(BaselineCmd),
+    /// Combine the output directories of a sharded campaign (`run --shard K/N`) into one.
+    ///
+    /// Concatenates the findings.jsonl files in the order given, copies cases/ and
+    /// corpus/ (a file of the same name with different content is an error: the
+    /// directories are not shards of one campaign), and writes OUT/results.json with the
+    /// distinct findings merged (counts added, the smallest minimal case kept) and the
+    /// per-target numbers summed. Exit status: 0, or 2 for a missing or unreadable
+    /// directory or a clash.
+    #[command(
+        after_help = "Examples:\n  imapconform merge shard-1 shard-2 shard-3 shard-4 --out merged\n  imapconform merge shard-*/ --out merged && imapconform baseline check --baseline ci/baseline.toml merged"
+    )]
+    Merge(MergeArgs),
+}
+
+#[derive(Subcommand, Debug)]
+enum BaselineCmd {
+    /// Mark a run's distinct findings new or known, list baseline entries not found again
+    /// as fixed, and fail on new findings.
+    ///
+    /// Reads DIR/results.json (or, if the run wrote none, groups DIR/findings.jsonl into
+    /// distinct findings), applies the baseline and writes DIR/results.json back with
+    /// each finding's state, the fixed entries and the baseline's name, so the reports
+    /// show them. Prints the new, known and fixed findings, one line each: id, kind,
+    /// targets, rule, summary.
+    ///
+    /// Exit status: 1 when a new finding is at or above --fail-on, 0 otherwise (known and
+    /// fixed findings never fail a check), 2 for a missing or malformed baseline or
+    /// directory.
+    #[command(
+        after_help = "Examples:\n  imapconform baseline check --baseline ci/baseline.toml out/\n  imapconform baseline check --baseline ci/baseline.toml --fail-on warning merged/"
+    )]
+    Check(CheckArgs),
+    /// Accept a run's findings: add those the baseline lacks, drop those the run no
+    /// longer shows.
+    ///
+    /// Entries already in the baseline keep their reasons. New entries get --reason
+    /// (edit them afterwards: a reason should say why the finding is accepted, e.g. the
+    /// upstream bug). An added finding's minimal case, when the run made one, is copied to
+    /// <FILE stem>.cases/ next to the baseline and named in the entry's `case`. Creates
+    /// FILE if it does not exist. Comments other than the server headings are not kept.
+    ///
+    /// Exit status: 0, or 2 for a malformed baseline or a missing directory.
+    #[command(
+        after_help = "Examples:\n  imapconform baseline update --baseline ci/baseline.toml out/ --reason \"initial baseline\"\n  imapconform baseline update --baseline ci/baseline.toml merged/ --keep-fixed"
+    )]
+    Update(UpdateArgs),
+}
+
+#[derive(clap::Args, Debug)]
+struct CheckArgs {
+    /// The baseline file (TOML, [[known]] tables).
+    #[arg(long, value_name = "FILE")]
+    baseline: PathBuf,
+    /// The run's output directory (of `run`, `race` or `merge`).
+    #[arg(value_name = "DIR")]
+    dir: PathBuf,
+    /// Exit 1 when a new finding of this kind or a worse one is in the run (warning <
+    /// divergence < violation < syntax < timeout < crash).
+    #[arg(long, default_value = "violation", value_parser = parse_kind)]
+    fail_on: Kind,
+}
+
+#[derive(clap::Args, Debug)]
+struct UpdateArgs {
+    /// The baseline file (created if missing).
+    #[arg(long, value_name = "FILE")]
+    baseline: PathBuf,
+    /// The run's output directory.
+    #[arg(value_name = "DIR")]
+    dir: PathBuf,
+    /// The reason recorded for the entries added (default: "accepted by baseline update
+    /// on DATE from DIR; review").
+    #[arg(long, value_name = "TEXT")]
+    reason: Option<String>,
+    /// Keep entries the run does not show (e.g. when the run covered fewer targets or
+    /// sessions than the baseline).
+    #[arg(long)]
+    keep_fixed: bool,
+}
+
+#[derive(clap::Args, Debug)]
+struct MergeArgs {
+    /// The shard directories, in order (their findings are concatenated in this order).
+    #[arg(value_name = "DIR", required = true)]
+    dirs: Vec<PathBuf>,
+    /// The directory to write the merged run to (created; must not be one of DIR).
+    #[arg(long, value_name = "DIR")]
+    out: PathBuf,
 }
 
 #[derive(clap::Args, Debug)]
@@ -251,6 +350,11 @@ struct RunArgs {
     /// --sessions.
     #[arg(long, value_name = "DIR")]
     corpus: Option<PathBuf>,
+    /// A baseline file of known findings (`imapconform baseline`): the results mark each
+    /// distinct finding new or known and list the baseline's findings not seen as fixed,
+    /// and the exit status counts new findings only.
+    #[arg(long, value_name = "FILE")]
+    baseline: Option<PathBuf>,
     /// Do not minimise and verify the distinct findings after the campaign.
     #[arg(long)]
     no_minimize: bool,
@@ -398,6 +502,9 @@ fn real_main(cli: Cli) -> anyhow::Result<u8> {
         Cmd::Lab(c) => Ok(imapconform::lab::run(c)?.clamp(0, 255) as u8),
         Cmd::Bench(a) => cmd_bench(a),
         Cmd::Serve(a) => cmd_serve(a),
+        Cmd::Baseline(BaselineCmd::Check(a)) => cmd_baseline_check(a),
+        Cmd::Baseline(BaselineCmd::Update(a)) => cmd_baseline_update(a),
+        Cmd::Merge(a) => cmd_merge(a),
         Cmd::Rfc(a) => match cmd_rfc(&a, &mut std::io::stdout().lock()) {
             // `imapconform rfc --list | head` is fine.
             Err(e) if e.kind() == std::io::ErrorKind::BrokenPipe => Ok(0),
@@ -552,6 +659,9 @@ fn cmd_run(a: RunArgs) -> anyhow::Result<u8> {
             m.skipped
         );
     }
+    if let Some(path) = &a.baseline {
+        Baseline::read(path)?.apply(&mut results);
+    }
     results.write(&a.out)?;
     println!(
         "distinct findings: {} (of {} findings); {}",
@@ -563,6 +673,9 @@ fn cmd_run(a: RunArgs) -> anyhow::Result<u8> {
     );
     for line in conclude::distinct_lines(&results.distinct, 40) {
         println!("{line}");
+    }
+    if a.baseline.is_some() {
+        print!("{}", baseline::describe_check(&results));
     }
     if !summary.errors.is_empty() {
         return Ok(2);
@@ -741,6 +854,80 @@ fn cmd_minimize(a: MinimizeArgs) -> anyhow::Result<u8> {
             Ok(1)
         }
     }
+}
+
+/// `imapconform baseline check`.
+fn cmd_baseline_check(a: CheckArgs) -> anyhow::Result<u8> {
+    let b = Baseline::read(&a.baseline)?;
+    let mut results = baseline::read_run(&a.dir)?;
+    b.apply(&mut results);
+    results.write(&a.dir)?;
+    print!("{}", baseline::describe_check(&results));
+    Ok(u8::from(
+        results.worst_new().is_some_and(|w| w.fails(a.fail_on)),
+    ))
+}
+
+/// `imapconform baseline update`.
+fn cmd_baseline_update(a: UpdateArgs) -> anyhow::Result<u8> {
+    let results = baseline::read_run(&a.dir)?;
+    let reason = a.reason.clone().unwrap_or_else(|| {
+        format!(
+            "accepted by baseline update on {} from {}; review",
+            &campaign::rfc3339_now()[..10],
+            a.dir.display()
+        )
+    });
+    if reason.trim().is_empty() {
+        anyhow::bail!("--reason is empty: say why these findings are accepted");
+    }
+    let (update, written) =
+        baseline::update_file(&a.baseline, &a.dir, &results, &reason, a.keep_fixed)?;
+    for id in &update.added {
+        let k = written.get(id).expect("an added entry is in the baseline");
+        println!(
+            "added    {id}  {:<10} {:<20} {}",
+            k.kind.as_str(),
+            k.targets.join(","),
+            k.summary
+        );
+    }
+    for k in &update.removed {
+        println!(
+            "removed  {}  {:<10} {:<20} {} (not in {})",
+            k.id,
+            k.kind.as_str(),
+            k.targets.join(","),
+            k.summary,
+            a.dir.display()
+        );
+    }
+    println!(
+        "baseline {}: {} added, {} removed, {} kept ({} entries)",
+        a.baseline.display(),
+        update.added.len(),
+        update.removed.len(),
+        update.kept,
+        written.known.len()
+    );
+    Ok(0)
+}
+
+/// `imapconform merge`.
+fn cmd_merge(a: MergeArgs) -> anyhow::Result<u8> {
+    let m = merge::merge_dirs(&a.dirs, &a.out)?;
+    println!(
+        "imapconform: merged {} directories into {}: {} findings, {} distinct; {} case and corpus files copied",
+        a.dirs.len(),
+        a.out.display(),
+        m.findings,
+        m.distinct,
+        m.files
+    );
+    if !m.all_results {
+        println!("  (a directory had no results.json: its findings were grouped anew, without minimal cases)");
+    }
+    Ok(0)
 }
 
 fn cmd_race(a: RaceArgs) -> anyhow::Result<u8> {
