@@ -80,6 +80,35 @@ enum Cmd {
         after_help = "Examples:\n  imapconform rfc\n  imapconform rfc --rfc 3501 --list\n  imapconform rfc --id 2060-6.3.1-untagged-before-ok"
     )]
     Rfc(RfcArgs),
+    /// Write the reports of a findings directory: report.html, report.md, junit.xml and
+    /// results.json.
+    ///
+    /// report.html is one self-contained page (no script, no network): the compliance
+    /// matrix (servers as columns, the catalogue's requirements by RFC section as rows,
+    /// each cell pass, fail or not exercised), then each distinct finding with its quoted
+    /// rule, minimal case and the diff between servers. report.md is for a pull-request
+    /// comment, junit.xml for CI (one test suite per server, one test case per
+    /// requirement). They are made from DIR/results.json, or from DIR/findings.jsonl alone
+    /// when there is no results.json (then no cell can pass: what was exercised is not
+    /// known). Prints the paths written.
+    ///
+    /// Exit status: 0, or 2 when DIR is missing or is not a findings directory, or a file
+    /// in it is malformed.
+    #[command(
+        after_help = "Examples:\n  imapconform report findings\n  imapconform report findings --out /tmp/findings-report"
+    )]
+    Report(ReportArgs),
+}
+
+#[derive(clap::Args, Debug)]
+struct ReportArgs {
+    /// The findings directory (written by `imapconform run --out DIR` or `race --out DIR`).
+    #[arg(value_name = "DIR")]
+    dir: PathBuf,
+    /// Write the reports here instead of into DIR (created if missing); links to case
+    /// files still lead to DIR.
+    #[arg(long, value_name = "OUTDIR")]
+    out: Option<PathBuf>,
 }
 
 #[derive(clap::Args, Debug)]
@@ -338,6 +367,7 @@ fn real_main(cli: Cli) -> anyhow::Result<u8> {
         Cmd::Lab(c) => Ok(imapconform::lab::run(c)?.clamp(0, 255) as u8),
         Cmd::Bench(a) => cmd_bench(a),
         Cmd::Serve(a) => cmd_serve(a),
+        Cmd::Report(a) => cmd_report(&a),
         Cmd::Rfc(a) => match cmd_rfc(&a, &mut std::io::stdout().lock()) {
             // `imapconform rfc --list | head` is fine.
             Err(e) if e.kind() == std::io::ErrorKind::BrokenPipe => Ok(0),
@@ -615,6 +645,40 @@ fn cmd_bench(a: BenchArgs) -> anyhow::Result<u8> {
 }
 
 /// `imapconform rfc`: prints the catalogue's coverage, list, or one entry.
+fn cmd_report(a: &ReportArgs) -> anyhow::Result<u8> {
+    use imapconform::report::results::{Results, RESULTS_FILE};
+    let dir = &a.dir;
+    match std::fs::metadata(dir) {
+        Err(e) => anyhow::bail!("findings directory {}: {e}", dir.display()),
+        Ok(m) if !m.is_dir() => {
+            anyhow::bail!(
+                "{} is not a directory (give the findings directory)",
+                dir.display()
+            )
+        }
+        Ok(_) => {}
+    }
+    let results = if dir.join(RESULTS_FILE).exists() {
+        Results::read(dir)?
+    } else if dir.join("findings.jsonl").exists() {
+        eprintln!(
+            "imapconform: {} has no {RESULTS_FILE}: reporting from findings.jsonl alone (what was exercised is not known, so no cell passes)",
+            dir.display()
+        );
+        imapconform::report::results_from_findings(dir)?
+    } else {
+        anyhow::bail!(
+            "{} is not a findings directory: it holds neither {RESULTS_FILE} nor findings.jsonl",
+            dir.display()
+        );
+    };
+    let out = a.out.as_deref().unwrap_or(dir);
+    for path in imapconform::report::write_reports_to(dir, out, &results)? {
+        println!("{}", path.display());
+    }
+    Ok(0)
+}
+
 fn cmd_rfc(a: &RfcArgs, out: &mut impl std::io::Write) -> std::io::Result<u8> {
     use imapconform::catalogue::{catalogue, Level};
     let cat = catalogue();
