@@ -441,8 +441,7 @@ fn the_report_renders_in_a_browser_with_the_matrix_links_and_diffs() {
         .id;
     let row = element(&dom, "tr", &format!("req-{}", f.syntax_rule));
     assert!(
-        row.contains(&format!("<td class=\"fail\""))
-            && row.contains(&format!("href=\"#{syntax_id}\"")),
+        row.contains("<td class=\"fail\"") && row.contains(&format!("href=\"#{syntax_id}\"")),
         "{row}"
     );
     assert!(row.contains("<td class=\"pass\""), "{row}");
