@@ -170,10 +170,10 @@ fn header(h: &mut String, r: &Results) {
 fn matrix_table(h: &mut String, m: &Matrix<'_>) {
     h.push_str("<h2 id=\"matrix\">Compliance matrix</h2>\n");
     h.push_str(
-        "<p>Legend: <table class=\"legend\"><tr>\
+        "<div>Legend: <table class=\"legend\"><tr>\
          <td class=\"pass\">pass</td><td>checked by a judge that ran on this server, and the requirement was exercised; nothing found</td></tr>\
          <tr><td class=\"fail\">fail</td><td>a finding shows this server breaking it (the link goes to the finding)</td></tr>\
-         <tr><td class=\"not-exercised\">not exercised</td><td>not checked on this server by this run (hover for why)</td></tr></table></p>\n",
+         <tr><td class=\"not-exercised\">not exercised</td><td>not checked on this server by this run (hover for why)</td></tr></table></div>\n",
     );
     h.push_str("<table id=\"compliance-matrix\" class=\"matrix\">\n<thead><tr><th>requirement</th><th>level</th>");
     for t in &m.targets {

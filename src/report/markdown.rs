@@ -31,20 +31,35 @@ pub fn render(results: &Results, dir: &Path) -> String {
     };
     let fixed = fixed_list(results);
     let budget = LIMIT.saturating_sub(RESERVE + fixed.len().min(LIMIT / 4));
+    // Everything when it fits; else the table first, in at most half the room, then the
+    // details of the rows shown while they fit.
+    let all_fits = out.len()
+        + shown
+            .iter()
+            .map(|d| table_row(d).len() + details_block(d, dir).len())
+            .sum::<usize>()
+        + 400
+        < budget;
+    let table_room = if all_fits { budget } else { budget / 2 };
     let mut table = String::new();
-    let mut details = String::new();
-    let mut left_out = 0usize;
+    let mut rows = 0usize;
     for d in &shown {
         let row = table_row(d);
-        let block = details_block(d, dir);
-        if left_out == 0
-            && out.len() + table.len() + details.len() + row.len() + block.len() < budget
-        {
-            table.push_str(&row);
-            details.push_str(&block);
-        } else {
-            left_out += 1;
+        if out.len() + table.len() + row.len() + 400 >= table_room {
+            break;
         }
+        table.push_str(&row);
+        rows += 1;
+    }
+    let mut details = String::new();
+    let mut detailed = 0usize;
+    for d in &shown[..rows] {
+        let block = details_block(d, dir);
+        if out.len() + table.len() + details.len() + block.len() + 400 >= budget {
+            break;
+        }
+        details.push_str(&block);
+        detailed += 1;
     }
     let which = if results.baseline.is_some() {
         "New findings"
@@ -61,10 +76,18 @@ pub fn render(results: &Results, dir: &Path) -> String {
         out.push('\n');
         out.push_str(&details);
     }
-    if left_out > 0 {
+    if rows < shown.len() {
         let _ = writeln!(
             out,
-            "\n_{left_out} more distinct findings were left out to keep this under {LIMIT} characters; report.html and results.json have them all._"
+            "\n_{} more distinct findings were left out of the table to keep this under {LIMIT} characters; report.html and results.json have them all._",
+            shown.len() - rows
+        );
+    }
+    if detailed < rows {
+        let _ = writeln!(
+            out,
+            "\n_The details of {} findings of the table were left out to keep this under {LIMIT} characters; report.html has them._",
+            rows - detailed
         );
     }
     if fixed.len() + out.len() < LIMIT {
@@ -322,14 +345,20 @@ mod tests {
         };
         let md = render(&r, Path::new("/nonexistent"));
         assert!(md.len() < LIMIT, "{} characters", md.len());
-        let shown = md.matches("<details>").count();
-        assert!(shown > 10);
+        let rows = md.matches("\n| violation |").count();
+        let detailed = md.matches("<details>").count();
+        assert!(rows > 100, "{rows} rows");
+        assert!(detailed > 10 && detailed < rows, "{detailed} details");
         assert!(
             md.contains(&format!(
-                "_{} more distinct findings were left out",
-                3000 - shown
+                "_{} more distinct findings were left out of the table",
+                3000 - rows
             )),
-            "the note counts what was left out"
+            "the note counts what was left out of the table"
+        );
+        assert!(
+            md.contains(&format!("_The details of {} findings", rows - detailed)),
+            "and the details left out"
         );
     }
 }
