@@ -110,13 +110,17 @@ pub fn render(results: &Results, matrix: &Matrix<'_>) -> String {
     x
 }
 
-/// The summaries of the findings, and the rule quoted.
+/// The summaries of the findings, the rule quoted, and the first minimal case.
 fn failure_message(found: &[&DistinctFinding], rule: &str) -> String {
     let summaries: Vec<&str> = found.iter().map(|d| d.summary.as_str()).collect();
     let mut m = summaries.join("; ");
     if let Some(q) = catalogue().cite(rule) {
         m.push_str(" — ");
         m.push_str(&q);
+    }
+    if let Some(min) = found.iter().find_map(|d| d.minimal.as_ref()) {
+        m.push_str(" — minimal case: ");
+        m.push_str(&min.case);
     }
     m
 }
@@ -227,7 +231,14 @@ mod tests {
             m.tally(0).not_exercised + tb.not_exercised
         );
         assert!(xml.contains(&format!("<testcase classname=\"b\" name=\"{rule}\">\n      <failure message=\"bad \u{FFFD} msg-att — RFC 2060 §9")));
-        assert!(xml.contains("minimal case: cases/1-b.min.imap"));
+        assert!(
+            xml.contains("— minimal case: cases/1-b.min.imap\" type=\"syntax\">"),
+            "in the message"
+        );
+        assert!(
+            xml.contains("&#10;minimal case: cases/1-b.min.imap&#10;"),
+            "and the body"
+        );
         assert!(
             xml.contains(&format!("<testcase classname=\"a\" name=\"{rule}\"/>")),
             "a passes"
