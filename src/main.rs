@@ -121,6 +121,24 @@ enum Cmd {
         after_help = "Examples:\n  imapconform merge shard-1 shard-2 shard-3 shard-4 --out merged\n  imapconform merge shard-*/ --out merged && imapconform baseline check --baseline ci/baseline.toml merged"
     )]
     Merge(MergeArgs),
+    /// Write the reports of a findings directory: report.html, report.md, junit.xml and
+    /// results.json.
+    ///
+    /// report.html is one self-contained page (no script, no network): the compliance
+    /// matrix (servers as columns, the catalogue's requirements by RFC section as rows,
+    /// each cell pass, fail or not exercised), then each distinct finding with its quoted
+    /// rule, minimal case and the diff between servers. report.md is for a pull-request
+    /// comment, junit.xml for CI (one test suite per server, one test case per
+    /// requirement). They are made from DIR/results.json, or from DIR/findings.jsonl alone
+    /// when there is no results.json (then no cell can pass: what was exercised is not
+    /// known). Prints the paths written.
+    ///
+    /// Exit status: 0, or 2 when DIR is missing or is not a findings directory, or a file
+    /// in it is malformed.
+    #[command(
+        after_help = "Examples:\n  imapconform report findings\n  imapconform report findings --out /tmp/findings-report"
+    )]
+    Report(ReportArgs),
 }
 
 #[derive(Subcommand, Debug)]
@@ -197,6 +215,17 @@ struct MergeArgs {
     /// The directory to write the merged run to (created; must not be one of DIR).
     #[arg(long, value_name = "DIR")]
     out: PathBuf,
+}
+
+#[derive(clap::Args, Debug)]
+struct ReportArgs {
+    /// The findings directory (written by `imapconform run --out DIR` or `race --out DIR`).
+    #[arg(value_name = "DIR")]
+    dir: PathBuf,
+    /// Write the reports here instead of into DIR (created if missing); links to case
+    /// files still lead to DIR.
+    #[arg(long, value_name = "OUTDIR")]
+    out: Option<PathBuf>,
 }
 
 #[derive(clap::Args, Debug)]
@@ -505,6 +534,7 @@ fn real_main(cli: Cli) -> anyhow::Result<u8> {
         Cmd::Baseline(BaselineCmd::Check(a)) => cmd_baseline_check(a),
         Cmd::Baseline(BaselineCmd::Update(a)) => cmd_baseline_update(a),
         Cmd::Merge(a) => cmd_merge(a),
+        Cmd::Report(a) => cmd_report(&a),
         Cmd::Rfc(a) => match cmd_rfc(&a, &mut std::io::stdout().lock()) {
             // `imapconform rfc --list | head` is fine.
             Err(e) if e.kind() == std::io::ErrorKind::BrokenPipe => Ok(0),
@@ -662,7 +692,7 @@ fn cmd_run(a: RunArgs) -> anyhow::Result<u8> {
     if let Some(path) = &a.baseline {
         Baseline::read(path)?.apply(&mut results);
     }
-    results.write(&a.out)?;
+    let written = imapconform::report::write_reports(&a.out, &results)?;
     println!(
         "distinct findings: {} (of {} findings); {}",
         results.distinct.len(),
@@ -674,6 +704,8 @@ fn cmd_run(a: RunArgs) -> anyhow::Result<u8> {
     for line in conclude::distinct_lines(&results.distinct, 40) {
         println!("{line}");
     }
+    let names: Vec<String> = written.iter().map(|p| p.display().to_string()).collect();
+    println!("reports: {}", names.join(", "));
     if a.baseline.is_some() {
         print!("{}", baseline::describe_check(&results));
     }
@@ -861,7 +893,7 @@ fn cmd_baseline_check(a: CheckArgs) -> anyhow::Result<u8> {
     let b = Baseline::read(&a.baseline)?;
     let mut results = baseline::read_run(&a.dir)?;
     b.apply(&mut results);
-    results.write(&a.dir)?;
+    imapconform::report::write_reports(&a.dir, &results)?;
     print!("{}", baseline::describe_check(&results));
     Ok(u8::from(
         results.worst_new().is_some_and(|w| w.fails(a.fail_on)),
@@ -916,6 +948,8 @@ fn cmd_baseline_update(a: UpdateArgs) -> anyhow::Result<u8> {
 /// `imapconform merge`.
 fn cmd_merge(a: MergeArgs) -> anyhow::Result<u8> {
     let m = merge::merge_dirs(&a.dirs, &a.out)?;
+    let results = imapconform::report::results::Results::read(&a.out)?;
+    imapconform::report::write_reports(&a.out, &results)?;
     println!(
         "imapconform: merged {} directories into {}: {} findings, {} distinct; {} case and corpus files copied",
         a.dirs.len(),
@@ -1106,6 +1140,40 @@ fn cmd_bench(a: BenchArgs) -> anyhow::Result<u8> {
 }
 
 /// `imapconform rfc`: prints the catalogue's coverage, list, or one entry.
+fn cmd_report(a: &ReportArgs) -> anyhow::Result<u8> {
+    use imapconform::report::results::{Results, RESULTS_FILE};
+    let dir = &a.dir;
+    match std::fs::metadata(dir) {
+        Err(e) => anyhow::bail!("findings directory {}: {e}", dir.display()),
+        Ok(m) if !m.is_dir() => {
+            anyhow::bail!(
+                "{} is not a directory (give the findings directory)",
+                dir.display()
+            )
+        }
+        Ok(_) => {}
+    }
+    let results = if dir.join(RESULTS_FILE).exists() {
+        Results::read(dir)?
+    } else if dir.join("findings.jsonl").exists() {
+        eprintln!(
+            "imapconform: {} has no {RESULTS_FILE}: reporting from findings.jsonl alone (what was exercised is not known, so no cell passes)",
+            dir.display()
+        );
+        imapconform::report::results_from_findings(dir)?
+    } else {
+        anyhow::bail!(
+            "{} is not a findings directory: it holds neither {RESULTS_FILE} nor findings.jsonl",
+            dir.display()
+        );
+    };
+    let out = a.out.as_deref().unwrap_or(dir);
+    for path in imapconform::report::write_reports_to(dir, out, &results)? {
+        println!("{}", path.display());
+    }
+    Ok(0)
+}
+
 fn cmd_rfc(a: &RfcArgs, out: &mut impl std::io::Write) -> std::io::Result<u8> {
     use imapconform::catalogue::{catalogue, Level};
     let cat = catalogue();

@@ -13,8 +13,17 @@ use std::time::{Duration, Instant};
 
 use serde::{Deserialize, Serialize};
 
+pub mod compare;
 pub mod distinct;
+pub mod html;
+pub mod junit;
+pub mod links;
+pub mod markdown;
+pub mod matrix;
 pub mod results;
+pub mod write;
+
+pub use write::{results_from_findings, write_reports, write_reports_to};
 
 use crate::judge::{Kind, Verdict};
 
