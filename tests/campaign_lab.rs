@@ -168,6 +168,8 @@ fn a_campaign_against_the_four_servers_writes_findings_whose_cases_replay() {
             "--jobs",
             "8",
             "--quiet",
+            // Minimisation has its own test (tests/minimize_lab.rs).
+            "--no-minimize",
             "--out",
         ])
         .arg(&out)
@@ -309,7 +311,7 @@ fn shards_split_a_campaign_into_disjoint_slices() {
         cmd.args(["run", "--targets"])
             .arg(lab_targets())
             .args(["--target", "dovecot", "--sessions", "6", "--seed", "11"])
-            .args(["--quiet", "--all-cases", "--out"])
+            .args(["--quiet", "--all-cases", "--no-minimize", "--out"])
             .arg(&out);
         if let Some(s) = shard {
             cmd.args(["--shard", s]);
