@@ -634,7 +634,9 @@ async fn run_session(s: &Arc<Shared>, index: u64, parent: Option<u64>) -> anyhow
             .map(|(name, (_, t))| set.add(name, t))
             .sum::<usize>()
     };
-    if new_signatures > 0 {
+    // A corpus session is already in the corpus it came from: it is not kept again.
+    let from_corpus = (index as usize) < s.opts.corpus.len();
+    if new_signatures > 0 && !from_corpus {
         let in_corpus = |index: u64, name: &str| format!("corpus/{index:06}-{name}.imap");
         write_cases(
             &s.opts.out,

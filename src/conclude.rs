@@ -7,10 +7,13 @@
 use std::path::Path;
 use std::time::Duration;
 
+use crate::baseline::Baseline;
 use crate::campaign::Summary;
+use crate::case::Case;
+use crate::judge::Kind;
 use crate::minimize::{minimize_distinct, verify_all, MinimizeSummary, Runner, VERIFY_REPLAYS};
 use crate::model::Profile;
-use crate::report::distinct::{dedup, DistinctFinding};
+use crate::report::distinct::{dedup, BaselineState, DistinctFinding, Example, Verification};
 use crate::report::read_findings;
 use crate::report::results::{Results, TargetRun, FORMAT};
 use crate::targets::Target;
@@ -122,6 +125,110 @@ pub fn minimize_results(
     Ok(sum)
 }
 
+/// Baseline entries the run did not find again are replayed before they are called
+/// fixed: a random campaign not meeting a bug does not show it is gone. Each entry with
+/// a minimal case (`case`, relative to the baseline file) has it replayed
+/// [`VERIFY_REPLAYS`] times on its targets from fresh state. Still shown: the entry is
+/// not fixed; it joins the distinct findings as known, with a count of 0 (the run's own
+/// sessions did not show it) and its case copied to `cases/baseline-FILE`. Not shown: it
+/// is fixed, and `how` says so. An entry for a target this run did not have is neither.
+pub fn recheck_fixed(
+    dir: &Path,
+    results: &mut Results,
+    baseline: &Baseline,
+    baseline_path: &Path,
+    runner: &Runner,
+) {
+    let base_dir = baseline_path.parent().unwrap_or(Path::new("."));
+    let fixed = std::mem::take(&mut results.fixed);
+    for mut f in fixed {
+        if f.targets.iter().any(|t| runner.target(t).is_none()) {
+            // Not run against its targets: nothing can be said about it.
+            continue;
+        }
+        let Some(rel) = baseline.get(&f.id).and_then(|k| k.case.clone()) else {
+            f.how = "not found again (the baseline has no minimal case to replay)".into();
+            results.fixed.push(f);
+            continue;
+        };
+        let path = base_dir.join(&rel);
+        let case = match std::fs::read_to_string(&path)
+            .map_err(|e| e.to_string())
+            .and_then(|t| Case::parse(&t).map_err(|e| e.to_string()))
+        {
+            Ok(c) => c,
+            Err(e) => {
+                f.how = format!(
+                    "not found again; its minimal case {} could not be read: {e}",
+                    path.display()
+                );
+                results.fixed.push(f);
+                continue;
+            }
+        };
+        let run_on = if f.kind == Kind::Divergence {
+            runner.compared_targets()
+        } else {
+            f.targets.clone()
+        };
+        let mut shown = None;
+        let mut times = 0;
+        for _ in 0..VERIFY_REPLAYS {
+            if let Ok(sigs) = runner.replay_case(&case, &run_on) {
+                if let Some(sig) = sigs.into_iter().find(|s| s.id() == f.id) {
+                    times += 1;
+                    shown = Some(sig);
+                }
+            }
+        }
+        let Some(signature) = shown else {
+            f.how = format!(
+                "not found again, and its minimal case ({rel}) no longer shows it in {VERIFY_REPLAYS} replays"
+            );
+            results.fixed.push(f);
+            continue;
+        };
+        let file = Path::new(&rel)
+            .file_name()
+            .map(|n| n.to_string_lossy().into_owned())
+            .unwrap_or_else(|| format!("{}.imap", f.id));
+        let copied = format!("cases/baseline-{file}");
+        let _ = std::fs::create_dir_all(dir.join("cases"));
+        if std::fs::copy(&path, dir.join(&copied)).is_err() {
+            continue;
+        }
+        let target = f.targets.first().cloned().unwrap_or_default();
+        results.distinct.push(DistinctFinding {
+            id: f.id.clone(),
+            kind: f.kind,
+            rule: f.rule.clone(),
+            quote: f.rule.as_deref().and_then(|r| crate::catalogue::catalogue().cite(r)),
+            summary: f.summary.clone(),
+            targets: signature.targets.clone(),
+            signature,
+            count: 0,
+            examples: vec![Example {
+                id: format!("baseline:{}", f.id),
+                case: copied.clone(),
+                cases: [(target, copied)].into(),
+                command: String::new(),
+                expected: String::new(),
+                observed: format!("not found by this run's sessions; the baseline's minimal case ({rel}) still shows it"),
+                session: 0,
+                step: None,
+            }],
+            minimal: None,
+            verification: if times == VERIFY_REPLAYS {
+                Verification::Verified
+            } else {
+                Verification::Flaky(format!("its minimal case showed it in {times} of {VERIFY_REPLAYS} replays"))
+            },
+            baseline: Some(BaselineState::Known(f.reason.clone())),
+        });
+    }
+    crate::report::distinct::sort(&mut results.distinct);
+}
+
 /// One line per distinct finding, worst first, at most `max` lines (then how many more).
 pub fn distinct_lines(distinct: &[DistinctFinding], max: usize) -> Vec<String> {
     let mut lines: Vec<String> = distinct
@@ -160,4 +267,153 @@ pub fn distinct_lines(distinct: &[DistinctFinding], max: usize) -> Vec<String> {
         ));
     }
     lines
+}
+
+/// What a race run exercised and found ([`crate::races`]): per target, the scenarios and
+/// the steps' command names; judged by the race judge and the syntax judge.
+pub fn race_results(
+    dir: &Path,
+    summary: &crate::races::RaceSummary,
+    seed: u64,
+    profile: Profile,
+    commands: &std::collections::BTreeMap<String, u64>,
+) -> anyhow::Result<Results> {
+    let findings = read_findings(&dir.join("findings.jsonl"))?;
+    let targets = summary
+        .targets
+        .iter()
+        .map(|name| {
+            let (judged, steps) = summary.judged.get(name).copied().unwrap_or_default();
+            TargetRun {
+                name: name.clone(),
+                sessions: summary.scenarios,
+                commands: commands.clone(),
+                judges: vec!["race".into(), "syntax".into()],
+                oracle_judged: judged as u64,
+                oracle_total: steps as u64,
+                model: false,
+                setup_error: summary.errors.get(name).cloned(),
+            }
+        })
+        .collect();
+    Ok(Results {
+        format: FORMAT,
+        tool: format!("imapconform {}", env!("CARGO_PKG_VERSION")),
+        run: "race".into(),
+        profile: profile_name(Some(profile)),
+        seed: Some(seed),
+        shards: Vec::new(),
+        finished: crate::campaign::rfc3339_now(),
+        elapsed_secs: summary.elapsed.as_secs_f64(),
+        targets,
+        findings: findings.len() as u64,
+        distinct: dedup(&findings),
+        fixed: Vec::new(),
+        baseline: None,
+    })
+}
+
+/// The scenario a race finding came from: its id is `race.SEED.SCENARIO.K`.
+fn race_scenario(id: &str) -> Option<u64> {
+    let mut parts = id.split('.');
+    (parts.next()? == "race").then_some(())?;
+    parts.next()?;
+    parts.next()?.parse().ok()
+}
+
+/// Verifies race findings (issue 5 §3): each distinct finding's first example scenario is
+/// run again [`VERIFY_REPLAYS`] times on its targets (into `DIR/verify/`, removed after),
+/// and the finding is verified when every run shows its signature, flaky otherwise. Two
+/// connections' interleaving is the servers' to choose, so some race findings are
+/// expected to be flaky; they are labelled, not dropped.
+pub async fn verify_races(
+    dir: &Path,
+    results: &mut Results,
+    opts: &crate::races::RaceOptions,
+) -> anyhow::Result<()> {
+    let scratch = dir.join("verify");
+    for d in &mut results.distinct {
+        let Some(scenario) = d.examples.first().and_then(|e| race_scenario(&e.id)) else {
+            continue;
+        };
+        let targets: Vec<_> = opts
+            .targets
+            .iter()
+            .filter(|t| d.targets.contains(&t.name))
+            .cloned()
+            .collect();
+        if targets.len() != d.targets.len() {
+            continue;
+        }
+        let mut showing = 0;
+        for k in 0..VERIFY_REPLAYS {
+            let out = scratch.join(format!("{}-{k}", d.id));
+            let again = crate::races::RaceOptions {
+                targets: targets.clone(),
+                first: scenario,
+                scenarios: 1,
+                out: out.clone(),
+                ..opts.clone()
+            };
+            crate::races::run(again).await?;
+            let found = read_findings(&out.join("findings.jsonl"))?;
+            if found
+                .iter()
+                .any(|f| crate::report::distinct::Signature::of(f) == d.signature)
+            {
+                showing += 1;
+            }
+        }
+        d.verification = if showing == VERIFY_REPLAYS {
+            Verification::Verified
+        } else {
+            Verification::Flaky(format!(
+                "race scenario {scenario} showed it again in {showing} of {VERIFY_REPLAYS} runs"
+            ))
+        };
+    }
+    let _ = std::fs::remove_dir_all(&scratch);
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_race_finding_names_its_scenario() {
+        assert_eq!(race_scenario("race.5.17.2"), Some(17));
+        assert_eq!(race_scenario("5.17.2"), None, "a campaign finding");
+        assert_eq!(race_scenario("race.5"), None);
+    }
+
+    #[test]
+    fn the_distinct_listing_is_bounded_and_says_how_many_more() {
+        let f = |i: u64| crate::report::Finding {
+            id: format!("1.{i}.0"),
+            target: "x".into(),
+            targets: vec!["x".into()],
+            kind: Kind::Violation,
+            rule: Some(format!("r{i}")),
+            quote: None,
+            summary: "s".into(),
+            command: "a1 NOOP\\r\\n".into(),
+            expected: String::new(),
+            observed: String::new(),
+            case: String::new(),
+            cases: Default::default(),
+            seed: 1,
+            session: i,
+            step: Some(0),
+        };
+        let d = dedup(&(0..5).map(f).collect::<Vec<_>>());
+        let lines = distinct_lines(&d, 3);
+        assert_eq!(lines.len(), 4);
+        assert!(lines[3].contains("2 more"), "{}", lines[3]);
+        assert!(
+            lines[0].contains("NOOP") && lines[0].contains("unverified"),
+            "{}",
+            lines[0]
+        );
+    }
 }

@@ -302,6 +302,9 @@ struct RaceArgs {
     /// Never send non-synchronizing literals, even where LITERAL+ is advertised.
     #[arg(long)]
     no_literal_plus: bool,
+    /// Do not run each distinct finding's scenario again to verify it.
+    #[arg(long)]
+    no_verify: bool,
 }
 
 #[derive(clap::Args, Debug)]
@@ -650,17 +653,12 @@ fn cmd_run(a: RunArgs) -> anyhow::Result<u8> {
         a.shard.map(|s| s.to_string()),
     )?;
     if !a.no_minimize && !results.distinct.is_empty() {
-        let usable: Vec<_> = targets
-            .iter()
-            .filter(|t| !summary.errors.contains_key(&t.name))
-            .cloned()
-            .collect();
         let runner = minimize::Runner::new(
-            usable,
+            usable_targets(&targets, &summary),
             rt.handle().clone(),
             minimize::MinimizeOptions {
                 oracle,
-                drive,
+                drive: drive.clone(),
                 max_tests: a.minimize_tests,
                 max_time: a.minimize_time.min(Duration::from_secs(60)),
             },
@@ -690,7 +688,21 @@ fn cmd_run(a: RunArgs) -> anyhow::Result<u8> {
         );
     }
     if let Some(path) = &a.baseline {
-        Baseline::read(path)?.apply(&mut results);
+        let b = Baseline::read(path)?;
+        b.apply(&mut results);
+        if !results.fixed.is_empty() {
+            // Fixed only when its minimal case no longer shows it.
+            let runner = minimize::Runner::new(
+                usable_targets(&targets, &summary),
+                rt.handle().clone(),
+                minimize::MinimizeOptions {
+                    oracle,
+                    drive: drive.clone(),
+                    ..minimize::MinimizeOptions::default()
+                },
+            )?;
+            conclude::recheck_fixed(&a.out, &mut results, &b, path, &runner);
+        }
     }
     let written = imapconform::report::write_reports(&a.out, &results)?;
     println!(
@@ -714,6 +726,18 @@ fn cmd_run(a: RunArgs) -> anyhow::Result<u8> {
     }
     let worst = results.worst_new();
     Ok(u8::from(worst.is_some_and(|w| w >= a.fail_on)))
+}
+
+/// The campaign's targets that were not dropped for a setup error.
+fn usable_targets(
+    targets: &[imapconform::targets::Target],
+    summary: &Summary,
+) -> Vec<imapconform::targets::Target> {
+    targets
+        .iter()
+        .filter(|t| !summary.errors.contains_key(&t.name))
+        .cloned()
+        .collect()
 }
 
 fn cmd_minimize(a: MinimizeArgs) -> anyhow::Result<u8> {
@@ -979,7 +1003,8 @@ fn cmd_race(a: RaceArgs) -> anyhow::Result<u8> {
         },
         profile: a.profile,
     };
-    let s = runtime()?.block_on(races::run(opts))?;
+    let rt = runtime()?;
+    let s = rt.block_on(races::run(opts.clone()))?;
     println!(
         "imapconform: {} race scenarios against {} targets in {:.1} s",
         s.scenarios,
@@ -1008,6 +1033,36 @@ fn cmd_race(a: RaceArgs) -> anyhow::Result<u8> {
         println!("  {name:<16} skipped: {why}");
     }
     println!("findings: {}", a.out.join("findings.jsonl").display());
+    // Command names the scenarios sent, for the matrix's "exercised".
+    let mut commands = std::collections::BTreeMap::new();
+    for index in a.first..a.first.saturating_add(a.scenarios) {
+        let script = imapconform::gen::race::race(a.seed, index, &opts.gen, a.profile);
+        for step in &script.steps {
+            let shape = imapconform::report::distinct::command_shape(&imapconform::wire::escape(
+                step.command.first_line(),
+            ));
+            *commands.entry(shape).or_insert(0u64) += 1;
+        }
+    }
+    let mut results = conclude::race_results(&a.out, &s, a.seed, a.profile, &commands)?;
+    if !a.no_verify && !results.distinct.is_empty() {
+        println!(
+            "verifying {} distinct findings (each scenario run {} more times)...",
+            results.distinct.len(),
+            minimize::VERIFY_REPLAYS
+        );
+        rt.block_on(conclude::verify_races(&a.out, &mut results, &opts))?;
+    }
+    imapconform::report::write_reports(&a.out, &results)?;
+    println!(
+        "distinct findings: {} (of {} findings); reports in {}",
+        results.distinct.len(),
+        results.findings,
+        a.out.display()
+    );
+    for line in conclude::distinct_lines(&results.distinct, 40) {
+        println!("{line}");
+    }
     if !s.errors.is_empty() {
         return Ok(2);
     }

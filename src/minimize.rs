@@ -211,6 +211,24 @@ impl Runner {
         })
     }
 
+    /// Replays a case's script once on the named targets from fresh state and returns
+    /// the signatures of what the answers show.
+    pub fn replay_case(&self, case: &Case, on: &[String]) -> Result<Vec<Signature>, String> {
+        let (units, logout) = units_of(case)?;
+        let mut drive = self.opts.drive.clone();
+        drive.probe_authenticate_cancel = cancels_authenticate(case);
+        Ok(self.run(&drive, on, &units, &logout).signatures)
+    }
+
+    /// The targets compared by the differential judge (not serving the model).
+    pub fn compared_targets(&self) -> Vec<String> {
+        self.targets
+            .iter()
+            .filter(|t| !t.model)
+            .map(|t| t.name.clone())
+            .collect()
+    }
+
     pub fn target(&self, name: &str) -> Option<&Target> {
         self.targets.iter().find(|t| t.name == name)
     }

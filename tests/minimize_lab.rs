@@ -184,7 +184,7 @@ fn a_campaign_verifies_every_distinct_finding_and_minimises_them() {
         "6",
         "--quiet",
         "--minimize-time",
-        "90s",
+        "40s",
         "--out",
         out_dir.to_str().unwrap(),
     ]);
@@ -234,5 +234,115 @@ fn a_campaign_verifies_every_distinct_finding_and_minimises_them() {
             .any(|m| m.commands_after < m.commands_before),
         "nothing got smaller: {minimised:?}"
     );
+    std::fs::remove_dir_all(&dir).unwrap();
+}
+
+/// A baseline entry is called fixed only when its minimal case no longer shows it: a
+/// campaign whose own sessions do not meet a known finding replays the baseline's
+/// minimal case, which still shows it (known, count 0), while an entry whose case shows
+/// nothing any more is reported fixed.
+#[test]
+fn a_known_finding_the_campaign_did_not_meet_is_not_called_fixed_while_its_case_shows_it() {
+    let targets = lab_targets();
+    let _turn = lab_lock();
+    let dir = temp_dir("baseline-recheck");
+    let t = targets.to_str().unwrap();
+    // A recorded Courier session with the zero-number mistake, minimised.
+    let script = dir.join("script.imap");
+    let mut case = script_case(vec![
+        Message::line("a1 NOOP"),
+        Message::line("a2 FETCH 0:1 FLAGS"),
+        Message::line("a3 LOGOUT"),
+    ]);
+    case.set("mutations", "1:zero-number");
+    std::fs::write(&script, case.to_text()).unwrap();
+    let saved = dir.join("saved");
+    let (code, out, err) = run(&[
+        "replay",
+        script.to_str().unwrap(),
+        "--targets",
+        t,
+        "--target",
+        "courier",
+        "--save",
+        saved.to_str().unwrap(),
+    ]);
+    assert_eq!(code, 0, "{out}\n{err}");
+    let (code, out, err) = run(&[
+        "minimize",
+        saved.join("script-replay-courier.imap").to_str().unwrap(),
+        "--targets",
+        t,
+    ]);
+    assert_eq!(code, 0, "{out}\n{err}");
+    let id = out
+        .split_whitespace()
+        .nth(1)
+        .filter(|w| w.starts_with('D'))
+        .expect("minimising D...")
+        .to_string();
+    let min = std::fs::read_dir(&saved)
+        .unwrap()
+        .filter_map(|e| e.ok().map(|e| e.path()))
+        .find(|p| p.to_string_lossy().ends_with(".min.imap"))
+        .unwrap();
+    // A case that shows nothing on Courier.
+    let quiet = dir.join("quiet.imap");
+    let mut q = script_case(vec![Message::line("a1 NOOP"), Message::line("a2 LOGOUT")]);
+    q.header.retain(|(k, _)| k != "mutations");
+    std::fs::write(&quiet, q.to_text()).unwrap();
+    let baseline = dir.join("baseline.toml");
+    std::fs::write(
+        &baseline,
+        format!(
+            "[[known]]\nid = \"{id}\"\ntargets = [\"courier\"]\nkind = \"violation\"\nrule = \"2060-2.2.2-ok-no-bad\"\ncommand = \"FETCH\"\nsummary = \"zero number answered NO\"\nreason = \"Courier answers NO to command syntax errors\"\ncase = \"{}\"\n\n[[known]]\nid = \"D000000000001\"\ntargets = [\"courier\"]\nkind = \"violation\"\ncommand = \"NOOP\"\nsummary = \"gone\"\nreason = \"was fixed upstream\"\ncase = \"quiet.imap\"\n",
+            min.strip_prefix(&dir).unwrap().display()
+        ),
+    )
+    .unwrap();
+    let out_dir = dir.join("out");
+    let (code, out, err) = run(&[
+        "run",
+        "--targets",
+        t,
+        "--target",
+        "courier",
+        "--sessions",
+        "1",
+        "--commands",
+        "1..2",
+        "--mix",
+        "FETCH=0",
+        "--quiet",
+        "--no-minimize",
+        "--baseline",
+        baseline.to_str().unwrap(),
+        "--out",
+        out_dir.to_str().unwrap(),
+    ]);
+    assert!(code == 0 || code == 1, "{out}\n{err}");
+    let results = Results::read(&out_dir).unwrap();
+    let known = results
+        .distinct
+        .iter()
+        .find(|d| d.id == id)
+        .unwrap_or_else(|| panic!("{id} is not in the results: {out}\n{err}"));
+    assert_eq!(known.count, 0, "the campaign's own session did not show it");
+    assert_eq!(known.verification, Verification::Verified);
+    assert!(matches!(
+        known.baseline,
+        Some(imapconform::report::distinct::BaselineState::Known(_))
+    ));
+    assert!(out_dir.join(&known.examples[0].case).exists());
+    assert!(
+        !results.fixed.iter().any(|f| f.id == id),
+        "a finding whose case still shows it is not fixed"
+    );
+    let gone = results
+        .fixed
+        .iter()
+        .find(|f| f.id == "D000000000001")
+        .expect("the other entry is fixed");
+    assert!(gone.how.contains("no longer shows it"), "{}", gone.how);
     std::fs::remove_dir_all(&dir).unwrap();
 }

@@ -257,5 +257,25 @@ fn a_race_campaign_writes_cases_that_read_back_and_judge_the_same() {
             assert_eq!(again.len(), recorded, "{}", path.display());
         }
     }
+    // The distinct findings were each run again before being reported (issue 5 §3), and
+    // the reports were written.
+    let results = imapconform::report::results::Results::read(&out).expect("results.json");
+    assert_eq!(results.run, "race");
+    assert_eq!(results.findings as usize, findings.len());
+    for d in &results.distinct {
+        assert_ne!(
+            d.verification,
+            imapconform::report::distinct::Verification::Unverified,
+            "{} reported without being run again",
+            d.id
+        );
+    }
+    for file in ["report.html", "report.md", "junit.xml"] {
+        assert!(out.join(file).exists(), "{file}");
+    }
+    assert!(
+        !out.join("verify").exists(),
+        "the verification runs are cleaned up"
+    );
     let _ = std::fs::remove_dir_all(&out);
 }
