@@ -29,7 +29,7 @@ use std::collections::{BTreeMap, BTreeSet};
 use std::path::{Path, PathBuf};
 
 use crate::judge::Kind;
-use crate::report::distinct::{BaselineState, DistinctFinding};
+use crate::report::distinct::{BaselineState, DistinctFinding, Verification};
 use crate::report::results::{Fixed, Results, RESULTS_FILE};
 
 /// The first line of a written baseline.
@@ -224,6 +224,11 @@ impl Baseline {
             });
         }
         let found: BTreeSet<&str> = results.distinct.iter().map(|d| d.id.as_str()).collect();
+        // How an entry was found gone, when the run (`run --baseline`) replayed its case.
+        let how: BTreeMap<String, String> = std::mem::take(&mut results.fixed)
+            .into_iter()
+            .map(|f| (f.id, f.how))
+            .collect();
         results.fixed = self
             .known
             .iter()
@@ -235,7 +240,10 @@ impl Baseline {
                 summary: k.summary.clone(),
                 targets: k.targets.clone(),
                 reason: k.reason.clone(),
-                how: NOT_FOUND_AGAIN.into(),
+                how: how
+                    .get(&k.id)
+                    .cloned()
+                    .unwrap_or_else(|| NOT_FOUND_AGAIN.into()),
             })
             .collect();
         results.baseline = Some(self.source.clone());
@@ -315,15 +323,20 @@ pub fn update_file(
         }
     }
     for id in &update.added {
-        let Some(min) = results
-            .distinct
-            .iter()
-            .find(|d| &d.id == id)
-            .and_then(|d| d.minimal.as_ref())
-        else {
+        // The case a later run replays before calling the entry fixed: the minimal case,
+        // or else the example the run verified (a flaky finding's case proves nothing).
+        let Some(d) = results.distinct.iter().find(|d| &d.id == id) else {
             continue;
         };
-        let from = dir.join(&min.case);
+        let case = match (&d.minimal, &d.verification) {
+            (Some(min), _) => min.case.clone(),
+            (None, Verification::Verified) => match d.examples.first() {
+                Some(e) => e.case.clone(),
+                None => continue,
+            },
+            _ => continue,
+        };
+        let from = dir.join(&case);
         if !from.is_file() {
             continue;
         }

@@ -664,7 +664,7 @@ fn cmd_run(a: RunArgs) -> anyhow::Result<u8> {
             },
         )?;
         println!(
-            "minimising and verifying {} distinct findings (at most {} s)...",
+            "verifying {} distinct findings, then minimising them for at most {} s...",
             results.distinct.len(),
             a.minimize_time.as_secs()
         );

@@ -218,20 +218,45 @@ fn run_report(args: &[&Path]) -> std::process::Output {
         .expect("running imapconform report")
 }
 
+/// The headless browser. Missing on a fresh Debian 12 machine, it is installed from
+/// Debian's packages (as `imapconform lab up` installs the servers), so that the README's
+/// test command works there; without root or apt, the test fails and says what to install.
 fn browser() -> PathBuf {
+    static BROWSER: std::sync::OnceLock<Option<PathBuf>> = std::sync::OnceLock::new();
+    let found = BROWSER.get_or_init(|| {
+        find_browser().or_else(|| {
+            let apt = |args: &[&str]| {
+                Command::new("apt-get")
+                    .args(args)
+                    .env("DEBIAN_FRONTEND", "noninteractive")
+                    .status()
+                    .is_ok_and(|s| s.success())
+            };
+            let install = ["install", "-y", "-q", "--no-install-recommends", "chromium"];
+            let _ = apt(&install) || (apt(&["update", "-q"]) && apt(&install));
+            find_browser()
+        })
+    });
+    match found {
+        Some(p) => p.clone(),
+        None => panic!(
+            "no browser to render report.html: none of chromium, chromium-browser, google-chrome is on PATH, \
+             and `apt-get install chromium` did not provide one (install it: apt-get install -y --no-install-recommends chromium)"
+        ),
+    }
+}
+
+fn find_browser() -> Option<PathBuf> {
+    let path = std::env::var_os("PATH").unwrap_or_default();
     for name in ["chromium", "chromium-browser", "google-chrome"] {
-        let path = std::env::var_os("PATH").unwrap_or_default();
         for d in std::env::split_paths(&path) {
             let p = d.join(name);
             if p.is_file() {
-                return p;
+                return Some(p);
             }
         }
     }
-    panic!(
-        "no browser to render report.html: none of chromium, chromium-browser, google-chrome is on PATH \
-         (install it: apt-get install -y --no-install-recommends chromium)"
-    );
+    None
 }
 
 /// The DOM headless Chromium builds from `page`. Its output goes to files (the DOM is
