@@ -144,13 +144,16 @@ pub fn recheck_fixed(
 ) {
     let base_dir = baseline_path.parent().unwrap_or(Path::new("."));
     let fixed = std::mem::take(&mut results.fixed);
+    // First the entries whose case can be replayed; then all replays at once.
+    let mut replayable = Vec::new();
+    let mut jobs = Vec::new();
     for mut f in fixed {
         if f.targets.iter().any(|t| runner.target(t).is_none()) {
             // Not run against its targets: nothing can be said about it.
             continue;
         }
         let Some(rel) = baseline.get(&f.id).and_then(|k| k.case.clone()) else {
-            f.how = "not found again (the baseline has no minimal case to replay)".into();
+            f.how = "not found again (the baseline has no case to replay)".into();
             results.fixed.push(f);
             continue;
         };
@@ -162,7 +165,7 @@ pub fn recheck_fixed(
             Ok(c) => c,
             Err(e) => {
                 f.how = format!(
-                    "not found again; its minimal case {} could not be read: {e}",
+                    "not found again; its case {} could not be read: {e}",
                     path.display()
                 );
                 results.fixed.push(f);
@@ -174,19 +177,22 @@ pub fn recheck_fixed(
         } else {
             f.targets.clone()
         };
+        jobs.push((case, run_on));
+        replayable.push((f, rel, path));
+    }
+    let replays = runner.replay_cases(&jobs);
+    for ((mut f, rel, path), runs) in replayable.into_iter().zip(replays) {
         let mut shown = None;
         let mut times = 0;
-        for _ in 0..VERIFY_REPLAYS {
-            if let Ok(sigs) = runner.replay_case(&case, &run_on) {
-                if let Some(sig) = sigs.into_iter().find(|s| s.id() == f.id) {
-                    times += 1;
-                    shown = Some(sig);
-                }
+        for sigs in runs {
+            if let Some(sig) = sigs.into_iter().find(|s| s.id() == f.id) {
+                times += 1;
+                shown = Some(sig);
             }
         }
         let Some(signature) = shown else {
             f.how = format!(
-                "not found again, and its minimal case ({rel}) no longer shows it in {VERIFY_REPLAYS} replays"
+                "not found again, and its case ({rel}) no longer shows it in {VERIFY_REPLAYS} replays"
             );
             results.fixed.push(f);
             continue;
@@ -205,7 +211,10 @@ pub fn recheck_fixed(
             id: f.id.clone(),
             kind: f.kind,
             rule: f.rule.clone(),
-            quote: f.rule.as_deref().and_then(|r| crate::catalogue::catalogue().cite(r)),
+            quote: f
+                .rule
+                .as_deref()
+                .and_then(|r| crate::catalogue::catalogue().cite(r)),
             summary: f.summary.clone(),
             targets: signature.targets.clone(),
             signature,
@@ -216,7 +225,9 @@ pub fn recheck_fixed(
                 cases: [(target, copied)].into(),
                 command: String::new(),
                 expected: String::new(),
-                observed: format!("not found by this run's sessions; the baseline's minimal case ({rel}) still shows it"),
+                observed: format!(
+                    "not found by this run's sessions; the baseline's case ({rel}) still shows it"
+                ),
                 session: 0,
                 step: None,
             }],
@@ -224,7 +235,9 @@ pub fn recheck_fixed(
             verification: if times == VERIFY_REPLAYS {
                 Verification::Verified
             } else {
-                Verification::Flaky(format!("its minimal case showed it in {times} of {VERIFY_REPLAYS} replays"))
+                Verification::Flaky(format!(
+                    "its case showed it in {times} of {VERIFY_REPLAYS} replays"
+                ))
             },
             baseline: Some(BaselineState::Known(f.reason.clone())),
         });

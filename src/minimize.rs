@@ -220,6 +220,21 @@ impl Runner {
         Ok(self.run(&drive, on, &units, &logout).signatures)
     }
 
+    /// Replays each case [`VERIFY_REPLAYS`] times on its targets, cases in parallel
+    /// (as many at once as the user pools allow): for each case, the signatures each
+    /// replay showed (an unreadable script shows nothing).
+    pub fn replay_cases(&self, jobs: &[(Case, Vec<String>)]) -> Vec<Vec<Vec<Signature>>> {
+        self.threads.install(|| {
+            jobs.par_iter()
+                .map(|(case, on)| {
+                    (0..VERIFY_REPLAYS)
+                        .map(|_| self.replay_case(case, on).unwrap_or_default())
+                        .collect()
+                })
+                .collect()
+        })
+    }
+
     /// The targets compared by the differential judge (not serving the model).
     pub fn compared_targets(&self) -> Vec<String> {
         self.targets
