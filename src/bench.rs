@@ -203,3 +203,117 @@ pub async fn run(
     }
     Ok(out)
 }
+
+/// Measures what a run does with its findings once the campaign is over, on a findings
+/// directory: grouping `findings.jsonl` into distinct findings (findings/s), and writing
+/// the reports (report.html, report.md, junit.xml, results.json) into a scratch directory;
+/// with the process's peak resident memory (VmHWM) after each.
+pub fn findings(dir: &std::path::Path) -> anyhow::Result<String> {
+    use crate::report::{self, distinct, read_findings};
+    let mut out = String::new();
+    let start = Instant::now();
+    let all = read_findings(&dir.join("findings.jsonl"))?;
+    let read = start.elapsed();
+    writeln!(
+        out,
+        "read findings.jsonl: {} findings in {:.1} ms",
+        all.len(),
+        read.as_secs_f64() * 1e3
+    )?;
+    let (mut n, mut rounds, mut groups) = (0u64, 0u64, 0usize);
+    let start = Instant::now();
+    while start.elapsed() < Duration::from_secs(1) || rounds == 0 {
+        groups = distinct::dedup(&all).len();
+        n += all.len() as u64;
+        rounds += 1;
+    }
+    writeln!(
+        out,
+        "dedup: {groups} distinct findings; {:.0} findings/s ({rounds} rounds)",
+        rate(n, start.elapsed())
+    )?;
+    writeln!(out, "peak memory so far: {}", peak_memory())?;
+    let results = match report::results::Results::read(dir) {
+        Ok(r) => r,
+        Err(_) => report::results_from_findings(dir)?,
+    };
+    let scratch = std::env::temp_dir().join(format!("imapconform-bench-{}", std::process::id()));
+    let start = Instant::now();
+    let written = report::write_reports_to(dir, &scratch, &results)?;
+    let took = start.elapsed();
+    let sizes: Vec<String> = written
+        .iter()
+        .map(|p| {
+            let kb = std::fs::metadata(p).map(|m| m.len()).unwrap_or(0) as f64 / 1024.0;
+            format!(
+                "{} {kb:.1} KiB",
+                p.file_name().unwrap_or_default().to_string_lossy()
+            )
+        })
+        .collect();
+    writeln!(
+        out,
+        "reports for {} distinct findings: {:.0} ms ({})",
+        results.distinct.len(),
+        took.as_secs_f64() * 1e3,
+        sizes.join(", ")
+    )?;
+    writeln!(out, "peak memory: {}", peak_memory())?;
+    let _ = std::fs::remove_dir_all(&scratch);
+    Ok(out)
+}
+
+/// The process's peak resident set size, from /proc/self/status (Linux).
+fn peak_memory() -> String {
+    std::fs::read_to_string("/proc/self/status")
+        .ok()
+        .and_then(|s| {
+            s.lines()
+                .find(|l| l.starts_with("VmHWM:"))
+                .map(|l| l.trim_start_matches("VmHWM:").trim().to_string())
+        })
+        .unwrap_or_else(|| "unknown".into())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::judge::Kind;
+    use crate::report::Finding;
+
+    #[test]
+    fn the_findings_benchmark_groups_and_writes_reports() {
+        let dir = std::env::temp_dir().join(format!("imapconform-bench-f-{}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&dir);
+        let w = crate::report::FindingsWriter::create(&dir).unwrap();
+        for session in 0..3 {
+            w.write(&Finding {
+                id: format!("1.{session}.0"),
+                target: "x".into(),
+                targets: vec!["x".into()],
+                kind: Kind::Syntax,
+                rule: Some("2060-9-msg-att".into()),
+                quote: None,
+                summary: format!("bad FETCH of message {session}"),
+                command: "a1 FETCH 1 FLAGS\\r\\n".into(),
+                expected: String::new(),
+                observed: String::new(),
+                case: String::new(),
+                cases: Default::default(),
+                seed: 1,
+                session,
+                step: Some(0),
+            })
+            .unwrap();
+        }
+        let out = findings(&dir).unwrap();
+        assert!(out.contains("3 findings"), "{out}");
+        assert!(out.contains("dedup: 1 distinct findings"), "{out}");
+        assert!(out.contains("report.html"), "{out}");
+        assert!(
+            !dir.join("report.html").exists(),
+            "the reports go to a scratch directory"
+        );
+        std::fs::remove_dir_all(&dir).unwrap();
+    }
+}

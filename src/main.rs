@@ -428,6 +428,10 @@ struct BenchArgs {
     /// Sessions in flight for the campaign measurement.
     #[arg(long, short = 'j', default_value_t = 8)]
     jobs: usize,
+    /// Instead: measure grouping a findings directory's findings.jsonl into distinct
+    /// findings and writing its reports (time and peak memory).
+    #[arg(long, value_name = "DIR", conflicts_with = "targets")]
+    findings: Option<PathBuf>,
 }
 
 #[derive(clap::Args, Debug)]
@@ -1185,6 +1189,10 @@ fn cmd_replay(a: ReplayArgs) -> anyhow::Result<u8> {
 }
 
 fn cmd_bench(a: BenchArgs) -> anyhow::Result<u8> {
+    if let Some(dir) = &a.findings {
+        print!("{}", bench::findings(dir)?);
+        return Ok(0);
+    }
     let targets = match &a.targets {
         Some(p) => Some(load_targets(p, &[])?),
         None => None,
