@@ -766,6 +766,7 @@ mod tests {
             bytes_after: 20,
             tests: 4,
             millis: 5,
+            budget_spent: false,
         });
         let path = tmp.join("ci/known.toml");
         let (u, b) = update_file(&path, &run, &r, "initial", false).unwrap();

@@ -58,20 +58,42 @@ pub fn campaign_results(
         })
         .collect();
     Ok(Results {
+        shards: shard.into_iter().collect(),
+        ..results_of(
+            "campaign",
+            profile_name(oracle),
+            seed,
+            summary.elapsed,
+            targets,
+            &findings,
+        )
+    })
+}
+
+/// A run's results before minimisation and baseline: its findings grouped.
+fn results_of(
+    run: &str,
+    profile: String,
+    seed: u64,
+    elapsed: Duration,
+    targets: Vec<TargetRun>,
+    findings: &[crate::report::Finding],
+) -> Results {
+    Results {
         format: FORMAT,
         tool: format!("imapconform {}", env!("CARGO_PKG_VERSION")),
-        run: "campaign".into(),
-        profile: profile_name(oracle),
+        run: run.into(),
+        profile,
         seed: Some(seed),
-        shards: shard.into_iter().collect(),
+        shards: Vec::new(),
         finished: crate::campaign::rfc3339_now(),
-        elapsed_secs: summary.elapsed.as_secs_f64(),
+        elapsed_secs: elapsed.as_secs_f64(),
         targets,
         findings: findings.len() as u64,
-        distinct: dedup(&findings),
+        distinct: dedup(findings),
         fixed: Vec::new(),
         baseline: None,
-    })
+    }
 }
 
 /// `rfc2060`, `rfc3501`, or `none` without the oracle.
@@ -312,21 +334,14 @@ pub fn race_results(
             }
         })
         .collect();
-    Ok(Results {
-        format: FORMAT,
-        tool: format!("imapconform {}", env!("CARGO_PKG_VERSION")),
-        run: "race".into(),
-        profile: profile_name(Some(profile)),
-        seed: Some(seed),
-        shards: Vec::new(),
-        finished: crate::campaign::rfc3339_now(),
-        elapsed_secs: summary.elapsed.as_secs_f64(),
+    Ok(results_of(
+        "race",
+        profile_name(Some(profile)),
+        seed,
+        summary.elapsed,
         targets,
-        findings: findings.len() as u64,
-        distinct: dedup(&findings),
-        fixed: Vec::new(),
-        baseline: None,
-    })
+        &findings,
+    ))
 }
 
 /// The scenario a race finding came from: its id is `race.SEED.SCENARIO.K`.

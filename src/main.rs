@@ -886,13 +886,8 @@ fn cmd_minimize(a: MinimizeArgs) -> anyhow::Result<u8> {
     match minimal {
         Some(m) => {
             println!(
-                "{} → {} commands, {} → {} bytes, {} candidate sessions in {:.1} s; {}",
-                m.commands_before,
-                m.commands_after,
-                m.bytes_before,
-                m.bytes_after,
-                m.tests,
-                m.millis as f64 / 1000.0,
+                "{}; {}",
+                m.describe(),
                 match &d.verification {
                     Verification::Flaky(why) => format!("flaky: {why}"),
                     v => v.label().to_string(),

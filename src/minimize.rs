@@ -878,16 +878,11 @@ pub fn minimize_distinct(
                 sum.commands_after += m.commands_after;
                 sum.tests += m.tests;
                 progress(&format!(
-                    "{} {} {}: {} → {} commands, {} → {} bytes, {} sessions in {:.1} s: {}",
+                    "{} {} {}: {}: {}",
                     d.id,
                     d.kind.as_str(),
                     d.targets.join(","),
-                    m.commands_before,
-                    m.commands_after,
-                    m.bytes_before,
-                    m.bytes_after,
-                    m.tests,
-                    m.millis as f64 / 1000.0,
+                    m.describe(),
                     d.verification.label()
                 ));
                 d.minimal = Some(m);
@@ -1002,6 +997,7 @@ fn save(
         bytes_after: m.bytes_after(),
         tests: m.tests,
         millis: m.elapsed.as_millis() as u64,
+        budget_spent: m.exhausted,
     })
 }
 

@@ -109,6 +109,7 @@ fn merge_then_baseline_update_then_check() {
         bytes_after: 20,
         tests: 9,
         millis: 30,
+        budget_spent: false,
     });
     r1.write(&s1).unwrap();
     // Shard 2 of 2: session 1, the same bug as session 0; no results.json.

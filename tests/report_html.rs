@@ -143,6 +143,7 @@ fn fixture(name: &str) -> Fixture {
                 bytes_after: 40,
                 tests: 12,
                 millis: 80,
+                budget_spent: false,
             });
             d.verification = Verification::Verified;
             d.baseline = Some(BaselineState::New);

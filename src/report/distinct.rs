@@ -250,6 +250,30 @@ pub struct Minimal {
     /// Candidate sessions run.
     pub tests: u64,
     pub millis: u64,
+    /// A budget (candidate sessions or time) ran out before ddmin finished: the case may
+    /// not be 1-minimal.
+    #[serde(default)]
+    pub budget_spent: bool,
+}
+
+impl Minimal {
+    /// `16 → 5 commands, 862 → 114 bytes, 193 candidate sessions in 11.0 s`.
+    pub fn describe(&self) -> String {
+        format!(
+            "{} → {} commands, {} → {} bytes, {} candidate sessions in {:.1} s{}",
+            self.commands_before,
+            self.commands_after,
+            self.bytes_before,
+            self.bytes_after,
+            self.tests,
+            self.millis as f64 / 1000.0,
+            if self.budget_spent {
+                " (budget spent)"
+            } else {
+                ""
+            }
+        )
+    }
 }
 
 /// Whether a finding's minimal case showed it again when replayed.
@@ -577,6 +601,7 @@ mod tests {
             bytes_after: 10,
             tests: 5,
             millis: 10,
+            budget_spent: false,
         };
         a[0].minimal = Some(min(4));
         b[0].minimal = Some(min(2));

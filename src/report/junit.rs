@@ -201,6 +201,7 @@ mod tests {
             bytes_after: 20,
             tests: 3,
             millis: 1,
+            budget_spent: false,
         });
         let t = |name: &str| TargetRun {
             name: name.into(),
