@@ -667,6 +667,16 @@ fn cmd_run(a: RunArgs) -> anyhow::Result<u8> {
                 max_time: a.minimize_time.min(Duration::from_secs(60)),
             },
         )?;
+        // Ctrl-C ends the minimisation early; what is done is kept.
+        let stop = runner.stop_flag();
+        rt.spawn(async move {
+            if tokio::signal::ctrl_c().await.is_ok() {
+                eprintln!(
+                    "\nimapconform: interrupted; writing what is verified and minimised so far"
+                );
+                stop.store(true, std::sync::atomic::Ordering::Relaxed);
+            }
+        });
         println!(
             "verifying {} distinct findings, then minimising them for at most {} s...",
             results.distinct.len(),
@@ -680,7 +690,7 @@ fn cmd_run(a: RunArgs) -> anyhow::Result<u8> {
                 }
             })?;
         println!(
-            "minimised {} in {:.1} s ({} candidate sessions): {} → {} commands in all; {} verified, {} flaky; {} not minimised for lack of time",
+            "minimised {} in {:.1} s ({} candidate sessions): {} → {} commands in all; {} verified, {} flaky; {} not minimised (out of time, or interrupted)",
             m.minimized,
             m.elapsed.as_secs_f64(),
             m.tests,

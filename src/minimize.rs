@@ -174,6 +174,9 @@ pub struct Runner {
     handle: tokio::runtime::Handle,
     threads: rayon::ThreadPool,
     opts: MinimizeOptions,
+    /// Set (by Ctrl-C) to end the work early: ddmin stops where it is, findings not yet
+    /// reached are left as they are.
+    stop: std::sync::Arc<std::sync::atomic::AtomicBool>,
 }
 
 /// What one candidate run showed.
@@ -208,7 +211,17 @@ impl Runner {
             handle,
             threads,
             opts,
+            stop: Default::default(),
         })
+    }
+
+    /// The flag that stops the work early when set.
+    pub fn stop_flag(&self) -> std::sync::Arc<std::sync::atomic::AtomicBool> {
+        self.stop.clone()
+    }
+
+    pub fn stopped(&self) -> bool {
+        self.stop.load(Ordering::Relaxed)
     }
 
     /// Replays a case's script once on the named targets from fresh state and returns
@@ -330,15 +343,18 @@ pub struct Goal {
 }
 
 /// Candidate sessions spent, and the limits.
-struct Budget {
+struct Budget<'a> {
     tests: AtomicU64,
     max_tests: u64,
     deadline: Instant,
+    stop: Option<&'a std::sync::atomic::AtomicBool>,
 }
 
-impl Budget {
+impl Budget<'_> {
     fn left(&self) -> bool {
-        self.tests.load(Ordering::Relaxed) < self.max_tests && Instant::now() < self.deadline
+        self.tests.load(Ordering::Relaxed) < self.max_tests
+            && Instant::now() < self.deadline
+            && !self.stop.is_some_and(|s| s.load(Ordering::Relaxed))
     }
 }
 
@@ -386,6 +402,7 @@ pub fn minimize(
         tests: AtomicU64::new(0),
         max_tests: runner.opts.max_tests,
         deadline: started + runner.opts.max_time,
+        stop: Some(&runner.stop),
     };
     let commands_before = units.len() + 1;
     let bytes_before = script_bytes(&units, &logout);
@@ -737,6 +754,9 @@ fn with_literal(m: &Message, k: usize, bytes: &[u8]) -> Message {
 pub fn verify_all(dir: &Path, distinct: &mut [DistinctFinding], runner: &Runner) -> (usize, usize) {
     runner.threads.install(|| {
         distinct.par_iter_mut().for_each(|d| {
+            if runner.stopped() {
+                return;
+            }
             let Ok(examples) = readable_examples(dir, d, runner) else {
                 return;
             };
@@ -864,7 +884,7 @@ pub fn minimize_distinct(
             sum.flaky += 1;
             continue;
         }
-        if started.elapsed() >= total {
+        if started.elapsed() >= total || runner.stopped() {
             sum.skipped += 1;
             if d.verification == Verification::Verified {
                 sum.verified += 1;
@@ -1015,11 +1035,12 @@ mod tests {
         (rt, r)
     }
 
-    fn budget(max: u64) -> Budget {
+    fn budget(max: u64) -> Budget<'static> {
         Budget {
             tests: AtomicU64::new(0),
             max_tests: max,
             deadline: Instant::now() + Duration::from_secs(60),
+            stop: None,
         }
     }
 
