@@ -28,16 +28,19 @@ fn temp_dir(name: &str) -> std::path::PathBuf {
     d
 }
 
-/// A script-only case: the commands, no answers (what `replay` reads).
-fn script_case(commands: Vec<Message>) -> Case {
+/// A script-only case for Courier: the commands, no answers (what `replay` reads), and
+/// the mutation labels (`STEP:OPERATOR`, as a campaign writes them).
+fn script_case(commands: Vec<Message>, mutations: Option<&str>) -> Case {
+    let mut header = vec![
+        ("seed".to_string(), "0".to_string()),
+        ("session".into(), "7".into()),
+        ("target".into(), "courier".into()),
+    ];
+    if let Some(m) = mutations {
+        header.push(("mutations".into(), m.into()));
+    }
     Case {
-        header: vec![
-            ("seed".into(), "0".into()),
-            ("session".into(), "7".into()),
-            ("target".into(), "courier".into()),
-            // Step 6 is mutated: `0` is not an nz-number (RFC 2060 §9).
-            ("mutations".into(), "6:zero-number".into()),
-        ],
+        header,
         transcript: Transcript {
             script: commands
                 .into_iter()
@@ -48,6 +51,28 @@ fn script_case(commands: Vec<Message>) -> Case {
             ..Transcript::default()
         },
     }
+}
+
+/// Writes `case` into `dir`, replays it on Courier with `imapconform replay --save`, and
+/// returns the recorded case file.
+fn record_on_courier(dir: &Path, targets: &str, case: &Case) -> std::path::PathBuf {
+    let script = dir.join("script.imap");
+    std::fs::write(&script, case.to_text()).unwrap();
+    let saved = dir.join("saved");
+    let (code, out, err) = run(&[
+        "replay",
+        script.to_str().unwrap(),
+        "--targets",
+        targets,
+        "--target",
+        "courier",
+        "--save",
+        saved.to_str().unwrap(),
+    ]);
+    assert_eq!(code, 0, "replay: {out}\n{err}");
+    let recorded = saved.join("script-replay-courier.imap");
+    assert!(recorded.exists(), "{}", recorded.display());
+    recorded
 }
 
 fn append(tag: &str, mailbox: &str) -> Message {
@@ -79,40 +104,24 @@ fn minimize_shrinks_a_courier_session_to_the_command_that_shows_the_finding() {
     let _turn = lab_lock();
     let dir = temp_dir("minimize-lab");
     // Twelve commands around the one that matters.
-    let mut cmds = vec![
+    let cmds = vec![
         Message::line("a1 NOOP"),
         Message::line("a2 CREATE keep"),
         Message::line("a3 LIST \"\" *"),
         append("a4", "INBOX"),
         Message::line("a5 SELECT INBOX"),
         Message::line("a6 FETCH 1 (FLAGS UID RFC822.SIZE)"),
-    ];
-    cmds.push(Message::line("a7 FETCH 0:1 FLAGS"));
-    cmds.extend([
+        Message::line("a7 FETCH 0:1 FLAGS"),
         Message::line("a8 STORE 1 +FLAGS (\\Seen)"),
         Message::line("a9 SEARCH ALL"),
         Message::line("a10 STATUS keep (MESSAGES)"),
         Message::line("a11 CHECK"),
         Message::line("a12 LOGOUT"),
-    ]);
-    let script = dir.join("script.imap");
-    std::fs::write(&script, script_case(cmds).to_text()).unwrap();
-    // Record it on Mailutils.
+    ];
+    // Step 6 is mutated: `0` is not an nz-number (RFC 2060 §9).
     let t = targets.to_str().unwrap();
-    let saved = dir.join("saved");
-    let (code, out, err) = run(&[
-        "replay",
-        script.to_str().unwrap(),
-        "--targets",
-        t,
-        "--target",
-        "courier",
-        "--save",
-        saved.to_str().unwrap(),
-    ]);
-    assert_eq!(code, 0, "replay: {out}\n{err}");
-    let recorded = saved.join("script-replay-courier.imap");
-    assert!(recorded.exists(), "{}", recorded.display());
+    let recorded = record_on_courier(&dir, t, &script_case(cmds, Some("6:zero-number")));
+    let saved = recorded.parent().unwrap().to_path_buf();
 
     let (code, out, err) = run(&[
         "minimize",
@@ -248,32 +257,17 @@ fn a_known_finding_the_campaign_did_not_meet_is_not_called_fixed_while_its_case_
     let dir = temp_dir("baseline-recheck");
     let t = targets.to_str().unwrap();
     // A recorded Courier session with the zero-number mistake, minimised.
-    let script = dir.join("script.imap");
-    let mut case = script_case(vec![
-        Message::line("a1 NOOP"),
-        Message::line("a2 FETCH 0:1 FLAGS"),
-        Message::line("a3 LOGOUT"),
-    ]);
-    case.set("mutations", "1:zero-number");
-    std::fs::write(&script, case.to_text()).unwrap();
-    let saved = dir.join("saved");
-    let (code, out, err) = run(&[
-        "replay",
-        script.to_str().unwrap(),
-        "--targets",
-        t,
-        "--target",
-        "courier",
-        "--save",
-        saved.to_str().unwrap(),
-    ]);
-    assert_eq!(code, 0, "{out}\n{err}");
-    let (code, out, err) = run(&[
-        "minimize",
-        saved.join("script-replay-courier.imap").to_str().unwrap(),
-        "--targets",
-        t,
-    ]);
+    let case = script_case(
+        vec![
+            Message::line("a1 NOOP"),
+            Message::line("a2 FETCH 0:1 FLAGS"),
+            Message::line("a3 LOGOUT"),
+        ],
+        Some("1:zero-number"),
+    );
+    let recorded = record_on_courier(&dir, t, &case);
+    let saved = recorded.parent().unwrap().to_path_buf();
+    let (code, out, err) = run(&["minimize", recorded.to_str().unwrap(), "--targets", t]);
     assert_eq!(code, 0, "{out}\n{err}");
     let id = out
         .split_whitespace()
@@ -288,8 +282,10 @@ fn a_known_finding_the_campaign_did_not_meet_is_not_called_fixed_while_its_case_
         .unwrap();
     // A case that shows nothing on Courier.
     let quiet = dir.join("quiet.imap");
-    let mut q = script_case(vec![Message::line("a1 NOOP"), Message::line("a2 LOGOUT")]);
-    q.header.retain(|(k, _)| k != "mutations");
+    let q = script_case(
+        vec![Message::line("a1 NOOP"), Message::line("a2 LOGOUT")],
+        None,
+    );
     std::fs::write(&quiet, q.to_text()).unwrap();
     let baseline = dir.join("baseline.toml");
     std::fs::write(
