@@ -173,6 +173,7 @@ pub fn merge_results(parts: &[Part]) -> Results {
         } else {
             None
         },
+        interrupted: results.iter().any(|r| r.interrupted),
     }
 }
 
