@@ -332,7 +332,7 @@ mod tests {
         let r = recover(d).unwrap();
         assert_eq!(r.finished(), BTreeSet::from([0, 2]));
         assert_eq!(r.dropped_findings, 1);
-        assert_eq!(r.cut_bytes, 20 + 15);
+        assert_eq!(r.cut_bytes, 20 + br#"{"session":4,"ki"#.len());
         assert_eq!(r.removed_cases, 1);
         let left = crate::report::read_findings(&d.join("findings.jsonl")).unwrap();
         let sessions: Vec<u64> = left.iter().map(|f| f.session).collect();
