@@ -21,6 +21,7 @@ use crate::gen::{self, GenConfig};
 use crate::journal::{self, Journal, SessionRecord};
 use crate::judge::{self, Coverage, Identity, Kind, Verdict};
 use crate::model::Profile;
+use crate::redact::Redactor;
 use crate::report::{Counts, Finding, FindingsWriter, Progress};
 use crate::targets::{Credentials, Target, TargetsFile};
 use crate::wire::{escape, Message, Transcript};
@@ -54,6 +55,8 @@ pub struct CampaignOptions {
     /// Continue the interrupted campaign in `out` (`run --resume DIR`): its finished
     /// sessions ([`crate::journal`]) are not run again, and its findings are kept.
     pub resume: bool,
+    /// Secrets kept out of case files and findings ([`crate::redact`]).
+    pub redact: Redactor,
 }
 
 /// A recorded script replayed as a session of the campaign.
@@ -77,8 +80,8 @@ pub fn load_corpus(dir: &Path) -> anyhow::Result<Vec<CorpusScript>> {
     paths.sort();
     let mut out = Vec::new();
     for path in paths {
-        let text = std::fs::read_to_string(&path)
-            .map_err(|e| anyhow::anyhow!("reading corpus case {}: {e}", path.display()))?;
+        let text = crate::input::read_text(&path, "corpus case", crate::input::CASE_LIMIT)
+            .map_err(anyhow::Error::msg)?;
         let case = Case::parse(&text)
             .map_err(|e| anyhow::anyhow!("corpus case {}: {e}", path.display()))?;
         let labels = match case.get(MUTATIONS_HEADER) {
@@ -298,12 +301,12 @@ pub async fn run(opts: CampaignOptions) -> anyhow::Result<Summary> {
     };
     let (writer, journal) = if opts.resume {
         (
-            FindingsWriter::append(&opts.out),
+            FindingsWriter::append(&opts.out, opts.redact.clone()),
             Journal::append(&opts.out),
         )
     } else {
         (
-            FindingsWriter::create(&opts.out),
+            FindingsWriter::create(&opts.out, opts.redact.clone()),
             Journal::create(&opts.out),
         )
     };
@@ -778,7 +781,7 @@ async fn run_session(s: &Arc<Shared>, index: u64, parent: Option<u64>) -> anyhow
                     s.errors
                         .lock()
                         .expect("errors lock")
-                        .insert(name.clone(), e.to_string());
+                        .insert(name.clone(), s.opts.redact.text(&e.to_string()));
                     if s.opts.progress {
                         eprintln!("\nimapconform: target {name}: {e}; dropped from the campaign");
                     }
@@ -883,6 +886,7 @@ async fn run_session(s: &Arc<Shared>, index: u64, parent: Option<u64>) -> anyhow
             &transcripts,
             &notes,
             in_corpus,
+            &s.opts.redact,
         )?;
         s.kept.fetch_add(1, Ordering::Relaxed);
         s.kept_sessions.lock().expect("kept lock").insert(index);
@@ -897,6 +901,7 @@ async fn run_session(s: &Arc<Shared>, index: u64, parent: Option<u64>) -> anyhow
             &transcripts,
             &notes,
             case_path,
+            &s.opts.redact,
         )?;
         for (n, v) in verdicts.into_iter().enumerate() {
             let f = to_finding(s.opts.seed, index, n, v, &script, &cases);
@@ -999,7 +1004,9 @@ pub fn case_path(index: u64, target: &str) -> String {
     format!("cases/{index:06}-{target}.imap")
 }
 
-/// Writes one case file per target at `out/<path(index, target)>`; returns the paths.
+/// Writes one case file per target at `out/<path(index, target)>`, redacted; returns the
+/// paths.
+#[allow(clippy::too_many_arguments)]
 fn write_cases(
     out: &Path,
     seed: u64,
@@ -1008,13 +1015,14 @@ fn write_cases(
     transcripts: &[(usize, Transcript)],
     notes: &[(&str, String)],
     path: impl Fn(u64, &str) -> String,
+    redact: &Redactor,
 ) -> anyhow::Result<BTreeMap<String, String>> {
     let mut cases = BTreeMap::new();
     for (name, (_, t)) in names.iter().zip(transcripts) {
         let rel = path(index, name);
         let mut case = Case {
             header: case_header(seed, index, name),
-            transcript: t.clone(),
+            transcript: redact.transcript(t),
         };
         for (key, value) in notes {
             case.set(key, value.clone());

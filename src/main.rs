@@ -13,6 +13,7 @@ use imapconform::drive::DriveOptions;
 use imapconform::gen::{CommandMix, GenConfig};
 use imapconform::judge::Kind;
 use imapconform::model::Profile;
+use imapconform::redact::Redactor;
 use imapconform::report::describe_counts;
 use imapconform::serve::{self, Limits, ServeOptions};
 use imapconform::targets::TargetsFile;
@@ -269,6 +270,10 @@ struct MinimizeArgs {
     /// Time it may take at most.
     #[arg(long, value_name = "D", default_value = "5m", value_parser = parse_duration)]
     max_time: Duration,
+    /// Write passwords and AUTHENTICATE data into case files and findings as sent
+    /// (default: each is replaced by `<redacted>`).
+    #[arg(long)]
+    keep_secrets: bool,
 }
 
 #[derive(clap::Args, Debug)]
@@ -305,6 +310,10 @@ struct RaceArgs {
     /// Do not run each distinct finding's scenario again to verify it.
     #[arg(long)]
     no_verify: bool,
+    /// Write passwords and AUTHENTICATE data into case files and findings as sent
+    /// (default: each is replaced by `<redacted>`).
+    #[arg(long)]
+    keep_secrets: bool,
 }
 
 #[derive(clap::Args, Debug)]
@@ -397,6 +406,10 @@ struct RunArgs {
     /// Candidate sessions the minimisation of one distinct finding may run.
     #[arg(long, value_name = "N", default_value_t = 400)]
     minimize_tests: u64,
+    /// Write passwords and AUTHENTICATE data into case files and findings as sent
+    /// (default: each is replaced by `<redacted>`).
+    #[arg(long)]
+    keep_secrets: bool,
     /// Continue the campaign in DIR that SIGINT, SIGTERM or a crash interrupted, with the
     /// options it was started with (DIR/run.json): the sessions it finished
     /// (DIR/sessions.jsonl) are not run again, its findings are kept, and what unfinished
@@ -408,7 +421,7 @@ struct RunArgs {
             "targets", "only", "seed", "sessions", "duration", "jobs", "out", "fail_on",
             "commands", "no_literal_plus", "all_cases", "profile", "no_oracle", "mix",
             "mix_file", "shard", "derive_one_in", "corpus", "baseline", "minimize_time",
-            "minimize_tests",
+            "minimize_tests", "keep_secrets",
         ]
     )]
     resume: Option<PathBuf>,
@@ -470,6 +483,10 @@ struct ReplayArgs {
     /// Width of the side-by-side table (default: $COLUMNS or 160).
     #[arg(long)]
     width: Option<usize>,
+    /// With --save: write passwords and AUTHENTICATE data as sent (default: each is
+    /// replaced by `<redacted>`).
+    #[arg(long)]
+    keep_secrets: bool,
 }
 
 #[derive(clap::Args, Debug)]
@@ -510,6 +527,10 @@ fn parse_rfc(s: &str) -> Result<u32, String> {
     }
 }
 
+/// The longest duration an option takes: a year (a deadline past that would overflow
+/// the clock long before).
+const MAX_DURATION_SECS: f64 = 365.0 * 24.0 * 3600.0;
+
 fn parse_duration(s: &str) -> Result<Duration, String> {
     let s = s.trim();
     let split = s
@@ -532,6 +553,9 @@ fn parse_duration(s: &str) -> Result<Duration, String> {
     };
     if secs <= 0.0 {
         return Err("the duration must be above zero".into());
+    }
+    if secs > MAX_DURATION_SECS {
+        return Err(format!("{s:?} is too long (at most 8760h, a year)"));
     }
     Ok(Duration::from_secs_f64(secs))
 }
@@ -597,6 +621,13 @@ fn runtime() -> anyhow::Result<tokio::runtime::Runtime> {
         .enable_all()
         .build()
         .map_err(|e| anyhow::anyhow!("starting the async runtime: {e}"))
+}
+
+/// Reads and parses a case file: `case file PATH: line N: problem` when it cannot.
+fn read_case(path: &std::path::Path) -> anyhow::Result<Case> {
+    let text = imapconform::input::read_text(path, "case file", imapconform::input::CASE_LIMIT)
+        .map_err(anyhow::Error::msg)?;
+    Case::parse(&text).map_err(|e| anyhow::anyhow!("case file {}: {e}", path.display()))
 }
 
 fn load_targets(path: &std::path::Path, only: &[String]) -> anyhow::Result<TargetsFile> {
@@ -677,10 +708,11 @@ fn cmd_run(a: RunArgs) -> anyhow::Result<u8> {
     let targets_file = a.targets.clone().expect("clap: --targets or --resume");
     let out = a.out.clone().expect("clap: --out or --resume");
     let targets = load_targets(&targets_file, &a.only)?;
+    let redact = Redactor::choose(&targets.targets, a.keep_secrets);
     let mut mix = match &a.mix_file {
         Some(path) => {
-            let text = std::fs::read_to_string(path)
-                .map_err(|e| anyhow::anyhow!("mix file {}: {e}", path.display()))?;
+            let text = imapconform::input::read_text(path, "mix file", imapconform::input::CONFIG_LIMIT)
+                .map_err(anyhow::Error::msg)?;
             CommandMix::from_toml(&text)
                 .map_err(|e| anyhow::anyhow!("mix file {}: {e}", path.display()))?
         }
@@ -728,6 +760,7 @@ fn cmd_run(a: RunArgs) -> anyhow::Result<u8> {
             None => Vec::new(),
         },
         resume: a.resume.is_some(),
+        redact: redact.clone(),
     };
     if a.resume.is_none() {
         std::fs::create_dir_all(&out)
@@ -764,6 +797,7 @@ fn cmd_run(a: RunArgs) -> anyhow::Result<u8> {
                 drive: drive.clone(),
                 max_tests: a.minimize_tests,
                 max_time: a.minimize_time.min(Duration::from_secs(60)),
+                redact: redact.clone(),
             },
         )?;
         // Ctrl-C ends the minimisation early; what is done is kept.
@@ -810,6 +844,7 @@ fn cmd_run(a: RunArgs) -> anyhow::Result<u8> {
                 minimize::MinimizeOptions {
                     oracle,
                     drive: drive.clone(),
+                    redact: redact.clone(),
                     ..minimize::MinimizeOptions::default()
                 },
             )?;
@@ -862,11 +897,9 @@ fn usable_targets(
 fn cmd_minimize(a: MinimizeArgs) -> anyhow::Result<u8> {
     use imapconform::report::distinct::{dedup, Signature, Verification};
     use imapconform::report::{read_findings, Finding};
-    let text = std::fs::read_to_string(&a.case)
-        .map_err(|e| anyhow::anyhow!("reading case file {}: {e}", a.case.display()))?;
-    let case =
-        Case::parse(&text).map_err(|e| anyhow::anyhow!("case file {}: {e}", a.case.display()))?;
+    let case = read_case(&a.case)?;
     let targets = load_targets(&a.targets, &[])?;
+    let redact = Redactor::choose(&targets.targets, a.keep_secrets);
     let oracle = (!a.no_oracle).then_some(a.profile);
     let file = a
         .case
@@ -987,6 +1020,7 @@ fn cmd_minimize(a: MinimizeArgs) -> anyhow::Result<u8> {
             },
             max_tests: a.max_tests,
             max_time: a.max_time,
+            redact,
         },
     )?;
     println!(
@@ -1104,6 +1138,7 @@ fn cmd_merge(a: MergeArgs) -> anyhow::Result<u8> {
 
 fn cmd_race(a: RaceArgs) -> anyhow::Result<u8> {
     let targets = load_targets(&a.targets, &a.only)?;
+    let redact = Redactor::choose(&targets.targets, a.keep_secrets);
     let opts = races::RaceOptions {
         targets: targets.targets,
         seed: a.seed,
@@ -1116,6 +1151,7 @@ fn cmd_race(a: RaceArgs) -> anyhow::Result<u8> {
             ..DriveOptions::default()
         },
         profile: a.profile,
+        redact,
     };
     let rt = runtime()?;
     let s = rt.block_on(races::run(opts.clone()))?;
@@ -1254,10 +1290,7 @@ fn print_summary(s: &Summary) {
 }
 
 fn cmd_replay(a: ReplayArgs) -> anyhow::Result<u8> {
-    let text = std::fs::read_to_string(&a.case)
-        .map_err(|e| anyhow::anyhow!("reading case file {}: {e}", a.case.display()))?;
-    let case =
-        Case::parse(&text).map_err(|e| anyhow::anyhow!("case file {}: {e}", a.case.display()))?;
+    let case = read_case(&a.case)?;
     let targets = load_targets(&a.targets, &a.only)?;
     // The setup lists the mailboxes as a campaign's does, so that a saved replay is
     // judged (and minimised) as the campaign's case was.
@@ -1287,6 +1320,7 @@ fn cmd_replay(a: ReplayArgs) -> anyhow::Result<u8> {
         .unwrap_or(160);
     print!("{}", replay::side_by_side(&script, &ok, width));
     if let Some(dir) = &a.save {
+        let redact = Redactor::choose(&targets.targets, a.keep_secrets);
         std::fs::create_dir_all(dir)
             .map_err(|e| anyhow::anyhow!("creating {}: {e}", dir.display()))?;
         for (name, t) in &ok {
@@ -1305,7 +1339,7 @@ fn cmd_replay(a: ReplayArgs) -> anyhow::Result<u8> {
                 .and_then(|s| s.to_str())
                 .unwrap_or("case");
             let path = dir.join(format!("{stem}-replay-{name}.imap"));
-            std::fs::write(&path, c.to_text())
+            std::fs::write(&path, redact.case(&c).to_text())
                 .map_err(|e| anyhow::anyhow!("writing {}: {e}", path.display()))?;
         }
     }
@@ -1479,6 +1513,14 @@ mod tests {
         assert_eq!(parse_duration("500ms").unwrap(), Duration::from_millis(500));
         assert!(parse_duration("5 parsecs").is_err());
         assert!(parse_duration("0s").is_err());
+        assert_eq!(
+            parse_duration("8760h").unwrap(),
+            Duration::from_secs(365 * 24 * 3600)
+        );
+        assert!(parse_duration("99999999999999999999s")
+            .unwrap_err()
+            .contains("too long"));
+        assert!(parse_duration("8761h").is_err());
     }
 
     #[test]
