@@ -35,7 +35,12 @@ pub fn read_text(path: &Path, what: &str, limit: u64) -> Result<String, String> 
         let bytes = e.as_bytes();
         let bad = e.utf8_error().valid_up_to();
         let line = bytes[..bad].iter().filter(|&&b| b == b'\n').count() + 1;
-        let column = bad - bytes[..bad].iter().rposition(|&b| b == b'\n').map_or(0, |p| p + 1) + 1;
+        let column = bad
+            - bytes[..bad]
+                .iter()
+                .rposition(|&b| b == b'\n')
+                .map_or(0, |p| p + 1)
+            + 1;
         let binary = bytes.iter().take(4096).any(|&b| b == 0);
         format!(
             "{}: line {line}: column {column}: not UTF-8 text (byte 0x{:02X}){}",
@@ -119,12 +124,20 @@ mod tests {
     #[test]
     fn a_file_above_the_limit_is_refused_without_reading_it_all() {
         let e = read_text(Path::new("/dev/zero"), "targets file", 1 << 20).unwrap_err();
-        assert_eq!(e, "targets file /dev/zero: larger than 1 MiB, too large to be one");
+        assert_eq!(
+            e,
+            "targets file /dev/zero: larger than 1 MiB, too large to be one"
+        );
     }
 
     #[test]
     fn a_missing_file_and_a_directory_are_named() {
-        let e = read_text(Path::new("/nonexistent/x.toml"), "targets file", CONFIG_LIMIT).unwrap_err();
+        let e = read_text(
+            Path::new("/nonexistent/x.toml"),
+            "targets file",
+            CONFIG_LIMIT,
+        )
+        .unwrap_err();
         assert_eq!(e, "targets file /nonexistent/x.toml: no such file");
         let e = read_text(&std::env::temp_dir(), "case file", CASE_LIMIT).unwrap_err();
         assert!(e.ends_with("is a directory, not a file"), "{e}");
@@ -140,6 +153,9 @@ mod tests {
         );
         let p = scratch("bin", b"\x00\x01\xff\xfe");
         let e = read_text(&p, "case file", CASE_LIMIT).unwrap_err();
-        assert!(e.contains("line 1: column 3") && e.contains("binary"), "{e}");
+        assert!(
+            e.contains("line 1: column 3") && e.contains("binary"),
+            "{e}"
+        );
     }
 }

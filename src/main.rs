@@ -711,8 +711,9 @@ fn cmd_run(a: RunArgs) -> anyhow::Result<u8> {
     let redact = Redactor::choose(&targets.targets, a.keep_secrets);
     let mut mix = match &a.mix_file {
         Some(path) => {
-            let text = imapconform::input::read_text(path, "mix file", imapconform::input::CONFIG_LIMIT)
-                .map_err(anyhow::Error::msg)?;
+            let text =
+                imapconform::input::read_text(path, "mix file", imapconform::input::CONFIG_LIMIT)
+                    .map_err(anyhow::Error::msg)?;
             CommandMix::from_toml(&text)
                 .map_err(|e| anyhow::anyhow!("mix file {}: {e}", path.display()))?
         }

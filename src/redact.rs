@@ -30,8 +30,8 @@ use crate::case::race::RaceCase;
 use crate::case::Case;
 use crate::drive::race::{RaceRecord, RaceTranscript};
 use crate::targets::{Credentials, Target};
-use crate::wire::{escape, literal_announcement, strip_eol, Event, Exchange, Fragment, Message};
 use crate::wire::Transcript;
+use crate::wire::{escape, literal_announcement, strip_eol, Event, Exchange, Fragment, Message};
 
 /// What a secret is replaced by: a valid IMAP atom (RFC 2060 §9 `ATOM-CHAR` allows `<`
 /// and `>`), so a redacted command is still a command.
@@ -585,7 +585,10 @@ mod tests {
         }
         // Base64 words that hold no password stay.
         assert_eq!(r.bytes(b"a1 FETCH 1 BODY[]\r\n"), b"a1 FETCH 1 BODY[]\r\n");
-        assert_eq!(r.bytes(b"* OK aW1hcGNvbmZvcm0=\r\n"), b"* OK aW1hcGNvbmZvcm0=\r\n");
+        assert_eq!(
+            r.bytes(b"* OK aW1hcGNvbmZvcm0=\r\n"),
+            b"* OK aW1hcGNvbmZvcm0=\r\n"
+        );
     }
 
     #[test]
@@ -673,9 +676,6 @@ mod tests {
         .unwrap();
         let r = Redactor::for_targets(&t.targets);
         assert_eq!(r.text("one-pw two-pw"), "<redacted> <redacted>");
-        assert_eq!(
-            Redactor::choose(&t.targets, true).text("one-pw"),
-            "one-pw"
-        );
+        assert_eq!(Redactor::choose(&t.targets, true).text("one-pw"), "one-pw");
     }
 }

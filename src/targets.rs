@@ -298,8 +298,8 @@ timeout_ms = 100
         )
         .unwrap_err();
         assert!(e.starts_with("line 6: target #2"), "{e}");
-        let e = TargetsFile::parse("[[target]]\nname = \"a\"\nspawn = [\"x\"]\nx = [\n")
-            .unwrap_err();
+        let e =
+            TargetsFile::parse("[[target]]\nname = \"a\"\nspawn = [\"x\"]\nx = [\n").unwrap_err();
         assert!(e.starts_with("line 5: ") && !e.contains('\n'), "{e}");
         let e = TargetsFile::parse("[[target]]\nname = \"a\"\naddress = \"h:1\"\n").unwrap_err();
         assert!(e.contains("needs `user`"), "{e}");

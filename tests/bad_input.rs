@@ -59,7 +59,10 @@ fn refuses(dir: &Path, args: &[&str], expect: &[&str]) {
         }
         let out = cmd.output().expect("run imapconform");
         let err = String::from_utf8_lossy(&out.stderr);
-        let shown = format!("imapconform {} (RUST_BACKTRACE={backtrace:?}):\n{err}", args.join(" "));
+        let shown = format!(
+            "imapconform {} (RUST_BACKTRACE={backtrace:?}):\n{err}",
+            args.join(" ")
+        );
         assert_eq!(out.status.code(), Some(2), "exit status of {shown}");
         for e in expect {
             assert!(err.contains(e), "{e:?} missing from {shown}");
@@ -83,9 +86,17 @@ fn good_targets(s: &Scratch) -> String {
 }
 
 fn run_with(targets: &str) -> Vec<String> {
-    ["run", "--targets", targets, "--out", "out", "--sessions", "1"]
-        .map(String::from)
-        .to_vec()
+    [
+        "run",
+        "--targets",
+        targets,
+        "--out",
+        "out",
+        "--sessions",
+        "1",
+    ]
+    .map(String::from)
+    .to_vec()
 }
 
 fn refuses_targets(s: &Scratch, name: &str, text: impl AsRef<[u8]>, expect: &[&str]) {
@@ -195,8 +206,10 @@ fn malformed_case_files_are_refused_with_file_line_and_problem() {
         ),
         (
             "literal.imap",
-            format!("{magic}== script ==\nC: a1 APPEND INBOX {{10}}\nS: + go\nC| abc\\\nC>\nS: a1 OK\n")
-                .into(),
+            format!(
+                "{magic}== script ==\nC: a1 APPEND INBOX {{10}}\nS: + go\nC| abc\\\nC>\nS: a1 OK\n"
+            )
+            .into(),
             vec!["line 5", "literal length mismatch", "{10}"],
         ),
         (
@@ -218,12 +231,15 @@ fn malformed_case_files_are_refused_with_file_line_and_problem() {
     ];
     for (name, bytes, expect) in &cases {
         let f = s.file(name, bytes);
-        let expect: Vec<&str> = [&[name.as_ref(), "case file"][..], expect].concat();
+        let expect: Vec<&str> = [&[*name, "case file"][..], expect].concat();
         refuses(s.path(), &["replay", &f, "--targets", &t], &expect);
         refuses(s.path(), &["minimize", &f, "--targets", &t], &expect);
     }
     // A corpus directory with a bad case names the file and the line.
-    s.file("corpus/a.imap", format!("{magic}== script ==\nC: a1 NOOP\nS: a1 OK\n"));
+    s.file(
+        "corpus/a.imap",
+        format!("{magic}== script ==\nC: a1 NOOP\nS: a1 OK\n"),
+    );
     s.file(
         "corpus/b.imap",
         format!("{magic}== script ==\nC: a1 NOOP\\x4\n"),
@@ -254,10 +270,7 @@ fn malformed_baselines_and_findings_directories_are_refused() {
         &["report", "nowhere"],
         &["nowhere", "No such file"],
     );
-    s.file(
-        "run/findings.jsonl",
-        "{\"id\": \"1.1.0\"}\nnot json\n",
-    );
+    s.file("run/findings.jsonl", "{\"id\": \"1.1.0\"}\nnot json\n");
     refuses(
         s.path(),
         &["report", "run"],
@@ -279,7 +292,10 @@ fn malformed_baselines_and_findings_directories_are_refused() {
         &["baseline", "check", "--baseline", "kind.toml", "ok"],
         &["kind.toml", "line 1", "kind"],
     );
-    s.file("syntax.toml", "[[known]]\nid = \"D0123456789ab\"\nreason = \n");
+    s.file(
+        "syntax.toml",
+        "[[known]]\nid = \"D0123456789ab\"\nreason = \n",
+    );
     refuses(
         s.path(),
         &["baseline", "check", "--baseline", "syntax.toml", "ok"],
@@ -314,12 +330,18 @@ fn bad_option_values_are_refused_with_the_option_and_the_reason() {
     };
     run(&["--sessions", "many"], &["--sessions", "invalid digit"]);
     run(&["--sessions", "-3"], &["-3"]);
-    run(&["--duration", "5 parsecs"], &["--duration", "unknown unit"]);
+    run(
+        &["--duration", "5 parsecs"],
+        &["--duration", "unknown unit"],
+    );
     run(
         &["--duration", "99999999999999999999s"],
         &["--duration", "too long"],
     );
-    run(&["--minimize-time", "0s"], &["--minimize-time", "above zero"]);
+    run(
+        &["--minimize-time", "0s"],
+        &["--minimize-time", "above zero"],
+    );
     run(&["--shard", "5/4"], &["--shard", "1 <= K <= N"]);
     run(&["--shard", "2"], &["--shard"]);
     run(&["--profile", "rfc1730"], &["--profile", "rfc2060"]);
@@ -327,7 +349,10 @@ fn bad_option_values_are_refused_with_the_option_and_the_reason() {
     run(&["--commands", "9..2"], &["--commands", "MIN <= MAX"]);
     run(&["--fail-on", "doom"], &["--fail-on"]);
     run(&["--mix", "FETCH=lots"], &["--mix", "FETCH"]);
-    run(&["--target", "nope"], &["good.toml", "no target named \"nope\""]);
+    run(
+        &["--target", "nope"],
+        &["good.toml", "no target named \"nope\""],
+    );
     run(
         &["--derive-one-in", "2", "--shard", "1/2"],
         &["--derive-one-in", "--shard"],
@@ -337,7 +362,14 @@ fn bad_option_values_are_refused_with_the_option_and_the_reason() {
     run(&["--bogus"], &["--bogus"]);
     refuses(
         s.path(),
-        &["minimize", "x.imap", "--targets", &t, "--max-time", "1fortnight"],
+        &[
+            "minimize",
+            "x.imap",
+            "--targets",
+            &t,
+            "--max-time",
+            "1fortnight",
+        ],
         &["--max-time", "unknown unit"],
     );
     refuses(

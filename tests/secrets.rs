@@ -156,7 +156,13 @@ fn passwords_and_authenticate_data_are_in_no_file_of_a_campaign() {
     campaign(&s, "out", &[]);
     let out = s.0.join("out");
     let files = assert_no_leaks(&out);
-    for name in ["findings.jsonl", "results.json", "report.html", "report.md", "junit.xml"] {
+    for name in [
+        "findings.jsonl",
+        "results.json",
+        "report.html",
+        "report.md",
+        "junit.xml",
+    ] {
         assert!(out.join(name).is_file(), "{name} written");
     }
     let cases = files_under(&out.join("cases"));
@@ -208,7 +214,11 @@ fn keep_secrets_writes_passwords_as_sent() {
     let setups = files_under(&s.0.join("out/cases"))
         .iter()
         .map(|c| read(c))
-        .filter(|t| USERS.iter().any(|(u, p)| t.contains(&format!("s1 LOGIN {u} {p}\n"))))
+        .filter(|t| {
+            USERS
+                .iter()
+                .any(|(u, p)| t.contains(&format!("s1 LOGIN {u} {p}\n")))
+        })
         .count();
     assert!(setups > 0, "no setup shows u1's password as sent");
 }
@@ -236,7 +246,10 @@ fn a_redacted_case_replays_against_the_reference_server() {
         "{stdout}\n{}",
         String::from_utf8_lossy(&o.stderr)
     );
-    assert!(stdout.contains("C: a5 AUTHENTICATE PLAIN <redacted>"), "{stdout}");
+    assert!(
+        stdout.contains("C: a5 AUTHENTICATE PLAIN <redacted>"),
+        "{stdout}"
+    );
     // The replay logged in (setup from the targets file) and got the same answers.
     let recorded = Case::parse(&read(&s.0.join("out/cases/000000-ref.imap"))).unwrap();
     let saved = files_under(&s.0.join("saved"));
@@ -319,7 +332,10 @@ fn race_cases_and_findings_are_redacted_unless_kept() {
     }
     assert!(assert_no_leaks(&s.0.join("races")) >= 2);
     let race_case = read(&s.0.join("races/cases/race-0-ref.imap"));
-    assert!(race_case.contains("C: s1 LOGIN u1 <redacted>\n"), "{race_case}");
+    assert!(
+        race_case.contains("C: s1 LOGIN u1 <redacted>\n"),
+        "{race_case}"
+    );
     let kept = read(&s.0.join("kept/cases/race-0-ref.imap"));
     assert!(kept.contains("C: s1 LOGIN u1 S3cret-pw\n"), "{kept}");
 }

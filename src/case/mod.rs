@@ -540,15 +540,22 @@ mod tests {
 
     #[test]
     fn a_client_literal_must_hold_what_its_line_announced() {
-        let ok = format!("{MAGIC}\n{SCRIPT_MARK}\nC: a1 APPEND x {{5}}\nS: + go\nC| ab\nC| c\\\nC>\nS: a1 OK\n");
+        let ok = format!(
+            "{MAGIC}\n{SCRIPT_MARK}\nC: a1 APPEND x {{5}}\nS: + go\nC| ab\nC| c\\\nC>\nS: a1 OK\n"
+        );
         Case::parse(&ok).unwrap();
         let plus = format!("{MAGIC}\nC: a1 LOGIN u {{2+}}\nC| pw\\\nC>\n");
         Case::parse(&plus).unwrap();
-        let short = format!("{MAGIC}\n{SCRIPT_MARK}\nC: a1 APPEND x {{10}}\nS: + go\nC| abc\\\nC>\nS: a1 OK\n");
+        let short = format!(
+            "{MAGIC}\n{SCRIPT_MARK}\nC: a1 APPEND x {{10}}\nS: + go\nC| abc\\\nC>\nS: a1 OK\n"
+        );
         let e = Case::parse(&short).unwrap_err();
         assert_eq!(e.line, 5, "{e}");
         assert!(e.message.contains("literal length mismatch"), "{e}");
-        assert!(e.message.contains("holds 3 octets") && e.message.contains("{10}"), "{e}");
+        assert!(
+            e.message.contains("holds 3 octets") && e.message.contains("{10}"),
+            "{e}"
+        );
         let unannounced = format!("{MAGIC}\nC: a1 NOOP\nS: + go\nC| abc\\\n");
         let e = Case::parse(&unannounced).unwrap_err();
         assert_eq!(e.line, 4, "{e}");

@@ -319,7 +319,10 @@ mod tests {
         f.summary = "echoes S3cret-pw".into();
         w.write(&f).unwrap();
         let text = std::fs::read_to_string(w.path()).unwrap();
-        assert!(!text.contains("S3cret-pw") && !text.contains("AHUxAFMzY3JldC1wdw"), "{text}");
+        assert!(
+            !text.contains("S3cret-pw") && !text.contains("AHUxAFMzY3JldC1wdw"),
+            "{text}"
+        );
         let back = &read_findings(w.path()).unwrap()[0];
         assert_eq!(back.command, "a1 AUTHENTICATE PLAIN <redacted>");
         assert_eq!(back.observed, "* BAD LOGIN u1 <redacted> refused");
