@@ -39,7 +39,7 @@ enum Cmd {
     /// Writes DIR/findings.jsonl (one JSON object per finding, appended as found) and
     /// DIR/cases/*.imap (the sessions that show them). Exit status: 0 when no finding is
     /// at or above --fail-on, 1 when one is, 2 for usage or setup errors.
-    Run(RunArgs),
+    Run(Box<RunArgs>),
     /// Re-send a case's script to targets and show their answers side by side.
     Replay(ReplayArgs),
     /// Run concurrency scenarios: two connections of one user on one mailbox.
@@ -638,7 +638,7 @@ fn load_targets(path: &std::path::Path, only: &[String]) -> anyhow::Result<Targe
 
 fn real_main(cli: Cli) -> anyhow::Result<u8> {
     match cli.command {
-        Cmd::Run(a) => cmd_run(a),
+        Cmd::Run(a) => cmd_run(*a),
         Cmd::Replay(a) => cmd_replay(a),
         Cmd::Race(a) => cmd_race(a),
         Cmd::Minimize(a) => cmd_minimize(a),
