@@ -532,7 +532,7 @@ async fn reach_again(
             target.name
         );
     }
-    restarts.runs.push(error.to_string());
+    restarts.runs.push(s.opts.redact.text(&error.to_string()));
     drive::restart(target)
         .await
         .map_err(|e| format!("its restart hook failed: {e}"))

@@ -38,7 +38,7 @@ use crate::wire::{escape, literal_announcement, strip_eol, Event, Exchange, Frag
 pub const MARKER: &str = "<redacted>";
 
 /// Replaces secrets by [`MARKER`] in transcripts, case files and finding texts.
-#[derive(Clone, Debug)]
+#[derive(Clone)]
 pub struct Redactor {
     /// False with `--keep-secrets`: everything is written as it was.
     on: bool,
@@ -49,6 +49,16 @@ pub struct Redactor {
     /// The same forms as they appear in escaped text (findings quote commands and
     /// answers escaped as in case files), longest first.
     text_forms: Vec<Vec<u8>>,
+}
+
+/// Shows how many passwords it holds, never the passwords.
+impl std::fmt::Debug for Redactor {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Redactor")
+            .field("on", &self.on)
+            .field("passwords", &self.passwords.len())
+            .finish()
+    }
 }
 
 impl Default for Redactor {
@@ -648,6 +658,13 @@ mod tests {
         assert_eq!(r.text("said S3cret-pw"), "said <redacted>");
         let escaped_quoted = escape(b"\"p\\\"w\\\\d x\"");
         assert_eq!(r.text(&escaped_quoted), "\"<redacted>\"");
+    }
+
+    #[test]
+    fn its_debug_form_shows_no_password() {
+        let shown = format!("{:?}", r());
+        assert!(!shown.contains("S3cret"), "{shown}");
+        assert!(shown.contains("passwords: 3"), "{shown}");
     }
 
     #[test]

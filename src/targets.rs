@@ -196,8 +196,8 @@ fn target_lines(text: &str) -> Vec<usize> {
 }
 
 impl TargetsFile {
-    /// Parses and checks a targets file. Errors name the line (for TOML errors) or the
-    /// target (for meaning errors).
+    /// Parses and checks a targets file. Errors name the line (for a target's meaning,
+    /// the line of its `[[target]]` header) and the target.
     pub fn parse(text: &str) -> Result<TargetsFile, String> {
         let file: TargetsFile =
             toml::from_str(text).map_err(|e| crate::input::toml_error(text, &e))?;
