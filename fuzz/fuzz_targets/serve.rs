@@ -80,7 +80,8 @@ fuzz_target!(|data: &[u8]| {
     for line in std::iter::once(sent).chain(
         sent.windows(2)
             .enumerate()
-            .filter_map(|(i, w)| (w == b"\r\n").then(|| &sent[i + 2..])),
+            .filter(|(_, w)| w == b"\r\n")
+            .map(|(i, _)| &sent[i + 2..]),
     ) {
         line_starts += 1;
         // The word ends at a space, or the line at CR or LF: each line is read once.
