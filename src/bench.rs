@@ -185,6 +185,7 @@ pub async fn run(
             shard: None,
             derive_one_in: 4,
             corpus: Vec::new(),
+            resume: false,
         })
         .await?;
         let _ = std::fs::remove_dir_all(&dir);

@@ -36,6 +36,7 @@ pub mod conclude;
 pub mod drive;
 pub mod feedback;
 pub mod gen;
+pub mod journal;
 pub mod judge;
 pub mod lab;
 pub mod merge;

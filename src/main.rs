@@ -310,8 +310,8 @@ struct RaceArgs {
 #[derive(clap::Args, Debug)]
 struct RunArgs {
     /// The targets file (TOML; see the README). `imapconform lab up` writes one.
-    #[arg(long, value_name = "FILE")]
-    targets: PathBuf,
+    #[arg(long, value_name = "FILE", required_unless_present = "resume")]
+    targets: Option<PathBuf>,
     /// Only these targets of the file (repeatable; default: all).
     #[arg(long = "target", value_name = "NAME")]
     only: Vec<String>,
@@ -328,8 +328,8 @@ struct RunArgs {
     #[arg(long, short = 'j', default_value_t = 8)]
     jobs: usize,
     /// Directory for findings.jsonl and cases/.
-    #[arg(long, value_name = "DIR")]
-    out: PathBuf,
+    #[arg(long, value_name = "DIR", required_unless_present = "resume")]
+    out: Option<PathBuf>,
     /// Exit 1 when a finding of this kind or a worse one is made (warning < divergence <
     /// violation < syntax < timeout < crash; syntax counts as a violation).
     #[arg(long, default_value = "violation", value_parser = parse_kind)]
@@ -397,6 +397,61 @@ struct RunArgs {
     /// Candidate sessions the minimisation of one distinct finding may run.
     #[arg(long, value_name = "N", default_value_t = 400)]
     minimize_tests: u64,
+    /// Continue the campaign in DIR that SIGINT, SIGTERM or a crash interrupted, with the
+    /// options it was started with (DIR/run.json): the sessions it finished
+    /// (DIR/sessions.jsonl) are not run again, its findings are kept, and what unfinished
+    /// sessions wrote is dropped. Only --quiet and --no-minimize may be given with it.
+    #[arg(
+        long,
+        value_name = "DIR",
+        conflicts_with_all = [
+            "targets", "only", "seed", "sessions", "duration", "jobs", "out", "fail_on",
+            "commands", "no_literal_plus", "all_cases", "profile", "no_oracle", "mix",
+            "mix_file", "shard", "derive_one_in", "corpus", "baseline", "minimize_time",
+            "minimize_tests",
+        ]
+    )]
+    resume: Option<PathBuf>,
+}
+
+/// `run`'s options alone, to read back the ones a campaign was started with.
+#[derive(Parser, Debug)]
+#[command(name = "imapconform run")]
+struct StoredRun {
+    #[command(flatten)]
+    args: RunArgs,
+}
+
+/// The options of the interrupted campaign in `dir` (`run --resume DIR`), with `given`'s
+/// --quiet and --no-minimize added. Relative paths in them are relative to the directory
+/// the campaign was started in, which becomes the current directory.
+fn resumed_args(dir: &std::path::Path, given: &RunArgs) -> anyhow::Result<RunArgs> {
+    let dir = std::fs::canonicalize(dir)
+        .map_err(|e| anyhow::anyhow!("--resume {}: {e}", dir.display()))?;
+    let record = imapconform::journal::RunRecord::read(&dir)?;
+    let mut args = StoredRun::try_parse_from(
+        std::iter::once("imapconform run".to_string()).chain(record.args.iter().cloned()),
+    )
+    .map_err(|e| {
+        anyhow::anyhow!(
+            "{}: the options it records do not parse: {}",
+            dir.join(imapconform::journal::RUN_FILE).display(),
+            e.kind()
+        )
+    })?
+    .args;
+    std::env::set_current_dir(&record.cwd).map_err(|e| {
+        anyhow::anyhow!(
+            "--resume {}: the campaign was started in {}: {e}",
+            dir.display(),
+            record.cwd.display()
+        )
+    })?;
+    args.out = Some(dir.clone());
+    args.resume = Some(dir);
+    args.quiet |= given.quiet;
+    args.no_minimize |= given.no_minimize;
+    Ok(args)
 }
 
 #[derive(clap::Args, Debug)]
@@ -506,6 +561,7 @@ fn parse_range(s: &str) -> Result<(usize, usize), String> {
 }
 
 fn main() -> ExitCode {
+    exit_quietly_on_broken_pipe();
     let cli = Cli::parse();
     match real_main(cli) {
         Ok(code) => ExitCode::from(code),
@@ -514,6 +570,26 @@ fn main() -> ExitCode {
             ExitCode::from(2)
         }
     }
+}
+
+/// `imapconform ... | head`: a reader that stops reading is not an error of ours. Rust
+/// ignores SIGPIPE (so that a server closing its socket cannot kill the process), and
+/// `println!` then panics on EPIPE; this ends the process as SIGPIPE would have, with
+/// status 141 and no message. Findings are on disk before anything is printed about them.
+fn exit_quietly_on_broken_pipe() {
+    let default = std::panic::take_hook();
+    std::panic::set_hook(Box::new(move |info| {
+        let payload = info.payload();
+        let message = payload
+            .downcast_ref::<String>()
+            .map(String::as_str)
+            .or_else(|| payload.downcast_ref::<&str>().copied())
+            .unwrap_or_default();
+        if message.starts_with("failed printing to stdout") && message.contains("Broken pipe") {
+            std::process::exit(141);
+        }
+        default(info)
+    }));
 }
 
 fn runtime() -> anyhow::Result<tokio::runtime::Runtime> {
@@ -590,8 +666,17 @@ fn cmd_serve(a: ServeArgs) -> anyhow::Result<u8> {
     Ok(0)
 }
 
+/// Exit status of a run that SIGINT or SIGTERM stopped (128 + SIGINT).
+const EXIT_INTERRUPTED: u8 = 130;
+
 fn cmd_run(a: RunArgs) -> anyhow::Result<u8> {
-    let targets = load_targets(&a.targets, &a.only)?;
+    let a = match &a.resume {
+        Some(dir) => resumed_args(dir, &a)?,
+        None => a,
+    };
+    let targets_file = a.targets.clone().expect("clap: --targets or --resume");
+    let out = a.out.clone().expect("clap: --out or --resume");
+    let targets = load_targets(&targets_file, &a.only)?;
     let mut mix = match &a.mix_file {
         Some(path) => {
             let text = std::fs::read_to_string(path)
@@ -614,7 +699,7 @@ fn cmd_run(a: RunArgs) -> anyhow::Result<u8> {
         sessions,
         duration: a.duration,
         jobs: a.jobs,
-        out: a.out.clone(),
+        out: out.clone(),
         gen: GenConfig {
             min_commands: a.commands.0,
             max_commands: a.commands.1,
@@ -642,21 +727,35 @@ fn cmd_run(a: RunArgs) -> anyhow::Result<u8> {
             Some(dir) => campaign::load_corpus(dir)?,
             None => Vec::new(),
         },
+        resume: a.resume.is_some(),
     };
+    if a.resume.is_none() {
+        std::fs::create_dir_all(&out)
+            .map_err(|e| anyhow::anyhow!("creating {}: {e}", out.display()))?;
+        // `imapconform run ARGS...`: what `--resume` runs again.
+        let args: Vec<String> = std::env::args()
+            .skip(1)
+            .skip_while(|a| a != "run")
+            .skip(1)
+            .collect();
+        imapconform::journal::RunRecord::write(&out, args)?;
+    }
     let rt = runtime()?;
     let (targets, oracle) = (opts.targets.targets.clone(), opts.oracle);
     let drive = opts.drive.clone();
     let summary = rt.block_on(campaign::run(opts))?;
     print_summary(&summary);
     let mut results = conclude::campaign_results(
-        &a.out,
+        &out,
         &summary,
         &targets,
         oracle,
         a.seed,
         a.shard.map(|s| s.to_string()),
     )?;
-    if !a.no_minimize && !results.distinct.is_empty() {
+    results.interrupted = summary.interrupted;
+    // An interrupted run writes its reports at once: verifying would replay every finding.
+    if !a.no_minimize && !summary.interrupted && !results.distinct.is_empty() {
         let runner = minimize::Runner::new(
             usable_targets(&targets, &summary),
             rt.handle().clone(),
@@ -683,12 +782,11 @@ fn cmd_run(a: RunArgs) -> anyhow::Result<u8> {
             a.minimize_time.as_secs()
         );
         let quiet = a.quiet;
-        let m =
-            conclude::minimize_results(&a.out, &mut results, &runner, a.minimize_time, |line| {
-                if !quiet {
-                    eprintln!("  {line}");
-                }
-            })?;
+        let m = conclude::minimize_results(&out, &mut results, &runner, a.minimize_time, |line| {
+            if !quiet {
+                eprintln!("  {line}");
+            }
+        })?;
         println!(
             "minimised {} in {:.1} s ({} candidate sessions): {} → {} commands in all; {} verified, {} flaky; {} not minimised (out of time, or interrupted)",
             m.minimized,
@@ -715,16 +813,15 @@ fn cmd_run(a: RunArgs) -> anyhow::Result<u8> {
                     ..minimize::MinimizeOptions::default()
                 },
             )?;
-            conclude::recheck_fixed(&a.out, &mut results, &b, path, &runner);
+            conclude::recheck_fixed(&out, &mut results, &b, path, &runner);
         }
     }
-    let written = imapconform::report::write_reports(&a.out, &results)?;
+    let written = imapconform::report::write_reports(&out, &results)?;
     println!(
         "distinct findings: {} (of {} findings); {}",
         results.distinct.len(),
         results.findings,
-        a.out
-            .join(imapconform::report::results::RESULTS_FILE)
+        out.join(imapconform::report::results::RESULTS_FILE)
             .display()
     );
     for line in conclude::distinct_lines(&results.distinct, 40) {
@@ -734,6 +831,14 @@ fn cmd_run(a: RunArgs) -> anyhow::Result<u8> {
     println!("reports: {}", names.join(", "));
     if a.baseline.is_some() {
         print!("{}", baseline::describe_check(&results));
+    }
+    if summary.interrupted {
+        println!(
+            "interrupted after {} sessions: `imapconform run --resume {}` continues the campaign",
+            summary.sessions,
+            out.display()
+        );
+        return Ok(EXIT_INTERRUPTED);
     }
     if !summary.errors.is_empty() {
         return Ok(2);
@@ -1080,6 +1185,13 @@ fn cmd_race(a: RaceArgs) -> anyhow::Result<u8> {
 
 fn print_summary(s: &Summary) {
     let secs = s.elapsed.as_secs_f64();
+    if s.resumed > 0 {
+        println!(
+            "imapconform: resumed: {} sessions had finished before, {} ran now",
+            s.resumed,
+            s.sessions - s.resumed
+        );
+    }
     println!(
         "imapconform: {} sessions against {} targets, {} commands in {:.1} s ({:.0} commands/s)",
         s.sessions,
@@ -1097,6 +1209,13 @@ fn print_summary(s: &Summary) {
             ),
             None => println!("  {name:<16} {}", describe_counts(&counts)),
         }
+    }
+    for (name, why) in &s.restarts {
+        println!(
+            "  {name:<16} restarted {} time(s), first because: {}",
+            why.len(),
+            why[0]
+        );
     }
     if !s.oracle_coverage.is_empty() {
         let parts: Vec<String> = s

@@ -63,6 +63,11 @@ pub struct Target {
     /// A command run before each session to give the user an empty store.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub reset: Option<Vec<String>>,
+    /// A command that starts the server again when a session cannot reach it (it died,
+    /// e.g. in the middle of an earlier session); the session is then tried once more.
+    /// The lab's targets have `imapconform lab restart SERVER`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub restart: Option<Vec<String>>,
     /// How long to wait for any one answer, in milliseconds (default 5000).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub timeout_ms: Option<u64>,
@@ -147,9 +152,11 @@ impl Target {
         if self.password.is_some() && self.user.is_none() {
             return Err(format!("{at}: `password` without `user`"));
         }
-        if let Some(r) = &self.reset {
-            if r.is_empty() || r[0].is_empty() {
-                return Err(format!("{at}: `reset` must name a program"));
+        for (key, hook) in [("reset", &self.reset), ("restart", &self.restart)] {
+            if let Some(r) = hook {
+                if r.is_empty() || r[0].is_empty() {
+                    return Err(format!("{at}: `{key}` must name a program"));
+                }
             }
         }
         if self.timeout_ms == Some(0) {

@@ -124,6 +124,27 @@ impl FindingsWriter {
         })
     }
 
+    /// Continues `dir/findings.jsonl` (an interrupted campaign resuming), counting the
+    /// findings already in it.
+    pub fn append(dir: &Path) -> std::io::Result<FindingsWriter> {
+        let path = dir.join("findings.jsonl");
+        let earlier = if path.exists() {
+            read_findings(&path).map_err(|e| std::io::Error::other(format!("{e:#}")))?
+        } else {
+            Vec::new()
+        };
+        let file = OpenOptions::new().create(true).append(true).open(&path)?;
+        let w = FindingsWriter {
+            path,
+            file: Mutex::new(file),
+            counts: Mutex::new(Counts::default()),
+        };
+        for f in &earlier {
+            w.count(f);
+        }
+        Ok(w)
+    }
+
     pub fn path(&self) -> &Path {
         &self.path
     }
@@ -137,6 +158,11 @@ impl FindingsWriter {
             file.write_all(&line)?;
             file.flush()?;
         }
+        self.count(f);
+        Ok(())
+    }
+
+    fn count(&self, f: &Finding) {
         let mut c = self.counts.lock().expect("counts lock");
         for t in &f.targets {
             *c.by_target
@@ -146,7 +172,6 @@ impl FindingsWriter {
                 .or_default() += 1;
         }
         *c.by_kind.entry(f.kind).or_default() += 1;
-        Ok(())
     }
 
     pub fn counts(&self) -> Counts {
