@@ -1,7 +1,8 @@
 //! The targets-file loader the CLI uses (`TargetsFile::load`, then `select`) on arbitrary
 //! bytes: it errors and never panics, and what it accepts is valid as the rest of the tool
-//! relies on (every target has an endpoint, a TCP target has a login, timeouts are above
-//! zero, names are unique), serialises and loads back the same, and selects by name.
+//! relies on (every target has an endpoint, a TCP target has a login, `reset` and
+//! `restart` name a program, timeouts are above zero, names are unique), serialises and
+//! loads back the same, and selects by name.
 #![no_main]
 
 use std::path::PathBuf;
@@ -59,12 +60,16 @@ fuzz_target!(|data: &[u8]| {
             Endpoint::Spawn(argv) => assert!(!argv.is_empty() && !argv[0].is_empty()),
         }
         assert!(!t.timeout().is_zero());
-        let dir = std::path::Path::new("/tmp/s");
-        if let Some(r) = &t.reset {
+        for hook in [&t.reset, &t.restart].into_iter().flatten() {
+            assert!(
+                !hook.is_empty() && !hook[0].is_empty(),
+                "a hook names no program"
+            );
             let creds = t.pool().into_iter().next();
+            let dir = std::path::Path::new("/tmp/s");
             assert_eq!(
-                imapconform::targets::expand(r, creds.as_ref(), dir).len(),
-                r.len()
+                imapconform::targets::expand(hook, creds.as_ref(), dir).len(),
+                hook.len()
             );
         }
     }
