@@ -9,7 +9,7 @@
 //!   syntax judge (`judge_syntax`, imap-codec plus our ABNF checks) without a single
 //!   finding or warning: the reference server speaks RFC 3501 §9 exactly;
 //! - a tagged response carries a tag the client sent at the start of a command line
-//!   (RFC 2060 §2.2.1), and a command line that is too long gets `* BYE` and closes;
+//!   (RFC 2060 §2.2.1), and the server sends `* BYE` before it closes (RFC 2060 §7.1.5);
 //! - what it writes stays within its limits: at most one continuation request per line
 //!   the client sent, and no literal larger than the largest literal it accepts (all it
 //!   writes as a literal is, or is part of, something the client sent as one).
