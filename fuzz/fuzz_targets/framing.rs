@@ -77,7 +77,7 @@ fuzz_target!(|data: &[u8]| {
     // response, whose tag the command carries.
     let n_messages = messages.len();
     let mut t = Transcript::default();
-    let mut messages = messages.into_iter().peekable();
+    let mut messages = messages.into_iter();
     if mode & 1 == 1 {
         t.greeting = messages.next();
     }
