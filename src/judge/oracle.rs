@@ -2303,12 +2303,20 @@ impl Oracle {
         m.uid = uid;
         m.uid_known = true;
         if mb.uid_next <= uid {
-            mb.uid_next = uid + 1;
+            mb.uid_next = uid.saturating_add(1);
         }
         self.uids_seen
             .entry(mailbox.to_vec())
             .or_default()
             .insert(uid, id);
+        // RFC 3501 §2.3.1.1: UIDs are 32-bit; once the server has given the last ones, a
+        // message it adds needs a new UIDVALIDITY (or none can be added), which the model
+        // cannot predict, and the model's next UID would not fit.
+        if uid >= u32::MAX - 1 {
+            self.stop(format!(
+                "the server gave UID {uid}: the next message's UID would not fit in 32 bits"
+            ));
+        }
         true
     }
 
@@ -3508,5 +3516,37 @@ mod tests {
         );
         let v = judge(&t, Profile::Rfc2060);
         assert_eq!(rules(&v), vec!["2060-6.3.3-error-inbox-or-existing"]);
+    }
+
+    /// Found by the `oracle` fuzz target: an APPENDUID naming UID 4294967295 (a valid
+    /// `nz-number`) made the oracle compute the next UID as 4294967296, an overflow. The
+    /// oracle now stops following there, as the model cannot go on in 32 bits.
+    #[test]
+    fn the_last_uid_stops_the_oracle_without_overflow() {
+        let t = session(vec![
+            append(
+                "a1",
+                "INBOX",
+                "Subject: x\r\n\r\nbody\r\n",
+                &["a1 OK [APPENDUID 7 4294967295] done"],
+            ),
+            append("a2", "INBOX", "Subject: y\r\n\r\nbody\r\n", &["a2 OK done"]),
+        ]);
+        for profile in [Profile::Rfc2060, Profile::Rfc3501] {
+            let (verdicts, coverage) = judge_oracle("srv", &t, profile);
+            assert!(verdicts.is_empty(), "{verdicts:?}");
+            assert!(
+                coverage
+                    .stopped
+                    .as_deref()
+                    .is_some_and(|s| s.contains("UID 4294967295")),
+                "{coverage:?}"
+            );
+            assert_eq!(
+                coverage.identities.len(),
+                1,
+                "it stopped after the first APPEND"
+            );
+        }
     }
 }

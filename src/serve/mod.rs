@@ -64,6 +64,9 @@ pub struct Connection {
     limits: Limits,
     /// Bytes received and not yet part of a complete command.
     buf: Vec<u8>,
+    /// How many bytes at the start of `buf` are known to hold no CRLF, so that a line
+    /// arriving a byte at a time is scanned once, not once per byte.
+    scanned: usize,
     /// The command assembled so far (complete lines and literals).
     command: Vec<u8>,
     /// Bytes of literal data still expected.
@@ -83,6 +86,7 @@ impl Connection {
                 session,
                 limits,
                 buf: Vec::new(),
+                scanned: 0,
                 command: Vec::new(),
                 literal_left: 0,
             },
@@ -102,9 +106,17 @@ impl Connection {
                 }
                 self.command.extend(self.buf.drain(..take));
                 self.literal_left -= take;
+                self.scanned = 0;
                 continue;
             }
-            let Some(end) = self.buf.windows(2).position(|w| w == b"\r\n") else {
+            // A CRLF may straddle the scanned part and what arrived since.
+            let from = self.scanned.saturating_sub(1);
+            let Some(end) = self.buf[from..]
+                .windows(2)
+                .position(|w| w == b"\r\n")
+                .map(|i| from + i)
+            else {
+                self.scanned = self.buf.len();
                 if self.buf.len() > self.limits.max_line {
                     out.bytes
                         .extend_from_slice(b"* BYE command line too long\r\n");
@@ -113,6 +125,7 @@ impl Connection {
                 return out;
             };
             let line: Vec<u8> = self.buf.drain(..end + 2).collect();
+            self.scanned = 0;
             if line.len() > self.limits.max_line {
                 out.bytes
                     .extend_from_slice(b"* BYE command line too long\r\n");
@@ -354,6 +367,30 @@ mod tests {
         let (mut c, s) = server();
         let out = c.feed(&s, &vec![b'a'; 70 * 1024]);
         assert!(out.close);
+    }
+
+    /// Found by the `serve` fuzz target (its inputs ran slowly when fed a byte at a
+    /// time): every byte of a line made `feed` scan the whole line again for CRLF, so a
+    /// client dripping a long line cost time quadratic in its length.
+    #[test]
+    fn a_line_sent_a_byte_at_a_time_is_scanned_once() {
+        let (mut c, s) = server();
+        let line = format!("a1 NOOP{}\r\n", " ".repeat(60 * 1024));
+        let started = std::time::Instant::now();
+        let mut out = Vec::new();
+        for b in line.as_bytes() {
+            out.extend(c.feed(&s, std::slice::from_ref(b)).bytes);
+        }
+        assert_eq!(
+            String::from_utf8(out).unwrap(),
+            "a1 BAD command syntax error\r\n"
+        );
+        assert_eq!(c.scanned, 0);
+        // Rescanning would be ~1.8e9 comparisons (seconds); one scan is ~60e3.
+        assert!(started.elapsed() < std::time::Duration::from_millis(500));
+        // A CRLF split over two reads is still found.
+        assert_eq!(c.feed(&s, b"b1 NOOP\r").bytes, b"");
+        assert_eq!(c.feed(&s, b"\n").bytes, b"b1 OK done\r\n");
     }
 
     #[test]
