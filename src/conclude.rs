@@ -33,7 +33,12 @@ pub fn campaign_results(
         .iter()
         .map(|t| {
             let (sessions, commands) = summary.exercised.get(&t.name).cloned().unwrap_or_default();
-            let mut judges = vec!["syntax".to_string(), "end".into(), "mutation".into()];
+            let mut judges = vec![
+                "syntax".to_string(),
+                "end".into(),
+                "tags".into(),
+                "mutation".into(),
+            ];
             if oracle.is_some() {
                 judges.push("oracle".into());
             }
