@@ -71,7 +71,7 @@ pub struct Target {
     /// Longest server line accepted, in bytes (default 64 KiB).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub max_line: Option<usize>,
-    /// Largest literal accepted from the server, in bytes (default 16 MiB).
+    /// Largest literal accepted from the server, in bytes (default 4 MiB).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub max_literal: Option<u64>,
     /// Most server responses accepted while waiting for one command's completion
@@ -79,7 +79,7 @@ pub struct Target {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub max_responses: Option<usize>,
     /// Most server bytes recorded in one session, which is held in memory until it is
-    /// judged (default 16 MiB).
+    /// judged (default 4 MiB).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub max_session_bytes: Option<usize>,
     /// The target serves the model itself (`imapconform serve`): the oracle and the

@@ -67,8 +67,9 @@ impl Default for DriveOptions {
 
 /// Default of [`DriveOptions::max_responses_per_command`].
 pub const DEFAULT_MAX_RESPONSES: usize = 100_000;
-/// Default of [`DriveOptions::max_session_bytes`]: 16 MiB.
-pub const DEFAULT_MAX_SESSION_BYTES: usize = 16 * 1024 * 1024;
+/// Default of [`DriveOptions::max_session_bytes`]: 4 MiB, so that even `--jobs 8`
+/// sessions against a hostile target hold well under 100 MB.
+pub const DEFAULT_MAX_SESSION_BYTES: usize = 4 * 1024 * 1024;
 
 impl DriveOptions {
     /// These options with `target`'s own limits where it sets them. A message can never
@@ -92,6 +93,10 @@ impl DriveOptions {
         o
     }
 }
+
+/// How many continuation requests with nothing left to send the driver answers with
+/// `*` in one command before it stops.
+const MAX_CANCELS: usize = 3;
 
 /// Something outside the server's answers stopped the session: these are not findings
 /// about the server but problems of the setup.
@@ -472,10 +477,13 @@ impl<'a> Session<'a> {
                 // A continuation request with nothing left to send (AUTHENTICATE):
                 // RFC 2060 §6.2.1 "If the client wishes to cancel an authentication
                 // exchange, it issues a line with a single '*'."
-                if cancels >= 3 {
-                    return Err(Stop::Broken(
-                        "the server keeps asking for continuation data".into(),
-                    ));
+                // After three, the driver stops: its own limit, not a broken
+                // connection (the server may be sending anything, e.g. garbage lines
+                // that start with "+").
+                if cancels >= MAX_CANCELS {
+                    return Err(Stop::Limit(format!(
+                        "the server asked for continuation data more than {MAX_CANCELS} times with nothing left to send"
+                    )));
                 }
                 cancels += 1;
                 self.send(b"*\r\n").await?;
@@ -798,6 +806,22 @@ mod tests {
         );
         let held: usize = tr.script[0].responses().map(|m| m.to_bytes().len()).sum();
         assert!(held <= 64 * 1024 + 64, "held {held} bytes");
+    }
+
+    #[test]
+    fn endless_continuation_requests_stop_the_session_at_a_limit_not_as_a_crash() {
+        let t = shell_target(
+            "printf '* PREAUTH hi\\r\\n'; while read x; do printf '+ more\\r\\n'; done",
+            2000,
+        );
+        let tr = run(&t, &DriveOptions::default()).unwrap();
+        assert_eq!(
+            tr.end,
+            End::Limit(
+                "the server asked for continuation data more than 3 times with nothing left to send"
+                    .into()
+            )
+        );
     }
 
     #[test]

@@ -28,8 +28,9 @@ pub struct FrameLimits {
 
 /// Default of [`FrameLimits::max_line`]: 64 KiB.
 pub const DEFAULT_MAX_LINE: usize = 64 * 1024;
-/// Default of [`FrameLimits::max_literal`] and [`FrameLimits::max_message`]: 16 MiB.
-pub const DEFAULT_MAX_LITERAL: u64 = 16 * 1024 * 1024;
+/// Default of [`FrameLimits::max_literal`] and [`FrameLimits::max_message`]: 4 MiB, far
+/// above what the generated sessions fetch (their messages are under 8 KiB).
+pub const DEFAULT_MAX_LITERAL: u64 = 4 * 1024 * 1024;
 
 impl Default for FrameLimits {
     fn default() -> Self {
