@@ -75,11 +75,11 @@ pub struct Target {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub max_literal: Option<u64>,
     /// Most server responses accepted while waiting for one command's completion
-    /// (default 100000).
+    /// (default 10000).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub max_responses: Option<usize>,
-    /// Most server bytes recorded in one session, which is held in memory until it is
-    /// judged (default 4 MiB).
+    /// Most bytes the record of one session may take, which is held in memory until it
+    /// is judged: the server's bytes plus 128 per message (default 4 MiB).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub max_session_bytes: Option<usize>,
     /// The target serves the model itself (`imapconform serve`): the oracle and the

@@ -17,8 +17,9 @@
 //! - one byte per second: `timeout` (no completion within the command's deadline);
 //! - close inside a literal: `crash` (closed without BYE, §7.1.5);
 //! - silent after the greeting: `timeout` (LOGIN never answered);
-//! - a flood of untagged responses: `warning` (beyond our `max_responses`; the RFC sets no
-//!   limit and a server may send untagged data at any time, §2.2.2);
+//! - a flood of untagged responses: `warning` (beyond our `max_responses` or
+//!   `max_session_bytes`; the RFC sets no limit and a server may send untagged data at
+//!   any time, §2.2.2);
 //! - 0xFF 0xFE and NUL in quoted strings: `syntax` (§9: a quoted string holds
 //!   QUOTED-CHARs, 7-bit TEXT-CHARs without CR, LF or NUL);
 //! - a tagged answer with a tag never sent: `violation` of 2060-2.2.2-tag-matches ("It is
@@ -191,7 +192,9 @@ fn hostile_campaign(b: Behaviour, extra: &str) -> Run {
         users(),
         reference_target()
     );
-    let run = campaign(&format!("{b:?}"), &targets);
+    // One directory per behaviour and settings: two tests may share a behaviour.
+    let settings: String = extra.chars().filter(char::is_ascii_alphanumeric).collect();
+    let run = campaign(&format!("{b:?}{settings}"), &targets);
     let ctx = run.context();
     // (b) Every hostile session stops at its first wait that runs out: one timeout per
     // wave of sessions (the pool lets all JOBS run at once), on top of what the same
@@ -342,11 +345,22 @@ fn a_server_silent_after_its_greeting_is_a_timeout_of_the_login() {
 }
 
 #[test]
-fn a_flood_of_untagged_responses_stops_at_the_targets_max_responses_with_a_warning() {
-    let run = hostile_campaign(Behaviour::Flood, "max_responses = 5000");
+fn a_flood_of_untagged_responses_stops_at_the_default_max_responses_with_a_warning() {
+    // The default limits: this is the flood that costs the most memory.
+    let run = hostile_campaign(Behaviour::Flood, "");
     assert_found(&run, Kind::Warning, &[], |f| {
         f.summary
-            .contains("the responses to one command exceeded 5000 (max_responses)")
+            .contains("the responses to one command exceeded 10000 (max_responses)")
+    });
+    exits_for(&run, 0);
+}
+
+#[test]
+fn a_flood_stops_at_the_targets_own_max_session_bytes() {
+    let run = hostile_campaign(Behaviour::Flood, "max_session_bytes = 262144");
+    assert_found(&run, Kind::Warning, &[], |f| {
+        f.summary
+            .contains("the session's record exceeded 262144 bytes (max_session_bytes)")
     });
     exits_for(&run, 0);
 }

@@ -40,8 +40,9 @@ pub struct DriveOptions {
     pub literal_plus: bool,
     /// Most server messages accepted while waiting for one command's completion.
     pub max_responses_per_command: usize,
-    /// Most server bytes recorded in one session (the transcript is held in memory
-    /// until the session is judged); a single message is held within it too.
+    /// Most bytes the record of one session may take (it is held in memory until the
+    /// session is judged): the server's bytes, plus [`MESSAGE_OVERHEAD`] per message; a
+    /// single message is held within it too.
     pub max_session_bytes: usize,
     /// End the setup with `LIST "" *`, so that the oracle knows which mailboxes exist
     /// before the script starts (RFC 2060 §6.3.8: `*` matches every name).
@@ -65,8 +66,13 @@ impl Default for DriveOptions {
     }
 }
 
-/// Default of [`DriveOptions::max_responses_per_command`].
-pub const DEFAULT_MAX_RESPONSES: usize = 100_000;
+/// Default of [`DriveOptions::max_responses_per_command`]: far more than a generated
+/// session's commands get (its mailboxes hold tens of messages).
+pub const DEFAULT_MAX_RESPONSES: usize = 10_000;
+/// What one recorded server message costs beyond its bytes (its place in the record,
+/// the vectors holding it), counted against `max_session_bytes`, so that a flood of tiny
+/// responses is bounded like a flood of large ones.
+pub const MESSAGE_OVERHEAD: usize = 128;
 /// Default of [`DriveOptions::max_session_bytes`]: 4 MiB, so that even `--jobs 8`
 /// sessions against a hostile target hold well under 100 MB.
 pub const DEFAULT_MAX_SESSION_BYTES: usize = 4 * 1024 * 1024;
@@ -295,12 +301,14 @@ impl<'a> Session<'a> {
         self.deadline = Instant::now() + self.timeout;
     }
 
-    /// Counts a server message's bytes against `max_session_bytes`.
+    /// Counts a server message against `max_session_bytes`: its bytes and
+    /// [`MESSAGE_OVERHEAD`].
     fn count(&mut self, m: &Message) -> Result<(), Stop> {
+        self.recorded += MESSAGE_OVERHEAD;
         self.recorded += m.fragments.iter().map(|f| f.bytes().len()).sum::<usize>();
         if self.recorded > self.max_session_bytes {
             return Err(Stop::Limit(format!(
-                "the session's server bytes exceeded {} (max_session_bytes)",
+                "the session's record exceeded {} bytes (max_session_bytes)",
                 self.max_session_bytes
             )));
         }
@@ -802,10 +810,14 @@ mod tests {
         let tr = run(&t, &DriveOptions::default()).unwrap();
         assert_eq!(
             tr.end,
-            End::Limit("the session's server bytes exceeded 65536 (max_session_bytes)".into())
+            End::Limit("the session's record exceeded 65536 bytes (max_session_bytes)".into())
         );
-        let held: usize = tr.script[0].responses().map(|m| m.to_bytes().len()).sum();
-        assert!(held <= 64 * 1024 + 64, "held {held} bytes");
+        // Each message counts its bytes and MESSAGE_OVERHEAD: the greeting (37 bytes),
+        // then flood lines of 29 bytes up to the first one past the limit.
+        let greeting = 37 + MESSAGE_OVERHEAD;
+        let line = 29 + MESSAGE_OVERHEAD;
+        let n = tr.script[0].responses().count();
+        assert_eq!(n, (65536 - greeting) / line + 1);
     }
 
     #[test]

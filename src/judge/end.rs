@@ -193,7 +193,7 @@ mod tests {
     fn stopping_at_our_own_limit_is_a_warning_not_a_crash() {
         for why in [
             "the responses to one command exceeded 1000 (max_responses)",
-            "the session's server bytes exceeded 4096 (max_session_bytes)",
+            "the session's record exceeded 4096 bytes (max_session_bytes)",
             "a literal of 4294967295 bytes was announced (max_literal is 16777216 bytes)",
         ] {
             let v = judge_end("h", &t(End::Limit(why.into()), vec![ex("a1 NOOP", &[])]));
