@@ -429,7 +429,12 @@ mod tests {
         let uncited: Vec<&str> = cat
             .requirements()
             .iter()
-            .filter(|r| matches!(r.check.as_deref(), Some("oracle" | "end" | "tags" | "mutation")))
+            .filter(|r| {
+                matches!(
+                    r.check.as_deref(),
+                    Some("oracle" | "end" | "tags" | "mutation")
+                )
+            })
             .filter(|r| !src.contains(&format!("\"{}\"", r.id)))
             .map(|r| r.id.as_str())
             .collect();

@@ -187,7 +187,10 @@ impl Target {
         for (key, value) in [
             ("max_literal", self.max_literal.map(|n| n as u128)),
             ("max_responses", self.max_responses.map(|n| n as u128)),
-            ("max_session_bytes", self.max_session_bytes.map(|n| n as u128)),
+            (
+                "max_session_bytes",
+                self.max_session_bytes.map(|n| n as u128),
+            ),
         ] {
             if value == Some(0) {
                 return Err(format!("{at}: `{key}` must be above 0"));
@@ -355,18 +358,29 @@ timeout_ms = 100
             .unwrap();
         let t = &f.targets[0];
         assert_eq!(
-            (t.max_line, t.max_literal, t.max_responses, t.max_session_bytes),
+            (
+                t.max_line,
+                t.max_literal,
+                t.max_responses,
+                t.max_session_bytes
+            ),
             (Some(4096), Some(65536), Some(500), Some(1_048_576))
         );
         assert_eq!(TargetsFile::parse(&f.to_toml()).unwrap(), f);
         let e = with("max_line = 100\n").unwrap_err();
-        assert!(e.contains("`max_line` must be at least 1024 bytes, got 100"), "{e}");
+        assert!(
+            e.contains("`max_line` must be at least 1024 bytes, got 100"),
+            "{e}"
+        );
         let e = with("max_responses = 0\n").unwrap_err();
         assert!(e.contains("`max_responses` must be above 0"), "{e}");
         let e = with("max_literal = 0\n").unwrap_err();
         assert!(e.contains("`max_literal` must be above 0"), "{e}");
         let e = with("max_session_bytes = 2048\nmax_line = 4096\n").unwrap_err();
-        assert!(e.contains("`max_line` (4096) is larger than `max_session_bytes` (2048)"), "{e}");
+        assert!(
+            e.contains("`max_line` (4096) is larger than `max_session_bytes` (2048)"),
+            "{e}"
+        );
         let e = with("max_session_bytes = 2048\nmax_literal = 4096\n").unwrap_err();
         assert!(e.contains("`max_literal` (4096) is larger"), "{e}");
         let e = with("max_line = -1\n").unwrap_err();

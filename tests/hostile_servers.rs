@@ -52,10 +52,8 @@ const SLACK: Duration = Duration::from_secs(5);
 const EXTRA_MEMORY_KB: u64 = 50 * 1024;
 
 fn scratch(name: &str) -> PathBuf {
-    let dir = std::env::temp_dir().join(format!(
-        "imapconform-hostile-{}-{name}",
-        std::process::id()
-    ));
+    let dir =
+        std::env::temp_dir().join(format!("imapconform-hostile-{}-{name}", std::process::id()));
     let _ = std::fs::remove_dir_all(&dir);
     std::fs::create_dir_all(&dir).unwrap();
     dir
@@ -107,7 +105,10 @@ impl Run {
     }
 
     fn of(&self, target: &str) -> Vec<&Finding> {
-        self.findings.iter().filter(|f| f.target == target).collect()
+        self.findings
+            .iter()
+            .filter(|f| f.target == target)
+            .collect()
     }
 
     fn context(&self) -> String {
@@ -139,7 +140,13 @@ fn campaign(name: &str, targets: &str) -> Run {
         .args(["run", "--targets"])
         .arg(&file)
         .args(["--seed", "1", "--sessions", &SESSIONS.to_string()])
-        .args(["--jobs", &JOBS.to_string(), "--quiet", "--no-minimize", "--out"])
+        .args([
+            "--jobs",
+            &JOBS.to_string(),
+            "--quiet",
+            "--no-minimize",
+            "--out",
+        ])
         .arg(&out)
         .output()
         .expect("run imapconform");
@@ -289,12 +296,8 @@ fn garbage_bytes_are_syntax_findings_and_the_session_stops_at_a_limit() {
     assert!(hits.len() as u64 <= 100 * SESSIONS);
     // The endless stream ends at one of the driver's limits (garbage lines starting
     // with "+" read as continuation requests, or the session's bytes), never as a crash.
-    let ends: std::collections::BTreeSet<String> =
-        hits.iter().map(|f| end_of(&run, f)).collect();
-    assert!(
-        ends.iter().all(|e| e.starts_with("limit: ")),
-        "{ends:?}"
-    );
+    let ends: std::collections::BTreeSet<String> = hits.iter().map(|f| end_of(&run, f)).collect();
+    assert!(ends.iter().all(|e| e.starts_with("limit: ")), "{ends:?}");
     exits_for(&run, 1);
 }
 
@@ -392,8 +395,13 @@ fn a_tagged_answer_with_a_tag_never_sent_is_a_violation() {
 fn a_bye_greeting_is_no_finding_but_a_setup_error_that_drops_the_target() {
     let run = hostile_campaign(Behaviour::ByeGreeting, "");
     let ctx = run.context();
-    assert!(run.of("hostile").is_empty(), "a BYE greeting is allowed\n{ctx}");
-    let err = run.target("hostile")["setup_error"].as_str().unwrap_or_default();
+    assert!(
+        run.of("hostile").is_empty(),
+        "a BYE greeting is allowed\n{ctx}"
+    );
+    let err = run.target("hostile")["setup_error"]
+        .as_str()
+        .unwrap_or_default();
     assert!(
         err.contains("* BYE not accepting connections") && err.contains("§7.1.5"),
         "{ctx}"

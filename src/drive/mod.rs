@@ -25,10 +25,10 @@ use std::time::Duration;
 use tokio::time::Instant;
 
 use crate::targets::{expand, Credentials, Endpoint, Target};
+pub use crate::wire::framing::{DEFAULT_MAX_LINE, DEFAULT_MAX_LITERAL};
 use crate::wire::{
     literal_announcement, End, Event, Exchange, Fragment, FrameLimits, Message, Transcript,
 };
-pub use crate::wire::framing::{DEFAULT_MAX_LINE, DEFAULT_MAX_LITERAL};
 use conn::{Conn, Stop};
 
 /// Settings of the driver. The limits are defaults: a target's own `max_line`,
@@ -763,12 +763,7 @@ mod tests {
             .enable_all()
             .build()
             .unwrap();
-        rt.block_on(run_session(
-            target,
-            None,
-            &[Message::line("a1 NOOP")],
-            opts,
-        ))
+        rt.block_on(run_session(target, None, &[Message::line("a1 NOOP")], opts))
     }
 
     #[test]

@@ -142,7 +142,8 @@ mod tests {
         // line inside a literal the server may have read as a command.
         let mut append = Exchange::from_lines("a2 APPEND INBOX {12}", &["a2 OK"]);
         if let Event::Client(m) = &mut append.events[0] {
-            m.fragments.push(Fragment::Literal(b"x1 NOOP\r\nhi\r\n".to_vec()));
+            m.fragments
+                .push(Fragment::Literal(b"x1 NOOP\r\nhi\r\n".to_vec()));
         }
         append
             .events

@@ -40,7 +40,6 @@ pub enum Behaviour {
     ByeGreeting,
 }
 
-
 /// A running fixture; it stops with the test process.
 pub struct Hostile {
     pub addr: SocketAddr,
@@ -105,9 +104,7 @@ impl Commands {
     async fn next(&mut self, s: &mut TcpStream) -> Option<Vec<u8>> {
         let mut first: Option<Vec<u8>> = None;
         loop {
-            let Some(line) = self.line(s).await else {
-                return None;
-            };
+            let line = self.line(s).await?;
             let first_line = first.get_or_insert_with(|| line.clone()).clone();
             match announced(&line) {
                 None => return Some(first_line),
@@ -200,8 +197,7 @@ async fn serve(mut s: TcpStream, behaviour: Behaviour, n: u64) {
         }
         _ => {}
     }
-    if s
-        .write_all(b"* OK [CAPABILITY IMAP4rev1] hostile fixture\r\n")
+    if s.write_all(b"* OK [CAPABILITY IMAP4rev1] hostile fixture\r\n")
         .await
         .is_err()
     {
@@ -243,8 +239,7 @@ async fn serve(mut s: TcpStream, behaviour: Behaviour, n: u64) {
 async fn misbehave(s: &mut TcpStream, cmds: &mut Commands, behaviour: Behaviour, tag: &str) {
     match behaviour {
         Behaviour::HugeLiteral => {
-            if s
-                .write_all(b"* 1 FETCH (BODY[] {4294967295}\r\n")
+            if s.write_all(b"* 1 FETCH (BODY[] {4294967295}\r\n")
                 .await
                 .is_ok()
             {
