@@ -94,14 +94,15 @@ const KEYS: [&str; 8] = [
 impl Baseline {
     /// Reads and parses a baseline file.
     pub fn read(path: &Path) -> anyhow::Result<Baseline> {
-        let text = std::fs::read_to_string(path).map_err(|e| match e.kind() {
-            std::io::ErrorKind::NotFound => anyhow::anyhow!(
+        if !path.exists() {
+            anyhow::bail!(
                 "baseline {}: no such file (create it with `imapconform baseline update --baseline {} DIR`)",
                 path.display(),
                 path.display()
-            ),
-            _ => anyhow::anyhow!("reading baseline {}: {e}", path.display()),
-        })?;
+            );
+        }
+        let text = crate::input::read_text(path, "baseline", crate::input::CONFIG_LIMIT)
+            .map_err(anyhow::Error::msg)?;
         Baseline::parse(&text, &path.display().to_string())
     }
 
@@ -115,7 +116,10 @@ impl Baseline {
                 .span()
                 .map(|s| format!("line {}: ", line_of(text, s.start)))
                 .unwrap_or_default();
-            anyhow::anyhow!("{source}: {line}not TOML: {}", e.message())
+            anyhow::anyhow!(
+                "{source}: {line}not TOML: {}",
+                crate::input::one_line(e.message())
+            )
         })?;
         for key in table.keys() {
             if key != "known" {

@@ -167,6 +167,7 @@ pub async fn run(
     if let Some(targets) = targets {
         let n = targets.targets.len();
         let dir = std::env::temp_dir().join(format!("imapconform-bench-{}", std::process::id()));
+        let redact = crate::redact::Redactor::for_targets(&targets.targets);
         let summary = campaign::run(CampaignOptions {
             targets,
             seed: 1,
@@ -185,6 +186,8 @@ pub async fn run(
             shard: None,
             derive_one_in: 4,
             corpus: Vec::new(),
+            resume: false,
+            redact,
         })
         .await?;
         let _ = std::fs::remove_dir_all(&dir);
@@ -286,7 +289,8 @@ mod tests {
     fn the_findings_benchmark_groups_and_writes_reports() {
         let dir = std::env::temp_dir().join(format!("imapconform-bench-f-{}", std::process::id()));
         let _ = std::fs::remove_dir_all(&dir);
-        let w = crate::report::FindingsWriter::create(&dir).unwrap();
+        let w = crate::report::FindingsWriter::create(&dir, crate::redact::Redactor::default())
+            .unwrap();
         for session in 0..3 {
             w.write(&Finding {
                 id: format!("1.{session}.0"),

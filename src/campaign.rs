@@ -18,8 +18,10 @@ use crate::drive::{self, DriveError, DriveOptions};
 use crate::feedback::SignatureSet;
 use crate::gen::mutate::Operator;
 use crate::gen::{self, GenConfig};
+use crate::journal::{self, Journal, SessionRecord};
 use crate::judge::{self, Coverage, Identity, Kind, Verdict};
 use crate::model::Profile;
+use crate::redact::Redactor;
 use crate::report::{Counts, Finding, FindingsWriter, Progress};
 use crate::targets::{Credentials, Target, TargetsFile};
 use crate::wire::{escape, Message, Transcript};
@@ -50,6 +52,11 @@ pub struct CampaignOptions {
     /// and minimal cases of earlier runs), with their mutation labels and file names;
     /// generated sessions follow, numbered after them.
     pub corpus: Vec<CorpusScript>,
+    /// Continue the interrupted campaign in `out` (`run --resume DIR`): its finished
+    /// sessions ([`crate::journal`]) are not run again, and its findings are kept.
+    pub resume: bool,
+    /// Secrets kept out of case files and findings ([`crate::redact`]).
+    pub redact: Redactor,
 }
 
 /// A recorded script replayed as a session of the campaign.
@@ -73,8 +80,8 @@ pub fn load_corpus(dir: &Path) -> anyhow::Result<Vec<CorpusScript>> {
     paths.sort();
     let mut out = Vec::new();
     for path in paths {
-        let text = std::fs::read_to_string(&path)
-            .map_err(|e| anyhow::anyhow!("reading corpus case {}: {e}", path.display()))?;
+        let text = crate::input::read_text(&path, "corpus case", crate::input::CASE_LIMIT)
+            .map_err(anyhow::Error::msg)?;
         let case = Case::parse(&text)
             .map_err(|e| anyhow::anyhow!("corpus case {}: {e}", path.display()))?;
         let labels = match case.get(MUTATIONS_HEADER) {
@@ -192,6 +199,13 @@ pub struct Summary {
     pub exercised: BTreeMap<String, Exercised>,
     pub elapsed: Duration,
     pub findings_file: PathBuf,
+    /// SIGINT or SIGTERM stopped it before its end: `--resume` continues it.
+    pub interrupted: bool,
+    /// Per target that was restarted ([`Target::restart`]): the setup error that made
+    /// each restart.
+    pub restarts: BTreeMap<String, Vec<String>>,
+    /// Sessions an earlier, interrupted run of it had finished (`--resume`).
+    pub resumed: u64,
 }
 
 impl Summary {
@@ -244,6 +258,8 @@ struct Shared {
     pools: Vec<Pool>,
     /// Targets dropped after a setup problem.
     dropped: Vec<AtomicBool>,
+    /// Per target: its `restart` hook's runs ([`reach_again`]).
+    restarts: Vec<tokio::sync::Mutex<Restarts>>,
     errors: Mutex<BTreeMap<String, String>>,
     /// Per target: exchanges the oracle judged, and exchanges in all.
     coverage: Mutex<BTreeMap<String, (u64, u64)>>,
@@ -262,6 +278,9 @@ struct Shared {
     /// Every session below the first number has finished; and those above it that have.
     finished: Mutex<(u64, std::collections::BTreeSet<u64>)>,
     writer: FindingsWriter,
+    journal: Journal,
+    /// Sessions finished by an earlier run of this campaign (`--resume`): not run again.
+    finished_before: std::collections::BTreeSet<u64>,
     done: AtomicU64,
     commands: AtomicU64,
     progress: Progress,
@@ -275,8 +294,50 @@ pub async fn run(opts: CampaignOptions) -> anyhow::Result<Summary> {
         std::fs::create_dir_all(opts.out.join(dir))
             .map_err(|e| anyhow::anyhow!("creating {}: {e}", opts.out.join(dir).display()))?;
     }
-    let writer = FindingsWriter::create(&opts.out)
-        .map_err(|e| anyhow::anyhow!("creating findings file in {}: {e}", opts.out.display()))?;
+    let recovered = if opts.resume {
+        journal::recover(&opts.out)?
+    } else {
+        journal::Recovered::default()
+    };
+    let (writer, journal) = if opts.resume {
+        (
+            FindingsWriter::append(&opts.out, opts.redact.clone()),
+            Journal::append(&opts.out),
+        )
+    } else {
+        (
+            FindingsWriter::create(&opts.out, opts.redact.clone()),
+            Journal::create(&opts.out),
+        )
+    };
+    let writer = writer
+        .map_err(|e| anyhow::anyhow!("opening the findings file in {}: {e}", opts.out.display()))?;
+    let journal = journal.map_err(|e| {
+        anyhow::anyhow!(
+            "opening {} in {}: {e}",
+            journal::SESSIONS_FILE,
+            opts.out.display()
+        )
+    })?;
+    let before = Restored::from(&recovered);
+    if opts.resume && opts.progress {
+        eprintln!(
+            "imapconform: resuming {}: {} sessions finished before{}",
+            opts.out.display(),
+            before.done,
+            if recovered.dropped_findings + recovered.removed_cases > 0 || recovered.cut_bytes > 0 {
+                format!(
+                    " ({} findings and {} case files of unfinished sessions dropped, {} bytes of cut lines removed); they run again",
+                    recovered.dropped_findings, recovered.removed_cases, recovered.cut_bytes
+                )
+            } else {
+                String::new()
+            }
+        );
+    }
+    let started = Instant::now()
+        .checked_sub(before.elapsed)
+        .unwrap_or_else(Instant::now);
     let shared = Arc::new(Shared {
         pools: opts.targets.targets.iter().map(Pool::new).collect(),
         dropped: opts
@@ -285,34 +346,45 @@ pub async fn run(opts: CampaignOptions) -> anyhow::Result<Summary> {
             .iter()
             .map(|_| AtomicBool::new(false))
             .collect(),
+        restarts: opts
+            .targets
+            .targets
+            .iter()
+            .map(|_| Default::default())
+            .collect(),
         errors: Mutex::new(BTreeMap::new()),
-        coverage: Mutex::new(BTreeMap::new()),
-        signatures: Mutex::new((SignatureSet::default(), Vec::new())),
-        kept: AtomicU64::new(0),
-        kept_sessions: Mutex::new(Default::default()),
+        coverage: Mutex::new(before.coverage),
+        signatures: Mutex::new((before.signatures, Vec::new())),
+        kept: AtomicU64::new(before.kept_sessions.len() as u64),
+        kept_sessions: Mutex::new(before.kept_sessions),
         failed: AtomicBool::new(false),
         stopping: AtomicBool::new(false),
-        derived: AtomicU64::new(0),
-        exercised: Mutex::new(BTreeMap::new()),
-        finished: Mutex::new(Default::default()),
+        derived: AtomicU64::new(before.derived),
+        exercised: Mutex::new(before.exercised),
+        finished: Mutex::new(finished_from(&recovered.finished())),
         writer,
-        done: AtomicU64::new(0),
-        commands: AtomicU64::new(0),
+        journal,
+        finished_before: recovered.finished(),
+        done: AtomicU64::new(before.done),
+        commands: AtomicU64::new(before.commands),
         progress: Progress::new(opts.progress),
-        started: Instant::now(),
+        started,
         opts,
     });
     let jobs = Arc::new(Semaphore::new(shared.opts.jobs.max(1)));
     let mut tasks = tokio::task::JoinSet::new();
     let deadline = shared.opts.duration.map(|d| shared.started + d);
     let mut index = 0u64;
-    let interrupted = tokio::signal::ctrl_c();
+    let interrupted = interruption();
     tokio::pin!(interrupted);
+    let mut was_interrupted = false;
     loop {
         if shared.opts.sessions.is_some_and(|n| index >= n) {
             break;
         }
-        if shared.opts.shard.is_some_and(|sh| !sh.contains(index)) {
+        if shared.opts.shard.is_some_and(|sh| !sh.contains(index))
+            || shared.finished_before.contains(&index)
+        {
             index += 1;
             continue;
         }
@@ -343,11 +415,20 @@ pub async fn run(opts: CampaignOptions) -> anyhow::Result<Summary> {
         // Ctrl-C stops launching sessions; those in flight finish and are judged.
         let permit = tokio::select! {
             p = jobs.clone().acquire_owned() => p.expect("jobs open"),
-            _ = &mut interrupted => {
-                if shared.opts.progress {
-                    eprintln!("\nimapconform: interrupted; finishing the sessions in flight");
-                }
+            signal = &mut interrupted => {
+                eprintln!(
+                    "\nimapconform: {signal}: finishing the sessions in flight (again to stop at once; \
+                     `imapconform run --resume {}` continues the campaign)",
+                    shared.opts.out.display()
+                );
                 shared.stopping.store(true, Ordering::Relaxed);
+                was_interrupted = true;
+                // A second signal stops at once: every finding made is on disk already.
+                tokio::spawn(async {
+                    let signal = interruption().await;
+                    eprintln!("imapconform: {signal} again: stopping now; findings so far are in findings.jsonl");
+                    std::process::exit(130);
+                });
                 break;
             }
         };
@@ -397,7 +478,133 @@ pub async fn run(opts: CampaignOptions) -> anyhow::Result<Summary> {
         exercised,
         elapsed: shared.started.elapsed(),
         findings_file: shared.writer.path().to_path_buf(),
+        interrupted: was_interrupted,
+        resumed: shared.finished_before.len() as u64,
+        restarts: {
+            let mut out = BTreeMap::new();
+            for (t, r) in shared.opts.targets.targets.iter().zip(&shared.restarts) {
+                let runs = std::mem::take(&mut r.lock().await.runs);
+                if !runs.is_empty() {
+                    out.insert(t.name.clone(), runs);
+                }
+            }
+            out
+        },
     })
+}
+
+/// The runs of a target's `restart` hook in a campaign.
+#[derive(Debug, Default)]
+struct Restarts {
+    /// Why each run was made: the setup error that made it.
+    runs: Vec<String>,
+}
+
+/// A target is restarted at most this many times in one campaign; a server that keeps
+/// dying is then dropped from the campaign like any unreachable one.
+pub const MAX_RESTARTS: usize = 5;
+
+/// After a session could not reach target `ti` (`error`), runs its `restart` hook, once
+/// for all the sessions that failed together: `seen` is how many restarts had been made
+/// when the failed session started, so a session that failed before a restart another
+/// session has made since just tries again. `Ok(true)`: try again; `Ok(false)`: the target
+/// has no hook; `Err`: the hook failed or ran too often.
+async fn reach_again(
+    s: &Shared,
+    ti: usize,
+    seen: usize,
+    error: &DriveError,
+) -> Result<bool, String> {
+    let target = &s.opts.targets.targets[ti];
+    if target.restart.is_none() {
+        return Ok(false);
+    }
+    let mut restarts = s.restarts[ti].lock().await;
+    if restarts.runs.len() > seen {
+        return Ok(true);
+    }
+    if restarts.runs.len() >= MAX_RESTARTS {
+        return Err(format!("restarted {MAX_RESTARTS} times already: not again"));
+    }
+    if s.opts.progress {
+        eprintln!(
+            "\nimapconform: target {}: {error}; restarting it",
+            target.name
+        );
+    }
+    restarts.runs.push(s.opts.redact.text(&error.to_string()));
+    drive::restart(target)
+        .await
+        .map_err(|e| format!("its restart hook failed: {e}"))
+}
+
+/// SIGINT (Ctrl-C) or SIGTERM, whichever comes first; names it.
+async fn interruption() -> &'static str {
+    let mut term = match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+        Ok(t) => t,
+        Err(_) => {
+            let _ = tokio::signal::ctrl_c().await;
+            return "interrupted";
+        }
+    };
+    tokio::select! {
+        _ = tokio::signal::ctrl_c() => "interrupted",
+        _ = term.recv() => "terminated",
+    }
+}
+
+/// The watermark of finished sessions ([`Shared::finished`]) after `done` finished.
+fn finished_from(done: &std::collections::BTreeSet<u64>) -> (u64, std::collections::BTreeSet<u64>) {
+    let mut above = done.clone();
+    let mut low = 0;
+    while above.remove(&low) {
+        low += 1;
+    }
+    (low, above)
+}
+
+/// What an interrupted run of the campaign had counted, summed from its journal.
+#[derive(Default)]
+struct Restored {
+    done: u64,
+    commands: u64,
+    derived: u64,
+    kept_sessions: std::collections::BTreeSet<u64>,
+    exercised: BTreeMap<String, Exercised>,
+    coverage: BTreeMap<String, (u64, u64)>,
+    signatures: SignatureSet,
+    elapsed: Duration,
+}
+
+impl From<&journal::Recovered> for Restored {
+    fn from(r: &journal::Recovered) -> Restored {
+        let mut out = Restored::default();
+        for rec in r.sessions.values() {
+            out.done += 1;
+            out.commands += rec.commands;
+            out.derived += u64::from(rec.derived);
+            if rec.kept {
+                out.kept_sessions.insert(rec.session);
+            }
+            for (target, by_command) in &rec.exercised {
+                let (sessions, all) = out.exercised.entry(target.clone()).or_default();
+                *sessions += 1;
+                for (shape, n) in by_command {
+                    *all.entry(shape.clone()).or_default() += n;
+                }
+            }
+            for (target, (judged, total)) in &rec.coverage {
+                let e = out.coverage.entry(target.clone()).or_default();
+                e.0 += judged;
+                e.1 += total;
+            }
+            for (target, sig) in &rec.signatures {
+                out.signatures.insert(target, sig);
+            }
+            out.elapsed = out.elapsed.max(Duration::from_millis(rec.elapsed_ms));
+        }
+        out
+    }
 }
 
 /// Whether session `index` continues a kept session: one in `derive_one_in`, from
@@ -540,7 +747,25 @@ async fn run_session(s: &Arc<Shared>, index: u64, parent: Option<u64>) -> anyhow
         let drive_opts = drive_opts.clone();
         runs.spawn(async move {
             let creds = s.pools[ti].take().await;
-            let r = drive_target(&target, creds.as_ref(), &script, &drive_opts).await;
+            let seen = s.restarts[ti].lock().await.runs.len();
+            let mut r = drive_target(&target, creds.as_ref(), &script, &drive_opts).await;
+            if let Err(e) = &r {
+                // The server may have died (in an earlier session, or under a concurrent
+                // one): start it again and try once more.
+                match reach_again(&s, ti, seen, e).await {
+                    Ok(true) => {
+                        r = drive_target(&target, creds.as_ref(), &script, &drive_opts)
+                            .await
+                            .map_err(|again| {
+                                DriveError::Connect(format!(
+                                    "{again} (also after restarting it, because: {e})"
+                                ))
+                            })
+                    }
+                    Ok(false) => {}
+                    Err(why) => r = Err(DriveError::Connect(format!("{e}; {why}"))),
+                }
+            }
             s.pools[ti].give_back(creds);
             (ti, r)
         });
@@ -556,7 +781,7 @@ async fn run_session(s: &Arc<Shared>, index: u64, parent: Option<u64>) -> anyhow
                     s.errors
                         .lock()
                         .expect("errors lock")
-                        .insert(name.clone(), e.to_string());
+                        .insert(name.clone(), s.opts.redact.text(&e.to_string()));
                     if s.opts.progress {
                         eprintln!("\nimapconform: target {name}: {e}; dropped from the campaign");
                     }
@@ -571,15 +796,24 @@ async fn run_session(s: &Arc<Shared>, index: u64, parent: Option<u64>) -> anyhow
         .collect();
     let sent: usize = transcripts.iter().map(|(_, t)| t.script.len()).sum();
     s.commands.fetch_add(sent as u64, Ordering::Relaxed);
+    // What the journal records of this session once it is finished.
+    let mut record = SessionRecord {
+        session: index,
+        derived: parent.is_some(),
+        commands: sent as u64,
+        ..SessionRecord::default()
+    };
     {
         let mut ex = s.exercised.lock().expect("exercised lock");
         for (name, (_, t)) in names.iter().zip(&transcripts) {
             let (sessions, by_command) = ex.entry(name.to_string()).or_default();
+            let mine = record.exercised.entry(name.to_string()).or_default();
             *sessions += 1;
             for e in &t.script {
                 let shape =
                     crate::report::distinct::command_shape(&escape(e.command().first_line()));
-                *by_command.entry(shape).or_default() += 1;
+                *by_command.entry(shape.clone()).or_default() += 1;
+                *mine.entry(shape).or_default() += 1;
             }
         }
     }
@@ -601,6 +835,9 @@ async fn run_session(s: &Arc<Shared>, index: u64, parent: Option<u64>) -> anyhow
             let e = c.entry(name.to_string()).or_default();
             e.0 += cov.judged as u64;
             e.1 += cov.total as u64;
+            record
+                .coverage
+                .insert(name.to_string(), (cov.judged as u64, cov.total as u64));
         }
     }
     // Case headers beyond the usual: the mutated commands' labels, the parent session.
@@ -628,11 +865,14 @@ async fn run_session(s: &Arc<Shared>, index: u64, parent: Option<u64>) -> anyhow
                 timeline.push((at, set.len()));
             }
         }
-        names
-            .iter()
-            .zip(&transcripts)
-            .map(|(name, (_, t))| set.add(name, t))
-            .sum::<usize>()
+        for (name, (_, t)) in names.iter().zip(&transcripts) {
+            record.signatures.extend(
+                set.add_new(name, t)
+                    .into_iter()
+                    .map(|sig| (name.to_string(), sig)),
+            );
+        }
+        record.signatures.len()
     };
     // A corpus session is already in the corpus it came from: it is not kept again.
     let from_corpus = (index as usize) < s.opts.corpus.len();
@@ -646,9 +886,11 @@ async fn run_session(s: &Arc<Shared>, index: u64, parent: Option<u64>) -> anyhow
             &transcripts,
             &notes,
             in_corpus,
+            &s.opts.redact,
         )?;
         s.kept.fetch_add(1, Ordering::Relaxed);
         s.kept_sessions.lock().expect("kept lock").insert(index);
+        record.kept = true;
     }
     if !verdicts.is_empty() || s.opts.all_cases {
         let cases = write_cases(
@@ -659,6 +901,7 @@ async fn run_session(s: &Arc<Shared>, index: u64, parent: Option<u64>) -> anyhow
             &transcripts,
             &notes,
             case_path,
+            &s.opts.redact,
         )?;
         for (n, v) in verdicts.into_iter().enumerate() {
             let f = to_finding(s.opts.seed, index, n, v, &script, &cases);
@@ -667,6 +910,11 @@ async fn run_session(s: &Arc<Shared>, index: u64, parent: Option<u64>) -> anyhow
                 .map_err(|e| anyhow::anyhow!("writing {}: {e}", s.writer.path().display()))?;
         }
     }
+    // Its findings and case files are on disk: the session is finished.
+    record.elapsed_ms = s.started.elapsed().as_millis() as u64;
+    s.journal
+        .record(&record)
+        .map_err(|e| anyhow::anyhow!("writing {}: {e}", s.journal.path().display()))?;
     let done = s.done.fetch_add(1, Ordering::Relaxed) + 1;
     s.progress.update(
         done,
@@ -777,7 +1025,9 @@ pub fn case_path(index: u64, target: &str) -> String {
     format!("cases/{index:06}-{target}.imap")
 }
 
-/// Writes one case file per target at `out/<path(index, target)>`; returns the paths.
+/// Writes one case file per target at `out/<path(index, target)>`, redacted; returns the
+/// paths.
+#[allow(clippy::too_many_arguments)]
 fn write_cases(
     out: &Path,
     seed: u64,
@@ -786,22 +1036,27 @@ fn write_cases(
     transcripts: &[(usize, Transcript)],
     notes: &[(&str, String)],
     path: impl Fn(u64, &str) -> String,
+    redact: &Redactor,
 ) -> anyhow::Result<BTreeMap<String, String>> {
     let mut cases = BTreeMap::new();
     for (name, (_, t)) in names.iter().zip(transcripts) {
         let rel = path(index, name);
-        let mut header = Case {
+        let mut case = Case {
             header: case_header(seed, index, name),
-            transcript: Transcript::default(),
+            transcript: redact.transcript(t),
         };
         for (key, value) in notes {
-            header.set(key, value.clone());
+            case.set(key, value.clone());
         }
         let path = out.join(&rel);
         // Written as it is escaped: the session is not held a second time as text.
         std::fs::File::create(&path)
             .and_then(|f| {
-                crate::case::write_case(&header.header, t, &mut std::io::BufWriter::new(f))
+                crate::case::write_case(
+                    &case.header,
+                    &case.transcript,
+                    &mut std::io::BufWriter::new(f),
+                )
             })
             .map_err(|e| anyhow::anyhow!("writing {}: {e}", path.display()))?;
         cases.insert(name.to_string(), rel);

@@ -59,6 +59,7 @@ pub fn campaign_results(
                 oracle_total,
                 model: t.model,
                 setup_error: summary.errors.get(&t.name).cloned(),
+                restarts: summary.restarts.get(&t.name).cloned().unwrap_or_default(),
             }
         })
         .collect();
@@ -98,6 +99,7 @@ fn results_of(
         distinct: dedup(findings),
         fixed: Vec::new(),
         baseline: None,
+        interrupted: false,
     }
 }
 
@@ -341,6 +343,7 @@ pub fn race_results(
                 oracle_total: steps as u64,
                 model: false,
                 setup_error: summary.errors.get(name).cloned(),
+                restarts: Vec::new(),
             }
         })
         .collect();

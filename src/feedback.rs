@@ -131,10 +131,22 @@ impl SignatureSet {
     /// Adds a target's session; returns how many of its signatures were new for that
     /// target.
     pub fn add(&mut self, target: &str, t: &Transcript) -> usize {
+        self.add_new(target, t).len()
+    }
+
+    /// Adds a target's session; returns its signatures that were new for that target.
+    pub fn add_new(&mut self, target: &str, t: &Transcript) -> Vec<String> {
         signatures(t)
             .into_iter()
             .filter(|s| self.seen.insert((target.to_string(), s.clone())))
-            .count()
+            .collect()
+    }
+
+    /// Adds one (target, signature) pair seen before (an interrupted campaign's, when it
+    /// resumes).
+    pub fn insert(&mut self, target: &str, signature: &str) {
+        self.seen
+            .insert((target.to_string(), signature.to_string()));
     }
 
     /// Distinct (target, signature) pairs so far.

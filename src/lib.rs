@@ -4,7 +4,9 @@
 //!
 //! - [`wire`]: bytes, framing of lines and literals, transcripts. Depends on nothing.
 //! - [`case`]: the human-readable `.imap` case file format. Uses `wire`.
-//! - [`targets`]: the targets file (which servers, how to reach them).
+//! - [`input`]: reading the files a user hands the tool, with clear errors. Depends on
+//!   nothing.
+//! - [`targets`]: the targets file (which servers, how to reach them). Uses `input`.
 //! - [`gen`]: seeded generation of command sessions. Uses `wire`.
 //! - [`drive`]: tokio driver that runs sessions against targets and records every byte.
 //!   Uses `wire`, `targets`.
@@ -26,6 +28,8 @@
 //! - [`baseline`]: the baseline file of known findings, checked against a run's results.
 //!   Uses `report`.
 //! - [`merge`]: combines the directories of a sharded campaign into one. Uses `report`.
+//! - [`redact`]: keeps passwords and AUTHENTICATE data out of case files and findings.
+//!   Uses `wire`, `case`, `targets`, and the race transcript of `drive`.
 
 pub mod baseline;
 pub mod bench;
@@ -36,12 +40,15 @@ pub mod conclude;
 pub mod drive;
 pub mod feedback;
 pub mod gen;
+pub mod input;
+pub mod journal;
 pub mod judge;
 pub mod lab;
 pub mod merge;
 pub mod minimize;
 pub mod model;
 pub mod races;
+pub mod redact;
 pub mod replay;
 pub mod report;
 pub mod serve;

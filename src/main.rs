@@ -13,6 +13,7 @@ use imapconform::drive::DriveOptions;
 use imapconform::gen::{CommandMix, GenConfig};
 use imapconform::judge::Kind;
 use imapconform::model::Profile;
+use imapconform::redact::Redactor;
 use imapconform::report::describe_counts;
 use imapconform::serve::{self, Limits, ServeOptions};
 use imapconform::targets::TargetsFile;
@@ -38,7 +39,7 @@ enum Cmd {
     /// Writes DIR/findings.jsonl (one JSON object per finding, appended as found) and
     /// DIR/cases/*.imap (the sessions that show them). Exit status: 0 when no finding is
     /// at or above --fail-on, 1 when one is, 2 for usage or setup errors.
-    Run(RunArgs),
+    Run(Box<RunArgs>),
     /// Re-send a case's script to targets and show their answers side by side.
     Replay(ReplayArgs),
     /// Run concurrency scenarios: two connections of one user on one mailbox.
@@ -269,6 +270,10 @@ struct MinimizeArgs {
     /// Time it may take at most.
     #[arg(long, value_name = "D", default_value = "5m", value_parser = parse_duration)]
     max_time: Duration,
+    /// Write passwords and AUTHENTICATE data into case files and findings as sent
+    /// (default: each is replaced by `<redacted>`).
+    #[arg(long)]
+    keep_secrets: bool,
 }
 
 #[derive(clap::Args, Debug)]
@@ -305,13 +310,17 @@ struct RaceArgs {
     /// Do not run each distinct finding's scenario again to verify it.
     #[arg(long)]
     no_verify: bool,
+    /// Write passwords and AUTHENTICATE data into case files and findings as sent
+    /// (default: each is replaced by `<redacted>`).
+    #[arg(long)]
+    keep_secrets: bool,
 }
 
 #[derive(clap::Args, Debug)]
 struct RunArgs {
     /// The targets file (TOML; see the README). `imapconform lab up` writes one.
-    #[arg(long, value_name = "FILE")]
-    targets: PathBuf,
+    #[arg(long, value_name = "FILE", required_unless_present = "resume")]
+    targets: Option<PathBuf>,
     /// Only these targets of the file (repeatable; default: all).
     #[arg(long = "target", value_name = "NAME")]
     only: Vec<String>,
@@ -328,8 +337,8 @@ struct RunArgs {
     #[arg(long, short = 'j', default_value_t = 8)]
     jobs: usize,
     /// Directory for findings.jsonl and cases/.
-    #[arg(long, value_name = "DIR")]
-    out: PathBuf,
+    #[arg(long, value_name = "DIR", required_unless_present = "resume")]
+    out: Option<PathBuf>,
     /// Exit 1 when a finding of this kind or a worse one is made (warning < divergence <
     /// violation < syntax < timeout < crash; syntax counts as a violation).
     #[arg(long, default_value = "violation", value_parser = parse_kind)]
@@ -397,6 +406,65 @@ struct RunArgs {
     /// Candidate sessions the minimisation of one distinct finding may run.
     #[arg(long, value_name = "N", default_value_t = 400)]
     minimize_tests: u64,
+    /// Write passwords and AUTHENTICATE data into case files and findings as sent
+    /// (default: each is replaced by `<redacted>`).
+    #[arg(long)]
+    keep_secrets: bool,
+    /// Continue the campaign in DIR that SIGINT, SIGTERM or a crash interrupted, with the
+    /// options it was started with (DIR/run.json): the sessions it finished
+    /// (DIR/sessions.jsonl) are not run again, its findings are kept, and what unfinished
+    /// sessions wrote is dropped. Only --quiet and --no-minimize may be given with it.
+    #[arg(
+        long,
+        value_name = "DIR",
+        conflicts_with_all = [
+            "targets", "only", "seed", "sessions", "duration", "jobs", "out", "fail_on",
+            "commands", "no_literal_plus", "all_cases", "profile", "no_oracle", "mix",
+            "mix_file", "shard", "derive_one_in", "corpus", "baseline", "minimize_time",
+            "minimize_tests", "keep_secrets",
+        ]
+    )]
+    resume: Option<PathBuf>,
+}
+
+/// `run`'s options alone, to read back the ones a campaign was started with.
+#[derive(Parser, Debug)]
+#[command(name = "imapconform run")]
+struct StoredRun {
+    #[command(flatten)]
+    args: RunArgs,
+}
+
+/// The options of the interrupted campaign in `dir` (`run --resume DIR`), with `given`'s
+/// --quiet and --no-minimize added. Relative paths in them are relative to the directory
+/// the campaign was started in, which becomes the current directory.
+fn resumed_args(dir: &std::path::Path, given: &RunArgs) -> anyhow::Result<RunArgs> {
+    let dir = std::fs::canonicalize(dir)
+        .map_err(|e| anyhow::anyhow!("--resume {}: {e}", dir.display()))?;
+    let record = imapconform::journal::RunRecord::read(&dir)?;
+    let mut args = StoredRun::try_parse_from(
+        std::iter::once("imapconform run".to_string()).chain(record.args.iter().cloned()),
+    )
+    .map_err(|e| {
+        anyhow::anyhow!(
+            "{}: the options it records do not parse: {}",
+            dir.join(imapconform::journal::RUN_FILE).display(),
+            e.kind()
+        )
+    })?
+    .args;
+    std::env::set_current_dir(&record.cwd).map_err(|e| {
+        anyhow::anyhow!(
+            "--resume {}: the campaign was started in {}: {e}",
+            dir.display(),
+            record.cwd.display()
+        )
+    })?;
+    args.out = Some(dir.clone());
+    args.resume = Some(dir);
+    args.quiet |= given.quiet;
+    args.no_minimize |= given.no_minimize;
+    Ok(args)
 }
 
 #[derive(clap::Args, Debug)]
@@ -415,6 +483,10 @@ struct ReplayArgs {
     /// Width of the side-by-side table (default: $COLUMNS or 160).
     #[arg(long)]
     width: Option<usize>,
+    /// With --save: write passwords and AUTHENTICATE data as sent (default: each is
+    /// replaced by `<redacted>`).
+    #[arg(long)]
+    keep_secrets: bool,
 }
 
 #[derive(clap::Args, Debug)]
@@ -455,6 +527,10 @@ fn parse_rfc(s: &str) -> Result<u32, String> {
     }
 }
 
+/// The longest duration an option takes: a year (a deadline past that would overflow
+/// the clock long before).
+const MAX_DURATION_SECS: f64 = 365.0 * 24.0 * 3600.0;
+
 fn parse_duration(s: &str) -> Result<Duration, String> {
     let s = s.trim();
     let split = s
@@ -477,6 +553,9 @@ fn parse_duration(s: &str) -> Result<Duration, String> {
     };
     if secs <= 0.0 {
         return Err("the duration must be above zero".into());
+    }
+    if secs > MAX_DURATION_SECS {
+        return Err(format!("{s:?} is too long (at most 8760h, a year)"));
     }
     Ok(Duration::from_secs_f64(secs))
 }
@@ -506,6 +585,7 @@ fn parse_range(s: &str) -> Result<(usize, usize), String> {
 }
 
 fn main() -> ExitCode {
+    exit_quietly_on_broken_pipe();
     let cli = Cli::parse();
     match real_main(cli) {
         Ok(code) => ExitCode::from(code),
@@ -516,11 +596,38 @@ fn main() -> ExitCode {
     }
 }
 
+/// `imapconform ... | head`: a reader that stops reading is not an error of ours. Rust
+/// ignores SIGPIPE (so that a server closing its socket cannot kill the process), and
+/// `println!` then panics on EPIPE; this ends the process as SIGPIPE would have, with
+/// status 141 and no message. Findings are on disk before anything is printed about them.
+fn exit_quietly_on_broken_pipe() {
+    let default = std::panic::take_hook();
+    std::panic::set_hook(Box::new(move |info| {
+        let payload = info.payload();
+        let message = payload
+            .downcast_ref::<String>()
+            .map(String::as_str)
+            .or_else(|| payload.downcast_ref::<&str>().copied())
+            .unwrap_or_default();
+        if message.starts_with("failed printing to stdout") && message.contains("Broken pipe") {
+            std::process::exit(141);
+        }
+        default(info)
+    }));
+}
+
 fn runtime() -> anyhow::Result<tokio::runtime::Runtime> {
     tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()
         .map_err(|e| anyhow::anyhow!("starting the async runtime: {e}"))
+}
+
+/// Reads and parses a case file: `case file PATH: line N: problem` when it cannot.
+fn read_case(path: &std::path::Path) -> anyhow::Result<Case> {
+    let text = imapconform::input::read_text(path, "case file", imapconform::input::CASE_LIMIT)
+        .map_err(anyhow::Error::msg)?;
+    Case::parse(&text).map_err(|e| anyhow::anyhow!("case file {}: {e}", path.display()))
 }
 
 fn load_targets(path: &std::path::Path, only: &[String]) -> anyhow::Result<TargetsFile> {
@@ -531,7 +638,7 @@ fn load_targets(path: &std::path::Path, only: &[String]) -> anyhow::Result<Targe
 
 fn real_main(cli: Cli) -> anyhow::Result<u8> {
     match cli.command {
-        Cmd::Run(a) => cmd_run(a),
+        Cmd::Run(a) => cmd_run(*a),
         Cmd::Replay(a) => cmd_replay(a),
         Cmd::Race(a) => cmd_race(a),
         Cmd::Minimize(a) => cmd_minimize(a),
@@ -590,12 +697,23 @@ fn cmd_serve(a: ServeArgs) -> anyhow::Result<u8> {
     Ok(0)
 }
 
+/// Exit status of a run that SIGINT or SIGTERM stopped (128 + SIGINT).
+const EXIT_INTERRUPTED: u8 = 130;
+
 fn cmd_run(a: RunArgs) -> anyhow::Result<u8> {
-    let targets = load_targets(&a.targets, &a.only)?;
+    let a = match &a.resume {
+        Some(dir) => resumed_args(dir, &a)?,
+        None => a,
+    };
+    let targets_file = a.targets.clone().expect("clap: --targets or --resume");
+    let out = a.out.clone().expect("clap: --out or --resume");
+    let targets = load_targets(&targets_file, &a.only)?;
+    let redact = Redactor::choose(&targets.targets, a.keep_secrets);
     let mut mix = match &a.mix_file {
         Some(path) => {
-            let text = std::fs::read_to_string(path)
-                .map_err(|e| anyhow::anyhow!("mix file {}: {e}", path.display()))?;
+            let text =
+                imapconform::input::read_text(path, "mix file", imapconform::input::CONFIG_LIMIT)
+                    .map_err(anyhow::Error::msg)?;
             CommandMix::from_toml(&text)
                 .map_err(|e| anyhow::anyhow!("mix file {}: {e}", path.display()))?
         }
@@ -614,7 +732,7 @@ fn cmd_run(a: RunArgs) -> anyhow::Result<u8> {
         sessions,
         duration: a.duration,
         jobs: a.jobs,
-        out: a.out.clone(),
+        out: out.clone(),
         gen: GenConfig {
             min_commands: a.commands.0,
             max_commands: a.commands.1,
@@ -642,21 +760,36 @@ fn cmd_run(a: RunArgs) -> anyhow::Result<u8> {
             Some(dir) => campaign::load_corpus(dir)?,
             None => Vec::new(),
         },
+        resume: a.resume.is_some(),
+        redact: redact.clone(),
     };
+    if a.resume.is_none() {
+        std::fs::create_dir_all(&out)
+            .map_err(|e| anyhow::anyhow!("creating {}: {e}", out.display()))?;
+        // `imapconform run ARGS...`: what `--resume` runs again.
+        let args: Vec<String> = std::env::args()
+            .skip(1)
+            .skip_while(|a| a != "run")
+            .skip(1)
+            .collect();
+        imapconform::journal::RunRecord::write(&out, args)?;
+    }
     let rt = runtime()?;
     let (targets, oracle) = (opts.targets.targets.clone(), opts.oracle);
     let drive = opts.drive.clone();
     let summary = rt.block_on(campaign::run(opts))?;
     print_summary(&summary);
     let mut results = conclude::campaign_results(
-        &a.out,
+        &out,
         &summary,
         &targets,
         oracle,
         a.seed,
         a.shard.map(|s| s.to_string()),
     )?;
-    if !a.no_minimize && !results.distinct.is_empty() {
+    results.interrupted = summary.interrupted;
+    // An interrupted run writes its reports at once: verifying would replay every finding.
+    if !a.no_minimize && !summary.interrupted && !results.distinct.is_empty() {
         let runner = minimize::Runner::new(
             usable_targets(&targets, &summary),
             rt.handle().clone(),
@@ -665,6 +798,7 @@ fn cmd_run(a: RunArgs) -> anyhow::Result<u8> {
                 drive: drive.clone(),
                 max_tests: a.minimize_tests,
                 max_time: a.minimize_time.min(Duration::from_secs(60)),
+                redact: redact.clone(),
             },
         )?;
         // Ctrl-C ends the minimisation early; what is done is kept.
@@ -683,12 +817,11 @@ fn cmd_run(a: RunArgs) -> anyhow::Result<u8> {
             a.minimize_time.as_secs()
         );
         let quiet = a.quiet;
-        let m =
-            conclude::minimize_results(&a.out, &mut results, &runner, a.minimize_time, |line| {
-                if !quiet {
-                    eprintln!("  {line}");
-                }
-            })?;
+        let m = conclude::minimize_results(&out, &mut results, &runner, a.minimize_time, |line| {
+            if !quiet {
+                eprintln!("  {line}");
+            }
+        })?;
         println!(
             "minimised {} in {:.1} s ({} candidate sessions): {} → {} commands in all; {} verified, {} flaky; {} not minimised (out of time, or interrupted)",
             m.minimized,
@@ -712,19 +845,19 @@ fn cmd_run(a: RunArgs) -> anyhow::Result<u8> {
                 minimize::MinimizeOptions {
                     oracle,
                     drive: drive.clone(),
+                    redact: redact.clone(),
                     ..minimize::MinimizeOptions::default()
                 },
             )?;
-            conclude::recheck_fixed(&a.out, &mut results, &b, path, &runner);
+            conclude::recheck_fixed(&out, &mut results, &b, path, &runner);
         }
     }
-    let written = imapconform::report::write_reports(&a.out, &results)?;
+    let written = imapconform::report::write_reports(&out, &results)?;
     println!(
         "distinct findings: {} (of {} findings); {}",
         results.distinct.len(),
         results.findings,
-        a.out
-            .join(imapconform::report::results::RESULTS_FILE)
+        out.join(imapconform::report::results::RESULTS_FILE)
             .display()
     );
     for line in conclude::distinct_lines(&results.distinct, 40) {
@@ -736,6 +869,14 @@ fn cmd_run(a: RunArgs) -> anyhow::Result<u8> {
     println!("peak memory: {} (VmHWM)", imapconform::bench::peak_memory());
     if a.baseline.is_some() {
         print!("{}", baseline::describe_check(&results));
+    }
+    if summary.interrupted {
+        println!(
+            "interrupted after {} sessions: `imapconform run --resume {}` continues the campaign",
+            summary.sessions,
+            out.display()
+        );
+        return Ok(EXIT_INTERRUPTED);
     }
     if !summary.errors.is_empty() {
         return Ok(2);
@@ -759,11 +900,9 @@ fn usable_targets(
 fn cmd_minimize(a: MinimizeArgs) -> anyhow::Result<u8> {
     use imapconform::report::distinct::{dedup, Signature, Verification};
     use imapconform::report::{read_findings, Finding};
-    let text = std::fs::read_to_string(&a.case)
-        .map_err(|e| anyhow::anyhow!("reading case file {}: {e}", a.case.display()))?;
-    let case =
-        Case::parse(&text).map_err(|e| anyhow::anyhow!("case file {}: {e}", a.case.display()))?;
+    let case = read_case(&a.case)?;
     let targets = load_targets(&a.targets, &[])?;
+    let redact = Redactor::choose(&targets.targets, a.keep_secrets);
     let oracle = (!a.no_oracle).then_some(a.profile);
     let file = a
         .case
@@ -884,6 +1023,7 @@ fn cmd_minimize(a: MinimizeArgs) -> anyhow::Result<u8> {
             },
             max_tests: a.max_tests,
             max_time: a.max_time,
+            redact,
         },
     )?;
     println!(
@@ -1001,6 +1141,7 @@ fn cmd_merge(a: MergeArgs) -> anyhow::Result<u8> {
 
 fn cmd_race(a: RaceArgs) -> anyhow::Result<u8> {
     let targets = load_targets(&a.targets, &a.only)?;
+    let redact = Redactor::choose(&targets.targets, a.keep_secrets);
     let opts = races::RaceOptions {
         targets: targets.targets,
         seed: a.seed,
@@ -1013,6 +1154,7 @@ fn cmd_race(a: RaceArgs) -> anyhow::Result<u8> {
             ..DriveOptions::default()
         },
         profile: a.profile,
+        redact,
     };
     let rt = runtime()?;
     let s = rt.block_on(races::run(opts.clone()))?;
@@ -1082,6 +1224,13 @@ fn cmd_race(a: RaceArgs) -> anyhow::Result<u8> {
 
 fn print_summary(s: &Summary) {
     let secs = s.elapsed.as_secs_f64();
+    if s.resumed > 0 {
+        println!(
+            "imapconform: resumed: {} sessions had finished before, {} ran now",
+            s.resumed,
+            s.sessions - s.resumed
+        );
+    }
     println!(
         "imapconform: {} sessions against {} targets, {} commands in {:.1} s ({:.0} commands/s)",
         s.sessions,
@@ -1099,6 +1248,13 @@ fn print_summary(s: &Summary) {
             ),
             None => println!("  {name:<16} {}", describe_counts(&counts)),
         }
+    }
+    for (name, why) in &s.restarts {
+        println!(
+            "  {name:<16} restarted {} time(s), first because: {}",
+            why.len(),
+            why[0]
+        );
     }
     if !s.oracle_coverage.is_empty() {
         let parts: Vec<String> = s
@@ -1137,10 +1293,7 @@ fn print_summary(s: &Summary) {
 }
 
 fn cmd_replay(a: ReplayArgs) -> anyhow::Result<u8> {
-    let text = std::fs::read_to_string(&a.case)
-        .map_err(|e| anyhow::anyhow!("reading case file {}: {e}", a.case.display()))?;
-    let case =
-        Case::parse(&text).map_err(|e| anyhow::anyhow!("case file {}: {e}", a.case.display()))?;
+    let case = read_case(&a.case)?;
     let targets = load_targets(&a.targets, &a.only)?;
     // The setup lists the mailboxes as a campaign's does, so that a saved replay is
     // judged (and minimised) as the campaign's case was.
@@ -1170,6 +1323,7 @@ fn cmd_replay(a: ReplayArgs) -> anyhow::Result<u8> {
         .unwrap_or(160);
     print!("{}", replay::side_by_side(&script, &ok, width));
     if let Some(dir) = &a.save {
+        let redact = Redactor::choose(&targets.targets, a.keep_secrets);
         std::fs::create_dir_all(dir)
             .map_err(|e| anyhow::anyhow!("creating {}: {e}", dir.display()))?;
         for (name, t) in &ok {
@@ -1188,7 +1342,7 @@ fn cmd_replay(a: ReplayArgs) -> anyhow::Result<u8> {
                 .and_then(|s| s.to_str())
                 .unwrap_or("case");
             let path = dir.join(format!("{stem}-replay-{name}.imap"));
-            std::fs::write(&path, c.to_text())
+            std::fs::write(&path, redact.case(&c).to_text())
                 .map_err(|e| anyhow::anyhow!("writing {}: {e}", path.display()))?;
         }
     }
@@ -1362,6 +1516,14 @@ mod tests {
         assert_eq!(parse_duration("500ms").unwrap(), Duration::from_millis(500));
         assert!(parse_duration("5 parsecs").is_err());
         assert!(parse_duration("0s").is_err());
+        assert_eq!(
+            parse_duration("8760h").unwrap(),
+            Duration::from_secs(365 * 24 * 3600)
+        );
+        assert!(parse_duration("99999999999999999999s")
+            .unwrap_err()
+            .contains("too long"));
+        assert!(parse_duration("8761h").is_err());
     }
 
     #[test]

@@ -173,6 +173,7 @@ pub fn merge_results(parts: &[Part]) -> Results {
         } else {
             None
         },
+        interrupted: results.iter().any(|r| r.interrupted),
     }
 }
 
@@ -196,6 +197,11 @@ fn add_target(into: &mut TargetRun, t: &TargetRun, dir: &Path) {
             .as_ref()
             .map(|e| format!("{e} (in {})", dir.display()));
     }
+    into.restarts.extend(
+        t.restarts
+            .iter()
+            .map(|why| format!("{why} (in {})", dir.display())),
+    );
 }
 
 /// What [`merge_dirs`] did.
@@ -386,6 +392,7 @@ mod tests {
             oracle_total: sessions * 2,
             model: false,
             setup_error: None,
+            restarts: Vec::new(),
         }
     }
 
@@ -406,6 +413,7 @@ mod tests {
                 distinct: distinct::dedup(&findings),
                 fixed: Vec::new(),
                 baseline: None,
+                interrupted: false,
             }),
             findings,
         }

@@ -58,6 +58,8 @@ pub struct MinimizeOptions {
     pub max_tests: u64,
     /// Time one finding may take at most (the ddmin round in flight finishes).
     pub max_time: Duration,
+    /// Secrets kept out of the minimal case files ([`crate::redact`]).
+    pub redact: crate::redact::Redactor,
 }
 
 impl Default for MinimizeOptions {
@@ -70,6 +72,7 @@ impl Default for MinimizeOptions {
             },
             max_tests: 400,
             max_time: Duration::from_secs(60),
+            redact: crate::redact::Redactor::default(),
         }
     }
 }
@@ -956,7 +959,7 @@ pub fn minimize_one(
         };
         match minimize(runner, &goal, units, logout) {
             Ok(m) => {
-                let minimal = save(dir, d, rel, case, &m)?;
+                let minimal = save(dir, d, rel, case, &m, &runner.opts.redact)?;
                 d.verification = m.verification.clone();
                 return Ok(Some(minimal));
             }
@@ -974,6 +977,7 @@ fn save(
     from: &str,
     original: &Case,
     m: &Minimized,
+    redact: &crate::redact::Redactor,
 ) -> Result<Minimal, String> {
     let seed: u64 = original
         .get("seed")
@@ -994,7 +998,7 @@ fn save(
         };
         let mut case = Case {
             header: case_header(seed, session, name),
-            transcript: t.clone(),
+            transcript: redact.transcript(t),
         };
         case.set("minimized-from", from);
         case.set("finding", d.id.clone());

@@ -22,6 +22,7 @@ use crate::gen::GenConfig;
 use crate::judge::race::judge_race;
 use crate::judge::{judge_syntax, Kind, Verdict};
 use crate::model::Profile;
+use crate::redact::Redactor;
 use crate::report::{Counts, Finding, FindingsWriter};
 use crate::targets::{Endpoint, Target};
 use crate::wire::{escape, End, Event, Exchange};
@@ -38,6 +39,8 @@ pub struct RaceOptions {
     pub gen: GenConfig,
     pub drive: DriveOptions,
     pub profile: Profile,
+    /// Secrets kept out of case files and findings ([`crate::redact`]).
+    pub redact: Redactor,
 }
 
 /// What a race campaign did.
@@ -66,7 +69,7 @@ impl RaceSummary {
 /// Runs the scenarios; findings go to `out/findings.jsonl` as they are made.
 pub async fn run(opts: RaceOptions) -> anyhow::Result<RaceSummary> {
     let start = Instant::now();
-    let writer = FindingsWriter::create(&opts.out)
+    let writer = FindingsWriter::create(&opts.out, opts.redact.clone())
         .map_err(|e| anyhow::anyhow!("creating {}: {e}", opts.out.display()))?;
     let cases = opts.out.join("cases");
     std::fs::create_dir_all(&cases)
@@ -114,7 +117,9 @@ pub async fn run(opts: RaceOptions) -> anyhow::Result<RaceSummary> {
             let transcript = match result {
                 Ok(tr) => tr,
                 Err(e) => {
-                    summary.errors.insert(t.name.clone(), e.to_string());
+                    summary
+                        .errors
+                        .insert(t.name.clone(), opts.redact.text(&e.to_string()));
                     continue;
                 }
             };
@@ -144,7 +149,7 @@ pub async fn run(opts: RaceOptions) -> anyhow::Result<RaceSummary> {
                 transcript,
             };
             let path = cases.join(&case_name);
-            std::fs::write(&path, case.to_text())
+            std::fs::write(&path, opts.redact.race_case(&case).to_text())
                 .map_err(|e| anyhow::anyhow!("writing {}: {e}", path.display()))?;
             for (n, v) in verdicts.into_iter().enumerate() {
                 let f = to_finding(opts.seed, index, n, v, &case, &format!("cases/{case_name}"));

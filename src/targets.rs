@@ -63,6 +63,11 @@ pub struct Target {
     /// A command run before each session to give the user an empty store.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub reset: Option<Vec<String>>,
+    /// A command that starts the server again when a session cannot reach it (it died,
+    /// e.g. in the middle of an earlier session); the session is then tried once more.
+    /// The lab's targets have `imapconform lab restart SERVER`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub restart: Option<Vec<String>>,
     /// How long to wait for any one answer, in milliseconds (default 5000): from
     /// sending a command to its tagged completion, for the greeting, and for the close
     /// after LOGOUT.
@@ -163,9 +168,11 @@ impl Target {
         if self.password.is_some() && self.user.is_none() {
             return Err(format!("{at}: `password` without `user`"));
         }
-        if let Some(r) = &self.reset {
-            if r.is_empty() || r[0].is_empty() {
-                return Err(format!("{at}: `reset` must name a program"));
+        for (key, hook) in [("reset", &self.reset), ("restart", &self.restart)] {
+            if let Some(r) = hook {
+                if r.is_empty() || r[0].is_empty() {
+                    return Err(format!("{at}: `{key}` must name a program"));
+                }
             }
         }
         if self.timeout_ms == Some(0) {
@@ -232,36 +239,48 @@ pub fn expand(argv: &[String], creds: Option<&Credentials>, session_dir: &Path) 
         .collect()
 }
 
+/// The line of each `[[target]]` header, in order.
+fn target_lines(text: &str) -> Vec<usize> {
+    text.lines()
+        .enumerate()
+        .filter(|(_, l)| {
+            let l = l.trim_start();
+            l.strip_prefix("[[")
+                .and_then(|r| r.trim_start().strip_prefix("target"))
+                .is_some_and(|r| r.trim_start().starts_with("]]"))
+        })
+        .map(|(i, _)| i + 1)
+        .collect()
+}
+
 impl TargetsFile {
-    /// Parses and checks a targets file. Errors name the line (for TOML errors) or the
-    /// target (for meaning errors).
+    /// Parses and checks a targets file. Errors name the line (for a target's meaning,
+    /// the line of its `[[target]]` header) and the target.
     pub fn parse(text: &str) -> Result<TargetsFile, String> {
-        let file: TargetsFile = toml::from_str(text).map_err(|e| {
-            let msg = e.message().to_string();
-            match e.span() {
-                Some(span) => {
-                    let line = text[..span.start.min(text.len())].matches('\n').count() + 1;
-                    format!("line {line}: {msg}")
-                }
-                None => msg,
-            }
-        })?;
+        let file: TargetsFile =
+            toml::from_str(text).map_err(|e| crate::input::toml_error(text, &e))?;
         if file.targets.is_empty() {
             return Err("no targets: add at least one [[target]] table".into());
         }
+        let headers = target_lines(text);
+        // A target's error names the line of its `[[target]]` header, when it has one.
+        let at = |i: usize, e: String| match headers.get(i) {
+            Some(line) if headers.len() == file.targets.len() => format!("line {line}: {e}"),
+            _ => e,
+        };
         let mut names = std::collections::HashSet::new();
         for (i, t) in file.targets.iter().enumerate() {
-            t.validate(i)?;
+            t.validate(i).map_err(|e| at(i, e))?;
             if !names.insert(&t.name) {
-                return Err(format!("target name {:?} is used twice", t.name));
+                return Err(at(i, format!("target name {:?} is used twice", t.name)));
             }
         }
         Ok(file)
     }
 
     pub fn load(path: &Path) -> anyhow::Result<TargetsFile> {
-        let text = std::fs::read_to_string(path)
-            .map_err(|e| anyhow::anyhow!("reading targets file {}: {e}", path.display()))?;
+        let text = crate::input::read_text(path, "targets file", crate::input::CONFIG_LIMIT)
+            .map_err(anyhow::Error::msg)?;
         TargetsFile::parse(&text)
             .map_err(|e| anyhow::anyhow!("targets file {}: {e}", path.display()))
     }
@@ -332,6 +351,14 @@ timeout_ms = 100
         assert!(e.starts_with("line 3:"), "{e}");
         let e = TargetsFile::parse("[[target]]\nname = \"a\"\n").unwrap_err();
         assert!(e.contains("needs `address` or `spawn`"), "{e}");
+        let e = TargetsFile::parse(
+            "# two\n[[target]]\nname = \"a\"\nspawn = [\"x\"]\n\n[[ target ]]\nname = \"b\"\n",
+        )
+        .unwrap_err();
+        assert!(e.starts_with("line 6: target #2"), "{e}");
+        let e =
+            TargetsFile::parse("[[target]]\nname = \"a\"\nspawn = [\"x\"]\nx = [\n").unwrap_err();
+        assert!(e.starts_with("line 5: ") && !e.contains('\n'), "{e}");
         let e = TargetsFile::parse("[[target]]\nname = \"a\"\naddress = \"h:1\"\n").unwrap_err();
         assert!(e.contains("needs `user`"), "{e}");
         let e = TargetsFile::parse("[[target]]\nname = \"a\"\nspawn = [\"x\"]\nbogus = 1\n")

@@ -163,6 +163,7 @@ fn fixture(name: &str) -> Fixture {
         oracle_total: 12,
         model: false,
         setup_error: None,
+        restarts: Vec::new(),
     };
     let results = Results {
         format: FORMAT,
@@ -202,6 +203,7 @@ fn fixture(name: &str) -> Fixture {
             how: "not found again".into(),
         }],
         baseline: Some("baseline.toml".into()),
+        interrupted: false,
     };
     results.write(&dir).unwrap();
     Fixture {

@@ -46,7 +46,9 @@ pub mod race;
 
 use std::fmt::Write as _;
 
-use crate::wire::{escape, unescape, End, Event, Exchange, Fragment, Message, Transcript};
+use crate::wire::{
+    escape, literal_announcement, unescape, End, Event, Exchange, Fragment, Message, Transcript,
+};
 
 /// The first line of every case file.
 pub const MAGIC: &str = "# imapconform case v1";
@@ -241,6 +243,11 @@ struct Parser {
     part: Part,
     /// The message being built, and who sends it.
     current: Option<(char, Message)>,
+    /// The client's last line (`C: ` or `C> `): where a literal that follows is announced.
+    last_client_line: Vec<u8>,
+    /// A client literal being read: the line it starts on, the count its line announced
+    /// (RFC 2060 §4.3 `{n}`), and its octets so far.
+    client_literal: Option<(usize, Option<u64>, u64)>,
 }
 
 impl Parser {
@@ -283,6 +290,9 @@ impl Parser {
                 continue;
             }
             in_header = false;
+            if !line.starts_with("C|") {
+                self.end_client_literal()?;
+            }
             if line == SCRIPT_MARK {
                 if self.part == Part::Script {
                     return Err(err("`== script ==` appears twice".into()));
@@ -309,8 +319,18 @@ impl Parser {
             if crlf {
                 bytes.extend_from_slice(b"\r\n");
             }
+            if who == 'C' {
+                if mark == '|' {
+                    let announced = literal_announcement(&self.last_client_line).map(|(n, _)| n);
+                    let lit = self.client_literal.get_or_insert((n, announced, 0));
+                    lit.2 += bytes.len() as u64;
+                } else {
+                    self.last_client_line.clone_from(&bytes);
+                }
+            }
             self.record(who, mark, bytes).map_err(err)?;
         }
+        self.end_client_literal()?;
         self.flush();
         let case_header = std::mem::take(&mut self.case_header);
         Ok(Case {
@@ -322,6 +342,27 @@ impl Parser {
                 end,
             },
         })
+    }
+
+    /// Checks the client literal just read against its announcement: a replay sends it
+    /// as announced, so a count that does not match would desynchronise the session.
+    fn end_client_literal(&mut self) -> Result<(), CaseError> {
+        let Some((line, announced, len)) = self.client_literal.take() else {
+            return Ok(());
+        };
+        match announced {
+            Some(n) if n == len => Ok(()),
+            Some(n) => Err(CaseError {
+                line,
+                message: format!(
+                    "literal length mismatch: the literal holds {len} octets but its line announced {{{n}}}"
+                ),
+            }),
+            None => Err(CaseError {
+                line,
+                message: "client literal data (`C| `) must follow a line that ends in a literal announcement `{n}`".into(),
+            }),
+        }
     }
 
     fn record(&mut self, who: char, mark: char, bytes: Vec<u8>) -> Result<(), String> {
@@ -467,7 +508,7 @@ mod tests {
                 script: vec![
                     Exchange {
                         events: vec![
-                            client(&[line(b"a1 APPEND INBOX {23}\r\n")]),
+                            client(&[line(b"a1 APPEND INBOX {22}\r\n")]),
                             server(&[line(b"+ OK\r\n")]),
                             client(&[lit(b"Subject: x\r\n\r\nbody\\\x00\xff\r"), line(b"\r\n")]),
                             server(&[line(b"a1 OK appended\r\n")]),
@@ -523,7 +564,7 @@ mod tests {
     fn reads_like_the_rfc_examples() {
         let text = sample().to_text();
         assert!(text.starts_with(MAGIC));
-        assert!(text.contains("\nC: a1 APPEND INBOX {23}\nS: + OK\nC| Subject: x\nC|\nC| body\\\\\\x00\\xFF\\r\\\nC>\n"), "{text}");
+        assert!(text.contains("\nC: a1 APPEND INBOX {22}\nS: + OK\nC| Subject: x\nC|\nC| body\\\\\\x00\\xFF\\r\\\nC>\n"), "{text}");
         assert!(text.contains("S| \\\n"), "empty literal is visible: {text}");
         assert!(text.contains("S: * bare LF\\n\\\n"), "{text}");
         assert!(text.contains("S: a2 OK cut\\\n"), "{text}");
@@ -544,6 +585,33 @@ mod tests {
         assert!(e.message.contains("unknown end"), "{e}");
         let e = Case::parse(&format!("{MAGIC}\nS> orphan\n")).unwrap_err();
         assert_eq!(e.line, 2);
+    }
+
+    #[test]
+    fn a_client_literal_must_hold_what_its_line_announced() {
+        let ok = format!(
+            "{MAGIC}\n{SCRIPT_MARK}\nC: a1 APPEND x {{5}}\nS: + go\nC| ab\nC| c\\\nC>\nS: a1 OK\n"
+        );
+        Case::parse(&ok).unwrap();
+        let plus = format!("{MAGIC}\nC: a1 LOGIN u {{2+}}\nC| pw\\\nC>\n");
+        Case::parse(&plus).unwrap();
+        let short = format!(
+            "{MAGIC}\n{SCRIPT_MARK}\nC: a1 APPEND x {{10}}\nS: + go\nC| abc\\\nC>\nS: a1 OK\n"
+        );
+        let e = Case::parse(&short).unwrap_err();
+        assert_eq!(e.line, 5, "{e}");
+        assert!(e.message.contains("literal length mismatch"), "{e}");
+        assert!(
+            e.message.contains("holds 3 octets") && e.message.contains("{10}"),
+            "{e}"
+        );
+        let unannounced = format!("{MAGIC}\nC: a1 NOOP\nS: + go\nC| abc\\\n");
+        let e = Case::parse(&unannounced).unwrap_err();
+        assert_eq!(e.line, 4, "{e}");
+        assert!(e.message.contains("announcement"), "{e}");
+        // The server's literals are as the server sent them: a stream may end inside one.
+        let cut = format!("{MAGIC}\nS: * 1 FETCH (BODY[] {{10}}\nS| abc\\\n");
+        Case::parse(&cut).unwrap();
     }
 
     #[test]

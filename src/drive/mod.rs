@@ -141,7 +141,24 @@ pub async fn reset(target: &Target, creds: Option<&Credentials>) -> Result<(), D
     let Some(argv) = &target.reset else {
         return Ok(());
     };
-    let argv = expand(argv, creds, Path::new(""));
+    run_hook(&expand(argv, creds, Path::new("")), Duration::from_secs(60))
+        .await
+        .map_err(DriveError::Reset)
+}
+
+/// Runs the target's `restart` hook: starts the server again after a session could not
+/// reach it. `Ok(false)` when the target has none.
+pub async fn restart(target: &Target) -> Result<bool, String> {
+    let Some(argv) = &target.restart else {
+        return Ok(false);
+    };
+    run_hook(&expand(argv, None, Path::new("")), Duration::from_secs(180)).await?;
+    Ok(true)
+}
+
+/// Runs a hook command to its end within `limit`; an error says what failed, with the
+/// end of its stderr.
+async fn run_hook(argv: &[String], limit: Duration) -> Result<(), String> {
     let child = tokio::process::Command::new(&argv[0])
         .args(&argv[1..])
         .stdin(std::process::Stdio::null())
@@ -149,11 +166,11 @@ pub async fn reset(target: &Target, creds: Option<&Credentials>) -> Result<(), D
         .stderr(std::process::Stdio::piped())
         .kill_on_drop(true)
         .spawn()
-        .map_err(|e| DriveError::Reset(format!("{}: {e}", argv[0])))?;
-    let out = tokio::time::timeout(Duration::from_secs(60), child.wait_with_output())
+        .map_err(|e| format!("{}: {e}", argv[0]))?;
+    let out = tokio::time::timeout(limit, child.wait_with_output())
         .await
-        .map_err(|_| DriveError::Reset(format!("{:?} ran longer than 60 s", argv)))?
-        .map_err(|e| DriveError::Reset(e.to_string()))?;
+        .map_err(|_| format!("{argv:?} ran longer than {} s", limit.as_secs()))?
+        .map_err(|e| e.to_string())?;
     if !out.status.success() {
         let err = String::from_utf8_lossy(&out.stderr);
         let tail: String = err
@@ -165,10 +182,7 @@ pub async fn reset(target: &Target, creds: Option<&Credentials>) -> Result<(), D
             .into_iter()
             .rev()
             .collect();
-        return Err(DriveError::Reset(format!(
-            "{:?} failed ({}): {tail}",
-            argv, out.status
-        )));
+        return Err(format!("{argv:?} failed ({}): {tail}", out.status));
     }
     Ok(())
 }

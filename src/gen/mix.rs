@@ -31,7 +31,8 @@ impl CommandMix {
     /// Reads a TOML file whose `[mix]` table maps command names to factors, e.g.
     /// `FETCH = 3` and `"UID COPY" = 0`.
     pub fn from_toml(text: &str) -> Result<CommandMix, String> {
-        let doc: toml::Table = text.parse().map_err(|e| format!("{e}"))?;
+        let doc: toml::Table = toml::from_str(text)
+            .map_err(|e: toml::de::Error| crate::input::toml_error(text, &e))?;
         let mut mix = CommandMix::default();
         let Some(table) = doc.get("mix") else {
             return Err("no [mix] table".into());

@@ -248,6 +248,26 @@ fn validate(opts: &LabOptions) -> Result<()> {
 ///
 /// Running `up` twice is harmless: running servers are left alone and reported.
 pub fn up(opts: &LabOptions) -> Result<Vec<ServerStatus>> {
+    up_servers(opts, &SERVERS, false)
+}
+
+/// Starts `server` again if its daemon died, on a fresh state, as `up` would; leaves it
+/// alone while its daemon lives, even when it is slow to greet (restarting a live server
+/// would cut the sessions it serves, and they would report crashes we made). The lab's
+/// targets name this as their `restart` hook, so a campaign goes on after a server died
+/// under it.
+pub fn restart(opts: &LabOptions, server: &str) -> Result<ServerStatus> {
+    check_server(server)?;
+    let statuses = up_servers(opts, &[server], true)?;
+    statuses
+        .into_iter()
+        .find(|s| s.name == server)
+        .ok_or_else(|| anyhow::anyhow!("{server}: no status after starting it"))
+}
+
+/// [`up`] for some of the servers: the others are left as they are. `only_dead`: a
+/// server whose daemon lives is left alone, whatever its settings or greeting.
+fn up_servers(opts: &LabOptions, servers: &[&str], only_dead: bool) -> Result<Vec<ServerStatus>> {
     validate(opts)?;
     if unsafe { libc::geteuid() } != 0 {
         bail!("`lab up` needs root (it installs packages, binds mounts for Courier and switches users)");
@@ -269,10 +289,17 @@ pub fn up(opts: &LabOptions) -> Result<Vec<ServerStatus>> {
 
     let mut started = Vec::new();
     for (i, server) in SERVERS.iter().enumerate() {
+        if !servers.contains(server) {
+            continue;
+        }
         let port = opts.base_port + i as u16;
         let dir = server_dir(opts, server);
         let want = stamp(opts, port);
         if let Some(pid) = running_pid(opts, server) {
+            if only_dead {
+                eprintln!("lab: {server} is running (pid {pid}), left alone");
+                continue;
+            }
             let same = fs::read_to_string(dir.join("stamp")).ok().as_deref() == Some(&want);
             if same && process::greets(port, Duration::from_secs(2)) {
                 eprintln!("lab: {server} already running (pid {pid}), left alone");
@@ -425,6 +452,18 @@ fn write_targets(
                     state.clone(),
                     s.to_string(),
                     "{user}".into(),
+                ]),
+                restart: Some(vec![
+                    exe.to_string_lossy().into_owned(),
+                    "lab".into(),
+                    "restart".into(),
+                    "--state-dir".into(),
+                    state.clone(),
+                    "--base-port".into(),
+                    opts.base_port.to_string(),
+                    "--users".into(),
+                    opts.users.to_string(),
+                    s.to_string(),
                 ]),
                 ..Default::default()
             })
@@ -655,6 +694,18 @@ pub enum LabCommand {
         #[command(flatten)]
         args: LabArgs,
     },
+    /// Start SERVER again if it is down; leave it alone if it runs.
+    ///
+    /// What `up` does, for one server: a dead daemon (or one that does not greet) is
+    /// started again on a fresh state. The lab's targets run this as their `restart`
+    /// hook when a session cannot reach the server, so a campaign goes on after a server
+    /// died under it. Exits 0 when the server is up afterwards.
+    Restart {
+        #[command(flatten)]
+        args: LabArgs,
+        /// dovecot, cyrus, courier or mailutils.
+        server: String,
+    },
     /// Give USER of SERVER an empty store.
     ///
     /// Afterwards the user has an empty INBOX, no other mailbox and no subscription
@@ -705,6 +756,11 @@ pub fn run(cmd: LabCommand) -> Result<i32> {
                 println!("{s}");
             }
             Ok(if statuses.iter().all(|s| s.up) { 0 } else { 1 })
+        }
+        LabCommand::Restart { args, server } => {
+            let status = restart(&args.options(), &server)?;
+            println!("{status}");
+            Ok(if status.up { 0 } else { 1 })
         }
         LabCommand::Reset { args, server, user } => {
             reset(&args.options(), &server, &user)?;

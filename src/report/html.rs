@@ -118,6 +118,13 @@ fn header(h: &mut String, r: &Results) {
         item("shards", r.shards.join(", "));
     }
     item("finished", or_unknown(&r.finished));
+    if r.interrupted {
+        item(
+            "interrupted",
+            "yes: stopped by a signal before its end, findings not verified (`run --resume` continues it)"
+                .into(),
+        );
+    }
     if r.elapsed_secs > 0.0 {
         item("elapsed", format!("{:.1} s", r.elapsed_secs));
     }

@@ -127,6 +127,12 @@ fn headline(out: &mut String, r: &Results) {
         r.findings,
         r.seed.map(|s| format!(", seed {s}")).unwrap_or_default()
     );
+    if r.interrupted {
+        let _ = writeln!(
+            out,
+            "\n**Interrupted:** the run was stopped by a signal before its end; its findings were not verified."
+        );
+    }
 }
 
 /// Text for a table cell: no line breaks, pipes and markup characters escaped.

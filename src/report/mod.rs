@@ -26,6 +26,7 @@ pub mod write;
 pub use write::{results_from_findings, write_reports, write_reports_to};
 
 use crate::judge::{Kind, Verdict};
+use crate::redact::Redactor;
 
 /// One finding, as written to `findings.jsonl`.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
@@ -92,12 +93,26 @@ impl Finding {
     }
 }
 
+impl Finding {
+    /// The finding with every secret in its texts replaced ([`crate::redact`]).
+    pub fn redacted(&self, r: &Redactor) -> Finding {
+        Finding {
+            summary: r.text(&self.summary),
+            command: r.command_text(&self.command),
+            expected: r.text(&self.expected),
+            observed: r.text(&self.observed),
+            ..self.clone()
+        }
+    }
+}
+
 /// Appends findings to `findings.jsonl` and keeps counts for the progress line and the
-/// summary.
+/// summary. Each finding is redacted as it is written.
 pub struct FindingsWriter {
     path: PathBuf,
     file: Mutex<File>,
     counts: Mutex<Counts>,
+    redact: Redactor,
 }
 
 /// Counts per target and kind.
@@ -108,8 +123,9 @@ pub struct Counts {
 }
 
 impl FindingsWriter {
-    /// Creates (or truncates) `dir/findings.jsonl`.
-    pub fn create(dir: &Path) -> std::io::Result<FindingsWriter> {
+    /// Creates (or truncates) `dir/findings.jsonl`; `redact` says which secrets to keep
+    /// out of it.
+    pub fn create(dir: &Path, redact: Redactor) -> std::io::Result<FindingsWriter> {
         std::fs::create_dir_all(dir)?;
         let path = dir.join("findings.jsonl");
         let file = OpenOptions::new()
@@ -121,7 +137,30 @@ impl FindingsWriter {
             path,
             file: Mutex::new(file),
             counts: Mutex::new(Counts::default()),
+            redact,
         })
+    }
+
+    /// Continues `dir/findings.jsonl` (an interrupted campaign resuming), counting the
+    /// findings already in it.
+    pub fn append(dir: &Path, redact: Redactor) -> std::io::Result<FindingsWriter> {
+        let path = dir.join("findings.jsonl");
+        let earlier = if path.exists() {
+            read_findings(&path).map_err(|e| std::io::Error::other(format!("{e:#}")))?
+        } else {
+            Vec::new()
+        };
+        let file = OpenOptions::new().create(true).append(true).open(&path)?;
+        let w = FindingsWriter {
+            path,
+            file: Mutex::new(file),
+            counts: Mutex::new(Counts::default()),
+            redact,
+        };
+        for f in &earlier {
+            w.count(f);
+        }
+        Ok(w)
     }
 
     pub fn path(&self) -> &Path {
@@ -130,13 +169,18 @@ impl FindingsWriter {
 
     /// Writes one finding as one whole line and flushes it to the OS.
     pub fn write(&self, f: &Finding) -> std::io::Result<()> {
-        let mut line = serde_json::to_vec(f).expect("findings serialise");
+        let mut line = serde_json::to_vec(&f.redacted(&self.redact)).expect("findings serialise");
         line.push(b'\n');
         {
             let mut file = self.file.lock().expect("findings file lock");
             file.write_all(&line)?;
             file.flush()?;
         }
+        self.count(f);
+        Ok(())
+    }
+
+    fn count(&self, f: &Finding) {
         let mut c = self.counts.lock().expect("counts lock");
         for t in &f.targets {
             *c.by_target
@@ -146,7 +190,6 @@ impl FindingsWriter {
                 .or_default() += 1;
         }
         *c.by_kind.entry(f.kind).or_default() += 1;
-        Ok(())
     }
 
     pub fn counts(&self) -> Counts {
@@ -263,9 +306,38 @@ mod tests {
     }
 
     #[test]
+    fn findings_are_written_with_their_secrets_redacted() {
+        let dir = std::env::temp_dir().join(format!("imapconform-redact-{}", std::process::id()));
+        let users = [crate::targets::Credentials {
+            user: "u1".into(),
+            password: "S3cret-pw".into(),
+        }];
+        let w = FindingsWriter::create(&dir, Redactor::new(&users)).unwrap();
+        let mut f = finding("1.1.0", Kind::Syntax, &["a"]);
+        f.command = "a1 AUTHENTICATE PLAIN AHUxAFMzY3JldC1wdw==".into();
+        f.observed = "* BAD LOGIN u1 S3cret-pw refused".into();
+        f.summary = "echoes S3cret-pw".into();
+        w.write(&f).unwrap();
+        let text = std::fs::read_to_string(w.path()).unwrap();
+        assert!(
+            !text.contains("S3cret-pw") && !text.contains("AHUxAFMzY3JldC1wdw"),
+            "{text}"
+        );
+        let back = &read_findings(w.path()).unwrap()[0];
+        assert_eq!(back.command, "a1 AUTHENTICATE PLAIN <redacted>");
+        assert_eq!(back.observed, "* BAD LOGIN u1 <redacted> refused");
+        std::fs::remove_dir_all(&dir).unwrap();
+        let dir = dir.with_extension("kept");
+        let w = FindingsWriter::create(&dir, Redactor::keep_secrets()).unwrap();
+        w.write(&f).unwrap();
+        assert_eq!(read_findings(w.path()).unwrap()[0], f);
+        std::fs::remove_dir_all(&dir).unwrap();
+    }
+
+    #[test]
     fn every_finding_is_one_whole_json_line_with_the_required_fields() {
         let dir = std::env::temp_dir().join(format!("imapconform-report-{}", std::process::id()));
-        let w = FindingsWriter::create(&dir).unwrap();
+        let w = FindingsWriter::create(&dir, Redactor::default()).unwrap();
         w.write(&finding("1.1.0", Kind::Syntax, &["a"])).unwrap();
         w.write(&finding("1.1.1", Kind::Divergence, &["a", "b"]))
             .unwrap();

@@ -47,6 +47,10 @@ pub struct Results {
     /// The baseline file this was compared with, if any.
     #[serde(default)]
     pub baseline: Option<String>,
+    /// SIGINT or SIGTERM stopped the run before its end (`run --resume DIR` continues
+    /// it): its findings were not verified or minimised.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub interrupted: bool,
 }
 
 /// What a run did with one target.
@@ -69,6 +73,9 @@ pub struct TargetRun {
     /// Why it was dropped (cannot connect, log in or reset), if it was.
     #[serde(default)]
     pub setup_error: Option<String>,
+    /// Each time its `restart` hook started it again: the setup error that made it.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub restarts: Vec<String>,
 }
 
 /// A baseline entry that the run did not find again.

@@ -134,7 +134,7 @@ mod tests {
     #[test]
     fn results_from_findings_dedups_and_takes_targets_from_the_findings() {
         let dir = std::env::temp_dir().join(format!("imapconform-write-{}", std::process::id()));
-        let w = FindingsWriter::create(&dir).unwrap();
+        let w = FindingsWriter::create(&dir, crate::redact::Redactor::default()).unwrap();
         w.write(&finding("4.1.0", &["b"], &["a", "b", "c"]))
             .unwrap();
         w.write(&finding("4.2.0", &["b"], &["a", "b", "c"]))
