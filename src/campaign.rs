@@ -925,6 +925,26 @@ async fn run_session(s: &Arc<Shared>, index: u64, parent: Option<u64>) -> anyhow
     Ok(())
 }
 
+/// Most findings one judge makes of one target in one session: a server that answers
+/// with an endless stream of garbage must not make findings (and memory) without end.
+pub const MAX_FINDINGS_PER_JUDGE: usize = 100;
+
+/// The first [`MAX_FINDINGS_PER_JUDGE`] verdicts; the last one kept says how many more
+/// there were (as an aside in parentheses, which the distinct-finding signature leaves
+/// out).
+fn capped(mut v: Vec<Verdict>) -> Vec<Verdict> {
+    if v.len() > MAX_FINDINGS_PER_JUDGE {
+        let more = v.len() - MAX_FINDINGS_PER_JUDGE;
+        v.truncate(MAX_FINDINGS_PER_JUDGE);
+        if let Some(last) = v.last_mut() {
+            last.summary.push_str(&format!(
+                " (and {more} more like it in this session, not recorded: at most {MAX_FINDINGS_PER_JUDGE} per judge, target and session)"
+            ));
+        }
+    }
+    v
+}
+
 /// Every judgement of one session: syntax, ending, mutated commands against their labels
 /// and the oracle per target, then the
 /// differential comparison across the targets marked in `compared` (not those serving
@@ -939,12 +959,13 @@ pub fn judge_session(
     let mut verdicts = Vec::new();
     let mut coverage = Vec::new();
     for (name, t) in names.iter().zip(transcripts) {
-        verdicts.extend(judge::judge_syntax(name, t));
+        verdicts.extend(capped(judge::judge_syntax(name, t)));
         verdicts.extend(judge::judge_end(name, t));
-        verdicts.extend(judge::judge_mutations(name, t, mutations));
+        verdicts.extend(capped(judge::judge_tags(name, t)));
+        verdicts.extend(capped(judge::judge_mutations(name, t, mutations)));
         if let Some(profile) = oracle {
             let (v, c) = judge::judge_oracle(name, t, profile);
-            verdicts.extend(v);
+            verdicts.extend(capped(v));
             coverage.push(c);
         } else {
             coverage.push(Coverage::default());
@@ -1028,7 +1049,15 @@ fn write_cases(
             case.set(key, value.clone());
         }
         let path = out.join(&rel);
-        std::fs::write(&path, case.to_text())
+        // Written as it is escaped: the session is not held a second time as text.
+        std::fs::File::create(&path)
+            .and_then(|f| {
+                crate::case::write_case(
+                    &case.header,
+                    &case.transcript,
+                    &mut std::io::BufWriter::new(f),
+                )
+            })
             .map_err(|e| anyhow::anyhow!("writing {}: {e}", path.display()))?;
         cases.insert(name.to_string(), rel);
     }
@@ -1115,6 +1144,25 @@ mod tests {
         assert_eq!(rfc3339(0), "1970-01-01T00:00:00Z");
         assert_eq!(rfc3339(951_782_400), "2000-02-29T00:00:00Z");
         assert_eq!(rfc3339(1_795_651_200 + 3661), "2026-11-26T01:01:01Z");
+    }
+
+    #[test]
+    fn an_endless_stream_of_bad_responses_makes_a_bounded_number_of_findings() {
+        use crate::wire::{End, Exchange};
+        let garbage: Vec<String> = (0..1000).map(|i| format!("\u{1}garbage {i}")).collect();
+        let lines: Vec<&str> = garbage.iter().map(String::as_str).collect();
+        let t = Transcript {
+            greeting: Some(Message::line("* PREAUTH hi")),
+            setup: vec![],
+            script: vec![Exchange::from_lines("a1 NOOP", &lines)],
+            end: End::Timeout("no complete answer within 100 ms".into()),
+        };
+        let (v, _) = judge_session(&["h"], &[&t], None, &[true], &[]);
+        let syntax = v.iter().filter(|v| v.kind == Kind::Syntax).count();
+        assert_eq!(syntax, MAX_FINDINGS_PER_JUDGE);
+        assert!(v.iter().any(|v| v.summary.contains("and 900 more like it")));
+        // The ending is judged whatever the cap.
+        assert_eq!(v.iter().filter(|v| v.kind == Kind::Timeout).count(), 1);
     }
 
     #[test]

@@ -23,10 +23,11 @@ pub const SOURCE: &str = include_str!("../rfc/requirements.toml");
 pub const EXAMPLES_SOURCE: &str = include_str!("../rfc/rfc2060-examples.toml");
 
 /// The judges a requirement can be checked by (`check`).
-pub const JUDGES: [&str; 6] = [
+pub const JUDGES: [&str; 7] = [
     "oracle",
     "syntax",
     "end",
+    "tags",
     "differential",
     "mutation",
     "race",
@@ -428,7 +429,12 @@ mod tests {
         let uncited: Vec<&str> = cat
             .requirements()
             .iter()
-            .filter(|r| matches!(r.check.as_deref(), Some("oracle" | "end" | "mutation")))
+            .filter(|r| {
+                matches!(
+                    r.check.as_deref(),
+                    Some("oracle" | "end" | "tags" | "mutation")
+                )
+            })
             .filter(|r| !src.contains(&format!("\"{}\"", r.id)))
             .map(|r| r.id.as_str())
             .collect();

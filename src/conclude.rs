@@ -33,7 +33,12 @@ pub fn campaign_results(
         .iter()
         .map(|t| {
             let (sessions, commands) = summary.exercised.get(&t.name).cloned().unwrap_or_default();
-            let mut judges = vec!["syntax".to_string(), "end".into(), "mutation".into()];
+            let mut judges = vec![
+                "syntax".to_string(),
+                "end".into(),
+                "tags".into(),
+                "mutation".into(),
+            ];
             if oracle.is_some() {
                 judges.push("oracle".into());
             }
@@ -296,7 +301,12 @@ pub fn distinct_lines(distinct: &[DistinctFinding], max: usize) -> Vec<String> {
                 minimal,
                 baseline,
                 d.summary,
-                d.rule.as_deref().unwrap_or("divergence"),
+                d.rule.as_deref().unwrap_or(match d.kind {
+                    Kind::Divergence => "divergence",
+                    // A timeout, or a stop at the driver's own limit, breaks no quoted
+                    // requirement: it must not be labelled as one.
+                    _ => "no requirement",
+                }),
             )
         })
         .collect();
@@ -449,5 +459,32 @@ mod tests {
             "{}",
             lines[0]
         );
+    }
+
+    #[test]
+    fn a_finding_without_a_requirement_is_not_labelled_a_divergence() {
+        let f = |kind, session| crate::report::Finding {
+            id: format!("1.{session}.0"),
+            target: "x".into(),
+            targets: vec!["x".into()],
+            kind,
+            rule: None,
+            quote: None,
+            summary: format!("s{session}"),
+            command: "a1 NOOP\\r\\n".into(),
+            expected: String::new(),
+            observed: String::new(),
+            case: String::new(),
+            cases: Default::default(),
+            seed: 1,
+            session,
+            step: Some(0),
+        };
+        let d = dedup(&[f(Kind::Timeout, 1), f(Kind::Divergence, 2)]);
+        let lines = distinct_lines(&d, 5);
+        let timeout = lines.iter().find(|l| l.contains(" timeout ")).unwrap();
+        assert!(timeout.ends_with("[no requirement]"), "{timeout}");
+        let divergence = lines.iter().find(|l| l.contains(" divergence ")).unwrap();
+        assert!(divergence.ends_with("[divergence]"), "{divergence}");
     }
 }

@@ -865,6 +865,8 @@ fn cmd_run(a: RunArgs) -> anyhow::Result<u8> {
     }
     let names: Vec<String> = written.iter().map(|p| p.display().to_string()).collect();
     println!("reports: {}", names.join(", "));
+    // What the run held at most (a hostile target must not make it grow without bound).
+    println!("peak memory: {} (VmHWM)", imapconform::bench::peak_memory());
     if a.baseline.is_some() {
         print!("{}", baseline::describe_check(&results));
     }

@@ -208,6 +208,11 @@ fn end_verdict(target: &str, t: &RaceTranscript) -> Option<Verdict> {
             "the server closed a connection without a BYE response (RFC 2060 §7.1.5)".into(),
         ),
         End::Broken(why) => (Kind::Crash, format!("the connection broke: {why}")),
+        // Our own limit, not one of the RFC: not proven wrong (as `judge::end`).
+        End::Limit(why) => (
+            Kind::Warning,
+            format!("stopped at the driver's limit: {why}"),
+        ),
     };
     Some(Verdict {
         kind,

@@ -68,9 +68,25 @@ pub struct Target {
     /// The lab's targets have `imapconform lab restart SERVER`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub restart: Option<Vec<String>>,
-    /// How long to wait for any one answer, in milliseconds (default 5000).
+    /// How long to wait for any one answer, in milliseconds (default 5000): from
+    /// sending a command to its tagged completion, for the greeting, and for the close
+    /// after LOGOUT.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub timeout_ms: Option<u64>,
+    /// Longest server line accepted, in bytes (default 64 KiB).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub max_line: Option<usize>,
+    /// Largest literal accepted from the server, in bytes (default 4 MiB).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub max_literal: Option<u64>,
+    /// Most server responses accepted while waiting for one command's completion
+    /// (default 10000).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub max_responses: Option<usize>,
+    /// Most bytes the record of one session may take, which is held in memory until it
+    /// is judged: the server's bytes plus 128 per message (default 4 MiB).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub max_session_bytes: Option<usize>,
     /// The target serves the model itself (`imapconform serve`): the oracle and the
     /// syntax judge check it, but the differential judge leaves it out, since its
     /// differences from a server are the oracle's to judge against the RFC, not a vote.
@@ -162,9 +178,51 @@ impl Target {
         if self.timeout_ms == Some(0) {
             return Err(format!("{at}: `timeout_ms` must be above 0"));
         }
+        self.validate_limits(&at)
+    }
+
+    /// The memory limits: a line shorter than [`MIN_MAX_LINE`] would cut ordinary
+    /// responses; none may be 0; a line or literal cannot be larger than the session.
+    fn validate_limits(&self, at: &str) -> Result<(), String> {
+        if let Some(n) = self.max_line {
+            if n < MIN_MAX_LINE {
+                return Err(format!(
+                    "{at}: `max_line` must be at least {MIN_MAX_LINE} bytes, got {n}"
+                ));
+            }
+        }
+        for (key, value) in [
+            ("max_literal", self.max_literal.map(|n| n as u128)),
+            ("max_responses", self.max_responses.map(|n| n as u128)),
+            (
+                "max_session_bytes",
+                self.max_session_bytes.map(|n| n as u128),
+            ),
+        ] {
+            if value == Some(0) {
+                return Err(format!("{at}: `{key}` must be above 0"));
+            }
+        }
+        if let Some(session) = self.max_session_bytes {
+            if let Some(line) = self.max_line.filter(|&l| l > session) {
+                return Err(format!(
+                    "{at}: `max_line` ({line}) is larger than `max_session_bytes` ({session})"
+                ));
+            }
+            if let Some(lit) = self.max_literal.filter(|&l| l > session as u64) {
+                return Err(format!(
+                    "{at}: `max_literal` ({lit}) is larger than `max_session_bytes` ({session})"
+                ));
+            }
+        }
         Ok(())
     }
 }
+
+/// The least `max_line` a target may set: shorter lines would cut ordinary responses
+/// (RFC 2683 §3.2.1.5 has clients keep command lines to "approximately 1000 octets";
+/// response lines are often longer).
+pub const MIN_MAX_LINE: usize = 1024;
 
 /// Replaces `{user}`, `{password}` and `{session_dir}` in each argument.
 pub fn expand(argv: &[String], creds: Option<&Credentials>, session_dir: &Path) -> Vec<String> {
@@ -313,5 +371,46 @@ timeout_ms = 100
         )
         .unwrap_err();
         assert!(e.contains("used twice"), "{e}");
+    }
+
+    fn with(extra: &str) -> Result<TargetsFile, String> {
+        TargetsFile::parse(&format!(
+            "[[target]]\nname = \"h\"\naddress = \"127.0.0.1:1\"\nuser = \"u\"\n{extra}"
+        ))
+    }
+
+    #[test]
+    fn memory_limits_are_read_and_checked() {
+        let f = with("max_line = 4096\nmax_literal = 65536\nmax_responses = 500\nmax_session_bytes = 1048576\n")
+            .unwrap();
+        let t = &f.targets[0];
+        assert_eq!(
+            (
+                t.max_line,
+                t.max_literal,
+                t.max_responses,
+                t.max_session_bytes
+            ),
+            (Some(4096), Some(65536), Some(500), Some(1_048_576))
+        );
+        assert_eq!(TargetsFile::parse(&f.to_toml()).unwrap(), f);
+        let e = with("max_line = 100\n").unwrap_err();
+        assert!(
+            e.contains("`max_line` must be at least 1024 bytes, got 100"),
+            "{e}"
+        );
+        let e = with("max_responses = 0\n").unwrap_err();
+        assert!(e.contains("`max_responses` must be above 0"), "{e}");
+        let e = with("max_literal = 0\n").unwrap_err();
+        assert!(e.contains("`max_literal` must be above 0"), "{e}");
+        let e = with("max_session_bytes = 2048\nmax_line = 4096\n").unwrap_err();
+        assert!(
+            e.contains("`max_line` (4096) is larger than `max_session_bytes` (2048)"),
+            "{e}"
+        );
+        let e = with("max_session_bytes = 2048\nmax_literal = 4096\n").unwrap_err();
+        assert!(e.contains("`max_literal` (4096) is larger"), "{e}");
+        let e = with("max_line = -1\n").unwrap_err();
+        assert!(e.starts_with("line 5:"), "{e}");
     }
 }

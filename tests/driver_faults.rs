@@ -6,7 +6,7 @@
 
 use std::time::{Duration, Instant};
 
-use imapconform::drive::{run_session, DriveOptions};
+use imapconform::drive::{run_session, DriveError, DriveOptions};
 use imapconform::targets::Target;
 use imapconform::wire::{End, Event, Fragment, FrameLimits, Message};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
@@ -124,19 +124,18 @@ async fn a_server_that_never_answers_ends_in_a_timeout_within_the_limit() {
 }
 
 #[tokio::test]
-async fn a_bye_greeting_ends_the_session_without_commands() {
+async fn a_bye_greeting_refuses_the_session_before_any_command() {
+    // RFC 2060 §7.1.5 allows it: no finding, but no session either (a setup error).
     let addr = fixture(vec![Act::Send(b"* BYE too busy\r\n"), Act::Close]).await;
-    let t = run_session(
+    let err = run_session(
         &target(&addr, 1000),
         None,
         &[Message::line("a1 NOOP")],
         &DriveOptions::default(),
     )
     .await
-    .unwrap();
-    assert_eq!(t.greeting, Some(Message::line("* BYE too busy")));
-    assert!(t.script.is_empty());
-    assert_eq!(t.end, End::Completed);
+    .unwrap_err();
+    assert_eq!(err, DriveError::Refused("* BYE too busy".into()));
 }
 
 #[tokio::test]
@@ -155,8 +154,8 @@ async fn a_connection_closed_inside_a_literal_keeps_the_bytes_that_came() {
 async fn a_huge_literal_announcement_is_refused_not_buffered() {
     let t = fetch_answered_with(&[Act::Send(b"* 1 FETCH (BODY[] {4294967295}\r\n")]).await;
     match &t.end {
-        End::Broken(why) => assert!(why.contains("4294967295"), "{why}"),
-        other => panic!("expected a broken stream, got {other:?}"),
+        End::Limit(why) => assert!(why.contains("4294967295"), "{why}"),
+        other => panic!("expected a stop at the literal limit, got {other:?}"),
     }
 }
 
@@ -237,7 +236,7 @@ async fn an_endless_line_is_cut_at_the_limit() {
     .await
     .unwrap();
     assert!(
-        matches!(&t.end, End::Broken(w) if w.contains("10000")),
+        matches!(&t.end, End::Limit(w) if w.contains("10000")),
         "{:?}",
         t.end
     );

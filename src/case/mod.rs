@@ -97,33 +97,45 @@ impl Case {
     }
 
     pub fn to_text(&self) -> String {
-        let mut out = String::new();
-        out.push_str(MAGIC);
-        out.push('\n');
-        for (k, v) in &self.header {
-            if k != "end" {
-                let _ = writeln!(out, "# {k}: {}", one_line(v));
-            }
-        }
-        let _ = writeln!(out, "# end: {}", one_line(&self.transcript.end.to_line()));
-        let t = &self.transcript;
-        if let Some(g) = &t.greeting {
-            write_message(&mut out, 'S', g, true);
-        }
-        for e in &t.setup {
-            write_exchange(&mut out, e);
-        }
-        out.push_str(SCRIPT_MARK);
-        out.push('\n');
-        for e in &t.script {
-            write_exchange(&mut out, e);
-        }
-        out
+        let mut out = Vec::new();
+        write_case(&self.header, &self.transcript, &mut out).expect("writing to memory");
+        String::from_utf8(out).expect("a case's text is UTF-8")
     }
 
     pub fn parse(text: &str) -> Result<Case, CaseError> {
         Parser::default().parse(text)
     }
+}
+
+/// Writes the text of the case (`header`, `t`) to `w` one message at a time, so that a
+/// large session is never held a second time as text.
+pub fn write_case(
+    header: &[(String, String)],
+    t: &Transcript,
+    w: &mut impl std::io::Write,
+) -> std::io::Result<()> {
+    let mut out = String::new();
+    out.push_str(MAGIC);
+    out.push('\n');
+    for (k, v) in header {
+        if k != "end" {
+            let _ = writeln!(out, "# {k}: {}", one_line(v));
+        }
+    }
+    let _ = writeln!(out, "# end: {}", one_line(&t.end.to_line()));
+    if let Some(g) = &t.greeting {
+        write_message(&mut out, 'S', g, true);
+    }
+    w.write_all(out.as_bytes())?;
+    for e in &t.setup {
+        stream_exchange(w, &mut out, e)?;
+    }
+    w.write_all(SCRIPT_MARK.as_bytes())?;
+    w.write_all(b"\n")?;
+    for e in &t.script {
+        stream_exchange(w, &mut out, e)?;
+    }
+    w.flush()
 }
 
 fn one_line(v: &str) -> String {
@@ -141,6 +153,27 @@ fn write_exchange(out: &mut String, e: &Exchange) {
             Event::Server(m) => write_message(out, 'S', m, true),
         }
     }
+}
+
+/// Writes one exchange to `w` message by message, through `buf`.
+fn stream_exchange(
+    w: &mut impl std::io::Write,
+    buf: &mut String,
+    e: &Exchange,
+) -> std::io::Result<()> {
+    let mut first_client = true;
+    for ev in &e.events {
+        buf.clear();
+        match ev {
+            Event::Client(m) => {
+                write_message(buf, 'C', m, first_client);
+                first_client = false;
+            }
+            Event::Server(m) => write_message(buf, 'S', m, true),
+        }
+        w.write_all(buf.as_bytes())?;
+    }
+    Ok(())
 }
 
 /// Writes one message; `starts` says whether its first line gets `:` (a new command or
@@ -501,6 +534,22 @@ mod tests {
                 end: End::Timeout("5000 ms waiting for the answer to a3".into()),
             },
         }
+    }
+
+    #[test]
+    fn an_end_at_our_own_limit_reads_back() {
+        let case = Case {
+            header: vec![("target".into(), "h".into())],
+            transcript: Transcript {
+                greeting: Some(Message::line("* PREAUTH hi")),
+                setup: vec![],
+                script: vec![Exchange::from_lines("a1 NOOP", &["* OK flood"])],
+                end: End::Limit("the responses to one command exceeded 1 (max_responses)".into()),
+            },
+        };
+        let text = case.to_text();
+        assert!(text.contains("# end: limit: the responses to one command exceeded 1"));
+        assert_eq!(Case::parse(&text).unwrap().transcript, case.transcript);
     }
 
     #[test]

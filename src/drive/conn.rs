@@ -16,8 +16,11 @@ pub enum Stop {
     Timeout,
     /// The peer closed the stream (or the process exited).
     Closed,
-    /// The stream cannot be framed or read any further.
+    /// The stream cannot be read any further.
     Broken(String),
+    /// One of the driver's own limits was reached (a framing limit, too many responses,
+    /// too many bytes in one session): the text names it.
+    Limit(String),
 }
 
 /// A connection with framing and a recording-friendly interface.
@@ -80,9 +83,18 @@ impl Conn {
         }
     }
 
-    pub async fn send(&mut self, bytes: &[u8]) -> std::io::Result<()> {
-        self.writer.write_all(bytes).await?;
-        self.writer.flush().await
+    /// Sends `bytes`, giving up at `deadline`: a peer that does not read cannot hold
+    /// the driver once the socket's buffers are full.
+    pub async fn send(&mut self, bytes: &[u8], deadline: Instant) -> Result<(), Stop> {
+        let write = async {
+            self.writer.write_all(bytes).await?;
+            self.writer.flush().await
+        };
+        match timeout_at(deadline, write).await {
+            Err(_) => Err(Stop::Timeout),
+            Ok(Ok(())) => Ok(()),
+            Ok(Err(_)) => Err(Stop::Closed),
+        }
     }
 
     /// The next complete server message. At the end of the stream, an unfinished message
@@ -93,7 +105,7 @@ impl Conn {
             match self.framer.next_message() {
                 Ok(Some(m)) => return Ok(m),
                 Ok(None) => {}
-                Err(e) => return Err(Stop::Broken(e.to_string())),
+                Err(e) => return Err(Stop::Limit(e.to_string())),
             }
             if self.eof {
                 return match self.framer.finish() {

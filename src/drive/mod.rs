@@ -5,7 +5,15 @@
 //! at a time, each until its tagged completion → after LOGOUT, wait for the server to
 //! close. Synchronizing literals wait for the server's continuation request (RFC 2060
 //! §4.3, §7.5); where the server advertises LITERAL+ (RFC 2088) they are sent
-//! non-synchronizing instead. Every wait has a deadline.
+//! non-synchronizing instead.
+//!
+//! Every wait has a deadline, and it is per command, not per read: the target's timeout
+//! runs from the moment a command is sent until its tagged completion, so a server that
+//! drips bytes, or sends untagged responses without end, cannot hold a session longer
+//! than the timeout. What a session may make the driver hold is bounded too
+//! ([`DriveOptions`], per target in the targets file): a line, a literal, the responses
+//! to one command and the server bytes of the whole session. A session stopped at one of
+//! these limits ends in [`End::Limit`].
 
 pub mod conn;
 pub mod race;
@@ -17,12 +25,14 @@ use std::time::Duration;
 use tokio::time::Instant;
 
 use crate::targets::{expand, Credentials, Endpoint, Target};
+pub use crate::wire::framing::{DEFAULT_MAX_LINE, DEFAULT_MAX_LITERAL};
 use crate::wire::{
     literal_announcement, End, Event, Exchange, Fragment, FrameLimits, Message, Transcript,
 };
 use conn::{Conn, Stop};
 
-/// Settings of the driver that are not per target.
+/// Settings of the driver. The limits are defaults: a target's own `max_line`,
+/// `max_literal`, `max_responses` and `max_session_bytes` win ([`DriveOptions::for_target`]).
 #[derive(Clone, Debug)]
 pub struct DriveOptions {
     pub limits: FrameLimits,
@@ -30,6 +40,10 @@ pub struct DriveOptions {
     pub literal_plus: bool,
     /// Most server messages accepted while waiting for one command's completion.
     pub max_responses_per_command: usize,
+    /// Most bytes the record of one session may take (it is held in memory until the
+    /// session is judged): the server's bytes, plus [`MESSAGE_OVERHEAD`] per message; a
+    /// single message is held within it too.
+    pub max_session_bytes: usize,
     /// End the setup with `LIST "" *`, so that the oracle knows which mailboxes exist
     /// before the script starts (RFC 2060 §6.3.8: `*` matches every name).
     pub list_mailboxes: bool,
@@ -44,12 +58,51 @@ impl Default for DriveOptions {
         DriveOptions {
             limits: FrameLimits::default(),
             literal_plus: true,
-            max_responses_per_command: 100_000,
+            max_responses_per_command: DEFAULT_MAX_RESPONSES,
+            max_session_bytes: DEFAULT_MAX_SESSION_BYTES,
             list_mailboxes: false,
             probe_authenticate_cancel: false,
         }
     }
 }
+
+/// Default of [`DriveOptions::max_responses_per_command`]: far more than a generated
+/// session's commands get (its mailboxes hold tens of messages).
+pub const DEFAULT_MAX_RESPONSES: usize = 10_000;
+/// What one recorded server message costs beyond its bytes (its place in the record,
+/// the vectors holding it), counted against `max_session_bytes`, so that a flood of tiny
+/// responses is bounded like a flood of large ones.
+pub const MESSAGE_OVERHEAD: usize = 128;
+/// Default of [`DriveOptions::max_session_bytes`]: 4 MiB, so that even `--jobs 8`
+/// sessions against a hostile target hold well under 100 MB.
+pub const DEFAULT_MAX_SESSION_BYTES: usize = 4 * 1024 * 1024;
+
+impl DriveOptions {
+    /// These options with `target`'s own limits where it sets them. A message can never
+    /// be larger than the session may hold, so `max_message` is kept within
+    /// `max_session_bytes`.
+    pub fn for_target(&self, target: &Target) -> DriveOptions {
+        let mut o = self.clone();
+        if let Some(n) = target.max_line {
+            o.limits.max_line = n;
+        }
+        if let Some(n) = target.max_literal {
+            o.limits.max_literal = n;
+        }
+        if let Some(n) = target.max_responses {
+            o.max_responses_per_command = n;
+        }
+        if let Some(n) = target.max_session_bytes {
+            o.max_session_bytes = n;
+        }
+        o.limits.max_message = o.limits.max_message.min(o.max_session_bytes);
+        o
+    }
+}
+
+/// How many continuation requests with nothing left to send the driver answers with
+/// `*` in one command before it stops.
+const MAX_CANCELS: usize = 3;
 
 /// Something outside the server's answers stopped the session: these are not findings
 /// about the server but problems of the setup.
@@ -60,6 +113,10 @@ pub enum DriveError {
     /// The target needs a login but none is configured, or LOGIN was refused.
     Login(String),
     Reset(String),
+    /// The server greeted with BYE: RFC 2060 §7.1.5 allows it ("the server is not
+    /// willing to accept a connection from this client"), so it is no finding, but the
+    /// session could not be run. The text is the greeting.
+    Refused(String),
 }
 
 impl std::fmt::Display for DriveError {
@@ -69,6 +126,10 @@ impl std::fmt::Display for DriveError {
             DriveError::Spawn(s) => write!(f, "cannot start the server process: {s}"),
             DriveError::Login(s) => write!(f, "cannot log in: {s}"),
             DriveError::Reset(s) => write!(f, "reset hook failed: {s}"),
+            DriveError::Refused(s) => write!(
+                f,
+                "the server refused the session with a BYE greeting (allowed by RFC 2060 §7.1.5): {s}"
+            ),
         }
     }
 }
@@ -178,7 +239,14 @@ pub async fn run_session(
 struct Session<'a> {
     conn: Conn,
     opts: &'a DriveOptions,
+    /// The limits for this target ([`DriveOptions::for_target`]).
+    max_responses: usize,
+    max_session_bytes: usize,
     timeout: Duration,
+    /// When the command in progress (or the wait in progress) runs out of time.
+    deadline: Instant,
+    /// Server bytes recorded so far.
+    recorded: usize,
     t: Transcript,
     literal_plus: bool,
     /// The server advertised IDLE (RFC 2177).
@@ -197,20 +265,25 @@ impl<'a> Session<'a> {
         session_dir: &SessionDir,
     ) -> Result<Session<'a>, DriveError> {
         let timeout = target.timeout();
+        let own = opts.for_target(target);
         let conn = match target.endpoint() {
-            Endpoint::Tcp(addr) => Conn::tcp(addr, timeout, opts.limits)
+            Endpoint::Tcp(addr) => Conn::tcp(addr, timeout, own.limits)
                 .await
                 .map_err(|e| DriveError::Connect(format!("{addr}: {e}")))?,
             Endpoint::Spawn(argv) => {
                 let argv = expand(argv, creds, &session_dir.0);
-                Conn::spawn(&argv, opts.limits)
+                Conn::spawn(&argv, own.limits)
                     .map_err(|e| DriveError::Spawn(format!("{}: {e}", argv[0])))?
             }
         };
         Ok(Session {
             conn,
             opts,
+            max_responses: own.max_responses_per_command,
+            max_session_bytes: own.max_session_bytes,
             timeout,
+            deadline: Instant::now() + timeout,
+            recorded: 0,
             t: Transcript::default(),
             literal_plus: false,
             idle: false,
@@ -233,7 +306,27 @@ impl<'a> Session<'a> {
                 None => End::Closed,
             },
             Err(Stop::Broken(why)) => End::Broken(why),
+            Err(Stop::Limit(why)) => End::Limit(why),
         }
+    }
+
+    /// Starts the clock of one command (or one wait): the timeout counts from now.
+    fn start_clock(&mut self) {
+        self.deadline = Instant::now() + self.timeout;
+    }
+
+    /// Counts a server message against `max_session_bytes`: its bytes and
+    /// [`MESSAGE_OVERHEAD`].
+    fn count(&mut self, m: &Message) -> Result<(), Stop> {
+        self.recorded += MESSAGE_OVERHEAD;
+        self.recorded += m.fragments.iter().map(|f| f.bytes().len()).sum::<usize>();
+        if self.recorded > self.max_session_bytes {
+            return Err(Stop::Limit(format!(
+                "the session's record exceeded {} bytes (max_session_bytes)",
+                self.max_session_bytes
+            )));
+        }
+        Ok(())
     }
 
     async fn run(&mut self, creds: Option<&Credentials>, script: &[Message]) -> Result<(), Stop> {
@@ -256,16 +349,19 @@ impl<'a> Session<'a> {
     /// cannot go on: the server greeted with BYE (and closed), or the setup failed
     /// (`setup_error`).
     async fn open(&mut self, creds: Option<&Credentials>) -> Result<bool, Stop> {
-        let greeting = self
-            .conn
-            .next_message(Instant::now() + self.timeout)
-            .await?;
+        self.start_clock();
+        let greeting = self.conn.next_message(self.deadline).await?;
+        self.t.greeting = Some(greeting.clone());
+        self.count(&greeting)?;
         self.learn_capabilities(&greeting);
         let line = greeting.first_line().to_ascii_uppercase();
-        self.t.greeting = Some(greeting);
         if line.starts_with(b"* BYE") {
-            // RFC 2060 §7.1.5: the server is closing the connection.
-            self.expect_close().await?;
+            // RFC 2060 §7.1.5: the server is closing the connection. Allowed, so not a
+            // finding; but no session was run, which the campaign must say.
+            self.setup_error = Some(DriveError::Refused(
+                String::from_utf8_lossy(greeting.first_line()).into_owned(),
+            ));
+            let _ = self.expect_close().await;
             return Ok(false);
         }
         if !line.starts_with(b"* PREAUTH") {
@@ -311,10 +407,14 @@ impl<'a> Session<'a> {
 
     /// Reads until the server closes; anything it still sends is recorded.
     async fn expect_close(&mut self) -> Result<(), Stop> {
-        let deadline = Instant::now() + self.timeout;
+        self.start_clock();
         loop {
-            match self.conn.next_message(deadline).await {
-                Ok(m) => self.record_late(m),
+            match self.conn.next_message(self.deadline).await {
+                Ok(m) => {
+                    let counted = self.count(&m);
+                    self.record_late(m);
+                    counted?;
+                }
                 Err(Stop::Closed) => return Ok(()),
                 Err(other) => return Err(other),
             }
@@ -351,6 +451,9 @@ impl<'a> Session<'a> {
     }
 
     async fn exchange_into(&mut self, cmd: &Message, setup: bool, idx: usize) -> Result<(), Stop> {
+        // One deadline for the whole command: sending it, its continuation requests, and
+        // every response up to its tagged completion.
+        self.start_clock();
         let tag = cmd.tag().to_vec();
         let fragments = self.prepare(cmd);
         let mut chunk: Vec<Fragment> = Vec::new();
@@ -396,10 +499,13 @@ impl<'a> Session<'a> {
                 // A continuation request with nothing left to send (AUTHENTICATE):
                 // RFC 2060 §6.2.1 "If the client wishes to cancel an authentication
                 // exchange, it issues a line with a single '*'."
-                if cancels >= 3 {
-                    return Err(Stop::Broken(
-                        "the server keeps asking for continuation data".into(),
-                    ));
+                // After three, the driver stops: its own limit, not a broken
+                // connection (the server may be sending anything, e.g. garbage lines
+                // that start with "+").
+                if cancels >= MAX_CANCELS {
+                    return Err(Stop::Limit(format!(
+                        "the server asked for continuation data more than {MAX_CANCELS} times with nothing left to send"
+                    )));
                 }
                 cancels += 1;
                 self.send(b"*\r\n").await?;
@@ -411,11 +517,8 @@ impl<'a> Session<'a> {
                     }),
                 );
             }
-            if count >= self.opts.max_responses_per_command {
-                return Err(Stop::Broken(format!(
-                    "more than {} responses to one command",
-                    self.opts.max_responses_per_command
-                )));
+            if count >= self.max_responses {
+                return Err(self.too_many_responses());
             }
         }
     }
@@ -438,11 +541,19 @@ impl<'a> Session<'a> {
             return Ok(());
         };
         let deadline = Instant::now() + self.timeout.min(Duration::from_secs(1));
+        self.deadline = self.deadline.min(deadline);
+        let mut count = 0;
         loop {
-            match self.conn.next_message(deadline).await {
+            match self.conn.next_message(self.deadline).await {
                 Ok(m) => {
                     let done = m.tag() == inner_tag.as_slice();
+                    let counted = self.count(&m);
                     self.push_event(setup, idx, Event::Server(m));
+                    counted?;
+                    count += 1;
+                    if count >= self.max_responses {
+                        return Err(self.too_many_responses());
+                    }
                     if done {
                         return Ok(());
                     }
@@ -453,17 +564,23 @@ impl<'a> Session<'a> {
         }
     }
 
-    /// Reads and records one server message; says whether it is a continuation request
-    /// and whether it completes the command tagged `tag`.
+    fn too_many_responses(&self) -> Stop {
+        Stop::Limit(format!(
+            "the responses to one command exceeded {} (max_responses)",
+            self.max_responses
+        ))
+    }
+
+    /// Reads and records one server message before the command's deadline; says whether
+    /// it is a continuation request and whether it completes the command tagged `tag`.
     async fn receive(&mut self, setup: bool, idx: usize, tag: &[u8]) -> Result<(bool, bool), Stop> {
-        let m = self
-            .conn
-            .next_message(Instant::now() + self.timeout)
-            .await?;
+        let m = self.conn.next_message(self.deadline).await?;
+        let counted = self.count(&m);
         let cont = m.is_continuation();
         let done = m.tag() == tag;
         self.learn_capabilities(&m);
         self.push_event(setup, idx, Event::Server(m));
+        counted?;
         Ok((cont, done))
     }
 
@@ -476,8 +593,9 @@ impl<'a> Session<'a> {
         list[idx].events.push(ev);
     }
 
+    /// Sends bytes of the command in progress, within its deadline.
     async fn send(&mut self, bytes: &[u8]) -> Result<(), Stop> {
-        self.conn.send(bytes).await.map_err(|_| Stop::Closed)
+        self.conn.send(bytes, self.deadline).await
     }
 
     /// The fragments to send: synchronizing literals become non-synchronizing where the
@@ -640,6 +758,122 @@ mod tests {
             vec!["IMAP4rev1", "SASL-IR"]
         );
         assert!(capabilities_in(b"* OK ready").is_none());
+    }
+
+    /// A spawned peer running `script` in `sh`, with `timeout_ms`.
+    fn shell_target(script: &str, timeout_ms: u64) -> Target {
+        Target {
+            name: "peer".into(),
+            spawn: Some(vec!["sh".into(), "-c".into(), script.into()]),
+            timeout_ms: Some(timeout_ms),
+            ..Target::default()
+        }
+    }
+
+    const PREAUTH: &str = "printf '* PREAUTH [CAPABILITY IMAP4rev1] hi\\r\\n'; read x; ";
+
+    fn run(target: &Target, opts: &DriveOptions) -> Result<Transcript, DriveError> {
+        let rt = tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()
+            .unwrap();
+        rt.block_on(run_session(target, None, &[Message::line("a1 NOOP")], opts))
+    }
+
+    #[test]
+    fn the_timeout_is_per_command_so_a_trickle_of_responses_cannot_hold_a_session() {
+        // Each line comes well within the timeout, but the command never completes.
+        let t = shell_target(
+            &format!("{PREAUTH}while :; do printf '* OK still working\\r\\n'; sleep 0.1; done"),
+            700,
+        );
+        let start = std::time::Instant::now();
+        let tr = run(&t, &DriveOptions::default()).unwrap();
+        let took = start.elapsed();
+        assert!(matches!(tr.end, End::Timeout(_)), "{:?}", tr.end);
+        assert!(took < Duration::from_millis(700 + 800), "took {took:?}");
+        assert!(
+            tr.script[0].responses().count() >= 3,
+            "the trickle was recorded until the deadline"
+        );
+    }
+
+    #[test]
+    fn a_flood_stops_at_max_responses_or_max_session_bytes() {
+        let flood = format!("{PREAUTH}yes '* OK flood flood flood flood'");
+        let t = Target {
+            max_responses: Some(50),
+            ..shell_target(&flood, 5000)
+        };
+        let tr = run(&t, &DriveOptions::default()).unwrap();
+        assert_eq!(
+            tr.end,
+            End::Limit("the responses to one command exceeded 50 (max_responses)".into())
+        );
+        assert_eq!(tr.script[0].responses().count(), 50);
+
+        let t = Target {
+            max_session_bytes: Some(64 * 1024),
+            ..shell_target(&flood, 5000)
+        };
+        let tr = run(&t, &DriveOptions::default()).unwrap();
+        assert_eq!(
+            tr.end,
+            End::Limit("the session's record exceeded 65536 bytes (max_session_bytes)".into())
+        );
+        // Each message counts its bytes and MESSAGE_OVERHEAD: the greeting (37 bytes),
+        // then flood lines of 29 bytes up to the first one past the limit.
+        let greeting = 37 + MESSAGE_OVERHEAD;
+        let line = 29 + MESSAGE_OVERHEAD;
+        let n = tr.script[0].responses().count();
+        assert_eq!(n, (65536 - greeting) / line + 1);
+    }
+
+    #[test]
+    fn endless_continuation_requests_stop_the_session_at_a_limit_not_as_a_crash() {
+        let t = shell_target(
+            "printf '* PREAUTH hi\\r\\n'; while read x; do printf '+ more\\r\\n'; done",
+            2000,
+        );
+        let tr = run(&t, &DriveOptions::default()).unwrap();
+        assert_eq!(
+            tr.end,
+            End::Limit(
+                "the server asked for continuation data more than 3 times with nothing left to send"
+                    .into()
+            )
+        );
+    }
+
+    #[test]
+    fn a_target_s_limits_override_the_defaults_and_a_message_fits_the_session() {
+        let t = Target {
+            max_line: Some(2048),
+            max_literal: Some(4096),
+            max_responses: Some(7),
+            max_session_bytes: Some(8192),
+            ..shell_target("true", 100)
+        };
+        let o = DriveOptions::default().for_target(&t);
+        assert_eq!(o.limits.max_line, 2048);
+        assert_eq!(o.limits.max_literal, 4096);
+        assert_eq!(o.limits.max_message, 8192);
+        assert_eq!(o.max_responses_per_command, 7);
+        assert_eq!(o.max_session_bytes, 8192);
+        let d = DriveOptions::default().for_target(&shell_target("true", 100));
+        assert_eq!(d.limits, FrameLimits::default());
+        assert_eq!(d.max_session_bytes, DEFAULT_MAX_SESSION_BYTES);
+    }
+
+    #[test]
+    fn a_bye_greeting_is_a_refused_session_not_a_completed_one() {
+        let t = shell_target("printf '* BYE too many connections\\r\\n'", 1000);
+        let err = run(&t, &DriveOptions::default()).unwrap_err();
+        assert_eq!(
+            err,
+            DriveError::Refused("* BYE too many connections".into())
+        );
+        assert!(err.to_string().contains("RFC 2060 §7.1.5"), "{err}");
     }
 
     #[test]

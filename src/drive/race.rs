@@ -254,8 +254,12 @@ impl Session<'_> {
         loop {
             match self.conn.next_message(deadline).await {
                 Ok(m) => {
+                    self.count(&m)?;
                     self.learn_capabilities(&m);
                     got.push(m);
+                    if got.len() >= self.max_responses {
+                        return Err(self.too_many_responses());
+                    }
                 }
                 Err(Stop::Timeout) => return Ok(got),
                 Err(other) => return Err(other),
@@ -269,7 +273,7 @@ impl Session<'_> {
         self.send_only(cmd).await?;
         let tag = cmd.tag().to_vec();
         let idx = self.t.script.len() - 1;
-        for _ in 0..self.opts.max_responses_per_command {
+        for _ in 0..self.max_responses {
             let (cont, done) = self.receive(false, idx, &tag).await?;
             if done {
                 return Ok(false);
@@ -278,10 +282,7 @@ impl Session<'_> {
                 return Ok(true);
             }
         }
-        Err(Stop::Broken(format!(
-            "more than {} responses to one command",
-            self.opts.max_responses_per_command
-        )))
+        Err(self.too_many_responses())
     }
 
     /// Listens for [`IDLE_SETTLE`], sends DONE, and reads the tagged answer (RFC 2177:
@@ -291,11 +292,17 @@ impl Session<'_> {
         let deadline = Instant::now() + IDLE_SETTLE;
         loop {
             match self.conn.next_message(deadline).await {
-                Ok(m) => self.push_event(false, idx, Event::Server(m)),
+                Ok(m) => {
+                    let counted = self.count(&m);
+                    self.push_event(false, idx, Event::Server(m));
+                    counted?;
+                }
                 Err(Stop::Timeout) => break,
                 Err(other) => return Err(other),
             }
         }
+        // DONE and the tagged answer get the timeout afresh.
+        self.start_clock();
         self.send(b"DONE\r\n").await?;
         self.push_event(false, idx, Event::Client(Message::line("DONE")));
         self.finish(cmd).await
@@ -306,22 +313,23 @@ impl Session<'_> {
         self.t.script.push(Exchange {
             events: vec![Event::Client(cmd.clone())],
         });
+        self.start_clock();
         self.send(&cmd.to_bytes()).await
     }
 
-    /// Reads the answer of the command [`Session::send_only`] sent (the last exchange).
+    /// Reads the answer of the command [`Session::send_only`] sent (the last exchange),
+    /// within the timeout counted from now (an overlapping command's answer is read
+    /// only after the other connection's step).
     async fn finish(&mut self, cmd: &Message) -> Result<(), Stop> {
+        self.start_clock();
         let tag = cmd.tag().to_vec();
         let idx = self.t.script.len() - 1;
-        for _ in 0..self.opts.max_responses_per_command {
+        for _ in 0..self.max_responses {
             let (_, done) = self.receive(false, idx, &tag).await?;
             if done {
                 return Ok(());
             }
         }
-        Err(Stop::Broken(format!(
-            "more than {} responses to one command",
-            self.opts.max_responses_per_command
-        )))
+        Err(self.too_many_responses())
     }
 }

@@ -5,9 +5,13 @@
 //!   [`Kind::Crash`]: RFC 2060 §7.1.5 and RFC 3501 §7.1.5, the BYE response "indicates
 //!   that the server is about to close the connection"; a server that closes without one
 //!   dropped the connection.
-//! - `End::Broken` is a [`Kind::Crash`] when the stream failed (I/O error, reset). When it
-//!   broke on one of *our* framing limits (a line or literal larger than we accept) it is
-//!   only a [`Kind::Warning`]: the RFC sets no such limits, so it is not proven wrong.
+//! - `End::Broken` is a [`Kind::Crash`]: the stream failed (I/O error, a spawned server
+//!   killed by a signal or exiting with an error).
+//! - `End::Limit`, the driver stopped at one of *our* limits (a line, a literal, the
+//!   responses to one command or the bytes of a session larger than we accept), is only a
+//!   [`Kind::Warning`]: RFC 2060 sets no such limits (a literal's `number` may be any
+//!   32-bit value, §9), so the server is not proven wrong. Case files written before
+//!   `End::Limit` existed say `broken: ` with the limit's words; they are read the same.
 
 use super::syntax::{is_partial, observed as shown};
 use super::{Kind, Verdict};
@@ -75,6 +79,13 @@ pub fn judge_end(target: &str, t: &Transcript) -> Vec<Verdict> {
         expected,
         observed: observed(t),
     };
+    let our_limit = |why: &str| {
+        v(
+            Kind::Warning,
+            format!("stream not judged past the driver's limit: {why}"),
+            "answers within the driver's limits (the RFC sets none; raise the limit in the targets file)".into(),
+        )
+    };
     match &t.end {
         End::Completed => Vec::new(),
         End::Timeout(what) => vec![v(
@@ -95,14 +106,11 @@ pub fn judge_end(target: &str, t: &Transcript) -> Vec<Verdict> {
                 ),
             )]
         }
+        End::Limit(why) => vec![our_limit(why)],
         End::Broken(why) => {
-            let our_limit = why.contains("exceeded") || why.contains("was announced");
-            if our_limit {
-                vec![v(
-                    Kind::Warning,
-                    format!("stream not judged past our framing limit: {why}"),
-                    "messages within the driver's framing limits (the RFC sets none)".into(),
-                )]
+            let legacy_limit = why.contains("exceeded") || why.contains("was announced");
+            if legacy_limit {
+                vec![our_limit(why)]
             } else {
                 vec![v(
                     Kind::Crash,
@@ -179,5 +187,20 @@ mod tests {
             ),
         );
         assert_eq!(v[0].kind, Kind::Warning);
+    }
+
+    #[test]
+    fn stopping_at_our_own_limit_is_a_warning_not_a_crash() {
+        for why in [
+            "the responses to one command exceeded 1000 (max_responses)",
+            "the session's record exceeded 4096 bytes (max_session_bytes)",
+            "a literal of 4294967295 bytes was announced (max_literal is 16777216 bytes)",
+        ] {
+            let v = judge_end("h", &t(End::Limit(why.into()), vec![ex("a1 NOOP", &[])]));
+            assert_eq!(v.len(), 1);
+            assert_eq!(v[0].kind, Kind::Warning, "{why}");
+            assert_eq!(v[0].rule, None, "no requirement is broken: {why}");
+            assert!(v[0].summary.contains(why));
+        }
     }
 }

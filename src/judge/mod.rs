@@ -5,6 +5,7 @@
 //!   RFC 3501 §9 (IMAP4rev1), decoded strictly by imap-codec and cross-checked by our own
 //!   reading of the ABNF, so that only certain violations become [`Kind::Syntax`].
 //! - [`judge_end`] ([`end`]): timeouts, dropped connections.
+//! - [`judge_tags`] ([`tags`]): tagged responses with a tag the client never sent.
 //! - [`judge_mutations`] ([`mutation`]): answers to commands broken on purpose, against
 //!   their labels (`gen::mutate`).
 //! - [`judge_differential`] ([`differential`]) with [`normalize_exchange`] ([`normalize`]):
@@ -22,6 +23,7 @@ pub mod normalize;
 pub mod oracle;
 pub mod race;
 pub mod syntax;
+pub mod tags;
 
 #[cfg(test)]
 mod fixture;
@@ -32,6 +34,7 @@ pub use mutation::judge_mutations;
 pub use normalize::{normalize_exchange, NormContext};
 pub use oracle::{judge_oracle, Coverage};
 pub use syntax::judge_syntax;
+pub use tags::judge_tags;
 
 /// What kind of finding a verdict is, from least to most severe.
 ///

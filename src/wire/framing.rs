@@ -12,23 +12,32 @@
 
 use super::{literal_announcement, Fragment, Message};
 
-/// Bounds that keep a hostile peer from making us buffer without end.
+/// Bounds that keep a hostile peer from making us buffer without end. RFC 2060 sets no
+/// limit on lines or literals (a `number` is any 32-bit value, §9), so a peer that
+/// exceeds one is stopped but not proven wrong (`judge::end` reports a warning).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct FrameLimits {
-    /// Longest line accepted, terminator included.
+    /// Longest line accepted, terminator included (targets file: `max_line`).
     pub max_line: usize,
-    /// Largest literal accepted.
+    /// Largest literal accepted (targets file: `max_literal`).
     pub max_literal: u64,
-    /// Largest whole message (all its lines and literals).
+    /// Largest whole message (all its lines and literals); the driver keeps it within
+    /// the session's `max_session_bytes`.
     pub max_message: usize,
 }
+
+/// Default of [`FrameLimits::max_line`]: 64 KiB.
+pub const DEFAULT_MAX_LINE: usize = 64 * 1024;
+/// Default of [`FrameLimits::max_literal`] and [`FrameLimits::max_message`]: 4 MiB, far
+/// above what the generated sessions fetch (their messages are under 8 KiB).
+pub const DEFAULT_MAX_LITERAL: u64 = 4 * 1024 * 1024;
 
 impl Default for FrameLimits {
     fn default() -> Self {
         FrameLimits {
-            max_line: 64 * 1024,
-            max_literal: 32 * 1024 * 1024,
-            max_message: 64 * 1024 * 1024,
+            max_line: DEFAULT_MAX_LINE,
+            max_literal: DEFAULT_MAX_LITERAL,
+            max_message: DEFAULT_MAX_LITERAL as usize,
         }
     }
 }
@@ -48,14 +57,17 @@ impl std::fmt::Display for FrameError {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         match self {
             FrameError::LineTooLong { limit } => {
-                write!(f, "a line exceeded {limit} bytes without a line ending")
+                write!(
+                    f,
+                    "a line exceeded {limit} bytes without a line ending (max_line)"
+                )
             }
             FrameError::LiteralTooLarge { announced, limit } => write!(
                 f,
-                "a literal of {announced} bytes was announced (limit {limit} bytes)"
+                "a literal of {announced} bytes was announced (max_literal is {limit} bytes)"
             ),
             FrameError::MessageTooLarge { limit } => {
-                write!(f, "a message exceeded {limit} bytes")
+                write!(f, "a message exceeded {limit} bytes (max_session_bytes)")
             }
         }
     }

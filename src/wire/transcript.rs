@@ -75,19 +75,24 @@ pub enum End {
     Closed,
     /// The server did not answer within the timeout; the text says what we waited for.
     Timeout(String),
-    /// The stream could not be read any further (framing limit, I/O error).
+    /// The stream could not be read any further (I/O error, a spawned server's exit).
     Broken(String),
+    /// The driver stopped reading at one of its own limits (`max_line`, `max_literal`,
+    /// `max_responses`, `max_session_bytes`): the text names the limit. The RFC sets no
+    /// such limits, so this is not by itself a fault of the server.
+    Limit(String),
 }
 
 impl End {
     /// The one-line form used in case files: `completed`, `closed`, `timeout: ...`,
-    /// `broken: ...`.
+    /// `broken: ...`, `limit: ...`.
     pub fn to_line(&self) -> String {
         match self {
             End::Completed => "completed".into(),
             End::Closed => "closed".into(),
             End::Timeout(s) => format!("timeout: {s}"),
             End::Broken(s) => format!("broken: {s}"),
+            End::Limit(s) => format!("limit: {s}"),
         }
     }
 
@@ -99,6 +104,8 @@ impl End {
             _ => {
                 if let Some(r) = s.strip_prefix("timeout:") {
                     Some(End::Timeout(r.trim().into()))
+                } else if let Some(r) = s.strip_prefix("limit:") {
+                    Some(End::Limit(r.trim().into()))
                 } else {
                     s.strip_prefix("broken:")
                         .map(|r| End::Broken(r.trim().into()))
