@@ -18,8 +18,8 @@ use std::time::{Duration, Instant};
 use imapconform::case::Case;
 use imapconform::journal::{SessionRecord, SESSIONS_FILE};
 use imapconform::judge::Kind;
-use imapconform::report::read_findings;
 use imapconform::report::results::Results;
+use imapconform::report::{read_findings, Finding};
 
 mod common;
 
@@ -95,6 +95,39 @@ fn assert_each_session_once(records: &[SessionRecord], n: u64) {
     assert!(twice.is_empty(), "sessions run twice: {twice:?}");
     let missing: Vec<u64> = (0..n).filter(|s| !seen.contains_key(s)).collect();
     assert!(missing.is_empty(), "sessions never run: {missing:?}");
+}
+
+/// `run --resume OUT` of a 1,500-session campaign that had finished `finished` sessions:
+/// it runs the others, each session once in all, and keeps every finding of `before`
+/// once. Returns the campaign's findings.
+fn resume_and_check(out: &Path, finished: usize, before: &[Finding]) -> Vec<Finding> {
+    let resumed = Command::new(BIN)
+        .args(["run", "--quiet", "--resume"])
+        .arg(out)
+        .output()
+        .unwrap();
+    let stdout = String::from_utf8_lossy(&resumed.stdout);
+    assert!(
+        matches!(resumed.status.code(), Some(0 | 1)),
+        "{:?}\n{stdout}\n{}",
+        resumed.status,
+        String::from_utf8_lossy(&resumed.stderr)
+    );
+    assert!(
+        stdout.contains(&format!(
+            "resumed: {finished} sessions had finished before, {} ran now",
+            1500 - finished
+        )),
+        "{stdout}"
+    );
+    assert_each_session_once(&journal(out), 1500);
+    let findings = read_findings(&out.join("findings.jsonl")).unwrap();
+    let ids: std::collections::BTreeSet<&str> = findings.iter().map(|f| f.id.as_str()).collect();
+    assert_eq!(ids.len(), findings.len(), "no finding written twice");
+    for f in before {
+        assert!(ids.contains(f.id.as_str()), "{} kept", f.id);
+    }
+    findings
 }
 
 #[test]
@@ -185,36 +218,11 @@ fn sigint_stops_the_campaign_with_its_reports_and_resume_finishes_it() {
     let findings_then = read_findings(&out.join("findings.jsonl")).unwrap();
     assert_eq!(results.findings, findings_then.len() as u64);
 
-    let resumed = Command::new(BIN)
-        .args(["run", "--quiet", "--resume"])
-        .arg(&out)
-        .output()
-        .unwrap();
-    let stdout = String::from_utf8_lossy(&resumed.stdout);
-    assert!(
-        matches!(resumed.status.code(), Some(0 | 1)),
-        "{:?}\n{stdout}\n{}",
-        resumed.status,
-        String::from_utf8_lossy(&resumed.stderr)
-    );
-    assert!(
-        stdout.contains(&format!(
-            "resumed: {finished} sessions had finished before, {} ran now",
-            1500 - finished
-        )),
-        "{stdout}"
-    );
-    assert_each_session_once(&journal(&out), 1500);
+    let findings = resume_and_check(&out, finished, &findings_then);
     let results = Results::read(&out).unwrap();
     assert!(!results.interrupted);
     assert_eq!(results.targets[0].sessions, 1500);
-    // The first run's findings are all still there, once.
-    let findings = read_findings(&out.join("findings.jsonl")).unwrap();
-    let ids: std::collections::BTreeSet<&str> = findings.iter().map(|f| f.id.as_str()).collect();
-    assert_eq!(ids.len(), findings.len(), "no finding written twice");
-    for f in &findings_then {
-        assert!(ids.contains(f.id.as_str()), "{} kept", f.id);
-    }
+    assert_eq!(results.findings, findings.len() as u64);
     let _ = std::fs::remove_dir_all(&out);
 }
 
@@ -235,40 +243,12 @@ fn after_sigkill_every_findings_line_is_whole_and_resume_runs_only_unfinished_se
     }
     let finished: Vec<u64> = journal(&out).iter().map(|r| r.session).collect();
     // What finished sessions found, before resuming.
-    let before: Vec<String> = read_findings(&out.join("findings.jsonl"))
+    let before: Vec<Finding> = read_findings(&out.join("findings.jsonl"))
         .unwrap()
         .into_iter()
         .filter(|f| finished.contains(&f.session))
-        .map(|f| f.id)
         .collect();
-
-    let resumed = Command::new(BIN)
-        .args(["run", "--quiet", "--resume"])
-        .arg(&out)
-        .output()
-        .unwrap();
-    let stdout = String::from_utf8_lossy(&resumed.stdout);
-    assert!(
-        matches!(resumed.status.code(), Some(0 | 1)),
-        "{:?}\n{stdout}\n{}",
-        resumed.status,
-        String::from_utf8_lossy(&resumed.stderr)
-    );
-    assert!(
-        stdout.contains(&format!(
-            "resumed: {} sessions had finished before, {} ran now",
-            finished.len(),
-            1500 - finished.len()
-        )),
-        "{stdout}"
-    );
-    assert_each_session_once(&journal(&out), 1500);
-    let findings = read_findings(&out.join("findings.jsonl")).unwrap();
-    let ids: std::collections::BTreeSet<&str> = findings.iter().map(|f| f.id.as_str()).collect();
-    assert_eq!(ids.len(), findings.len(), "no finding written twice");
-    for id in &before {
-        assert!(ids.contains(id.as_str()), "{id} kept");
-    }
+    let findings = resume_and_check(&out, finished.len(), &before);
     // Every finding's case is there (an unfinished session's were removed, then written
     // again when it ran).
     for f in &findings {
