@@ -237,12 +237,7 @@ pub fn judge_syntax(target: &str, t: &Transcript) -> Vec<Verdict> {
             emit(m, None, f);
         }
     }
-    let steps = t
-        .setup
-        .iter()
-        .map(|e| (None, e))
-        .chain(t.script.iter().enumerate().map(|(i, e)| (Some(i), e)));
-    for (step, e) in steps {
+    for (step, e) in t.steps() {
         for m in e.responses() {
             if let Some(f) = check_message(m, false, g) {
                 emit(m, step, f);

@@ -81,12 +81,7 @@ pub fn judge_tags(target: &str, t: &Transcript) -> Vec<Verdict> {
     if let Some(g) = &t.greeting {
         check(g, None, &sent, "");
     }
-    let steps = t
-        .setup
-        .iter()
-        .map(|e| (None, e))
-        .chain(t.script.iter().enumerate().map(|(i, e)| (Some(i), e)));
-    for (step, e) in steps {
+    for (step, e) in t.steps() {
         let cmd = escape(e.command().tag());
         for ev in &e.events {
             match ev {

@@ -128,6 +128,17 @@ pub struct Transcript {
     pub end: End,
 }
 
+impl Transcript {
+    /// Every exchange in order, with its step: `None` for the setup, the index in the
+    /// script otherwise (what findings call `step`).
+    pub fn steps(&self) -> impl Iterator<Item = (Option<usize>, &Exchange)> {
+        self.setup
+            .iter()
+            .map(|e| (None, e))
+            .chain(self.script.iter().enumerate().map(|(i, e)| (Some(i), e)))
+    }
+}
+
 impl Default for Transcript {
     fn default() -> Self {
         Transcript {
