@@ -23,7 +23,7 @@ use crate::judge::{self, Coverage, Identity, Kind, Verdict};
 use crate::model::Profile;
 use crate::redact::Redactor;
 use crate::report::{Counts, Finding, FindingsWriter, Progress};
-use crate::targets::{Credentials, Target, TargetsFile};
+use crate::targets::{Credentials, Target, TargetsFile, TlsMode};
 use crate::wire::{escape, Message, Transcript};
 
 /// What a campaign runs.
@@ -516,7 +516,9 @@ async fn reach_again(
     error: &DriveError,
 ) -> Result<bool, String> {
     let target = &s.opts.targets.targets[ti];
-    if target.restart.is_none() {
+    // A certificate or STARTTLS problem is the setup's: starting the server again
+    // would not change it.
+    if target.restart.is_none() || matches!(error, DriveError::Tls(_)) {
         return Ok(false);
     }
     let mut restarts = s.restarts[ti].lock().await;
@@ -794,6 +796,10 @@ async fn run_session(s: &Arc<Shared>, index: u64, parent: Option<u64>) -> anyhow
         .iter()
         .map(|(ti, _)| s.opts.targets.targets[*ti].name.as_str())
         .collect();
+    let security: Vec<TlsMode> = transcripts
+        .iter()
+        .map(|(ti, _)| s.opts.targets.targets[*ti].tls)
+        .collect();
     let sent: usize = transcripts.iter().map(|(_, t)| t.script.len()).sum();
     s.commands.fetch_add(sent as u64, Ordering::Relaxed);
     // What the journal records of this session once it is finished.
@@ -883,6 +889,7 @@ async fn run_session(s: &Arc<Shared>, index: u64, parent: Option<u64>) -> anyhow
             s.opts.seed,
             index,
             &names,
+            &security,
             &transcripts,
             &notes,
             in_corpus,
@@ -898,6 +905,7 @@ async fn run_session(s: &Arc<Shared>, index: u64, parent: Option<u64>) -> anyhow
             s.opts.seed,
             index,
             &names,
+            &security,
             &transcripts,
             &notes,
             case_path,
@@ -1033,18 +1041,20 @@ fn write_cases(
     seed: u64,
     index: u64,
     names: &[&str],
+    security: &[TlsMode],
     transcripts: &[(usize, Transcript)],
     notes: &[(&str, String)],
     path: impl Fn(u64, &str) -> String,
     redact: &Redactor,
 ) -> anyhow::Result<BTreeMap<String, String>> {
     let mut cases = BTreeMap::new();
-    for (name, (_, t)) in names.iter().zip(transcripts) {
+    for ((name, (_, t)), mode) in names.iter().zip(transcripts).zip(security) {
         let rel = path(index, name);
         let mut case = Case {
             header: case_header(seed, index, name),
             transcript: redact.transcript(t),
         };
+        case.set_security(*mode);
         for (key, value) in notes {
             case.set(key, value.clone());
         }

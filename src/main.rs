@@ -1335,6 +1335,9 @@ fn cmd_replay(a: ReplayArgs) -> anyhow::Result<u8> {
             };
             c.set("target", *name);
             c.set("time", campaign::rfc3339_now());
+            if let Some(t) = targets.targets.iter().find(|t| t.name == *name) {
+                c.set_security(t.tls);
+            }
             c.set("replay-of", a.case.display().to_string());
             let stem = a
                 .case

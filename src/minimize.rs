@@ -959,7 +959,7 @@ pub fn minimize_one(
         };
         match minimize(runner, &goal, units, logout) {
             Ok(m) => {
-                let minimal = save(dir, d, rel, case, &m, &runner.opts.redact)?;
+                let minimal = save(dir, d, rel, case, &m, runner)?;
                 d.verification = m.verification.clone();
                 return Ok(Some(minimal));
             }
@@ -977,8 +977,9 @@ fn save(
     from: &str,
     original: &Case,
     m: &Minimized,
-    redact: &crate::redact::Redactor,
+    runner: &Runner,
 ) -> Result<Minimal, String> {
+    let redact = &runner.opts.redact;
     let seed: u64 = original
         .get("seed")
         .and_then(|s| s.parse().ok())
@@ -1000,6 +1001,9 @@ fn save(
             header: case_header(seed, session, name),
             transcript: redact.transcript(t),
         };
+        if let Some(target) = runner.target(name) {
+            case.set_security(target.tls);
+        }
         case.set("minimized-from", from);
         case.set("finding", d.id.clone());
         if !labels.is_empty() {

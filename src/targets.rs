@@ -15,11 +15,37 @@
 //! spawn = ["sh", "-c", "cd {session_dir} && maildirmake Maildir && exec imapd Maildir"]
 //! ```
 //!
+//! A server behind TLS: from the first byte (`tls = "implicit"`, as on port 993), or
+//! after `STARTTLS` on a plaintext port (`tls = "starttls"`). The certificate is checked
+//! against the CA certificates in `ca_file` (a relative path is read from the targets
+//! file's directory), or against Mozilla's roots without it, for `server_name` (default:
+//! the host of `address`, an IP address too). `insecure = true` accepts any certificate,
+//! for a throwaway test server only; it is never the default.
+//!
+//! ```toml
+//! [[target]]
+//! name = "dovecot-tls"
+//! address = "127.0.0.1:14993"
+//! tls = "implicit"
+//! server_name = "imap.test"
+//! ca_file = "lab-ca.pem"
+//! user = "u1"
+//! password = "pw1"
+//!
+//! [[target]]
+//! name = "cyrus-starttls"
+//! address = "127.0.0.1:14143"
+//! tls = "starttls"
+//! insecure = true
+//! user = "u1"
+//! password = "pw1"
+//! ```
+//!
 //! Placeholders in `spawn` and `reset`: `{user}` and `{password}` (the pool entry the
 //! session uses) and `{session_dir}` (a fresh empty directory made for the session and
 //! removed after it).
 
-use std::path::Path;
+use std::path::{Path, PathBuf};
 use std::time::Duration;
 
 use serde::{Deserialize, Serialize};
@@ -46,7 +72,7 @@ pub struct Credentials {
 pub struct Target {
     /// A short name used in findings, case files and reports.
     pub name: String,
-    /// `host:port` of a server that speaks IMAP on TCP (no TLS).
+    /// `host:port` of a server that speaks IMAP on TCP (with TLS where `tls` says so).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub address: Option<String>,
     /// A command that serves one session on its stdin/stdout.
@@ -92,6 +118,57 @@ pub struct Target {
     /// differences from a server are the oracle's to judge against the RFC, not a vote.
     #[serde(default, skip_serializing_if = "std::ops::Not::not")]
     pub model: bool,
+    /// How the connection is secured (RFC 3501 §6.2.1, RFC 8314 §3): "none" (default),
+    /// "implicit" (TLS from the first byte, as on port 993) or "starttls" (plaintext
+    /// greeting, then STARTTLS before logging in).
+    #[serde(default, skip_serializing_if = "TlsMode::is_none")]
+    pub tls: TlsMode,
+    /// The name the server's certificate must carry (default: the host of `address`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub server_name: Option<String>,
+    /// PEM file of the CA certificates to trust instead of the system's.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub ca_file: Option<std::path::PathBuf>,
+    /// Accept any certificate (a self-signed test server). Never the default.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub insecure: bool,
+}
+
+/// How a target's connection is secured (the `tls` field).
+#[derive(Clone, Copy, Debug, Default, Serialize, Deserialize, PartialEq, Eq)]
+#[serde(rename_all = "lowercase")]
+pub enum TlsMode {
+    /// Plaintext.
+    #[default]
+    None,
+    /// TLS from the first byte (RFC 8314 §3.3).
+    Implicit,
+    /// A plaintext greeting, then `STARTTLS` (RFC 3501 §6.2.1) before logging in.
+    Starttls,
+}
+
+impl TlsMode {
+    pub fn is_none(&self) -> bool {
+        *self == TlsMode::None
+    }
+
+    /// The word of the targets file (and of the case file's `security` header).
+    pub fn as_str(&self) -> &'static str {
+        match self {
+            TlsMode::None => "none",
+            TlsMode::Implicit => "implicit",
+            TlsMode::Starttls => "starttls",
+        }
+    }
+
+    pub fn from_word(word: &str) -> Option<TlsMode> {
+        match word {
+            "none" => Some(TlsMode::None),
+            "implicit" => Some(TlsMode::Implicit),
+            "starttls" => Some(TlsMode::Starttls),
+            _ => None,
+        }
+    }
 }
 
 /// How a session reaches the target.
@@ -178,7 +255,59 @@ impl Target {
         if self.timeout_ms == Some(0) {
             return Err(format!("{at}: `timeout_ms` must be above 0"));
         }
+        self.validate_tls(&at)?;
         self.validate_limits(&at)
+    }
+
+    /// The TLS fields: they belong to a TCP target with `tls` set, and `insecure`
+    /// cannot go with a `ca_file` (one checks the certificate, the other does not).
+    fn validate_tls(&self, at: &str) -> Result<(), String> {
+        if self.tls.is_none() {
+            for (key, set) in [
+                ("server_name", self.server_name.is_some()),
+                ("ca_file", self.ca_file.is_some()),
+                ("insecure", self.insecure),
+            ] {
+                if set {
+                    return Err(format!(
+                        "{at}: `{key}` is set but `tls` is \"none\": add tls = \"implicit\" or \"starttls\""
+                    ));
+                }
+            }
+            return Ok(());
+        }
+        if self.address.is_none() {
+            return Err(format!(
+                "{at}: `tls = \"{}\"` needs an `address`: a `spawn` target speaks on stdin/stdout",
+                self.tls.as_str()
+            ));
+        }
+        if self.insecure && self.ca_file.is_some() {
+            return Err(format!(
+                "{at}: `insecure = true` and `ca_file` contradict each other: `ca_file` checks the certificate, `insecure` accepts any; keep one"
+            ));
+        }
+        if let Some(name) = &self.server_name {
+            crate::drive::tls::parse_server_name(name)
+                .map_err(|e| format!("{at}: `server_name` {e}"))?;
+        }
+        Ok(())
+    }
+
+    /// Reads a relative `ca_file` from `base` (the targets file's directory) and checks
+    /// that it holds CA certificates.
+    fn resolve_ca_file(&mut self, index: usize, base: Option<&Path>) -> Result<(), String> {
+        let Some(path) = &self.ca_file else {
+            return Ok(());
+        };
+        let path: PathBuf = match base {
+            Some(dir) if path.is_relative() => dir.join(path),
+            _ => path.clone(),
+        };
+        crate::drive::tls::load_ca_file(&path)
+            .map_err(|e| format!("target #{} ({:?}): {e}", index + 1, self.name))?;
+        self.ca_file = Some(path);
+        Ok(())
     }
 
     /// The memory limits: a line shorter than [`MIN_MAX_LINE`] would cut ordinary
@@ -255,17 +384,24 @@ fn target_lines(text: &str) -> Vec<usize> {
 
 impl TargetsFile {
     /// Parses and checks a targets file. Errors name the line (for a target's meaning,
-    /// the line of its `[[target]]` header) and the target.
+    /// the line of its `[[target]]` header) and the target. A relative `ca_file` is read
+    /// from the current directory ([`TargetsFile::load`] reads it from the file's).
     pub fn parse(text: &str) -> Result<TargetsFile, String> {
-        let file: TargetsFile =
+        TargetsFile::parse_in(text, None)
+    }
+
+    /// [`TargetsFile::parse`], with relative `ca_file` paths read from `base`.
+    pub fn parse_in(text: &str, base: Option<&Path>) -> Result<TargetsFile, String> {
+        let mut file: TargetsFile =
             toml::from_str(text).map_err(|e| crate::input::toml_error(text, &e))?;
         if file.targets.is_empty() {
             return Err("no targets: add at least one [[target]] table".into());
         }
         let headers = target_lines(text);
         // A target's error names the line of its `[[target]]` header, when it has one.
+        let count = file.targets.len();
         let at = |i: usize, e: String| match headers.get(i) {
-            Some(line) if headers.len() == file.targets.len() => format!("line {line}: {e}"),
+            Some(line) if headers.len() == count => format!("line {line}: {e}"),
             _ => e,
         };
         let mut names = std::collections::HashSet::new();
@@ -275,13 +411,17 @@ impl TargetsFile {
                 return Err(at(i, format!("target name {:?} is used twice", t.name)));
             }
         }
+        for (i, t) in file.targets.iter_mut().enumerate() {
+            t.resolve_ca_file(i, base).map_err(|e| at(i, e))?;
+        }
         Ok(file)
     }
 
     pub fn load(path: &Path) -> anyhow::Result<TargetsFile> {
         let text = crate::input::read_text(path, "targets file", crate::input::CONFIG_LIMIT)
             .map_err(anyhow::Error::msg)?;
-        TargetsFile::parse(&text)
+        let base = path.parent().filter(|p| !p.as_os_str().is_empty());
+        TargetsFile::parse_in(&text, base)
             .map_err(|e| anyhow::anyhow!("targets file {}: {e}", path.display()))
     }
 
@@ -412,5 +552,74 @@ timeout_ms = 100
         assert!(e.contains("`max_literal` (4096) is larger"), "{e}");
         let e = with("max_line = -1\n").unwrap_err();
         assert!(e.starts_with("line 5:"), "{e}");
+    }
+
+    #[test]
+    fn tls_fields_are_read_and_checked() {
+        let f = with("tls = \"starttls\"\nserver_name = \"imap.test\"\ninsecure = true\n").unwrap();
+        let t = &f.targets[0];
+        assert_eq!(t.tls, TlsMode::Starttls);
+        assert_eq!(t.server_name.as_deref(), Some("imap.test"));
+        assert!(t.insecure);
+        assert_eq!(TargetsFile::parse(&f.to_toml()).unwrap(), f);
+        assert!(!with("").unwrap().to_toml().contains("tls"));
+        for (extra, expect) in [
+            (
+                "insecure = true\n",
+                "`insecure` is set but `tls` is \"none\"",
+            ),
+            (
+                "server_name = \"a\"\n",
+                "`server_name` is set but `tls` is \"none\"",
+            ),
+            (
+                "ca_file = \"ca.pem\"\n",
+                "`ca_file` is set but `tls` is \"none\"",
+            ),
+            (
+                "tls = \"implicit\"\ninsecure = true\nca_file = \"ca.pem\"\n",
+                "contradict",
+            ),
+            (
+                "tls = \"implicit\"\nserver_name = \"not a name\"\n",
+                "neither a DNS name nor an IP address",
+            ),
+            ("tls = \"ssl\"\n", "unknown variant `ssl`"),
+        ] {
+            let e = with(extra).unwrap_err();
+            assert!(e.contains(expect), "{extra:?}: {e}");
+            assert!(!e.contains('\n'), "{e}");
+        }
+        let e =
+            TargetsFile::parse("[[target]]\nname = \"s\"\nspawn = [\"x\"]\ntls = \"implicit\"\n")
+                .unwrap_err();
+        assert!(
+            e.starts_with("line 1: target #1 (\"s\")") && e.contains("needs an `address`"),
+            "{e}"
+        );
+    }
+
+    #[test]
+    fn a_relative_ca_file_is_read_from_the_targets_file_s_directory() {
+        let dir =
+            std::env::temp_dir().join(format!("imapconform-targets-ca-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        let toml = "[[target]]\nname = \"t\"\naddress = \"127.0.0.1:993\"\nuser = \"u\"\ntls = \"implicit\"\nca_file = \"ca.pem\"\n";
+        std::fs::write(dir.join("targets.toml"), toml).unwrap();
+        let e = TargetsFile::load(&dir.join("targets.toml"))
+            .unwrap_err()
+            .to_string();
+        assert!(
+            e.contains("line 1: target #1 (\"t\"): `ca_file`")
+                && e.contains(&dir.join("ca.pem").display().to_string())
+                && !e.contains('\n'),
+            "{e}"
+        );
+        std::fs::write(dir.join("ca.pem"), "no certificate here\n").unwrap();
+        let e = TargetsFile::load(&dir.join("targets.toml"))
+            .unwrap_err()
+            .to_string();
+        assert!(e.contains("holds no certificate"), "{e}");
+        let _ = std::fs::remove_dir_all(&dir);
     }
 }

@@ -164,6 +164,51 @@ fn malformed_targets_files_are_refused_with_file_line_and_problem() {
         &["line 4", "used twice"],
     );
     refuses_targets(&s, "empty.toml", "", &["no targets"]);
+    // TLS settings (RFC 3501 §6.2.1, RFC 8314): each names the target and the problem.
+    let tcp = "[[target]]\nname = \"t\"\naddress = \"127.0.0.1:993\"\nuser = \"u\"\n";
+    refuses_targets(
+        &s,
+        "tlsspawn.toml",
+        "[[target]]\nname = \"a\"\nspawn = [\"x\"]\ntls = \"starttls\"\n",
+        &["line 1", "target #1 (\"a\")", "needs an `address`"],
+    );
+    refuses_targets(
+        &s,
+        "tlsword.toml",
+        format!("{tcp}tls = \"ssl\"\n"),
+        &["line 5", "unknown variant `ssl`"],
+    );
+    refuses_targets(
+        &s,
+        "insecurenotls.toml",
+        format!("{tcp}insecure = true\n"),
+        &["line 1", "`insecure` is set but `tls` is \"none\""],
+    );
+    refuses_targets(
+        &s,
+        "insecureca.toml",
+        format!("{tcp}tls = \"implicit\"\ninsecure = true\nca_file = \"ca.pem\"\n"),
+        &["line 1", "contradict"],
+    );
+    refuses_targets(
+        &s,
+        "badname.toml",
+        format!("{tcp}tls = \"implicit\"\nserver_name = \"a b\"\n"),
+        &["`server_name`", "neither a DNS name nor an IP address"],
+    );
+    refuses_targets(
+        &s,
+        "noca.toml",
+        format!("{tcp}tls = \"implicit\"\nca_file = \"missing-ca.pem\"\n"),
+        &["line 1", "`ca_file`", "missing-ca.pem", "no such file"],
+    );
+    s.file("notpem.pem", "hello\n");
+    refuses_targets(
+        &s,
+        "notpem.toml",
+        format!("{tcp}tls = \"starttls\"\nca_file = \"notpem.pem\"\n"),
+        &["notpem.pem", "holds no certificate"],
+    );
     refuses_targets(
         &s,
         "latin1.toml",

@@ -22,7 +22,10 @@
 //! S: a1 OK [APPENDUID 1 1] Append completed.
 //! ```
 //!
-//! Lines starting with `#` before the first record are the header (`key: value`). Then
+//! Lines starting with `#` before the first record are the header (`key: value`). A
+//! session secured by TLS says how in `# security: implicit` or `# security: starttls`
+//! ([`SECURITY_HEADER`]); a case without it (every case of a plaintext target, and every
+//! case written before TLS targets existed) was plaintext. Then
 //! records, in the order the bytes crossed the wire, in the style of the RFC examples:
 //!
 //! | record | meaning |
@@ -46,9 +49,14 @@ pub mod race;
 
 use std::fmt::Write as _;
 
+use crate::targets::TlsMode;
 use crate::wire::{
     escape, literal_announcement, unescape, End, Event, Exchange, Fragment, Message, Transcript,
 };
+
+/// The case header saying how the session was secured: `implicit` (TLS from the first
+/// byte) or `starttls`; absent for plaintext (`none`).
+pub const SECURITY_HEADER: &str = "security";
 
 /// The first line of every case file.
 pub const MAGIC: &str = "# imapconform case v1";
@@ -93,6 +101,21 @@ impl Case {
         match self.header.iter_mut().find(|(k, _)| k == key) {
             Some(kv) => kv.1 = value,
             None => self.header.push((key.to_string(), value)),
+        }
+    }
+
+    /// How the session was secured ([`SECURITY_HEADER`]; plaintext without it).
+    pub fn security(&self) -> TlsMode {
+        self.get(SECURITY_HEADER)
+            .and_then(TlsMode::from_word)
+            .unwrap_or_default()
+    }
+
+    /// Records how the session was secured: the header for TLS, none for plaintext.
+    pub fn set_security(&mut self, mode: TlsMode) {
+        self.header.retain(|(k, _)| k != SECURITY_HEADER);
+        if !mode.is_none() {
+            self.set(SECURITY_HEADER, mode.as_str());
         }
     }
 
@@ -280,6 +303,11 @@ impl Parser {
                     // A value is one line: a CR inside it reads as a space, as `to_text`
                     // writes it, so that what is read prints back the same.
                     let (k, v) = (k.trim().to_string(), one_line(v).trim().to_string());
+                    if k == SECURITY_HEADER && TlsMode::from_word(&v).is_none() {
+                        return Err(err(format!(
+                            "unknown security {v:?} (none, implicit, starttls)"
+                        )));
+                    }
                     if k == "end" {
                         end = End::from_line(&v).ok_or_else(|| {
                             err(format!(
@@ -624,6 +652,24 @@ mod tests {
         assert!(c.transcript.setup.is_empty());
         assert_eq!(c.transcript.script.len(), 1);
         assert_eq!(c.transcript.script[0].command().to_bytes(), b"a1 NOOP\r\n");
+    }
+
+    #[test]
+    fn the_security_header_says_how_the_session_was_secured_and_old_cases_read_as_plaintext() {
+        let old = Case::parse(&format!("{MAGIC}\n# target: x\nS: * OK hi\n")).unwrap();
+        assert_eq!(old.security(), TlsMode::None);
+        let mut c = sample();
+        c.set_security(TlsMode::Starttls);
+        let text = c.to_text();
+        assert!(text.contains("\n# security: starttls\n"), "{text}");
+        let again = Case::parse(&text).unwrap();
+        assert_eq!(again.security(), TlsMode::Starttls);
+        assert_eq!(again.transcript, c.transcript);
+        c.set_security(TlsMode::None);
+        assert!(!c.to_text().contains("security"));
+        let e = Case::parse(&format!("{MAGIC}\n# security: ssl\n")).unwrap_err();
+        assert_eq!(e.line, 2, "{e}");
+        assert!(e.message.contains("unknown security \"ssl\""), "{e}");
     }
 }
 #[cfg(test)]

@@ -1,9 +1,11 @@
 //! The driver: runs sessions against targets and records every byte both ways.
 //!
-//! A session is: (reset the user's store) → connect or spawn → greeting (RFC 2060 §7.1:
-//! OK, PREAUTH or BYE) → LOGIN when not pre-authenticated → the script's commands, one
-//! at a time, each until its tagged completion → after LOGOUT, wait for the server to
-//! close. Synchronizing literals wait for the server's continuation request (RFC 2060
+//! A session is: (reset the user's store) → connect (with TLS from the first byte for
+//! `tls = "implicit"`) or spawn → greeting (RFC 2060 §7.1: OK, PREAUTH or BYE) → for
+//! `tls = "starttls"`, STARTTLS and CAPABILITY again (RFC 3501 §6.2.1) → LOGIN when not
+//! pre-authenticated (never where the server advertises LOGINDISABLED, RFC 3501 §6.1.1)
+//! → the script's commands, one at a time, each until its tagged completion → after
+//! LOGOUT, wait for the server to close. Synchronizing literals wait for the server's continuation request (RFC 2060
 //! §4.3, §7.5); where the server advertises LITERAL+ (RFC 2088) they are sent
 //! non-synchronizing instead.
 //!
@@ -17,19 +19,22 @@
 
 pub mod conn;
 pub mod race;
+pub mod tls;
 
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::Arc;
 use std::time::Duration;
 
 use tokio::time::Instant;
 
-use crate::targets::{expand, Credentials, Endpoint, Target};
+use crate::targets::{expand, Credentials, Endpoint, Target, TlsMode};
 pub use crate::wire::framing::{DEFAULT_MAX_LINE, DEFAULT_MAX_LITERAL};
 use crate::wire::{
     literal_announcement, End, Event, Exchange, Fragment, FrameLimits, Message, Transcript,
 };
-use conn::{Conn, Stop};
+use conn::{Conn, ConnectError, Stop};
+use tls::TlsClient;
 
 /// Settings of the driver. The limits are defaults: a target's own `max_line`,
 /// `max_literal`, `max_responses` and `max_session_bytes` win ([`DriveOptions::for_target`]).
@@ -117,6 +122,9 @@ pub enum DriveError {
     /// willing to accept a connection from this client"), so it is no finding, but the
     /// session could not be run. The text is the greeting.
     Refused(String),
+    /// TLS could not be set up: the handshake or the certificate failed, or STARTTLS
+    /// was not offered or refused. One line saying why and what to change.
+    Tls(String),
 }
 
 impl std::fmt::Display for DriveError {
@@ -130,6 +138,7 @@ impl std::fmt::Display for DriveError {
                 f,
                 "the server refused the session with a BYE greeting (allowed by RFC 2060 §7.1.5): {s}"
             ),
+            DriveError::Tls(s) => f.write_str(s),
         }
     }
 }
@@ -251,7 +260,12 @@ struct Session<'a> {
     literal_plus: bool,
     /// The server advertised IDLE (RFC 2177).
     idle: bool,
-    capabilities_known: bool,
+    /// The capabilities in force: the last list the server sent, forgotten when TLS
+    /// starts (RFC 3501 §6.2.1).
+    capabilities: Option<Vec<String>>,
+    /// How the connection is secured, and the TLS client where it is.
+    mode: TlsMode,
+    tls: Option<Arc<TlsClient>>,
     /// A problem of the setup (no user for a server that wants one, LOGIN refused).
     setup_error: Option<DriveError>,
 }
@@ -266,11 +280,20 @@ impl<'a> Session<'a> {
     ) -> Result<Session<'a>, DriveError> {
         let timeout = target.timeout();
         let own = opts.for_target(target);
-        let conn = match target.endpoint() {
-            Endpoint::Tcp(addr) => Conn::tcp(addr, timeout, own.limits)
+        let tls = TlsClient::for_target(target).map_err(DriveError::Tls)?;
+        let conn = match (target.endpoint(), &tls) {
+            (Endpoint::Tcp(addr), Some(client)) if target.tls == TlsMode::Implicit => {
+                Conn::tls(addr, timeout, own.limits, client)
+                    .await
+                    .map_err(|e| match e {
+                        ConnectError::Io(e) => DriveError::Connect(format!("{addr}: {e}")),
+                        ConnectError::Tls(why) => DriveError::Tls(why),
+                    })?
+            }
+            (Endpoint::Tcp(addr), _) => Conn::tcp(addr, timeout, own.limits)
                 .await
                 .map_err(|e| DriveError::Connect(format!("{addr}: {e}")))?,
-            Endpoint::Spawn(argv) => {
+            (Endpoint::Spawn(argv), _) => {
                 let argv = expand(argv, creds, &session_dir.0);
                 Conn::spawn(&argv, own.limits)
                     .map_err(|e| DriveError::Spawn(format!("{}: {e}", argv[0])))?
@@ -287,7 +310,9 @@ impl<'a> Session<'a> {
             t: Transcript::default(),
             literal_plus: false,
             idle: false,
-            capabilities_known: false,
+            capabilities: None,
+            mode: target.tls,
+            tls,
             setup_error: None,
         })
     }
@@ -364,13 +389,21 @@ impl<'a> Session<'a> {
             let _ = self.expect_close().await;
             return Ok(false);
         }
-        if !line.starts_with(b"* PREAUTH") {
+        let preauth = line.starts_with(b"* PREAUTH");
+        if self.mode == TlsMode::Starttls && !self.start_tls(preauth).await? {
+            return Ok(false);
+        }
+        if !preauth {
             let Some(c) = creds else {
                 self.setup_error = Some(DriveError::Login(
                     "the server greets with OK (not PREAUTH) but the target has no user".into(),
                 ));
                 return Ok(false);
             };
+            if let Err(e) = self.may_log_in() {
+                self.setup_error = Some(e);
+                return Ok(false);
+            }
             if self.opts.probe_authenticate_cancel {
                 // The exchange answers the continuation request with "*".
                 self.exchange(&Message::line("s0 AUTHENTICATE PLAIN"), true)
@@ -378,13 +411,7 @@ impl<'a> Session<'a> {
             }
             let login = login_command("s1", c);
             let e = self.exchange(&login, true).await?;
-            let ok = e.completion().is_some_and(|m| {
-                m.first_line()
-                    .split(|&c| c == b' ')
-                    .nth(1)
-                    .is_some_and(|s| s.eq_ignore_ascii_case(b"OK"))
-            });
-            if !ok {
+            if !completed_ok(e) {
                 let answer = e
                     .completion()
                     .map(|m| String::from_utf8_lossy(m.first_line()).to_string());
@@ -395,7 +422,7 @@ impl<'a> Session<'a> {
                 return Ok(false);
             }
         }
-        if !self.capabilities_known && self.opts.literal_plus {
+        if self.capabilities.is_none() && self.opts.literal_plus {
             self.exchange(&Message::line("s2 CAPABILITY"), true).await?;
         }
         if self.opts.list_mailboxes {
@@ -403,6 +430,100 @@ impl<'a> Session<'a> {
                 .await?;
         }
         Ok(true)
+    }
+
+    /// STARTTLS (RFC 3501 §6.2.1) on a `tls = "starttls"` target: learn the capabilities
+    /// if the greeting did not carry them, check that STARTTLS is offered, send it, and
+    /// after its tagged OK run the TLS handshake. Plaintext the server sent after that
+    /// OK is recorded in the STARTTLS exchange and never read as a response. Then the
+    /// capabilities learned before TLS are forgotten ("Once [TLS] has been started, the
+    /// client MUST discard cached information about server capabilities and SHOULD
+    /// re-issue the CAPABILITY command") and CAPABILITY is sent again. False (with
+    /// `setup_error`) when TLS could not be started.
+    async fn start_tls(&mut self, preauth: bool) -> Result<bool, Stop> {
+        let tls = self
+            .tls
+            .clone()
+            .expect("a starttls target has a TLS client");
+        if preauth {
+            self.setup_error = Some(DriveError::Tls(
+                "the server greets with PREAUTH, but STARTTLS is only valid in the not authenticated state (RFC 3501 §6.2.1): use tls = \"implicit\" or \"none\" for this target".into(),
+            ));
+            return Ok(false);
+        }
+        if self.capabilities.is_none() {
+            self.exchange(&Message::line("s4 CAPABILITY"), true).await?;
+        }
+        if !self.has_capability("STARTTLS") {
+            let caps = match &self.capabilities {
+                Some(c) => format!("it advertises {}", c.join(" ")),
+                None => "it sent no capability list".into(),
+            };
+            self.setup_error = Some(DriveError::Tls(format!(
+                "the server does not advertise STARTTLS ({caps}): use tls = \"implicit\" or \"none\" for this target"
+            )));
+            return Ok(false);
+        }
+        let e = self.exchange(&Message::line("s5 STARTTLS"), true).await?;
+        if !completed_ok(e) {
+            let answer = e
+                .completion()
+                .map(|m| String::from_utf8_lossy(m.first_line()).to_string());
+            self.setup_error = Some(DriveError::Tls(match answer {
+                Some(a) => format!("the server answered STARTTLS with {a:?}"),
+                None => "no answer to STARTTLS".into(),
+            }));
+            return Ok(false);
+        }
+        let idx = self.t.setup.len() - 1;
+        self.start_clock();
+        let plaintext = match self.conn.start_tls(&tls, self.deadline).await {
+            Ok(p) => p,
+            Err(why) => {
+                self.setup_error = Some(DriveError::Tls(why));
+                return Ok(false);
+            }
+        };
+        for m in frame_all(&plaintext) {
+            // Recorded for the judges, never acted on: no capabilities are learned from it.
+            let counted = self.count(&m);
+            self.push_event(true, idx, Event::Server(m));
+            counted?;
+        }
+        self.forget_capabilities();
+        self.exchange(&Message::line("s6 CAPABILITY"), true).await?;
+        Ok(true)
+    }
+
+    /// Whether the driver may send LOGIN: RFC 3501 §6.1.1 "An IMAP client MUST NOT
+    /// issue the LOGIN command if the server advertises the LOGINDISABLED capability."
+    /// The capabilities in force decide (after STARTTLS, only those sent under TLS).
+    fn may_log_in(&self) -> Result<(), DriveError> {
+        if !self.has_capability("LOGINDISABLED") {
+            return Ok(());
+        }
+        let remedy = if self.conn.is_tls() {
+            "it does so under TLS too, so this target cannot be driven with LOGIN"
+        } else {
+            "use tls = \"starttls\" or \"implicit\" for this target"
+        };
+        Err(DriveError::Login(format!(
+            "the server advertises LOGINDISABLED, and RFC 3501 §6.1.1 forbids LOGIN then: {remedy}"
+        )))
+    }
+
+    fn has_capability(&self, name: &str) -> bool {
+        self.capabilities
+            .as_ref()
+            .is_some_and(|c| c.iter().any(|c| c.eq_ignore_ascii_case(name)))
+    }
+
+    /// RFC 3501 §6.2.1: after TLS starts, nothing the server said about itself before
+    /// counts.
+    fn forget_capabilities(&mut self) {
+        self.capabilities = None;
+        self.idle = false;
+        self.literal_plus = false;
     }
 
     /// Reads until the server closes; anything it still sends is recorded.
@@ -620,12 +741,39 @@ impl<'a> Session<'a> {
     /// 3501 §7.1 `[CAPABILITY ...]` response code).
     fn learn_capabilities(&mut self, m: &Message) {
         if let Some(caps) = capabilities_in(m.first_line()) {
-            self.capabilities_known = true;
             self.idle = caps.iter().any(|c| c.eq_ignore_ascii_case("IDLE"));
             self.literal_plus =
                 self.opts.literal_plus && caps.iter().any(|c| c.eq_ignore_ascii_case("LITERAL+"));
+            self.capabilities = Some(caps);
         }
     }
+}
+
+/// Whether the exchange ended in a tagged OK.
+fn completed_ok(e: &Exchange) -> bool {
+    e.completion().is_some_and(|m| {
+        m.first_line()
+            .split(|&c| c == b' ')
+            .nth(1)
+            .is_some_and(|s| s.eq_ignore_ascii_case(b"OK"))
+    })
+}
+
+/// `bytes` cut into messages as far as they frame (the rest, if any, as one unfinished
+/// message): how plaintext received where none belongs is recorded.
+fn frame_all(bytes: &[u8]) -> Vec<Message> {
+    let mut framer = crate::wire::Framer::new(FrameLimits {
+        max_line: usize::MAX,
+        max_literal: u64::MAX,
+        max_message: usize::MAX,
+    });
+    framer.push(bytes);
+    let mut out = Vec::new();
+    while let Ok(Some(m)) = framer.next_message() {
+        out.push(m);
+    }
+    out.extend(framer.finish());
+    out
 }
 
 /// The capability list in a `* CAPABILITY` response or a `[CAPABILITY ...]` code.

@@ -201,6 +201,22 @@ impl Framer {
         }
     }
 
+    /// Takes every byte held but not yet returned as a message (the pieces of an
+    /// unfinished one, then the rest of the buffer), as they came, and starts afresh.
+    /// After STARTTLS these are plaintext that must not be read as responses (RFC 3501
+    /// §6.2.1).
+    pub fn take_rest(&mut self) -> Vec<u8> {
+        let mut rest: Vec<u8> = self
+            .current
+            .drain(..)
+            .flat_map(|f| f.bytes().to_vec())
+            .collect();
+        rest.append(&mut self.buf);
+        self.state = State::Line { scanned: 0 };
+        self.current_len = 0;
+        rest
+    }
+
     /// Bytes held but not yet returned as a message.
     pub fn buffered(&self) -> usize {
         self.buf.len() + self.current_len
@@ -217,6 +233,17 @@ mod tests {
             v.push(m);
         }
         v
+    }
+
+    #[test]
+    fn take_rest_returns_what_follows_the_last_message_as_it_came() {
+        let mut f = Framer::new(FrameLimits::default());
+        f.push(b"s5 OK begin TLS\r\n* 3 EXISTS\r\n* 1 FETCH (BODY[] {10}\r\nabc");
+        assert_eq!(all(&mut f).len(), 2);
+        assert_eq!(f.take_rest(), b"* 1 FETCH (BODY[] {10}\r\nabc");
+        assert_eq!(f.buffered(), 0);
+        f.push(b"* OK fresh\r\n");
+        assert_eq!(all(&mut f)[0].to_bytes(), b"* OK fresh\r\n");
     }
 
     #[test]
