@@ -371,6 +371,7 @@ pub async fn run(opts: CampaignOptions) -> anyhow::Result<Summary> {
         started,
         opts,
     });
+    run_probes(&shared).await?;
     let jobs = Arc::new(Semaphore::new(shared.opts.jobs.max(1)));
     let mut tasks = tokio::task::JoinSet::new();
     let deadline = shared.opts.duration.map(|d| shared.started + d);
@@ -712,6 +713,67 @@ fn planned_sessions(opts: &CampaignOptions) -> Option<u64> {
     }
 }
 
+/// The STARTTLS probes ([`crate::probes`]) of every target secured with TLS, all
+/// targets at once, before the first session. A target that cannot be reached is
+/// dropped with its error, as a session would drop it. On `--resume` they run again
+/// (their findings belong to no session, so the recovery dropped them).
+async fn run_probes(s: &Arc<Shared>) -> anyhow::Result<()> {
+    let mut runs = tokio::task::JoinSet::new();
+    for (ti, target) in s.opts.targets.targets.iter().enumerate() {
+        if target.tls.is_none() {
+            continue;
+        }
+        let (s, target) = (s.clone(), target.clone());
+        runs.spawn(async move {
+            let creds = s.pools[ti].take().await;
+            let r = crate::probes::probe_target(
+                &target,
+                creds.as_ref(),
+                &s.opts.drive,
+                s.opts.seed,
+                &s.opts.out,
+                &s.writer,
+                &s.opts.redact,
+                s.opts.all_cases,
+            )
+            .await;
+            s.pools[ti].give_back(creds);
+            (ti, r)
+        });
+    }
+    while let Some(r) = runs.join_next().await {
+        let (ti, r) = r?;
+        let name = &s.opts.targets.targets[ti].name;
+        match r? {
+            Ok(o) => {
+                if s.opts.progress {
+                    eprintln!(
+                        "imapconform: target {name}: {} STARTTLS probe(s), {} finding(s){}",
+                        o.ran,
+                        o.findings,
+                        if o.skipped.is_empty() {
+                            String::new()
+                        } else {
+                            format!("; not applicable: {}", o.skipped.join("; "))
+                        }
+                    );
+                }
+            }
+            Err(e) => {
+                s.dropped[ti].store(true, Ordering::Relaxed);
+                s.errors
+                    .lock()
+                    .expect("errors lock")
+                    .insert(name.clone(), s.opts.redact.text(&e.to_string()));
+                if s.opts.progress {
+                    eprintln!("imapconform: target {name}: {e}; dropped from the campaign");
+                }
+            }
+        }
+    }
+    Ok(())
+}
+
 /// One session in this many probes how servers take a cancelled AUTHENTICATE (a server
 /// that does not end the exchange on `*` costs the session its timeout).
 const AUTHENTICATE_PROBE_EVERY: u64 = 64;
@@ -969,6 +1031,7 @@ pub fn judge_session(
     for (name, t) in names.iter().zip(transcripts) {
         verdicts.extend(capped(judge::judge_syntax(name, t)));
         verdicts.extend(judge::judge_end(name, t));
+        verdicts.extend(judge::starttls::judge_setup(name, t));
         verdicts.extend(capped(judge::judge_tags(name, t)));
         verdicts.extend(capped(judge::judge_mutations(name, t, mutations)));
         if let Some(profile) = oracle {

@@ -6,7 +6,9 @@
 //! section it cites), gives its level (RFC 2060 §1.2: MUST, MUST NOT, SHOULD, SHOULD NOT,
 //! MAY; `SYNTAX` for the response rules of the formal syntax, RFC 2060 §9), and says which
 //! judge can check it or why none does. RFC 3501 entries that change an RFC 2060 entry name
-//! it in `replaces`; together they make the `rfc3501` profile.
+//! it in `replaces`; together they make the `rfc3501` profile. A few RFC 9051 (IMAP4rev2)
+//! entries state what RFC 3501 leaves open about STARTTLS; they bind a server only where
+//! it advertises IMAP4rev2 (`judge::starttls`).
 //!
 //! `rfc/rfc2060-examples.toml` holds the RFC's own example exchanges ([`examples`]).
 
@@ -23,7 +25,7 @@ pub const SOURCE: &str = include_str!("../rfc/requirements.toml");
 pub const EXAMPLES_SOURCE: &str = include_str!("../rfc/rfc2060-examples.toml");
 
 /// The judges a requirement can be checked by (`check`).
-pub const JUDGES: [&str; 7] = [
+pub const JUDGES: [&str; 8] = [
     "oracle",
     "syntax",
     "end",
@@ -31,6 +33,7 @@ pub const JUDGES: [&str; 7] = [
     "differential",
     "mutation",
     "race",
+    "starttls",
 ];
 
 /// How binding a requirement is (RFC 2060 §1.2), or `Syntax` for a formal-syntax rule.
@@ -100,7 +103,7 @@ impl fmt::Display for Level {
 pub struct Requirement {
     /// `<rfc>-<section>-<slug>`, e.g. `2060-6.3.1-untagged-before-ok`.
     pub id: String,
-    /// 2060 or 3501.
+    /// 2060, 3501 or 9051.
     pub rfc: u32,
     /// The section the quote is in, e.g. `6.3.1`.
     pub section: String,
@@ -398,6 +401,7 @@ mod tests {
 
     const RFC2060: &str = include_str!("../rfc/rfc2060.txt");
     const RFC3501: &str = include_str!("../rfc/rfc3501.txt");
+    const RFC9051: &str = include_str!("../rfc/rfc9051.txt");
 
     /// Every Rust source file under src/, except this one, as text.
     fn sources() -> String {
@@ -432,7 +436,7 @@ mod tests {
             .filter(|r| {
                 matches!(
                     r.check.as_deref(),
-                    Some("oracle" | "end" | "tags" | "mutation")
+                    Some("oracle" | "end" | "tags" | "mutation" | "starttls")
                 )
             })
             .filter(|r| !src.contains(&format!("\"{}\"", r.id)))
@@ -444,7 +448,11 @@ mod tests {
         );
         let mut unknown = Vec::new();
         let mut rest = src.as_str();
-        while let Some(i) = rest.find("\"2060-").or_else(|| rest.find("\"3501-")) {
+        while let Some(i) = rest
+            .find("\"2060-")
+            .or_else(|| rest.find("\"3501-"))
+            .or_else(|| rest.find("\"9051-"))
+        {
             let tail = &rest[i + 1..];
             let end = tail.find('"').unwrap_or(0);
             let id = &tail[..end];
@@ -468,6 +476,7 @@ mod tests {
         match rfc {
             2060 => RFC2060,
             3501 => RFC3501,
+            9051 => RFC9051,
             n => panic!("no text for RFC {n}"),
         }
     }
@@ -480,8 +489,8 @@ mod tests {
         for r in cat.requirements() {
             assert!(seen.insert(&r.id), "duplicate id {}", r.id);
             assert!(
-                matches!(r.rfc, 2060 | 3501),
-                "{}: rfc must be 2060 or 3501",
+                matches!(r.rfc, 2060 | 3501 | 9051),
+                "{}: rfc must be 2060, 3501 or 9051",
                 r.id
             );
             let prefix = format!("{}-{}-", r.rfc, r.section.to_lowercase());
@@ -525,7 +534,7 @@ mod tests {
 
     #[test]
     fn every_quote_is_verbatim_in_its_rfc() {
-        let texts: HashMap<u32, String> = [2060, 3501]
+        let texts: HashMap<u32, String> = [2060, 3501, 9051]
             .into_iter()
             .map(|n| (n, collapse(&strip_page_breaks(rfc_text(n)).join(" "))))
             .collect();
@@ -544,7 +553,7 @@ mod tests {
 
     #[test]
     fn every_quote_is_in_the_section_it_cites_and_titles_match() {
-        let secs: HashMap<u32, HashMap<String, (String, String)>> = [2060, 3501]
+        let secs: HashMap<u32, HashMap<String, (String, String)>> = [2060, 3501, 9051]
             .into_iter()
             .map(|n| (n, sections(rfc_text(n))))
             .collect();

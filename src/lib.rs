@@ -15,8 +15,9 @@
 //! - [`catalogue`]: the requirements catalogue of RFC 2060 and the RFC 3501 profile
 //!   (`rfc/requirements.toml`), and the RFC's examples. Depends on nothing.
 //! - [`serve`]: the reference server, the model over TCP. Uses `model`.
-//! - [`judge`]: syntax, oracle (model), differential and mutation judging of
-//!   transcripts. Uses `wire`, `model`, `catalogue`, and the labels of `gen::mutate`.
+//! - [`judge`]: syntax, oracle (model), differential, mutation and STARTTLS judging of
+//!   transcripts. Uses `wire`, `model`, `catalogue`, the labels of `gen::mutate`, and
+//!   the records of `drive::race` and `drive::starttls`.
 //! - [`report`]: findings, their JSON Lines file, and the terminal summary. Uses `judge`.
 //! - [`lab`]: installs, starts, stops and resets the local server lab. Uses `targets`.
 //! - [`feedback`]: response signatures per command, for coverage and the kept corpus.
@@ -24,6 +25,8 @@
 //! - [`validity`]: how many generated commands the model carries out. Uses `gen`,
 //!   `serve`.
 //! - [`campaign`]: ties generation, driving, judging and reporting together.
+//! - [`probes`]: the STARTTLS probes of a campaign's TLS targets (`drive::starttls`,
+//!   judged by `judge::starttls`), their case files and replays.
 //! - [`replay`]: runs a case file again. [`bench`]: the throughput benchmarks.
 //! - [`baseline`]: the baseline file of known findings, checked against a run's results.
 //!   Uses `report`.
@@ -47,6 +50,7 @@ pub mod lab;
 pub mod merge;
 pub mod minimize;
 pub mod model;
+pub mod probes;
 pub mod races;
 pub mod redact;
 pub mod replay;

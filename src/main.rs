@@ -1295,6 +1295,9 @@ fn print_summary(s: &Summary) {
 fn cmd_replay(a: ReplayArgs) -> anyhow::Result<u8> {
     let case = read_case(&a.case)?;
     let targets = load_targets(&a.targets, &a.only)?;
+    if case.get("probe").is_some() {
+        return replay_probe_case(&a, &case, &targets);
+    }
     // The setup lists the mailboxes as a campaign's does, so that a saved replay is
     // judged (and minimised) as the campaign's case was.
     let runs = runtime()?.block_on(replay::replay(
@@ -1346,6 +1349,77 @@ fn cmd_replay(a: ReplayArgs) -> anyhow::Result<u8> {
                 .unwrap_or("case");
             let path = dir.join(format!("{stem}-replay-{name}.imap"));
             std::fs::write(&path, redact.case(&c).to_text())
+                .map_err(|e| anyhow::anyhow!("writing {}: {e}", path.display()))?;
+        }
+    }
+    Ok(if failed { 2 } else { 0 })
+}
+
+/// `replay` of a STARTTLS probe's case: runs the probe again on the case's target (or
+/// the `--only` ones) and prints what it exchanged and what it proves.
+fn replay_probe_case(
+    a: &ReplayArgs,
+    case: &Case,
+    targets: &imapconform::targets::TargetsFile,
+) -> anyhow::Result<u8> {
+    use imapconform::drive::starttls::ProbeRecord;
+    use imapconform::judge::starttls::judge_probe;
+    let recorded = ProbeRecord::from_case(case)
+        .expect("a probe header")
+        .map_err(|e| anyhow::anyhow!("case file {}: {e}", a.case.display()))?;
+    let wanted: Vec<&imapconform::targets::Target> = if a.only.is_empty() {
+        let name = case.get("target").unwrap_or_default();
+        targets.targets.iter().filter(|t| t.name == name).collect()
+    } else {
+        targets.targets.iter().collect()
+    };
+    if wanted.is_empty() {
+        anyhow::bail!(
+            "case file {}: its target {:?} is not in {} (choose with --only)",
+            a.case.display(),
+            case.get("target").unwrap_or_default(),
+            a.targets.display()
+        );
+    }
+    let redact = Redactor::choose(&targets.targets, a.keep_secrets);
+    let rt = runtime()?;
+    let mut failed = false;
+    for t in wanted {
+        let creds = t.pool().into_iter().next();
+        let r = rt.block_on(imapconform::drive::starttls::run_probe(
+            t,
+            creds.as_ref(),
+            recorded.probe,
+            &DriveOptions::default(),
+        ));
+        let record = match r {
+            Ok(r) => r,
+            Err(e) => {
+                eprintln!("imapconform: target {}: {e}", t.name);
+                failed = true;
+                continue;
+            }
+        };
+        let c = imapconform::probes::probe_case(0, &t.name, &record, &redact);
+        println!("== {} (probe {}) ==", t.name, recorded.probe);
+        print!("{}", c.to_text());
+        let verdicts = judge_probe(&t.name, &record);
+        if verdicts.is_empty() {
+            println!("-> no finding");
+        }
+        for v in &verdicts {
+            println!(
+                "-> {} {}: {}",
+                v.kind,
+                v.rule.as_deref().unwrap_or("-"),
+                v.summary
+            );
+        }
+        if let Some(dir) = &a.save {
+            std::fs::create_dir_all(dir)
+                .map_err(|e| anyhow::anyhow!("creating {}: {e}", dir.display()))?;
+            let path = dir.join(format!("probe-{}-{}-replay.imap", t.name, recorded.probe));
+            std::fs::write(&path, c.to_text())
                 .map_err(|e| anyhow::anyhow!("writing {}: {e}", path.display()))?;
         }
     }

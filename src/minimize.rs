@@ -230,10 +230,31 @@ impl Runner {
     /// Replays a case's script once on the named targets from fresh state and returns
     /// the signatures of what the answers show.
     pub fn replay_case(&self, case: &Case, on: &[String]) -> Result<Vec<Signature>, String> {
+        if is_probe(case) {
+            return self.replay_probe(case, on);
+        }
         let (units, logout) = units_of(case)?;
         let mut drive = self.opts.drive.clone();
         drive.probe_authenticate_cancel = cancels_authenticate(case);
         Ok(self.run(&drive, on, &units, &logout).signatures)
+    }
+
+    /// Runs the STARTTLS probe of a probe's case again on the first of `on` (a probe
+    /// talks to one target) and returns the signatures of its findings.
+    fn replay_probe(&self, case: &Case, on: &[String]) -> Result<Vec<Signature>, String> {
+        let i = on
+            .first()
+            .and_then(|n| self.targets.iter().position(|t| &t.name == n))
+            .ok_or("the probe's target is not in the targets file")?;
+        let creds = self.pools[i].take();
+        let r = self.handle.block_on(crate::probes::replay_probe(
+            case,
+            &self.targets[i],
+            creds.as_ref(),
+            &self.opts.drive,
+        ));
+        self.pools[i].give_back(creds);
+        r.map(|(signatures, _)| signatures)
     }
 
     /// Replays each case [`VERIFY_REPLAYS`] times on its targets, cases in parallel
@@ -766,19 +787,29 @@ pub fn verify_all(dir: &Path, distinct: &mut [DistinctFinding], runner: &Runner)
             let Some((_, rel, case, run_on)) = examples.into_iter().next() else {
                 return;
             };
-            let Ok((units, logout)) = units_of(&case) else {
-                return;
+            let showing = if is_probe(&case) {
+                (0..VERIFY_REPLAYS)
+                    .filter(|_| {
+                        runner
+                            .replay_probe(&case, &run_on)
+                            .is_ok_and(|s| s.contains(&d.signature))
+                    })
+                    .count()
+            } else {
+                let Ok((units, logout)) = units_of(&case) else {
+                    return;
+                };
+                let mut drive = runner.opts.drive.clone();
+                drive.probe_authenticate_cancel = cancels_authenticate(&case);
+                (0..VERIFY_REPLAYS)
+                    .filter(|_| {
+                        runner
+                            .run(&drive, &run_on, &units, &logout)
+                            .signatures
+                            .contains(&d.signature)
+                    })
+                    .count()
             };
-            let mut drive = runner.opts.drive.clone();
-            drive.probe_authenticate_cancel = cancels_authenticate(&case);
-            let showing = (0..VERIFY_REPLAYS)
-                .filter(|_| {
-                    runner
-                        .run(&drive, &run_on, &units, &logout)
-                        .signatures
-                        .contains(&d.signature)
-                })
-                .count();
             d.verification = if showing == VERIFY_REPLAYS {
                 Verification::Verified
             } else {
@@ -797,6 +828,12 @@ pub fn verify_all(dir: &Path, distinct: &mut [DistinctFinding], runner: &Runner)
         .filter(|d| matches!(d.verification, Verification::Flaky(_)))
         .count();
     (verified, flaky)
+}
+
+/// Whether a case is a STARTTLS probe's ([`crate::probes`]): it replays by running the
+/// probe again, and it is minimal already.
+fn is_probe(case: &Case) -> bool {
+    case.get("probe").is_some()
 }
 
 /// Whether the recorded session cancelled an AUTHENTICATE during setup (RFC 2060
@@ -887,6 +924,16 @@ pub fn minimize_distinct(
             sum.flaky += 1;
             continue;
         }
+        if d.examples
+            .iter()
+            .any(|e| crate::probes::is_probe_case_path(&e.case))
+        {
+            // A STARTTLS probe: minimal already; verification replayed it.
+            if d.verification == Verification::Verified {
+                sum.verified += 1;
+            }
+            continue;
+        }
         if started.elapsed() >= total || runner.stopped() {
             sum.skipped += 1;
             if d.verification == Verification::Verified {
@@ -949,6 +996,9 @@ pub fn minimize_one(
     let sig = d.signature.clone();
     // Pass 1: the example sessions, shortest first.
     let examples = readable_examples(dir, d, runner)?;
+    if examples.iter().any(|(_, _, case, _)| is_probe(case)) {
+        return Err("a STARTTLS probe's case is minimal already (it replays as it is)".into());
+    }
     let mut why_not = Vec::new();
     for (_, rel, case, run_on) in &examples {
         let (units, logout) = units_of(case).map_err(|e| format!("{rel}: {e}"))?;

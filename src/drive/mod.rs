@@ -19,6 +19,7 @@
 
 pub mod conn;
 pub mod race;
+pub mod starttls;
 pub mod tls;
 
 use std::path::{Path, PathBuf};
@@ -761,7 +762,7 @@ fn completed_ok(e: &Exchange) -> bool {
 
 /// `bytes` cut into messages as far as they frame (the rest, if any, as one unfinished
 /// message): how plaintext received where none belongs is recorded.
-fn frame_all(bytes: &[u8]) -> Vec<Message> {
+pub(crate) fn frame_all(bytes: &[u8]) -> Vec<Message> {
     let mut framer = crate::wire::Framer::new(FrameLimits {
         max_line: usize::MAX,
         max_literal: u64::MAX,

@@ -22,6 +22,7 @@ pub mod mutation;
 pub mod normalize;
 pub mod oracle;
 pub mod race;
+pub mod starttls;
 pub mod syntax;
 pub mod tags;
 

@@ -4,7 +4,8 @@
 //!
 //! Columns are the targets of [`Results::targets`], in order. Rows are the requirements of
 //! [`crate::catalogue`], grouped by section in RFC order: the RFC 2060 entries, and the
-//! RFC 3501 entries too when the run held servers to the `rfc3501` profile.
+//! RFC 3501 entries too (with the few RFC 9051 STARTTLS entries) when the run held servers
+//! to the `rfc3501` profile.
 //!
 //! A cell is
 //! - [`Cell::Fail`] when a distinct finding whose `rule` is the requirement's id holds for
@@ -101,7 +102,7 @@ pub fn section_command(rfc: u32, section: &str) -> Option<Needs> {
         (_, "6.1.3") => C("LOGOUT"),
         (2060, "6.2.1") => C("AUTHENTICATE"),
         (2060, "6.2.2") => C("LOGIN"),
-        (3501, "6.2.1") => C("STARTTLS"),
+        (3501 | 9051, "6.2.1") => C("STARTTLS"),
         (3501, "6.2.2") => C("AUTHENTICATE"),
         (3501, "6.2.3") => C("LOGIN"),
         (_, "6.3.1") => C("SELECT"),
@@ -160,7 +161,7 @@ impl<'a> Matrix<'a> {
         let sections = catalogue
             .by_section()
             .into_iter()
-            .filter(|s| s.rfc == 2060 || (with_3501 && s.rfc == 3501))
+            .filter(|s| s.rfc == 2060 || (with_3501 && matches!(s.rfc, 3501 | 9051)))
             .map(|s| SectionRows {
                 rfc: s.rfc,
                 section: s.section,
