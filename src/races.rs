@@ -134,20 +134,22 @@ pub async fn run(opts: RaceOptions) -> anyhow::Result<RaceSummary> {
                 *u.entry(k).or_default() += n;
             }
             let case_name = format!("race-{index}-{}.imap", t.name);
-            let case = RaceCase {
-                header: vec![
-                    (
-                        "tool".into(),
-                        format!("imapconform {}", env!("CARGO_PKG_VERSION")),
-                    ),
-                    ("seed".into(), opts.seed.to_string()),
-                    ("scenario".into(), index.to_string()),
-                    ("target".into(), t.name.clone()),
-                    ("profile".into(), opts.profile.as_str().into()),
-                    ("time".into(), rfc3339_now()),
-                ],
-                transcript,
-            };
+            let mut header = vec![
+                (
+                    "tool".into(),
+                    format!("imapconform {}", env!("CARGO_PKG_VERSION")),
+                ),
+                ("seed".into(), opts.seed.to_string()),
+                ("scenario".into(), index.to_string()),
+                ("target".into(), t.name.clone()),
+                ("profile".into(), opts.profile.as_str().into()),
+                ("time".into(), rfc3339_now()),
+            ];
+            if !t.tls.is_none() {
+                // As in a session's case file (`crate::case::SECURITY_HEADER`).
+                header.push((crate::case::SECURITY_HEADER.into(), t.tls.as_str().into()));
+            }
+            let case = RaceCase { header, transcript };
             let path = cases.join(&case_name);
             std::fs::write(&path, opts.redact.race_case(&case).to_text())
                 .map_err(|e| anyhow::anyhow!("writing {}: {e}", path.display()))?;

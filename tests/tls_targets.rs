@@ -83,7 +83,7 @@ struct Fixture {
     security: Security,
     /// Capabilities before TLS (or throughout, without STARTTLS).
     caps_before: &'static str,
-    /// Capabilities under TLS after STARTTLS.
+    /// Capabilities under TLS after STARTTLS (empty: CAPABILITY gets no list).
     caps_after: &'static str,
     /// Plaintext sent in the same write as the STARTTLS OK.
     inject_with_ok: &'static [u8],
@@ -232,6 +232,8 @@ async fn serve<S: AsyncRead + AsyncWrite + Unpin>(
             .unwrap()
             .push(format!("{} {command}", if tls { "tls" } else { "plain" }));
         let answer = match command.as_str() {
+            // An empty list: no untagged CAPABILITY at all.
+            "CAPABILITY" if caps.is_empty() => format!("{tag} OK done\r\n"),
             "CAPABILITY" => format!("* CAPABILITY {caps}\r\n{tag} OK done\r\n"),
             "STARTTLS" if !tls => {
                 let mut out = format!("{tag} OK begin TLS now\r\n").into_bytes();
@@ -521,6 +523,32 @@ fn starttls_discards_the_capabilities_learned_before_tls() {
     }
 }
 
+/// A server that answers the CAPABILITY sent under TLS with no list leaves the client
+/// knowing nothing: what it said before TLS (LOGINDISABLED here) must not count.
+#[test]
+fn capabilities_from_before_tls_do_not_count_even_when_none_come_after() {
+    let c = certs();
+    let (addr, log) = start(Fixture {
+        caps_before: "IMAP4rev1 STARTTLS LOGINDISABLED",
+        caps_after: "",
+        ..Fixture::new(Security::Starttls(acceptor(&c.signed)))
+    });
+    let s = Scratch::new("nocaps");
+    let r = run(
+        &s.0,
+        &addr,
+        "tls = \"starttls\"\nca_file = \"ca.pem\"\nserver_name = \"imap.test\"\n",
+        Some(&c.ca_pem),
+    );
+    r.assert_sessions_ran();
+    let seen = entries(&log);
+    assert_eq!(
+        seen.iter().filter(|e| *e == "tls LOGIN").count(),
+        2,
+        "{seen:?}"
+    );
+}
+
 #[test]
 fn logindisabled_under_tls_too_is_a_setup_error_and_login_is_never_sent() {
     let c = certs();
@@ -600,4 +628,61 @@ fn plaintext_after_the_starttls_ok_is_recorded_and_never_read_as_a_response() {
         // The injected LITERAL+ was not believed: no literal went non-synchronizing.
         assert!(!case.contains("+}"), "{case}");
     }
+}
+
+/// The race driver opens its two connections through the same setup: over TLS too.
+#[test]
+fn the_race_driver_reaches_a_starttls_target() {
+    let c = certs();
+    let (addr, log) = start(Fixture {
+        caps_before: "IMAP4rev1 STARTTLS LOGINDISABLED",
+        caps_after: "IMAP4rev1",
+        ..Fixture::new(Security::Starttls(acceptor(&c.signed)))
+    });
+    let s = Scratch::new("race");
+    std::fs::write(s.0.join("ca.pem"), &c.ca_pem).unwrap();
+    std::fs::write(
+        s.0.join("targets.toml"),
+        format!("[[target]]\nname = \"fx\"\naddress = \"{addr}\"\nuser = \"u1\"\npassword = \"pw1\"\ntimeout_ms = 3000\ntls = \"starttls\"\nca_file = \"ca.pem\"\nserver_name = \"imap.test\"\n"),
+    )
+    .unwrap();
+    let out = Command::new(BIN)
+        .args([
+            "race",
+            "--targets",
+            "targets.toml",
+            "--out",
+            "out",
+            "--scenarios",
+            "1",
+        ])
+        .current_dir(&s.0)
+        .output()
+        .expect("run imapconform race");
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert_ne!(
+        out.status.code(),
+        Some(2),
+        "{stdout}\n{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(!stdout.contains("SETUP ERROR"), "{stdout}");
+    let seen = entries(&log);
+    assert_eq!(
+        seen.iter().filter(|e| *e == "plain STARTTLS").count(),
+        2,
+        "{seen:?}"
+    );
+    assert_eq!(
+        seen.iter().filter(|e| *e == "tls LOGIN").count(),
+        2,
+        "{seen:?}"
+    );
+    let case = std::fs::read_dir(s.0.join("out/cases"))
+        .unwrap()
+        .flatten()
+        .map(|e| std::fs::read_to_string(e.path()).unwrap())
+        .next()
+        .expect("a race case file");
+    assert!(case.contains("\n# security: starttls\n"), "{case}");
 }
