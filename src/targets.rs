@@ -92,6 +92,28 @@ pub struct Target {
     /// differences from a server are the oracle's to judge against the RFC, not a vote.
     #[serde(default, skip_serializing_if = "std::ops::Not::not")]
     pub model: bool,
+    /// How the driver logs in: "login" (the LOGIN command, default), "plain"
+    /// (AUTHENTICATE PLAIN, with an initial response where SASL-IR is advertised) or
+    /// "sasl-login" (AUTHENTICATE LOGIN).
+    #[serde(default, skip_serializing_if = "AuthMethod::is_login")]
+    pub auth: AuthMethod,
+}
+
+/// How the driver logs in (the `auth` field): RFC 2060 §6.2.2 LOGIN, or RFC 2060 §6.2.1
+/// AUTHENTICATE with the PLAIN (RFC 4616) or LOGIN SASL mechanism.
+#[derive(Clone, Copy, Debug, Default, Serialize, Deserialize, PartialEq, Eq)]
+#[serde(rename_all = "kebab-case")]
+pub enum AuthMethod {
+    #[default]
+    Login,
+    Plain,
+    SaslLogin,
+}
+
+impl AuthMethod {
+    pub fn is_login(&self) -> bool {
+        *self == AuthMethod::Login
+    }
 }
 
 /// How a session reaches the target.
@@ -412,5 +434,21 @@ timeout_ms = 100
         assert!(e.contains("`max_literal` (4096) is larger"), "{e}");
         let e = with("max_line = -1\n").unwrap_err();
         assert!(e.starts_with("line 5:"), "{e}");
+    }
+
+    #[test]
+    fn the_auth_method_is_read_written_and_checked() {
+        let f = with("auth = \"plain\"\n").unwrap();
+        assert_eq!(f.targets[0].auth, AuthMethod::Plain);
+        assert!(f.to_toml().contains("auth = \"plain\""));
+        assert_eq!(TargetsFile::parse(&f.to_toml()).unwrap(), f);
+        let f = with("auth = \"sasl-login\"\n").unwrap();
+        assert_eq!(f.targets[0].auth, AuthMethod::SaslLogin);
+        assert_eq!(TargetsFile::parse(&f.to_toml()).unwrap(), f);
+        let f = with("").unwrap();
+        assert_eq!(f.targets[0].auth, AuthMethod::Login);
+        assert!(!f.to_toml().contains("auth"), "the default is not written");
+        let e = with("auth = \"cram-md5\"\n").unwrap_err();
+        assert!(e.contains("cram-md5") && !e.contains('\n'), "{e}");
     }
 }
