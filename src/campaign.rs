@@ -710,10 +710,6 @@ fn planned_sessions(opts: &CampaignOptions) -> Option<u64> {
     }
 }
 
-/// One session in this many probes how servers take a cancelled AUTHENTICATE (a server
-/// that does not end the exchange on `*` costs the session its timeout).
-const AUTHENTICATE_PROBE_EVERY: u64 = 64;
-
 async fn run_one(s: &Arc<Shared>, index: u64, parent: Option<u64>) -> anyhow::Result<()> {
     let r = run_session(s, index, parent).await;
     if r.is_err() {
@@ -735,8 +731,9 @@ async fn run_session(s: &Arc<Shared>, index: u64, parent: Option<u64>) -> anyhow
         },
     };
     let mut drive_opts = s.opts.drive.clone();
-    drive_opts.probe_authenticate_cancel =
-        s.opts.oracle.is_some() && index % AUTHENTICATE_PROBE_EVERY == AUTHENTICATE_PROBE_EVERY - 1;
+    if s.opts.oracle.is_some() {
+        drive_opts.prelude = gen::prelude::prelude(s.opts.seed, index);
+    }
     let drive_opts = Arc::new(drive_opts);
     let mut runs = tokio::task::JoinSet::new();
     for (ti, target) in s.opts.targets.targets.iter().enumerate() {
