@@ -922,6 +922,73 @@ mod tests {
         assert!(err.to_string().contains("RFC 2060 §7.1.5"), "{err}");
     }
 
+    fn rt() -> tokio::runtime::Runtime {
+        tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()
+            .unwrap()
+    }
+
+    /// RFC 2060 §6.2.1: an answer is sent when the server asks with `+`, and not at all
+    /// when the server completes the command first.
+    #[test]
+    fn continuation_answers_wait_for_the_request_and_are_dropped_after_the_completion() {
+        let t = shell_target(
+            "printf '* PREAUTH [CAPABILITY IMAP4rev1] hi\\r\\n'; \
+             read a; printf '+ VXNlcm5hbWU6\\r\\n'; read b; \
+             case \"$b\" in dTE=*) printf 'a1 NO nope\\r\\n';; *) printf 'a1 BAD wrong\\r\\n';; esac; \
+             read c; printf 'a2 BAD refused\\r\\n'; \
+             read d; case \"$d\" in 'a3 NOOP'*) printf 'a3 OK\\r\\n';; *) printf 'a3 BAD got\\r\\n';; esac; \
+             read e",
+            3000,
+        );
+        let two = |a: &str, b: &str| Message {
+            fragments: vec![
+                Fragment::Line(format!("{a}\r\n").into_bytes()),
+                Fragment::Line(format!("{b}\r\n").into_bytes()),
+            ],
+        };
+        let script = [
+            two("a1 AUTHENTICATE LOGIN", "dTE="),
+            two("a2 AUTHENTICATE PLAIN", "*"),
+            Message::line("a3 NOOP"),
+        ];
+        let tr = rt()
+            .block_on(run_session(&t, None, &script, &DriveOptions::default()))
+            .unwrap();
+        assert_eq!(tr.script[0].status().as_deref(), Some("NO"), "{tr:?}");
+        assert_eq!(
+            tr.script[0].events.len(),
+            4,
+            "command, +, answer, completion"
+        );
+        assert_eq!(tr.script[1].status().as_deref(), Some("BAD"));
+        assert_eq!(tr.script[1].events.len(), 2, "the answer was not sent");
+        assert_eq!(tr.script[2].status().as_deref(), Some("OK"), "{tr:?}");
+    }
+
+    #[test]
+    fn a_mechanism_the_server_does_not_advertise_is_a_setup_error() {
+        let t = Target {
+            auth: crate::targets::AuthMethod::SaslLogin,
+            ..shell_target(
+                "printf '* OK [CAPABILITY IMAP4rev1 AUTH=PLAIN] hi\\r\\n'; read x",
+                2000,
+            )
+        };
+        let c = creds("u1", "pw");
+        let err = rt()
+            .block_on(run_session(&t, Some(&c), &[], &DriveOptions::default()))
+            .unwrap_err();
+        let DriveError::Login(why) = err else {
+            panic!("{err:?}")
+        };
+        assert!(
+            why.contains("AUTH=LOGIN") && why.contains("sasl-login"),
+            "{why}"
+        );
+    }
+
     #[test]
     fn logout_is_recognised_case_insensitively() {
         assert!(is_logout(&Message::line("a9 logout")));

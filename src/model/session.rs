@@ -657,12 +657,7 @@ impl Session {
     /// the session authenticated as that user (RFC 2060 §6.2.1, §6.2.2 "now in
     /// authenticated state"). `None` when the credentials are rejected; else the outcomes
     /// allowed a server for the same credentials.
-    pub(super) fn log_in(
-        &mut self,
-        store: &mut Store,
-        user: &[u8],
-        password: &[u8],
-    ) -> Option<Allowed> {
+    pub fn log_in(&mut self, store: &mut Store, user: &[u8], password: &[u8]) -> Option<Allowed> {
         let user = String::from_utf8_lossy(user).to_string();
         let good = match &store.passwords {
             Some(p) => p.get(&user).map(|w| w.as_bytes()) == Some(password),
