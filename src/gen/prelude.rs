@@ -72,7 +72,8 @@ pub fn draw_prelude(u: &mut Unstructured) -> Vec<Message> {
         let between = !last || authenticated;
         out.push(if between && chance(u, 1, 3) {
             let mut c = CommandText::new(&tag);
-            c.raw(*pick(u, &["CAPABILITY", "NOOP"]));
+            let verb: &&str = pick(u, &["CAPABILITY", "NOOP"]);
+            c.raw(verb);
             c.finish()
         } else {
             authenticated = true;
@@ -148,7 +149,8 @@ fn authenticate(u: &mut Unstructured, tag: &str) -> Message {
         }
         // A mechanism no server offers: RFC 2060 §6.2.1 "SHOULD ... NO".
         _ => {
-            c.raw(*pick(u, &["X-UNKNOWN-MECH", "x-imapconform-none"]));
+            let mechanism: &&str = pick(u, &["X-UNKNOWN-MECH", "x-imapconform-none"]);
+            c.raw(mechanism);
         }
     }
     c.finish()
