@@ -8,6 +8,8 @@
 //! users = [ { user = "u1", password = "pw1" }, { user = "u2", password = "pw2" } ]
 //! # Run before every session to empty the user's store; `{user}` is replaced.
 //! reset = ["imapconform", "lab", "reset", "dovecot", "{user}"]
+//! # Log in by AUTHENTICATE PLAIN (RFC 4616) instead of LOGIN: "login", "plain", "sasl-login".
+//! auth = "plain"
 //!
 //! # One fresh process per session, speaking IMAP on stdin/stdout.
 //! [[target]]
