@@ -182,6 +182,8 @@ pub async fn run(
             },
             progress: false,
             all_cases: false,
+            // The benchmark measures sessions; probes are no sessions.
+            probes: false,
             oracle: Some(crate::model::Profile::Rfc2060),
             shard: None,
             derive_one_in: 4,

@@ -41,6 +41,8 @@ pub struct CampaignOptions {
     pub progress: bool,
     /// Write the case file of every session, not only of those with findings.
     pub all_cases: bool,
+    /// Run the STARTTLS probes ([`crate::probes`]) on the targets with `tls` set.
+    pub probes: bool,
     /// Judge every session of every target with the RFC model (the oracle).
     pub oracle: Option<Profile>,
     /// Run only this slice of the campaign's sessions.
@@ -371,7 +373,9 @@ pub async fn run(opts: CampaignOptions) -> anyhow::Result<Summary> {
         started,
         opts,
     });
-    run_probes(&shared).await?;
+    if shared.opts.probes {
+        run_probes(&shared).await?;
+    }
     let jobs = Arc::new(Semaphore::new(shared.opts.jobs.max(1)));
     let mut tasks = tokio::task::JoinSet::new();
     let deadline = shared.opts.duration.map(|d| shared.started + d);
@@ -774,10 +778,6 @@ async fn run_probes(s: &Arc<Shared>) -> anyhow::Result<()> {
     Ok(())
 }
 
-/// One session in this many probes how servers take a cancelled AUTHENTICATE (a server
-/// that does not end the exchange on `*` costs the session its timeout).
-const AUTHENTICATE_PROBE_EVERY: u64 = 64;
-
 async fn run_one(s: &Arc<Shared>, index: u64, parent: Option<u64>) -> anyhow::Result<()> {
     let r = run_session(s, index, parent).await;
     if r.is_err() {
@@ -799,8 +799,9 @@ async fn run_session(s: &Arc<Shared>, index: u64, parent: Option<u64>) -> anyhow
         },
     };
     let mut drive_opts = s.opts.drive.clone();
-    drive_opts.probe_authenticate_cancel =
-        s.opts.oracle.is_some() && index % AUTHENTICATE_PROBE_EVERY == AUTHENTICATE_PROBE_EVERY - 1;
+    if s.opts.oracle.is_some() {
+        drive_opts.prelude = gen::prelude::prelude(s.opts.seed, index);
+    }
     let drive_opts = Arc::new(drive_opts);
     let mut runs = tokio::task::JoinSet::new();
     for (ti, target) in s.opts.targets.targets.iter().enumerate() {

@@ -355,6 +355,11 @@ struct RunArgs {
     /// Write the case file of every session to DIR/cases/, not only of those with findings.
     #[arg(long)]
     all_cases: bool,
+    /// Do not run the STARTTLS probes (command injection, STARTTLS inside TLS and after
+    /// LOGIN, LOGINDISABLED) that otherwise open a few connections of their own to each
+    /// target with `tls` set, before the sessions.
+    #[arg(long)]
+    no_probes: bool,
     /// Which IMAP4rev1 document the oracle holds servers to where RFC 2060 and RFC 3501
     /// differ (rfc/rfc3501-changes.md lists the differences).
     #[arg(long, default_value = "rfc2060", value_parser = parse_profile)]
@@ -419,7 +424,7 @@ struct RunArgs {
         value_name = "DIR",
         conflicts_with_all = [
             "targets", "only", "seed", "sessions", "duration", "jobs", "out", "fail_on",
-            "commands", "no_literal_plus", "all_cases", "profile", "no_oracle", "mix",
+            "commands", "no_literal_plus", "all_cases", "no_probes", "profile", "no_oracle", "mix",
             "mix_file", "shard", "derive_one_in", "corpus", "baseline", "minimize_time",
             "minimize_tests", "keep_secrets",
         ]
@@ -755,6 +760,7 @@ fn cmd_run(a: RunArgs) -> anyhow::Result<u8> {
         },
         progress: !a.quiet,
         all_cases: a.all_cases,
+        probes: !a.no_probes,
         oracle: (!a.no_oracle).then_some(a.profile),
         corpus: match &a.corpus {
             Some(dir) => campaign::load_corpus(dir)?,

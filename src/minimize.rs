@@ -235,7 +235,7 @@ impl Runner {
         }
         let (units, logout) = units_of(case)?;
         let mut drive = self.opts.drive.clone();
-        drive.probe_authenticate_cancel = cancels_authenticate(case);
+        drive.prelude = prelude_of(case);
         Ok(self.run(&drive, on, &units, &logout).signatures)
     }
 
@@ -361,9 +361,9 @@ pub struct Goal {
     /// The targets each candidate runs on: the finding's own, and for a divergence every
     /// target it was compared with.
     pub run_on: Vec<String>,
-    /// Whether the sessions cancel an AUTHENTICATE during setup (RFC 2060 §6.2.1), as the
-    /// recorded session did.
-    pub probe_authenticate_cancel: bool,
+    /// The non-authenticated prelude the recorded session ran before logging in
+    /// ([`crate::gen::prelude`]), which every candidate runs again unchanged.
+    pub prelude: Vec<Message>,
 }
 
 /// Candidate sessions spent, and the limits.
@@ -431,7 +431,7 @@ pub fn minimize(
     let commands_before = units.len() + 1;
     let bytes_before = script_bytes(&units, &logout);
     let mut runner_opts = runner.opts.drive.clone();
-    runner_opts.probe_authenticate_cancel = goal.probe_authenticate_cancel;
+    runner_opts.prelude = goal.prelude.clone();
     let shows = |cand: &[Unit]| -> bool {
         budget.tests.fetch_add(1, Ordering::Relaxed);
         runner
@@ -800,7 +800,7 @@ pub fn verify_all(dir: &Path, distinct: &mut [DistinctFinding], runner: &Runner)
                     return;
                 };
                 let mut drive = runner.opts.drive.clone();
-                drive.probe_authenticate_cancel = cancels_authenticate(&case);
+                drive.prelude = prelude_of(&case);
                 (0..VERIFY_REPLAYS)
                     .filter(|_| {
                         runner
@@ -836,16 +836,9 @@ fn is_probe(case: &Case) -> bool {
     case.get("probe").is_some()
 }
 
-/// Whether the recorded session cancelled an AUTHENTICATE during setup (RFC 2060
-/// §6.2.1), which its replays must do again.
-fn cancels_authenticate(case: &Case) -> bool {
-    case.transcript.setup.iter().any(|e| {
-        e.command()
-            .first_line()
-            .to_ascii_uppercase()
-            .windows(12)
-            .any(|w| w == b"AUTHENTICATE")
-    })
+/// The prelude of the recorded session, which its replays must run again.
+fn prelude_of(case: &Case) -> Vec<Message> {
+    crate::replay::prelude_commands(&case.transcript)
 }
 
 /// The finding's example cases that can be read, shortest first, each with the targets
@@ -1005,7 +998,7 @@ pub fn minimize_one(
         let goal = Goal {
             signature: sig.clone(),
             run_on: run_on.clone(),
-            probe_authenticate_cancel: cancels_authenticate(case),
+            prelude: prelude_of(case),
         };
         match minimize(runner, &goal, units, logout) {
             Ok(m) => {

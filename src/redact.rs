@@ -16,7 +16,9 @@
 //!   holds a password;
 //! - everything the client sends in an AUTHENTICATE exchange after the mechanism name:
 //!   the initial response (RFC 4959 SASL-IR) and each line answering a continuation
-//!   request (RFC 2060 §6.2.1), except the `*` that cancels the exchange.
+//!   request (RFC 2060 §6.2.1), except the `*` that cancels the exchange, and except in
+//!   the generated prelude ([`crate::gen::prelude`]), which carries none of the targets
+//!   file's credentials and whose broken data a replay must send again as it was.
 //!
 //! A literal whose octets change keeps a true count: its `{n}` (or `{n+}`) announcement
 //! is rewritten, so a redacted case file still parses, and its script still replays.
@@ -214,7 +216,12 @@ impl Redactor {
         if !self.on {
             return e.clone();
         }
-        let authenticate = is_authenticate(e.command().first_line());
+        // A generated prelude's exchanges carry no credentials, only cancels and made-up
+        // or broken data that a replay must send again as it was; passwords are still
+        // replaced wherever they occur.
+        let cmd = e.command();
+        let authenticate =
+            is_authenticate(cmd.first_line()) && !crate::gen::prelude::is_prelude_tag(cmd.tag());
         let mut out = e.clone();
         let mut first_client = true;
         for ev in &mut out.events {
@@ -630,6 +637,79 @@ mod tests {
                 b"*\r\n".to_vec()
             ]
         );
+    }
+
+    /// The driver's logins by AUTHENTICATE (`auth = "plain"` / `"sasl-login"`), recorded
+    /// as the driver records them (each answer after a continuation request): nothing of
+    /// the password, nor the user's PLAIN message, is left.
+    #[test]
+    fn the_driver_s_authenticate_logins_are_redacted() {
+        use crate::drive::auth::{login_message, LoginStep};
+        use crate::drive::waits_for_continuation;
+        for c in users() {
+            for step in [
+                LoginStep::Plain { initial: true },
+                LoginStep::Plain { initial: false },
+                LoginStep::SaslLogin,
+            ] {
+                let m = login_message(step, "s1", &c);
+                let mut events = Vec::new();
+                let mut chunk = Vec::new();
+                for (i, f) in m.fragments.iter().enumerate() {
+                    if i > 0 && waits_for_continuation(&m.fragments[i - 1], f) {
+                        events.push(client(std::mem::take(&mut chunk)));
+                        events.push(Event::Server(Message::line("+ ")));
+                    }
+                    chunk.push(f.clone());
+                }
+                events.push(client(chunk));
+                events.push(Event::Server(Message::line("s1 OK done")));
+                let e = Exchange { events };
+                let mut case = Case {
+                    header: vec![],
+                    transcript: Transcript::default(),
+                };
+                case.transcript.setup.push(e);
+                let text = r().case(&case).to_text();
+                let pw = c.password.as_bytes();
+                let forms = [
+                    pw.to_vec(),
+                    base64(pw),
+                    base64(&crate::model::sasl::plain_response(&c.user, &c.password)),
+                ];
+                for f in &forms {
+                    assert!(
+                        !contains(text.as_bytes(), f),
+                        "{step:?} {:?} in {text}",
+                        String::from_utf8_lossy(f)
+                    );
+                }
+                assert!(text.contains("<redacted>"), "{text}");
+                // Redacted, it still reads back as the same exchange shape.
+                let back = Case::parse(&text).unwrap();
+                assert_eq!(
+                    back.transcript.setup[0].events.len(),
+                    case.transcript.setup[0].events.len()
+                );
+            }
+        }
+    }
+
+    /// A generated prelude carries no credentials: its broken data stays as sent, so that
+    /// a replay sends it again.
+    #[test]
+    fn a_prelude_exchange_stays_as_it_was() {
+        let e = Exchange {
+            events: vec![
+                client(vec![line(b"p1 AUTHENTICATE PLAIN\r\n")]),
+                Event::Server(Message::line("+ ")),
+                client(vec![line(b"AGlt*YXBj\r\n")]),
+                Event::Server(Message::line("p1 BAD invalid")),
+            ],
+        };
+        assert_eq!(r().exchange(&e), e);
+        let ir = Exchange::from_lines("p2 AUTHENTICATE LOGIN AGltYXBj=", &["p2 BAD no"]);
+        assert_eq!(r().exchange(&ir), ir);
     }
 
     #[test]

@@ -5,40 +5,48 @@ use crate::campaign::drive_target;
 use crate::case::Case;
 use crate::drive::{capabilities_in, to_sync, DriveError, DriveOptions};
 use crate::targets::Target;
-use crate::wire::{escape, Event, Fragment, Message, Transcript};
+use crate::wire::{escape, Event, Exchange, Fragment, Message, Transcript};
 
 /// The commands of a recorded script, as the generator made them.
 ///
-/// A command is its first line, and each literal with the line that follows it. Other
-/// client lines in an exchange are the driver's own answers to continuation requests
-/// (the `*` that cancels an AUTHENTICATE, RFC 2060 §6.2.1) and are left out: the driver
-/// sends them again where the server asks again. Where the recording server advertised
-/// LITERAL+ the driver had sent literals non-synchronizing; they are turned back into
-/// synchronizing literals, and the driver of the replay decides again per server.
+/// A command is every client fragment of its exchange: its lines, its literals, and its
+/// answers to continuation requests (a line after a complete line, RFC 2060 §6.2.1), which
+/// the driver of the replay sends again only where the server asks again (a `*` the driver
+/// sent on its own when nothing was left becomes an explicit cancel, which it is). Where
+/// the recording server advertised LITERAL+ the driver had sent literals
+/// non-synchronizing; they are turned back into synchronizing literals, and the driver of
+/// the replay decides again per server.
 pub fn script_commands(t: &Transcript) -> Vec<Message> {
+    commands_of(t, &t.script)
+}
+
+/// The prelude of a recorded session: the setup's commands tagged as the generator tags a
+/// prelude ([`crate::gen::prelude::is_prelude_tag`]), before the login.
+pub fn prelude_commands(t: &Transcript) -> Vec<Message> {
+    let prelude: Vec<Exchange> = t
+        .setup
+        .iter()
+        .take_while(|e| crate::gen::prelude::is_prelude_tag(e.command().tag()))
+        .cloned()
+        .collect();
+    commands_of(t, &prelude)
+}
+
+fn commands_of(t: &Transcript, exchanges: &[Exchange]) -> Vec<Message> {
     let rewrote = used_literal_plus(t);
-    t.script
+    exchanges
         .iter()
         .filter(|e| e.events.iter().any(|ev| matches!(ev, Event::Client(_))))
-        .map(|e| {
-            let all = e.command();
-            let mut fragments = Vec::new();
-            let mut keep_next_line = true;
-            for f in all.fragments {
-                match f {
-                    Fragment::Line(l) if keep_next_line => {
-                        let l = if rewrote { to_sync(&l) } else { l };
-                        fragments.push(Fragment::Line(l));
-                        keep_next_line = false;
-                    }
-                    Fragment::Line(_) => {}
-                    lit @ Fragment::Literal(_) => {
-                        fragments.push(lit);
-                        keep_next_line = true;
-                    }
-                }
-            }
-            Message { fragments }
+        .map(|e| Message {
+            fragments: e
+                .command()
+                .fragments
+                .into_iter()
+                .map(|f| match f {
+                    Fragment::Line(l) if rewrote => Fragment::Line(to_sync(&l)),
+                    f => f,
+                })
+                .collect(),
         })
         .collect()
 }
@@ -63,6 +71,8 @@ pub async fn replay(
     opts: &DriveOptions,
 ) -> Vec<(String, Result<Transcript, DriveError>)> {
     let script = script_commands(&case.transcript);
+    let mut opts = opts.clone();
+    opts.prelude = prelude_commands(&case.transcript);
     let mut out = Vec::new();
     let mut set = tokio::task::JoinSet::new();
     for (i, t) in targets.iter().enumerate() {
@@ -144,7 +154,7 @@ mod tests {
     use crate::wire::Exchange;
 
     #[test]
-    fn commands_come_back_without_driver_answers_and_literal_plus() {
+    fn commands_come_back_with_their_answers_and_without_literal_plus() {
         let t = Transcript {
             greeting: Some(Message::line("* OK [CAPABILITY IMAP4rev1 LITERAL+] hi")),
             script: vec![
@@ -175,7 +185,10 @@ mod tests {
         assert_eq!(cmds.len(), 2);
         assert_eq!(cmds[0].to_bytes(), b"a1 APPEND x {3}\r\nabc\r\n");
         assert_eq!(cmds[0].fragments.len(), 3);
-        assert_eq!(cmds[1].to_bytes(), b"a2 AUTHENTICATE PLAIN\r\n");
+        // The answer to the continuation request is part of the command: a replay sends
+        // it (a cancel) only if the server asks again (RFC 2060 §6.2.1).
+        assert_eq!(cmds[1].to_bytes(), b"a2 AUTHENTICATE PLAIN\r\n*\r\n");
+        assert_eq!(cmds[1].fragments.len(), 2);
     }
 
     #[test]

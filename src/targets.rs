@@ -8,6 +8,8 @@
 //! users = [ { user = "u1", password = "pw1" }, { user = "u2", password = "pw2" } ]
 //! # Run before every session to empty the user's store; `{user}` is replaced.
 //! reset = ["imapconform", "lab", "reset", "dovecot", "{user}"]
+//! # Log in by AUTHENTICATE PLAIN (RFC 4616) instead of LOGIN: "login", "plain", "sasl-login".
+//! auth = "plain"
 //!
 //! # One fresh process per session, speaking IMAP on stdin/stdout.
 //! [[target]]
@@ -132,6 +134,11 @@ pub struct Target {
     /// Accept any certificate (a self-signed test server). Never the default.
     #[serde(default, skip_serializing_if = "std::ops::Not::not")]
     pub insecure: bool,
+    /// How the driver logs in: "login" (the LOGIN command, default), "plain"
+    /// (AUTHENTICATE PLAIN, with an initial response where SASL-IR is advertised) or
+    /// "sasl-login" (AUTHENTICATE LOGIN).
+    #[serde(default, skip_serializing_if = "AuthMethod::is_login")]
+    pub auth: AuthMethod,
 }
 
 /// How a target's connection is secured (the `tls` field).
@@ -168,6 +175,23 @@ impl TlsMode {
             "starttls" => Some(TlsMode::Starttls),
             _ => None,
         }
+    }
+}
+
+/// How the driver logs in (the `auth` field): RFC 2060 §6.2.2 LOGIN, or RFC 2060 §6.2.1
+/// AUTHENTICATE with the PLAIN (RFC 4616) or LOGIN SASL mechanism.
+#[derive(Clone, Copy, Debug, Default, Serialize, Deserialize, PartialEq, Eq)]
+#[serde(rename_all = "kebab-case")]
+pub enum AuthMethod {
+    #[default]
+    Login,
+    Plain,
+    SaslLogin,
+}
+
+impl AuthMethod {
+    pub fn is_login(&self) -> bool {
+        *self == AuthMethod::Login
     }
 }
 
@@ -621,5 +645,21 @@ timeout_ms = 100
             .to_string();
         assert!(e.contains("holds no certificate"), "{e}");
         let _ = std::fs::remove_dir_all(&dir);
+    }
+
+    #[test]
+    fn the_auth_method_is_read_written_and_checked() {
+        let f = with("auth = \"plain\"\n").unwrap();
+        assert_eq!(f.targets[0].auth, AuthMethod::Plain);
+        assert!(f.to_toml().contains("auth = \"plain\""));
+        assert_eq!(TargetsFile::parse(&f.to_toml()).unwrap(), f);
+        let f = with("auth = \"sasl-login\"\n").unwrap();
+        assert_eq!(f.targets[0].auth, AuthMethod::SaslLogin);
+        assert_eq!(TargetsFile::parse(&f.to_toml()).unwrap(), f);
+        let f = with("").unwrap();
+        assert_eq!(f.targets[0].auth, AuthMethod::Login);
+        assert!(!f.to_toml().contains("auth"), "the default is not written");
+        let e = with("auth = \"cram-md5\"\n").unwrap_err();
+        assert!(e.contains("cram-md5") && !e.contains('\n'), "{e}");
     }
 }

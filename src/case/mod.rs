@@ -520,6 +520,49 @@ mod tests {
         Fragment::Literal(s.to_vec())
     }
 
+    /// An AUTHENTICATE exchange with answers to continuation requests (RFC 2060 §6.2.1)
+    /// prints as `C> ` records after each `S: +` and reads back as the same events; a
+    /// replay sends the command with its answers.
+    #[test]
+    fn continuation_answers_round_trip() {
+        let e = Exchange {
+            events: vec![
+                client(&[line(b"p1 AUTHENTICATE LOGIN\r\n")]),
+                server(&[line(b"+ VXNlcm5hbWU6\r\n")]),
+                client(&[line(b"aW1hcGNvbmZvcm0tbm9ib2R5\r\n")]),
+                server(&[line(b"+ UGFzc3dvcmQ6\r\n")]),
+                client(&[line(b"*\r\n")]),
+                server(&[line(b"p1 BAD cancelled\r\n")]),
+            ],
+        };
+        let case = Case {
+            header: vec![
+                ("seed".into(), "1".into()),
+                ("end".into(), "completed".into()),
+            ],
+            transcript: Transcript {
+                greeting: Some(Message::line("* OK hi")),
+                setup: vec![e.clone()],
+                script: vec![e],
+                end: End::Completed,
+            },
+        };
+        let text = case.to_text();
+        assert!(
+            text.contains("C: p1 AUTHENTICATE LOGIN\nS: + VXNlcm5hbWU6\nC> aW1hcGNvbmZvcm0tbm9ib2R5\nS: + UGFzc3dvcmQ6\nC> *\nS: p1 BAD cancelled\n"),
+            "{text}"
+        );
+        let back = Case::parse(&text).unwrap();
+        assert_eq!(back, case);
+        assert_eq!(back.to_text(), text);
+        let cmds = crate::replay::script_commands(&back.transcript);
+        assert_eq!(
+            cmds[0].to_bytes(),
+            b"p1 AUTHENTICATE LOGIN\r\naW1hcGNvbmZvcm0tbm9ib2R5\r\n*\r\n"
+        );
+        assert_eq!(crate::replay::prelude_commands(&back.transcript), cmds);
+    }
+
     fn sample() -> Case {
         Case {
             header: vec![

@@ -17,6 +17,7 @@
 //! to one command and the server bytes of the whole session. A session stopped at one of
 //! these limits ends in [`End::Limit`].
 
+pub mod auth;
 pub mod conn;
 pub mod race;
 pub mod starttls;
@@ -53,10 +54,10 @@ pub struct DriveOptions {
     /// End the setup with `LIST "" *`, so that the oracle knows which mailboxes exist
     /// before the script starts (RFC 2060 §6.3.8: `*` matches every name).
     pub list_mailboxes: bool,
-    /// Before logging in, start `AUTHENTICATE PLAIN` and cancel it with `*` at the
-    /// server's continuation request (RFC 2060 §6.2.1: the server "MUST reject the
-    /// AUTHENTICATE command by sending a tagged BAD response"), for the oracle to judge.
-    pub probe_authenticate_cancel: bool,
+    /// Commands run in the non-authenticated state before logging in (the generated
+    /// prelude, [`crate::gen::prelude`]: AUTHENTICATE exchanges cancelled or broken, for
+    /// the oracle to judge against RFC 2060 §6.2.1). They are recorded in the setup.
+    pub prelude: Vec<Message>,
 }
 
 impl Default for DriveOptions {
@@ -67,7 +68,7 @@ impl Default for DriveOptions {
             max_responses_per_command: DEFAULT_MAX_RESPONSES,
             max_session_bytes: DEFAULT_MAX_SESSION_BYTES,
             list_mailboxes: false,
-            probe_authenticate_cancel: false,
+            prelude: Vec::new(),
         }
     }
 }
@@ -235,7 +236,7 @@ pub async fn run_session(
 ) -> Result<Transcript, DriveError> {
     let session_dir = SessionDir::new().map_err(|e| DriveError::Spawn(e.to_string()))?;
     let mut session = Session::connect(target, creds, opts, &session_dir).await?;
-    let result = session.run(creds, script).await;
+    let result = session.run(target, creds, script).await;
     if let Some(e) = session.setup_error.take() {
         return Err(e);
     }
@@ -355,8 +356,13 @@ impl<'a> Session<'a> {
         Ok(())
     }
 
-    async fn run(&mut self, creds: Option<&Credentials>, script: &[Message]) -> Result<(), Stop> {
-        if !self.open(creds).await? {
+    async fn run(
+        &mut self,
+        target: &Target,
+        creds: Option<&Credentials>,
+        script: &[Message],
+    ) -> Result<(), Stop> {
+        if !self.open(target, creds).await? {
             return Ok(());
         }
         let mut last_was_logout = false;
@@ -371,10 +377,11 @@ impl<'a> Session<'a> {
         Ok(())
     }
 
-    /// Greeting, LOGIN (unless PREAUTH) and the setup commands. False when the session
-    /// cannot go on: the server greeted with BYE (and closed), or the setup failed
-    /// (`setup_error`).
-    async fn open(&mut self, creds: Option<&Credentials>) -> Result<bool, Stop> {
+    /// Greeting, the prelude and the login (unless PREAUTH), and the setup commands.
+    /// False when the session cannot go on: the server greeted with BYE (and closed), the
+    /// setup failed (`setup_error`), or a prelude command authenticated the session (a
+    /// finding for the oracle: the prelude carries no valid credentials).
+    async fn open(&mut self, target: &Target, creds: Option<&Credentials>) -> Result<bool, Stop> {
         self.start_clock();
         let greeting = self.conn.next_message(self.deadline).await?;
         self.t.greeting = Some(greeting.clone());
@@ -401,24 +408,43 @@ impl<'a> Session<'a> {
                 ));
                 return Ok(false);
             };
-            if let Err(e) = self.may_log_in() {
-                self.setup_error = Some(e);
-                return Ok(false);
+            for cmd in &self.opts.prelude {
+                let e = self.exchange(cmd, true).await?;
+                // RFC 2060 §6.2.1 "OK - authenticate completed, now in authenticated
+                // state": the session is no longer the pool user's to log in.
+                if is_authenticate(cmd) && e.status().as_deref() == Some("OK") {
+                    return Ok(false);
+                }
             }
-            if self.opts.probe_authenticate_cancel {
-                // The exchange answers the continuation request with "*".
-                self.exchange(&Message::line("s0 AUTHENTICATE PLAIN"), true)
-                    .await?;
+            if !target.auth.is_login() && self.capabilities.is_none() {
+                self.exchange(&Message::line("s0 CAPABILITY"), true).await?;
             }
-            let login = login_command("s1", c);
+            if target.auth.is_login() {
+                if let Err(e) = self.may_log_in() {
+                    self.setup_error = Some(e);
+                    return Ok(false);
+                }
+            }
+            let step = match auth::login_step(
+                target.auth,
+                self.capabilities.as_deref().unwrap_or_default(),
+            ) {
+                Ok(step) => step,
+                Err(why) => {
+                    self.setup_error = Some(DriveError::Login(why));
+                    return Ok(false);
+                }
+            };
+            let login = auth::login_message(step, "s1", c);
             let e = self.exchange(&login, true).await?;
             if !completed_ok(e) {
                 let answer = e
                     .completion()
                     .map(|m| String::from_utf8_lossy(m.first_line()).to_string());
+                let what = step.name();
                 self.setup_error = Some(DriveError::Login(match answer {
-                    Some(a) => format!("the server answered {a:?}"),
-                    None => "no answer to LOGIN".into(),
+                    Some(a) => format!("the server answered {what} with {a:?}"),
+                    None => format!("no answer to {what}"),
                 }));
                 return Ok(false);
             }
@@ -580,11 +606,7 @@ impl<'a> Session<'a> {
         let fragments = self.prepare(cmd);
         let mut chunk: Vec<Fragment> = Vec::new();
         for (i, f) in fragments.iter().enumerate() {
-            self.send(f.bytes()).await?;
-            chunk.push(f.clone());
-            let more = i + 1 < fragments.len();
-            let waits = matches!(f, Fragment::Line(l) if literal_announcement(l).is_some_and(|(_, sync)| sync));
-            if waits && more {
+            if i > 0 && waits_for_continuation(&fragments[i - 1], f) {
                 self.push_event(
                     setup,
                     idx,
@@ -592,19 +614,27 @@ impl<'a> Session<'a> {
                         fragments: std::mem::take(&mut chunk),
                     }),
                 );
-                // RFC 2060 §7.5: wait for the continuation request before the literal.
+                // RFC 2060 §7.5: wait for the continuation request before a synchronizing
+                // literal, and (§6.2.1) before each answer of an AUTHENTICATE exchange.
+                let mut count = 0;
                 loop {
                     let (cont, done) = self.receive(setup, idx, &tag).await?;
                     if done {
-                        // The server refused the command before its literal: the rest
-                        // must not be sent.
+                        // The server completed the command first (it refused the literal,
+                        // or ended the exchange): the rest must not be sent.
                         return Ok(());
                     }
                     if cont {
                         break;
                     }
+                    count += 1;
+                    if count >= self.max_responses {
+                        return Err(self.too_many_responses());
+                    }
                 }
             }
+            self.send(f.bytes()).await?;
+            chunk.push(f.clone());
         }
         if !chunk.is_empty() {
             self.push_event(setup, idx, Event::Client(Message { fragments: chunk }));
@@ -791,6 +821,20 @@ pub fn capabilities_in(line: &[u8]) -> Option<Vec<String>> {
     Some(list.split_ascii_whitespace().map(str::to_string).collect())
 }
 
+/// Whether `next` waits for a continuation request after `prev`: a literal after a line
+/// announcing a synchronizing one (RFC 2060 §4.3), and a line after a complete line, which
+/// is an answer to a server challenge (RFC 2060 §6.2.1: "The client answer consists of a
+/// line"; `*` cancels). A line after a literal is the rest of the command line.
+pub fn waits_for_continuation(prev: &Fragment, next: &Fragment) -> bool {
+    match (prev, next) {
+        (Fragment::Line(l), Fragment::Literal(_)) => {
+            literal_announcement(l).is_some_and(|(_, sync)| sync)
+        }
+        (Fragment::Line(l), Fragment::Line(_)) => literal_announcement(l).is_none(),
+        _ => false,
+    }
+}
+
 /// `{n}` at the end of a line becomes `{n+}`.
 fn to_non_sync(line: &[u8]) -> Vec<u8> {
     let body = crate::wire::strip_eol(line);
@@ -815,6 +859,14 @@ pub fn to_sync(line: &[u8]) -> Vec<u8> {
         }
         _ => line.to_vec(),
     }
+}
+
+/// Whether a command is `tag AUTHENTICATE ...` (RFC 2060 §6.2.1).
+pub fn is_authenticate(cmd: &Message) -> bool {
+    cmd.first_line()
+        .split(|&c| c == b' ')
+        .nth(1)
+        .is_some_and(|w| w.eq_ignore_ascii_case(b"AUTHENTICATE"))
 }
 
 fn is_logout(cmd: &Message) -> bool {
@@ -1023,6 +1075,73 @@ mod tests {
             DriveError::Refused("* BYE too many connections".into())
         );
         assert!(err.to_string().contains("RFC 2060 §7.1.5"), "{err}");
+    }
+
+    fn rt() -> tokio::runtime::Runtime {
+        tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()
+            .unwrap()
+    }
+
+    /// RFC 2060 §6.2.1: an answer is sent when the server asks with `+`, and not at all
+    /// when the server completes the command first.
+    #[test]
+    fn continuation_answers_wait_for_the_request_and_are_dropped_after_the_completion() {
+        let t = shell_target(
+            "printf '* PREAUTH [CAPABILITY IMAP4rev1] hi\\r\\n'; \
+             read a; printf '+ VXNlcm5hbWU6\\r\\n'; read b; \
+             case \"$b\" in dTE=*) printf 'a1 NO nope\\r\\n';; *) printf 'a1 BAD wrong\\r\\n';; esac; \
+             read c; printf 'a2 BAD refused\\r\\n'; \
+             read d; case \"$d\" in 'a3 NOOP'*) printf 'a3 OK\\r\\n';; *) printf 'a3 BAD got\\r\\n';; esac; \
+             read e",
+            3000,
+        );
+        let two = |a: &str, b: &str| Message {
+            fragments: vec![
+                Fragment::Line(format!("{a}\r\n").into_bytes()),
+                Fragment::Line(format!("{b}\r\n").into_bytes()),
+            ],
+        };
+        let script = [
+            two("a1 AUTHENTICATE LOGIN", "dTE="),
+            two("a2 AUTHENTICATE PLAIN", "*"),
+            Message::line("a3 NOOP"),
+        ];
+        let tr = rt()
+            .block_on(run_session(&t, None, &script, &DriveOptions::default()))
+            .unwrap();
+        assert_eq!(tr.script[0].status().as_deref(), Some("NO"), "{tr:?}");
+        assert_eq!(
+            tr.script[0].events.len(),
+            4,
+            "command, +, answer, completion"
+        );
+        assert_eq!(tr.script[1].status().as_deref(), Some("BAD"));
+        assert_eq!(tr.script[1].events.len(), 2, "the answer was not sent");
+        assert_eq!(tr.script[2].status().as_deref(), Some("OK"), "{tr:?}");
+    }
+
+    #[test]
+    fn a_mechanism_the_server_does_not_advertise_is_a_setup_error() {
+        let t = Target {
+            auth: crate::targets::AuthMethod::SaslLogin,
+            ..shell_target(
+                "printf '* OK [CAPABILITY IMAP4rev1 AUTH=PLAIN] hi\\r\\n'; read x",
+                2000,
+            )
+        };
+        let c = creds("u1", "pw");
+        let err = rt()
+            .block_on(run_session(&t, Some(&c), &[], &DriveOptions::default()))
+            .unwrap_err();
+        let DriveError::Login(why) = err else {
+            panic!("{err:?}")
+        };
+        assert!(
+            why.contains("AUTH=LOGIN") && why.contains("sasl-login"),
+            "{why}"
+        );
     }
 
     #[test]

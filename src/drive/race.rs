@@ -61,7 +61,7 @@ pub async fn run_race(
     };
     let mut opened = true;
     for s in [&mut a, &mut b] {
-        let r = s.open(creds).await;
+        let r = s.open(target, creds).await;
         if let Some(e) = s.setup_error.take() {
             return Err(e);
         }

@@ -38,6 +38,7 @@ pub mod message;
 pub mod mix;
 pub mod model;
 pub mod mutate;
+pub mod prelude;
 pub mod race;
 pub mod seeds;
 pub mod session;

@@ -235,8 +235,15 @@ impl<'c> Session<'c> {
                 c.raw(kind.name());
             }
             Kind::Authenticate => {
-                // RFC 2060 §6.2.1; no initial response, the driver cancels with "*".
-                c.raw("AUTHENTICATE PLAIN");
+                // RFC 2060 §6.2.1 in the wrong state: without or with an initial response
+                // (RFC 4959, made-up credentials), or a mechanism no server offers. A
+                // server that asks for an answer anyway gets the driver's `*`.
+                c.raw(match int(u, 0, 3) {
+                    0 => "AUTHENTICATE PLAIN",
+                    1 => "AUTHENTICATE LOGIN",
+                    2 => "AUTHENTICATE PLAIN AGltYXBjb25mb3JtAG5vdC10aGUtcGFzc3dvcmQ=",
+                    _ => "AUTHENTICATE X-UNKNOWN-MECH",
+                });
             }
             Kind::Login => self.login(u, c),
             Kind::Select => self.select(u, c, false),

@@ -110,6 +110,17 @@ impl CommandText {
         }
     }
 
+    /// Ends the current line and starts a client answer to a continuation request (RFC
+    /// 2060 §6.2.1 "The client answer consists of a line"; `*` cancels): the driver sends
+    /// it only when the server asks.
+    pub fn answer(&mut self, text: &str) -> &mut Self {
+        self.line.extend_from_slice(b"\r\n");
+        self.fragments
+            .push(Fragment::Line(std::mem::take(&mut self.line)));
+        self.line.extend_from_slice(text.as_bytes());
+        self
+    }
+
     /// The finished command: the current line gets its CRLF.
     pub fn finish(mut self) -> Message {
         self.line.extend_from_slice(b"\r\n");

@@ -41,7 +41,7 @@ use crate::model::flags::FlagSet;
 use crate::model::response::{Outcome, Reply, Untagged};
 use crate::model::session::{Session, State, Store};
 use crate::model::Profile;
-use crate::wire::{escape, End, Event, Exchange, Message, Transcript};
+use crate::wire::{escape, End, Exchange, Message, Transcript};
 
 /// How far the oracle could follow a session.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
@@ -115,6 +115,8 @@ pub mod rule {
     pub const DECODE_BEFORE_COMPARE: &str = "2060-6.4.4-decode-before-compare";
     pub const HEADERS_7BIT: &str = "2060-7.4.2-headers-7bit";
     pub const CANCEL_BAD: &str = "2060-6.2.1-cancel-bad";
+    pub const AUTHENTICATE_BASE64: &str = "2060-6.2.1-answer-base64";
+    pub const UNSUPPORTED_MECHANISM: &str = "2060-6.2.1-unsupported-mechanism-no";
     pub const CASE_INSENSITIVE: &str = "2060-9-case-insensitive";
     pub const NAME_SELECTABLE: &str = "2060-7.2.2-name-selectable";
     pub const NAME_VALID_REFERENCE: &str = "2060-7.2.2-name-valid-reference";
@@ -127,6 +129,7 @@ pub mod rule {
     /// Requirements the checks above test besides the id their findings name.
     pub const ALSO_COVERED: &[(&str, &str)] = &[
         ("2060-3.1-auth-required", "the state check: before LOGIN only CAPABILITY, NOOP, LOGOUT, LOGIN and AUTHENTICATE may succeed"),
+        ("2060-6.2.1-ok-authenticated", "an AUTHENTICATE answered OK puts the oracle's session in the authenticated state, where LOGIN and AUTHENTICATE must not succeed and the state check applies"),
         ("2060-3.2-select-required", "the state check: CHECK, CLOSE, EXPUNGE, SEARCH, FETCH, STORE, COPY and UID need a selected mailbox"),
         ("2060-6.1.3-responses-required", "LOGOUT's BYE"),
         ("2060-6.3.1-responses-required", "SELECT's required untagged responses"),
@@ -143,6 +146,20 @@ pub mod rule {
         ("2060-2.3.1.1-new-uidvalidity-if-uids-change", "UIDs of a mailbox re-created under the same UIDVALIDITY"),
         ("2060-2.3.1.1-uidvalidity-greater-if-not-persistent", "UIDs of a mailbox re-created under the same UIDVALIDITY"),
     ];
+}
+
+/// The client's answers in an AUTHENTICATE exchange (RFC 2060 §6.2.1): every client line
+/// after the command line, without its CRLF.
+fn authenticate_answers(e: &Exchange) -> Vec<Vec<u8>> {
+    e.command()
+        .fragments
+        .iter()
+        .skip(1)
+        .filter_map(|f| match f {
+            crate::wire::Fragment::Line(l) => Some(crate::wire::strip_eol(l).to_vec()),
+            crate::wire::Fragment::Literal(_) => None,
+        })
+        .collect()
 }
 
 /// One server response, as the oracle reads it.
@@ -809,7 +826,7 @@ impl Oracle {
                 break;
             }
             let last = i + 1 == t.setup.len() && t.script.is_empty();
-            if self.cancelled_authenticate(e, last.then_some(&t.end)) {
+            if self.authenticate(None, e, last.then_some(&t.end)) {
                 continue;
             }
             self.exchange(None, e);
@@ -818,11 +835,147 @@ impl Oracle {
             if !self.live() {
                 break;
             }
-            self.exchange(Some(i), e);
+            let last = i + 1 == t.script.len();
+            if !self.authenticate(Some(i), e, last.then_some(&t.end)) {
+                self.exchange(Some(i), e);
+            }
             let identity = self.live().then(|| self.identity()).flatten();
             self.coverage.identities.push(identity);
         }
         (self.verdicts, self.coverage)
+    }
+
+    /// RFC 2060 §6.2.1 AUTHENTICATE, in whatever state and with whatever answers: the
+    /// exchange is run on the model ([`crate::model::sasl`]) answer by answer, and the
+    /// server's outcome must be one the model allows: BAD for a cancelled exchange, never
+    /// OK for an answer or initial response that is not base64, NO (SHOULD) for a
+    /// mechanism the server does not know, never OK outside the non-authenticated state.
+    /// An OK puts the session in the authenticated state as the user the exchange named
+    /// ("OK - authenticate completed, now in authenticated state"). True when `e` is an
+    /// AUTHENTICATE exchange (judged here); `end` is how the session ended when it was the
+    /// last exchange.
+    fn authenticate(&mut self, step: Option<usize>, e: &Exchange, end: Option<&End>) -> bool {
+        use crate::model::sasl::{self, AuthStep};
+        let cmd = e.command();
+        let Some(line) = sasl::authenticate_line(cmd.first_line()) else {
+            return false;
+        };
+        self.client_text.extend_from_slice(&cmd.to_bytes());
+        if self.cancelled_authenticate(step, e, end) {
+            self.coverage.judged += 1;
+            return true;
+        }
+        let answers = authenticate_answers(e);
+        let Some(done) = e.completion() else {
+            self.stop("no tagged completion");
+            return true;
+        };
+        // A case file keeps no AUTHENTICATE data of a login ([`crate::redact`]): whose
+        // credentials they were is unknown, and an OK logs in as someone.
+        let marker = crate::redact::MARKER.as_bytes();
+        let redacted =
+            line.initial.as_deref() == Some(marker) || answers.iter().any(|a| a == marker);
+        if redacted && self.session.state == State::NotAuthenticated {
+            self.coverage.judged += 1;
+            if done.first_line().split(|&b| b == b' ').nth(1) == Some(b"OK") {
+                self.session.log_in(&mut self.store, b"redacted", b"");
+            }
+            return true;
+        }
+        let outcome = match done.first_line().split(|&b| b == b' ').nth(1) {
+            Some(w) if w.eq_ignore_ascii_case(b"OK") => Outcome::Ok,
+            Some(w) if w.eq_ignore_ascii_case(b"NO") => Outcome::No,
+            Some(w) if w.eq_ignore_ascii_case(b"BAD") => Outcome::Bad,
+            _ => {
+                self.stop("unreadable completion");
+                return true;
+            }
+        };
+        let mut trial = self.session.clone();
+        let mut store = self.store.clone();
+        let (mut next, mut a) =
+            trial.authenticate(&mut store, &line.mechanism, line.initial.as_deref());
+        for answer in &answers {
+            match next {
+                AuthStep::Challenge(_) => {
+                    next = trial.authenticate_answer(&mut store, &mut a, answer);
+                }
+                AuthStep::Done(_) => {
+                    // The server asked for more than the mechanism needs: not a finding
+                    // of RFC 2060, but the model no longer knows what the server did.
+                    self.stop("the server asked for more AUTHENTICATE answers than the model");
+                    return true;
+                }
+            }
+        }
+        self.coverage.judged += 1;
+        let reply = match next {
+            AuthStep::Done(reply) => reply,
+            AuthStep::Challenge(_) => {
+                // The server ended the exchange before the mechanism did: a refusal
+                // changes nothing; an OK the model cannot follow.
+                if outcome == Outcome::Ok {
+                    self.stop("AUTHENTICATE completed before the mechanism's exchange ended");
+                }
+                return true;
+            }
+        };
+        if !reply.allowed.permits(outcome) && !reply.allowed.rule.is_empty() {
+            let mechanism = String::from_utf8_lossy(&line.mechanism).to_ascii_uppercase();
+            let (summary, expected) = match reply.allowed.rule {
+                r if r == crate::model::session::rule::AUTHENTICATE_BASE64 => (
+                    format!(
+                        "AUTHENTICATE {mechanism} with {} that is not base64 was accepted",
+                        if line
+                            .initial
+                            .as_deref()
+                            .is_some_and(|i| i != b"=" && sasl::decode_base64(i).is_none())
+                        {
+                            "an initial response"
+                        } else {
+                            "an answer"
+                        }
+                    ),
+                    "<tag> BAD ... or <tag> NO ...",
+                ),
+                r if r == crate::model::session::rule::UNSUPPORTED_MECHANISM => (
+                    format!(
+                        "AUTHENTICATE with the unsupported mechanism {mechanism} got BAD, not NO"
+                    ),
+                    "<tag> NO ...",
+                ),
+                _ => (
+                    format!(
+                        "AUTHENTICATE {mechanism} succeeded outside the non-authenticated state"
+                    ),
+                    "<tag> BAD ... or <tag> NO ...",
+                ),
+            };
+            self.find(
+                step,
+                reply.allowed.rule,
+                summary,
+                expected.into(),
+                escape(&done.to_bytes()),
+            );
+            if outcome == Outcome::Ok {
+                self.stop("AUTHENTICATE succeeded where the model refuses");
+            }
+            return true;
+        }
+        match (outcome, reply.completion.outcome) {
+            (Outcome::Ok, Outcome::Ok) => {
+                self.session = trial;
+                self.store = store;
+            }
+            (Outcome::Ok, _) => {
+                // A mechanism the model does not implement, carried out by the server.
+                self.stop("AUTHENTICATE with a mechanism the model does not implement succeeded");
+            }
+            // RFC 2060 §6.2.1: a refused AUTHENTICATE leaves the session as it was.
+            _ => {}
+        }
+        true
     }
 
     /// RFC 2060 §6.2.1: "If the client wishes to cancel an authentication exchange, it
@@ -831,15 +984,16 @@ impl Oracle {
     /// AUTHENTICATE exchange the client cancelled (true), which changes no state; `end` is
     /// how the session ended when this was its last exchange (a server still waiting
     /// after the `*` times out).
-    fn cancelled_authenticate(&mut self, e: &Exchange, end: Option<&End>) -> bool {
-        let line = e.command().first_line().to_ascii_uppercase();
-        let is_authenticate = line.split(|&b| b == b' ').nth(1) == Some(b"AUTHENTICATE");
-        let cancelled = e
-            .events
+    fn cancelled_authenticate(
+        &mut self,
+        step: Option<usize>,
+        e: &Exchange,
+        end: Option<&End>,
+    ) -> bool {
+        let cancelled = authenticate_answers(e)
             .iter()
-            .skip(1)
-            .any(|ev| matches!(ev, Event::Client(m) if m.to_bytes() == b"*\r\n"));
-        if !is_authenticate || !cancelled {
+            .any(|a| crate::model::sasl::is_cancel(a));
+        if !cancelled {
             return false;
         }
         let observed = match (e.completion(), end) {
@@ -858,7 +1012,7 @@ impl Oracle {
             (None, _) => return true,
         };
         self.find(
-            None,
+            step,
             rule::CANCEL_BAD,
             "AUTHENTICATE cancelled with \"*\" was not rejected with a tagged BAD".into(),
             "<tag> BAD ...".into(),
@@ -2878,6 +3032,165 @@ mod tests {
         t.setup.truncate(1);
         let v = judge(&t, Profile::Rfc2060);
         assert_eq!(rules(&v), vec![rule::CANCEL_BAD], "{v:#?}");
+    }
+
+    /// An AUTHENTICATE exchange: the command line, then for each `(challenge, answer)` the
+    /// server's `+` and the client's answer, then the completion.
+    fn auth(cmd: &str, steps: &[(&str, &str)], done: &str) -> Exchange {
+        let mut events = vec![Event::Client(Message::line(cmd))];
+        for (challenge, answer) in steps {
+            events.push(Event::Server(Message::line(challenge)));
+            events.push(Event::Client(Message::line(answer)));
+        }
+        events.push(Event::Server(Message::line(done)));
+        Exchange { events }
+    }
+
+    /// The prelude `first`, then the usual setup and `script`.
+    fn after_prelude(first: Vec<Exchange>, script: Vec<Exchange>) -> Transcript {
+        let mut t = session(script);
+        for (i, e) in first.into_iter().enumerate() {
+            t.setup.insert(i, e);
+        }
+        t
+    }
+
+    #[test]
+    fn bad_base64_may_get_bad_or_no_but_never_ok_rfc2060_6_2_1() {
+        for done in ["p1 BAD invalid base64", "p1 NO authentication failed"] {
+            let t = after_prelude(
+                vec![auth("p1 AUTHENTICATE PLAIN", &[("+ ", "AGlt*YXBj")], done)],
+                vec![],
+            );
+            assert!(judge(&t, Profile::Rfc3501).is_empty(), "{done}");
+            let t = after_prelude(vec![ex("p1 AUTHENTICATE PLAIN AGltYXBj=", &[done])], vec![]);
+            assert!(judge(&t, Profile::Rfc2060).is_empty(), "{done}");
+        }
+        let t = after_prelude(
+            vec![auth(
+                "p1 AUTHENTICATE LOGIN",
+                &[
+                    ("+ VXNlcm5hbWU6", "aW1hcGNvbmZvcm0tbm9ib2R5"),
+                    ("+ UGFzc3dvcmQ6", "=AAA"),
+                ],
+                "p1 OK welcome",
+            )],
+            vec![],
+        );
+        let (v, cov) = judge_oracle("srv", &t, Profile::Rfc2060);
+        assert_eq!(rules(&v), vec![rule::AUTHENTICATE_BASE64], "{v:#?}");
+        assert_eq!(v[0].kind, Kind::Violation);
+        assert_eq!(v[0].step, None);
+        assert!(v[0].summary.contains("an answer"), "{}", v[0].summary);
+        assert!(cov.stopped.is_some());
+        let t = after_prelude(
+            vec![ex("p1 AUTHENTICATE PLAIN AGlt*YXBj", &["p1 OK yes"])],
+            vec![],
+        );
+        let v = judge(&t, Profile::Rfc3501);
+        assert_eq!(rules(&v), vec![rule::AUTHENTICATE_BASE64], "{v:#?}");
+        assert!(
+            v[0].summary.contains("initial response"),
+            "{}",
+            v[0].summary
+        );
+    }
+
+    #[test]
+    fn an_unsupported_mechanism_should_get_no_and_bad_is_only_a_warning() {
+        let t = after_prelude(
+            vec![ex("p1 AUTHENTICATE X-UNKNOWN-MECH", &["p1 NO unsupported"])],
+            vec![],
+        );
+        assert!(judge(&t, Profile::Rfc2060).is_empty());
+        let t = after_prelude(
+            vec![ex(
+                "p1 AUTHENTICATE X-UNKNOWN-MECH",
+                &["p1 BAD unsupported"],
+            )],
+            vec![],
+        );
+        let v = judge(&t, Profile::Rfc2060);
+        assert_eq!(rules(&v), vec![rule::UNSUPPORTED_MECHANISM], "{v:#?}");
+        assert_eq!(v[0].kind, Kind::Warning);
+    }
+
+    #[test]
+    fn authenticate_ok_puts_the_session_in_the_authenticated_state() {
+        // Logged in by AUTHENTICATE PLAIN with an initial response: the script runs as
+        // in a LOGIN session, and a second AUTHENTICATE must not succeed.
+        let mut t = session(vec![
+            ex("a1 SELECT INBOX", &SELECT_OK),
+            ex("a2 AUTHENTICATE PLAIN AHUxAHB3", &["a2 OK again?"]),
+        ]);
+        t.setup[0] = ex(
+            "s1 AUTHENTICATE PLAIN AHUxAHB3",
+            &["s1 OK [CAPABILITY IMAP4rev1] in"],
+        );
+        let (v, _) = judge_oracle("srv", &t, Profile::Rfc2060);
+        assert_eq!(
+            rules(&v),
+            vec![crate::model::session::rule::STATE],
+            "{v:#?}"
+        );
+        assert_eq!(v[0].step, Some(1));
+        // By AUTHENTICATE LOGIN, answers after continuation requests.
+        let mut t = session(vec![ex("a1 SELECT INBOX", &SELECT_OK)]);
+        t.setup[0] = auth(
+            "s1 AUTHENTICATE LOGIN",
+            &[("+ VXNlcm5hbWU6", "dTE="), ("+ UGFzc3dvcmQ6", "cHc=")],
+            "s1 OK in",
+        );
+        let (v, cov) = judge_oracle("srv", &t, Profile::Rfc2060);
+        assert!(v.is_empty(), "{v:#?}");
+        assert_eq!(cov.stopped, None);
+        assert_eq!(cov.judged, cov.total);
+        // A refused AUTHENTICATE leaves the session unauthenticated: LOGIN then works.
+        let t = after_prelude(
+            vec![auth(
+                "p1 AUTHENTICATE PLAIN",
+                &[("+ ", "AHUxAHdyb25n")],
+                "p1 NO bad credentials",
+            )],
+            vec![ex("a1 SELECT INBOX", &SELECT_OK)],
+        );
+        let (v, cov) = judge_oracle("srv", &t, Profile::Rfc2060);
+        assert!(v.is_empty(), "{v:#?}");
+        assert_eq!(cov.stopped, None);
+    }
+
+    /// A case file's login by AUTHENTICATE is redacted: judged again from the file, it is
+    /// a login by someone, not an initial response that is not base64.
+    #[test]
+    fn a_redacted_authenticate_login_is_a_login() {
+        let mut t = session(vec![ex("a1 SELECT INBOX", &SELECT_OK)]);
+        t.setup[0] = ex("s1 AUTHENTICATE PLAIN <redacted>", &["s1 OK in"]);
+        let (v, cov) = judge_oracle("srv", &t, Profile::Rfc2060);
+        assert!(v.is_empty(), "{v:#?}");
+        assert_eq!(cov.judged, cov.total);
+        t.setup[0] = auth(
+            "s1 AUTHENTICATE LOGIN",
+            &[("+ x", "<redacted>"), ("+ y", "<redacted>")],
+            "s1 OK in",
+        );
+        let (v, cov) = judge_oracle("srv", &t, Profile::Rfc2060);
+        assert!(v.is_empty(), "{v:#?}");
+        assert_eq!(cov.judged, cov.total);
+    }
+
+    #[test]
+    fn a_cancel_in_the_script_is_judged_at_its_step() {
+        let t = session(vec![auth(
+            "a1 AUTHENTICATE LOGIN",
+            &[("+ VXNlcm5hbWU6", "*")],
+            "a1 NO whatever",
+        )]);
+        let v = judge(&t, Profile::Rfc2060);
+        assert_eq!(rules(&v), vec![rule::CANCEL_BAD], "{v:#?}");
+        assert_eq!(v[0].step, Some(0));
+        // Refused at once in the authenticated state: no cancel was needed.
+        let t = session(vec![ex("a1 AUTHENTICATE PLAIN", &["a1 BAD wrong state"])]);
+        assert!(judge(&t, Profile::Rfc2060).is_empty());
     }
 
     /// `command`, then one FETCH response `head {n} CRLF data )`, then `done`.

@@ -20,6 +20,7 @@ pub mod flags;
 pub mod message;
 pub mod names;
 pub mod response;
+pub mod sasl;
 pub mod search;
 pub mod sequence;
 pub mod session;

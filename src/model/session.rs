@@ -163,6 +163,12 @@ pub mod rule {
     pub const COPY_NONEXISTENT: &str = "2060-6.4.7-missing-mailbox-error";
     pub const COPY_TRYCREATE: &str = "2060-6.4.7-trycreate";
     pub const SEARCH_CHARSET: &str = "2060-6.4.4-us-ascii";
+    /// RFC 2060 §6.2.1: a cancelled AUTHENTICATE gets BAD.
+    pub const CANCEL_BAD: &str = "2060-6.2.1-cancel-bad";
+    /// RFC 2060 §6.2.1: a client answer is base64; one that is not cannot succeed.
+    pub const AUTHENTICATE_BASE64: &str = "2060-6.2.1-answer-base64";
+    /// RFC 2060 §6.2.1: an unsupported mechanism SHOULD get NO.
+    pub const UNSUPPORTED_MECHANISM: &str = "2060-6.2.1-unsupported-mechanism-no";
 }
 
 fn completion(outcome: Outcome, code: Option<Code>, text: &str) -> Completion {
@@ -296,8 +302,15 @@ impl Session {
         Untagged::Ok(None, "imapconform reference server ready".into())
     }
 
+    /// RFC 2060 §7.2.1 CAPABILITY: IMAP4rev1, and the SASL mechanisms of
+    /// [`super::sasl`] (RFC 3501 §6.1.1: servers "MUST implement the STARTTLS,
+    /// LOGINDISABLED, and AUTH=PLAIN" capabilities; the model has no TLS, so it advertises
+    /// only AUTH=PLAIN of those) and SASL-IR (RFC 4959: initial responses are accepted).
     pub fn capabilities(&self) -> Vec<String> {
-        vec!["IMAP4rev1".into()]
+        let mut caps = vec!["IMAP4rev1".to_string()];
+        caps.extend(super::sasl::MECHANISMS.iter().map(|m| format!("AUTH={m}")));
+        caps.push("SASL-IR".into());
+        caps
     }
 
     pub fn selection(&self) -> Option<&Selection> {
@@ -481,11 +494,29 @@ impl Session {
             Login { username, password } => {
                 self.login(store, username.as_ref(), password.declassify().as_ref())
             }
-            Authenticate { .. } => reply(
-                vec![],
-                completion(Outcome::No, None, "no mechanism supported"),
-                Allowed::any(),
-            ),
+            Authenticate {
+                mechanism,
+                initial_response,
+            } => {
+                // The exchange of challenges is the caller's (`sasl`); a decoded command
+                // carries at most the initial response.
+                let ir = initial_response.as_ref().map(|r| {
+                    let data: &[u8] = r.declassify().as_ref();
+                    if data.is_empty() {
+                        b"=".to_vec()
+                    } else {
+                        super::sasl::encode_base64(data).into_bytes()
+                    }
+                });
+                match self.authenticate(store, mechanism.to_string().as_bytes(), ir.as_deref()) {
+                    (super::sasl::AuthStep::Done(r), _) => r,
+                    (super::sasl::AuthStep::Challenge(_), _) => reply(
+                        vec![],
+                        completion(Outcome::No, None, "AUTHENTICATE needs its exchange"),
+                        Allowed::any(),
+                    ),
+                }
+            }
             Select { mailbox, .. } => self.select(store, &bytes_of_mailbox(mailbox), false),
             Examine { mailbox, .. } => self.select(store, &bytes_of_mailbox(mailbox), true),
             Create { mailbox } => self.create(store, &bytes_of_mailbox(mailbox)),
@@ -608,17 +639,32 @@ impl Session {
     }
 
     fn login(&mut self, store: &mut Store, user: &[u8], password: &[u8]) -> Reply {
+        match self.log_in(store, user, password) {
+            Some(allowed) => reply(
+                vec![],
+                completion(Outcome::Ok, None, "LOGIN completed"),
+                allowed,
+            ),
+            None => reply(
+                vec![],
+                completion(Outcome::No, None, "LOGIN failed"),
+                Allowed::any(),
+            ),
+        }
+    }
+
+    /// Checks a user's password (any, when following a real server) and, if good, makes
+    /// the session authenticated as that user (RFC 2060 §6.2.1, §6.2.2 "now in
+    /// authenticated state"). `None` when the credentials are rejected; else the outcomes
+    /// allowed a server for the same credentials.
+    pub fn log_in(&mut self, store: &mut Store, user: &[u8], password: &[u8]) -> Option<Allowed> {
         let user = String::from_utf8_lossy(user).to_string();
         let good = match &store.passwords {
             Some(p) => p.get(&user).map(|w| w.as_bytes()) == Some(password),
             None => true,
         };
         if !good {
-            return reply(
-                vec![],
-                completion(Outcome::No, None, "LOGIN failed"),
-                Allowed::any(),
-            );
+            return None;
         }
         let d = store.delimiter;
         let follower = self.follower;
@@ -631,16 +677,11 @@ impl Session {
         });
         self.user = Some(user);
         self.state = State::Authenticated;
-        let allowed = if store.passwords.is_some() {
+        Some(if store.passwords.is_some() {
             Allowed::ok_or_refusal(rule::BAD_MEANING)
         } else {
             Allowed::any()
-        };
-        reply(
-            vec![],
-            completion(Outcome::Ok, None, "LOGIN completed"),
-            allowed,
-        )
+        })
     }
 
     fn select(&mut self, store: &mut Store, name: &[u8], examine: bool) -> Reply {

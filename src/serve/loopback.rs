@@ -4,10 +4,11 @@
 
 use std::sync::Mutex;
 
+use crate::drive::waits_for_continuation;
 use crate::model::session::Store;
 use crate::model::Profile;
 use crate::wire::framing::{FrameLimits, Framer};
-use crate::wire::{End, Event, Exchange, Message, Transcript};
+use crate::wire::{End, Event, Exchange, Fragment, Message, Transcript};
 
 use super::{now, Connection, Limits};
 
@@ -56,14 +57,7 @@ pub fn run_script_on(
         if closed {
             break;
         }
-        let mut events = vec![Event::Client(cmd.clone())];
-        let out = conn.feed(store, &cmd.to_bytes());
-        framer.push(&out.bytes);
-        while let Ok(Some(m)) = framer.next_message() {
-            events.push(Event::Server(m));
-        }
-        closed = out.close;
-        let e = Exchange { events };
+        let e = exchange(&mut conn, &mut framer, store, cmd, &mut closed);
         if i < setup.len() {
             t.setup.push(e);
         } else {
@@ -77,4 +71,56 @@ pub fn run_script_on(
         End::Completed
     };
     t
+}
+
+/// One command as the driver sends it: each answer to a server challenge (a line after a
+/// complete line, RFC 2060 §6.2.1) only after the server asked with a continuation
+/// request, and nothing more once the command is complete; a continuation request with
+/// nothing left to send is answered with `*`, as the driver does. (Synchronizing
+/// literals go with their line: the server buffers them until it has asked.)
+fn exchange(
+    conn: &mut Connection,
+    framer: &mut Framer,
+    store: &Mutex<Store>,
+    cmd: &Message,
+    closed: &mut bool,
+) -> Exchange {
+    let tag = cmd.tag().to_vec();
+    // The command in parts, split before each answer line.
+    let mut parts: Vec<Vec<Fragment>> = vec![Vec::new()];
+    for (i, f) in cmd.fragments.iter().enumerate() {
+        let prev = i.checked_sub(1).map(|p| &cmd.fragments[p]);
+        if matches!((prev, f), (Some(p @ Fragment::Line(_)), Fragment::Line(_)) if waits_for_continuation(p, f))
+        {
+            parts.push(Vec::new());
+        }
+        parts.last_mut().expect("one part").push(f.clone());
+    }
+    let mut events = Vec::new();
+    let mut feed = |m: Message, events: &mut Vec<Event>, closed: &mut bool| {
+        let out = conn.feed(store, &m.to_bytes());
+        events.push(Event::Client(m));
+        framer.push(&out.bytes);
+        let (mut cont, mut complete) = (false, false);
+        while let Ok(Some(m)) = framer.next_message() {
+            cont |= m.is_continuation();
+            complete |= m.tag() == tag.as_slice();
+            events.push(Event::Server(m));
+        }
+        *closed |= out.close;
+        cont && !complete && !*closed
+    };
+    let mut asked = false;
+    for (i, part) in parts.into_iter().enumerate() {
+        if i > 0 && !asked {
+            return Exchange { events };
+        }
+        asked = feed(Message { fragments: part }, &mut events, closed);
+    }
+    let mut cancels = 0;
+    while asked && cancels < 3 {
+        cancels += 1;
+        asked = feed(Message::line("*"), &mut events, closed);
+    }
+    Exchange { events }
 }

@@ -14,6 +14,7 @@ use imap_codec::decode::{CommandDecodeError, Decoder};
 use imap_codec::CommandCodec;
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 
+use crate::model::sasl::{authenticate_line, encode_base64, AuthStep, Authentication};
 use crate::model::session::{Session, State, Store};
 use crate::model::Profile;
 
@@ -71,6 +72,9 @@ pub struct Connection {
     command: Vec<u8>,
     /// Bytes of literal data still expected.
     literal_left: usize,
+    /// An AUTHENTICATE exchange waiting for the client's next answer (RFC 2060 §6.2.1):
+    /// the command's tag and the exchange.
+    authenticating: Option<(Vec<u8>, Authentication)>,
 }
 
 impl Connection {
@@ -89,6 +93,7 @@ impl Connection {
                 scanned: 0,
                 command: Vec::new(),
                 literal_left: 0,
+                authenticating: None,
             },
             greeting,
         )
@@ -132,6 +137,18 @@ impl Connection {
                 out.close = true;
                 return out;
             }
+            if let Some((tag, mut auth)) = self.authenticating.take() {
+                // RFC 2060 §6.2.1: "The client answer consists of a line consisting of a
+                // BASE64 encoded string", or "*" to cancel.
+                let mut store = store.lock().unwrap_or_else(|p| p.into_inner());
+                let step = self.session.authenticate_answer(
+                    &mut store,
+                    &mut auth,
+                    &line[..line.len() - 2],
+                );
+                self.authentication_step(tag, auth, step, &mut out.bytes);
+                continue;
+            }
             self.command.extend_from_slice(&line);
             if self.command.len() > self.limits.max_command {
                 out.bytes.extend_from_slice(b"* BYE command too long\r\n");
@@ -155,11 +172,42 @@ impl Connection {
                 continue;
             }
             let command = std::mem::take(&mut self.command);
+            if command == line {
+                if let Some(a) = authenticate_line(&line[..line.len() - 2]) {
+                    let mut store = store.lock().unwrap_or_else(|p| p.into_inner());
+                    let (step, auth) =
+                        self.session
+                            .authenticate(&mut store, &a.mechanism, a.initial.as_deref());
+                    self.authentication_step(a.tag, auth, step, &mut out.bytes);
+                    continue;
+                }
+            }
             let closed = self.run(store, &command, &mut out.bytes);
             if closed {
                 out.close = true;
                 return out;
             }
+        }
+    }
+
+    /// Sends an AUTHENTICATE step: a challenge (RFC 2060 §6.2.1 "a command continuation
+    /// request response with the "+" token followed by a BASE64 encoded string"), after
+    /// which the next line is the client's answer, or the tagged reply.
+    fn authentication_step(
+        &mut self,
+        tag: Vec<u8>,
+        auth: Authentication,
+        step: AuthStep,
+        out: &mut Vec<u8>,
+    ) {
+        match step {
+            AuthStep::Challenge(data) => {
+                out.extend_from_slice(b"+ ");
+                out.extend_from_slice(encode_base64(&data).as_bytes());
+                out.extend_from_slice(b"\r\n");
+                self.authenticating = Some((tag, auth));
+            }
+            AuthStep::Done(reply) => reply.write(&tag, out),
         }
     }
 
@@ -412,6 +460,73 @@ mod tests {
         );
         let (_, greeting) = Connection::open(Profile::Rfc2060, now(), Limits::default());
         assert!(!String::from_utf8_lossy(&greeting).contains("LITERAL+"));
+    }
+
+    #[test]
+    fn the_greeting_advertises_auth_plain_auth_login_and_sasl_ir() {
+        let (_, greeting) = Connection::open(Profile::Rfc3501, now(), Limits::default());
+        let g = String::from_utf8(greeting).unwrap();
+        for cap in [" AUTH=PLAIN", " AUTH=LOGIN", " SASL-IR"] {
+            assert!(g.contains(cap), "{g}");
+        }
+    }
+
+    #[test]
+    fn authenticate_plain_with_initial_response_or_a_challenge_rfc4959_rfc2060_6_2_1() {
+        let (mut c, s) = server();
+        assert_eq!(
+            talk(&mut c, &s, "a AUTHENTICATE PLAIN AHUxAHB3\r\n"),
+            "a OK AUTHENTICATE completed\r\n"
+        );
+        assert!(talk(&mut c, &s, "b SELECT INBOX\r\n").contains("b OK"));
+        let (mut c, s) = server();
+        assert_eq!(talk(&mut c, &s, "a AUTHENTICATE PLAIN\r\n"), "+ \r\n");
+        assert_eq!(
+            talk(&mut c, &s, "AHUxAHB3\r\n"),
+            "a OK AUTHENTICATE completed\r\n"
+        );
+    }
+
+    #[test]
+    fn authenticate_login_cancel_bad_base64_and_unknown_mechanisms() {
+        let (mut c, s) = server();
+        assert_eq!(
+            talk(&mut c, &s, "a AUTHENTICATE LOGIN\r\n"),
+            "+ VXNlcm5hbWU6\r\n"
+        );
+        assert_eq!(talk(&mut c, &s, "dTE=\r\n"), "+ UGFzc3dvcmQ6\r\n");
+        assert_eq!(
+            talk(&mut c, &s, "d3Jvbmc=\r\n"),
+            "a NO authentication failed\r\n"
+        );
+        assert_eq!(
+            talk(&mut c, &s, "b AUTHENTICATE LOGIN\r\n"),
+            "+ VXNlcm5hbWU6\r\n"
+        );
+        assert_eq!(
+            talk(&mut c, &s, "*\r\n"),
+            "b BAD AUTHENTICATE cancelled\r\n"
+        );
+        assert_eq!(talk(&mut c, &s, "c AUTHENTICATE PLAIN\r\n"), "+ \r\n");
+        assert_eq!(talk(&mut c, &s, "AH%xAHB3\r\n"), "c BAD invalid base64\r\n");
+        assert_eq!(
+            talk(&mut c, &s, "d AUTHENTICATE PLAIN AHUxAHB3=\r\n"),
+            "d BAD invalid base64\r\n"
+        );
+        assert_eq!(
+            talk(&mut c, &s, "e AUTHENTICATE X-UNKNOWN-MECH\r\n"),
+            "e NO unsupported authentication mechanism\r\n"
+        );
+        assert_eq!(talk(&mut c, &s, "f NOOP\r\n"), "f OK done\r\n");
+        assert_eq!(
+            talk(&mut c, &s, "g AUTHENTICATE LOGIN dTE=\r\n"),
+            "+ UGFzc3dvcmQ6\r\n"
+        );
+        assert_eq!(
+            talk(&mut c, &s, "cHc=\r\n"),
+            "g OK AUTHENTICATE completed\r\n"
+        );
+        assert!(talk(&mut c, &s, "h AUTHENTICATE PLAIN AHUxAHB3\r\n").starts_with("h BAD "));
     }
 
     #[test]
