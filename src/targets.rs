@@ -49,6 +49,20 @@ pub struct Target {
     /// `host:port` of a server that speaks IMAP on TCP (no TLS).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub address: Option<String>,
+    /// How the connection is secured (RFC 3501 §6.2.1, RFC 8314 §3): "none" (default),
+    /// "implicit" (TLS from the first byte, as on port 993) or "starttls" (plaintext
+    /// greeting, then STARTTLS before logging in).
+    #[serde(default, skip_serializing_if = "TlsMode::is_none")]
+    pub tls: TlsMode,
+    /// The name the server's certificate must carry (default: the host of `address`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub server_name: Option<String>,
+    /// PEM file of the CA certificates to trust instead of the system's.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub ca_file: Option<std::path::PathBuf>,
+    /// Accept any certificate (a self-signed test server). Never the default.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub insecure: bool,
     /// A command that serves one session on its stdin/stdout.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub spawn: Option<Vec<String>>,
@@ -92,6 +106,20 @@ pub struct Target {
     /// differences from a server are the oracle's to judge against the RFC, not a vote.
     #[serde(default, skip_serializing_if = "std::ops::Not::not")]
     pub model: bool,
+}
+
+#[derive(Clone, Copy, Debug, Default, Serialize, Deserialize, PartialEq, Eq)]
+#[serde(rename_all = "lowercase")]
+pub enum TlsMode {
+    #[default]
+    None,
+    Implicit,
+    Starttls,
+}
+impl TlsMode {
+    pub fn is_none(&self) -> bool {
+        *self == TlsMode::None
+    }
 }
 
 /// How a session reaches the target.
