@@ -20,6 +20,7 @@
 //!
 //! Every server's mail processes run as one unprivileged account, [`install::LAB_USER`].
 
+pub mod certs;
 pub mod courier;
 pub mod cyrus;
 pub mod dovecot;
