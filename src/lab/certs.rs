@@ -12,15 +12,18 @@
 //! ca.pem        the CA certificate: what clients trust (a target's `ca_file`)   0644
 //! server.pem    the server certificate followed by the CA's (the chain)        0644
 //! server.key    the server's private key (PKCS#8)                   0600 lab user
-//! combined.pem  server.pem + server.key in one file (Courier's TLS_CERTFILE) 0600 lab user
+//! combined.pem  server.pem + server.key in one file (Courier's TLS_CERTFILE)
+//!                                                                     0600 courier
 //! not-after     when the certificates expire (Unix seconds): checked by `ensure`
 //! ```
 //!
 //! The CA's key is never written: nothing signs with it after `ensure` returns, and a
-//! renewal makes a new CA. The keys belong to the lab's unprivileged user (mode 0600):
-//! Cyrus' `imapd` reads its key as that user, Dovecot's config process, Courier's
-//! `couriertls` and Mailutils' `imap4d` read theirs as root before they drop privileges.
-//! Mailutils refuses a key file that its group can read, hence 0600, not 0640.
+//! renewal makes a new CA. Each key file is mode 0600 and belongs to the account that
+//! reads it ([`KeyOwners`]): `server.key` to the lab's unprivileged user, as which
+//! Cyrus' `imapd` reads it (Dovecot's config process and Mailutils' `imap4d` read it as
+//! root, before they drop privileges); `combined.pem` to Courier's compiled-in login
+//! account `courier`, as which `imaplogin` starts `couriertls` for STARTTLS. Mailutils
+//! refuses a key file that its group can read, hence 0600, not 0640.
 //! The system's certificates (/etc/ssl, the packages' snakeoil files) are never used.
 
 use std::fs;
@@ -91,6 +94,15 @@ impl TlsFiles {
             .parse()
             .ok()
     }
+}
+
+/// Who owns the private key files (None: whoever writes them).
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct KeyOwners {
+    /// `server.key`.
+    pub key: Option<LabUser>,
+    /// `combined.pem`.
+    pub combined: Option<LabUser>,
 }
 
 /// A CA, and a server certificate signed by it, in PEM.
@@ -195,18 +207,18 @@ fn write_file(path: &Path, text: &str, mode: u32, owner: Option<LabUser>) -> Res
 
 /// Writes `g` into `files` (see the module doc for modes). The expiry stamp is written
 /// last, so an interrupted write is made anew by the next [`ensure`].
-pub fn write(files: &TlsFiles, g: &Generated, key_owner: Option<LabUser>) -> Result<()> {
+pub fn write(files: &TlsFiles, g: &Generated, owners: KeyOwners) -> Result<()> {
     fs::create_dir_all(&files.dir).with_context(|| format!("creating {}", files.dir.display()))?;
     fs::set_permissions(&files.dir, fs::Permissions::from_mode(0o755))?;
     let _ = fs::remove_file(&files.not_after);
     write_file(&files.ca, &g.ca_pem, 0o644, None)?;
     write_file(&files.cert, &g.cert_pem, 0o644, None)?;
-    write_file(&files.key, &g.key_pem, 0o600, key_owner)?;
+    write_file(&files.key, &g.key_pem, 0o600, owners.key)?;
     write_file(
         &files.combined,
         &format!("{}{}", g.cert_pem, g.key_pem),
         0o600,
-        key_owner,
+        owners.combined,
     )?;
     write_file(&files.not_after, &format!("{}\n", g.not_after), 0o644, None)
 }
@@ -216,18 +228,33 @@ pub fn needs_renewal(not_after: Option<u64>, now: u64) -> bool {
     not_after.is_none_or(|t| t < now + RENEW_BEFORE.as_secs())
 }
 
+/// Gives the key files of valid certificates their owners and mode again (an account
+/// may have been created since they were written).
+fn set_key_owners(files: &TlsFiles, owners: KeyOwners) -> Result<()> {
+    for (path, owner) in [(&files.key, owners.key), (&files.combined, owners.combined)] {
+        fs::set_permissions(path, fs::Permissions::from_mode(0o600))?;
+        if let Some(u) = owner {
+            std::os::unix::fs::chown(path, Some(u.uid), Some(u.gid))
+                .with_context(|| format!("chown {}", path.display()))?;
+        }
+    }
+    Ok(())
+}
+
 /// Makes the lab's CA and server certificate under `<state_dir>/tls` when a file is
-/// missing or they expire within [`RENEW_BEFORE`]; otherwise leaves them. Returns the
-/// paths and whether new certificates were made (then running servers still serve the
-/// old ones and must be restarted: `lab up` puts the expiry in each server's stamp).
-pub fn ensure(state_dir: &Path, key_owner: Option<LabUser>) -> Result<(TlsFiles, bool)> {
+/// missing or they expire within [`RENEW_BEFORE`]; otherwise leaves them (only setting
+/// the key files' owners). Returns the paths and whether new certificates were made
+/// (then running servers still serve the old ones and must be restarted: `lab up` puts
+/// the expiry in each server's stamp).
+pub fn ensure(state_dir: &Path, owners: KeyOwners) -> Result<(TlsFiles, bool)> {
     let files = TlsFiles::new(state_dir);
     let now = unix_now();
     if !needs_renewal(files.expiry(), now) {
+        set_key_owners(&files, owners)?;
         return Ok((files, false));
     }
     let g = generate(now)?;
-    write(&files, &g, key_owner)?;
+    write(&files, &g, owners)?;
     eprintln!(
         "lab: made a new CA and server certificate in {} (valid {} days)",
         files.dir.display(),
@@ -284,7 +311,7 @@ mod tests {
     #[test]
     fn files_parse_back_and_the_leaf_is_signed_by_the_ca_for_localhost_and_loopback() {
         let dir = tmpdir("parse");
-        let (files, made) = ensure(&dir, None).unwrap();
+        let (files, made) = ensure(&dir, KeyOwners::default()).unwrap();
         assert!(made);
         assert_eq!(files.dir, dir.join("tls"));
         let ca = certs(&fs::read_to_string(&files.ca).unwrap());
@@ -325,20 +352,20 @@ mod tests {
     #[test]
     fn ensure_keeps_valid_files_and_renews_missing_or_expiring_ones() {
         let dir = tmpdir("renew");
-        let (files, made) = ensure(&dir, None).unwrap();
+        let (files, made) = ensure(&dir, KeyOwners::default()).unwrap();
         assert!(made);
         let ca = fs::read_to_string(&files.ca).unwrap();
-        let (_, made) = ensure(&dir, None).unwrap();
+        let (_, made) = ensure(&dir, KeyOwners::default()).unwrap();
         assert!(!made, "valid files are kept");
         assert_eq!(fs::read_to_string(&files.ca).unwrap(), ca);
         // Expiring within a day: a new CA.
         fs::write(&files.not_after, format!("{}\n", unix_now() + 3600)).unwrap();
-        let (_, made) = ensure(&dir, None).unwrap();
+        let (_, made) = ensure(&dir, KeyOwners::default()).unwrap();
         assert!(made);
         assert_ne!(fs::read_to_string(&files.ca).unwrap(), ca);
         // A missing key: made anew.
         fs::remove_file(&files.key).unwrap();
-        let (_, made) = ensure(&dir, None).unwrap();
+        let (_, made) = ensure(&dir, KeyOwners::default()).unwrap();
         assert!(made && files.key.is_file());
         // Nothing is written outside <state_dir>/tls.
         let entries: Vec<_> = fs::read_dir(&dir)
