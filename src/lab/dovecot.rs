@@ -172,9 +172,9 @@ mod tests {
         assert!(c.contains("ssl_cert = </s/tls/server.pem\n"));
         assert!(c.contains("ssl_key = </s/tls/server.key\n"));
         assert!(c.contains("disable_plaintext_auth = no\n"));
-        assert!(c.contains("port = 14310\n    ssl = yes\n"));
-        assert!(c.contains("address = 127.0.0.2\n    port = 14320\n"));
-        assert!(c.contains("local 127.0.0.2 {\n  disable_plaintext_auth = yes\n}"));
+        assert!(c.contains("port = 14310\nssl = yes\n"));
+        assert!(c.contains("address = 127.0.0.2\nport = 14320\n"));
+        assert!(c.contains("local 127.0.0.2 {\ndisable_plaintext_auth = yes\n}"));
     }
 
     #[test]

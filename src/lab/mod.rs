@@ -858,7 +858,9 @@ pub struct LabArgs {
     #[arg(long, value_name = "DIR", default_value = DEFAULT_STATE_DIR)]
     pub state_dir: PathBuf,
     /// First TCP port on 127.0.0.1: dovecot gets PORT, cyrus PORT+1, courier PORT+2,
-    /// mailutils PORT+3. `status`, `down` and `reset` use the ports `up` recorded.
+    /// mailutils PORT+3 (plaintext, STARTTLS offered); each also gets PORT+10+i
+    /// (implicit TLS) and PORT+20+i (STARTTLS required). `status`, `down` and `reset`
+    /// use the ports `up` recorded.
     #[arg(long, value_name = "PORT", default_value_t = DEFAULT_BASE_PORT)]
     pub base_port: u16,
     /// Test users per server (u1..uN, password pw-uI); at least 8. Concurrent sessions
@@ -884,9 +886,13 @@ impl LabArgs {
 pub enum LabCommand {
     /// Install what is missing and start every server that is not running.
     ///
-    /// Waits until each server greets and accepts LOGIN, then writes
-    /// STATE_DIR/targets.toml (TCP targets with user pools and reset commands) and
-    /// STATE_DIR/targets-stdio.toml (one process per session). Harmless to repeat:
+    /// Makes the lab's throwaway CA and server certificate in STATE_DIR/tls when missing
+    /// or expiring within a day. Waits until each server greets and accepts LOGIN,
+    /// offers STARTTLS, and listens on its TLS ports, then writes
+    /// STATE_DIR/targets.toml (TCP targets with user pools and reset commands),
+    /// STATE_DIR/targets-stdio.toml (one process per session) and
+    /// STATE_DIR/targets-tls.toml (the same servers over implicit TLS, STARTTLS and
+    /// STARTTLS-required ports, trusting STATE_DIR/tls/ca.pem). Harmless to repeat:
     /// running servers are left alone, dead ones are restarted on a fresh state.
     Up {
         #[command(flatten)]
@@ -904,10 +910,11 @@ pub enum LabCommand {
         #[command(flatten)]
         args: LabArgs,
     },
-    /// Show each server: up/down, port, pid and version.
+    /// Show each server: up/down, port, pid, TLS listeners and version.
     ///
-    /// A server is up when its daemon's pid is alive and its port answers with an IMAP
-    /// greeting. Exits 0 when all are up, 1 otherwise.
+    /// A server is up when its daemon's pid is alive, its port answers with an IMAP
+    /// greeting and its TLS listeners answer (a listener that does not is marked DOWN).
+    /// Exits 0 when all are up, 1 otherwise.
     Status {
         #[command(flatten)]
         args: LabArgs,
@@ -999,6 +1006,10 @@ mod tests {
             version: "dovecot-imapd 1:2.3.19".into(),
             port: 14300,
             pid: Some(42),
+            listeners: tls_listeners("dovecot", 14300)
+                .into_iter()
+                .map(|l| (l, true))
+                .collect(),
         };
         let b = ServerStatus {
             name: "mailutils".into(),
@@ -1006,12 +1017,24 @@ mod tests {
             version: String::new(),
             port: 14303,
             pid: None,
+            listeners: tls_listeners("mailutils", 14303)
+                .into_iter()
+                .map(|l| (l, false))
+                .collect(),
         };
         let (a, b) = (a.to_string(), b.to_string());
         assert_eq!(a.find("127.0.0.1"), b.find("127.0.0.1"));
         assert_eq!(a.find("pid"), b.find("pid"));
         assert!(a.contains("up ") && b.contains("down"));
         assert!(b.ends_with('?'));
+        assert!(
+            a.contains("[tls 127.0.0.1:14310, logindisabled 127.0.0.2:14320]"),
+            "{a}"
+        );
+        assert!(
+            b.contains("[tls 127.0.0.1:14313 DOWN, logindisabled 127.0.0.1:14323 DOWN]"),
+            "{b}"
+        );
     }
 
     #[test]
@@ -1026,11 +1049,80 @@ mod tests {
         o.users = 8;
         o.base_port = 65534;
         assert!(validate(&o).is_err());
+        // The last port is base + 20 + 3 (mailutils' STARTTLS-required port).
+        o.base_port = 65535 - 24;
+        assert!(validate(&o).is_ok());
+        o.base_port = 65535 - 23;
+        let e = validate(&o).unwrap_err().to_string();
+        assert!(e.contains("--base-port 65512 leaves no room"), "{e}");
         o.base_port = 14300;
         o.state_dir = "rel".into();
         assert!(validate(&o).is_err());
         assert!(check_server("cyrus").is_ok());
         assert!(check_server("exim").is_err());
+    }
+
+    #[test]
+    fn tls_targets_mirror_the_plain_targets() {
+        let opts = LabOptions {
+            state_dir: "/s".into(),
+            base_port: 15300,
+            ..LabOptions::default()
+        };
+        let pool = user_pool(8);
+        let plain: Vec<Target> = SERVERS
+            .iter()
+            .enumerate()
+            .map(|(i, s)| Target {
+                name: s.to_string(),
+                address: Some(format!("127.0.0.1:{}", 15300 + i)),
+                users: pool.clone(),
+                reset: Some(vec!["reset".into(), s.to_string(), "{user}".into()]),
+                restart: Some(vec!["restart".into(), s.to_string()]),
+                ..Default::default()
+            })
+            .collect();
+        let tls = certs::TlsFiles::new(Path::new("/s"));
+        let file = tls_targets(&opts, &plain, &tls);
+        // What the file says survives a round trip through the targets parser.
+        let file = TargetsFile::parse(&file.to_toml()).unwrap();
+        let names: Vec<&str> = file.targets.iter().map(|t| t.name.as_str()).collect();
+        assert_eq!(names.len(), 12);
+        assert_eq!(
+            &names[..3],
+            ["dovecot-tls", "dovecot-starttls", "dovecot-logindisabled"]
+        );
+        let find = |n: &str| file.targets.iter().find(|t| t.name == n).unwrap();
+        let expect = [
+            ("dovecot-tls", "127.0.0.1:15310", TlsMode::Implicit),
+            ("dovecot-starttls", "127.0.0.1:15300", TlsMode::Starttls),
+            (
+                "dovecot-logindisabled",
+                "127.0.0.2:15320",
+                TlsMode::Starttls,
+            ),
+            ("cyrus-tls", "127.0.0.1:15311", TlsMode::Implicit),
+            ("courier-starttls", "127.0.0.1:15302", TlsMode::Starttls),
+            (
+                "mailutils-logindisabled",
+                "127.0.0.1:15323",
+                TlsMode::Starttls,
+            ),
+        ];
+        for (name, addr, mode) in expect {
+            let t = find(name);
+            assert_eq!(t.address.as_deref(), Some(addr), "{name}");
+            assert_eq!(t.tls, mode, "{name}");
+            assert_eq!(t.server_name.as_deref(), Some("localhost"), "{name}");
+            assert_eq!(t.ca_file.as_deref(), Some(Path::new("/s/tls/ca.pem")));
+            assert!(!t.insecure);
+            let server = name.split('-').next().unwrap();
+            let base = plain.iter().find(|p| p.name == server).unwrap();
+            assert_eq!(
+                (&t.users, &t.reset, &t.restart),
+                (&base.users, &base.reset, &base.restart)
+            );
+        }
     }
 
     #[test]
