@@ -9,6 +9,19 @@
 //! environment imapd advertises only a minimal list, so the launcher sources the
 //! package's own `/etc/courier/imapd` defaults from the private prefix, as its init
 //! script does.
+//!
+//! TLS (the lab's certificate, [`super::certs`]): Courier does TLS through the
+//! `couriertls` helper (`/usr/bin/couriertls`, from courier-base, GnuTLS), which reads
+//! `TLS_CERTFILE` (certificate chain and key in one PEM file: the lab's `combined.pem`,
+//! owned by [`LOGIN_USER`], as which imaplogin runs it at STARTTLS).
+//! The launcher also sources the package's `/etc/courier/imapd-ssl` defaults and points
+//! every file setting at the lab's files (no system certificate, no cache file), then
+//! runs three `couriertcpd`, as the package's init scripts do:
+//! - the plaintext port: `IMAP_STARTTLS=YES`, `IMAP_TLS_REQUIRED=0` (STARTTLS offered,
+//!   LOGIN allowed);
+//! - the TLS port: `couriertls -server -tcpd` in front of imaplogin, `IMAP_TLS=1`;
+//! - the STARTTLS-required port: `IMAP_STARTTLS=YES`, `IMAP_TLS_REQUIRED=1`, with which
+//!   imaplogin advertises LOGINDISABLED and answers LOGIN with NO until STARTTLS.
 
 use std::fmt::Write as _;
 use std::fs;
@@ -17,6 +30,7 @@ use std::process::Command;
 
 use anyhow::Result;
 
+use super::certs::TlsFiles;
 use super::install::{self, LabUser};
 use super::{Ctx, UserPool};
 use crate::targets::Target;
@@ -26,6 +40,13 @@ pub const PACKAGE: &str = "courier-imap";
 /// Where authdaemond's socket lives (compiled in); our private dir is bound over it.
 const AUTHDAEMON_DIR: &str = "/run/courier/authdaemon";
 const ETC_DIR: &str = "/etc/courier";
+/// The TLS helper (courier-base).
+const COURIERTLS: &str = "/usr/bin/couriertls";
+/// The account courier-base creates and as which `imaplogin` runs (compiled in), so
+/// `couriertls` reads `TLS_CERTFILE` as it at STARTTLS: the lab's `combined.pem` is
+/// its ([`super::certs::KeyOwners`]). The implicit-TLS `couriertls` drops to it too
+/// (`-user=courier`, as the package's init script does).
+pub const LOGIN_USER: &str = "courier";
 
 fn maildir(dir: &Path, user: &str) -> PathBuf {
     dir.join("home").join(user).join("Maildir")
@@ -90,10 +111,13 @@ pub fn stop_gam_server(dir: &Path) -> Result<()> {
     Ok(())
 }
 
-pub fn render_launcher(dir: &Path, prefix: &Path, port: u16) -> String {
+pub fn render_launcher(dir: &Path, prefix: &Path, port: u16, tls: &TlsFiles) -> String {
     let d = dir.display();
     let p = prefix.display();
     let gam = gam_client_id(dir);
+    let tls_port = port + super::TLS_PORT_OFFSET;
+    let ld_port = port + super::LOGINDISABLED_PORT_OFFSET;
+    let (combined, ca) = (tls.combined.display(), tls.ca.display());
     format!(
         "# Written by `imapconform lab up`; run as: unshare --mount --propagation private sh THIS\n\
 set -e\n\
@@ -103,10 +127,19 @@ makeuserdb\n\
 /usr/lib/courier/courier-authlib/authdaemond &\n\
 set -a\n\
 . {p}/etc/courier/imapd\n\
+. {p}/etc/courier/imapd-ssl\n\
+COURIERTLS={COURIERTLS}\n\
+TLS_CERTFILE={combined}\n\
+TLS_TRUSTCERTS={ca}\n\
+TLS_DHPARAMS=\n\
+TLS_CACHEFILE=\n\
 set +a\n\
 export GAM_CLIENT_ID={gam}\n\
-exec /usr/sbin/couriertcpd -address=127.0.0.1 -maxprocs=400 -maxperip=400 \
--nodnslookup -noidentlookup {port} {p}/usr/lib/courier/courier/imaplogin {p}/usr/bin/imapd Maildir\n"
+TCPD=\"/usr/sbin/couriertcpd -address=127.0.0.1 -maxprocs=400 -maxperip=400 -nodnslookup -noidentlookup\"\n\
+LOGIN=\"{p}/usr/lib/courier/courier/imaplogin {p}/usr/bin/imapd Maildir\"\n\
+IMAP_TLS=1 IMAP_STARTTLS=NO IMAP_TLS_REQUIRED=0 $TCPD {tls_port} {COURIERTLS} -server -tcpd -user={LOGIN_USER} $LOGIN &\n\
+IMAP_STARTTLS=YES IMAP_TLS_REQUIRED=1 $TCPD {ld_port} $LOGIN &\n\
+IMAP_STARTTLS=YES IMAP_TLS_REQUIRED=0 exec $TCPD {port} $LOGIN\n"
     )
 }
 
@@ -134,7 +167,7 @@ pub fn prepare(ctx: &Ctx, prefix: &Path) -> Result<Command> {
         install::make_maildir(&maildir(dir, &c.user), ctx.lab_user)?;
     }
     let launcher = dir.join("launch.sh");
-    fs::write(&launcher, render_launcher(dir, prefix, ctx.port))?;
+    fs::write(&launcher, render_launcher(dir, prefix, ctx.port, ctx.tls))?;
     let mut cmd = Command::new("unshare");
     cmd.args(["--mount", "--propagation", "private", "sh"])
         .arg(&launcher);
@@ -192,10 +225,23 @@ mod tests {
 
     #[test]
     fn launcher_binds_private_dirs_and_listens_locally() {
-        let l = render_launcher(Path::new("/s/courier"), Path::new("/p"), 14302);
+        let tls = TlsFiles::new(Path::new("/s"));
+        let l = render_launcher(Path::new("/s/courier"), Path::new("/p"), 14302, &tls);
         assert!(l.contains("mount --bind /s/courier/etc /etc/courier\n"));
         assert!(l.contains("mount --bind /s/courier/authdaemon /run/courier/authdaemon\n"));
         assert!(l.contains("-address=127.0.0.1"));
-        assert!(l.contains(" 14302 /p/usr/lib/courier/courier/imaplogin /p/usr/bin/imapd Maildir"));
+        assert!(
+            l.contains("LOGIN=\"/p/usr/lib/courier/courier/imaplogin /p/usr/bin/imapd Maildir\"")
+        );
+        // The defaults are sourced first, then every TLS file is the lab's.
+        let ssl_defaults = l.find(". /p/etc/courier/imapd-ssl\n").unwrap();
+        assert!(l.find("TLS_CERTFILE=/s/tls/combined.pem\n").unwrap() > ssl_defaults);
+        assert!(l.contains("TLS_TRUSTCERTS=/s/tls/ca.pem\n"));
+        assert!(l.contains("TLS_CACHEFILE=\n"));
+        assert!(l.contains("IMAP_STARTTLS=YES IMAP_TLS_REQUIRED=0 exec $TCPD 14302 $LOGIN\n"));
+        assert!(l.contains(
+            "IMAP_TLS=1 IMAP_STARTTLS=NO IMAP_TLS_REQUIRED=0 $TCPD 14312 /usr/bin/couriertls -server -tcpd -user=courier $LOGIN &\n"
+        ));
+        assert!(l.contains("IMAP_STARTTLS=YES IMAP_TLS_REQUIRED=1 $TCPD 14322 $LOGIN &\n"));
     }
 }

@@ -11,6 +11,17 @@
 //! it logs in as the lab's Cyrus admin and deletes the user (`SETACL user/U admin x`,
 //! `DELETE user/U`), which with `delete_mode: immediate` removes every mailbox of the
 //! user, its subscriptions and seen state. The next LOGIN autocreates an empty INBOX.
+//!
+//! TLS (the lab's certificate, [`super::certs`]): `tls_server_cert` (the chain) and
+//! `tls_server_key` make every IMAP service offer STARTTLS (RFC 3501 §6.2.1). Three
+//! services, each one `imapd` per connection:
+//! - `imap` on the plaintext port: STARTTLS offered, LOGIN allowed (`allowplaintext: yes`);
+//! - `imaps` on the TLS port: `imapd -s` (TLS from the first byte, RFC 8314 §3.3);
+//! - `imapld` on the STARTTLS-required port: the service-specific option
+//!   `imapld_allowplaintext: no` (Cyrus reads `<service>_<option>` before `<option>`)
+//!   makes imapd advertise LOGINDISABLED and refuse LOGIN until STARTTLS.
+//!
+//! `imapd` runs as the lab user and reads the key as that user (it owns it, 0600).
 
 use std::fs;
 use std::io::Write as _;
@@ -20,6 +31,7 @@ use std::time::Duration;
 
 use anyhow::{bail, Context, Result};
 
+use super::certs::TlsFiles;
 use super::install::LabUser;
 use super::process::{is_ok, quote, Probe};
 use super::Ctx;
@@ -45,9 +57,13 @@ fn imapd_conf(dir: &Path) -> PathBuf {
     dir.join("imapd.conf")
 }
 
+/// The service that requires STARTTLS before LOGIN (see the module doc).
+pub const LOGINDISABLED_SERVICE: &str = "imapld";
+
 /// imapd.conf: every path private to `dir`; runs as the lab user.
-pub fn render_imapd_conf(dir: &Path, lab_user: &str) -> String {
+pub fn render_imapd_conf(dir: &Path, lab_user: &str, tls: &TlsFiles) -> String {
     let d = dir.display();
+    let (cert, key) = (tls.cert.display(), tls.key.display());
     format!(
         "# Written by `imapconform lab up`; regenerated on every start.\n\
 configdirectory: {d}/conf\n\
@@ -61,6 +77,9 @@ cyrus_user: {lab_user}\n\
 cyrus_group: {lab_user}\n\
 admins: {ADMIN}\n\
 allowplaintext: yes\n\
+{LOGINDISABLED_SERVICE}_allowplaintext: no\n\
+tls_server_cert: {cert}\n\
+tls_server_key: {key}\n\
 sasl_pwcheck_method: auxprop\n\
 sasl_auxprop_plugin: sasldb\n\
 sasl_sasldb_path: {d}/sasldb2\n\
@@ -71,11 +90,14 @@ mailbox_legacy_dirs: yes\n"
     )
 }
 
-/// cyrus.conf: recover the databases at start, then one IMAP service on 127.0.0.1:port
+/// cyrus.conf: recover the databases at start, then the IMAP services on 127.0.0.1
+/// (plaintext on `port`, implicit TLS on `port + 10`, STARTTLS-required on `port + 20`)
 /// whose `imapd` serves exactly one connection per process (`-U 1`).
 pub fn render_cyrus_conf(dir: &Path, imapd: &Path, port: u16) -> String {
     let conf = imapd_conf(dir);
     let (c, i) = (conf.display(), imapd.display());
+    let tls_port = port + super::TLS_PORT_OFFSET;
+    let ld_port = port + super::LOGINDISABLED_PORT_OFFSET;
     format!(
         "# Written by `imapconform lab up`; regenerated on every start.\n\
 START {{\n\
@@ -83,6 +105,8 @@ START {{\n\
 }}\n\
 SERVICES {{\n\
   imap cmd=\"{i} -C {c} -U 1\" listen=\"127.0.0.1:{port}\" prefork=2\n\
+  imaps cmd=\"{i} -s -C {c} -U 1\" listen=\"127.0.0.1:{tls_port}\" prefork=1\n\
+  {LOGINDISABLED_SERVICE} cmd=\"{i} -C {c} -U 1\" listen=\"127.0.0.1:{ld_port}\" prefork=1\n\
 }}\n\
 EVENTS {{\n\
 }}\n\
@@ -128,7 +152,7 @@ pub fn prepare(ctx: &Ctx, prefix: &Path) -> Result<Command> {
     let imapd = prefix.join("usr/lib/cyrus/bin/imapd");
     fs::write(
         imapd_conf(dir),
-        render_imapd_conf(dir, super::install::LAB_USER),
+        render_imapd_conf(dir, super::install::LAB_USER, ctx.tls),
     )?;
     fs::write(
         dir.join("cyrus.conf"),
@@ -279,7 +303,7 @@ mod tests {
     #[test]
     fn configs_are_private_and_one_process_per_connection() {
         let d = Path::new("/s/cyrus");
-        let i = render_imapd_conf(d, "lab");
+        let i = render_imapd_conf(d, "lab", &TlsFiles::new(Path::new("/s")));
         assert!(i.contains("configdirectory: /s/cyrus/conf\n"));
         assert!(i.contains("sasl_sasldb_path: /s/cyrus/sasldb2\n"));
         assert!(i.contains("cyrus_user: lab\n"));
@@ -288,5 +312,16 @@ mod tests {
         let c = render_cyrus_conf(d, Path::new("/p/imapd"), 14301);
         assert!(c.contains("cmd=\"/p/imapd -C /s/cyrus/imapd.conf -U 1\""));
         assert!(c.contains("listen=\"127.0.0.1:14301\""));
+        // TLS: the lab's files; implicit TLS with -s; a service that requires STARTTLS.
+        assert!(i.contains("allowplaintext: yes\n"));
+        assert!(i.contains("tls_server_cert: /s/tls/server.pem\n"));
+        assert!(i.contains("tls_server_key: /s/tls/server.key\n"));
+        assert!(i.contains("\nimapld_allowplaintext: no\n"));
+        assert!(c.contains(
+            "imaps cmd=\"/p/imapd -s -C /s/cyrus/imapd.conf -U 1\" listen=\"127.0.0.1:14311\""
+        ));
+        assert!(c.contains(
+            "imapld cmd=\"/p/imapd -C /s/cyrus/imapd.conf -U 1\" listen=\"127.0.0.1:14321\""
+        ));
     }
 }

@@ -4,6 +4,23 @@
 //! `ssl = no`, `disable_plaintext_auth = no`, passdb passwd-file with `user:{PLAIN}pass`,
 //! userdb static uid/gid/home; `mail_max_userip_connections` raised (default 10).
 //! Reset removes the user's home (no restart needed; Dovecot recreates it at LOGIN).
+//!
+//! TLS (the lab's certificate, [`super::certs`]): `ssl = yes` with `ssl_cert`/`ssl_key`
+//! read with `<`, so the plaintext port offers STARTTLS (RFC 3501 §6.2.1) and still
+//! allows LOGIN (`disable_plaintext_auth = no`); an `imaps` inet_listener with
+//! `ssl = yes` serves implicit TLS on the TLS port.
+//!
+//! LOGINDISABLED: Dovecot's login process counts a connection as secured when it is TLS,
+//! from `login_trusted_networks`, or when its remote address equals its local address
+//! (`client->secured = ssl || trusted || net_ip_compare(real_remote_ip, real_local_ip)`
+//! in login-common/client-common.c); a secured connection may always log in and never
+//! sees LOGINDISABLED, whatever `disable_plaintext_auth` says. A client on 127.0.0.1
+//! talking to 127.0.0.1 is therefore always secured. So the STARTTLS-required listener
+//! binds [`LOGINDISABLED_IP`] (127.0.0.2): Linux gives a loopback connection to
+//! 127.0.0.2 the source address 127.0.0.1 (the `local 127.0.0.0/8 ... src 127.0.0.1`
+//! route), the two ends differ, and a `local 127.0.0.2 { disable_plaintext_auth = yes }`
+//! block makes Dovecot advertise LOGINDISABLED and refuse LOGIN there until STARTTLS.
+//! (A client that bound 127.0.0.2 itself would be secured again.)
 
 use std::fmt::Write as _;
 use std::fs;
@@ -12,12 +29,15 @@ use std::process::Command;
 
 use anyhow::Result;
 
+use super::certs::TlsFiles;
 use super::install::{self, LabUser};
 use super::{Ctx, UserPool};
 use crate::targets::Target;
 
 pub const NAME: &str = "dovecot";
 pub const PACKAGE: &str = "dovecot-imapd";
+/// Where the STARTTLS-required listener binds (see the module doc).
+pub const LOGINDISABLED_IP: std::net::Ipv4Addr = std::net::Ipv4Addr::new(127, 0, 0, 2);
 
 fn conf_path(dir: &Path) -> PathBuf {
     dir.join("dovecot.conf")
@@ -27,9 +47,13 @@ fn home(dir: &Path, user: &str) -> PathBuf {
     dir.join("mail").join(user)
 }
 
-/// The whole dovecot.conf: nothing from /etc/dovecot is read.
-pub fn render_config(dir: &Path, port: u16, lab_user: &str) -> String {
+/// The whole dovecot.conf: nothing from /etc/dovecot is read. `port` is the plaintext
+/// port; implicit TLS listens on `port + 10`, STARTTLS-required on 127.0.0.2:`port + 20`.
+pub fn render_config(dir: &Path, port: u16, lab_user: &str, tls: &TlsFiles) -> String {
     let d = dir.display();
+    let tls_port = port + super::TLS_PORT_OFFSET;
+    let ld_port = port + super::LOGINDISABLED_PORT_OFFSET;
+    let (cert, key) = (tls.cert.display(), tls.key.display());
     format!(
         "# Written by `imapconform lab up`; regenerated on every start.\n\
 base_dir = {d}/run\n\
@@ -38,7 +62,10 @@ log_path = {d}/dovecot.log\n\
 instance_name = imapconform-lab-dovecot\n\
 protocols = imap\n\
 listen = 127.0.0.1\n\
-ssl = no\n\
+ssl = yes\n\
+ssl_cert = <{cert}\n\
+ssl_key = <{key}\n\
+ssl_min_protocol = TLSv1.2\n\
 disable_plaintext_auth = no\n\
 mail_max_userip_connections = 1000\n\
 default_internal_user = {lab_user}\n\
@@ -50,8 +77,17 @@ service imap-login {{\n\
     port = {port}\n\
   }}\n\
   inet_listener imaps {{\n\
-    port = 0\n\
+    address = 127.0.0.1\n\
+    port = {tls_port}\n\
+    ssl = yes\n\
   }}\n\
+  inet_listener imap_logindisabled {{\n\
+    address = {LOGINDISABLED_IP}\n\
+    port = {ld_port}\n\
+  }}\n\
+}}\n\
+local {LOGINDISABLED_IP} {{\n\
+  disable_plaintext_auth = yes\n\
 }}\n\
 passdb {{\n\
   driver = passwd-file\n\
@@ -82,7 +118,7 @@ pub fn prepare(ctx: &Ctx) -> Result<Command> {
     fs::create_dir_all(dir.join("state"))?;
     fs::write(
         conf_path(dir),
-        render_config(dir, ctx.port, install::LAB_USER),
+        render_config(dir, ctx.port, install::LAB_USER, ctx.tls),
     )?;
     fs::write(dir.join("passwd"), render_passwd(ctx.users))?;
     install::mkdir_owned(&dir.join("mail"), ctx.lab_user)?;
@@ -123,12 +159,22 @@ mod tests {
 
     #[test]
     fn config_is_private_and_local() {
-        let c = render_config(Path::new("/s/dovecot"), 14300, "lab");
+        let tls = TlsFiles::new(Path::new("/s"));
+        let c = render_config(Path::new("/s/dovecot"), 14300, "lab", &tls);
         assert!(c.contains("base_dir = /s/dovecot/run\n"));
         assert!(c.contains("port = 14300\n"));
         assert!(c.contains("address = 127.0.0.1\n"));
         assert!(c.contains("uid=lab gid=lab home=/s/dovecot/mail/%u"));
         assert!(!c.contains("/etc/dovecot"));
+        assert!(!c.contains("/etc/ssl") && !c.contains("/usr/share/dovecot"));
+        // TLS: the lab's files, plaintext LOGIN still allowed on the plaintext port.
+        assert!(c.contains("ssl = yes\n"));
+        assert!(c.contains("ssl_cert = </s/tls/server.pem\n"));
+        assert!(c.contains("ssl_key = </s/tls/server.key\n"));
+        assert!(c.contains("disable_plaintext_auth = no\n"));
+        assert!(c.contains("port = 14310\nssl = yes\n"));
+        assert!(c.contains("address = 127.0.0.2\nport = 14320\n"));
+        assert!(c.contains("local 127.0.0.2 {\ndisable_plaintext_auth = yes\n}"));
     }
 
     #[test]

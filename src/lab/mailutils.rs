@@ -19,6 +19,20 @@
 //! clock; a replayed case then answers differently. With mbox it notices the file's size
 //! and answers the same every time (measured: 20 of 20 sessions saw the APPEND at once,
 //! against 1 of 20 with maildir).
+//!
+//! TLS (the lab's certificate, [`super::certs`]): in inetd mode imap4d takes its TLS
+//! mode from the top-level `tls-mode` statement and its files from the top-level `tls`
+//! block (`server` blocks only configure daemon mode's listeners), so each of the three
+//! ports gets its own `couriertcpd` and its own configuration file ([`TlsPort`]):
+//! - the plaintext port: `tls-mode ondemand` (STARTTLS offered, LOGIN allowed);
+//! - the TLS port: `tls-mode connection` (TLS from the first byte);
+//! - the STARTTLS-required port: `tls-mode required` refuses LOGIN until STARTTLS but
+//!   advertises only `XTLSREQUIRED`; `login-disabled yes` adds LOGINDISABLED, which
+//!   imap4d withdraws (and re-enables LOGIN) once STARTTLS succeeds.
+//!
+//! lab-notes warn that a top-level `tls-mode false;` breaks inetd mode; the modes above
+//! are the ones measured to work. imap4d refuses a key file its group can read, so the
+//! lab's key is 0600 (imap4d reads it as root, before it switches to the user).
 
 use std::fmt::Write as _;
 use std::fs;
@@ -27,6 +41,7 @@ use std::process::Command;
 
 use anyhow::Result;
 
+use super::certs::TlsFiles;
 use super::install::{self, LabUser};
 use super::{Ctx, UserPool};
 
@@ -37,16 +52,62 @@ fn home(dir: &Path, user: &str) -> PathBuf {
     dir.join("home").join(user)
 }
 
-fn conf_path(dir: &Path) -> PathBuf {
-    dir.join("imap4d.conf")
+/// Which of its three ports an imap4d configuration is for.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum TlsPort {
+    /// Plaintext, STARTTLS offered, LOGIN allowed.
+    Plain,
+    /// Implicit TLS.
+    Implicit,
+    /// STARTTLS required: LOGINDISABLED until STARTTLS.
+    LoginDisabled,
 }
 
-/// imap4d.conf for inetd mode: logs to stderr (the lab log), virtdomain users.
-pub fn render_config(dir: &Path) -> String {
+impl TlsPort {
+    pub const ALL: [TlsPort; 3] = [TlsPort::Plain, TlsPort::Implicit, TlsPort::LoginDisabled];
+
+    fn conf_name(self) -> &'static str {
+        match self {
+            TlsPort::Plain => "imap4d.conf",
+            TlsPort::Implicit => "imap4d-tls.conf",
+            TlsPort::LoginDisabled => "imap4d-logindisabled.conf",
+        }
+    }
+
+    /// The statements that set the TLS mode.
+    fn statements(self) -> &'static str {
+        match self {
+            TlsPort::Plain => "tls-mode ondemand;\n",
+            TlsPort::Implicit => "tls-mode connection;\n",
+            TlsPort::LoginDisabled => "tls-mode required;\nlogin-disabled yes;\n",
+        }
+    }
+
+    /// The port this configuration serves, given the plaintext port.
+    pub fn port(self, plain: u16) -> u16 {
+        match self {
+            TlsPort::Plain => plain,
+            TlsPort::Implicit => plain + super::TLS_PORT_OFFSET,
+            TlsPort::LoginDisabled => plain + super::LOGINDISABLED_PORT_OFFSET,
+        }
+    }
+}
+
+fn conf_for(dir: &Path, which: TlsPort) -> PathBuf {
+    dir.join(which.conf_name())
+}
+
+/// imap4d.conf for inetd mode: logs to stderr (the lab log), virtdomain users, and the
+/// TLS mode of port `which` with the lab's certificate.
+pub fn render_config(dir: &Path, which: TlsPort, tls: &TlsFiles) -> String {
     let d = dir.display();
+    let (cert, key) = (tls.cert.display(), tls.key.display());
+    let mode = which.statements();
     format!(
         "# Written by `imapconform lab up`; regenerated on every start.\n\
 logging {{\n  syslog false;\n}};\n\
+{mode}\
+tls {{\n  ssl-certificate-file \"{cert}\";\n  ssl-key-file \"{key}\";\n}};\n\
 auth {{\n  authorization virtdomain;\n  authentication generic;\n}};\n\
 virtdomain {{\n  passwd-dir \"{d}/domains\";\n}};\n\
 mailbox {{\n  mailbox-type mbox;\n  mailbox-pattern \"mbox://{d}/home/${{user}}/INBOX\";\n}};\n"
@@ -96,7 +157,9 @@ pub fn prepare(ctx: &Ctx) -> Result<Command> {
     let dir = &ctx.dir;
     let domains = dir.join("domains");
     fs::create_dir_all(&domains)?;
-    fs::write(conf_path(dir), render_config(dir))?;
+    for which in TlsPort::ALL {
+        fs::write(conf_for(dir, which), render_config(dir, which, ctx.tls))?;
+    }
     let pws: Vec<&str> = ctx.users.iter().map(|c| c.password.as_str()).collect();
     let hashes = install::crypt_sha512(&pws)?;
     let passwd = render_passwd(dir, ctx.users, &hashes, ctx.lab_user);
@@ -108,23 +171,40 @@ pub fn prepare(ctx: &Ctx) -> Result<Command> {
     for c in ctx.users {
         reset(dir, &c.user, ctx.lab_user)?;
     }
-    let mut cmd = Command::new("/usr/sbin/couriertcpd");
-    cmd.args([
-        "-address=127.0.0.1",
-        "-maxprocs=400",
-        "-maxperip=400",
-        "-nodnslookup",
-        "-noidentlookup",
-    ])
-    .arg(ctx.port.to_string())
-    // imap4d 3.15 can spin forever on one command (a quoted string with a bad escape,
-    // found by the mutation `bad-escape`), long after the client has gone: a CPU-time
-    // limit (SIGXCPU, then SIGKILL) keeps such a process from eating the machine.
-    .args(["/usr/bin/prlimit", "--cpu=20:25", "--"])
-    .arg("/usr/sbin/imap4d")
-    .arg(format!("--config-file={}", conf_path(dir).display()))
-    .arg("--inetd");
+    let launcher = dir.join("launch.sh");
+    fs::write(&launcher, render_launcher(dir, ctx.port))?;
+    let mut cmd = Command::new("sh");
+    cmd.arg(&launcher);
     Ok(cmd)
+}
+
+/// The launcher: one `couriertcpd` per port (two in the background, the plaintext one
+/// in its place), all in the launcher's process group, each running one imap4d per
+/// connection with that port's configuration.
+pub fn render_launcher(dir: &Path, port: u16) -> String {
+    let mut s = String::from(
+        "# Written by `imapconform lab up`; run as: sh THIS\n\
+TCPD=\"/usr/sbin/couriertcpd -address=127.0.0.1 -maxprocs=400 -maxperip=400 -nodnslookup -noidentlookup\"\n\
+# imap4d 3.15 can spin forever on one command (a quoted string with a bad escape, found\n\
+# by the mutation `bad-escape`), long after the client has gone: a CPU-time limit\n\
+# (SIGXCPU, then SIGKILL) keeps such a process from eating the machine.\n\
+IMAP4D=\"/usr/bin/prlimit --cpu=20:25 -- /usr/sbin/imap4d --inetd\"\n",
+    );
+    for which in [TlsPort::Implicit, TlsPort::LoginDisabled, TlsPort::Plain] {
+        let conf = conf_for(dir, which);
+        let (exec, bg) = if which == TlsPort::Plain {
+            ("exec ", "")
+        } else {
+            ("", " &")
+        };
+        let _ = writeln!(
+            s,
+            "{exec}$TCPD {} $IMAP4D --config-file={}{bg}",
+            which.port(port),
+            conf.display()
+        );
+    }
+    s
 }
 
 /// Recreates `user`'s home with an empty INBOX mbox (subscriptions and the other
@@ -190,9 +270,33 @@ mod tests {
     }
 
     #[test]
-    fn config_has_no_top_level_tls_mode() {
-        let c = render_config(Path::new("/s/mu"));
-        assert!(!c.contains("tls-mode"));
-        assert!(c.contains("passwd-dir \"/s/mu/domains\""));
+    fn each_port_has_its_tls_mode_and_never_tls_mode_false() {
+        let tls = TlsFiles::new(Path::new("/s"));
+        let plain = render_config(Path::new("/s/mu"), TlsPort::Plain, &tls);
+        assert!(plain.contains("passwd-dir \"/s/mu/domains\""));
+        assert!(plain.contains("\ntls-mode ondemand;\n"));
+        assert!(!plain.contains("login-disabled"));
+        assert!(plain.contains("ssl-certificate-file \"/s/tls/server.pem\";"));
+        assert!(plain.contains("ssl-key-file \"/s/tls/server.key\";"));
+        let implicit = render_config(Path::new("/s/mu"), TlsPort::Implicit, &tls);
+        assert!(implicit.contains("\ntls-mode connection;\n"));
+        let ld = render_config(Path::new("/s/mu"), TlsPort::LoginDisabled, &tls);
+        assert!(ld.contains("\ntls-mode required;\nlogin-disabled yes;\n"));
+        for c in [plain, implicit, ld] {
+            assert!(
+                !c.contains("tls-mode false"),
+                "lab-notes: breaks inetd mode"
+            );
+        }
+    }
+
+    #[test]
+    fn launcher_runs_one_couriertcpd_per_port() {
+        let l = render_launcher(Path::new("/s/mu"), 14303);
+        assert!(l.contains("$TCPD 14313 $IMAP4D --config-file=/s/mu/imap4d-tls.conf &\n"));
+        assert!(l.contains("$TCPD 14323 $IMAP4D --config-file=/s/mu/imap4d-logindisabled.conf &\n"));
+        assert!(l.ends_with("exec $TCPD 14303 $IMAP4D --config-file=/s/mu/imap4d.conf\n"));
+        assert!(l.contains("-address=127.0.0.1"));
+        assert!(l.contains("prlimit --cpu=20:25"));
     }
 }

@@ -11,6 +11,10 @@
 //! <state_dir>/targets.toml          TCP targets, one per server, with user pools and reset
 //! <state_dir>/targets-stdio.toml    one-process-per-session targets (Dovecot, Courier,
 //!                                   Mailutils)
+//! <state_dir>/targets-tls.toml      the same servers over TLS: `S-tls` (implicit TLS),
+//!                                   `S-starttls` and `S-logindisabled` (see below)
+//! <state_dir>/tls/                  the lab's throwaway CA and server certificate
+//!                                   ([`certs`])
 //! <state_dir>/users                 the pool's user names, one a line
 //! <state_dir>/pkg/                  cyrus-imapd and courier-imap unpacked (never installed)
 //! <state_dir>/<server>/pid          the daemon's pid = its process group
@@ -19,7 +23,21 @@
 //! ```
 //!
 //! Every server's mail processes run as one unprivileged account, [`install::LAB_USER`].
+//!
+//! Ports: server i (in [`SERVERS`] order) listens on
+//! - `base_port + i`: plaintext, LOGIN allowed, STARTTLS offered (RFC 3501 §6.2.1);
+//! - `base_port + 10 + i` ([`TLS_PORT_OFFSET`]): implicit TLS (RFC 8314 §3.3), LOGIN
+//!   allowed;
+//! - `base_port + 20 + i` ([`LOGINDISABLED_PORT_OFFSET`]): plaintext greeting, but
+//!   LOGIN refused and LOGINDISABLED advertised until STARTTLS (RFC 3501 §6.2.3, §7.2.1),
+//!   for checking that servers honour LOGINDISABLED. On 127.0.0.1 except Dovecot's, on
+//!   127.0.0.2 (see [`dovecot`]: Dovecot treats a connection whose two ends have the
+//!   same address as secured and never disables LOGIN on it).
+//!
+//! The certificates name `localhost`, 127.0.0.1 and 127.0.0.2 and are signed by the CA in
+//! `<state_dir>/tls/ca.pem`, which the TLS targets name as their `ca_file`.
 
+pub mod certs;
 pub mod courier;
 pub mod cyrus;
 pub mod dovecot;
@@ -35,7 +53,7 @@ use std::time::{Duration, Instant};
 
 use anyhow::{anyhow, bail, Context, Result};
 
-use crate::targets::{Credentials, Target, TargetsFile};
+use crate::targets::{Credentials, Target, TargetsFile, TlsMode};
 use install::LabUser;
 
 /// The default state directory (tmpfs).
@@ -47,6 +65,66 @@ pub const DEFAULT_USERS: usize = 8;
 
 /// The lab's servers, in port order: server i listens on `base_port + i`.
 pub const SERVERS: [&str; 4] = [dovecot::NAME, cyrus::NAME, courier::NAME, mailutils::NAME];
+
+/// A server's implicit-TLS port is its plaintext port plus this.
+pub const TLS_PORT_OFFSET: u16 = 10;
+/// A server's STARTTLS-required (LOGINDISABLED) port is its plaintext port plus this.
+pub const LOGINDISABLED_PORT_OFFSET: u16 = 20;
+
+/// What a TLS listener of a lab server offers.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum ListenerKind {
+    /// TLS from the first byte (RFC 8314 §3.3), then IMAP with LOGIN allowed.
+    Implicit,
+    /// A plaintext greeting whose CAPABILITY has LOGINDISABLED and STARTTLS; LOGIN is
+    /// refused until STARTTLS (RFC 3501 §6.2.3).
+    LoginDisabled,
+}
+
+impl ListenerKind {
+    /// The suffix of its target's name (`dovecot-tls`, `dovecot-logindisabled`).
+    pub fn label(self) -> &'static str {
+        match self {
+            ListenerKind::Implicit => "tls",
+            ListenerKind::LoginDisabled => "logindisabled",
+        }
+    }
+}
+
+/// One TLS listener of a lab server (besides its plaintext port, which offers STARTTLS).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Listener {
+    pub kind: ListenerKind,
+    pub ip: std::net::Ipv4Addr,
+    pub port: u16,
+}
+
+impl Listener {
+    pub fn addr(&self) -> std::net::SocketAddr {
+        std::net::SocketAddr::from((self.ip, self.port))
+    }
+}
+
+/// The TLS listeners of `server` whose plaintext port is `port`.
+pub fn tls_listeners(server: &str, port: u16) -> Vec<Listener> {
+    let ld_ip = if server == dovecot::NAME {
+        dovecot::LOGINDISABLED_IP
+    } else {
+        std::net::Ipv4Addr::LOCALHOST
+    };
+    vec![
+        Listener {
+            kind: ListenerKind::Implicit,
+            ip: std::net::Ipv4Addr::LOCALHOST,
+            port: port + TLS_PORT_OFFSET,
+        },
+        Listener {
+            kind: ListenerKind::LoginDisabled,
+            ip: ld_ip,
+            port: port + LOGINDISABLED_PORT_OFFSET,
+        },
+    ]
+}
 
 /// How long `up` waits for a started server to greet and accept LOGIN.
 const READY_TIMEOUT: Duration = Duration::from_secs(30);
@@ -88,18 +166,33 @@ pub struct ServerStatus {
     pub version: String,
     pub port: u16,
     pub pid: Option<u32>,
+    /// The TLS listeners and whether each accepts connections.
+    pub listeners: Vec<(Listener, bool)>,
 }
 
 impl fmt::Display for ServerStatus {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         let pid = self.pid.map_or("-".to_string(), |p| p.to_string());
+        let listeners: Vec<String> = self
+            .listeners
+            .iter()
+            .map(|(l, up)| {
+                format!(
+                    "{} {}{}",
+                    l.kind.label(),
+                    l.addr(),
+                    if *up { "" } else { " DOWN" }
+                )
+            })
+            .collect();
         write!(
             f,
-            "{:<10} {:<5} 127.0.0.1:{:<5} pid {:<8} {}",
+            "{:<10} {:<5} 127.0.0.1:{:<5} pid {:<8} [{}] {}",
             self.name,
             if self.up { "up" } else { "down" },
             self.port,
             pid,
+            listeners.join(", "),
             if self.version.is_empty() {
                 "?"
             } else {
@@ -119,6 +212,19 @@ pub struct Ctx<'a> {
     pub port: u16,
     pub users: &'a UserPool,
     pub lab_user: LabUser,
+    /// The lab's certificate and key.
+    pub tls: &'a certs::TlsFiles,
+}
+
+impl Ctx<'_> {
+    /// The implicit-TLS port.
+    pub fn tls_port(&self) -> u16 {
+        self.port + TLS_PORT_OFFSET
+    }
+    /// The STARTTLS-required (LOGINDISABLED) port.
+    pub fn logindisabled_port(&self) -> u16 {
+        self.port + LOGINDISABLED_PORT_OFFSET
+    }
 }
 
 /// The pool: `u1`..`uN` with password `pw-uI`.
@@ -213,12 +319,14 @@ fn check_server(server: &str) -> Result<()> {
 }
 
 /// What a running server was started with; a running server whose stamp differs is
-/// restarted by `up`.
-fn stamp(opts: &LabOptions, port: u16) -> String {
+/// restarted by `up`. The certificates' expiry is part of it, so a server still serving
+/// certificates that `up` replaced is restarted.
+fn stamp(opts: &LabOptions, port: u16, tls: &certs::TlsFiles) -> String {
     format!(
-        "port={port} users={} state_dir={}",
+        "port={port} users={} state_dir={} tls_ports=+{TLS_PORT_OFFSET},+{LOGINDISABLED_PORT_OFFSET} cert_not_after={}",
         opts.users,
-        opts.state_dir.display()
+        opts.state_dir.display(),
+        tls.expiry().unwrap_or(0)
     )
 }
 
@@ -226,10 +334,14 @@ fn validate(opts: &LabOptions) -> Result<()> {
     if opts.users < DEFAULT_USERS {
         bail!("--users must be at least {DEFAULT_USERS}");
     }
-    if opts.base_port == 0 || opts.base_port.checked_add(SERVERS.len() as u16).is_none() {
+    // The highest port is base_port + LOGINDISABLED_PORT_OFFSET + SERVERS.len() - 1.
+    let span = LOGINDISABLED_PORT_OFFSET + SERVERS.len() as u16;
+    if opts.base_port == 0 || opts.base_port.checked_add(span).is_none() {
         bail!(
-            "--base-port {} leaves no room for {} ports",
+            "--base-port {} leaves no room for ports {0}..{} ({} servers, each on PORT+i, \
+             PORT+{TLS_PORT_OFFSET}+i and PORT+{LOGINDISABLED_PORT_OFFSET}+i)",
             opts.base_port,
+            opts.base_port as u32 + span as u32,
             SERVERS.len()
         );
     }
@@ -276,6 +388,16 @@ fn up_servers(opts: &LabOptions, servers: &[&str], only_dead: bool) -> Result<Ve
     let lab_user = install::ensure_lab_user()?;
     fs::create_dir_all(&opts.state_dir)
         .with_context(|| format!("creating {}", opts.state_dir.display()))?;
+    let owners = certs::KeyOwners {
+        key: Some(lab_user),
+        combined: Some(install::passwd_entry(courier::LOGIN_USER).with_context(|| {
+            format!(
+                "no {} account (courier-base creates it; Courier's login runs as it)",
+                courier::LOGIN_USER
+            )
+        })?),
+    };
+    let (tls, _) = certs::ensure(&opts.state_dir, owners)?;
     let pkg_root = opts.state_dir.join("pkg");
     let cyrus_prefix = install::ensure_private_package(&pkg_root, cyrus::PACKAGE)?;
     let courier_prefix = install::ensure_private_package(&pkg_root, courier::PACKAGE)?;
@@ -294,14 +416,18 @@ fn up_servers(opts: &LabOptions, servers: &[&str], only_dead: bool) -> Result<Ve
         }
         let port = opts.base_port + i as u16;
         let dir = server_dir(opts, server);
-        let want = stamp(opts, port);
+        let want = stamp(opts, port, &tls);
         if let Some(pid) = running_pid(opts, server) {
             if only_dead {
                 eprintln!("lab: {server} is running (pid {pid}), left alone");
                 continue;
             }
             let same = fs::read_to_string(dir.join("stamp")).ok().as_deref() == Some(&want);
-            if same && process::greets(port, Duration::from_secs(2)) {
+            let answers = process::greets(port, Duration::from_secs(2))
+                && tls_listeners(server, port)
+                    .iter()
+                    .all(|l| process::listener_answers(l, Duration::from_secs(2)));
+            if same && answers {
                 eprintln!("lab: {server} already running (pid {pid}), left alone");
                 continue;
             }
@@ -311,12 +437,15 @@ fn up_servers(opts: &LabOptions, servers: &[&str], only_dead: bool) -> Result<Ve
             process::stop_group(pid, STOP_GRACE)?;
         }
         stop_leftovers(opts, server)?;
-        let addr = std::net::SocketAddr::from(([127, 0, 0, 1], port));
-        if std::net::TcpStream::connect_timeout(&addr, Duration::from_millis(500)).is_ok() {
-            bail!(
-                "{server}: 127.0.0.1:{port} is already in use by a process this lab did not \
-                 start (another lab? pick other ports with --base-port)"
-            );
+        let addrs = std::iter::once(std::net::SocketAddr::from(([127, 0, 0, 1], port)))
+            .chain(tls_listeners(server, port).into_iter().map(|l| l.addr()));
+        for addr in addrs {
+            if std::net::TcpStream::connect_timeout(&addr, Duration::from_millis(500)).is_ok() {
+                bail!(
+                    "{server}: {addr} is already in use by a process this lab did not \
+                     start (another lab? pick other ports with --base-port)"
+                );
+            }
         }
         remove_tree(&dir)?;
         fs::create_dir_all(&dir)?;
@@ -325,6 +454,7 @@ fn up_servers(opts: &LabOptions, servers: &[&str], only_dead: bool) -> Result<Ve
             port,
             users: &pool,
             lab_user,
+            tls: &tls,
         };
         let (cmd, version) = match *server {
             dovecot::NAME => (dovecot::prepare(&ctx)?, install::version(dovecot::PACKAGE)),
@@ -346,6 +476,8 @@ fn up_servers(opts: &LabOptions, servers: &[&str], only_dead: bool) -> Result<Ve
             format!("{} {version}", package_of(server)),
         )?;
         fs::write(dir.join("port"), port.to_string())?;
+        let mut cmd = cmd;
+        cmd.env(DAEMON_ENV, &dir);
         let pid = process::spawn_daemon(cmd, &dir.join("lab.log"))?;
         fs::write(dir.join("pid"), pid.to_string())?;
         started.push((*server, pid, port, dir, Instant::now()));
@@ -364,10 +496,16 @@ fn up_servers(opts: &LabOptions, servers: &[&str], only_dead: bool) -> Result<Ve
                         &first.user,
                         &first.password,
                         READY_TIMEOUT,
-                    );
+                    )
+                    .and_then(|greeting| {
+                        let left = READY_TIMEOUT.saturating_sub(t0.elapsed());
+                        process::wait_tls_ready(*pid, *port, &tls_listeners(name, *port), left)?;
+                        Ok(greeting)
+                    });
                     if res.is_ok() {
                         eprintln!(
-                            "lab: started {name} (pid {pid}): greets and accepts LOGIN after {:.0?}",
+                            "lab: started {name} (pid {pid}): greets and accepts LOGIN after {:.0?}; \
+                             STARTTLS offered, TLS ports listening",
                             t0.elapsed()
                         );
                     }
@@ -383,7 +521,7 @@ fn up_servers(opts: &LabOptions, servers: &[&str], only_dead: bool) -> Result<Ve
     let mut failures = Vec::new();
     for ((name, res), (_, _, _, dir, _)) in results.into_iter().zip(&started) {
         match res {
-            Ok(_) => fs::write(dir.join("stamp"), stamp(opts, port_of(opts, &name)))?,
+            Ok(_) => fs::write(dir.join("stamp"), stamp(opts, port_of(opts, &name), &tls))?,
             Err(e) => failures.push(format!(
                 "{name}: {e:#} (log: {})",
                 dir.join("lab.log").display()
@@ -396,20 +534,46 @@ fn up_servers(opts: &LabOptions, servers: &[&str], only_dead: bool) -> Result<Ve
             reset(opts, name, &first.user)?;
         }
     }
-    write_targets(opts, &pool, lab_user, &cyrus_prefix, &courier_prefix)?;
+    write_targets(opts, &pool, lab_user, &cyrus_prefix, &courier_prefix, &tls)?;
     if !failures.is_empty() {
         bail!("lab servers failed to start:\n  {}", failures.join("\n  "));
     }
     status(opts)
 }
 
-/// Stops processes left in a server's process group whose leader is gone.
+/// The environment variable every lab daemon is started with: `<state_dir>/<server>`.
+///
+/// Courier's and Mailutils' launchers start one `couriertcpd` per port; the ones started
+/// in the background make themselves process group leaders (pgid = pid), so signalling
+/// the launcher's group misses them. They, and everything they start, carry this
+/// variable, by which [`stop_leftovers`] finds them.
+pub const DAEMON_ENV: &str = "IMAPCONFORM_LAB_SERVER_DIR";
+
+/// Stops processes left in a server's process group whose leader is gone, and every
+/// process that carries the server's [`DAEMON_ENV`] marker.
 fn stop_leftovers(opts: &LabOptions, server: &str) -> Result<()> {
-    let pidfile = server_dir(opts, server).join("pid");
+    let dir = server_dir(opts, server);
+    let pidfile = dir.join("pid");
     if let Some(pgid) = process::read_pid(&pidfile) {
         if !process::group_members(pgid).is_empty() && group_is_ours(opts, pgid) {
             process::stop_group(pgid, STOP_GRACE)?;
         }
+    }
+    let marker = format!("{DAEMON_ENV}={}", dir.display());
+    let marked = process::pids_where(|_, env| env.contains(&marker));
+    let errors: Vec<String> = std::thread::scope(|s| {
+        let handles: Vec<_> = marked
+            .iter()
+            .map(|&pid| s.spawn(move || process::stop_process(pid, STOP_GRACE)))
+            .collect();
+        handles
+            .into_iter()
+            .filter_map(|h| h.join().expect("stop thread").err())
+            .map(|e| format!("{e:#}"))
+            .collect()
+    });
+    if !errors.is_empty() {
+        bail!("{server}: {}", errors.join("; "));
     }
     Ok(())
 }
@@ -430,6 +594,7 @@ fn write_targets(
     lab_user: LabUser,
     _cyrus_prefix: &Path,
     courier_prefix: &Path,
+    tls: &certs::TlsFiles,
 ) -> Result<()> {
     let exe = match &opts.exe {
         Some(e) => e.clone(),
@@ -469,8 +634,10 @@ fn write_targets(
             })
             .collect(),
     };
+    let tls_file = tls_targets(opts, &tcp.targets, tls);
     tcp.targets.push(reference_target(&exe, pool));
     fs::write(opts.state_dir.join("targets.toml"), tcp.to_toml())?;
+    fs::write(opts.state_dir.join("targets-tls.toml"), tls_file.to_toml())?;
     let stdio = TargetsFile {
         targets: vec![
             dovecot::stdio_target(&server_dir(opts, dovecot::NAME), lab_user),
@@ -480,6 +647,51 @@ fn write_targets(
     };
     fs::write(opts.state_dir.join("targets-stdio.toml"), stdio.to_toml())?;
     Ok(())
+}
+
+/// The TLS targets of the lab's servers, made from their plaintext targets `plain` (in
+/// [`SERVERS`] order; same users, reset and restart): for each server S, `S-tls`
+/// (implicit TLS on its TLS port), `S-starttls` (its plaintext port, STARTTLS before
+/// LOGIN) and `S-logindisabled` (its STARTTLS-required port), each trusting the lab's CA
+/// for the name [`certs::SERVER_NAME`].
+pub fn tls_targets(opts: &LabOptions, plain: &[Target], tls: &certs::TlsFiles) -> TargetsFile {
+    let mut targets = Vec::new();
+    for (i, (server, base)) in SERVERS.iter().zip(plain).enumerate() {
+        let port = opts.base_port + i as u16;
+        let secured = |name: String, address: std::net::SocketAddr, mode: TlsMode| Target {
+            name,
+            address: Some(address.to_string()),
+            tls: mode,
+            server_name: Some(certs::SERVER_NAME.to_string()),
+            ca_file: Some(tls.ca.clone()),
+            ..base.clone()
+        };
+        let listeners = tls_listeners(server, port);
+        for l in &listeners {
+            if l.kind == ListenerKind::Implicit {
+                targets.push(secured(
+                    format!("{server}-{}", l.kind.label()),
+                    l.addr(),
+                    TlsMode::Implicit,
+                ));
+            }
+        }
+        targets.push(secured(
+            format!("{server}-starttls"),
+            std::net::SocketAddr::from(([127, 0, 0, 1], port)),
+            TlsMode::Starttls,
+        ));
+        for l in &listeners {
+            if l.kind == ListenerKind::LoginDisabled {
+                targets.push(secured(
+                    format!("{server}-{}", l.kind.label()),
+                    l.addr(),
+                    TlsMode::Starttls,
+                ));
+            }
+        }
+    }
+    TargetsFile { targets }
 }
 
 /// The reference server (the RFC 2060 model, `imapconform serve --stdio`): one process per
@@ -518,13 +730,19 @@ pub fn status(opts: &LabOptions) -> Result<Vec<ServerStatus>> {
                 s.spawn(move || {
                     let port = port_of(opts, server);
                     let pid = running_pid(opts, server);
-                    let up = pid.is_some() && process::greets(port, Duration::from_secs(3));
+                    let timeout = Duration::from_secs(3);
+                    let plain_up = pid.is_some() && process::greets(port, timeout);
+                    let listeners: Vec<(Listener, bool)> = tls_listeners(server, port)
+                        .into_iter()
+                        .map(|l| (l, pid.is_some() && process::listener_answers(&l, timeout)))
+                        .collect();
                     ServerStatus {
                         name: server.to_string(),
-                        up,
+                        up: plain_up && listeners.iter().all(|(_, up)| *up),
                         version: version_of(opts, server),
                         port,
                         pid,
+                        listeners,
                     }
                 })
             })
@@ -640,7 +858,9 @@ pub struct LabArgs {
     #[arg(long, value_name = "DIR", default_value = DEFAULT_STATE_DIR)]
     pub state_dir: PathBuf,
     /// First TCP port on 127.0.0.1: dovecot gets PORT, cyrus PORT+1, courier PORT+2,
-    /// mailutils PORT+3. `status`, `down` and `reset` use the ports `up` recorded.
+    /// mailutils PORT+3 (plaintext, STARTTLS offered); each also gets PORT+10+i
+    /// (implicit TLS) and PORT+20+i (STARTTLS required). `status`, `down` and `reset`
+    /// use the ports `up` recorded.
     #[arg(long, value_name = "PORT", default_value_t = DEFAULT_BASE_PORT)]
     pub base_port: u16,
     /// Test users per server (u1..uN, password pw-uI); at least 8. Concurrent sessions
@@ -666,9 +886,13 @@ impl LabArgs {
 pub enum LabCommand {
     /// Install what is missing and start every server that is not running.
     ///
-    /// Waits until each server greets and accepts LOGIN, then writes
-    /// STATE_DIR/targets.toml (TCP targets with user pools and reset commands) and
-    /// STATE_DIR/targets-stdio.toml (one process per session). Harmless to repeat:
+    /// Makes the lab's throwaway CA and server certificate in STATE_DIR/tls when missing
+    /// or expiring within a day. Waits until each server greets and accepts LOGIN,
+    /// offers STARTTLS, and listens on its TLS ports, then writes
+    /// STATE_DIR/targets.toml (TCP targets with user pools and reset commands),
+    /// STATE_DIR/targets-stdio.toml (one process per session) and
+    /// STATE_DIR/targets-tls.toml (the same servers over implicit TLS, STARTTLS and
+    /// STARTTLS-required ports, trusting STATE_DIR/tls/ca.pem). Harmless to repeat:
     /// running servers are left alone, dead ones are restarted on a fresh state.
     Up {
         #[command(flatten)]
@@ -686,10 +910,11 @@ pub enum LabCommand {
         #[command(flatten)]
         args: LabArgs,
     },
-    /// Show each server: up/down, port, pid and version.
+    /// Show each server: up/down, port, pid, TLS listeners and version.
     ///
-    /// A server is up when its daemon's pid is alive and its port answers with an IMAP
-    /// greeting. Exits 0 when all are up, 1 otherwise.
+    /// A server is up when its daemon's pid is alive, its port answers with an IMAP
+    /// greeting and its TLS listeners answer (a listener that does not is marked DOWN).
+    /// Exits 0 when all are up, 1 otherwise.
     Status {
         #[command(flatten)]
         args: LabArgs,
@@ -781,6 +1006,10 @@ mod tests {
             version: "dovecot-imapd 1:2.3.19".into(),
             port: 14300,
             pid: Some(42),
+            listeners: tls_listeners("dovecot", 14300)
+                .into_iter()
+                .map(|l| (l, true))
+                .collect(),
         };
         let b = ServerStatus {
             name: "mailutils".into(),
@@ -788,12 +1017,24 @@ mod tests {
             version: String::new(),
             port: 14303,
             pid: None,
+            listeners: tls_listeners("mailutils", 14303)
+                .into_iter()
+                .map(|l| (l, false))
+                .collect(),
         };
         let (a, b) = (a.to_string(), b.to_string());
         assert_eq!(a.find("127.0.0.1"), b.find("127.0.0.1"));
         assert_eq!(a.find("pid"), b.find("pid"));
         assert!(a.contains("up ") && b.contains("down"));
         assert!(b.ends_with('?'));
+        assert!(
+            a.contains("[tls 127.0.0.1:14310, logindisabled 127.0.0.2:14320]"),
+            "{a}"
+        );
+        assert!(
+            b.contains("[tls 127.0.0.1:14313 DOWN, logindisabled 127.0.0.1:14323 DOWN]"),
+            "{b}"
+        );
     }
 
     #[test]
@@ -808,11 +1049,84 @@ mod tests {
         o.users = 8;
         o.base_port = 65534;
         assert!(validate(&o).is_err());
+        // The last port is base + 20 + 3 (mailutils' STARTTLS-required port).
+        o.base_port = 65535 - 24;
+        assert!(validate(&o).is_ok());
+        o.base_port = 65535 - 23;
+        let e = validate(&o).unwrap_err().to_string();
+        assert!(e.contains("--base-port 65512 leaves no room"), "{e}");
         o.base_port = 14300;
         o.state_dir = "rel".into();
         assert!(validate(&o).is_err());
         assert!(check_server("cyrus").is_ok());
         assert!(check_server("exim").is_err());
+    }
+
+    #[test]
+    fn tls_targets_mirror_the_plain_targets() {
+        let opts = LabOptions {
+            state_dir: "/s".into(),
+            base_port: 15300,
+            ..LabOptions::default()
+        };
+        let pool = user_pool(8);
+        let plain: Vec<Target> = SERVERS
+            .iter()
+            .enumerate()
+            .map(|(i, s)| Target {
+                name: s.to_string(),
+                address: Some(format!("127.0.0.1:{}", 15300 + i)),
+                users: pool.clone(),
+                reset: Some(vec!["reset".into(), s.to_string(), "{user}".into()]),
+                restart: Some(vec!["restart".into(), s.to_string()]),
+                ..Default::default()
+            })
+            .collect();
+        // The targets parser reads the CA file: a real one, in a scratch state dir.
+        let state = std::env::temp_dir().join(format!("imapconform-labtls-{}", std::process::id()));
+        let tls = certs::TlsFiles::new(&state);
+        std::fs::create_dir_all(tls.ca.parent().unwrap()).unwrap();
+        std::fs::write(&tls.ca, certs::generate(1_800_000_000).unwrap().ca_pem).unwrap();
+        let file = tls_targets(&opts, &plain, &tls);
+        // What the file says survives a round trip through the targets parser.
+        let file = TargetsFile::parse(&file.to_toml()).unwrap();
+        let names: Vec<&str> = file.targets.iter().map(|t| t.name.as_str()).collect();
+        assert_eq!(names.len(), 12);
+        assert_eq!(
+            &names[..3],
+            ["dovecot-tls", "dovecot-starttls", "dovecot-logindisabled"]
+        );
+        let find = |n: &str| file.targets.iter().find(|t| t.name == n).unwrap();
+        let expect = [
+            ("dovecot-tls", "127.0.0.1:15310", TlsMode::Implicit),
+            ("dovecot-starttls", "127.0.0.1:15300", TlsMode::Starttls),
+            (
+                "dovecot-logindisabled",
+                "127.0.0.2:15320",
+                TlsMode::Starttls,
+            ),
+            ("cyrus-tls", "127.0.0.1:15311", TlsMode::Implicit),
+            ("courier-starttls", "127.0.0.1:15302", TlsMode::Starttls),
+            (
+                "mailutils-logindisabled",
+                "127.0.0.1:15323",
+                TlsMode::Starttls,
+            ),
+        ];
+        for (name, addr, mode) in expect {
+            let t = find(name);
+            assert_eq!(t.address.as_deref(), Some(addr), "{name}");
+            assert_eq!(t.tls, mode, "{name}");
+            assert_eq!(t.server_name.as_deref(), Some("localhost"), "{name}");
+            assert_eq!(t.ca_file.as_deref(), Some(tls.ca.as_path()));
+            assert!(!t.insecure);
+            let server = name.split('-').next().unwrap();
+            let base = plain.iter().find(|p| p.name == server).unwrap();
+            assert_eq!(
+                (&t.users, &t.reset, &t.restart),
+                (&base.users, &base.reset, &base.restart)
+            );
+        }
     }
 
     #[test]

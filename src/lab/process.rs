@@ -17,6 +17,8 @@ use std::time::{Duration, Instant};
 
 use anyhow::{anyhow, bail, Context, Result};
 
+use super::{Listener, ListenerKind};
+
 /// Starts `cmd` detached from us: its own process group, stdin from /dev/null, stdout
 /// and stderr appended to `log`. Returns the pid (which is also the process group id).
 pub fn spawn_daemon(mut cmd: Command, log: &Path) -> Result<u32> {
@@ -200,7 +202,12 @@ impl Probe {
     /// `* OK Waiting for authentication process to respond..` line is skipped, so the
     /// returned line is the real greeting.
     pub fn connect(port: u16, timeout: Duration) -> Result<(Probe, String)> {
-        let addr = SocketAddr::from(([127, 0, 0, 1], port));
+        Probe::connect_addr(SocketAddr::from(([127, 0, 0, 1], port)), timeout)
+    }
+
+    /// [`Probe::connect`] to any address.
+    pub fn connect_addr(addr: SocketAddr, timeout: Duration) -> Result<(Probe, String)> {
+        let port = addr.port();
         let s = TcpStream::connect_timeout(&addr, timeout)?;
         s.set_read_timeout(Some(timeout))?;
         s.set_write_timeout(Some(timeout))?;
@@ -277,10 +284,36 @@ impl Probe {
         Ok(())
     }
 
+    /// The capability names of a CAPABILITY command's answer, upper-cased
+    /// (RFC 3501 §6.1.1, §7.2.1).
+    pub fn capabilities(&mut self) -> Result<Vec<String>> {
+        let (lines, tagged) = self.command("CAPABILITY")?;
+        if !is_ok(&tagged) {
+            bail!("CAPABILITY failed: {tagged}");
+        }
+        Ok(capability_names(&lines))
+    }
+
     /// LOGOUT, ignoring what happens to the connection afterwards.
     pub fn logout(mut self) {
         let _ = self.command("LOGOUT");
     }
+}
+
+/// The names in `* CAPABILITY ...` lines, upper-cased.
+pub fn capability_names(lines: &[String]) -> Vec<String> {
+    lines
+        .iter()
+        .filter_map(|l| {
+            let mut words = l.split_whitespace();
+            (words.next() == Some("*")
+                && words
+                    .next()
+                    .is_some_and(|w| w.eq_ignore_ascii_case("CAPABILITY")))
+            .then(|| words.map(str::to_ascii_uppercase).collect::<Vec<_>>())
+        })
+        .flatten()
+        .collect()
 }
 
 /// Whether a tagged answer line is OK.
@@ -326,6 +359,90 @@ pub fn wait_ready(
     )))
 }
 
+/// Checks one TLS listener of a lab server:
+/// - implicit TLS: a TCP connection is accepted. This is where a TLS handshake verified
+///   against the lab's CA for [`super::certs::SERVER_NAME`], and the `* OK` greeting
+///   read through it, belong once the project has a TLS client (being written on the
+///   `tls` branch); until then `lab up` checks no more than that the port listens;
+/// - STARTTLS required: the plaintext greeting, and CAPABILITY advertising both
+///   STARTTLS and LOGINDISABLED (RFC 3501 §6.2.3, §7.2.1).
+pub fn check_listener(l: &Listener, timeout: Duration) -> Result<()> {
+    match l.kind {
+        ListenerKind::Implicit => {
+            TcpStream::connect_timeout(&l.addr(), timeout)
+                .with_context(|| format!("implicit TLS port {}", l.addr()))?;
+            Ok(())
+        }
+        ListenerKind::LoginDisabled => {
+            let (mut p, _) = Probe::connect_addr(l.addr(), timeout)?;
+            let caps = p.capabilities()?;
+            p.logout();
+            for want in ["STARTTLS", "LOGINDISABLED"] {
+                if !caps.iter().any(|c| c == want) {
+                    bail!(
+                        "{}: CAPABILITY lacks {want} before STARTTLS: {}",
+                        l.addr(),
+                        caps.join(" ")
+                    );
+                }
+            }
+            Ok(())
+        }
+    }
+}
+
+/// Whether [`check_listener`] passes.
+pub fn listener_answers(l: &Listener, timeout: Duration) -> bool {
+    check_listener(l, timeout).is_ok()
+}
+
+/// Checks that the plaintext port `port` advertises STARTTLS, and LOGIN (no
+/// LOGINDISABLED), before TLS.
+pub fn check_starttls_offered(port: u16, timeout: Duration) -> Result<()> {
+    let (mut p, _) = Probe::connect(port, timeout)?;
+    let caps = p.capabilities()?;
+    p.logout();
+    if !caps.iter().any(|c| c == "STARTTLS") {
+        bail!("port {port}: CAPABILITY lacks STARTTLS: {}", caps.join(" "));
+    }
+    if caps.iter().any(|c| c == "LOGINDISABLED") {
+        bail!("port {port}: plaintext LOGIN must stay allowed, but it advertises LOGINDISABLED");
+    }
+    Ok(())
+}
+
+/// Waits until the plaintext port `port` offers STARTTLS and every listener passes
+/// [`check_listener`], or `timeout` passes. Gives up early if the daemon `pid` dies.
+pub fn wait_tls_ready(
+    pid: u32,
+    port: u16,
+    listeners: &[Listener],
+    timeout: Duration,
+) -> Result<()> {
+    let deadline = Instant::now() + timeout;
+    let check = || -> Result<()> {
+        check_starttls_offered(port, Duration::from_secs(5))?;
+        for l in listeners {
+            check_listener(l, Duration::from_secs(5))?;
+        }
+        Ok(())
+    };
+    let mut last_err = anyhow!("no attempt");
+    loop {
+        if !alive(pid) {
+            bail!("the daemon (pid {pid}) exited while starting");
+        }
+        match check() {
+            Ok(()) => return Ok(()),
+            Err(e) => last_err = e,
+        }
+        if Instant::now() >= deadline {
+            return Err(last_err.context("TLS listeners not ready"));
+        }
+        std::thread::sleep(Duration::from_millis(50));
+    }
+}
+
 /// Whether something on `port` answers with an IMAP greeting within `timeout`.
 pub fn greets(port: u16, timeout: Duration) -> bool {
     Probe::connect(port, timeout).is_ok()
@@ -357,6 +474,19 @@ mod tests {
         let stat = "123 (a (b) c) S 1 456 456 0 -1 4194560";
         assert_eq!(proc_state(stat), Some('S'));
         assert_eq!(proc_pgrp(stat), Some(456));
+    }
+
+    #[test]
+    fn capability_names_are_read_from_untagged_lines() {
+        let lines = vec![
+            "* CAPABILITY IMAP4rev1 starttls LOGINDISABLED".to_string(),
+            "* OK [ALERT] not this".to_string(),
+        ];
+        assert_eq!(
+            capability_names(&lines),
+            vec!["IMAP4REV1", "STARTTLS", "LOGINDISABLED"]
+        );
+        assert!(capability_names(&["* OK x".to_string()]).is_empty());
     }
 
     #[test]
