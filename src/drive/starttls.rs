@@ -117,7 +117,7 @@ impl ProbeRecord {
         let mut h = vec![
             ("probe".to_string(), self.probe.name().to_string()),
             (
-                "tls".to_string(),
+                crate::case::SECURITY_HEADER.to_string(),
                 if self.implicit {
                     "implicit"
                 } else {
@@ -143,10 +143,10 @@ impl ProbeRecord {
         let name = case.get("probe")?;
         Some((|| {
             let probe = Probe::parse(name).ok_or_else(|| format!("unknown probe {name:?}"))?;
-            let implicit = match case.get("tls") {
+            let implicit = match case.get(crate::case::SECURITY_HEADER) {
                 Some("implicit") => true,
                 Some("starttls") | None => false,
-                Some(other) => return Err(format!("unknown tls {other:?}")),
+                Some(other) => return Err(format!("unknown security {other:?}")),
             };
             let tls_after = match case.get("tls-after") {
                 None => None,

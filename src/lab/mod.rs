@@ -650,21 +650,40 @@ fn write_targets(
 }
 
 /// The TLS targets of the lab's servers, made from their plaintext targets `plain` (in
-/// [`SERVERS`] order; same users, reset and restart): for each server S, `S-tls`
-/// (implicit TLS on its TLS port), `S-starttls` (its plaintext port, STARTTLS before
-/// LOGIN) and `S-logindisabled` (its STARTTLS-required port), each trusting the lab's CA
-/// for the name [`certs::SERVER_NAME`].
+/// [`SERVERS`] order; same reset and restart, each with a disjoint third of the users,
+/// since they reach one store): for each server S, `S-tls` (implicit TLS on its TLS
+/// port), `S-starttls` (its plaintext port, STARTTLS before LOGIN) and `S-logindisabled`
+/// (its STARTTLS-required port), each trusting the lab's CA for the name
+/// [`certs::SERVER_NAME`].
 pub fn tls_targets(opts: &LabOptions, plain: &[Target], tls: &certs::TlsFiles) -> TargetsFile {
     let mut targets = Vec::new();
     for (i, (server, base)) in SERVERS.iter().zip(plain).enumerate() {
         let port = opts.base_port + i as u16;
-        let secured = |name: String, address: std::net::SocketAddr, mode: TlsMode| Target {
-            name,
-            address: Some(address.to_string()),
-            tls: mode,
-            server_name: Some(certs::SERVER_NAME.to_string()),
-            ca_file: Some(tls.ca.clone()),
-            ..base.clone()
+        // The three targets of one server reach one store: each gets its own third of
+        // the pool, so that concurrent sessions never share a mailbox.
+        let pool = base.pool();
+        let share = |k: usize| -> Vec<Credentials> {
+            pool.iter()
+                .enumerate()
+                .filter(|(j, _)| j % 3 == k)
+                .map(|(_, c)| c.clone())
+                .collect()
+        };
+        let mut next_share = 0;
+        let mut secured = |name: String, address: std::net::SocketAddr, mode: TlsMode| {
+            let users = share(next_share % 3);
+            next_share += 1;
+            Target {
+                name,
+                address: Some(address.to_string()),
+                tls: mode,
+                server_name: Some(certs::SERVER_NAME.to_string()),
+                ca_file: Some(tls.ca.clone()),
+                user: None,
+                password: None,
+                users,
+                ..base.clone()
+            }
         };
         let listeners = tls_listeners(server, port);
         for l in &listeners {
@@ -1122,11 +1141,24 @@ mod tests {
             assert!(!t.insecure);
             let server = name.split('-').next().unwrap();
             let base = plain.iter().find(|p| p.name == server).unwrap();
-            assert_eq!(
-                (&t.users, &t.reset, &t.restart),
-                (&base.users, &base.reset, &base.restart)
-            );
+            assert_eq!((&t.reset, &t.restart), (&base.reset, &base.restart));
+            assert!(!t.users.is_empty() && t.users.iter().all(|u| base.users.contains(u)));
         }
+        // The targets of one server share its store, so never a user: their pools are
+        // disjoint.
+        for server in SERVERS {
+            let mut seen = std::collections::HashSet::new();
+            for t in file
+                .targets
+                .iter()
+                .filter(|t| t.name.starts_with(&format!("{server}-")))
+            {
+                for u in &t.users {
+                    assert!(seen.insert(u.user.clone()), "{} shares {}", t.name, u.user);
+                }
+            }
+        }
+        let _ = std::fs::remove_dir_all(&state);
     }
 
     #[test]
