@@ -521,9 +521,10 @@ async fn reach_again(
     error: &DriveError,
 ) -> Result<bool, String> {
     let target = &s.opts.targets.targets[ti];
-    // A certificate or STARTTLS problem is the setup's: starting the server again
-    // would not change it.
-    if target.restart.is_none() || matches!(error, DriveError::Tls(_)) {
+    // A certificate or STARTTLS problem, or a way of logging in the server does not
+    // offer, is the setup's: starting the server again would not change it.
+    if target.restart.is_none() || matches!(error, DriveError::Tls(_) | DriveError::Unsupported(_))
+    {
         return Ok(false);
     }
     let mut restarts = s.restarts[ti].lock().await;

@@ -249,3 +249,82 @@ fn the_driver_never_sends_login_where_logindisabled_is_advertised() {
     assert_eq!(code, Some(2), "{stderr}");
     assert!(stderr.contains("LOGINDISABLED"), "{stderr}");
 }
+
+/// Logging in by AUTHENTICATE (RFC 3501 §6.2.2) on the real servers over TLS: PLAIN
+/// (with SASL-IR where advertised) on every one, the LOGIN mechanism where the server
+/// advertises AUTH=LOGIN; where it does not, a one-line setup error naming it, and no
+/// restart (the server answered: it is not dead).
+#[test]
+fn the_lab_servers_take_authenticate_plain_and_login_over_tls() {
+    use imapconform::targets::AuthMethod;
+    let _lab = lab_lock();
+    let (_, file) = tls_targets();
+    for method in [AuthMethod::Plain, AuthMethod::SaslLogin] {
+        let mut f = file.clone();
+        f.targets.retain(|t| t.name.ends_with("-tls"));
+        for t in &mut f.targets {
+            t.auth = method;
+        }
+        let dir = scratch(&format!("auth-{method:?}"));
+        let path = dir.join("targets.toml");
+        std::fs::write(&path, f.to_toml()).unwrap();
+        let out = dir.join("out");
+        let (code, said) = run(
+            &["--sessions", "3", "--no-minimize", "--no-probes"],
+            &path,
+            &out,
+        );
+        let results = Results::read(&out).unwrap();
+        for r in &results.targets {
+            let advertises_login = matches!(r.name.as_str(), "cyrus-tls" | "mailutils-tls");
+            match (method, advertises_login) {
+                (AuthMethod::SaslLogin, false) => {
+                    let e = r
+                        .setup_error
+                        .as_deref()
+                        .unwrap_or_else(|| panic!("{}: {said}", r.name));
+                    assert!(
+                        e.contains("AUTH=LOGIN") && !e.contains('\n'),
+                        "{}: {e}",
+                        r.name
+                    );
+                    assert!(r.restarts.is_empty(), "{}: {:?}", r.name, r.restarts);
+                }
+                _ => {
+                    assert_eq!(r.setup_error, None, "{} with {method:?}: {said}", r.name);
+                    assert_eq!(r.sessions, 3, "{}", r.name);
+                    let case =
+                        std::fs::read_to_string(out.join(format!("cases/000000-{}.imap", r.name)))
+                            .or_else(|_| {
+                                // No finding in session 0: the corpus keeps it (new signatures).
+                                std::fs::read_to_string(
+                                    out.join(format!("corpus/000000-{}.imap", r.name)),
+                                )
+                            })
+                            .unwrap();
+                    let word = if method == AuthMethod::Plain {
+                        "PLAIN"
+                    } else {
+                        "LOGIN"
+                    };
+                    assert!(
+                        case.lines()
+                            .any(|l| l.starts_with("C: s1 AUTHENTICATE ") && l.contains(word)),
+                        "{}: {case}",
+                        r.name
+                    );
+                    assert!(!case.contains("pw-"), "the password is redacted");
+                }
+            }
+        }
+        let expect = if method == AuthMethod::Plain {
+            Some(0..=1)
+        } else {
+            Some(2..=2)
+        };
+        assert!(
+            code.is_some_and(|c| expect.clone().unwrap().contains(&c)),
+            "{method:?}: exit {code:?}\n{said}"
+        );
+    }
+}

@@ -127,6 +127,10 @@ pub enum DriveError {
     /// TLS could not be set up: the handshake or the certificate failed, or STARTTLS
     /// was not offered or refused. One line saying why and what to change.
     Tls(String),
+    /// The target's way of logging in cannot work with this server: the mechanism of
+    /// `auth` is not advertised, or LOGIN is disabled (RFC 3501 §6.1.1). The server
+    /// answered, so starting it again would not help.
+    Unsupported(String),
 }
 
 impl std::fmt::Display for DriveError {
@@ -141,6 +145,7 @@ impl std::fmt::Display for DriveError {
                 "the server refused the session with a BYE greeting (allowed by RFC 2060 §7.1.5): {s}"
             ),
             DriveError::Tls(s) => f.write_str(s),
+            DriveError::Unsupported(s) => write!(f, "cannot log in: {s}"),
         }
     }
 }
@@ -431,7 +436,7 @@ impl<'a> Session<'a> {
             ) {
                 Ok(step) => step,
                 Err(why) => {
-                    self.setup_error = Some(DriveError::Login(why));
+                    self.setup_error = Some(DriveError::Unsupported(why));
                     return Ok(false);
                 }
             };
@@ -534,7 +539,7 @@ impl<'a> Session<'a> {
         } else {
             "use tls = \"starttls\" or \"implicit\" for this target"
         };
-        Err(DriveError::Login(format!(
+        Err(DriveError::Unsupported(format!(
             "the server advertises LOGINDISABLED, and RFC 3501 §6.1.1 forbids LOGIN then: {remedy}"
         )))
     }
