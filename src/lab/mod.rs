@@ -987,6 +987,10 @@ pub fn run(cmd: LabCommand) -> Result<i32> {
             } else {
                 println!("targets: {}", targets.display());
             }
+            println!(
+                "TLS targets (implicit TLS, STARTTLS, LOGINDISABLED ports): {}",
+                opts.state_dir.join("targets-tls.toml").display()
+            );
             eprintln!("lab up took {:.2?}", t.elapsed());
             Ok(if statuses.iter().all(|s| s.up) { 0 } else { 1 })
         }
