@@ -719,9 +719,10 @@ fn planned_sessions(opts: &CampaignOptions) -> Option<u64> {
 }
 
 /// The STARTTLS probes ([`crate::probes`]) of every target secured with TLS, all
-/// targets at once, before the first session. A target that cannot be reached is
-/// dropped with its error, as a session would drop it. On `--resume` they run again
-/// (their findings belong to no session, so the recovery dropped them).
+/// targets at once, before the first session. A target that cannot be reached gets its
+/// restart hook once, as a session's would; if it still cannot, it is dropped with its
+/// error. On `--resume` they run again (their findings belong to no session, so the
+/// recovery dropped them).
 async fn run_probes(s: &Arc<Shared>) -> anyhow::Result<()> {
     let mut runs = tokio::task::JoinSet::new();
     for (ti, target) in s.opts.targets.targets.iter().enumerate() {
@@ -731,17 +732,27 @@ async fn run_probes(s: &Arc<Shared>) -> anyhow::Result<()> {
         let (s, target) = (s.clone(), target.clone());
         runs.spawn(async move {
             let creds = s.pools[ti].take().await;
-            let r = crate::probes::probe_target(
-                &target,
-                creds.as_ref(),
-                &s.opts.drive,
-                s.opts.seed,
-                &s.opts.out,
-                &s.writer,
-                &s.opts.redact,
-                s.opts.all_cases,
-            )
-            .await;
+            let probe = || {
+                crate::probes::probe_target(
+                    &target,
+                    creds.as_ref(),
+                    &s.opts.drive,
+                    s.opts.seed,
+                    &s.opts.out,
+                    &s.writer,
+                    &s.opts.redact,
+                    s.opts.all_cases,
+                )
+            };
+            let seen = s.restarts[ti].lock().await.runs.len();
+            let mut r = probe().await;
+            if let Ok(Err(e)) = &r {
+                // The server may be down from an earlier run: as for a session, start
+                // it again and try once more.
+                if let Ok(true) = reach_again(&s, ti, seen, e).await {
+                    r = probe().await;
+                }
+            }
             s.pools[ti].give_back(creds);
             (ti, r)
         });

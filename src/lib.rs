@@ -32,7 +32,8 @@
 //!   Uses `report`.
 //! - [`merge`]: combines the directories of a sharded campaign into one. Uses `report`.
 //! - [`redact`]: keeps passwords and AUTHENTICATE data out of case files and findings.
-//!   Uses `wire`, `case`, `targets`, and the race transcript of `drive`.
+//!   Uses `wire`, `case`, `targets`, the race transcript of `drive`, and the base64 of
+//!   `model::sasl`.
 
 pub mod baseline;
 pub mod bench;

@@ -433,25 +433,9 @@ fn is_b64(c: u8) -> bool {
     c.is_ascii_alphanumeric() || c == b'+' || c == b'/'
 }
 
-/// RFC 4648 §4 base64, padded.
+/// RFC 4648 §4 base64, padded (the form RFC 3501 §9 `base64` and SASL use).
 fn base64(data: &[u8]) -> Vec<u8> {
-    let mut out = Vec::with_capacity(data.len().div_ceil(3) * 4);
-    for chunk in data.chunks(3) {
-        let b = [
-            chunk[0],
-            chunk.get(1).copied().unwrap_or(0),
-            chunk.get(2).copied().unwrap_or(0),
-        ];
-        let n = (u32::from(b[0]) << 16) | (u32::from(b[1]) << 8) | u32::from(b[2]);
-        for k in 0..4 {
-            if k <= chunk.len() {
-                out.push(B64[(n >> (18 - 6 * k)) as usize & 63]);
-            } else {
-                out.push(b'=');
-            }
-        }
-    }
-    out
+    crate::model::sasl::encode_base64(data).into_bytes()
 }
 
 /// RFC 4648 §4 base64 of whole quanta (padding optional at the end); `None` if `word`
