@@ -286,6 +286,10 @@ struct Run {
 /// `imapconform run` on one target at `address` with the TLS settings `tls` (TOML lines),
 /// from the parent of the scratch directory (so a relative `ca_file` must be read from
 /// the targets file's directory).
+/// The TLS lines of a STARTTLS target that trusts the fixture's CA for `imap.test`.
+const STARTTLS_WITH_CA: &str =
+    "tls = \"starttls\"\nca_file = \"ca.pem\"\nserver_name = \"imap.test\"\n";
+
 fn run(dir: &Path, address: &str, tls: &str, ca_pem: Option<&str>) -> Run {
     if let Some(pem) = ca_pem {
         std::fs::write(dir.join("ca.pem"), pem).unwrap();
@@ -480,12 +484,7 @@ fn starttls_discards_the_capabilities_learned_before_tls() {
         ..Fixture::new(Security::Starttls(acceptor(&c.signed)))
     });
     let s = Scratch::new("starttls");
-    let r = run(
-        &s.0,
-        &addr,
-        "tls = \"starttls\"\nca_file = \"ca.pem\"\nserver_name = \"imap.test\"\n",
-        Some(&c.ca_pem),
-    );
+    let r = run(&s.0, &addr, STARTTLS_WITH_CA, Some(&c.ca_pem));
     r.assert_sessions_ran();
     let seen = entries(&log);
     assert_eq!(
@@ -537,12 +536,7 @@ fn capabilities_from_before_tls_do_not_count_even_when_none_come_after() {
         ..Fixture::new(Security::Starttls(acceptor(&c.signed)))
     });
     let s = Scratch::new("nocaps");
-    let r = run(
-        &s.0,
-        &addr,
-        "tls = \"starttls\"\nca_file = \"ca.pem\"\nserver_name = \"imap.test\"\n",
-        Some(&c.ca_pem),
-    );
+    let r = run(&s.0, &addr, STARTTLS_WITH_CA, Some(&c.ca_pem));
     r.assert_sessions_ran();
     let seen = entries(&log);
     assert_eq!(
@@ -561,12 +555,7 @@ fn logindisabled_under_tls_too_is_a_setup_error_and_login_is_never_sent() {
         ..Fixture::new(Security::Starttls(acceptor(&c.signed)))
     });
     let s = Scratch::new("logindisabled");
-    let r = run(
-        &s.0,
-        &addr,
-        "tls = \"starttls\"\nca_file = \"ca.pem\"\nserver_name = \"imap.test\"\n",
-        Some(&c.ca_pem),
-    );
+    let r = run(&s.0, &addr, STARTTLS_WITH_CA, Some(&c.ca_pem));
     r.assert_setup_error(&["LOGINDISABLED", "RFC 3501 §6.1.1"]);
     let seen = entries(&log);
     assert!(seen.contains(&"tls CAPABILITY".to_string()), "{seen:?}");
@@ -596,12 +585,7 @@ fn plaintext_after_the_starttls_ok_is_recorded_and_never_read_as_a_response() {
         ..Fixture::new(Security::Starttls(acceptor(&c.signed)))
     });
     let s = Scratch::new("inject");
-    let r = run(
-        &s.0,
-        &addr,
-        "tls = \"starttls\"\nca_file = \"ca.pem\"\nserver_name = \"imap.test\"\n",
-        Some(&c.ca_pem),
-    );
+    let r = run(&s.0, &addr, STARTTLS_WITH_CA, Some(&c.ca_pem));
     r.assert_sessions_ran();
     assert_eq!(
         entries(&log).iter().filter(|e| *e == "tls LOGIN").count(),
