@@ -339,8 +339,9 @@ struct RunArgs {
     /// Directory for findings.jsonl and cases/.
     #[arg(long, value_name = "DIR", required_unless_present = "resume")]
     out: Option<PathBuf>,
-    /// Exit 1 when a finding of this kind or a worse one is made (warning < divergence <
-    /// violation < syntax < timeout < crash; syntax counts as a violation).
+    /// Exit 1 when a finding of this kind or a worse one is made (note < warning <
+    /// divergence < timeout < violation < syntax < crash; syntax counts as a violation; a
+    /// note never fails a run).
     #[arg(long, default_value = "violation", value_parser = parse_kind)]
     fail_on: Kind,
     /// Commands per session, as MIN..MAX.

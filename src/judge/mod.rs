@@ -40,52 +40,61 @@ pub use tags::judge_tags;
 /// What kind of finding a verdict is, from least to most severe.
 ///
 /// The derived order is the order used by `--fail-on KIND`: a run fails when a finding's
-/// kind is at least KIND, i.e. `warning < divergence < violation < syntax < timeout <
-/// crash`. A syntax finding is a violation of the formal syntax, so `--fail-on violation`
-/// also fails on syntax findings (and on timeouts and crashes).
+/// kind is at least KIND, i.e. `note < warning < divergence < timeout < violation <
+/// syntax < crash`. A syntax finding is a violation of the formal syntax, so `--fail-on
+/// violation` also fails on syntax findings and crashes. A timeout ranks below a
+/// violation: a server that answers too slowly has broken no sentence of the RFC. A
+/// [`Kind::Note`] never fails a run, whatever the threshold.
 #[derive(
     Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, serde::Serialize, serde::Deserialize,
 )]
 #[serde(rename_all = "lowercase")]
 pub enum Kind {
-    /// Something doubtful that is not proven to break the protocol; the summary says why.
+    /// Information that breaks nothing: a server's answer that a descriptive sentence of
+    /// the RFC does not fix, or an answer that came late but came. Never a failure.
+    Note,
+    /// Something doubtful that is not proven to break the protocol (or breaks a SHOULD);
+    /// the summary says why.
     Warning,
     /// Servers answered the same script differently (not by itself a violation).
     Divergence,
+    /// The server did not answer in time, even when asked again with a longer deadline.
+    Timeout,
     /// A requirement of the RFC is broken (semantics, not formal syntax).
     Violation,
     /// A response does not match the formal syntax (RFC 3501 §9).
     Syntax,
-    /// The server did not answer in time.
-    Timeout,
     /// The connection dropped without BYE, or the stream broke.
     Crash,
 }
 
 impl Kind {
-    pub const ALL: [Kind; 6] = [
+    pub const ALL: [Kind; 7] = [
+        Kind::Note,
         Kind::Warning,
         Kind::Divergence,
+        Kind::Timeout,
         Kind::Violation,
         Kind::Syntax,
-        Kind::Timeout,
         Kind::Crash,
     ];
 
     pub fn as_str(self) -> &'static str {
         match self {
+            Kind::Note => "note",
             Kind::Warning => "warning",
             Kind::Divergence => "divergence",
+            Kind::Timeout => "timeout",
             Kind::Violation => "violation",
             Kind::Syntax => "syntax",
-            Kind::Timeout => "timeout",
             Kind::Crash => "crash",
         }
     }
 
     /// Whether a finding of this kind fails a run started with `--fail-on threshold`.
+    /// A note never does.
     pub fn fails(self, threshold: Kind) -> bool {
-        self >= threshold
+        self != Kind::Note && self >= threshold
     }
 }
 
@@ -105,7 +114,7 @@ impl std::str::FromStr for Kind {
             .find(|k| k.as_str() == l)
             .ok_or_else(|| {
                 format!(
-                    "unknown finding kind `{s}` (one of: warning, divergence, violation, syntax, timeout, crash)"
+                    "unknown finding kind `{s}` (one of: note, warning, divergence, timeout, violation, syntax, crash)"
                 )
             })
     }
@@ -149,13 +158,23 @@ mod tests {
     use super::*;
 
     #[test]
-    fn fail_on_violation_includes_syntax_timeout_and_crash() {
+    fn fail_on_violation_includes_syntax_and_crash_but_not_timeout() {
         let t: Kind = "violation".parse().unwrap();
         assert!(Kind::Syntax.fails(t));
         assert!(Kind::Crash.fails(t));
         assert!(Kind::Violation.fails(t));
+        assert!(!Kind::Timeout.fails(t));
+        assert!(Kind::Timeout.fails(Kind::Timeout));
         assert!(!Kind::Divergence.fails(t));
         assert!(!Kind::Warning.fails(t));
+    }
+
+    #[test]
+    fn a_note_never_fails_a_run() {
+        for t in Kind::ALL {
+            assert!(!Kind::Note.fails(t), "note fails --fail-on {t}");
+        }
+        assert!(Kind::Warning.fails(Kind::Note));
     }
 
     #[test]
