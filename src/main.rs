@@ -100,6 +100,18 @@ enum Cmd {
         after_help = "Examples:\n  imapconform rfc\n  imapconform rfc --rfc 3501 --list\n  imapconform rfc --id 2060-6.3.1-untagged-before-ok"
     )]
     Rfc(RfcArgs),
+    /// Judge the truth corpus: hand-checked cases, each labelled with every verdict the
+    /// judges must give on it and the false verdicts they must never give again.
+    ///
+    /// Each case is judged offline, as a campaign judges a session with its one target,
+    /// and its verdicts (kind, requirement, command tag) are compared with its `# expect:`
+    /// lines; a verdict more or less, or one a `# never:` line forbids, is a change. See
+    /// corpus/truth/README.md for the format. Exit status: 0 when every case holds, 1 when
+    /// a verdict changed, 2 for an unreadable corpus or case.
+    #[command(
+        after_help = "Examples:\n  imapconform truth\n  imapconform truth corpus/truth --print   # the verdicts given now, as `# expect:` lines"
+    )]
+    Truth(TruthArgs),
     /// Compare a run with a baseline of known findings, or bring the baseline up to date.
     ///
     /// A baseline (TOML, one [[known]] table per accepted finding, with the reason it is
@@ -525,6 +537,16 @@ struct RfcArgs {
     rfc: Option<u32>,
 }
 
+#[derive(clap::Args, Debug)]
+struct TruthArgs {
+    /// The corpus directory (its `.imap` files), or one case file.
+    #[arg(value_name = "PATH", default_value = "corpus/truth")]
+    path: PathBuf,
+    /// Print every case's verdicts as `# expect:` lines, whether or not they changed.
+    #[arg(long)]
+    print: bool,
+}
+
 fn parse_rfc(s: &str) -> Result<u32, String> {
     match s {
         "2060" => Ok(2060),
@@ -654,6 +676,7 @@ fn real_main(cli: Cli) -> anyhow::Result<u8> {
         Cmd::Baseline(BaselineCmd::Check(a)) => cmd_baseline_check(a),
         Cmd::Baseline(BaselineCmd::Update(a)) => cmd_baseline_update(a),
         Cmd::Merge(a) => cmd_merge(a),
+        Cmd::Truth(a) => cmd_truth(&a),
         Cmd::Report(a) => cmd_report(&a),
         Cmd::Rfc(a) => match cmd_rfc(&a, &mut std::io::stdout().lock()) {
             // `imapconform rfc --list | head` is fine.
@@ -1480,6 +1503,34 @@ fn cmd_report(a: &ReportArgs) -> anyhow::Result<u8> {
         println!("{}", path.display());
     }
     Ok(0)
+}
+
+fn cmd_truth(a: &TruthArgs) -> anyhow::Result<u8> {
+    use imapconform::truth::{corpus_files, describe, TruthCase};
+    let files = if a.path.is_dir() {
+        corpus_files(&a.path)?
+    } else {
+        vec![a.path.clone()]
+    };
+    let mut changed = 0;
+    for f in &files {
+        let t = TruthCase::load(f)?;
+        let o = t.check()?;
+        if !o.holds() {
+            changed += 1;
+        }
+        if !o.holds() || a.print {
+            print!("{}", describe(&t, &o));
+        }
+    }
+    println!(
+        "truth corpus {}: {} cases, {} hold, {} changed",
+        a.path.display(),
+        files.len(),
+        files.len() - changed,
+        changed
+    );
+    Ok(u8::from(changed > 0))
 }
 
 fn cmd_rfc(a: &RfcArgs, out: &mut impl std::io::Write) -> std::io::Result<u8> {
