@@ -49,11 +49,10 @@ pub enum Level {
     ShouldNot,
     #[serde(rename = "MAY")]
     May,
-    /// A statement that defines what the server does without a capitalised keyword: a
-    /// command's result ("It is an error to ..."), what a search key matches, what a FETCH
-    /// item holds ("The EXISTS response reports the number of messages in the mailbox").
-    /// A server that answers otherwise breaks the protocol as much as with a MUST, and the
-    /// oracle reports it as a violation; the level keeps the two apart for readers.
+    /// A statement without a capitalised keyword that defines what the server does. Its
+    /// [`Definition`] says which kind: an error ("It is an error to ..."; a violation), a
+    /// value ("The EXISTS response reports the number of messages in the mailbox"; a
+    /// violation where the server's bytes contradict it), or a description (a note).
     #[serde(rename = "DEFINITION")]
     Definition,
     #[serde(rename = "SYNTAX")]
@@ -97,6 +96,50 @@ impl fmt::Display for Level {
     }
 }
 
+/// What kind of statement a DEFINITION entry is, which decides what a server that
+/// answers against it has broken (`judge::requirement_kind`).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Definition {
+    /// The sentence calls something an error or forbids it ("It is an error to ...",
+    /// "it is NOT permitted to ...", "only if ...", "NEVER"): answering otherwise is a
+    /// violation, as with a MUST NOT.
+    Error,
+    /// The sentence fixes a value or result the server reports (RFC822.SIZE is the
+    /// number of octets, FLAGS the flags set, SEARCH the matching messages, a command's
+    /// defined result): a violation where the server's bytes contradict that value, or
+    /// contradict the server's own other bytes.
+    Value,
+    /// A description that fixes nothing the server's bytes could contradict (RFC 2060
+    /// §2.2.2 "There are three possible server completion responses: OK ..., NO ..., or
+    /// BAD ..." requires BAD of no case): a finding that cites it is only a note, which
+    /// never fails a run.
+    Description,
+}
+
+impl Definition {
+    pub const ALL: [Definition; 3] = [
+        Definition::Error,
+        Definition::Value,
+        Definition::Description,
+    ];
+
+    /// The name used in `rfc/requirements.toml`.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Definition::Error => "error",
+            Definition::Value => "value",
+            Definition::Description => "description",
+        }
+    }
+}
+
+impl fmt::Display for Definition {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.pad(self.as_str())
+    }
+}
+
 /// One normative statement of an RFC.
 #[derive(Clone, Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -110,6 +153,8 @@ pub struct Requirement {
     /// That section's heading ("Command" dropped), e.g. `SELECT`.
     pub title: String,
     pub level: Level,
+    /// For DEFINITION entries (and only for them): which kind of definition it is.
+    pub definition: Option<Definition>,
     /// The RFC's words, verbatim up to whitespace.
     pub quote: String,
     /// The judge that can check it (one of [`JUDGES`]).
@@ -121,6 +166,15 @@ pub struct Requirement {
 }
 
 impl Requirement {
+    /// The level as reports show it: `MUST`, ..., or `DEFINITION (value)` with the kind of
+    /// definition.
+    pub fn level_label(&self) -> String {
+        match (self.level, self.definition) {
+            (Level::Definition, Some(d)) => format!("DEFINITION ({d})"),
+            (l, _) => l.as_str().to_string(),
+        }
+    }
+
     /// Whether some judge checks it.
     pub fn is_checked(&self) -> bool {
         self.check.is_some()
@@ -182,6 +236,21 @@ impl Catalogue {
             if index.insert(r.id.clone(), i).is_some() {
                 return Err(format!("duplicate requirement id {:?}", r.id));
             }
+            match (r.level, r.definition) {
+                (Level::Definition, None) => {
+                    return Err(format!(
+                        "{}: a DEFINITION entry needs `definition` (error, value or description)",
+                        r.id
+                    ))
+                }
+                (l, Some(_)) if l != Level::Definition => {
+                    return Err(format!(
+                        "{}: only DEFINITION entries take `definition` (level is {l})",
+                        r.id
+                    ))
+                }
+                _ => {}
+            }
         }
         Ok(Catalogue {
             requirements: file.requirement,
@@ -205,12 +274,19 @@ impl Catalogue {
         let r = self.get(id)?;
         let mut s = format!(
             "RFC {} §{} ({}) {}: \"{}\"",
-            r.rfc, r.section, r.title, r.level, r.quote
+            r.rfc,
+            r.section,
+            r.title,
+            r.level_label(),
+            r.quote
         );
         if let Some(old) = r.replaces.as_deref().and_then(|o| self.get(o)) {
             s.push_str(&format!(
                 " (RFC 3501 changed RFC {} §{} {}: \"{}\")",
-                old.rfc, old.section, old.level, old.quote
+                old.rfc,
+                old.section,
+                old.level_label(),
+                old.quote
             ));
         }
         Some(s)
@@ -513,6 +589,149 @@ mod tests {
             assert_eq!(cat.get(&r.id).map(|x| &x.id), Some(&r.id));
         }
         assert!(cat.get("no-such-id").is_none());
+    }
+
+    /// The capitalised keywords of RFC 2060 §1.2 (and RFC 2119's REQUIRED, OPTIONAL,
+    /// SHALL, RECOMMENDED) in `quote`, as whole words; `MUST NOT` and `SHOULD NOT` are one
+    /// keyword each, so a bare `MUST` is one not followed by `NOT`.
+    fn keywords(quote: &str) -> Vec<String> {
+        let words: Vec<&str> = quote
+            .split(|c: char| !c.is_ascii_alphabetic() && c != '-')
+            .filter(|w| !w.is_empty())
+            .collect();
+        let mut out = Vec::new();
+        let mut i = 0;
+        while i < words.len() {
+            let w = words[i];
+            if matches!(w, "MUST" | "SHOULD" | "SHALL") && words.get(i + 1) == Some(&"NOT") {
+                out.push(format!("{w} NOT"));
+                i += 2;
+                continue;
+            }
+            if matches!(
+                w,
+                "MUST" | "SHOULD" | "SHALL" | "MAY" | "REQUIRED" | "OPTIONAL" | "RECOMMENDED"
+            ) {
+                out.push(w.to_string());
+            }
+            i += 1;
+        }
+        out
+    }
+
+    /// Words with which RFC 2060 grants a permission without the keyword MAY.
+    const PERMISSION: [&str; 8] = [
+        "permitted",
+        "permits",
+        "possible",
+        "can",
+        "undefined",
+        "no guarantee",
+        "implementation-defined",
+        "OPTIONAL",
+    ];
+
+    /// Why `r`'s quote does not read at its level, if it does not.
+    fn level_mismatch(r: &Requirement) -> Option<String> {
+        let k = keywords(&r.quote);
+        let has = |w: &str| k.iter().any(|x| x == w);
+        let ok = match r.level {
+            // RFC 2060 §6 writes "Responses: REQUIRED untagged response: ..." for what
+            // a command's answer must hold.
+            Level::Must => has("MUST") || has("REQUIRED"),
+            Level::MustNot => has("MUST NOT"),
+            Level::Should => has("SHOULD"),
+            Level::ShouldNot => has("SHOULD NOT"),
+            Level::May => {
+                has("MAY")
+                    || PERMISSION.iter().any(|p| {
+                        r.quote
+                            .split(|c: char| !c.is_ascii_alphabetic() && c != '-' && c != ' ')
+                            .any(|part| format!(" {part} ").contains(&format!(" {p} ")))
+                    })
+            }
+            // A sentence without a keyword: one with a keyword has that keyword's level.
+            Level::Definition => k.is_empty(),
+            // The formal syntax has no keywords; its comments are quoted as they are.
+            Level::Syntax => true,
+        };
+        (!ok).then(|| format!("{} ({}): keywords {k:?} in {:?}", r.id, r.level, r.quote))
+    }
+
+    #[test]
+    fn every_quote_holds_the_keyword_of_its_level() {
+        let wrong: Vec<String> = catalogue()
+            .requirements()
+            .iter()
+            .filter_map(level_mismatch)
+            .collect();
+        assert!(
+            wrong.is_empty(),
+            "levels that misread their quote:\n{}",
+            wrong.join("\n")
+        );
+    }
+
+    #[test]
+    fn the_keyword_check_catches_a_misread_level() {
+        let entry = |level: &str, quote: &str| {
+            let text =
+                format!(
+                "[[requirement]]\nid = \"2060-1-x\"\nrfc = 2060\nsection = \"1\"\ntitle = \"T\"\n\
+                 level = \"{level}\"\n{}quote = \"{quote}\"\nnot_checked = \"a reason\"\n",
+                if level == "DEFINITION" { "definition = \"value\"\n" } else { "" }
+            );
+            Catalogue::parse(&text).unwrap().requirements()[0].clone()
+        };
+        assert!(level_mismatch(&entry("MUST", "The server MUST NOT do it.")).is_some());
+        assert!(level_mismatch(&entry("MUST NOT", "The server MUST NOT do it.")).is_none());
+        assert!(level_mismatch(&entry("SHOULD", "The server MAY do it.")).is_some());
+        assert!(level_mismatch(&entry("DEFINITION", "The server SHOULD do it.")).is_some());
+        assert!(level_mismatch(&entry("DEFINITION", "The server does it.")).is_none());
+        assert!(level_mismatch(&entry("MAY", "The server does it.")).is_some());
+        assert!(level_mismatch(&entry("MAY", "It is permitted to do it.")).is_none());
+    }
+
+    /// Words with which a DEFINITION forbids something, and so is an error.
+    const FORBIDS: [&str; 4] = ["It is an error", "NOT permitted", "prohibited", "NEVER"];
+
+    #[test]
+    fn every_definition_states_its_kind_and_an_error_is_classified_as_one() {
+        for r in catalogue().requirements() {
+            match (r.level, r.definition) {
+                (Level::Definition, None) => panic!("{}: DEFINITION without `definition`", r.id),
+                (Level::Definition, Some(d)) => {
+                    if let Some(w) = FORBIDS.iter().find(|w| collapse(&r.quote).contains(*w)) {
+                        assert_eq!(d, Definition::Error, "{}: the quote says {w:?}", r.id);
+                    }
+                }
+                (_, Some(_)) => panic!("{}: `definition` on a {} entry", r.id, r.level),
+                (_, None) => {}
+            }
+        }
+        // RFC 2060 §2.2.2 describes the completions; it requires BAD of no case.
+        let ok_no_bad = catalogue().get("2060-2.2.2-ok-no-bad").unwrap();
+        assert_eq!(ok_no_bad.definition, Some(Definition::Description));
+        assert_eq!(ok_no_bad.level_label(), "DEFINITION (description)");
+        // RFC 2060 §6.4.5 RFC822.SIZE fixes the value the server reports.
+        let size = catalogue().get("2060-6.4.5-rfc822-size").unwrap();
+        assert_eq!(size.definition, Some(Definition::Value));
+        // RFC 2060 §6.2.1 says what the client sends: nothing a server owes.
+        let base64 = catalogue().get("2060-6.2.1-answer-base64").unwrap();
+        assert_eq!(base64.definition, Some(Definition::Description));
+    }
+
+    #[test]
+    fn a_definition_without_its_kind_does_not_parse() {
+        let text = "[[requirement]]\nid = \"2060-1-x\"\nrfc = 2060\nsection = \"1\"\n\
+                    title = \"T\"\nlevel = \"DEFINITION\"\nquote = \"q\"\nnot_checked = \"a reason\"\n";
+        assert!(Catalogue::parse(text)
+            .unwrap_err()
+            .contains("needs `definition`"));
+        let must = text.replace("\"DEFINITION\"", "\"MUST\"\ndefinition = \"error\"");
+        assert!(Catalogue::parse(&must)
+            .unwrap_err()
+            .contains("only DEFINITION"));
     }
 
     #[test]
