@@ -353,8 +353,8 @@ mod tests {
             // The count made right: the octets that follow are the same.
             Operator::LiteralShort | Operator::LiteralLong => {
                 let first = bytes.split(|&b| b == b'\n').next().unwrap_or_default();
-                let (n, _) = crate::wire::literal_announcement(&[first, b"\n"].concat())
-                    .expect("a literal");
+                let (n, _) =
+                    crate::wire::literal_announcement(&[first, b"\n"].concat()).expect("a literal");
                 let right = if op == Operator::LiteralShort {
                     n + 1
                 } else {
