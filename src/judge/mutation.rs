@@ -24,7 +24,7 @@
 //! rule, one per operator: it never fails a run.
 
 use crate::gen::mutate::{Label, Operator, COMPLETION_RESULT};
-use crate::wire::{escape, Exchange, Transcript};
+use crate::wire::{escape, End, Exchange, Transcript};
 
 use super::{Kind, Verdict};
 
@@ -84,28 +84,26 @@ pub fn judge_mutations(target: &str, t: &Transcript, labels: &[(usize, Operator)
 }
 
 /// A tagged status response, after the mutated command at `step`, under a tag that is
-/// neither the mutated command's nor the next command's (nor, for `{n+}` sent without
-/// LITERAL+, the tag of the command line its literal holds): the server read a piece of
-/// the mutated command as a command of its own.
+/// neither the mutated command's (in its own exchange) nor the next command's (in the
+/// next exchange), nor, for `{n+}` sent without LITERAL+, the tag of the command line its
+/// literal holds: the server read a piece of the mutated command as a command of its own.
+/// A note while the next command was still answered under its own tag; a violation of
+/// RFC 2060 §2.2.1 when the next command then got no completion and the session ended
+/// waiting for it (the server lost the command boundary).
 fn stray_completion(target: &str, t: &Transcript, step: usize, op: Operator) -> Option<Verdict> {
     let e = t.script.get(step)?;
     let own = e.command().tag().to_vec();
     let inner = crate::wire::non_sync_literal_tag(&e.command());
-    let mut stray = Vec::new();
     let next = t.script.get(step + 1);
-    for (x, allowed) in [
-        (Some(e), own.clone()),
-        (
-            next,
-            next.map(|n| n.command().tag().to_vec()).unwrap_or_default(),
-        ),
-    ] {
-        let Some(x) = x else { continue };
+    let mut stray = Vec::new();
+    let exchanges = [Some(e), next];
+    for x in exchanges.into_iter().flatten() {
+        let allowed = x.command().tag().to_vec();
         for m in x.responses() {
             let Some((tag, _)) = super::tags::tagged_status(m.first_line()) else {
                 continue;
             };
-            if tag == own.as_slice() || tag == allowed.as_slice() || inner.as_deref() == Some(tag) {
+            if tag == allowed.as_slice() || inner.as_deref() == Some(tag) {
                 continue;
             }
             stray.push(escape(m.first_line()));
@@ -114,17 +112,36 @@ fn stray_completion(target: &str, t: &Transcript, step: usize, op: Operator) -> 
     if stray.is_empty() {
         return None;
     }
+    let next_lost = next.is_some_and(|n| n.completion().is_none())
+        && t.script.len() == step + 2
+        && matches!(t.end, End::Timeout(_));
+    let (kind, rule, summary) = if next_lost {
+        (
+            Kind::Violation,
+            Some(COMPLETION_RESULT.to_string()),
+            format!(
+                "mutation {}: desynchronised: the server answered a piece of the mutated command as a command of its own, and the next command got no completion under its own tag",
+                op.name()
+            ),
+        )
+    } else {
+        (
+            Kind::Note,
+            None,
+            format!(
+                "mutation {}: the server answered a piece of the mutated command as a command of its own (the next command was still answered under its own tag)",
+                op.name()
+            ),
+        )
+    };
     Some(Verdict {
-        kind: Kind::Note,
+        kind,
         targets: vec![target.to_string()],
         step: Some(step),
-        rule: None,
-        summary: format!(
-            "mutation {}: the server answered a piece of the mutated command as a command of its own (the next command was still answered under its own tag)",
-            op.name()
-        ),
+        rule,
+        summary,
         expected: format!(
-            "responses tagged `{}` (the mutated command) or the next command's tag",
+            "responses tagged `{}` (the mutated command), then the next command's tag",
             escape(&own)
         ),
         observed: stray.join("\n"),
@@ -315,6 +332,15 @@ mod tests {
         let v = judge_mutations("s", &t, &[(0, Operator::LiteralShort)]);
         assert_eq!(kinds(&v), [Kind::Note]);
         assert!(v[0].observed.contains("x BAD"), "{}", v[0].observed);
+        // The same, and then the next command never answered: the command boundary is
+        // lost (RFC 2060 §2.2.1).
+        let mut lost = t.clone();
+        lost.script[1] = Exchange::from_lines("a2 NOOP", &["x BAD unknown command"]);
+        lost.end = End::Timeout("a2 NOOP".into());
+        let v = judge_mutations("s", &lost, &[(0, Operator::LiteralShort)]);
+        assert_eq!(kinds(&v), [Kind::Violation]);
+        assert_eq!(v[0].rule.as_deref(), Some(COMPLETION_RESULT));
+        assert!(v[0].summary.contains("desynchronised"), "{}", v[0].summary);
         // The next command's own completion and untagged responses are not stray.
         let t = transcript("a1 STATUS {17}", &["a1 BAD literal"]);
         assert!(judge_mutations("s", &t, &[(0, Operator::LiteralShort)]).is_empty());
