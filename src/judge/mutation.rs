@@ -68,7 +68,7 @@ pub fn judge_mutations(target: &str, t: &Transcript, labels: &[(usize, Operator)
                 Kind::Note,
                 None,
                 format!(
-                    "mutation {}: a command outside the client grammar ({}) was carried out leniently (OK); RFC 2060 allows NO, BAD or OK",
+                    "mutation {}: a command that breaks the client's rule {} was carried out leniently (OK), which RFC 2060 allows (as it allows NO or BAD)",
                     op.name(),
                     label.breaks.unwrap_or_default()
                 ),
