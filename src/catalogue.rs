@@ -721,6 +721,24 @@ mod tests {
         assert_eq!(base64.definition, Some(Definition::Description));
     }
 
+    /// The oracle and the race judge take a finding's kind from the catalogue
+    /// (`judge::requirement_kind`); the other judges name theirs in code (syntax, crash,
+    /// violation), so a descriptive sentence, whose findings are only notes, must not be
+    /// one they check.
+    #[test]
+    fn judges_that_name_their_own_kinds_check_no_description() {
+        for r in catalogue().requirements() {
+            if r.definition == Some(Definition::Description) {
+                assert!(
+                    matches!(r.check.as_deref(), None | Some("oracle" | "race")),
+                    "{}: a description checked by {:?}",
+                    r.id,
+                    r.check
+                );
+            }
+        }
+    }
+
     #[test]
     fn a_definition_without_its_kind_does_not_parse() {
         let text = "[[requirement]]\nid = \"2060-1-x\"\nrfc = 2060\nsection = \"1\"\n\
