@@ -95,6 +95,17 @@ fn stray_completion(target: &str, t: &Transcript, step: usize, op: Operator) -> 
     let own = e.command().tag().to_vec();
     let inner = crate::wire::non_sync_literal_tag(&e.command());
     let next = t.script.get(step + 1);
+    // The words that begin a line or a fragment (a literal, or the rest of a line after
+    // one) of the mutated command: a tag the client never sent at all is the tags
+    // judge's.
+    let command = e.command();
+    let pieces: Vec<&[u8]> = command
+        .fragments
+        .iter()
+        .flat_map(|f| f.bytes().split(|&b| b == b'\n'))
+        .filter_map(|l| l.split(|&b| b == b' ' || b == b'\r').next())
+        .filter(|w| !w.is_empty())
+        .collect();
     let mut stray = Vec::new();
     let exchanges = [Some(e), next];
     for x in exchanges.into_iter().flatten() {
@@ -103,7 +114,8 @@ fn stray_completion(target: &str, t: &Transcript, step: usize, op: Operator) -> 
             let Some((tag, _)) = super::tags::tagged_status(m.first_line()) else {
                 continue;
             };
-            if tag == allowed.as_slice() || inner.as_deref() == Some(tag) {
+            if tag == allowed.as_slice() || inner.as_deref() == Some(tag) || !pieces.contains(&tag)
+            {
                 continue;
             }
             stray.push(escape(m.first_line()));
@@ -320,11 +332,30 @@ mod tests {
         assert!(judge_mutations("s", &t, &[(0, Operator::BareLf)]).is_empty());
     }
 
+    /// `a1 STATUS {17}`, the literal `INBOX.imapconform`, then `x (MESSAGES)`, answered
+    /// with `responses`.
+    fn literal_short(responses: &[&str]) -> Exchange {
+        let bytes = [7u8; 64];
+        let cmd = Operator::LiteralShort.write(
+            &mut arbitrary::Unstructured::new(&bytes),
+            "a1",
+            "INBOX",
+            "INBOX.",
+        );
+        let mut events = vec![crate::wire::Event::Client(cmd)];
+        events.extend(
+            responses
+                .iter()
+                .map(|r| crate::wire::Event::Server(crate::wire::Message::line(r))),
+        );
+        Exchange { events }
+    }
+
     #[test]
     fn a_piece_of_the_mutated_command_answered_as_a_command_is_a_note() {
         let t = Transcript {
             script: vec![
-                Exchange::from_lines("a1 STATUS {17}", &["+ OK", "a1 BAD literal"]),
+                literal_short(&["+ OK", "a1 BAD literal"]),
                 Exchange::from_lines("a2 NOOP", &["x BAD unknown command", "a2 OK done"]),
             ],
             ..Transcript::default()
@@ -342,7 +373,13 @@ mod tests {
         assert_eq!(v[0].rule.as_deref(), Some(COMPLETION_RESULT));
         assert!(v[0].summary.contains("desynchronised"), "{}", v[0].summary);
         // The next command's own completion and untagged responses are not stray.
-        let t = transcript("a1 STATUS {17}", &["a1 BAD literal"]);
+        let mut t = transcript("a1 X", &[]);
+        t.script[0] = literal_short(&["+ OK", "a1 BAD literal"]);
+        t.script[1] = Exchange::from_lines("a9 NOOP", &["* BAD junk", "a9 OK done"]);
+        assert!(judge_mutations("s", &t, &[(0, Operator::LiteralShort)]).is_empty());
+        // A tag the client never sent at all is the tags judge's, not a piece of the
+        // mutated command.
+        t.script[1] = Exchange::from_lines("a9 NOOP", &["zz BAD junk", "a9 OK done"]);
         assert!(judge_mutations("s", &t, &[(0, Operator::LiteralShort)]).is_empty());
     }
 
