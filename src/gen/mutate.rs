@@ -407,19 +407,65 @@ mod tests {
     }
 
     /// Every mutation's only defect is the one it names: with that defect undone, the
-    /// command (every variant an operator writes) decodes strictly as one whole command.
-    #[test]
-    fn every_mutation_is_valid_but_for_the_defect_it_names() {
-        for op in Operator::ALL {
-            for bytes in every_variant(op) {
-                let fixed = undone(op, &bytes);
-                assert!(
-                    parses_strictly(&fixed),
-                    "{op:?}: with its defect undone, {:?} still does not parse",
-                    String::from_utf8_lossy(&fixed)
-                );
-            }
+    /// command (every variant the operator writes) decodes strictly as one whole command.
+    fn only_its_named_defect(op: Operator) {
+        let variants = every_variant(op);
+        assert!(!variants.is_empty());
+        for bytes in variants {
+            let fixed = undone(op, &bytes);
+            assert!(
+                parses_strictly(&fixed),
+                "{op:?}: with its defect undone, {:?} still does not parse",
+                String::from_utf8_lossy(&fixed)
+            );
         }
+    }
+
+    /// One test per operator: `<name>_is_valid_but_for_the_defect_it_names`.
+    macro_rules! only_defect_tests {
+        ($($test:ident: $op:ident),* $(,)?) => {
+            $(
+                #[test]
+                fn $test() {
+                    only_its_named_defect(Operator::$op);
+                }
+            )*
+            /// Every operator has its test above.
+            #[test]
+            fn every_operator_has_a_test_of_its_only_defect() {
+                let tested = [$(Operator::$op),*];
+                for op in Operator::ALL {
+                    assert!(tested.contains(&op), "{op:?} has no test of its only defect");
+                }
+            }
+        };
+    }
+
+    only_defect_tests! {
+        unknown_command_is_valid_but_for_the_defect_it_names: UnknownCommand,
+        literal_short_is_valid_but_for_the_defect_it_names: LiteralShort,
+        literal_long_is_valid_but_for_the_defect_it_names: LiteralLong,
+        bare_cr_is_valid_but_for_the_defect_it_names: BareCr,
+        bare_lf_is_valid_but_for_the_defect_it_names: BareLf,
+        nul_is_valid_but_for_the_defect_it_names: Nul,
+        eight_bit_is_valid_but_for_the_defect_it_names: EightBit,
+        bad_escape_is_valid_but_for_the_defect_it_names: BadEscape,
+        zero_number_is_valid_but_for_the_defect_it_names: ZeroNumber,
+        huge_number_is_valid_but_for_the_defect_it_names: HugeNumber,
+        overlong_tag_is_valid_but_for_the_defect_it_names: OverlongTag,
+        overlong_line_is_valid_but_for_the_defect_it_names: OverlongLine,
+        deep_nesting_is_valid_but_for_the_defect_it_names: DeepNesting,
+        wildcard_name_is_valid_but_for_the_defect_it_names: WildcardName,
+        broken_mutf7_is_valid_but_for_the_defect_it_names: BrokenMutf7,
+        literal_plus_unadvertised_is_valid_but_for_the_defect_it_names: LiteralPlusUnadvertised,
+    }
+
+    /// The old `literal-long` sent a valid literal, then a bare LF and no attribute list:
+    /// two defects. The check above catches such a command.
+    #[test]
+    fn a_command_with_a_second_defect_fails_the_check() {
+        let old = b"m1 STATUS {19}\r\nINBOX.imapconformx\r\n\r\n";
+        assert!(!parses_strictly(&undone(Operator::LiteralLong, old)));
     }
 
     /// Operators that name a grammar rule write commands the strict decoder rejects: the
