@@ -889,7 +889,7 @@ fn cmd_run(a: RunArgs) -> anyhow::Result<u8> {
         return Ok(2);
     }
     let worst = results.worst_new();
-    Ok(u8::from(worst.is_some_and(|w| w >= a.fail_on)))
+    Ok(u8::from(worst.is_some_and(|w| w.fails(a.fail_on))))
 }
 
 /// The campaign's targets that were not dropped for a setup error.
@@ -1226,7 +1226,7 @@ fn cmd_race(a: RaceArgs) -> anyhow::Result<u8> {
     if !s.errors.is_empty() {
         return Ok(2);
     }
-    Ok(u8::from(s.worst().is_some_and(|w| w >= a.fail_on)))
+    Ok(u8::from(s.worst().is_some_and(|w| w.fails(a.fail_on))))
 }
 
 fn print_summary(s: &Summary) {
