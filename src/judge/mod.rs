@@ -6,8 +6,9 @@
 //!   reading of the ABNF, so that only certain violations become [`Kind::Syntax`].
 //! - [`judge_end`] ([`end`]): timeouts, dropped connections.
 //! - [`judge_tags`] ([`tags`]): tagged responses with a tag the client never sent.
-//! - [`judge_mutations`] ([`mutation`]): answers to commands broken on purpose, against
-//!   their labels (`gen::mutate`).
+//! - [`judge_mutations`] ([`mutation`]): answers to commands broken on purpose
+//!   (`gen::mutate`), held only to what a server owes a malformed command (an answer under
+//!   its tag, no desynchronisation); NO, BAD and a lenient OK are all fair.
 //! - [`judge_differential`] ([`differential`]) with [`normalize_exchange`] ([`normalize`]):
 //!   responses that differ between servers after removing what servers may choose freely.
 //!
