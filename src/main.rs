@@ -912,7 +912,7 @@ fn cmd_run(a: RunArgs) -> anyhow::Result<u8> {
         return Ok(2);
     }
     let worst = results.worst_new();
-    Ok(u8::from(worst.is_some_and(|w| w >= a.fail_on)))
+    Ok(u8::from(worst.is_some_and(|w| w.fails(a.fail_on))))
 }
 
 /// The campaign's targets that were not dropped for a setup error.
@@ -1249,7 +1249,7 @@ fn cmd_race(a: RaceArgs) -> anyhow::Result<u8> {
     if !s.errors.is_empty() {
         return Ok(2);
     }
-    Ok(u8::from(s.worst().is_some_and(|w| w >= a.fail_on)))
+    Ok(u8::from(s.worst().is_some_and(|w| w.fails(a.fail_on))))
 }
 
 fn print_summary(s: &Summary) {
@@ -1555,7 +1555,13 @@ fn cmd_rfc(a: &RfcArgs, out: &mut impl std::io::Write) -> std::io::Result<u8> {
         };
         writeln!(out, "{}", r.id)?;
         writeln!(out, "  RFC {} §{} {}", r.rfc, r.section, r.title)?;
-        writeln!(out, "  level: {}", r.level)?;
+        writeln!(out, "  level: {}", r.level_label())?;
+        writeln!(
+            out,
+            "  a finding that cites it: {}",
+            imapconform::judge::requirement_kind(&r.id)
+                .map_or("none (nothing can break a MAY)", |k| k.as_str())
+        )?;
         writeln!(out, "  {}", r.status())?;
         if let Some(old) = &r.replaces {
             writeln!(out, "  replaces: {old}")?;
@@ -1578,7 +1584,7 @@ fn cmd_rfc(a: &RfcArgs, out: &mut impl std::io::Write) -> std::io::Result<u8> {
     let wanted = |rfc: u32| a.rfc.is_none_or(|x| x == rfc);
     if a.list {
         for r in cat.requirements().iter().filter(|r| wanted(r.rfc)) {
-            writeln!(out, "{:<52} {:<10} {}", r.id, r.level, r.status())?;
+            writeln!(out, "{:<52} {:<24} {}", r.id, r.level_label(), r.status())?;
         }
         return Ok(0);
     }
@@ -1588,6 +1594,7 @@ fn cmd_rfc(a: &RfcArgs, out: &mut impl std::io::Write) -> std::io::Result<u8> {
         (Level::Should, "SHOULD"),
         (Level::ShouldNot, "SHLD NOT"),
         (Level::May, "MAY"),
+        (Level::Definition, "DEFINE"),
         (Level::Syntax, "SYNTAX"),
     ];
     let mut current = 0;
@@ -1694,6 +1701,11 @@ mod tests {
         assert_eq!(code, 0);
         assert!(one.contains("the server MUST send the following untagged data"));
         assert!(one.contains("changed in RFC 3501 by: 3501-6.3.1-untagged-before-ok"));
+        assert!(one.contains("a finding that cites it: violation"));
+        let (_, note) = rfc(&["--id", "2060-2.2.2-ok-no-bad"]);
+        assert!(note.contains("level: DEFINITION (description)"), "{note}");
+        assert!(note.contains("a finding that cites it: note"), "{note}");
+        assert!(list.contains("DEFINITION (error)") && list.contains("DEFINITION (value)"));
         assert_eq!(rfc(&["--id", "2060-nope"]).0, 2);
         assert!(Cli::try_parse_from(["imapconform", "rfc", "--rfc", "1730"]).is_err());
         assert_eq!(wrap("a bb ccc", 4), ["a bb", "ccc"]);
