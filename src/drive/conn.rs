@@ -25,6 +25,9 @@ pub enum Stop {
     /// One of the driver's own limits was reached (a framing limit, too many responses,
     /// too many bytes in one session): the text names it.
     Limit(String),
+    /// Not a stop of the stream: the wait a second run asks again was answered, and the
+    /// run ends there ([`super::recheck`]).
+    Reached,
 }
 
 /// Why a connection could not be made.

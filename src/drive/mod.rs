@@ -16,10 +16,17 @@
 //! ([`DriveOptions`], per target in the targets file): a line, a literal, the responses
 //! to one command and the server bytes of the whole session. A session stopped at one of
 //! these limits ends in [`End::Limit`].
+//!
+//! LOGIN and AUTHENTICATE (with their continuations) wait for the target's
+//! `auth_timeout`, every other wait for its `timeout`. A wait that runs out is asked again
+//! before it is reported ([`recheck`]): the session runs again from fresh state with a
+//! deadline [`RECHECK_FACTOR`] times longer for that wait, and an answer that comes then
+//! ends the session in [`End::Slow`], not [`End::Timeout`].
 
 pub mod auth;
 pub mod conn;
 pub mod race;
+pub mod recheck;
 pub mod starttls;
 pub mod tls;
 
@@ -36,6 +43,8 @@ use crate::wire::{
     literal_announcement, End, Event, Exchange, Fragment, FrameLimits, Message, Transcript,
 };
 use conn::{Conn, ConnectError, Stop};
+pub use recheck::RECHECK_FACTOR;
+use recheck::{Recheck, TimedOut};
 use tls::TlsClient;
 
 /// Settings of the driver. The limits are defaults: a target's own `max_line`,
@@ -58,6 +67,10 @@ pub struct DriveOptions {
     /// prelude, [`crate::gen::prelude`]: AUTHENTICATE exchanges cancelled or broken, for
     /// the oracle to judge against RFC 2060 §6.2.1). They are recorded in the setup.
     pub prelude: Vec<Message>,
+    /// Ask a wait that ran out again, from fresh state with a deadline
+    /// [`RECHECK_FACTOR`] times longer, before the session ends in a timeout
+    /// ([`recheck`]).
+    pub recheck_timeouts: bool,
 }
 
 impl Default for DriveOptions {
@@ -69,6 +82,7 @@ impl Default for DriveOptions {
             max_session_bytes: DEFAULT_MAX_SESSION_BYTES,
             list_mailboxes: false,
             prelude: Vec::new(),
+            recheck_timeouts: true,
         }
     }
 }
@@ -230,6 +244,9 @@ impl Drop for SessionDir {
 }
 
 /// Runs one session: greeting, login (unless PREAUTH), then each command of `script`.
+/// A wait that runs out is asked again from fresh state with a longer deadline
+/// ([`recheck`], unless [`DriveOptions::recheck_timeouts`] is off): the session then ends
+/// in [`End::Slow`] if the answer came, in [`End::Timeout`] if it did not.
 ///
 /// The transcript is returned whatever the server does; `Err` only for problems of the
 /// setup (cannot connect, cannot log in).
@@ -239,17 +256,67 @@ pub async fn run_session(
     script: &[Message],
     opts: &DriveOptions,
 ) -> Result<Transcript, DriveError> {
+    let first = run_once(target, creds, script, opts, None).await?;
+    match first.timed_out {
+        Some(out) if opts.recheck_timeouts && out.wait != Wait::Other => {
+            Ok(recheck::recheck(target, creds, script, opts, first.transcript, out).await)
+        }
+        _ => Ok(first.transcript),
+    }
+}
+
+/// One run of a session, and what the timeouts did in it.
+pub(crate) struct Run {
+    pub transcript: Transcript,
+    /// The wait that ran out, if the session ended in a timeout.
+    pub timed_out: Option<TimedOut>,
+    /// In a second run ([`Recheck`]): how long the wait asked again took, if it was
+    /// answered.
+    pub answered_after: Option<Duration>,
+}
+
+/// Runs a session once. With `recheck`, that wait gets the longer deadline and the
+/// session ends when it is answered.
+pub(crate) async fn run_once(
+    target: &Target,
+    creds: Option<&Credentials>,
+    script: &[Message],
+    opts: &DriveOptions,
+    recheck: Option<Recheck>,
+) -> Result<Run, DriveError> {
     let session_dir = SessionDir::new().map_err(|e| DriveError::Spawn(e.to_string()))?;
     let mut session = Session::connect(target, creds, opts, &session_dir).await?;
+    session.recheck = recheck;
     let result = session.run(target, creds, script).await;
     if let Some(e) = session.setup_error.take() {
         return Err(e);
     }
+    let timed_out = matches!(result, Err(Stop::Timeout)).then_some(session.waiting);
     let end = session.end_of(result).await;
     let mut t = session.t;
     t.end = end;
     drop(session_dir);
-    Ok(t)
+    Ok(Run {
+        transcript: t,
+        timed_out,
+        answered_after: session.answered_after,
+    })
+}
+
+/// What the driver is waiting for: the deadline of each wait is set by its kind, and a
+/// timeout names the wait it happened in ([`recheck`]).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum Wait {
+    /// The greeting.
+    Greeting,
+    /// The answer to the setup command at this index of [`Transcript::setup`].
+    Setup(usize),
+    /// The answer to the script command at this index.
+    Script(usize),
+    /// The server closing the connection after LOGOUT.
+    Close,
+    /// Anything else (the TLS handshake after STARTTLS): not asked again.
+    Other,
 }
 
 struct Session<'a> {
@@ -259,8 +326,16 @@ struct Session<'a> {
     max_responses: usize,
     max_session_bytes: usize,
     timeout: Duration,
+    /// The timeout of LOGIN and AUTHENTICATE.
+    auth_timeout: Duration,
     /// When the command in progress (or the wait in progress) runs out of time.
     deadline: Instant,
+    /// The wait in progress, its timeout, and when it started.
+    waiting: TimedOut,
+    started: Instant,
+    /// In a second run: the wait asked again, and how long its answer took.
+    recheck: Option<Recheck>,
+    answered_after: Option<Duration>,
     /// Server bytes recorded so far.
     recorded: usize,
     t: Transcript,
@@ -286,6 +361,7 @@ impl<'a> Session<'a> {
         session_dir: &SessionDir,
     ) -> Result<Session<'a>, DriveError> {
         let timeout = target.timeout();
+        let auth_timeout = target.auth_timeout();
         let own = opts.for_target(target);
         let tls = TlsClient::for_target(target).map_err(DriveError::Tls)?;
         let conn = match (target.endpoint(), &tls) {
@@ -312,7 +388,15 @@ impl<'a> Session<'a> {
             max_responses: own.max_responses_per_command,
             max_session_bytes: own.max_session_bytes,
             timeout,
+            auth_timeout,
             deadline: Instant::now() + timeout,
+            waiting: TimedOut {
+                wait: Wait::Other,
+                timeout,
+            },
+            started: Instant::now(),
+            recheck: None,
+            answered_after: None,
             recorded: 0,
             t: Transcript::default(),
             literal_plus: false,
@@ -330,8 +414,10 @@ impl<'a> Session<'a> {
             Ok(()) => End::Completed,
             Err(Stop::Timeout) => End::Timeout(format!(
                 "no complete answer within {} ms",
-                self.timeout.as_millis()
+                (self.deadline - self.started).as_millis()
             )),
+            // The wait asked again was answered: the second run ends there.
+            Err(Stop::Reached) => End::Completed,
             Err(Stop::Closed) => match self.conn.exit_description(Duration::from_millis(500)).await
             {
                 Some(why) => End::Broken(why),
@@ -342,9 +428,32 @@ impl<'a> Session<'a> {
         }
     }
 
-    /// Starts the clock of one command (or one wait): the timeout counts from now.
-    fn start_clock(&mut self) {
-        self.deadline = Instant::now() + self.timeout;
+    /// Starts the clock of one wait: its timeout (the auth timeout for LOGIN and
+    /// AUTHENTICATE, `auth`) counts from now; the wait being asked again gets the longer
+    /// deadline.
+    fn start_clock(&mut self, wait: Wait, auth: bool) {
+        let timeout = if auth {
+            self.auth_timeout
+        } else {
+            self.timeout
+        };
+        let limit = match self.recheck {
+            Some(r) if r.wait == wait => r.deadline,
+            _ => timeout,
+        };
+        self.waiting = TimedOut { wait, timeout };
+        self.started = Instant::now();
+        self.deadline = self.started + limit;
+    }
+
+    /// After wait `wait` was answered: in a second run, if it is the wait asked again,
+    /// notes how long it took and ends the run ([`Stop::Reached`]).
+    fn answered(&mut self, wait: Wait) -> Result<(), Stop> {
+        if self.recheck.is_some_and(|r| r.wait == wait) {
+            self.answered_after = Some(self.started.elapsed());
+            return Err(Stop::Reached);
+        }
+        Ok(())
     }
 
     /// Counts a server message against `max_session_bytes`: its bytes and
@@ -387,10 +496,11 @@ impl<'a> Session<'a> {
     /// setup failed (`setup_error`), or a prelude command authenticated the session (a
     /// finding for the oracle: the prelude carries no valid credentials).
     async fn open(&mut self, target: &Target, creds: Option<&Credentials>) -> Result<bool, Stop> {
-        self.start_clock();
+        self.start_clock(Wait::Greeting, false);
         let greeting = self.conn.next_message(self.deadline).await?;
         self.t.greeting = Some(greeting.clone());
         self.count(&greeting)?;
+        self.answered(Wait::Greeting)?;
         self.learn_capabilities(&greeting);
         let line = greeting.first_line().to_ascii_uppercase();
         if line.starts_with(b"* BYE") {
@@ -508,7 +618,7 @@ impl<'a> Session<'a> {
             return Ok(false);
         }
         let idx = self.t.setup.len() - 1;
-        self.start_clock();
+        self.start_clock(Wait::Other, false);
         let plaintext = match self.conn.start_tls(&tls, self.deadline).await {
             Ok(p) => p,
             Err(why) => {
@@ -560,7 +670,7 @@ impl<'a> Session<'a> {
 
     /// Reads until the server closes; anything it still sends is recorded.
     async fn expect_close(&mut self) -> Result<(), Stop> {
-        self.start_clock();
+        self.start_clock(Wait::Close, false);
         loop {
             match self.conn.next_message(self.deadline).await {
                 Ok(m) => {
@@ -568,7 +678,7 @@ impl<'a> Session<'a> {
                     self.record_late(m);
                     counted?;
                 }
-                Err(Stop::Closed) => return Ok(()),
+                Err(Stop::Closed) => return self.answered(Wait::Close),
                 Err(other) => return Err(other),
             }
         }
@@ -598,15 +708,21 @@ impl<'a> Session<'a> {
         };
         list.push(Exchange::default());
         let idx = list.len() - 1;
-        let outcome = self.exchange_into(cmd, setup, idx).await;
+        let wait = if setup {
+            Wait::Setup(idx)
+        } else {
+            Wait::Script(idx)
+        };
+        // One deadline for the whole command: sending it, its continuation requests, and
+        // every response up to its tagged completion.
+        self.start_clock(wait, is_authenticate(cmd) || is_login(cmd));
+        self.exchange_into(cmd, setup, idx).await?;
+        self.answered(wait)?;
         let list = if setup { &self.t.setup } else { &self.t.script };
-        outcome.map(|()| &list[idx])
+        Ok(&list[idx])
     }
 
     async fn exchange_into(&mut self, cmd: &Message, setup: bool, idx: usize) -> Result<(), Stop> {
-        // One deadline for the whole command: sending it, its continuation requests, and
-        // every response up to its tagged completion.
-        self.start_clock();
         let tag = cmd.tag().to_vec();
         let fragments = self.prepare(cmd);
         let mut chunk: Vec<Fragment> = Vec::new();
@@ -874,6 +990,14 @@ pub fn is_authenticate(cmd: &Message) -> bool {
         .is_some_and(|w| w.eq_ignore_ascii_case(b"AUTHENTICATE"))
 }
 
+/// Whether a command is `tag LOGIN ...` (RFC 2060 §6.2.2).
+pub fn is_login(cmd: &Message) -> bool {
+    cmd.first_line()
+        .split(|&c| c == b' ')
+        .nth(1)
+        .is_some_and(|w| w.eq_ignore_ascii_case(b"LOGIN"))
+}
+
 fn is_logout(cmd: &Message) -> bool {
     let line = cmd.first_line();
     let mut words = line.split(|&c| c == b' ');
@@ -994,7 +1118,11 @@ mod tests {
             700,
         );
         let start = std::time::Instant::now();
-        let tr = run(&t, &DriveOptions::default()).unwrap();
+        let once = DriveOptions {
+            recheck_timeouts: false,
+            ..DriveOptions::default()
+        };
+        let tr = run(&t, &once).unwrap();
         let took = start.elapsed();
         assert!(matches!(tr.end, End::Timeout(_)), "{:?}", tr.end);
         assert!(took < Duration::from_millis(700 + 800), "took {took:?}");
@@ -1002,6 +1130,100 @@ mod tests {
             tr.script[0].responses().count() >= 3,
             "the trickle was recorded until the deadline"
         );
+    }
+
+    #[test]
+    fn an_answer_after_the_timeout_is_asked_again_and_ends_slow_with_the_delay_measured() {
+        // NOOP is answered after 450 ms; the timeout is 300 ms, so the first run times
+        // out and the second, with 1800 ms for that wait, gets the answer.
+        let t = shell_target(
+            &format!("{PREAUTH}sleep 0.45; printf 'a1 OK late\\r\\n'"),
+            300,
+        );
+        let tr = run(&t, &DriveOptions::default()).unwrap();
+        let End::Slow(late) = tr.end else {
+            panic!("{:?}", tr.end)
+        };
+        assert_eq!(
+            (late.timeout_ms, late.deadline_ms),
+            (300, 300 * u64::from(RECHECK_FACTOR))
+        );
+        assert!(
+            (450..1800).contains(&late.after_ms),
+            "measured {} ms",
+            late.after_ms
+        );
+        assert_eq!(tr.script.len(), 1);
+        assert_eq!(
+            tr.script[0].completion().map(|m| m.first_line().to_vec()),
+            Some(b"a1 OK late".to_vec()),
+            "the record is the second run, with the late answer"
+        );
+    }
+
+    #[test]
+    fn a_command_never_answered_stays_a_timeout_after_the_longer_deadline() {
+        let t = shell_target(&format!("{PREAUTH}sleep 30"), 200);
+        let start = std::time::Instant::now();
+        let tr = run(&t, &DriveOptions::default()).unwrap();
+        let took = start.elapsed();
+        assert_eq!(
+            tr.end,
+            End::Timeout(
+                "no complete answer within 200 ms, nor within 1200 ms when asked again from a fresh session".into()
+            )
+        );
+        // Both runs, and no more: the second is bounded by its longer deadline.
+        assert!(
+            took >= Duration::from_millis(1400) && took < Duration::from_millis(1400 + 1500),
+            "took {took:?}"
+        );
+    }
+
+    #[test]
+    fn login_waits_for_the_auth_timeout_not_the_command_timeout() {
+        // LOGIN is answered after 400 ms: past `timeout_ms` (150), within
+        // `auth_timeout_ms` (3000), so no wait runs out.
+        let t = Target {
+            auth_timeout_ms: Some(3000),
+            ..shell_target(
+                "printf '* OK [CAPABILITY IMAP4rev1] hi\\r\\n'; read x; sleep 0.4; \
+                 printf 's1 OK in\\r\\n'; read y; printf 'a1 OK\\r\\n'",
+                150,
+            )
+        };
+        let c = creds("u", "p");
+        let rt = tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()
+            .unwrap();
+        let tr = rt
+            .block_on(run_session(
+                &t,
+                Some(&c),
+                &[Message::line("a1 NOOP")],
+                &DriveOptions::default(),
+            ))
+            .unwrap();
+        assert_eq!(tr.end, End::Completed);
+        assert_eq!(tr.script[0].status().as_deref(), Some("OK"));
+    }
+
+    #[test]
+    fn the_auth_timeout_is_at_least_15_s_and_never_below_the_command_timeout() {
+        let t = Target::default();
+        assert_eq!(t.timeout(), Duration::from_secs(10));
+        assert_eq!(t.auth_timeout(), Duration::from_secs(15));
+        let long = Target {
+            timeout_ms: Some(60_000),
+            ..Target::default()
+        };
+        assert_eq!(long.auth_timeout(), Duration::from_secs(60));
+        let own = Target {
+            auth_timeout_ms: Some(500),
+            ..Target::default()
+        };
+        assert_eq!(own.auth_timeout(), Duration::from_millis(500));
     }
 
     #[test]

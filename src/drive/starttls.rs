@@ -356,6 +356,8 @@ pub async fn run_probe(
         Err(Stop::Closed) => End::Closed,
         Err(Stop::Broken(why)) => End::Broken(why),
         Err(Stop::Limit(why)) => End::Limit(why),
+        // Only a second run of a session asks a wait again; a probe runs once.
+        Err(Stop::Reached) => End::Completed,
     };
     Ok(p.record)
 }
