@@ -253,6 +253,12 @@ impl Conn {
         }
     }
 
+    /// What the server sent of a message it has not finished (after a wait ran out):
+    /// taken once, as it is.
+    pub fn unfinished(&mut self) -> Option<Message> {
+        self.framer.finish()
+    }
+
     /// How a spawned process ended, if it has (e.g. "killed by signal 11").
     pub async fn exit_description(&mut self, wait: Duration) -> Option<String> {
         let child = self.child.as_mut()?;

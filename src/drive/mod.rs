@@ -412,10 +412,16 @@ impl<'a> Session<'a> {
     async fn end_of(&mut self, result: Result<(), Stop>) -> End {
         match result {
             Ok(()) => End::Completed,
-            Err(Stop::Timeout) => End::Timeout(format!(
-                "no complete answer within {} ms",
-                (self.deadline - self.started).as_millis()
-            )),
+            Err(Stop::Timeout) => {
+                // What came of a message the server did not finish is evidence too.
+                if let Some(m) = self.conn.unfinished() {
+                    self.record_late(m);
+                }
+                End::Timeout(format!(
+                    "no complete answer within {} ms",
+                    (self.deadline - self.started).as_millis()
+                ))
+            }
             // The wait asked again was answered: the second run ends there.
             Err(Stop::Reached) => End::Completed,
             Err(Stop::Closed) => match self.conn.exit_description(Duration::from_millis(500)).await

@@ -91,7 +91,8 @@ impl InFlight<'_> {
 }
 
 /// The server's messages, escaped, one per line: the first [`QUOTED_MESSAGES`] and how
-/// many more; a message the end of the stream cut off is marked.
+/// many more; a message left unfinished (the stream ended, or the wait ran out) is
+/// marked.
 fn quote_messages<'a>(messages: impl Iterator<Item = &'a Message>) -> String {
     let all: Vec<&Message> = messages.collect();
     let mut out: Vec<String> = all
@@ -99,7 +100,7 @@ fn quote_messages<'a>(messages: impl Iterator<Item = &'a Message>) -> String {
         .take(QUOTED_MESSAGES)
         .map(|m| {
             if is_partial(m) {
-                format!("{} (cut off)", shown(&m.to_bytes()))
+                format!("{} (unfinished)", shown(&m.to_bytes()))
             } else {
                 shown(&m.to_bytes())
             }
@@ -464,7 +465,7 @@ mod tests {
         assert_eq!(v[0].kind, Kind::Crash);
         assert_eq!(
             v[0].observed,
-            "in answer to `a2 FETCH 1 BODY[]`: * 1 FETCH (BODY[] {100}\\r\\nonly this (cut off)"
+            "in answer to `a2 FETCH 1 BODY[]`: * 1 FETCH (BODY[] {100}\\r\\nonly this (unfinished)"
         );
     }
 
