@@ -405,6 +405,52 @@ mod tests {
         );
     }
 
+    /// Courier-IMAP's failed AUTHENTICATE, replayed from the seed-7 lab campaign with a
+    /// 5000 ms timeout: past it by 6 ms, answered when asked again.
+    #[test]
+    fn courier_s_failed_authenticate_answered_after_5_s_is_a_slow_note_not_a_timeout() {
+        let text = "# imapconform case v1\n# target: courier\n\
+            # end: slow: answered after 5006 ms (timeout 5000 ms; asked again with a 30000 ms deadline)\n\
+            S: * OK [CAPABILITY IMAP4rev1 UIDPLUS CHILDREN NAMESPACE] Courier-IMAP ready.\n\
+            C: p1 AUTHENTICATE PLAIN\nS: + \nC> AGlt YXBj\nS: p1 NO Login failed.\n== script ==\n";
+        let case = crate::case::Case::parse(text).unwrap();
+        let v = judge_end("courier", &case.transcript);
+        assert_eq!(v.len(), 1);
+        assert_eq!(v[0].kind, Kind::Note);
+        assert_eq!(
+            v[0].summary,
+            "slow: `p1 AUTHENTICATE PLAIN` was answered after 5.01 s (the per-command timeout is 5 s)"
+        );
+        assert!(
+            v[0].observed
+                .ends_with("answered after 5.01 s: + \\r\\n\np1 NO Login failed.\\r\\n"),
+            "{}",
+            v[0].observed
+        );
+    }
+
+    /// Dovecot closing the connection at a COPY in the seed-7 lab campaign: the report
+    /// must show that command, not the SELECT answered before it.
+    #[test]
+    fn dovecot_s_close_at_copy_names_the_copy_and_quotes_the_select_before_it() {
+        let text = "# imapconform case v1\n# target: dovecot\n# end: closed\n\
+            S: * PREAUTH ready\n== script ==\nC: a2 SELECT INBOX\nS: * 1 EXISTS\n\
+            S: a2 OK [READ-WRITE] Select completed (0.001 + 0.000 secs).\n\
+            C: a8 COPY 2,*,3,9 INBOX.trash\n";
+        let case = crate::case::Case::parse(text).unwrap();
+        let v = judge_end("dovecot", &case.transcript);
+        assert_eq!(v[0].kind, Kind::Crash);
+        assert_eq!(v[0].step, Some(1));
+        assert_eq!(
+            v[0].summary,
+            "the server closed the connection without completing `a8 COPY 2,*,3,9 INBOX.trash`: no tagged response, no BYE"
+        );
+        assert_eq!(
+            v[0].observed,
+            "nothing in answer to `a8 COPY 2,*,3,9 INBOX.trash`; the last bytes before it: a2 OK [READ-WRITE] Select completed (0.001 + 0.000 secs).\\r\\n"
+        );
+    }
+
     #[test]
     fn seconds_are_written_without_trailing_zeros() {
         assert_eq!(seconds(5000), "5 s");
