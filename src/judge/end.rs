@@ -88,6 +88,18 @@ impl InFlight<'_> {
     fn incomplete_command(&self) -> bool {
         matches!(self, InFlight::Command(e) if e.completion().is_none())
     }
+
+    /// Whether the wait was for the close after a completed LOGOUT (RFC 2060 §6.1.3:
+    /// the server sends BYE, the tagged OK, "and then close[s] the network connection").
+    fn closing(&self) -> bool {
+        matches!(self, InFlight::Command(e) if e.completion().is_some() && {
+            let c = e.command();
+            c.first_line()
+                .split(|&b| b == b' ')
+                .nth(1)
+                .is_some_and(|w| w.eq_ignore_ascii_case(b"LOGOUT"))
+        })
+    }
 }
 
 /// The server's messages, escaped, one per line: the first [`QUOTED_MESSAGES`] and how
@@ -162,6 +174,10 @@ fn slow(target: &str, t: &Transcript, late: Late) -> Verdict {
                 .map(|g| quote_messages(std::iter::once(g)))
                 .unwrap_or_default(),
         ),
+        InFlight::Command(e) if f.closing() => (
+            format!("the connection was closed after {}", f.name()),
+            quote_messages(e.responses()),
+        ),
         InFlight::Command(e) => (
             format!("{} was answered", f.name()),
             quote_messages(e.responses()),
@@ -219,6 +235,15 @@ pub fn judge_end(target: &str, t: &Transcript) -> Vec<Verdict> {
     match &t.end {
         End::Completed => Vec::new(),
         End::Slow(late) => vec![slow(target, t, *late)],
+        End::Timeout(what) if f.closing() => vec![v(
+            Kind::Timeout,
+            None,
+            format!(
+                "the server did not close the connection after {} within the timeout: {what}",
+                f.name()
+            ),
+            format!("the connection closed after {}", f.name()),
+        )],
         End::Timeout(what) => vec![v(
             Kind::Timeout,
             None,
@@ -448,6 +473,32 @@ mod tests {
         assert_eq!(
             v[0].observed,
             "nothing in answer to `a8 COPY 2,*,3,9 INBOX.trash`; the last bytes before it: a2 OK [READ-WRITE] Select completed (0.001 + 0.000 secs).\\r\\n"
+        );
+    }
+
+    #[test]
+    fn a_late_close_after_logout_is_named_as_such() {
+        let logout = || vec![ex("a1 LOGOUT", &["* BYE bye", "a1 OK done"])];
+        let v = judge_end("c", &t(End::Slow(LATE), logout()));
+        assert!(
+            v[0].summary
+                .starts_with("slow: the connection was closed after `a1 LOGOUT` after 5.02 s"),
+            "{}",
+            v[0].summary
+        );
+        let v = judge_end(
+            "c",
+            &t(
+                End::Timeout("no complete answer within 5000 ms".into()),
+                logout(),
+            ),
+        );
+        assert_eq!(v[0].kind, Kind::Timeout);
+        assert!(
+            v[0].summary
+                .starts_with("the server did not close the connection after `a1 LOGOUT`"),
+            "{}",
+            v[0].summary
         );
     }
 
