@@ -44,7 +44,7 @@ use crate::wire::{
 };
 use conn::{Conn, ConnectError, Stop};
 pub use recheck::RECHECK_FACTOR;
-use recheck::{Recheck, TimedOut};
+use recheck::{run_once, Recheck, TimedOut, Wait};
 use tls::TlsClient;
 
 /// Settings of the driver. The limits are defaults: a target's own `max_line`,
@@ -263,60 +263,6 @@ pub async fn run_session(
         }
         _ => Ok(first.transcript),
     }
-}
-
-/// One run of a session, and what the timeouts did in it.
-pub(crate) struct Run {
-    pub transcript: Transcript,
-    /// The wait that ran out, if the session ended in a timeout.
-    pub timed_out: Option<TimedOut>,
-    /// In a second run ([`Recheck`]): how long the wait asked again took, if it was
-    /// answered.
-    pub answered_after: Option<Duration>,
-}
-
-/// Runs a session once. With `recheck`, that wait gets the longer deadline and the
-/// session ends when it is answered.
-pub(crate) async fn run_once(
-    target: &Target,
-    creds: Option<&Credentials>,
-    script: &[Message],
-    opts: &DriveOptions,
-    recheck: Option<Recheck>,
-) -> Result<Run, DriveError> {
-    let session_dir = SessionDir::new().map_err(|e| DriveError::Spawn(e.to_string()))?;
-    let mut session = Session::connect(target, creds, opts, &session_dir).await?;
-    session.recheck = recheck;
-    let result = session.run(target, creds, script).await;
-    if let Some(e) = session.setup_error.take() {
-        return Err(e);
-    }
-    let timed_out = matches!(result, Err(Stop::Timeout)).then_some(session.waiting);
-    let end = session.end_of(result).await;
-    let mut t = session.t;
-    t.end = end;
-    drop(session_dir);
-    Ok(Run {
-        transcript: t,
-        timed_out,
-        answered_after: session.answered_after,
-    })
-}
-
-/// What the driver is waiting for: the deadline of each wait is set by its kind, and a
-/// timeout names the wait it happened in ([`recheck`]).
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub(crate) enum Wait {
-    /// The greeting.
-    Greeting,
-    /// The answer to the setup command at this index of [`Transcript::setup`].
-    Setup(usize),
-    /// The answer to the script command at this index.
-    Script(usize),
-    /// The server closing the connection after LOGOUT.
-    Close,
-    /// Anything else (the TLS handshake after STARTTLS): not asked again.
-    Other,
 }
 
 struct Session<'a> {
@@ -1136,100 +1082,6 @@ mod tests {
             tr.script[0].responses().count() >= 3,
             "the trickle was recorded until the deadline"
         );
-    }
-
-    #[test]
-    fn an_answer_after_the_timeout_is_asked_again_and_ends_slow_with_the_delay_measured() {
-        // NOOP is answered after 450 ms; the timeout is 300 ms, so the first run times
-        // out and the second, with 1800 ms for that wait, gets the answer.
-        let t = shell_target(
-            &format!("{PREAUTH}sleep 0.45; printf 'a1 OK late\\r\\n'"),
-            300,
-        );
-        let tr = run(&t, &DriveOptions::default()).unwrap();
-        let End::Slow(late) = tr.end else {
-            panic!("{:?}", tr.end)
-        };
-        assert_eq!(
-            (late.timeout_ms, late.deadline_ms),
-            (300, 300 * u64::from(RECHECK_FACTOR))
-        );
-        assert!(
-            (450..1800).contains(&late.after_ms),
-            "measured {} ms",
-            late.after_ms
-        );
-        assert_eq!(tr.script.len(), 1);
-        assert_eq!(
-            tr.script[0].completion().map(|m| m.first_line().to_vec()),
-            Some(b"a1 OK late".to_vec()),
-            "the record is the second run, with the late answer"
-        );
-    }
-
-    #[test]
-    fn a_command_never_answered_stays_a_timeout_after_the_longer_deadline() {
-        let t = shell_target(&format!("{PREAUTH}sleep 30"), 200);
-        let start = std::time::Instant::now();
-        let tr = run(&t, &DriveOptions::default()).unwrap();
-        let took = start.elapsed();
-        assert_eq!(
-            tr.end,
-            End::Timeout(
-                "no complete answer within 200 ms, nor within 1200 ms when asked again from a fresh session".into()
-            )
-        );
-        // Both runs, and no more: the second is bounded by its longer deadline.
-        assert!(
-            took >= Duration::from_millis(1400) && took < Duration::from_millis(1400 + 1500),
-            "took {took:?}"
-        );
-    }
-
-    #[test]
-    fn login_waits_for_the_auth_timeout_not_the_command_timeout() {
-        // LOGIN is answered after 400 ms: past `timeout_ms` (150), within
-        // `auth_timeout_ms` (3000), so no wait runs out.
-        let t = Target {
-            auth_timeout_ms: Some(3000),
-            ..shell_target(
-                "printf '* OK [CAPABILITY IMAP4rev1] hi\\r\\n'; read x; sleep 0.4; \
-                 printf 's1 OK in\\r\\n'; read y; printf 'a1 OK\\r\\n'",
-                150,
-            )
-        };
-        let c = creds("u", "p");
-        let rt = tokio::runtime::Builder::new_current_thread()
-            .enable_all()
-            .build()
-            .unwrap();
-        let tr = rt
-            .block_on(run_session(
-                &t,
-                Some(&c),
-                &[Message::line("a1 NOOP")],
-                &DriveOptions::default(),
-            ))
-            .unwrap();
-        assert_eq!(tr.end, End::Completed);
-        assert_eq!(tr.script[0].status().as_deref(), Some("OK"));
-    }
-
-    #[test]
-    fn the_auth_timeout_is_at_least_15_s_and_never_below_the_command_timeout() {
-        let t = Target::default();
-        assert_eq!(t.timeout(), Duration::from_secs(10));
-        assert_eq!(t.auth_timeout(), Duration::from_secs(15));
-        let long = Target {
-            timeout_ms: Some(60_000),
-            ..Target::default()
-        };
-        assert_eq!(long.auth_timeout(), Duration::from_secs(60));
-        let own = Target {
-            auth_timeout_ms: Some(500),
-            ..Target::default()
-        };
-        assert_eq!(own.auth_timeout(), Duration::from_millis(500));
     }
 
     #[test]

@@ -14,7 +14,8 @@
 
 use std::time::Duration;
 
-use super::{reset, run_once, DriveError, DriveOptions, Run, Wait};
+use super::conn::Stop;
+use super::{reset, DriveError, DriveOptions};
 use crate::targets::{Credentials, Target};
 use crate::wire::{End, Late, Message, Transcript};
 
@@ -33,6 +34,60 @@ pub(crate) struct TimedOut {
 pub(crate) struct Recheck {
     pub wait: Wait,
     pub deadline: Duration,
+}
+
+/// One run of a session, and what the timeouts did in it.
+pub(crate) struct Run {
+    pub transcript: Transcript,
+    /// The wait that ran out, if the session ended in a timeout.
+    pub timed_out: Option<TimedOut>,
+    /// In a second run ([`Recheck`]): how long the wait asked again took, if it was
+    /// answered.
+    pub answered_after: Option<Duration>,
+}
+
+/// Runs a session once. With `recheck`, that wait gets the longer deadline and the
+/// session ends when it is answered.
+pub(crate) async fn run_once(
+    target: &Target,
+    creds: Option<&Credentials>,
+    script: &[Message],
+    opts: &DriveOptions,
+    recheck: Option<Recheck>,
+) -> Result<Run, DriveError> {
+    let session_dir = super::SessionDir::new().map_err(|e| DriveError::Spawn(e.to_string()))?;
+    let mut session = super::Session::connect(target, creds, opts, &session_dir).await?;
+    session.recheck = recheck;
+    let result = session.run(target, creds, script).await;
+    if let Some(e) = session.setup_error.take() {
+        return Err(e);
+    }
+    let timed_out = matches!(result, Err(Stop::Timeout)).then_some(session.waiting);
+    let end = session.end_of(result).await;
+    let mut t = session.t;
+    t.end = end;
+    drop(session_dir);
+    Ok(Run {
+        transcript: t,
+        timed_out,
+        answered_after: session.answered_after,
+    })
+}
+
+/// What the driver is waiting for: the deadline of each wait is set by its kind, and a
+/// timeout names the wait it happened in ([`recheck`]).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum Wait {
+    /// The greeting.
+    Greeting,
+    /// The answer to the setup command at this index of [`Transcript::setup`].
+    Setup(usize),
+    /// The answer to the script command at this index.
+    Script(usize),
+    /// The server closing the connection after LOGOUT.
+    Close,
+    /// Anything else (the TLS handshake after STARTTLS): not asked again.
+    Other,
 }
 
 /// `first` ended in a timeout at `out`: runs the session again from fresh state with the
@@ -72,7 +127,7 @@ fn conclude(
             transcript,
             answered_after: Some(after),
             ..
-        }) => {
+        }) if command_at(&transcript, out.wait) == command_at(&first, out.wait) => {
             let mut t = transcript;
             t.end = End::Slow(Late {
                 after_ms: millis(after),
@@ -98,6 +153,16 @@ fn conclude(
     first
 }
 
+/// The first line of the command a wait was for, if it was one.
+fn command_at(t: &Transcript, wait: Wait) -> Option<Vec<u8>> {
+    let e = match wait {
+        Wait::Setup(i) => t.setup.get(i)?,
+        Wait::Script(i) => t.script.get(i)?,
+        Wait::Greeting | Wait::Close | Wait::Other => return None,
+    };
+    Some(e.command().first_line().to_vec())
+}
+
 fn millis(d: Duration) -> u64 {
     u64::try_from(d.as_millis()).unwrap_or(u64::MAX)
 }
@@ -105,7 +170,38 @@ fn millis(d: Duration) -> u64 {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::drive::run_session;
     use crate::wire::Exchange;
+
+    /// A spawned peer running `script` in `sh`, with `timeout_ms`.
+    fn shell_target(script: &str, timeout_ms: u64) -> Target {
+        Target {
+            name: "peer".into(),
+            spawn: Some(vec!["sh".into(), "-c".into(), script.into()]),
+            timeout_ms: Some(timeout_ms),
+            ..Target::default()
+        }
+    }
+
+    const PREAUTH: &str = "printf '* PREAUTH [CAPABILITY IMAP4rev1] hi\\r\\n'; read x; ";
+
+    fn block_on<F: std::future::Future>(f: F) -> F::Output {
+        tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()
+            .unwrap()
+            .block_on(f)
+    }
+
+    fn run(target: &Target) -> Transcript {
+        block_on(run_session(
+            target,
+            None,
+            &[Message::line("a1 NOOP")],
+            &DriveOptions::default(),
+        ))
+        .unwrap()
+    }
 
     fn first() -> Transcript {
         Transcript {
@@ -174,6 +270,25 @@ mod tests {
     }
 
     #[test]
+    fn an_answer_to_another_command_proves_nothing() {
+        let other = Transcript {
+            script: vec![Exchange::from_lines("a1 CHECK", &["a1 OK"])],
+            ..Transcript::default()
+        };
+        let t = conclude(
+            first(),
+            OUT,
+            Duration::from_millis(600),
+            Ok(Run {
+                transcript: other,
+                timed_out: None,
+                answered_after: Some(Duration::from_millis(150)),
+            }),
+        );
+        assert!(matches!(t.end, End::Timeout(_)), "{:?}", t.end);
+    }
+
+    #[test]
     fn a_second_run_that_stops_elsewhere_proves_nothing_and_the_timeout_stays() {
         let t = conclude(
             first(),
@@ -202,5 +317,97 @@ mod tests {
             panic!("{:?}", t.end)
         };
         assert!(why.contains("hook failed"), "{why}");
+    }
+
+    #[test]
+    fn an_answer_after_the_timeout_is_asked_again_and_ends_slow_with_the_delay_measured() {
+        // NOOP is answered after 450 ms; the timeout is 300 ms, so the first run times
+        // out and the second, with 1800 ms for that wait, gets the answer.
+        let t = shell_target(
+            &format!("{PREAUTH}sleep 0.45; printf 'a1 OK late\\r\\n'"),
+            300,
+        );
+        let tr = run(&t);
+        let End::Slow(late) = tr.end else {
+            panic!("{:?}", tr.end)
+        };
+        assert_eq!(
+            (late.timeout_ms, late.deadline_ms),
+            (300, 300 * u64::from(RECHECK_FACTOR))
+        );
+        assert!(
+            (450..1800).contains(&late.after_ms),
+            "measured {} ms",
+            late.after_ms
+        );
+        assert_eq!(tr.script.len(), 1);
+        assert_eq!(
+            tr.script[0].completion().map(|m| m.first_line().to_vec()),
+            Some(b"a1 OK late".to_vec()),
+            "the record is the second run, with the late answer"
+        );
+    }
+
+    #[test]
+    fn a_command_never_answered_stays_a_timeout_after_the_longer_deadline() {
+        let t = shell_target(&format!("{PREAUTH}sleep 30"), 200);
+        let start = std::time::Instant::now();
+        let tr = run(&t);
+        let took = start.elapsed();
+        assert_eq!(
+            tr.end,
+            End::Timeout(
+                "no complete answer within 200 ms, nor within 1200 ms when asked again from a fresh session".into()
+            )
+        );
+        // Both runs, and no more: the second is bounded by its longer deadline.
+        assert!(
+            took >= Duration::from_millis(1400) && took < Duration::from_millis(1400 + 1500),
+            "took {took:?}"
+        );
+    }
+
+    #[test]
+    fn login_waits_for_the_auth_timeout_not_the_command_timeout() {
+        // LOGIN is answered after 400 ms: past `timeout_ms` (150), within
+        // `auth_timeout_ms` (3000), so no wait runs out.
+        let t = Target {
+            auth_timeout_ms: Some(3000),
+            ..shell_target(
+                "printf '* OK [CAPABILITY IMAP4rev1] hi\\r\\n'; read x; sleep 0.4; \
+                 printf 's1 OK in\\r\\n'; read y; printf 'a1 OK\\r\\n'",
+                150,
+            )
+        };
+        let c = Credentials {
+            user: "u".into(),
+            password: "p".into(),
+        };
+        let tr = block_on(run_session(
+            &t,
+            Some(&c),
+            &[Message::line("a1 NOOP")],
+            &DriveOptions::default(),
+        ))
+        .unwrap();
+        assert_eq!(tr.end, End::Completed);
+        assert_eq!(tr.script[0].status().as_deref(), Some("OK"));
+    }
+
+    #[test]
+    fn the_auth_timeout_is_at_least_15_s_and_never_below_the_command_timeout() {
+        let t = Target::default();
+        assert_eq!(t.timeout(), Duration::from_secs(10));
+        assert_eq!(t.auth_timeout(), Duration::from_secs(15));
+        let long = Target {
+            timeout_ms: Some(60_000),
+            ..Target::default()
+        };
+        assert_eq!(long.auth_timeout(), Duration::from_secs(60));
+        let own = Target {
+            auth_timeout_ms: Some(500),
+            ..Target::default()
+        };
+        assert_eq!(own.auth_timeout(), Duration::from_millis(500));
     }
 }
