@@ -156,13 +156,6 @@ fn last_bytes(t: &Transcript, f: &InFlight) -> String {
     }
 }
 
-/// Milliseconds as seconds, without trailing zeros: `5 s`, `1.5 s`, `5.02 s`.
-fn seconds(ms: u64) -> String {
-    let s = format!("{:.2}", ms as f64 / 1000.0);
-    let s = s.trim_end_matches('0').trim_end_matches('.');
-    format!("{s} s")
-}
-
 /// The note for a wait answered late ([`End::Slow`]).
 fn slow(target: &str, t: &Transcript, late: Late) -> Verdict {
     let f = InFlight::of(t);
@@ -189,18 +182,18 @@ fn slow(target: &str, t: &Transcript, late: Late) -> Verdict {
         step: step_of_last(t),
         rule: None,
         summary: format!(
-            "slow: {what} after {} (the per-command timeout is {})",
-            seconds(late.after_ms),
-            seconds(late.timeout_ms)
+            "slow: {what} after {} ms (the per-command timeout is {} ms)",
+            late.after_ms,
+            late.timeout_ms
         ),
         expected: format!(
-            "an answer within the target's timeout of {}; the RFC sets no time limit (raise `timeout_ms` or `auth_timeout_ms` in the targets file where a delay is deliberate)",
-            seconds(late.timeout_ms)
+            "an answer within the target's timeout of {} ms; the RFC sets no time limit (raise `timeout_ms` or `auth_timeout_ms` in the targets file where a delay is deliberate)",
+            late.timeout_ms
         ),
         observed: format!(
-            "asked again from a fresh session with a {} deadline, answered after {}: {answer}",
-            seconds(late.deadline_ms),
-            seconds(late.after_ms)
+            "asked again from a fresh session with a {} ms deadline, answered after {} ms: {answer}",
+            late.deadline_ms,
+            late.after_ms
         ),
     }
 }
@@ -397,11 +390,11 @@ mod tests {
         assert_eq!(n.step, None, "a setup command");
         assert_eq!(
             n.summary,
-            "slow: `p1 AUTHENTICATE X-UNKNOWN` was answered after 5.02 s (the per-command timeout is 5 s)"
+            "slow: `p1 AUTHENTICATE X-UNKNOWN` was answered after 5021 ms (the per-command timeout is 5000 ms)"
         );
         assert_eq!(
             n.observed,
-            "asked again from a fresh session with a 30 s deadline, answered after 5.02 s: p1 NO Unknown mechanism\\r\\n"
+            "asked again from a fresh session with a 30000 ms deadline, answered after 5021 ms: p1 NO Unknown mechanism\\r\\n"
         );
         assert!(
             n.expected.contains("the RFC sets no time limit"),
@@ -422,7 +415,7 @@ mod tests {
             )
             .remove(0)
         };
-        let (a, b) = (note(5021), note(7480));
+        let (a, b) = (note(5004), note(17480));
         assert_ne!(a.summary, b.summary);
         assert_eq!(
             crate::report::distinct::summary_shape(&a.summary),
@@ -444,11 +437,11 @@ mod tests {
         assert_eq!(v[0].kind, Kind::Note);
         assert_eq!(
             v[0].summary,
-            "slow: `p1 AUTHENTICATE PLAIN` was answered after 5.01 s (the per-command timeout is 5 s)"
+            "slow: `p1 AUTHENTICATE PLAIN` was answered after 5006 ms (the per-command timeout is 5000 ms)"
         );
         assert!(
             v[0].observed
-                .ends_with("answered after 5.01 s: + \\r\\n\np1 NO Login failed.\\r\\n"),
+                .ends_with("answered after 5006 ms: + \\r\\n\np1 NO Login failed.\\r\\n"),
             "{}",
             v[0].observed
         );
@@ -482,7 +475,7 @@ mod tests {
         let v = judge_end("c", &t(End::Slow(LATE), logout()));
         assert!(
             v[0].summary
-                .starts_with("slow: the connection was closed after `a1 LOGOUT` after 5.02 s"),
+                .starts_with("slow: the connection was closed after `a1 LOGOUT` after 5021 ms"),
             "{}",
             v[0].summary
         );
@@ -500,14 +493,6 @@ mod tests {
             "{}",
             v[0].summary
         );
-    }
-
-    #[test]
-    fn seconds_are_written_without_trailing_zeros() {
-        assert_eq!(seconds(5000), "5 s");
-        assert_eq!(seconds(1500), "1.5 s");
-        assert_eq!(seconds(5021), "5.02 s");
-        assert_eq!(seconds(90000), "90 s");
     }
 
     /// RFC 2060 §2.2.1: the server "transmits server data and a server command completion
