@@ -572,6 +572,18 @@ timeout_ms = 100
     }
 
     #[test]
+    fn the_auth_timeout_is_read_and_must_be_above_zero() {
+        let f = with("timeout_ms = 2000\nauth_timeout_ms = 20000\n").unwrap();
+        assert_eq!(f.targets[0].timeout(), Duration::from_secs(2));
+        assert_eq!(f.targets[0].auth_timeout(), Duration::from_secs(20));
+        let e = with("auth_timeout_ms = 0\n").unwrap_err();
+        assert!(e.contains("`auth_timeout_ms` must be above 0"), "{e}");
+        // Unset, LOGIN and AUTHENTICATE wait at least 15 s, above Courier's 5 s delay.
+        let f = with("").unwrap();
+        assert_eq!(f.targets[0].auth_timeout(), Duration::from_secs(15));
+    }
+
+    #[test]
     fn memory_limits_are_read_and_checked() {
         let f = with("max_line = 4096\nmax_literal = 65536\nmax_responses = 500\nmax_session_bytes = 1048576\n")
             .unwrap();
