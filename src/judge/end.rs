@@ -535,7 +535,7 @@ mod tests {
     }
 
     #[test]
-    fn a_close_inside_a_literal_quotes_the_cut_off_response() {
+    fn a_close_inside_a_literal_quotes_the_unfinished_response() {
         let mut e = ex("a2 FETCH 1 BODY[]", &[]);
         e.events.push(crate::wire::Event::Server(Message {
             fragments: vec![
