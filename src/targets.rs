@@ -96,11 +96,18 @@ pub struct Target {
     /// The lab's targets have `imapconform lab restart SERVER`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub restart: Option<Vec<String>>,
-    /// How long to wait for any one answer, in milliseconds (default 5000): from
-    /// sending a command to its tagged completion, for the greeting, and for the close
-    /// after LOGOUT.
+    /// How long to wait for any one answer, in milliseconds (default
+    /// [`DEFAULT_TIMEOUT_MS`]): from sending a command to its tagged completion, for the
+    /// greeting, and for the close after LOGOUT. LOGIN and AUTHENTICATE have their own,
+    /// `auth_timeout_ms`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub timeout_ms: Option<u64>,
+    /// How long to wait for the answer to LOGIN or AUTHENTICATE (with its continuation
+    /// requests and answers), in milliseconds (default [`DEFAULT_AUTH_TIMEOUT_MS`], or
+    /// `timeout_ms` where that is longer): servers delay failed logins on purpose
+    /// (Courier-IMAP answers every failed AUTHENTICATE after 5 s).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub auth_timeout_ms: Option<u64>,
     /// Longest server line accepted, in bytes (default 64 KiB).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub max_line: Option<usize>,
@@ -226,8 +233,18 @@ impl Target {
         pool
     }
 
+    /// The per-command timeout: `timeout_ms`, or [`DEFAULT_TIMEOUT_MS`].
     pub fn timeout(&self) -> Duration {
-        Duration::from_millis(self.timeout_ms.unwrap_or(5000))
+        Duration::from_millis(self.timeout_ms.unwrap_or(DEFAULT_TIMEOUT_MS))
+    }
+
+    /// The timeout of LOGIN and AUTHENTICATE: `auth_timeout_ms`, or the longer of
+    /// [`DEFAULT_AUTH_TIMEOUT_MS`] and [`Target::timeout`].
+    pub fn auth_timeout(&self) -> Duration {
+        match self.auth_timeout_ms {
+            Some(ms) => Duration::from_millis(ms),
+            None => Duration::from_millis(DEFAULT_AUTH_TIMEOUT_MS).max(self.timeout()),
+        }
     }
 
     fn validate(&self, index: usize) -> Result<(), String> {
@@ -278,6 +295,9 @@ impl Target {
         }
         if self.timeout_ms == Some(0) {
             return Err(format!("{at}: `timeout_ms` must be above 0"));
+        }
+        if self.auth_timeout_ms == Some(0) {
+            return Err(format!("{at}: `auth_timeout_ms` must be above 0"));
         }
         self.validate_tls(&at)?;
         self.validate_limits(&at)
@@ -376,6 +396,14 @@ impl Target {
 /// (RFC 2683 §3.2.1.5 has clients keep command lines to "approximately 1000 octets";
 /// response lines are often longer).
 pub const MIN_MAX_LINE: usize = 1024;
+
+/// The default per-command timeout, 10 s: well above the delays servers put in on
+/// purpose (tarpits of 1 to 5 s), so that a deliberate delay is not taken for a hang.
+pub const DEFAULT_TIMEOUT_MS: u64 = 10_000;
+
+/// The default timeout of LOGIN and AUTHENTICATE, 15 s: three times the 5 s Courier-IMAP
+/// waits before it answers a failed AUTHENTICATE (Dovecot's `auth_failure_delay` is 2 s).
+pub const DEFAULT_AUTH_TIMEOUT_MS: u64 = 15_000;
 
 /// Replaces `{user}`, `{password}` and `{session_dir}` in each argument.
 pub fn expand(argv: &[String], creds: Option<&Credentials>, session_dir: &Path) -> Vec<String> {
@@ -541,6 +569,18 @@ timeout_ms = 100
         TargetsFile::parse(&format!(
             "[[target]]\nname = \"h\"\naddress = \"127.0.0.1:1\"\nuser = \"u\"\n{extra}"
         ))
+    }
+
+    #[test]
+    fn the_auth_timeout_is_read_and_must_be_above_zero() {
+        let f = with("timeout_ms = 2000\nauth_timeout_ms = 20000\n").unwrap();
+        assert_eq!(f.targets[0].timeout(), Duration::from_secs(2));
+        assert_eq!(f.targets[0].auth_timeout(), Duration::from_secs(20));
+        let e = with("auth_timeout_ms = 0\n").unwrap_err();
+        assert!(e.contains("`auth_timeout_ms` must be above 0"), "{e}");
+        // Unset, LOGIN and AUTHENTICATE wait at least 15 s, above Courier's 5 s delay.
+        let f = with("").unwrap();
+        assert_eq!(f.targets[0].auth_timeout(), Duration::from_secs(15));
     }
 
     #[test]
