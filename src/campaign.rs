@@ -1042,7 +1042,12 @@ pub fn judge_session(
     let mut verdicts = Vec::new();
     let mut coverage = Vec::new();
     for (name, t) in names.iter().zip(transcripts) {
-        verdicts.extend(capped(judge::judge_syntax(name, t)));
+        // Syntax findings cite the profile's document (the default's without an oracle).
+        verdicts.extend(capped(judge::syntax::judge_syntax_in(
+            name,
+            t,
+            oracle.unwrap_or_default(),
+        )));
         verdicts.extend(judge::judge_end(name, t));
         verdicts.extend(judge::starttls::judge_setup(name, t));
         verdicts.extend(capped(judge::judge_tags(name, t)));
