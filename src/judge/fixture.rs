@@ -215,7 +215,7 @@ mod tests {
             let f = v.iter().find(|v| v.step == Some(11)).unwrap();
             assert!(
                 f.summary.starts_with(&format!(
-                    "response does not match `{rule}` ({doc}): FETCH item BODYSTRUCTURE: `{rule}` wants {sp} at byte {at}, after `…"
+                    "response does not match `{rule}` ({doc}): FETCH item `BODYSTRUCTURE`: `{rule}` wants {sp} at byte {at}, after `…"
                 )),
                 "{}",
                 f.summary

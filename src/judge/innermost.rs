@@ -59,6 +59,36 @@ pub fn fetch_item(bytes: &[u8], at: usize, end: usize) -> Option<Miss> {
     }
 }
 
+/// Reads a whole `* n FETCH ...` response (RFC 3501 `message-data` with only RFC 3501
+/// FETCH items) up to its CRLF. `None` when it matches.
+pub fn fetch_response(bytes: &[u8]) -> Option<Miss> {
+    let mut p = Reader::new(bytes);
+    let r = p
+        .text(0, "* ")
+        .and_then(|at| {
+            p.rule("message-data", at, |p, at| {
+                let i = p.nz_number(at)?;
+                let i = p.sp(i)?;
+                let i = p.text(i, "FETCH")?;
+                let i = p.sp(i)?;
+                p.rule("msg-att", i, |p, i| {
+                    p.list(i, false, |p, i| {
+                        p.msg_att_dynamic(i).or_else(|| p.msg_att_static(i))
+                    })
+                })
+            })
+        })
+        .and_then(|at| p.text(at, "\r\n"));
+    match r {
+        Some(e) if e == bytes.len() => None,
+        Some(e) => {
+            p.fail(e, Want::Rule("CRLF"));
+            p.best()
+        }
+        None => p.best(),
+    }
+}
+
 /// Reads a whole `* STATUS ...` response (RFC 3501 `mailbox-data`) up to its CRLF.
 /// `None` when it matches.
 pub fn status(bytes: &[u8]) -> Option<Miss> {
@@ -339,12 +369,11 @@ impl<'a> Reader<'a> {
     /// `msg-att-static`.
     fn msg_att_static(&mut self, at: usize) -> At {
         self.rule("msg-att-static", at, |p, at| {
+            // The longer names first: `RFC822.SIZE` before `RFC822`.
             let word = |p: &mut Self, at: usize, w: &'static str| -> At {
                 let end = at + w.len();
-                let next = p.b.get(end).copied();
-                let whole = matches!(next, Some(b' ' | b'[' | b'<'));
                 match p.b.get(at..end) {
-                    Some(got) if got.eq_ignore_ascii_case(w.as_bytes()) && whole => Some(end),
+                    Some(got) if got.eq_ignore_ascii_case(w.as_bytes()) => Some(end),
                     _ => None,
                 }
             };
@@ -360,9 +389,9 @@ impl<'a> Reader<'a> {
                 let i = p.sp(i)?;
                 return p.number(i);
             }
-            if let Some(i) = word(p, at, "RFC822")
-                .or_else(|| word(p, at, "RFC822.HEADER"))
+            if let Some(i) = word(p, at, "RFC822.HEADER")
                 .or_else(|| word(p, at, "RFC822.TEXT"))
+                .or_else(|| word(p, at, "RFC822"))
             {
                 let i = p.sp(i)?;
                 return p.nstring(i);
@@ -814,6 +843,24 @@ mod tests {
         let m = item(raw).unwrap();
         assert_eq!(m.rule, "env-date");
         assert_eq!(raw[m.offset], b'M');
+    }
+
+    #[test]
+    fn fetch_data_that_is_not_a_list_is_msg_atts() {
+        // GNU Mailutils 3.15, seed-7 campaign: FLAGS outside the parentheses.
+        let raw = b"* 1 FETCH FLAGS (\\Flagged \\Seen \\Recent)\r\n";
+        let m = fetch_response(raw).unwrap();
+        assert_eq!((m.rule, m.want, m.offset), ("msg-att", Want::Text("("), 10));
+        let raw = b"* 1 FETCH (UID)\r\n";
+        let m = fetch_response(raw).unwrap();
+        assert_eq!(
+            (m.rule, m.want, m.offset),
+            ("msg-att-static", Want::Rule("SP"), 14)
+        );
+        assert_eq!(
+            fetch_response(b"* 1 FETCH (UID 4 FLAGS (\\Seen))\r\n"),
+            None
+        );
     }
 
     #[test]

@@ -718,17 +718,17 @@ fn numbered(bytes: &[u8], toks: &[Tok], g: Grammar) -> Option<Fault> {
 
 fn fetch(bytes: &[u8], toks: &[Tok], _g: Grammar) -> Option<Fault> {
     let n = toks[0].atom().unwrap_or(b"");
+    // Where the reading stops, when the FETCH data is not a list of RFC 3501 items.
+    let shape = |why: &str| match innermost::fetch_response(bytes) {
+        Some(miss) => at_miss(bytes, &miss, why),
+        None => bad("msg-att", why),
+    };
     let list = match toks.get(2..) {
         Some([t]) => match t.list() {
             Some(l) if !l.is_empty() => l,
-            _ => {
-                return Some(bad(
-                    "msg-att",
-                    "FETCH data must be a non-empty parenthesized list",
-                ))
-            }
+            _ => return Some(shape("FETCH data must be a non-empty parenthesized list")),
         },
-        _ => return Some(bad("msg-att", "FETCH must be followed by exactly one list")),
+        _ => return Some(shape("FETCH must be followed by exactly one list")),
     };
     let has_ext = list
         .iter()
@@ -742,7 +742,7 @@ fn fetch(bytes: &[u8], toks: &[Tok], _g: Grammar) -> Option<Fault> {
                 "odd number of FETCH items together with extension items; cannot tell which is wrong",
             )
         } else {
-            bad("msg-att", "FETCH items must be name-value pairs")
+            shape("FETCH items must be name-value pairs")
         });
     }
     let pairs: Vec<&[Tok]> = list
@@ -801,7 +801,7 @@ fn fetch(bytes: &[u8], toks: &[Tok], _g: Grammar) -> Option<Fault> {
             _ => ("msg-att-static", shown.as_str()),
         };
         if let Some(miss) = innermost::fetch_item(bytes, p[0].span.0, p[1].span.1) {
-            return Some(at_miss(bytes, &miss, &format!("FETCH item {what}")));
+            return Some(at_miss(bytes, &miss, &format!("FETCH item `{what}`")));
         }
         let detail = if rule == "body" {
             body_spacing(&p[1])
@@ -822,7 +822,7 @@ fn fetch(bytes: &[u8], toks: &[Tok], _g: Grammar) -> Option<Fault> {
 }
 
 /// A fault naming the innermost rule that fails and the bytes where it does:
-/// "FETCH item BODY: `body-type-msg` wants SP at byte 412, after `…NIL NIL NIL)`, where
+/// "FETCH item `BODY`: `body-type-msg` wants SP at byte 412, after `…NIL NIL NIL)`, where
 /// the server sent `(\"text\" \"plain\"…`".
 fn at_miss(bytes: &[u8], miss: &innermost::Miss, what: &str) -> Fault {
     let (before, after) = innermost::excerpt(bytes, miss.offset);
@@ -1089,12 +1089,33 @@ mod tests {
         assert_eq!(f.rule, "body-type-msg");
         let at = find(raw, b")(\"TEXT\"").unwrap() + 1;
         let want = format!(
-            "FETCH item BODY: `body-type-msg` wants SP at byte {at}, after `…NIL NIL NIL NIL NIL NIL)`, where the server sent `(\"TEXT\" \"PLAIN\""
+            "FETCH item `BODY`: `body-type-msg` wants SP at byte {at}, after `…NIL NIL NIL NIL NIL NIL)`, where the server sent `(\"TEXT\" \"PLAIN\""
         );
         assert!(f.why.contains(&want), "{}", f.why);
-        assert_eq!(syntax(b"* 1 FETCH (UID)\r\n"), "msg-att");
+        assert_eq!(syntax(b"* 1 FETCH (UID)\r\n"), "msg-att-static");
         // The core part is judged even when extension items come along.
         assert_eq!(syntax(b"* 1 FETCH (MODSEQ (1) UID 0)\r\n"), "uniqueid");
+    }
+
+    #[test]
+    fn real_mailutils_status_and_fetch_faults_name_the_rule_and_the_bytes_there() {
+        // GNU Mailutils 3.15, seed-7 lab campaign: a mailbox name with a space sent as an
+        // atom, and FLAGS outside the parenthesised list.
+        let f = judge(b"* STATUS INBOX.to do (MESSAGES 0 RECENT 0)\r\n").unwrap();
+        assert_eq!((f.kind, f.rule), (Kind::Syntax, "mailbox-data"));
+        assert_eq!(
+            f.why,
+            "STATUS response: `mailbox-data` wants \"(\" at byte 18, after `* STATUS INBOX.to `, where the server sent `do (MESSAGES 0 RECENT 0)\\r\\n`"
+        );
+        let f = judge(b"* 1 FETCH FLAGS (\\Flagged \\Seen \\Recent)\r\n").unwrap();
+        assert_eq!((f.kind, f.rule), (Kind::Syntax, "msg-att"));
+        assert!(
+            f.why.starts_with(
+                "FETCH must be followed by exactly one list: `msg-att` wants \"(\" at byte 10, after `* 1 FETCH `, where the server sent `FLAGS ("
+            ),
+            "{}",
+            f.why
+        );
     }
 
     #[test]
