@@ -1050,7 +1050,11 @@ pub fn judge_session(
         )));
         verdicts.extend(judge::judge_end(name, t));
         verdicts.extend(judge::starttls::judge_setup(name, t));
-        verdicts.extend(capped(judge::judge_tags(name, t)));
+        verdicts.extend(capped(judge::tags::judge_tags_in(
+            name,
+            t,
+            oracle.unwrap_or_default(),
+        )));
         verdicts.extend(capped(judge::judge_mutations(name, t, mutations)));
         if let Some(profile) = oracle {
             let (v, c) = judge::judge_oracle(name, t, profile);

@@ -259,4 +259,44 @@ mod tests {
         assert!(status.contains("\"STATUS\" SPACE mailbox"), "{status}");
         assert!(definition("no-such-rule", Profile::Rfc3501).is_none());
     }
+
+    #[test]
+    fn the_oracles_flag_text_names_the_profiles_document_rfc2060_9_rfc3501_9() {
+        use crate::wire::{End, Exchange, Message, Transcript};
+        let t = Transcript {
+            greeting: Some(Message::line("* OK hi")),
+            setup: vec![Exchange::from_lines("s1 LOGIN u1 pw-u1", &["s1 OK in"])],
+            script: vec![Exchange::from_lines(
+                "a1 SELECT INBOX",
+                &[
+                    "* FLAGS (\\Seen \\Bogus)",
+                    "* 0 EXISTS",
+                    "* 0 RECENT",
+                    "* OK [UIDVALIDITY 1] x",
+                    "* OK [UIDNEXT 1] x",
+                    "a1 OK [READ-WRITE] done",
+                ],
+            )],
+            end: End::Completed,
+        };
+        for (profile, doc, other) in [
+            (Profile::Rfc2060, "RFC 2060", "RFC 3501"),
+            (Profile::Rfc3501, "RFC 3501", "RFC 2060"),
+        ] {
+            let (v, _) = crate::judge::judge_oracle("srv", &t, profile);
+            let f = v
+                .iter()
+                .find(|v| v.rule.as_deref() == Some("2060-9-flag-extension-not-generated"))
+                .unwrap_or_else(|| panic!("{v:#?}"));
+            assert!(
+                f.summary.contains(&format!("which {doc} does not define")),
+                "{f:#?}"
+            );
+            assert!(f.expected.contains(&format!("{doc} §2.3.2")), "{f:#?}");
+            assert!(
+                !f.summary.contains(other) && !f.expected.contains(other),
+                "{f:#?}"
+            );
+        }
+    }
 }
