@@ -88,6 +88,30 @@ fn compare(a: &[Node], b: &[Node], path: &mut Vec<usize>, out: &mut Vec<String>)
             .collect::<Vec<_>>()
             .join(".")
     };
+    // A list of atoms (flags, keywords) is a set: which of its members differ, and
+    // where they stand, is the value, not the place.
+    let atoms = |l: &[Node]| {
+        l.iter()
+            .all(|n| matches!(n, Node::Leaf(t) if !t.starts_with('"')))
+    };
+    if !path.is_empty() && atoms(a) && atoms(b) {
+        let set = |l: &[Node]| {
+            let mut v: Vec<String> = l
+                .iter()
+                .map(|n| match n {
+                    Node::Leaf(t) => t.to_ascii_lowercase(),
+                    Node::List(_) => String::new(),
+                })
+                .collect();
+            v.sort();
+            v.dedup();
+            v
+        };
+        if set(a) != set(b) {
+            out.push(format!("{}#set", name(path)));
+        }
+        return;
+    }
     if a.len() != b.len() {
         out.push(format!("{}#len", name(path)));
         return;
@@ -220,7 +244,17 @@ mod tests {
         );
         assert_eq!(
             difference("FLAGS (\\Seen)", "FLAGS (\\Seen \\Draft)"),
-            Some(vec!["1#len".to_string()])
+            Some(vec!["1#set".to_string()])
+        );
+        // Flags are a set: their order is no place, and other flags missing are the same
+        // difference.
+        assert_eq!(
+            difference("FLAGS (\\Seen \\Draft)", "FLAGS (\\Draft \\Seen)"),
+            Some(vec![])
+        );
+        assert_eq!(
+            difference("FLAGS (\\Seen \\Draft)", "FLAGS (\\Flagged \\Seen)"),
+            difference("FLAGS (\\Answered \\Draft)", "FLAGS (\\Deleted)"),
         );
     }
 
