@@ -62,8 +62,33 @@ fn rule_names(text: &str) -> HashMap<String, String> {
     out
 }
 
+/// The definitions of a document's §9: the name folded → the definition, whitespace
+/// collapsed, continuation lines joined.
+fn definitions(text: &str) -> HashMap<String, String> {
+    let lines = section_9(text);
+    let mut out = HashMap::new();
+    for (i, l) in lines.iter().enumerate() {
+        let Some(name) = defined_on(l) else {
+            continue;
+        };
+        let mut def = l.to_string();
+        for l in &lines[i + 1..] {
+            if l.is_empty() || !l.starts_with(' ') {
+                break;
+            }
+            def.push(' ');
+            def.push_str(l);
+        }
+        out.entry(fold(name))
+            .or_insert_with(|| crate::catalogue::collapse(&def));
+    }
+    out
+}
+
 static NAMES_2060: LazyLock<HashMap<String, String>> = LazyLock::new(|| rule_names(RFC2060));
 static NAMES_3501: LazyLock<HashMap<String, String>> = LazyLock::new(|| rule_names(RFC3501));
+static DEFINITIONS_2060: LazyLock<HashMap<String, String>> = LazyLock::new(|| definitions(RFC2060));
+static DEFINITIONS_3501: LazyLock<HashMap<String, String>> = LazyLock::new(|| definitions(RFC3501));
 
 fn fold(name: &str) -> String {
     name.to_ascii_lowercase().replace('_', "-")
@@ -161,23 +186,11 @@ const DEFINITION_MAX: usize = 700;
 /// whitespace collapsed: `body_type_msg ::= media_message SPACE body_fields SPACE envelope
 /// SPACE body SPACE body_fld_lines` under rfc2060.
 pub fn definition(rule: &str, profile: Profile) -> Option<String> {
-    let (text, name) = match profile {
-        Profile::Rfc2060 => (RFC2060, rule_name(rule, profile)),
-        Profile::Rfc3501 => (RFC3501, rule.to_string()),
-    };
-    let lines = section_9(text);
-    let start = lines
-        .iter()
-        .position(|l| defined_on(l).is_some_and(|n| n.eq_ignore_ascii_case(&name)))?;
-    let mut def = lines[start].to_string();
-    for l in &lines[start + 1..] {
-        if l.is_empty() || !l.starts_with(' ') {
-            break;
-        }
-        def.push(' ');
-        def.push_str(l);
-    }
-    let mut def = crate::catalogue::collapse(&def);
+    let mut def = match profile {
+        Profile::Rfc2060 => DEFINITIONS_2060.get(&fold(&rule_name(rule, profile))),
+        Profile::Rfc3501 => DEFINITIONS_3501.get(&fold(rule)),
+    }?
+    .clone();
     if def.len() > DEFINITION_MAX {
         let cut = (0..=DEFINITION_MAX)
             .rev()
