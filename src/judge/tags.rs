@@ -24,7 +24,7 @@ use crate::wire::{escape, Event, Fragment, Message, Transcript};
 pub const RULE: &str = "2060-2.2.2-tag-matches";
 
 /// The tag and status word of a line shaped like a tagged status response.
-fn tagged_status(line: &[u8]) -> Option<(&[u8], &[u8])> {
+pub(super) fn tagged_status(line: &[u8]) -> Option<(&[u8], &[u8])> {
     let mut words = line.splitn(3, |&b| b == b' ');
     let tag = words.next()?;
     let status = words.next()?;

@@ -213,7 +213,7 @@ fn matrix_table(h: &mut String, m: &Matrix<'_>) {
                 "<tr id=\"req-{id}\" class=\"requirement\"><th scope=\"row\" title=\"{quote}\"><a href=\"#req-{id}\">{id}</a></th><td>{level}</td>",
                 id = escape(&r.id),
                 quote = escape(&r.quote),
-                level = escape(r.level.as_str())
+                level = escape(&r.level_label())
             );
             for (cell, note) in row.cells.iter().zip(&row.notes) {
                 let _ = write!(

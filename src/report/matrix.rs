@@ -9,7 +9,7 @@
 //!
 //! A cell is
 //! - [`Cell::Fail`] when a distinct finding whose `rule` is the requirement's id holds for
-//!   the target (any kind, known to a baseline or not);
+//!   the target (any kind but a note, known to a baseline or not);
 //! - [`Cell::Pass`] when the judge that checks the requirement (its `check`) ran on the
 //!   target's answers and the requirement was exercised: for a command's section (RFC 2060
 //!   §6.1.1 to §6.5.1, and the RFC 3501 sections of the same commands) the target was sent
@@ -200,6 +200,8 @@ fn row<'a>(results: &Results, r: &'a Requirement) -> Row<'a> {
             .distinct
             .iter()
             .filter(|d| d.rule.as_deref() == Some(r.id.as_str()) && d.targets.contains(&t.name))
+            // A note (a finding that cites a descriptive sentence) breaks nothing.
+            .filter(|d| d.kind != crate::judge::Kind::Note)
             .collect();
         let (cell, note) = if !failing.is_empty() {
             let note = failing
@@ -349,6 +351,22 @@ mod tests {
             &Cell::Fail(vec![r.distinct[0].id.clone()])
         );
         assert_eq!(cell(&m, &fetch.id, 1), &Cell::Pass);
+    }
+
+    #[test]
+    fn a_note_against_a_descriptive_sentence_fails_no_cell() {
+        let mut note = finding("2060-2.2.2-ok-no-bad", &["a"]);
+        note.kind = Kind::Note;
+        let r = results(
+            vec![target("a", &["mutation"], &[("STATUS", 1)])],
+            &[note],
+            "rfc2060",
+        );
+        let m = Matrix::compute(&r, catalogue());
+        assert!(!matches!(
+            cell(&m, "2060-2.2.2-ok-no-bad", 0),
+            Cell::Fail(_)
+        ));
     }
 
     #[test]
