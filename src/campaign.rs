@@ -1055,7 +1055,12 @@ pub fn judge_session(
             t,
             oracle.unwrap_or_default(),
         )));
-        verdicts.extend(capped(judge::judge_mutations(name, t, mutations)));
+        verdicts.extend(capped(judge::mutation::judge_mutations_in(
+            name,
+            t,
+            mutations,
+            oracle.unwrap_or_default(),
+        )));
         if let Some(profile) = oracle {
             let (v, c) = judge::judge_oracle(name, t, profile);
             verdicts.extend(capped(v));
