@@ -31,6 +31,12 @@
 //!   lexically well-formed, which is a [`Kind::Warning`]. Numbered ones (`* n WORD`) are
 //!   the exception: no extension defines `message-data` beyond EXISTS, RECENT, EXPUNGE
 //!   and FETCH, so an unknown word there is a syntax finding.
+//!
+//! **Naming.** A FETCH item or STATUS response that fails is read again by the ABNF
+//! ([`super::innermost`]) to name the innermost rule that rejects it and the bytes where
+//! it does. Findings cite the active profile's document in its own words
+//! ([`super::grammar`]): RFC 2060 §9 (`body_type_msg`, `SPACE`) under rfc2060, RFC 3501
+//! §9 (`body-type-msg`, `SP`) under rfc3501.
 
 use imap_codec::decode::Decoder;
 use imap_codec::{GreetingCodec, ResponseCodec};
