@@ -374,7 +374,8 @@ struct RunArgs {
     #[arg(long)]
     no_probes: bool,
     /// Which IMAP4rev1 document the oracle holds servers to where RFC 2060 and RFC 3501
-    /// differ (rfc/rfc3501-changes.md lists the differences).
+    /// differ (rfc/rfc3501-changes.md lists the differences). Spawned reference servers
+    /// (`imapconform serve --stdio`) are started with the same profile.
     #[arg(long, default_value = "rfc2060", value_parser = parse_profile)]
     profile: Profile,
     /// Do not judge sessions with the RFC model (syntax, endings and differences between
@@ -664,6 +665,20 @@ fn load_targets(path: &std::path::Path, only: &[String]) -> anyhow::Result<Targe
         .map_err(|e| anyhow::anyhow!("targets file {}: {e}", path.display()))
 }
 
+/// [`load_targets`], with every spawned reference server serving `profile`
+/// ([`TargetsFile::serve_profile`]): the profile the oracle judges with.
+fn load_profiled_targets(
+    path: &std::path::Path,
+    only: &[String],
+    profile: Profile,
+) -> anyhow::Result<TargetsFile> {
+    let mut targets = load_targets(path, only)?;
+    targets
+        .serve_profile(profile)
+        .map_err(|e| anyhow::anyhow!("targets file {}: {e}", path.display()))?;
+    Ok(targets)
+}
+
 fn real_main(cli: Cli) -> anyhow::Result<u8> {
     match cli.command {
         Cmd::Run(a) => cmd_run(*a),
@@ -736,7 +751,7 @@ fn cmd_run(a: RunArgs) -> anyhow::Result<u8> {
     };
     let targets_file = a.targets.clone().expect("clap: --targets or --resume");
     let out = a.out.clone().expect("clap: --out or --resume");
-    let targets = load_targets(&targets_file, &a.only)?;
+    let targets = load_profiled_targets(&targets_file, &a.only, a.profile)?;
     let redact = Redactor::choose(&targets.targets, a.keep_secrets);
     let mut mix = match &a.mix_file {
         Some(path) => {
@@ -931,7 +946,7 @@ fn cmd_minimize(a: MinimizeArgs) -> anyhow::Result<u8> {
     use imapconform::report::distinct::{dedup, Signature, Verification};
     use imapconform::report::{read_findings, Finding};
     let case = read_case(&a.case)?;
-    let targets = load_targets(&a.targets, &[])?;
+    let targets = load_profiled_targets(&a.targets, &[], a.profile)?;
     let redact = Redactor::choose(&targets.targets, a.keep_secrets);
     let oracle = (!a.no_oracle).then_some(a.profile);
     let file = a
@@ -1170,7 +1185,7 @@ fn cmd_merge(a: MergeArgs) -> anyhow::Result<u8> {
 }
 
 fn cmd_race(a: RaceArgs) -> anyhow::Result<u8> {
-    let targets = load_targets(&a.targets, &a.only)?;
+    let targets = load_profiled_targets(&a.targets, &a.only, a.profile)?;
     let redact = Redactor::choose(&targets.targets, a.keep_secrets);
     let opts = races::RaceOptions {
         targets: targets.targets,

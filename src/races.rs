@@ -20,7 +20,8 @@ use crate::gen::race::race;
 use crate::gen::race::Side;
 use crate::gen::GenConfig;
 use crate::judge::race::judge_race;
-use crate::judge::{judge_syntax, Kind, Verdict};
+use crate::judge::syntax::judge_syntax_in;
+use crate::judge::{Kind, Verdict};
 use crate::model::Profile;
 use crate::redact::Redactor;
 use crate::report::{Counts, Finding, FindingsWriter};
@@ -124,7 +125,7 @@ pub async fn run(opts: RaceOptions) -> anyhow::Result<RaceSummary> {
                 }
             };
             let (mut verdicts, coverage) = judge_race(&t.name, &transcript, opts.profile);
-            verdicts.extend(syntax_verdicts(&t.name, &transcript));
+            verdicts.extend(syntax_verdicts(&t.name, &transcript, opts.profile));
             verdicts.extend(end_verdict(&t.name, &transcript));
             let e = summary.judged.entry(t.name.clone()).or_default();
             e.0 += coverage.judged;
@@ -169,7 +170,7 @@ pub async fn run(opts: RaceOptions) -> anyhow::Result<RaceSummary> {
 
 /// Every server message of both connections against the formal syntax
 /// ([`crate::judge::judge_syntax`]), with steps numbered as in the scenario.
-fn syntax_verdicts(target: &str, t: &RaceTranscript) -> Vec<Verdict> {
+fn syntax_verdicts(target: &str, t: &RaceTranscript, profile: Profile) -> Vec<Verdict> {
     let mut out = Vec::new();
     for side in [Side::A, Side::B] {
         let mut per_side = t.setup[side.index()].clone();
@@ -187,7 +188,7 @@ fn syntax_verdicts(target: &str, t: &RaceTranscript) -> Vec<Verdict> {
             per_side.script.push(r.exchange.clone());
             global.push(i);
         }
-        for mut v in judge_syntax(target, &per_side) {
+        for mut v in judge_syntax_in(target, &per_side, profile) {
             v.step = v.step.and_then(|k| global.get(k).copied());
             v.summary = format!("connection {}: {}", side.letter(), v.summary);
             out.push(v);

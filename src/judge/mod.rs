@@ -18,6 +18,8 @@
 
 pub mod differential;
 pub mod end;
+pub mod grammar;
+pub mod innermost;
 pub mod lex;
 pub mod mutation;
 pub mod normalize;

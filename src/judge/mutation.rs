@@ -27,9 +27,23 @@ use crate::gen::mutate::{Label, Operator, COMPLETION_RESULT};
 use crate::wire::{escape, End, Exchange, Transcript};
 
 use super::{Kind, Verdict};
+use crate::model::Profile;
 
-/// Judges the labelled steps of `t` (`labels`: script step and operator).
+/// Judges the labelled steps of `t` (`labels`: script step and operator) under the
+/// rfc2060 profile ([`judge_mutations_in`]).
 pub fn judge_mutations(target: &str, t: &Transcript, labels: &[(usize, Operator)]) -> Vec<Verdict> {
+    judge_mutations_in(target, t, labels, Profile::Rfc2060)
+}
+
+/// Judges the labelled steps of `t` (`labels`: script step and operator); summaries
+/// name `profile`'s document.
+pub fn judge_mutations_in(
+    target: &str,
+    t: &Transcript,
+    labels: &[(usize, Operator)],
+    profile: Profile,
+) -> Vec<Verdict> {
+    let doc = super::grammar::document(profile);
     let mut out = Vec::new();
     for &(step, op) in labels {
         let Some(e) = t.script.get(step) else {
@@ -68,7 +82,7 @@ pub fn judge_mutations(target: &str, t: &Transcript, labels: &[(usize, Operator)
                 Kind::Note,
                 None,
                 format!(
-                    "mutation {}: a command that breaks the client's rule {} was carried out leniently (OK), which RFC 2060 allows (as it allows NO or BAD)",
+                    "mutation {}: a command that breaks the client's rule {} was carried out leniently (OK), which {doc} allows (as it allows NO or BAD)",
                     op.name(),
                     label.breaks.unwrap_or_default()
                 ),
@@ -293,6 +307,14 @@ mod tests {
             v[0].summary
         );
         assert!(!v[0].kind.fails(Kind::Note));
+        for (profile, doc, other) in [
+            (Profile::Rfc2060, "which RFC 2060 allows", "RFC 3501"),
+            (Profile::Rfc3501, "which RFC 3501 allows", "RFC 2060"),
+        ] {
+            let v = judge_mutations_in("s", &t, &[(0, Operator::BadEscape)], profile);
+            assert!(v[0].summary.contains(doc), "{}", v[0].summary);
+            assert!(!v[0].summary.contains(other), "{}", v[0].summary);
+        }
     }
 
     #[test]

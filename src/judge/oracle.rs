@@ -1146,8 +1146,14 @@ impl Oracle {
             self.find(
                 step,
                 rule::FLAG_EXTENSION,
-                format!("the server sent the flag {f}, which RFC 2060 does not define"),
-                "system flags of RFC 2060 §2.3.2 or keywords".into(),
+                format!(
+                    "the server sent the flag {f}, which {} does not define",
+                    super::grammar::document(self.session.profile)
+                ),
+                format!(
+                    "system flags of {} §2.3.2 or keywords",
+                    super::grammar::document(self.session.profile)
+                ),
                 f,
             );
         }
@@ -1937,7 +1943,10 @@ impl Oracle {
                             "LIST returned the name {:?}, which breaks modified UTF-7: {why}",
                             String::from_utf8_lossy(name)
                         ),
-                        "a name in modified UTF-7 (RFC 2060 §5.1.3)".into(),
+                        format!(
+                            "a name in modified UTF-7 ({} §5.1.3)",
+                            super::grammar::document(self.session.profile)
+                        ),
                         escape(name),
                     );
                 }
