@@ -1085,7 +1085,16 @@ pub fn judge_session(
         .map(|(_, c)| c.identities.as_slice())
         .collect();
     if runs.len() > 1 {
-        verdicts.extend(judge::judge_differential_by_identity(&runs, &identities));
+        // What the other judges already report is not reported again as a divergence.
+        let explained: Vec<Vec<usize>> = runs
+            .iter()
+            .map(|(name, _)| judge::explained_steps(&verdicts, name))
+            .collect();
+        verdicts.extend(judge::judge_differential_explained(
+            &runs,
+            &identities,
+            &explained,
+        ));
     }
     (verdicts, coverage)
 }

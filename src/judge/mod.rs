@@ -17,6 +17,7 @@
 //! [`Kind::Warning`] that states the reason; it never guesses a violation.
 
 pub mod differential;
+pub mod divergence_reason;
 pub mod end;
 pub mod grammar;
 pub mod innermost;
@@ -32,7 +33,10 @@ pub mod tags;
 #[cfg(test)]
 mod fixture;
 
-pub use differential::{judge_differential, judge_differential_by_identity, Identity};
+pub use differential::{
+    explained_steps, judge_differential, judge_differential_by_identity,
+    judge_differential_explained, Identity,
+};
 pub use end::judge_end;
 pub use mutation::judge_mutations;
 pub use normalize::{normalize_exchange, NormContext};

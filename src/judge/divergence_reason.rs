@@ -1,0 +1,371 @@
+//! What a divergence is about, in words: one line a reviewer can act on
+//! ("cyrus answers NO where courier and dovecot answer OK", "courier sends no `* 2 EXISTS`
+//! where cyrus, dovecot do"), and whether the difference shows a different mailbox state.
+//!
+//! Both work on the normalised lines of [`super::normalize`]: `<tag> STATUS [CODE]` for
+//! the tagged completion, one line per untagged response, and
+//! `<no response: session ended (...)>` when the session ended first.
+
+/// At most this many differences are named in one reason; the rest are counted.
+const MAX_CLAUSES: usize = 2;
+
+/// Characters of a line shown around the place where two lines differ.
+const WINDOW: usize = 60;
+
+/// The reason `these` (answer `theirs`) differ from `others` (answer `ours`), one line.
+pub fn reason(these: &[String], theirs: &[String], others: &[String], ours: &[String]) -> String {
+    let a = names(these);
+    let b = names(others);
+    let (sa, sb) = (these.len() == 1, others.len() == 1);
+    match (outcome(theirs), outcome(ours)) {
+        (None, _) => {
+            return format!(
+                "{a}'s session ended ({}) before an answer, where {b} {} {}",
+                ended_why(theirs),
+                verb("answer", sb),
+                describe_outcome(ours)
+            )
+        }
+        (_, None) => {
+            return format!(
+                "{a} {} {} where {b}'s session ended ({}) before an answer",
+                verb("answer", sa),
+                describe_outcome(theirs),
+                ended_why(ours)
+            )
+        }
+        (Some(x), Some(y)) if x != y => {
+            return format!(
+                "{a} {} {} where {b} {} {}",
+                verb("answer", sa),
+                describe_outcome(theirs),
+                verb("answer", sb),
+                describe_outcome(ours)
+            )
+        }
+        _ => {}
+    }
+    let (only_theirs, only_ours) = unmatched(theirs, ours);
+    let mut clauses = Vec::new();
+    let mut used_ours = vec![false; only_ours.len()];
+    for t in &only_theirs {
+        let k = key(t);
+        match only_ours
+            .iter()
+            .enumerate()
+            .find(|(j, o)| !used_ours[*j] && key(o) == k)
+        {
+            Some((j, o)) => {
+                used_ours[j] = true;
+                let bare = |l: &'_ str| l.strip_prefix("<tag> ").unwrap_or(l).to_string();
+                let (x, y) = excerpts(&bare(t), &bare(o));
+                let v = if k == TAGGED { "answer" } else { "send" };
+                clauses.push(format!(
+                    "{a} {} `{x}` where {b} {} `{y}`",
+                    verb(v, sa),
+                    verb(v, sb)
+                ));
+            }
+            None => clauses.push(format!(
+                "{a} {} `{}` where {b} {} not",
+                verb("send", sa),
+                short(t),
+                verb("do", sb)
+            )),
+        }
+    }
+    for (o, _) in only_ours.iter().zip(&used_ours).filter(|(_, u)| !**u) {
+        clauses.push(format!(
+            "{a} {} no `{}` where {b} {}",
+            verb("send", sa),
+            short(o),
+            verb("do", sb)
+        ));
+    }
+    if clauses.is_empty() {
+        // The same lines in another order (an EXPUNGE separates groups).
+        return format!(
+            "{a} {} the same responses as {b} in another order",
+            verb("send", sa)
+        );
+    }
+    let more = clauses.len().saturating_sub(MAX_CLAUSES);
+    clauses.truncate(MAX_CLAUSES);
+    let mut line = clauses.join("; ");
+    if more > 0 {
+        line.push_str(&format!(
+            "; and {more} more difference{}",
+            if more == 1 { "" } else { "s" }
+        ));
+    }
+    line
+}
+
+/// Whether the difference between two answers with the same outcome shows that the two
+/// hold a different state (message counts, flags, message data, the mailbox list, a
+/// read-only against a read-write selection): the target's later answers may then
+/// differ only because of it. Status responses and their codes (`* OK [UNSEEN 1]`, a
+/// `NO [TRYCREATE]` against a `NO`) and capabilities show no state.
+pub fn reveals_state(theirs: &[String], ours: &[String]) -> bool {
+    let (a, b) = unmatched(theirs, ours);
+    a.iter().chain(&b).any(|l| !stateless(l))
+}
+
+const TAGGED: &str = "<tag>";
+
+/// The status of the tagged completion (`OK`, `NO`, `BAD`, ...), or `None` when the
+/// session ended before one.
+pub fn outcome(lines: &[String]) -> Option<&str> {
+    lines
+        .iter()
+        .rev()
+        .find_map(|l| l.strip_prefix("<tag> "))
+        .and_then(|rest| rest.split(' ').next())
+}
+
+fn stateless(line: &str) -> bool {
+    if let Some(rest) = line.strip_prefix("<tag> ") {
+        return !(rest.contains("[READ-ONLY]") || rest.contains("[READ-WRITE]"));
+    }
+    [
+        "* OK",
+        "* NO",
+        "* BAD",
+        "* BYE",
+        "* PREAUTH",
+        "* CAPABILITY",
+        "+",
+    ]
+    .iter()
+    .any(|p| line == *p || line.starts_with(&format!("{p} ")))
+}
+
+/// The tagged status with its response code: `NO`, `NO [TRYCREATE]`.
+fn describe_outcome(lines: &[String]) -> String {
+    let tagged = lines
+        .iter()
+        .rev()
+        .find_map(|l| l.strip_prefix("<tag> "))
+        .unwrap_or("");
+    let mut words = tagged.split(' ');
+    let status = words.next().unwrap_or("");
+    match words.next() {
+        Some(code) if code.starts_with('[') => {
+            let code = code.trim_end_matches(']');
+            format!("{status} {code}]")
+        }
+        _ => status.to_string(),
+    }
+}
+
+/// `closed` from `<no response: session ended (closed)>`.
+fn ended_why(lines: &[String]) -> String {
+    lines
+        .iter()
+        .find_map(|l| {
+            l.strip_prefix("<no response: session ended (")
+                .map(|r| r.trim_end_matches(")>").to_string())
+        })
+        .unwrap_or_else(|| "without a tagged answer".into())
+}
+
+/// The lines of each side that the other side does not have (as multisets, in order).
+fn unmatched<'a>(theirs: &'a [String], ours: &'a [String]) -> (Vec<&'a str>, Vec<&'a str>) {
+    let mut left: Vec<Option<&str>> = ours.iter().map(|s| Some(s.as_str())).collect();
+    let mut only_theirs = Vec::new();
+    for t in theirs {
+        match left.iter_mut().find(|o| **o == Some(t.as_str())) {
+            Some(slot) => *slot = None,
+            None => only_theirs.push(t.as_str()),
+        }
+    }
+    (only_theirs, left.into_iter().flatten().collect())
+}
+
+/// What kind of response a line is: `<tag>`, `* EXISTS`, `* FETCH`, `* OK [UNSEEN`,
+/// `* LIST`.
+fn key(line: &str) -> String {
+    if line.starts_with("<tag> ") {
+        return TAGGED.into();
+    }
+    let words: Vec<&str> = line.split(' ').take(3).collect();
+    match words.as_slice() {
+        ["*", n, w, ..] if n.starts_with('<') || n.chars().all(|c| c.is_ascii_digit()) => {
+            format!("* {w}")
+        }
+        ["*", s, code, ..] if code.starts_with('[') => {
+            format!("* {s} {}", code.split(']').next().unwrap_or(code))
+        }
+        ["*", w, ..] => format!("* {w}"),
+        [w, ..] => (*w).to_string(),
+        [] => String::new(),
+    }
+}
+
+/// A line cut to [`WINDOW`] characters.
+fn short(line: &str) -> String {
+    let chars: Vec<char> = line.chars().collect();
+    if chars.len() <= WINDOW {
+        line.to_string()
+    } else {
+        chars[..WINDOW].iter().collect::<String>() + "…"
+    }
+}
+
+/// Each line around the first place where they differ.
+fn excerpts(a: &str, b: &str) -> (String, String) {
+    let (ca, cb): (Vec<char>, Vec<char>) = (a.chars().collect(), b.chars().collect());
+    let first = ca.iter().zip(&cb).take_while(|(x, y)| x == y).count();
+    let start = first.saturating_sub(WINDOW / 3);
+    let cut = |c: &[char]| {
+        let end = (start + WINDOW).min(c.len());
+        let mut s = String::new();
+        if start > 0 {
+            s.push('…');
+        }
+        s.extend(&c[start.min(c.len())..end]);
+        if end < c.len() {
+            s.push('…');
+        }
+        s
+    };
+    (cut(&ca), cut(&cb))
+}
+
+/// `cyrus`, `cyrus and dovecot`, `courier, cyrus and dovecot`.
+fn names(n: &[String]) -> String {
+    match n {
+        [] => "no server".into(),
+        [one] => one.clone(),
+        [init @ .., last] => format!("{} and {last}", init.join(", ")),
+    }
+}
+
+/// The verb for one subject (`answers`, `sends`, `does`) or several.
+fn verb(v: &str, singular: bool) -> String {
+    match (v, singular) {
+        ("do", true) => "does".into(),
+        (v, true) => format!("{v}s"),
+        (v, false) => v.into(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn l(lines: &[&str]) -> Vec<String> {
+        lines.iter().map(|s| s.to_string()).collect()
+    }
+
+    fn n(names: &[&str]) -> Vec<String> {
+        l(names)
+    }
+
+    #[test]
+    fn a_different_outcome_is_named_with_its_response_code() {
+        let r = reason(
+            &n(&["cyrus"]),
+            &l(&["<tag> NO"]),
+            &n(&["courier", "dovecot"]),
+            &l(&["<tag> NO [TRYCREATE]"]),
+        );
+        assert_eq!(
+            r,
+            "cyrus answers `NO` where courier and dovecot answer `NO [TRYCREATE]`"
+        );
+        let r = reason(
+            &n(&["mailutils"]),
+            &l(&["<tag> BAD"]),
+            &n(&["dovecot"]),
+            &l(&["* 1 FETCH (FLAGS (\\Seen))", "<tag> OK"]),
+        );
+        assert_eq!(r, "mailutils answers BAD where dovecot answers OK");
+    }
+
+    #[test]
+    fn a_missing_response_is_named_with_the_line_the_others_sent() {
+        let r = reason(
+            &n(&["courier"]),
+            &l(&["<tag> OK"]),
+            &n(&["cyrus", "dovecot"]),
+            &l(&["* 2 EXISTS", "<tag> OK"]),
+        );
+        assert_eq!(
+            r,
+            "courier sends no `* 2 EXISTS` where cyrus and dovecot do"
+        );
+        let r = reason(
+            &n(&["courier"]),
+            &l(&["* 2 EXISTS", "<tag> OK"]),
+            &n(&["cyrus"]),
+            &l(&["<tag> OK"]),
+        );
+        assert_eq!(r, "courier sends `* 2 EXISTS` where cyrus does not");
+    }
+
+    #[test]
+    fn a_changed_response_shows_both_around_where_they_differ() {
+        let long = "x".repeat(100);
+        let a = format!("* 1 FETCH (BODY[] \"{long}A\")");
+        let b = format!("* 1 FETCH (BODY[] \"{long}B\")");
+        let r = reason(
+            &n(&["mailutils"]),
+            &l(&[&a, "<tag> OK"]),
+            &n(&["cyrus"]),
+            &l(&[&b, "<tag> OK"]),
+        );
+        assert!(r.starts_with("mailutils sends `…x"), "{r}");
+        assert!(r.contains("A\")` where cyrus sends `…"), "{r}");
+        assert!(r.ends_with("B\")`"), "{r}");
+        assert!(r.len() < 200, "{r}");
+    }
+
+    #[test]
+    fn a_session_that_ended_says_how() {
+        let r = reason(
+            &n(&["courier"]),
+            &l(&["<no response: session ended (closed)>"]),
+            &n(&["cyrus"]),
+            &l(&["<tag> OK"]),
+        );
+        assert_eq!(
+            r,
+            "courier's session ended (closed) before an answer, where cyrus answers OK"
+        );
+    }
+
+    #[test]
+    fn many_differences_are_counted_after_the_first_two() {
+        let r = reason(
+            &n(&["a"]),
+            &l(&["* 1 EXISTS", "* 2 RECENT", "* 3 EXPUNGE", "<tag> OK"]),
+            &n(&["b"]),
+            &l(&["<tag> OK"]),
+        );
+        assert!(r.ends_with("; and 1 more difference"), "{r}");
+    }
+
+    #[test]
+    fn status_responses_and_codes_show_no_state_but_data_does() {
+        let with = l(&["* 1 EXISTS", "* OK [UNSEEN 1]", "<tag> OK [READ-WRITE]"]);
+        let without = l(&["* 1 EXISTS", "<tag> OK [READ-WRITE]"]);
+        assert!(!reveals_state(&without, &with));
+        assert!(!reveals_state(
+            &l(&["<tag> NO"]),
+            &l(&["<tag> NO [TRYCREATE]"])
+        ));
+        assert!(reveals_state(
+            &l(&["* 1 EXISTS", "<tag> OK [READ-ONLY]"]),
+            &without
+        ));
+        assert!(reveals_state(
+            &l(&["<tag> OK"]),
+            &l(&["* 2 EXISTS", "<tag> OK"])
+        ));
+        assert!(reveals_state(
+            &l(&["* 1 FETCH (FLAGS ())", "<tag> OK"]),
+            &l(&["* 1 FETCH (FLAGS (\\Seen))", "<tag> OK"])
+        ));
+    }
+}
