@@ -29,7 +29,7 @@
 
 use similar::TextDiff;
 
-use super::divergence_reason::{outcome, reason, reveals_state};
+use super::divergence_reason::{outcome, reason, reveals_state, Side};
 use super::normalize::{normalize_exchange, normalize_exchange_by_identity, NormContext};
 
 /// UID → the model's message id ([`super::oracle::Coverage::identities`]).
@@ -133,6 +133,20 @@ pub fn judge_differential_explained(
         c.step(&norm, step);
     }
     c.finish()
+}
+
+/// The human-readable text of the tagged completion at `step` (`Message contains bare
+/// newlines` of `a6 NO Message contains bare newlines`), without its response code.
+fn tagged_text(t: &Transcript, step: usize) -> Option<String> {
+    let e = t.script.get(step)?;
+    let tag = e.command().tag().to_vec();
+    let m = e.responses().filter(|m| m.tag() == tag.as_slice()).last()?;
+    let line = String::from_utf8_lossy(m.first_line()).into_owned();
+    let mut rest = line.splitn(3, ' ').nth(2).unwrap_or("").trim_start();
+    if rest.starts_with('[') {
+        rest = rest.find(']').map_or("", |p| rest[p + 1..].trim_start());
+    }
+    Some(escape(rest.as_bytes())).filter(|s| !s.is_empty())
 }
 
 /// Why a target takes no further part in a session's comparison.
@@ -258,7 +272,18 @@ impl Comparison<'_, '_> {
                 .unified_diff()
                 .header(&ref_names.join(","), &these.join(","))
                 .to_string();
-            let why = reason(&these, lines, &ref_names, ref_lines);
+            let side = |names, lines, members: &Vec<usize>| Side {
+                names,
+                lines,
+                text: match members.as_slice() {
+                    [one] => tagged_text(runs[*one].1, step),
+                    _ => None,
+                },
+            };
+            let why = reason(
+                &side(&these, lines, members),
+                &side(&ref_names, ref_lines, ref_members),
+            );
             let (targets, aside) = if majority {
                 (these.clone(), String::new())
             } else {
@@ -403,7 +428,7 @@ mod tests {
         assert_eq!(v[0].step, Some(0));
         assert_eq!(
             v[0].summary,
-            "`a1 STORE 1 +FLAGS (\\\\Flagged)`: mailutils answers BAD where cyrus and dovecot answer OK"
+            "`a1 STORE 1 +FLAGS (\\\\Flagged)`: mailutils answers BAD (`STORE Unrecognized flag`) where cyrus and dovecot answer OK"
         );
         assert!(
             v[0].observed.contains("--- cyrus,dovecot"),
@@ -427,7 +452,7 @@ mod tests {
         assert_eq!(v[0].targets, vec!["alpha", "zeta"]);
         assert_eq!(
             v[0].summary,
-            "`a1 CREATE foo`: zeta answers OK where alpha answers NO (two servers compared: neither answer is taken as the right one)"
+            "`a1 CREATE foo`: zeta answers OK where alpha answers NO (`exists`) (two servers compared: neither answer is taken as the right one)"
         );
         // Two against two: no majority either.
         let v = judge_differential(&[("a", &a), ("b", &b), ("c", &a), ("d", &b)]);

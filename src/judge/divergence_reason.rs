@@ -12,10 +12,32 @@ const MAX_CLAUSES: usize = 2;
 /// Characters of a line shown around the place where two lines differ.
 const WINDOW: usize = 60;
 
-/// The reason `these` (answer `theirs`) differ from `others` (answer `ours`), one line.
-pub fn reason(these: &[String], theirs: &[String], others: &[String], ours: &[String]) -> String {
-    let a = names(these);
-    let b = names(others);
+/// One side of a comparison: the targets that gave one answer, its normalised lines, and
+/// the human-readable text of its tagged completion (`Message contains bare newlines`)
+/// when one target gave it.
+pub struct Side<'a> {
+    pub names: &'a [String],
+    pub lines: &'a [String],
+    pub text: Option<String>,
+}
+
+/// The reason `these` differ from `others`, one line.
+pub fn reason(these: &Side<'_>, others: &Side<'_>) -> String {
+    let (theirs, ours) = (these.lines, others.lines);
+    let a = names(these.names);
+    let b = names(others.names);
+    let with_text = |side: &Side<'_>| {
+        let o = describe_outcome(side.lines);
+        // The text of a refusal says why; that of an OK says nothing.
+        match &side.text {
+            Some(t) if !t.is_empty() && outcome(side.lines) != Some("OK") => {
+                format!("{o} (`{}`)", short(t))
+            }
+            _ => o,
+        }
+    };
+    let (outcome_a, outcome_b) = (with_text(these), with_text(others));
+    let (these, others) = (these.names, others.names);
     let (sa, sb) = (these.len() == 1, others.len() == 1);
     match (outcome(theirs), outcome(ours)) {
         (None, _) => {
@@ -36,11 +58,9 @@ pub fn reason(these: &[String], theirs: &[String], others: &[String], ours: &[St
         }
         (Some(x), Some(y)) if x != y => {
             return format!(
-                "{a} {} {} where {b} {} {}",
+                "{a} {} {outcome_a} where {b} {} {outcome_b}",
                 verb("answer", sa),
-                describe_outcome(theirs),
                 verb("answer", sb),
-                describe_outcome(ours)
             )
         }
         _ => {}
@@ -262,44 +282,87 @@ mod tests {
         l(names)
     }
 
+    /// `reason` of two sides without their texts.
+    fn why(these: &[&str], theirs: &[&str], others: &[&str], ours: &[&str]) -> String {
+        let (a, b, c, d) = (n(these), l(theirs), n(others), l(ours));
+        reason(
+            &Side {
+                names: &a,
+                lines: &b,
+                text: None,
+            },
+            &Side {
+                names: &c,
+                lines: &d,
+                text: None,
+            },
+        )
+    }
+
     #[test]
     fn a_different_outcome_is_named_with_its_response_code() {
-        let r = reason(
-            &n(&["cyrus"]),
-            &l(&["<tag> NO"]),
-            &n(&["courier", "dovecot"]),
-            &l(&["<tag> NO [TRYCREATE]"]),
+        let r = why(
+            &["cyrus"],
+            &["<tag> NO"],
+            &["courier", "dovecot"],
+            &["<tag> NO [TRYCREATE]"],
         );
         assert_eq!(
             r,
             "cyrus answers `NO` where courier and dovecot answer `NO [TRYCREATE]`"
         );
-        let r = reason(
-            &n(&["mailutils"]),
-            &l(&["<tag> BAD"]),
-            &n(&["dovecot"]),
-            &l(&["* 1 FETCH (FLAGS (\\Seen))", "<tag> OK"]),
+        let r = why(
+            &["mailutils"],
+            &["<tag> BAD"],
+            &["dovecot"],
+            &["* 1 FETCH (FLAGS (\\Seen))", "<tag> OK"],
         );
         assert_eq!(r, "mailutils answers BAD where dovecot answers OK");
     }
 
     #[test]
-    fn a_missing_response_is_named_with_the_line_the_others_sent() {
+    fn a_different_outcome_quotes_the_servers_own_words_when_one_server_gave_them() {
+        let (a, b, c, d) = (
+            n(&["cyrus"]),
+            l(&["<tag> NO"]),
+            n(&["dovecot", "mailutils"]),
+            l(&["* 1 EXISTS", "<tag> OK"]),
+        );
         let r = reason(
-            &n(&["courier"]),
-            &l(&["<tag> OK"]),
-            &n(&["cyrus", "dovecot"]),
-            &l(&["* 2 EXISTS", "<tag> OK"]),
+            &Side {
+                names: &a,
+                lines: &b,
+                text: Some("Message contains bare newlines".into()),
+            },
+            &Side {
+                names: &c,
+                lines: &d,
+                text: None,
+            },
+        );
+        assert_eq!(
+            r,
+            "cyrus answers NO (`Message contains bare newlines`) where dovecot and mailutils answer OK"
+        );
+    }
+
+    #[test]
+    fn a_missing_response_is_named_with_the_line_the_others_sent() {
+        let r = why(
+            &["courier"],
+            &["<tag> OK"],
+            &["cyrus", "dovecot"],
+            &["* 2 EXISTS", "<tag> OK"],
         );
         assert_eq!(
             r,
             "courier sends no `* 2 EXISTS` where cyrus and dovecot do"
         );
-        let r = reason(
-            &n(&["courier"]),
-            &l(&["* 2 EXISTS", "<tag> OK"]),
-            &n(&["cyrus"]),
-            &l(&["<tag> OK"]),
+        let r = why(
+            &["courier"],
+            &["* 2 EXISTS", "<tag> OK"],
+            &["cyrus"],
+            &["<tag> OK"],
         );
         assert_eq!(r, "courier sends `* 2 EXISTS` where cyrus does not");
     }
@@ -309,11 +372,11 @@ mod tests {
         let long = "x".repeat(100);
         let a = format!("* 1 FETCH (BODY[] \"{long}A\")");
         let b = format!("* 1 FETCH (BODY[] \"{long}B\")");
-        let r = reason(
-            &n(&["mailutils"]),
-            &l(&[&a, "<tag> OK"]),
-            &n(&["cyrus"]),
-            &l(&[&b, "<tag> OK"]),
+        let r = why(
+            &["mailutils"],
+            &[&a, "<tag> OK"],
+            &["cyrus"],
+            &[&b, "<tag> OK"],
         );
         assert!(r.starts_with("mailutils sends `…x"), "{r}");
         assert!(r.contains("A\")` where cyrus sends `…"), "{r}");
@@ -323,11 +386,11 @@ mod tests {
 
     #[test]
     fn a_session_that_ended_says_how() {
-        let r = reason(
-            &n(&["courier"]),
-            &l(&["<no response: session ended (closed)>"]),
-            &n(&["cyrus"]),
-            &l(&["<tag> OK"]),
+        let r = why(
+            &["courier"],
+            &["<no response: session ended (closed)>"],
+            &["cyrus"],
+            &["<tag> OK"],
         );
         assert_eq!(
             r,
@@ -337,11 +400,11 @@ mod tests {
 
     #[test]
     fn many_differences_are_counted_after_the_first_two() {
-        let r = reason(
-            &n(&["a"]),
-            &l(&["* 1 EXISTS", "* 2 RECENT", "* 3 EXPUNGE", "<tag> OK"]),
-            &n(&["b"]),
-            &l(&["<tag> OK"]),
+        let r = why(
+            &["a"],
+            &["* 1 EXISTS", "* 2 RECENT", "* 3 EXPUNGE", "<tag> OK"],
+            &["b"],
+            &["<tag> OK"],
         );
         assert!(r.ends_with("; and 1 more difference"), "{r}");
     }

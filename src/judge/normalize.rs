@@ -37,7 +37,8 @@
 //! - **`\Recent`** (RFC 3501 §2.3.2: whether a session is "first" is up to the server) is
 //!   removed from FETCH FLAGS and from the `* FLAGS` list; `* n RECENT` becomes
 //!   `* <n> RECENT` after SELECT and EXAMINE (where it is required, RFC 3501 §6.3.1) and
-//!   is dropped elsewhere (when servers re-announce it differs).
+//!   is dropped elsewhere (when servers re-announce it differs); the STATUS RECENT
+//!   count becomes `<n>`.
 //! - **Orderless data**: untagged responses within one exchange are sorted (RFC 3501 §7:
 //!   the order is not fixed), except that `* n EXPUNGE` stays in order and separates the
 //!   responses before it from those after it (sequence numbers change there). Flags in
@@ -458,6 +459,9 @@ fn untagged(m: &Message, ctx: &mut NormContext, uid_cmd: bool, segs: &mut Vec<Se
                         "UIDNEXT" => "<uidnext>".into(),
                         "HIGHESTMODSEQ" => "<modseq>".into(),
                         "MAILBOXID" => "<objectid>".into(),
+                        // Whether a message is still recent is up to the server, as
+                        // for `\Recent` in FETCH (RFC 3501 §2.3.2).
+                        "RECENT" => "<n>".into(),
                         _ => p.get(1).map(render).unwrap_or_default(),
                     };
                     format!("{name} {v}")
@@ -1031,6 +1035,20 @@ mod tests {
             )[0],
             "* STATUS \"foo\" (HIGHESTMODSEQ <modseq> SIZE 430)"
         );
+    }
+
+    #[test]
+    fn status_recent_is_not_compared_as_whether_a_session_is_first_is_the_servers() {
+        let courier = norm(
+            "a5 STATUS old (MESSAGES RECENT)",
+            &[b"* STATUS old (MESSAGES 1 RECENT 0)\r\n", b"a5 OK\r\n"],
+        );
+        let cyrus = norm(
+            "a5 STATUS old (MESSAGES RECENT)",
+            &[b"* STATUS old (RECENT 1 MESSAGES 1)\r\n", b"a5 OK\r\n"],
+        );
+        assert_eq!(courier, cyrus);
+        assert_eq!(courier[0], "* STATUS \"old\" (MESSAGES 1 RECENT <n>)");
     }
 
     #[test]
