@@ -46,13 +46,15 @@ th,td{border:1px solid #bbb;padding:.15em .4em;text-align:left;vertical-align:to
 thead th{position:sticky;top:0;background:#eee}
 tr.section th{background:#dde4ee}
 td.pass{background:#d9f2d9}td.fail{background:#f7c6c6;font-weight:bold}
-td.not-exercised{background:#f2f2f2;color:#666}
+td.not-exercised{background:#f2f2f2;color:#666}td.not-checked{background:#fafafa;color:#888}
+td.note{background:#eef3fb}td.fail a,td.note a{font-weight:bold}
+table.glance td.level{font-weight:bold;white-space:nowrap}
 pre{background:#f6f6f6;border:1px solid #ddd;padding:.5em;overflow-x:auto;white-space:pre-wrap}
 .add{color:#060}.del{color:#a00}.hunk{color:#06c}
 section.finding{border-top:2px solid #999;margin-top:1.5em}
 dl.meta{display:grid;grid-template-columns:max-content auto;gap:.1em 1em}dl.meta dt{font-weight:bold}
 .kind-crash,.kind-timeout,.kind-syntax,.kind-violation{color:#a00}
-.kind-divergence{color:#a60}.kind-warning{color:#666}
+.kind-divergence{color:#a60}.kind-warning{color:#666}.kind-note{color:#36c}
 .note{color:#555;font-style:italic}
 ";
 
@@ -68,8 +70,10 @@ pub fn render(results: &Results, matrix: &Matrix<'_>, dir: &Path, prefix: &str) 
         escape(&target_names(results).join(", "))
     );
     let _ = writeln!(h, "<style>{STYLE}</style>\n</head>\n<body>");
+    h.push_str("<h1>imapconform report</h1>\n");
+    glance(&mut h, results, matrix);
     header(&mut h, results);
-    matrix_table(&mut h, matrix);
+    matrix_table(&mut h, matrix, results);
     findings(&mut h, results, matrix, dir, prefix);
     fixed(&mut h, results);
     h.push_str("</body>\n</html>\n");
@@ -96,7 +100,7 @@ pub fn new_known(results: &Results) -> (usize, usize) {
 }
 
 fn header(h: &mut String, r: &Results) {
-    h.push_str("<h1>imapconform report</h1>\n<dl class=\"meta\">\n");
+    h.push_str("<h2 id=\"run\">Run</h2>\n<dl class=\"meta\">\n");
     let or_unknown = |s: &str| {
         if s.is_empty() {
             "(not recorded)".to_string()
@@ -174,26 +178,101 @@ fn header(h: &mut String, r: &Results) {
     h.push_str("</tbody>\n</table>\n");
 }
 
-fn matrix_table(h: &mut String, m: &Matrix<'_>) {
+/// Whether a distinct finding is a failure of its server: not a note, not a divergence.
+fn is_failure(d: &DistinctFinding) -> bool {
+    !matches!(d.kind, Kind::Note | Kind::Divergence)
+}
+
+/// The requirement's level (`MUST`, `SHOULD`, ...), or `—` for a finding that cites none
+/// (a crash, a timeout).
+fn level(d: &DistinctFinding) -> String {
+    d.rule
+        .as_deref()
+        .and_then(|r| catalogue().get(r))
+        .map_or_else(|| "—".to_string(), |r| r.level.as_str().to_string())
+}
+
+/// At most `n` characters of a one-line text.
+fn one_line(s: &str, n: usize) -> String {
+    let flat: String = s.chars().map(|c| if c == '\n' { ' ' } else { c }).collect();
+    if flat.chars().count() <= n {
+        flat
+    } else {
+        flat.chars().take(n).collect::<String>() + "…"
+    }
+}
+
+/// The first screen: per server, each failed requirement with its level and a one-line
+/// reason (the finding's summary), worst first, linked to the finding and its row; then
+/// how many divergences and notes there are (not failures).
+fn glance(h: &mut String, r: &Results, m: &Matrix<'_>) {
+    h.push_str("<h2 id=\"failed\">Failed requirements by server</h2>\n");
+    h.push_str("<table id=\"failed-by-server\" class=\"glance\">\n<thead><tr><th>server</th><th>level</th><th>requirement</th><th>finding</th><th>reason</th></tr></thead>\n<tbody>\n");
+    let in_matrix = |rule: &str| m.rows().any(|row| row.requirement.id == rule);
+    for t in &r.targets {
+        let mut failed: Vec<&DistinctFinding> = r
+            .distinct
+            .iter()
+            .filter(|d| is_failure(d) && d.targets.contains(&t.name))
+            .collect();
+        failed.sort_by(|a, b| b.kind.cmp(&a.kind));
+        let name = escape(&t.name);
+        if failed.is_empty() {
+            let _ = writeln!(
+                h,
+                "<tr class=\"server-clean\" data-server=\"{name}\"><th scope=\"row\">{name}</th><td colspan=\"4\">no failed requirement</td></tr>"
+            );
+        }
+        for d in failed {
+            let rule = match d.rule.as_deref() {
+                Some(rule) if in_matrix(rule) => {
+                    format!("<a href=\"#req-{0}\">{0}</a>", escape(rule))
+                }
+                Some(rule) => escape(rule),
+                None => "(none)".into(),
+            };
+            let _ = writeln!(
+                h,
+                "<tr class=\"failed\" data-server=\"{name}\"><th scope=\"row\">{name}</th><td class=\"level\">{}</td><td>{rule}</td><td><a class=\"kind-{kind}\" href=\"#{id}\">{kind}</a></td><td>{}</td></tr>",
+                escape(&level(d)),
+                escape(&one_line(&d.summary, 200)),
+                kind = d.kind.as_str(),
+                id = escape(&d.id),
+            );
+        }
+    }
+    h.push_str("</tbody>\n</table>\n");
+    let count = |k: Kind| r.distinct.iter().filter(|d| d.kind == k).count();
+    let _ = writeln!(
+        h,
+        "<p>Not failures, listed below: <a href=\"#findings\">{} divergences</a> (servers answered the same script differently) and <a href=\"#notes\">{} notes</a>.</p>",
+        count(Kind::Divergence),
+        count(Kind::Note)
+    );
+}
+
+fn matrix_table(h: &mut String, m: &Matrix<'_>, results: &Results) {
     h.push_str("<h2 id=\"matrix\">Compliance matrix</h2>\n");
     h.push_str(
         "<div>Legend: <table class=\"legend\"><tr>\
          <td class=\"pass\">pass</td><td>checked by a judge that ran on this server, and the requirement was exercised; nothing found</td></tr>\
-         <tr><td class=\"fail\">fail</td><td>a finding shows this server breaking it (the link goes to the finding)</td></tr>\
-         <tr><td class=\"not-exercised\">not exercised</td><td>not checked on this server by this run (hover for why)</td></tr></table></div>\n",
+         <tr><td class=\"fail\">violation, warning, ...</td><td>a finding shows this server breaking it: its kind (the link goes to the finding) and its reason</td></tr>\
+         <tr><td class=\"note\">note</td><td>a note cites it for this server: information, never a failure</td></tr>\
+         <tr><td class=\"not-checked\">not checked</td><td>no judge that ran on this server checks it (hover for why)</td></tr>\
+         <tr><td class=\"not-exercised\">not exercised</td><td>its judge ran, but no command it concerns was sent to this server</td></tr></table></div>\n",
     );
     h.push_str("<table id=\"compliance-matrix\" class=\"matrix\">\n<thead><tr><th>requirement</th><th>level</th>");
     for t in &m.targets {
         let _ = write!(h, "<th class=\"server\" scope=\"col\">{}</th>", escape(t));
     }
     h.push_str("</tr>\n");
-    h.push_str("<tr><th>pass / fail / not exercised</th><th></th>");
+    h.push_str("<tr><th>pass / fail / note / not checked / not exercised</th><th></th>");
     for i in 0..m.targets.len() {
         let t = m.tally(i);
         let _ = write!(
             h,
-            "<th class=\"tally\">{} / {} / {}</th>",
-            t.pass, t.fail, t.not_exercised
+            "<th class=\"tally\">{} / {} / {} / {} / {}</th>",
+            t.pass, t.fail, t.note, t.not_checked, t.not_exercised
         );
     }
     h.push_str("</tr></thead>\n<tbody>\n");
@@ -225,12 +304,21 @@ fn matrix_table(h: &mut String, m: &Matrix<'_>) {
                 match cell {
                     Cell::Pass => h.push_str("pass"),
                     Cell::NotExercised => h.push_str("not exercised"),
-                    Cell::Fail(ids) => {
-                        let links: Vec<String> = ids
+                    Cell::NotChecked => h.push_str("not checked"),
+                    Cell::Fail(ids) | Cell::Note(ids) => {
+                        // Severity and reason: `violation: Mailutils ...`.
+                        let lines: Vec<String> = ids
                             .iter()
-                            .map(|id| format!("<a href=\"#{0}\">fail {0}</a>", escape(id)))
+                            .map(|id| {
+                                let found = results.distinct.iter().find(|d| &d.id == id);
+                                let kind = found.map_or("fail", |d| d.kind.as_str());
+                                let why = found
+                                    .map(|d| escape(&one_line(&d.summary, 90)))
+                                    .unwrap_or_default();
+                                format!("<a href=\"#{}\">{kind}</a>: {why}", escape(id))
+                            })
                             .collect();
-                        h.push_str(&links.join("<br>"));
+                        h.push_str(&lines.join("<br>"));
                     }
                 }
                 h.push_str("</td>");
@@ -241,17 +329,28 @@ fn matrix_table(h: &mut String, m: &Matrix<'_>) {
     h.push_str("</tbody>\n</table>\n");
 }
 
+/// The distinct findings, then the notes apart: a note is not a failure.
 fn findings(h: &mut String, r: &Results, m: &Matrix<'_>, dir: &Path, prefix: &str) {
+    let (notes, found): (Vec<&DistinctFinding>, Vec<&DistinctFinding>) =
+        r.distinct.iter().partition(|d| d.kind == Kind::Note);
+    let in_matrix = |rule: &str| m.rows().any(|row| row.requirement.id == rule);
     let _ = writeln!(
         h,
         "<h2 id=\"findings\">Distinct findings ({})</h2>",
-        r.distinct.len()
+        found.len()
     );
-    if r.distinct.is_empty() {
+    if found.is_empty() {
         h.push_str("<p>None.</p>\n");
     }
-    let in_matrix = |rule: &str| m.rows().any(|row| row.requirement.id == rule);
-    for d in &r.distinct {
+    for d in found {
+        finding(h, d, dir, prefix, &in_matrix);
+    }
+    let _ = writeln!(
+        h,
+        "<h2 id=\"notes\">Notes ({})</h2>\n<p class=\"note\">Information about a server that breaks no requirement: never a failure.</p>",
+        notes.len()
+    );
+    for d in notes {
         finding(h, d, dir, prefix, &in_matrix);
     }
 }
@@ -536,6 +635,52 @@ mod tests {
     }
 
     #[test]
+    fn the_first_screen_lists_each_servers_failed_requirements_with_level_and_reason() {
+        let mut r = results();
+        r.targets.push(TargetRun {
+            name: "clean".into(),
+            ..TargetRun::default()
+        });
+        let m = Matrix::compute(&r, catalogue());
+        let html = render(&r, &m, Path::new("/nonexistent"), "");
+        let glance = html.find("id=\"failed-by-server\"").unwrap();
+        assert!(glance < html.find("id=\"compliance-matrix\"").unwrap());
+        assert!(
+            glance < html.find("<dl class=\"meta\">").unwrap(),
+            "before the run's details"
+        );
+        let level = catalogue().get("2060-9-msg-att").unwrap().level.as_str();
+        assert!(
+            html.contains(&format!(
+                "<tr class=\"failed\" data-server=\"a&lt;b\"><th scope=\"row\">a&lt;b</th><td class=\"level\">{level}</td><td><a href=\"#req-2060-9-msg-att\">2060-9-msg-att</a></td>"
+            )),
+            "{html}"
+        );
+        assert!(html.contains("no failed requirement"));
+    }
+
+    #[test]
+    fn notes_are_shown_apart_from_failures_and_never_in_a_failing_cell() {
+        let mut r = results();
+        r.distinct[0].kind = Kind::Note;
+        let m = Matrix::compute(&r, catalogue());
+        let html = render(&r, &m, Path::new("/nonexistent"), "");
+        let id = &r.distinct[0].id;
+        assert!(!html.contains("<td class=\"fail\" title="), "{html}");
+        assert!(html.contains(&format!("<td class=\"note\" title=\"{id}")));
+        let notes = html.find("<h2 id=\"notes\">Notes (1)</h2>").unwrap();
+        let section = html
+            .find(&format!("<section class=\"finding\" id=\"{id}\">"))
+            .unwrap();
+        assert!(section > notes, "the note is under Notes");
+        assert!(html.contains("<h2 id=\"findings\">Distinct findings (0)</h2>"));
+        assert!(
+            html.contains("no failed requirement"),
+            "a note is not a failed requirement"
+        );
+    }
+
+    #[test]
     fn every_text_is_escaped() {
         assert_eq!(
             escape("<a href='x'>&\"\u{7}"),
@@ -556,7 +701,14 @@ mod tests {
         let m = Matrix::compute(&r, catalogue());
         let html = render(&r, &m, Path::new("/nonexistent"), "");
         let id = &r.distinct[0].id;
-        assert!(html.contains(&format!("<a href=\"#{id}\">fail {id}</a>")));
+        // The cell shows the severity and the reason, not the id.
+        assert!(
+            html.contains(&format!(
+                "<td class=\"fail\" title=\"{id} (syntax): bad &lt;msg-att&gt; &amp; \u{FFFD}\"><a href=\"#{id}\">syntax</a>: bad &lt;msg-att&gt; &amp; \u{FFFD}</td>"
+            )),
+            "{html}"
+        );
+        assert!(!html.contains(&format!(">fail {id}<")));
         assert!(html.contains(&format!("<section class=\"finding\" id=\"{id}\">")));
         assert!(html.contains("id=\"req-2060-9-msg-att\""));
         assert!(
