@@ -48,7 +48,8 @@ tr.section th{background:#dde4ee}
 td.pass{background:#d9f2d9}td.fail{background:#f7c6c6;font-weight:bold}
 td.not-exercised{background:#f2f2f2;color:#666}td.not-checked{background:#fafafa;color:#888}
 td.note{background:#eef3fb}td.fail a,td.note a{font-weight:bold}
-table.glance td.level{font-weight:bold;white-space:nowrap}
+table.glance td.level,table.glance td.finding{font-weight:bold;white-space:nowrap}
+ul.glance{columns:2;margin:.3em 0}
 pre{background:#f6f6f6;border:1px solid #ddd;padding:.5em;overflow-x:auto;white-space:pre-wrap}
 .add{color:#060}.del{color:#a00}.hunk{color:#06c}
 section.finding{border-top:2px solid #999;margin-top:1.5em}
@@ -202,28 +203,92 @@ fn one_line(s: &str, n: usize) -> String {
     }
 }
 
+/// The failed requirements of server `name`: per requirement (or per kind, for findings
+/// that cite none: a crash, a timeout) its distinct findings, worst first, in order of
+/// their worst.
+fn failed_requirements<'r>(r: &'r Results, name: &str) -> Vec<Vec<&'r DistinctFinding>> {
+    let mut failed: Vec<&DistinctFinding> = r
+        .distinct
+        .iter()
+        .filter(|d| is_failure(d) && d.targets.iter().any(|t| t == name))
+        .collect();
+    failed.sort_by_key(|d| std::cmp::Reverse(d.kind));
+    let mut rows: Vec<(String, Vec<&DistinctFinding>)> = Vec::new();
+    for d in failed {
+        let key = d
+            .rule
+            .clone()
+            .unwrap_or_else(|| format!("({})", d.kind.as_str()));
+        match rows.iter_mut().find(|(k, _)| *k == key) {
+            Some((_, v)) => v.push(d),
+            None => rows.push((key, vec![d])),
+        }
+    }
+    rows.into_iter().map(|(_, v)| v).collect()
+}
+
 /// The first screen: per server, each failed requirement with its level and a one-line
-/// reason (the finding's summary), worst first, linked to the finding and its row; then
-/// how many divergences and notes there are (not failures).
+/// reason (the summary of its worst finding), worst first, linked to the finding and its
+/// row, with how many more distinct findings break it; then how many divergences and
+/// notes there are (not failures). Findings that cite no requirement (a crash, a
+/// timeout) are grouped by kind.
 fn glance(h: &mut String, r: &Results, m: &Matrix<'_>) {
     h.push_str("<h2 id=\"failed\">Failed requirements by server</h2>\n");
-    h.push_str("<table id=\"failed-by-server\" class=\"glance\">\n<thead><tr><th>server</th><th>level</th><th>requirement</th><th>finding</th><th>reason</th></tr></thead>\n<tbody>\n");
     let in_matrix = |rule: &str| m.rows().any(|row| row.requirement.id == rule);
-    for t in &r.targets {
-        let mut failed: Vec<&DistinctFinding> = r
-            .distinct
-            .iter()
-            .filter(|d| is_failure(d) && d.targets.contains(&t.name))
-            .collect();
-        failed.sort_by(|a, b| b.kind.cmp(&a.kind));
-        let name = escape(&t.name);
-        if failed.is_empty() {
+    let per_server: Vec<(String, Vec<Vec<&DistinctFinding>>)> = r
+        .targets
+        .iter()
+        .map(|t| (t.name.clone(), failed_requirements(r, &t.name)))
+        .collect();
+    // One line per server first, so that every server shows on the first screen.
+    h.push_str("<ul id=\"servers-at-a-glance\" class=\"glance\">\n");
+    for (name, rows) in &per_server {
+        // Levels in the order of the rows: that of their worst finding.
+        let mut levels: Vec<(String, usize)> = Vec::new();
+        for found in rows {
+            let l = level(found[0]);
+            match levels.iter_mut().find(|(k, _)| *k == l) {
+                Some((_, n)) => *n += 1,
+                None => levels.push((l, 1)),
+            }
+        }
+        let what = if rows.is_empty() {
+            "no failed requirement".to_string()
+        } else {
+            let by_level: Vec<String> = levels
+                .iter()
+                .map(|(l, n)| match l.as_str() {
+                    "—" => format!("{n} without a requirement"),
+                    l => format!("{n} {l}"),
+                })
+                .collect();
+            format!(
+                "<a href=\"#failed-{}\">{} failed requirement{}</a> ({})",
+                escape(name),
+                rows.len(),
+                if rows.len() == 1 { "" } else { "s" },
+                escape(&by_level.join(", "))
+            )
+        };
+        let _ = writeln!(h, "<li><b>{}</b>: {what}</li>", escape(name));
+    }
+    h.push_str("</ul>\n");
+    h.push_str("<table id=\"failed-by-server\" class=\"glance\">\n<thead><tr><th>server</th><th>level</th><th>requirement</th><th>finding</th><th>reason</th></tr></thead>\n<tbody>\n");
+    for (server, rows) in &per_server {
+        let name = escape(server);
+        if rows.is_empty() {
             let _ = writeln!(
                 h,
                 "<tr class=\"server-clean\" data-server=\"{name}\"><th scope=\"row\">{name}</th><td colspan=\"4\">no failed requirement</td></tr>"
             );
         }
-        for d in failed {
+        for (k, found) in rows.iter().enumerate() {
+            let d = found[0];
+            let anchor = if k == 0 {
+                format!(" id=\"failed-{name}\"")
+            } else {
+                String::new()
+            };
             let rule = match d.rule.as_deref() {
                 Some(rule) if in_matrix(rule) => {
                     format!("<a href=\"#req-{0}\">{0}</a>", escape(rule))
@@ -231,11 +296,15 @@ fn glance(h: &mut String, r: &Results, m: &Matrix<'_>) {
                 Some(rule) => escape(rule),
                 None => "(none)".into(),
             };
+            let more = match found.len() {
+                1 => String::new(),
+                n => format!(" <span class=\"note\">+{} more</span>", n - 1),
+            };
             let _ = writeln!(
                 h,
-                "<tr class=\"failed\" data-server=\"{name}\"><th scope=\"row\">{name}</th><td class=\"level\">{}</td><td>{rule}</td><td><a class=\"kind-{kind}\" href=\"#{id}\">{kind}</a></td><td>{}</td></tr>",
+                "<tr class=\"failed\" data-server=\"{name}\"{anchor}><th scope=\"row\">{name}</th><td class=\"level\">{}</td><td>{rule}</td><td class=\"finding\"><a class=\"kind-{kind}\" href=\"#{id}\">{kind}</a>{more}</td><td>{}</td></tr>",
                 escape(&level(d)),
-                escape(&one_line(&d.summary, 200)),
+                escape(&one_line(&d.summary, 160)),
                 kind = d.kind.as_str(),
                 id = escape(&d.id),
             );
@@ -652,11 +721,16 @@ mod tests {
         let level = catalogue().get("2060-9-msg-att").unwrap().level.as_str();
         assert!(
             html.contains(&format!(
-                "<tr class=\"failed\" data-server=\"a&lt;b\"><th scope=\"row\">a&lt;b</th><td class=\"level\">{level}</td><td><a href=\"#req-2060-9-msg-att\">2060-9-msg-att</a></td>"
+                "<tr class=\"failed\" data-server=\"a&lt;b\" id=\"failed-a&lt;b\"><th scope=\"row\">a&lt;b</th><td class=\"level\">{level}</td><td><a href=\"#req-2060-9-msg-att\">2060-9-msg-att</a></td>"
             )),
             "{html}"
         );
         assert!(html.contains("no failed requirement"));
+        // Every server on one line above the table, linked to its rows.
+        assert!(html.contains(&format!(
+            "<li><b>a&lt;b</b>: <a href=\"#failed-a&lt;b\">1 failed requirement</a> (1 {level})</li>"
+        )));
+        assert!(html.contains("<li><b>clean</b>: no failed requirement</li>"));
     }
 
     #[test]

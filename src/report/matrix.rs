@@ -114,11 +114,16 @@ pub enum Needs {
     Uid,
     /// Some experimental command, `X<atom>` (RFC 2060 §6.5.1).
     Experimental,
+    /// One of these commands: those whose answers carry the response a section of §7
+    /// describes (FETCH responses come from FETCH and UID FETCH).
+    AnyOf(&'static [&'static str]),
 }
 
 /// The command a section of RFC `rfc` describes, from the section list of
 /// `rfc/rfc2060.txt` (and `rfc/rfc3501.txt`, which inserted STARTTLS as §6.2.1 and so
-/// moved AUTHENTICATE and LOGIN one down); `None` for a section that is not one command's.
+/// moved AUTHENTICATE and LOGIN one down), or the commands whose answers carry the
+/// response a section of §7 describes (RFC 2060 §7.2.2 LIST to §7.2.5 SEARCH, §7.4.2
+/// FETCH); `None` for a section that is not one command's.
 pub fn section_command(rfc: u32, section: &str) -> Option<Needs> {
     use Needs::Command as C;
     let n = match (rfc, section) {
@@ -150,6 +155,12 @@ pub fn section_command(rfc: u32, section: &str) -> Option<Needs> {
         (_, "6.4.7") => C("COPY"),
         (_, "6.4.8") => Needs::Uid,
         (_, "6.5.1") => Needs::Experimental,
+        // The responses of one command (or its UID form).
+        (_, "7.2.2") => Needs::AnyOf(&["LIST"]),
+        (_, "7.2.3") => Needs::AnyOf(&["LSUB"]),
+        (_, "7.2.4") => Needs::AnyOf(&["STATUS"]),
+        (_, "7.2.5") => Needs::AnyOf(&["SEARCH", "UID SEARCH"]),
+        (_, "7.4.2") => Needs::AnyOf(&["FETCH", "UID FETCH"]),
         _ => return None,
     };
     Some(n)
@@ -164,6 +175,7 @@ impl Needs {
                 Needs::Command(c) => name.as_str() == c,
                 Needs::Uid => name.starts_with("UID "),
                 Needs::Experimental => name.starts_with('X'),
+                Needs::AnyOf(names) => names.contains(&name.as_str()),
             })
             .map(|(_, n)| *n)
             .sum()
@@ -174,6 +186,7 @@ impl Needs {
             Needs::Command(c) => c.to_string(),
             Needs::Uid => "UID".to_string(),
             Needs::Experimental => "X<atom>".to_string(),
+            Needs::AnyOf(names) => names.join(" or "),
         }
     }
 }
@@ -460,6 +473,27 @@ mod tests {
     }
 
     #[test]
+    fn a_response_section_is_exercised_only_by_the_commands_that_answer_with_it() {
+        let fetch_response = catalogue()
+            .requirements()
+            .iter()
+            .find(|r| r.rfc == 2060 && r.section == "7.4.2" && r.check.is_some())
+            .unwrap();
+        let judge = fetch_response.check.as_deref().unwrap();
+        let r = results(
+            vec![
+                target("uid-fetch", &[judge], &[("UID FETCH", 1)]),
+                target("no-fetch", &[judge], &[("SELECT", 5), ("NOOP", 2)]),
+            ],
+            &[],
+            "rfc2060",
+        );
+        let m = Matrix::compute(&r, catalogue());
+        assert_eq!(cell(&m, &fetch_response.id, 0), &Cell::Pass);
+        assert_eq!(cell(&m, &fetch_response.id, 1), &Cell::NotExercised);
+    }
+
+    #[test]
     fn a_note_is_never_a_failing_cell() {
         let fetch = checked_in("6.4.5");
         let judge = fetch.check.as_deref().unwrap();
@@ -580,6 +614,9 @@ mod tests {
                 Some(Needs::Command(c)) => assert_eq!(c, s.title, "RFC {} §{}", s.rfc, s.section),
                 Some(Needs::Uid) => assert_eq!(s.title, "UID"),
                 Some(Needs::Experimental) => assert_eq!(s.title, "X<atom>"),
+                Some(Needs::AnyOf(names)) => {
+                    assert_eq!(format!("{} Response", names[0]), s.title, "§{}", s.section)
+                }
                 None => assert!(
                     s.section.matches('.').count() < 2 || !s.section.starts_with("6."),
                     "RFC {} §{} ({}) has no command",
