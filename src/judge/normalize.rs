@@ -41,7 +41,9 @@
 //!   count becomes `<n>`.
 //! - **Orderless data**: untagged responses within one exchange are sorted (RFC 3501 §7:
 //!   the order is not fixed), except that `* n EXPUNGE` stays in order and separates the
-//!   responses before it from those after it (sequence numbers change there). Flags in
+//!   responses before it from those after it (sequence numbers change there). A run of
+//!   EXPUNGEs with nothing between them is rewritten as the same removals highest first
+//!   (`1 1 1` and `3 2 1` remove the same three messages, RFC 3501 §7.4.1). Flags in
 //!   lists, FETCH items, STATUS items, SEARCH numbers and ESEARCH return data (RFC 4731;
 //!   its correlator becomes `(TAG <tag>)`) are sorted. Several FETCH
 //!   responses for the same message in one exchange are merged (RFC 3501 §7.4.2 allows
@@ -213,7 +215,11 @@ pub fn normalize_exchange(e: &Exchange, ctx: &mut NormContext) -> Vec<String> {
     }
     let mut out = conts;
     let uidvalidities = &ctx.uidvalidities;
+    let mut expunged: Vec<u32> = Vec::new();
     for s in segments {
+        if !(s.lines.is_empty() && s.fetch.is_empty()) {
+            out.extend(expunges_in_canonical_order(&mut expunged));
+        }
         let mut lines = s.lines;
         for (n, items) in s.fetch {
             let body: Vec<String> = items.into_iter().map(|(k, v)| format!("{k} {v}")).collect();
@@ -221,8 +227,19 @@ pub fn normalize_exchange(e: &Exchange, ctx: &mut NormContext) -> Vec<String> {
         }
         lines.sort();
         out.extend(lines);
-        out.extend(s.expunge);
+        match s.expunge {
+            Some(e) => match e
+                .strip_prefix("* ")
+                .and_then(|r| r.strip_suffix(" EXPUNGE"))
+                .and_then(|n| n.parse().ok())
+            {
+                Some(n) => expunged.push(n),
+                None => out.push(e),
+            },
+            None => out.extend(expunges_in_canonical_order(&mut expunged)),
+        }
     }
+    out.extend(expunges_in_canonical_order(&mut expunged));
     out.extend(tail);
     if !uidvalidities.is_empty() {
         for line in &mut out {
@@ -230,6 +247,31 @@ pub fn normalize_exchange(e: &Exchange, ctx: &mut NormContext) -> Vec<String> {
         }
     }
     out
+}
+
+/// A run of `* n EXPUNGE` responses with nothing between them, as the same removals in
+/// one canonical order: the messages' numbers before the run, highest first. RFC 3501
+/// §7.4.1: each EXPUNGE renumbers the messages after it, so `1 1 1` and `3 2 1` remove
+/// the same three messages; which order a server sends is its choice. Empties `run`.
+fn expunges_in_canonical_order(run: &mut Vec<u32>) -> Vec<String> {
+    // The numbers before the run of the messages removed so far, ascending.
+    let mut before: Vec<u32> = Vec::with_capacity(run.len());
+    for &n in run.iter() {
+        let mut original = n;
+        for &r in &before {
+            if r <= original {
+                original = original.saturating_add(1);
+            }
+        }
+        let at = before.partition_point(|&r| r < original);
+        before.insert(at, original);
+    }
+    run.clear();
+    before
+        .into_iter()
+        .rev()
+        .map(|n| format!("* {n} EXPUNGE"))
+        .collect()
 }
 
 /// How many digits a UIDVALIDITY value needs before it is normalised outside the places
@@ -927,6 +969,81 @@ mod tests {
             &[b"* 3 EXPUNGE\r\n", b"* 2 EXPUNGE\r\n", b"a OK\r\n"],
         );
         assert_eq!(n, vec!["* 3 EXPUNGE", "* 2 EXPUNGE", "<tag> OK"]);
+        // A FETCH between two EXPUNGEs stays between them.
+        let n = norm(
+            "a EXPUNGE",
+            &[
+                b"* 2 EXPUNGE\r\n",
+                b"* 1 FETCH (FLAGS ())\r\n",
+                b"* 1 EXPUNGE\r\n",
+                b"a OK\r\n",
+            ],
+        );
+        assert_eq!(
+            n,
+            vec![
+                "* 2 EXPUNGE",
+                "* 1 FETCH (FLAGS ())",
+                "* 1 EXPUNGE",
+                "<tag> OK"
+            ]
+        );
+    }
+
+    #[test]
+    fn expunges_that_remove_the_same_messages_compare_equal_rfc3501_7_4_1() {
+        // Messages 1, 2 and 3 removed: Cyrus says `1 1 1`, Dovecot `3 2 1`; RFC 3501
+        // §7.4.1's own example removes 3, 4, 7 and 11 as `3 3 5 8`.
+        let cyrus = norm(
+            "a EXPUNGE",
+            &[
+                b"* 1 EXPUNGE\r\n",
+                b"* 1 EXPUNGE\r\n",
+                b"* 1 EXPUNGE\r\n",
+                b"a OK\r\n",
+            ],
+        );
+        let dovecot = norm(
+            "a EXPUNGE",
+            &[
+                b"* 3 EXPUNGE\r\n",
+                b"* 2 EXPUNGE\r\n",
+                b"* 1 EXPUNGE\r\n",
+                b"a OK\r\n",
+            ],
+        );
+        assert_eq!(cyrus, dovecot);
+        let rfc = norm(
+            "a EXPUNGE",
+            &[
+                b"* 3 EXPUNGE\r\n",
+                b"* 3 EXPUNGE\r\n",
+                b"* 5 EXPUNGE\r\n",
+                b"* 8 EXPUNGE\r\n",
+                b"a OK\r\n",
+            ],
+        );
+        assert_eq!(
+            rfc,
+            vec![
+                "* 11 EXPUNGE",
+                "* 7 EXPUNGE",
+                "* 4 EXPUNGE",
+                "* 3 EXPUNGE",
+                "<tag> OK"
+            ]
+        );
+        // Other messages removed (2, 3 and 4): still different.
+        let other = norm(
+            "a EXPUNGE",
+            &[
+                b"* 2 EXPUNGE\r\n",
+                b"* 2 EXPUNGE\r\n",
+                b"* 2 EXPUNGE\r\n",
+                b"a OK\r\n",
+            ],
+        );
+        assert_ne!(cyrus, other);
     }
 
     #[test]
