@@ -1086,7 +1086,7 @@ pub fn judge_session(
         .collect();
     if runs.len() > 1 {
         // What the other judges already report is not reported again as a divergence.
-        let explained: Vec<Vec<usize>> = runs
+        let explained: Vec<judge::Explained> = runs
             .iter()
             .map(|(name, _)| judge::explained_steps(&verdicts, name))
             .collect();

@@ -21,6 +21,10 @@
 //! later answers that differ too. A target whose session ended before a step shows
 //! `<no response: session ended (...)>` there.
 //!
+//! **Refused either way.** A selected-state command sent with nothing selected that some
+//! servers refuse with NO and others with BAD is no divergence: RFC 2060 §3 leaves the
+//! choice to the server ([`super::divergence_reason::refused_either_way`]).
+//!
 //! **Explained by another judge.** A target's answer that another judge already made a
 //! finding of at the same step ([`explained_steps`]: a syntax, oracle, mutation, ...
 //! verdict) is not reported again as a divergence: when it differs from another target's
@@ -29,7 +33,9 @@
 
 use similar::TextDiff;
 
-use super::divergence_reason::{outcome, reason, reveals_state, Side};
+use super::divergence_reason::{
+    outcome, reason, refused_either_way, reveals_state, selected_after, Side,
+};
 use super::normalize::{normalize_exchange, normalize_exchange_by_identity, NormContext};
 
 /// UID → the model's message id ([`super::oracle::Coverage::identities`]).
@@ -54,25 +60,38 @@ pub fn judge_differential_by_identity(
     judge_differential_explained(runs, identities, &[])
 }
 
-/// The script steps at which `verdicts` (of judges other than this one) hold a finding
-/// about target `name`: its answers there are already reported.
-pub fn explained_steps(verdicts: &[Verdict], name: &str) -> Vec<usize> {
-    let mut steps: Vec<usize> = verdicts
-        .iter()
-        .filter(|v| v.kind != Kind::Divergence && v.targets.iter().any(|t| t == name))
-        .filter_map(|v| v.step)
-        .collect();
-    steps.sort_unstable();
-    steps.dedup();
-    steps
+/// What other judges already report about one target's answers: the script steps of
+/// their findings, and whether one of them is about the session's end (a crash or a
+/// timeout outside the script, e.g. during login).
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct Explained {
+    pub steps: Vec<usize>,
+    pub end: bool,
 }
 
-/// [`judge_differential_by_identity`], where `explained[i]` lists the steps at which
-/// target `i`'s answer is already reported by another judge ([`explained_steps`]).
+/// What `verdicts` (of judges other than this one) report about target `name`.
+pub fn explained_steps(verdicts: &[Verdict], name: &str) -> Explained {
+    let mine = || {
+        verdicts
+            .iter()
+            .filter(|v| v.kind != Kind::Divergence && v.targets.iter().any(|t| t == name))
+    };
+    let mut steps: Vec<usize> = mine().filter_map(|v| v.step).collect();
+    steps.sort_unstable();
+    steps.dedup();
+    Explained {
+        steps,
+        end: mine().any(|v| matches!(v.kind, Kind::Crash | Kind::Timeout)),
+    }
+}
+
+/// [`judge_differential_by_identity`], where `explained[i]` says which answers of target
+/// `i` another judge already reports ([`explained_steps`]): those at its steps, and where
+/// its session ended before a step when it reports the end.
 pub fn judge_differential_explained(
     runs: &[(&str, &Transcript)],
     identities: &[&[Option<Identity>]],
-    explained: &[Vec<usize>],
+    explained: &[Explained],
 ) -> Vec<Verdict> {
     let plain: Vec<Vec<Vec<String>>> = runs
         .iter()
@@ -162,7 +181,7 @@ enum Left {
 /// One session's comparison in progress.
 struct Comparison<'a, 'r> {
     runs: &'a [(&'r str, &'r Transcript)],
-    explained: &'a [Vec<usize>],
+    explained: &'a [Explained],
     left: Vec<Option<Left>>,
     /// Per verdict of `out`: the tags of later commands whose answers differ too.
     later: Vec<Vec<String>>,
@@ -200,7 +219,10 @@ impl Comparison<'_, '_> {
             (0..left.len()).filter(|&i| left[i].is_none()).collect()
         };
         for i in compared(&self.left) {
-            let here = self.explained.get(i).is_some_and(|s| s.contains(&step));
+            let here = self
+                .explained
+                .get(i)
+                .is_some_and(|e| e.steps.contains(&step) || (e.end && norm[i].get(step).is_none()));
             if here && compared(&self.left).iter().any(|&j| all[j] != all[i]) {
                 self.left[i] = Some(Left::Explained);
             }
@@ -239,6 +261,21 @@ impl Comparison<'_, '_> {
             return;
         }
         let runs = self.runs;
+        let verb = self
+            .command(step)
+            .split(' ')
+            .nth(1)
+            .unwrap_or_default()
+            .to_ascii_uppercase();
+        let selected: Vec<bool> = groups
+            .iter()
+            .flat_map(|(_, m)| m)
+            .map(|&i| selected_after(runs[i].1.script.iter().take(step)))
+            .collect();
+        let answers: Vec<&[String]> = groups.iter().map(|(l, _)| l.as_slice()).collect();
+        if refused_either_way(&verb, &selected, &answers) {
+            return;
+        }
         let first_name = |g: &Vec<usize>| g.iter().map(|&i| runs[i].0).min().unwrap_or("");
         let reference = (0..groups.len())
             .max_by(|&a, &b| {
@@ -509,24 +546,64 @@ mod tests {
         ]);
         let runs = [("a", &good), ("b", &good), ("m", &bad)];
         assert_eq!(judge_differential(&runs).len(), 1);
-        let v = judge_differential_explained(&runs, &[], &[vec![], vec![], vec![0]]);
+        let at = |steps: Vec<usize>| Explained { steps, end: false };
+        let v = judge_differential_explained(&runs, &[], &[at(vec![]), at(vec![]), at(vec![0])]);
         assert!(v.is_empty(), "{v:#?}");
         // A finding at a step where the target answered like the others explains
         // nothing there, and it stays compared.
         let v = judge_differential_explained(
             &[("a", &good), ("b", &good), ("c", &good)],
             &[],
-            &[vec![], vec![], vec![0]],
+            &[at(vec![]), at(vec![]), at(vec![0])],
         );
         assert!(v.is_empty());
         let same_then_bad = t(vec![good.script[0].clone(), bad.script[1].clone()]);
         let v = judge_differential_explained(
             &[("a", &good), ("b", &good), ("c", &same_then_bad)],
             &[],
-            &[vec![], vec![], vec![0]],
+            &[at(vec![]), at(vec![]), at(vec![0])],
         );
         assert_eq!(v.len(), 1);
         assert_eq!(v[0].step, Some(1));
+    }
+
+    #[test]
+    fn a_session_whose_end_another_judge_reported_does_not_diverge_where_it_ended() {
+        // Courier's login timed out (a timeout finding, outside the script): its empty
+        // script is not also a divergence.
+        let a = t(vec![ex("a1 NOOP", &["a1 OK"])]);
+        let mut gone = t(vec![]);
+        gone.end = End::Closed;
+        let runs = [("a", &a), ("b", &a), ("courier", &gone)];
+        assert_eq!(judge_differential(&runs).len(), 1);
+        let ended = Explained {
+            steps: vec![],
+            end: true,
+        };
+        let v = judge_differential_explained(
+            &runs,
+            &[],
+            &[Explained::default(), Explained::default(), ended],
+        );
+        assert!(v.is_empty(), "{v:#?}");
+    }
+
+    #[test]
+    fn no_against_bad_with_nothing_selected_is_not_a_divergence() {
+        let no = t(vec![ex("a1 FETCH 1 FLAGS", &["a1 NO select first"])]);
+        let bad = t(vec![ex("a1 FETCH 1 FLAGS", &["a1 BAD no mailbox"])]);
+        let runs = [("courier", &no), ("cyrus", &bad), ("dovecot", &bad)];
+        assert!(judge_differential(&runs).is_empty());
+        // With a mailbox selected, the same answers are a divergence.
+        let sel = |last: &str| {
+            t(vec![
+                ex("a1 SELECT INBOX", &["* 0 EXISTS", "a1 OK"]),
+                ex("a2 FETCH 1 FLAGS", &[last]),
+            ])
+        };
+        let (no, bad) = (sel("a2 NO x"), sel("a2 BAD y"));
+        let v = judge_differential(&[("courier", &no), ("cyrus", &bad), ("dovecot", &bad)]);
+        assert_eq!(v.len(), 1, "{v:#?}");
     }
 
     #[test]
@@ -548,7 +625,14 @@ mod tests {
             v(Kind::Crash, &["m"], None),
             v(Kind::Warning, &["x"], Some(3)),
         ];
-        assert_eq!(explained_steps(&all, "m"), vec![1, 4]);
+        assert_eq!(
+            explained_steps(&all, "m"),
+            Explained {
+                steps: vec![1, 4],
+                end: true
+            }
+        );
+        assert!(!explained_steps(&all, "x").end);
     }
 
     #[test]

@@ -131,6 +131,48 @@ pub fn reveals_state(theirs: &[String], ours: &[String]) -> bool {
     a.iter().chain(&b).any(|l| !stateless(l))
 }
 
+/// Whether these answers differ only in refusing a command sent in a state where it is
+/// not valid with NO or with BAD: RFC 2060 §3, "It is a protocol error for the client to
+/// attempt a command while the command is in an inappropriate state. In this case, a
+/// server will respond with a BAD or NO (depending upon server implementation)". `verb`
+/// is the command's name (`FETCH`, `UID`); `selected` says, per target compared, whether
+/// a mailbox was selected when it was sent. Only selected-state commands (RFC 2060 §6.4)
+/// sent with nothing selected anywhere count.
+pub fn refused_either_way(verb: &str, selected: &[bool], answers: &[&[String]]) -> bool {
+    let selected_state = matches!(
+        verb,
+        "CHECK" | "CLOSE" | "EXPUNGE" | "SEARCH" | "FETCH" | "STORE" | "COPY" | "UID"
+    );
+    selected_state
+        && !selected.iter().any(|&s| s)
+        && answers.iter().all(|a| {
+            matches!(a, [only] if only.starts_with("<tag> NO") || only.starts_with("<tag> BAD"))
+        })
+}
+
+/// Whether a mailbox is selected after `exchanges`: the last SELECT or EXAMINE succeeded
+/// and no CLOSE or UNSELECT followed it (a failed SELECT leaves none selected, RFC 3501
+/// §6.3.1).
+pub fn selected_after<'e>(exchanges: impl IntoIterator<Item = &'e crate::wire::Exchange>) -> bool {
+    let mut selected = false;
+    for e in exchanges {
+        let cmd = e.command();
+        let verb = cmd
+            .first_line()
+            .split(|&b| b == b' ')
+            .nth(1)
+            .map(|w| String::from_utf8_lossy(w).to_ascii_uppercase())
+            .unwrap_or_default();
+        let ok = e.status().as_deref() == Some("OK");
+        match verb.as_str() {
+            "SELECT" | "EXAMINE" => selected = ok,
+            "CLOSE" | "UNSELECT" if ok => selected = false,
+            _ => {}
+        }
+    }
+    selected
+}
+
 const TAGGED: &str = "<tag>";
 
 /// The status of the tagged completion (`OK`, `NO`, `BAD`, ...), or `None` when the
@@ -407,6 +449,32 @@ mod tests {
             &["<tag> OK"],
         );
         assert!(r.ends_with("; and 1 more difference"), "{r}");
+    }
+
+    #[test]
+    fn no_against_bad_for_a_command_in_the_wrong_state_is_the_servers_choice_rfc2060_3() {
+        let (no, bad) = (l(&["<tag> NO"]), l(&["<tag> BAD"]));
+        assert!(refused_either_way("FETCH", &[false, false], &[&no, &bad]));
+        assert!(refused_either_way("UID", &[false, false], &[&no, &bad]));
+        // A mailbox was selected somewhere: the command was valid there.
+        assert!(!refused_either_way("FETCH", &[true, false], &[&no, &bad]));
+        // Not a selected-state command.
+        assert!(!refused_either_way("CREATE", &[false, false], &[&no, &bad]));
+        // One server carried it out.
+        let ok = l(&["* 1 FETCH (FLAGS ())", "<tag> OK"]);
+        assert!(!refused_either_way("FETCH", &[false, false], &[&ok, &bad]));
+    }
+
+    #[test]
+    fn a_mailbox_is_selected_after_a_successful_select_until_close() {
+        use crate::wire::Exchange;
+        let sel = Exchange::from_lines("a1 SELECT x", &["a1 OK"]);
+        let bad_sel = Exchange::from_lines("a2 select y", &["a2 NO"]);
+        let close = Exchange::from_lines("a3 CLOSE", &["a3 OK"]);
+        assert!(selected_after([&sel]));
+        assert!(!selected_after([&sel, &bad_sel]));
+        assert!(!selected_after([&sel, &close]));
+        assert!(!selected_after(std::iter::empty()));
     }
 
     #[test]

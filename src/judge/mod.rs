@@ -35,7 +35,7 @@ mod fixture;
 
 pub use differential::{
     explained_steps, judge_differential, judge_differential_by_identity,
-    judge_differential_explained, Identity,
+    judge_differential_explained, Explained, Identity,
 };
 pub use end::judge_end;
 pub use mutation::judge_mutations;
