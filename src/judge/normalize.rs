@@ -59,7 +59,8 @@
 //!   \HasNoChildren of RFC 3348, \Marked/\Unmarked which are optional, special-use) are
 //!   dropped; `INBOX` is case-insensitive (RFC 3501 §5.1).
 //! - **Lexical forms**: quoted strings and literals with the same content are the same
-//!   string (RFC 3501 §4.3); atoms such as NIL, item names and system flags compare
+//!   string (RFC 3501 §4.3), and so are a quoted field name and an atom in an echoed
+//!   `HEADER.FIELDS` list, whose order is not fixed either (sorted); atoms such as NIL, item names and system flags compare
 //!   case-insensitively; BODYSTRUCTURE strings for types, subtypes, parameters and
 //!   encodings compare case-insensitively (MIME, RFC 2045), and its optional extension
 //!   data (MD5, disposition, language, location) is dropped.
@@ -432,7 +433,7 @@ fn untagged(m: &Message, ctx: &mut NormContext, uid_cmd: bool, segs: &mut Vec<Se
                 let items = toks[2].list().unwrap_or(&[]);
                 let entry = seg.fetch.entry(n).or_default();
                 for p in items.chunks(2) {
-                    let name = render(&p[0]).to_ascii_uppercase();
+                    let name = header_list_canonical(&render(&p[0]).to_ascii_uppercase());
                     let value = p
                         .get(1)
                         .map(|v| fetch_value(&name, v, ctx))
@@ -648,6 +649,53 @@ fn body(t: &Tok) -> String {
         });
     }
     format!("({})", out.join(" "))
+}
+
+/// A FETCH item name whose section holds a header list (`BODY[HEADER.FIELDS (DATE
+/// "CONTENT-TYPE")]`) with the list's field names as atoms where they can be, sorted:
+/// `BODY[HEADER.FIELDS (CONTENT-TYPE DATE)]`. A quoted field name and an atom with the
+/// same characters are the same `astring` (RFC 3501 §9 `header-fld-name`), and no rule
+/// fixes the order in which a server echoes the list.
+fn header_list_canonical(name: &str) -> String {
+    let Some(open) = name.find("HEADER.FIELDS") else {
+        return name.to_string();
+    };
+    let Some(lp) = name[open..].find('(').map(|p| p + open) else {
+        return name.to_string();
+    };
+    let Some(rp) = name[lp..].find(')').map(|p| p + lp) else {
+        return name.to_string();
+    };
+    let mut fields: Vec<String> = Vec::new();
+    let mut rest = &name[lp + 1..rp];
+    loop {
+        rest = rest.trim_start();
+        if rest.is_empty() {
+            break;
+        }
+        if let Some(q) = rest.strip_prefix('"') {
+            let Some(end) = q.find('"') else {
+                return name.to_string();
+            };
+            let inner = &q[..end];
+            let atom_safe = !inner.is_empty()
+                && inner
+                    .bytes()
+                    .all(|b| b.is_ascii_graphic() && !b"(){%*\\\"]".contains(&b));
+            fields.push(if atom_safe {
+                inner.to_string()
+            } else {
+                format!("\"{inner}\"")
+            });
+            rest = &q[end + 1..];
+        } else {
+            let end = rest.find(' ').unwrap_or(rest.len());
+            fields.push(rest[..end].to_string());
+            rest = &rest[end..];
+        }
+    }
+    fields.sort();
+    format!("{}{}{}", &name[..=lp], fields.join(" "), &name[rp..])
 }
 
 fn render_all(toks: &[Tok]) -> String {
@@ -959,6 +1007,38 @@ mod tests {
                     b"a OK y\r\n"
                 ]
             ),
+        );
+    }
+
+    #[test]
+    fn an_echoed_header_list_compares_as_astrings_in_any_order_rfc3501_9() {
+        let quoted = norm(
+            "a FETCH 1 BODY.PEEK[HEADER.FIELDS (Date \"Content-Type\")]",
+            &[
+                b"* 1 FETCH (BODY[HEADER.FIELDS (DATE \"CONTENT-TYPE\")] \"x\")\r\n",
+                b"a OK\r\n",
+            ],
+        );
+        let atoms = norm(
+            "a FETCH 1 BODY.PEEK[HEADER.FIELDS (Date \"Content-Type\")]",
+            &[
+                b"* 1 FETCH (BODY[HEADER.FIELDS (Content-Type Date)] \"x\")\r\n",
+                b"a OK\r\n",
+            ],
+        );
+        assert_eq!(quoted, atoms);
+        assert_eq!(
+            quoted[0],
+            "* 1 FETCH (BODY[HEADER.FIELDS (CONTENT-TYPE DATE)] \"x\")"
+        );
+        // A name that is not an atom stays quoted; other fields still differ.
+        assert_eq!(
+            header_list_canonical("BODY[HEADER.FIELDS.NOT (\"A B\" C)]<0>"),
+            "BODY[HEADER.FIELDS.NOT (\"A B\" C)]<0>"
+        );
+        assert_ne!(
+            header_list_canonical("BODY[HEADER.FIELDS (DATE)]"),
+            header_list_canonical("BODY[HEADER.FIELDS (SUBJECT)]")
         );
     }
 
