@@ -484,7 +484,7 @@ fn the_report_renders_in_a_browser_with_the_matrix_links_and_diffs() {
             < dom.find("id=\"compliance-matrix\"").unwrap()
     );
     let glance_rows: Vec<&str> = glance.split("<tr ").skip(1).collect();
-    let level_of = |rule: &str| catalogue().get(rule).unwrap().level.as_str();
+    let level_of = |rule: &str| catalogue().get(rule).unwrap().level_label();
     let beta: Vec<&&str> = glance_rows
         .iter()
         .filter(|r| r.contains("data-server=\"beta\""))

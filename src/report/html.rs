@@ -184,13 +184,13 @@ fn is_failure(d: &DistinctFinding) -> bool {
     !matches!(d.kind, Kind::Note | Kind::Divergence)
 }
 
-/// The requirement's level (`MUST`, `SHOULD`, ...), or `—` for a finding that cites none
+/// The requirement's level (`MUST`, `SHOULD`, `DEFINITION (value)`, ...), or `—` for a finding that cites none
 /// (a crash, a timeout).
 fn level(d: &DistinctFinding) -> String {
     d.rule
         .as_deref()
         .and_then(|r| catalogue().get(r))
-        .map_or_else(|| "—".to_string(), |r| r.level.as_str().to_string())
+        .map_or_else(|| "—".to_string(), |r| r.level_label())
 }
 
 /// At most `n` characters of a one-line text.
@@ -718,7 +718,7 @@ mod tests {
             glance < html.find("<dl class=\"meta\">").unwrap(),
             "before the run's details"
         );
-        let level = catalogue().get("2060-9-msg-att").unwrap().level.as_str();
+        let level = catalogue().get("2060-9-msg-att").unwrap().level_label();
         assert!(
             html.contains(&format!(
                 "<tr class=\"failed\" data-server=\"a&lt;b\" id=\"failed-a&lt;b\"><th scope=\"row\">a&lt;b</th><td class=\"level\">{level}</td><td><a href=\"#req-2060-9-msg-att\">2060-9-msg-att</a></td>"
