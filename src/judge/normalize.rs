@@ -55,6 +55,9 @@
 //!   APPEND brings a new keyword, others never do.
 //! - **`* OK [UIDNEXT n]`** is dropped: RFC 3501 §6.3.1 requires it at SELECT, RFC 2060
 //!   does not define it; the oracle's `rfc3501` profile checks it.
+//! - **`* LSUB` of INBOX** is dropped until the script subscribes or unsubscribes INBOX:
+//!   before that, whether it is subscribed is the account's state (Cyrus subscribes it
+//!   when it creates it), not something the session did.
 //! - **LIST attributes** other than `\Noinferiors` and `\Noselect` (\HasChildren,
 //!   \HasNoChildren of RFC 3348, \Marked/\Unmarked which are optional, special-use) are
 //!   dropped; `INBOX` is case-insensitive (RFC 3501 §5.1).
@@ -97,6 +100,9 @@ pub struct NormContext {
     identity: Option<BTreeMap<u32, u64>>,
     /// A UID of this exchange was not in `identity`.
     identity_missed: bool,
+    /// The script sent SUBSCRIBE or UNSUBSCRIBE for INBOX: from then on whether LSUB
+    /// lists INBOX is compared.
+    inbox_subscription_sent: bool,
 }
 
 impl NormContext {
@@ -183,6 +189,13 @@ pub fn normalize_exchange(e: &Exchange, ctx: &mut NormContext) -> Vec<String> {
     }
     if matches!(verb.as_str(), "SELECT" | "EXAMINE" | "CLOSE" | "UNSELECT") {
         ctx.exists = None;
+    }
+    if matches!(verb.as_str(), "SUBSCRIBE" | "UNSUBSCRIBE") {
+        let l = cmd.first_line().to_ascii_uppercase();
+        let arg = l.split(|&c| c == b' ').nth(2).unwrap_or(b"");
+        if arg == b"INBOX" || arg == b"\"INBOX\"" {
+            ctx.inbox_subscription_sent = true;
+        }
     }
     let uid_cmd = verb.starts_with("UID ");
     ctx.selecting = matches!(verb.as_str(), "SELECT" | "EXAMINE");
@@ -477,6 +490,17 @@ fn untagged(m: &Message, ctx: &mut NormContext, uid_cmd: bool, segs: &mut Vec<Se
             format!("* SEARCH {}", v.join(" ")).trim_end().to_string()
         }
         "ESEARCH" => esearch(rest),
+        "LSUB"
+            if !ctx.inbox_subscription_sent
+                && rest
+                    .get(2)
+                    .and_then(Tok::text)
+                    .is_some_and(|n| n.eq_ignore_ascii_case(b"INBOX")) =>
+        {
+            // Whether INBOX is subscribed before the client said is the account's
+            // state, not the session's (Cyrus subscribes it on creation).
+            return;
+        }
         "LIST" | "LSUB" => {
             let mut parts = vec![format!("* {kw}")];
             if let Some(attrs) = rest.first() {
@@ -1040,6 +1064,25 @@ mod tests {
             header_list_canonical("BODY[HEADER.FIELDS (DATE)]"),
             header_list_canonical("BODY[HEADER.FIELDS (SUBJECT)]")
         );
+    }
+
+    #[test]
+    fn lsub_of_inbox_is_compared_only_once_the_script_subscribed_or_unsubscribed_it() {
+        let mut cyrus = NormContext::new();
+        let mut dovecot = NormContext::new();
+        let lsub = |c: &mut NormContext, lines: &[&[u8]]| {
+            normalize_exchange(&ex("a LSUB \"\" *", lines), c)
+        };
+        let with = [b"* LSUB () \".\" INBOX\r\n".as_slice(), b"a OK\r\n"];
+        let without = [b"a OK\r\n".as_slice()];
+        assert_eq!(lsub(&mut cyrus, &with), lsub(&mut dovecot, &without));
+        // Other mailboxes are compared as ever.
+        let foo = [b"* LSUB () \".\" foo\r\n".as_slice(), b"a OK\r\n"];
+        assert_ne!(lsub(&mut cyrus, &foo), lsub(&mut dovecot, &without));
+        for c in [&mut cyrus, &mut dovecot] {
+            normalize_exchange(&ex("b unsubscribe inbox", &[b"b OK\r\n"]), c);
+        }
+        assert_ne!(lsub(&mut cyrus, &with), lsub(&mut dovecot, &without));
     }
 
     #[test]
