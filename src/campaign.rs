@@ -1086,9 +1086,13 @@ pub fn judge_session(
         .collect();
     if runs.len() > 1 {
         // What the other judges already report is not reported again as a divergence.
+        let malformed: Vec<usize> = mutations.iter().map(|(step, _)| *step).collect();
         let explained: Vec<judge::Explained> = runs
             .iter()
-            .map(|(name, _)| judge::explained_steps(&verdicts, name))
+            .map(|(name, _)| judge::Explained {
+                malformed: malformed.clone(),
+                ..judge::explained_steps(&verdicts, name)
+            })
             .collect();
         verdicts.extend(judge::judge_differential_explained(
             &runs,

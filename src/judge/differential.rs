@@ -25,6 +25,10 @@
 //! servers refuse with NO and others with BAD is no divergence: RFC 2060 §3 leaves the
 //! choice to the server ([`super::divergence_reason::refused_either_way`]).
 //!
+//! **Malformed on purpose.** At a step whose command is malformed on purpose (a
+//! mutation), NO, BAD and a lenient OK are each a server's choice: no divergence; a
+//! target whose outcome or state differs there leaves the comparison quietly.
+//!
 //! **Explained by another judge.** A target's answer that another judge already made a
 //! finding of at the same step ([`explained_steps`]: a syntax, oracle, mutation, ...
 //! verdict) is not reported again as a divergence: when it differs from another target's
@@ -67,6 +71,10 @@ pub fn judge_differential_by_identity(
 pub struct Explained {
     pub steps: Vec<usize>,
     pub end: bool,
+    /// Steps whose command is malformed on purpose (`gen::mutate`): a server may answer
+    /// one with NO, BAD or a lenient OK, so a different outcome there is its choice; the
+    /// mutation judge holds servers to what they owe.
+    pub malformed: Vec<usize>,
 }
 
 /// What `verdicts` (of judges other than this one) report about target `name`.
@@ -82,6 +90,7 @@ pub fn explained_steps(verdicts: &[Verdict], name: &str) -> Explained {
     Explained {
         steps,
         end: mine().any(|v| matches!(v.kind, Kind::Crash | Kind::Timeout)),
+        malformed: Vec::new(),
     }
 }
 
@@ -276,6 +285,7 @@ impl Comparison<'_, '_> {
         if refused_either_way(&verb, &selected, &answers) {
             return;
         }
+        let malformed = self.explained.iter().any(|e| e.malformed.contains(&step));
         let first_name = |g: &Vec<usize>| g.iter().map(|&i| runs[i].0).min().unwrap_or("");
         let reference = (0..groups.len())
             .max_by(|&a, &b| {
@@ -333,6 +343,16 @@ impl Comparison<'_, '_> {
                 };
                 (both, aside.to_string())
             };
+            let cascade = outcome(lines) != outcome(ref_lines) || reveals_state(lines, ref_lines);
+            if malformed {
+                // The server's choice; a target left in another state leaves quietly.
+                if cascade {
+                    for &i in members {
+                        self.left[i].get_or_insert(Left::Explained);
+                    }
+                }
+                continue;
+            }
             let n = self.out.len();
             self.out.push(Verdict {
                 kind: Kind::Divergence,
@@ -344,7 +364,6 @@ impl Comparison<'_, '_> {
                 observed: diff,
             });
             self.later.push(Vec::new());
-            let cascade = outcome(lines) != outcome(ref_lines) || reveals_state(lines, ref_lines);
             if cascade {
                 let mut leaving = members.clone();
                 if !majority {
@@ -546,7 +565,10 @@ mod tests {
         ]);
         let runs = [("a", &good), ("b", &good), ("m", &bad)];
         assert_eq!(judge_differential(&runs).len(), 1);
-        let at = |steps: Vec<usize>| Explained { steps, end: false };
+        let at = |steps: Vec<usize>| Explained {
+            steps,
+            ..Explained::default()
+        };
         let v = judge_differential_explained(&runs, &[], &[at(vec![]), at(vec![]), at(vec![0])]);
         assert!(v.is_empty(), "{v:#?}");
         // A finding at a step where the target answered like the others explains
@@ -577,8 +599,8 @@ mod tests {
         let runs = [("a", &a), ("b", &a), ("courier", &gone)];
         assert_eq!(judge_differential(&runs).len(), 1);
         let ended = Explained {
-            steps: vec![],
             end: true,
+            ..Explained::default()
         };
         let v = judge_differential_explained(
             &runs,
@@ -607,6 +629,32 @@ mod tests {
     }
 
     #[test]
+    fn a_malformed_command_may_get_no_bad_or_ok_without_a_divergence() {
+        let answer = |last: &str, then: &str| {
+            t(vec![
+                ex("a1 FETCH 4294967296 FLAGS", &[last]),
+                ex("a2 NOOP", &[then]),
+            ])
+        };
+        let (no, bad, ok) = (
+            answer("a1 NO none", "a2 OK"),
+            answer("a1 BAD invalid", "a2 OK"),
+            answer("a1 OK", "a2 BAD later"),
+        );
+        let runs = [("cyrus", &no), ("dovecot", &bad), ("lenient", &ok)];
+        let mutated = Explained {
+            malformed: vec![0],
+            ..Explained::default()
+        };
+        let all = [mutated.clone(), mutated.clone(), mutated];
+        let v = judge_differential_explained(&runs, &[], &all);
+        // No divergence at the malformed step; the targets that answered otherwise left
+        // the comparison there, so nothing more is compared either.
+        assert!(v.is_empty(), "{v:#?}");
+        assert_eq!(judge_differential(&runs).len(), 2);
+    }
+
+    #[test]
     fn explained_steps_are_those_of_other_judges_findings_about_the_target() {
         let v = |kind, targets: &[&str], step| Verdict {
             kind,
@@ -629,7 +677,8 @@ mod tests {
             explained_steps(&all, "m"),
             Explained {
                 steps: vec![1, 4],
-                end: true
+                end: true,
+                malformed: vec![]
             }
         );
         assert!(!explained_steps(&all, "x").end);
