@@ -135,16 +135,19 @@ pub fn reveals_state(theirs: &[String], ours: &[String]) -> bool {
 /// not valid with NO or with BAD: RFC 2060 §3, "It is a protocol error for the client to
 /// attempt a command while the command is in an inappropriate state. In this case, a
 /// server will respond with a BAD or NO (depending upon server implementation)". `verb`
-/// is the command's name (`FETCH`, `UID`); `selected` says, per target compared, whether
-/// a mailbox was selected when it was sent. Only selected-state commands (RFC 2060 §6.4)
-/// sent with nothing selected anywhere count.
+/// is the command's name (`FETCH`, `UID`) in a session's script, which runs after the
+/// session authenticated; `selected` says, per target compared, whether a mailbox was
+/// selected when it was sent. Counted: selected-state commands (RFC 2060 §6.4) sent with
+/// nothing selected anywhere, and the non-authenticated state's LOGIN and AUTHENTICATE
+/// (RFC 2060 §6.2), which the script always sends once authenticated.
 pub fn refused_either_way(verb: &str, selected: &[bool], answers: &[&[String]]) -> bool {
     let selected_state = matches!(
         verb,
         "CHECK" | "CLOSE" | "EXPUNGE" | "SEARCH" | "FETCH" | "STORE" | "COPY" | "UID"
     );
-    selected_state
-        && !selected.iter().any(|&s| s)
+    let wrong_state = matches!(verb, "LOGIN" | "AUTHENTICATE")
+        || (selected_state && !selected.iter().any(|&s| s));
+    wrong_state
         && answers.iter().all(|a| {
             matches!(a, [only] if only.starts_with("<tag> NO") || only.starts_with("<tag> BAD"))
         })
@@ -460,6 +463,8 @@ mod tests {
         assert!(!refused_either_way("FETCH", &[true, false], &[&no, &bad]));
         // Not a selected-state command.
         assert!(!refused_either_way("CREATE", &[false, false], &[&no, &bad]));
+        // LOGIN once authenticated, selected or not.
+        assert!(refused_either_way("LOGIN", &[true, false], &[&no, &bad]));
         // One server carried it out.
         let ok = l(&["* 1 FETCH (FLAGS ())", "<tag> OK"]);
         assert!(!refused_either_way("FETCH", &[false, false], &[&ok, &bad]));
