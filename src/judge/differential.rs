@@ -21,8 +21,9 @@
 //! later answers that differ too. A target whose session ended before a step shows
 //! `<no response: session ended (...)>` there.
 //!
-//! **Refused either way.** A selected-state command sent with nothing selected that some
-//! servers refuse with NO and others with BAD is no divergence: RFC 2060 §3 leaves the
+//! **Refused either way.** A selected-state command sent with nothing selected, or LOGIN
+//! or AUTHENTICATE sent once authenticated, that some servers refuse with NO and others
+//! with BAD is no divergence: RFC 2060 §3 leaves the
 //! choice to the server ([`super::divergence_reason::refused_either_way`]).
 //!
 //! **Malformed on purpose.** At a step whose command is malformed on purpose (a
