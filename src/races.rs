@@ -224,6 +224,7 @@ fn end_verdict(target: &str, t: &RaceTranscript) -> Option<Verdict> {
         summary,
         expected: "every command completed, and BYE before the server closes".into(),
         observed: t.end.to_line(),
+        cause: None,
     })
 }
 

@@ -178,6 +178,7 @@ fn compare_step(
             ),
             expected: ref_text.trim_end().to_string(),
             observed: diff,
+            cause: None,
         });
         if !same_outcome {
             for &i in members {

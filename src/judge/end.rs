@@ -78,6 +78,7 @@ pub fn judge_end(target: &str, t: &Transcript) -> Vec<Verdict> {
         summary,
         expected,
         observed: observed(t),
+        cause: None,
     };
     let our_limit = |why: &str| {
         v(

@@ -15,8 +15,10 @@
 //! (extensions, ambiguous ABNF, decoder limits) the judge says nothing or gives a
 //! [`Kind::Warning`] that states the reason; it never guesses a violation.
 
+pub mod cause;
 pub mod differential;
 pub mod end;
+pub mod fetch_cause;
 pub mod lex;
 pub mod mutation;
 pub mod normalize;
@@ -29,6 +31,7 @@ pub mod tags;
 #[cfg(test)]
 mod fixture;
 
+pub use cause::Cause;
 pub use differential::{judge_differential, judge_differential_by_identity, Identity};
 pub use end::judge_end;
 pub use mutation::judge_mutations;
@@ -151,6 +154,10 @@ pub struct Verdict {
     pub expected: String,
     /// The offending bytes escaped with [`crate::wire::escape`], or a unified diff.
     pub observed: String,
+    /// What differs, where the judge found it ([`Cause`]): findings with the same rule and
+    /// cause are one behaviour.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub cause: Option<Cause>,
 }
 
 #[cfg(test)]

@@ -41,6 +41,7 @@ pub fn judge_mutations(target: &str, t: &Transcript, labels: &[(usize, Operator)
             summary,
             expected: expected.to_string(),
             observed: observed(e),
+            cause: None,
         };
         let broken = label
             .breaks

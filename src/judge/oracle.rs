@@ -584,6 +584,31 @@ fn inbox_upper(n: &[u8], delimiter: u8) -> Vec<u8> {
     }
 }
 
+/// RFC 2060 §6.3.11 and §6.4.7: the server "MUST send the response code "[TRYCREATE]" as
+/// the prefix of the text of the tagged NO response". The summary and observed text of a
+/// tagged NO `line` that breaks it: a response code comes directly after the status word
+/// (§7.1), so `NO APPEND [TRYCREATE] failed` holds the word, but in the text, not as
+/// the response code. `observed` quotes the server's line.
+fn trycreate_evidence(command: &str, line: &[u8]) -> (String, String) {
+    let line = crate::wire::strip_eol(line);
+    let upper = line.to_ascii_uppercase();
+    let quoted = escape(line);
+    if contains_bytes(&upper, b"[TRYCREATE]") {
+        (
+            format!(
+                "{command} to a mailbox that does not exist: \"[TRYCREATE]\" is in the text of \
+                 the NO, not the response code directly after NO"
+            ),
+            format!("{quoted} (\"[TRYCREATE]\" follows other text, so it is not a response code)"),
+        )
+    } else {
+        (
+            format!("{command} to a mailbox that does not exist: NO without [TRYCREATE]"),
+            format!("{quoted} (no [TRYCREATE] response code)"),
+        )
+    }
+}
+
 fn done_text(done: &Done) -> Vec<u8> {
     format!("{} {:?}", done.outcome.as_str(), done.code).into_bytes()
 }
@@ -807,6 +832,7 @@ impl Oracle {
             summary,
             expected,
             observed,
+            cause: None,
         });
     }
 
@@ -1350,7 +1376,8 @@ impl Oracle {
                     }
                     _ => {}
                 }
-                self.check_refusal(step, body, &bytes, &reply, &done);
+                let done_line = done_msg.first_line().to_vec();
+                self.check_refusal(step, body, &bytes, &reply, &done, &done_line);
                 // Unsolicited EXISTS in a refused command still announce messages.
                 self.apply_exists(&seen, None);
             }
@@ -1364,6 +1391,7 @@ impl Oracle {
         raw: &[u8],
         reply: &Reply,
         done: &Done,
+        done_line: &[u8],
     ) {
         // RFC 2060 §9: "All case variants of INBOX (e.g. "iNbOx") MUST be interpreted as
         // INBOX". A NO the model does not expect for a case variant means the server took
@@ -1421,15 +1449,13 @@ impl Oracle {
                 CommandBody::Append { .. } => rule::APPEND_TRYCREATE,
                 _ => rule::COPY_TRYCREATE,
             };
+            let (summary, observed) = trycreate_evidence(body.name(), done_line);
             self.find(
                 step,
                 id,
-                format!(
-                    "{} to a mailbox that does not exist: NO without [TRYCREATE]",
-                    body.name()
-                ),
-                "NO [TRYCREATE] ...".into(),
-                "NO without [TRYCREATE]".into(),
+                summary,
+                "<tag> NO [TRYCREATE] ...".into(),
+                observed,
             );
         }
     }

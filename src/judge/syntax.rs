@@ -229,6 +229,7 @@ pub fn judge_syntax(target: &str, t: &Transcript) -> Vec<Verdict> {
             },
             expected: format!("`{}`: {}", f.rule, abnf(f.rule)),
             observed: observed(&m.to_bytes()),
+            cause: None,
         });
     };
     if let Some(m) = &t.greeting {

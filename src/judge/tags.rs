@@ -76,6 +76,7 @@ pub fn judge_tags(target: &str, t: &Transcript) -> Vec<Verdict> {
                 format!("responses tagged `{cmd}` or untagged (`*`)")
             },
             observed: observed(&m.to_bytes()),
+            cause: None,
         });
     };
     if let Some(g) = &t.greeting {
