@@ -124,7 +124,6 @@ pub fn served_candidates(
             from: "the message the server served earlier in the session".into(),
         });
     }
-    out.retain(|s| s.bytes != appended.raw());
     out
 }
 
@@ -358,7 +357,7 @@ fn without_2231(want: &Tok, have: &Tok) -> Option<(Tok, Tok)> {
                     changed = true;
                 }
             }
-            changed.then(|| {
+            changed.then_some({
                 (
                     Tok {
                         kind: TokKind::List(wa),

@@ -43,6 +43,10 @@ use crate::model::session::{Session, State, Store};
 use crate::model::Profile;
 use crate::wire::{escape, End, Exchange, Message, Transcript};
 
+mod explain;
+#[cfg(test)]
+mod lab_cases;
+
 /// How far the oracle could follow a session.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub struct Coverage {
@@ -225,9 +229,28 @@ fn fetch_items(bytes: &[u8]) -> Option<(u32, Vec<(String, Tok)>)> {
 
 /// `BODY[HEADER.FIELDS ("From" to)]` and `BODY[HEADER.FIELDS (FROM TO)]` name the same
 /// item: upper-case, no quotes, single spaces.
+///
+/// RFC 2060 §6.4.5 fixes no order for the field names a server echoes back in
+/// `HEADER.FIELDS (...)`: the names of the list are sorted, so that an echo in another
+/// order names the same item.
 fn normalize_item_name(name: &str) -> String {
     let s: String = name.chars().filter(|c| *c != '"').collect();
-    s.split_whitespace().collect::<Vec<_>>().join(" ")
+    let s = s.split_whitespace().collect::<Vec<_>>().join(" ");
+    let Some(open) = s
+        .find("HEADER.FIELDS")
+        .and_then(|i| s[i..].find('(').map(|j| i + j))
+    else {
+        return s;
+    };
+    let Some(close) = s[open..].find(')').map(|j| open + j) else {
+        return s;
+    };
+    let mut names: Vec<&str> = s[open + 1..close]
+        .split(' ')
+        .filter(|n| !n.is_empty())
+        .collect();
+    names.sort_unstable();
+    format!("{}({}){}", &s[..open], names.join(" "), &s[close + 1..])
 }
 
 pub(super) fn read(m: &Message) -> Seen {
@@ -451,30 +474,6 @@ fn value_matches(model: &Tok, server: &Tok, ci: bool, extensible: bool) -> bool 
     }
 }
 
-/// Header field names present in the server's data and not in the model's: what a server
-/// that rewrites stored messages adds (e.g. `X-UID`, `Status` in an mbox).
-fn added_fields(want: &Tok, have: &Tok) -> Vec<String> {
-    let names = |t: &Tok| -> Vec<String> {
-        t.text()
-            .map(|b| {
-                b.split(|&c| c == b'\n')
-                    .filter(|l| !l.is_empty() && l[0] != b' ' && l[0] != b'\t')
-                    .filter_map(|l| l.iter().position(|&c| c == b':').map(|i| &l[..i]))
-                    .map(|n| String::from_utf8_lossy(n).to_ascii_lowercase())
-                    .collect()
-            })
-            .unwrap_or_default()
-    };
-    let w = names(want);
-    let mut out: Vec<String> = names(have)
-        .into_iter()
-        .filter(|n| !n.contains(' ') && !w.contains(n))
-        .collect();
-    out.dedup();
-    out.truncate(5);
-    out
-}
-
 fn render(t: &Tok) -> String {
     match &t.kind {
         TokKind::Atom(a) => String::from_utf8_lossy(a).into_owned(),
@@ -650,6 +649,16 @@ pub struct Oracle {
     /// RECENT counts STATUS reported per mailbox (not the selected one) since the last
     /// command that could change one: another STATUS must report the same.
     status_recent: BTreeMap<Vec<u8>, (u32, Option<usize>)>,
+    /// The message the server served in full (BODY[], RFC822, or header and text in one
+    /// response), by identity, when it differs from the appended one.
+    served: BTreeMap<u64, Vec<u8>>,
+    /// Messages the server was shown to store with other bytes than were appended.
+    altered: std::collections::BTreeSet<u64>,
+    /// FETCH items that differ and that nothing explained yet ([`explain`]).
+    pending: Vec<explain::Pending>,
+    /// Findings with a cause already made in this session, by (rule, cause): the index
+    /// of the verdict, which later evidence joins.
+    cause_found: BTreeMap<(String, super::Cause), usize>,
 }
 
 impl Oracle {
@@ -674,6 +683,10 @@ impl Oracle {
             listed: BTreeMap::new(),
             client_text: Vec::new(),
             announced: None,
+            served: BTreeMap::new(),
+            altered: Default::default(),
+            pending: Vec::new(),
+            cause_found: BTreeMap::new(),
         }
     }
 
@@ -868,6 +881,7 @@ impl Oracle {
             let identity = self.live().then(|| self.identity()).flatten();
             self.coverage.identities.push(identity);
         }
+        self.judge_pending();
         (self.verdicts, self.coverage)
     }
 
@@ -1685,10 +1699,10 @@ impl Oracle {
                         v.iter().any(|i| matches!(i, MessageDataItemName::Flags))
                     }
                 };
-                self.check_fetch(step, reply, seen, *uid, wants_flags, true)
+                self.check_fetch(step, body, reply, seen, *uid, wants_flags, true)
             }
             CommandBody::Store { uid, .. } => {
-                self.check_fetch(step, reply, seen, *uid, false, false)
+                self.check_fetch(step, body, reply, seen, *uid, false, false)
             }
             CommandBody::Search { criteria, uid, .. } => {
                 let rule = match criteria.as_ref() {
@@ -2137,9 +2151,11 @@ impl Oracle {
     }
 
     /// FETCH and STORE data against the model's.
+    #[allow(clippy::too_many_arguments)]
     fn check_fetch(
         &mut self,
         step: Option<usize>,
+        body: &CommandBody<'_>,
         reply: &Reply,
         seen: &[Seen],
         uid: bool,
@@ -2244,6 +2260,8 @@ impl Oracle {
                 .filter(|(n, _)| n == seq)
                 .map(|(_, name)| normalize_item_name(&name.to_ascii_uppercase()))
                 .collect();
+            // Message data that differ, explained together once every item is compared.
+            let mut differing: Vec<explain::Differing> = Vec::new();
             for (name, want) in &model_items {
                 if free.contains(name) {
                     continue;
@@ -2377,34 +2395,39 @@ impl Oracle {
                         )
                     }
                 };
-                if !ok {
-                    let id_rule = if name == "BODY" && value_matches(want, have, true, true) {
-                        // The server sent BODYSTRUCTURE's extension data with BODY.
-                        rule::BODY_NO_EXTENSION
-                    } else if is_header_section(name) && has_8bit(have) && !has_8bit(want) {
-                        // 8-bit octets in a header the client appended in 7 bits.
+                if ok {
+                    continue;
+                }
+                let message_data = name == "RFC822.SIZE"
+                    || name == "BODY"
+                    || name == "BODYSTRUCTURE"
+                    || name.starts_with("BODY[")
+                    || name.starts_with("RFC822");
+                // 8-bit octets in a header the client appended in 7 bits break §7.4.2
+                // whatever message the server stores.
+                let eight_bit = is_header_section(name) && has_8bit(have) && !has_8bit(want);
+                if message_data && !eight_bit {
+                    differing.push(explain::Differing {
+                        name: name.clone(),
+                        want: want.clone(),
+                        have: have.clone(),
+                        rule: id_rule,
+                    });
+                    continue;
+                }
+                self.find(
+                    step,
+                    if eight_bit {
                         rule::HEADERS_7BIT
                     } else {
                         id_rule
-                    };
-                    let added = added_fields(want, have);
-                    let note = if added.is_empty() {
-                        String::new()
-                    } else {
-                        format!(
-                            " (the server added header fields to the message: {})",
-                            added.join(", ")
-                        )
-                    };
-                    self.find(
-                        step,
-                        id_rule,
-                        format!("{name} of message {seq} differs from the stored message{note}"),
-                        format!("{name} {}", render(want)),
-                        format!("{name} {}", render(have)),
-                    );
-                }
+                    },
+                    format!("{name} of message {seq} differs from the stored message"),
+                    format!("{name} {}", render(want)),
+                    format!("{name} {}", render(have)),
+                );
             }
+            self.explain_fetch(step, body, *seq, id, &msg.message, &got, differing);
         }
     }
 

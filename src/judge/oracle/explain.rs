@@ -1,0 +1,399 @@
+//! FETCH data that differ from the model's, explained before they are reported
+//! ([`crate::judge::fetch_cause`]): one cause, one rule, every affected item as evidence.
+
+use std::sync::Arc;
+
+use imap_types::command::CommandBody;
+
+use super::{fetch_items, render, rule, value_matches, Oracle};
+use crate::judge::cause::Cause;
+use crate::judge::fetch_cause::{message_changes, params_decoded, served_candidates, wrong_part};
+use crate::judge::lex::Tok;
+use crate::judge::{Kind, Verdict};
+use crate::model::message::Message;
+use crate::model::response::Untagged;
+
+/// RFC 2060 §6.3.11: "The APPEND command appends the literal argument as a new message":
+/// the sentence a server that stores other bytes than it was given breaks.
+pub const APPEND_STORES: &str = "2060-6.3.11-appends-at-end";
+
+/// A candidate served message, the items the model computes from it, and how many
+/// differing items it explains.
+type Candidate = (crate::judge::fetch_cause::Served, Vec<(String, Tok)>, usize);
+
+/// At most this many FETCH items are quoted as a cause's evidence.
+const EVIDENCE: usize = 6;
+
+/// One FETCH item whose data differ from the model's.
+#[derive(Clone, Debug)]
+pub(in crate::judge) struct Differing {
+    pub name: String,
+    pub want: Tok,
+    pub have: Tok,
+    /// The sentence that defines the item's data.
+    pub rule: &'static str,
+}
+
+/// A differing item nothing in its own response explained: judged when the session
+/// ends, when a later FETCH may have shown the message the server stores.
+#[derive(Clone, Debug)]
+pub(in crate::judge) struct Pending {
+    pub step: Option<usize>,
+    pub seq: u32,
+    pub id: u64,
+    pub item: Differing,
+}
+
+/// Whether the server's value `have` of item `name` is the value `want`, compared as
+/// the oracle compares that item.
+fn item_matches(name: &str, want: &Tok, have: &Tok) -> bool {
+    match name {
+        "BODY" => value_matches(want, have, true, false),
+        "BODYSTRUCTURE" => value_matches(want, have, true, true),
+        _ => value_matches(want, have, false, false),
+    }
+}
+
+/// `NAME value`, the value cut to a readable length.
+fn quote_item(name: &str, t: &Tok) -> String {
+    let r = render(t);
+    if r.chars().count() > 600 {
+        format!("{name} {}…", r.chars().take(600).collect::<String>())
+    } else {
+        format!("{name} {r}")
+    }
+}
+
+/// Whether two structures differ only in numbers (sizes, line counts).
+fn only_numbers_differ(want: &Tok, have: &Tok) -> bool {
+    use crate::judge::lex::TokKind;
+    match (&want.kind, &have.kind) {
+        (TokKind::List(a), TokKind::List(b)) => {
+            a.len() == b.len() && a.iter().zip(b).all(|(x, y)| only_numbers_differ(x, y))
+        }
+        (TokKind::Atom(a), TokKind::Atom(b)) => {
+            a.eq_ignore_ascii_case(b)
+                || (a.iter().all(u8::is_ascii_digit) && b.iter().all(u8::is_ascii_digit))
+        }
+        _ => value_matches(want, have, true, false),
+    }
+}
+
+impl Oracle {
+    /// The FETCH items the model computes for message `id` (sequence number `seq`) if it
+    /// held `bytes` instead of the appended message.
+    fn items_for(
+        &self,
+        body: &CommandBody<'_>,
+        id: u64,
+        seq: u32,
+        bytes: &[u8],
+    ) -> Option<Vec<(String, Tok)>> {
+        let mut session = self.session.clone();
+        let mut store = self.store.clone();
+        let user = session.user.clone()?;
+        let mailbox = session.selection()?.mailbox.clone();
+        let m = store
+            .accounts
+            .get_mut(&user)?
+            .get_mut(&mailbox)?
+            .messages
+            .iter_mut()
+            .find(|m| m.id == id)?;
+        m.message = Arc::new(Message::parse(bytes.to_vec()));
+        let reply = session.execute(&mut store, body);
+        let u = reply
+            .untagged
+            .iter()
+            .find(|u| matches!(u, Untagged::Fetch(s, _) if *s == seq))?;
+        let mut out = Vec::new();
+        u.write(&mut out);
+        fetch_items(&out).map(|(_, items)| items)
+    }
+
+    /// Records a finding with a cause, once per session for each (rule, cause): a later
+    /// one adds its evidence to the first.
+    #[allow(clippy::too_many_arguments)]
+    fn find_cause(
+        &mut self,
+        step: Option<usize>,
+        id: &str,
+        kind: Option<Kind>,
+        cause: Cause,
+        summary: String,
+        expected: String,
+        observed: String,
+    ) {
+        if let Some(&i) = self.cause_found.get(&(id.to_string(), cause)) {
+            let v = &mut self.verdicts[i];
+            if v.observed.lines().count() < EVIDENCE {
+                for line in observed.lines() {
+                    if !v.observed.lines().any(|l| l == line) {
+                        v.observed.push('\n');
+                        v.observed.push_str(line);
+                    }
+                }
+            }
+            return;
+        }
+        let Some(kind) = kind.or_else(|| crate::judge::requirement_kind(id)) else {
+            return;
+        };
+        self.cause_found
+            .insert((id.to_string(), cause), self.verdicts.len());
+        self.verdicts.push(Verdict {
+            kind,
+            targets: vec![self.target.clone()],
+            step,
+            rule: Some(id.to_string()),
+            summary,
+            expected,
+            observed,
+            cause: Some(cause),
+        });
+    }
+
+    /// Explains the items of one FETCH response (message `seq`, identity `id`) that
+    /// differ from the model's, and reports each cause once.
+    #[allow(clippy::too_many_arguments)]
+    pub(super) fn explain_fetch(
+        &mut self,
+        step: Option<usize>,
+        body: &CommandBody<'_>,
+        seq: u32,
+        id: u64,
+        appended: &Message,
+        got: &[(String, Tok)],
+        differing: Vec<Differing>,
+    ) {
+        if differing.is_empty() {
+            return;
+        }
+        let earlier = self.served.get(&id).cloned();
+        let mut best: Option<Candidate> = None;
+        for c in served_candidates(appended, got, earlier.as_deref()) {
+            let Some(exp) = self.items_for(body, id, seq, &c.bytes) else {
+                continue;
+            };
+            let n = differing
+                .iter()
+                .filter(|d| {
+                    exp.iter()
+                        .any(|(n, t)| *n == d.name && item_matches(n, t, &d.have))
+                })
+                .count();
+            if c.certain {
+                best = Some((c, exp, n));
+                break;
+            }
+            if n > 0 && best.as_ref().is_none_or(|b| b.2 < n) {
+                best = Some((c, exp, n));
+            }
+        }
+        let certain = best.as_ref().is_some_and(|b| b.0.certain);
+        let served = best.as_ref().map(|b| b.0.bytes.clone());
+        let from = best.as_ref().map(|b| b.0.from.clone()).unwrap_or_default();
+        let from_served = best.map(|b| b.1).unwrap_or_default();
+        if certain {
+            if let Some(s) = &served {
+                self.served.insert(id, s.clone());
+            }
+        }
+        let mut explained: Vec<&Differing> = Vec::new();
+        let mut rest: Vec<(&Differing, Option<Tok>)> = Vec::new();
+        for d in &differing {
+            let want = from_served
+                .iter()
+                .find(|(n, _)| *n == d.name)
+                .map(|(_, t)| t.clone());
+            match &want {
+                Some(w) if item_matches(&d.name, w, &d.have) => explained.push(d),
+                _ => rest.push((d, want)),
+            }
+        }
+        if let (Some(s), false) = (&served, explained.is_empty()) {
+            let changes = message_changes(appended.raw(), s);
+            if !changes.is_empty() {
+                self.altered.insert(id);
+            }
+            let items: Vec<&str> = explained.iter().map(|d| d.name.as_str()).collect();
+            let observed = explained
+                .iter()
+                .map(|d| quote_item(&d.name, &d.have))
+                .collect::<Vec<_>>()
+                .join("\n");
+            for (cause, what) in changes {
+                let (summary, expected) = match cause {
+                    Cause::HeaderFieldsAdded => (
+                        format!("the server serves message {seq} with header fields the APPEND did not give it ({what})"),
+                        format!("the appended header: \"{}\"", crate::wire::escape(appended.header_bytes())),
+                    ),
+                    Cause::HeaderFieldsRemoved => (
+                        format!("the server serves message {seq} without header fields the APPEND gave it ({what})"),
+                        format!("the appended header: \"{}\"", crate::wire::escape(appended.header_bytes())),
+                    ),
+                    Cause::LineEndings => (
+                        format!("the server serves message {seq} with {what}"),
+                        "the appended message, CRLF line ends".to_string(),
+                    ),
+                    _ => (
+                        format!("the server serves message {seq} with {what}, not the appended message"),
+                        format!("the appended message ({} octets)", appended.raw().len()),
+                    ),
+                };
+                self.find_cause(
+                    step,
+                    APPEND_STORES,
+                    None,
+                    cause,
+                    format!(
+                        "{summary}; {} agree with the message it serves (seen in {from})",
+                        items.join(", ")
+                    ),
+                    expected,
+                    observed.clone(),
+                );
+            }
+        }
+        for (d, from_s) in rest {
+            let want = from_s.clone().unwrap_or_else(|| d.want.clone());
+            let have_bytes = d.have.text().unwrap_or_default().to_vec();
+            let message = served
+                .as_ref()
+                .filter(|_| certain)
+                .map(|s| Message::parse(s.clone()))
+                .unwrap_or_else(|| appended.clone());
+            if let Some(other) = wrong_part(&message, &d.name, &have_bytes) {
+                self.find_cause(
+                    step,
+                    d.rule,
+                    None,
+                    Cause::WrongPart,
+                    format!("{} of message {seq} is {other}, another section", d.name),
+                    quote_item(&d.name, &want),
+                    quote_item(&d.name, &d.have),
+                );
+                continue;
+            }
+            if d.name == "BODY" || d.name == "BODYSTRUCTURE" {
+                let (w, h, decoded) = match params_decoded(&want, &d.have) {
+                    Some((w, h)) => (w, h, true),
+                    None => (want.clone(), d.have.clone(), false),
+                };
+                let mut settled = false;
+                if d.name == "BODY"
+                    && !item_matches("BODY", &w, &h)
+                    && value_matches(&w, &h, true, true)
+                {
+                    // The server sent BODYSTRUCTURE's extension data with BODY.
+                    self.find(
+                        step,
+                        rule::BODY_NO_EXTENSION,
+                        format!("BODY of message {seq} carries extension data, which only BODYSTRUCTURE has"),
+                        quote_item(&d.name, &want),
+                        quote_item(&d.name, &d.have),
+                    );
+                    settled = true;
+                }
+                if decoded && (settled || item_matches(&d.name, &w, &h)) {
+                    // RFC 2060 (1996) predates RFC 2231 (1997): it says nothing of such
+                    // parameters, so this breaks none of its sentences.
+                    self.find_cause(
+                        step,
+                        d.rule,
+                        Some(Kind::Note),
+                        Cause::ParametersDecoded,
+                        format!(
+                            "{} of message {seq} gives RFC 2231 parameters (name*=charset''value) \
+                             decoded or re-encoded; RFC 2060 predates RFC 2231 and does not say",
+                            d.name
+                        ),
+                        quote_item(&d.name, &want),
+                        quote_item(&d.name, &d.have),
+                    );
+                    continue;
+                }
+                if settled {
+                    continue;
+                }
+            }
+            if certain {
+                // The server contradicts the message it serves in the same response.
+                let counts = d.name == "RFC822.SIZE" || only_numbers_differ(&want, &d.have);
+                let summary = format!(
+                    "{} of message {seq} disagrees with the message the server itself serves \
+                     (seen in {from})",
+                    d.name
+                );
+                if counts {
+                    self.find_cause(
+                        step,
+                        d.rule,
+                        None,
+                        Cause::CountsOff,
+                        summary,
+                        quote_item(&d.name, &want),
+                        quote_item(&d.name, &d.have),
+                    );
+                } else {
+                    self.find(
+                        step,
+                        d.rule,
+                        summary,
+                        quote_item(&d.name, &want),
+                        quote_item(&d.name, &d.have),
+                    );
+                }
+                continue;
+            }
+            self.pending.push(Pending {
+                step,
+                seq,
+                id,
+                item: d.clone(),
+            });
+        }
+    }
+
+    /// Judges the differing items nothing explained when they were fetched: an item of a
+    /// message the server was shown to store with other bytes is folded into that finding;
+    /// others are reported against their own sentence, an RFC822.SIZE only as a warning
+    /// (nothing the server sent shows whether it stored other bytes or miscounts).
+    pub(super) fn judge_pending(&mut self) {
+        for p in std::mem::take(&mut self.pending) {
+            if self.altered.contains(&p.id) {
+                continue;
+            }
+            let d = &p.item;
+            let before = self.verdicts.len();
+            if d.name == "RFC822.SIZE" {
+                self.find(
+                    p.step,
+                    d.rule,
+                    format!(
+                        "RFC822.SIZE of message {} differs from the size of the appended message; \
+                         nothing the server sent in this session shows whether it stores other \
+                         bytes or miscounts",
+                        p.seq
+                    ),
+                    quote_item(&d.name, &d.want),
+                    quote_item(&d.name, &d.have),
+                );
+                if let Some(v) = self.verdicts.get_mut(before) {
+                    v.kind = Kind::Warning;
+                }
+            } else {
+                self.find(
+                    p.step,
+                    d.rule,
+                    format!(
+                        "{} of message {} differs from the appended message",
+                        d.name, p.seq
+                    ),
+                    quote_item(&d.name, &d.want),
+                    quote_item(&d.name, &d.have),
+                );
+            }
+        }
+    }
+}

@@ -1,0 +1,105 @@
+//! The oracle on sessions recorded against real servers (the seed-7 lab campaign), each
+//! named after the sentence its bytes break or keep.
+
+use crate::case::Case;
+use crate::judge::{judge_oracle, Cause, Kind, Verdict};
+use crate::model::Profile;
+
+fn judged(case: &str) -> Vec<Verdict> {
+    let c = Case::parse(case).expect("case file");
+    judge_oracle("lab", &c.transcript, Profile::Rfc2060).0
+}
+
+fn show(v: &[Verdict]) -> String {
+    v.iter()
+        .map(|v| format!("{} {:?} {:?}: {}", v.kind, v.rule, v.cause, v.summary))
+        .collect::<Vec<_>>()
+        .join("\n")
+}
+
+#[test]
+fn header_fields_added_by_the_server_are_one_finding_against_append_rfc2060_6_3_11() {
+    let v = judged(include_str!(
+        "../testdata/causes/mailutils-header-fields-added.imap"
+    ));
+    let added: Vec<&Verdict> = v
+        .iter()
+        .filter(|v| v.cause == Some(Cause::HeaderFieldsAdded))
+        .collect();
+    assert_eq!(added.len(), 1, "{}", show(&v));
+    assert_eq!(added[0].rule.as_deref(), Some("2060-6.3.11-appends-at-end"));
+    assert!(
+        added[0].summary.contains("x-imapbase"),
+        "{}",
+        added[0].summary
+    );
+    assert!(
+        added[0].observed.contains("X-UID: 1"),
+        "{}",
+        added[0].observed
+    );
+    // Items that are right for the message the server serves break no sentence of their
+    // own: no RFC822.HEADER, blank-line, HEADER.FIELDS.NOT or BODY[] finding.
+    for r in [
+        "2060-6.4.5-rfc822-header",
+        "2060-6.4.5-blank-line",
+        "2060-6.4.5-header-fields",
+        "2060-6.4.5-body-section",
+        "2060-6.4.5-rfc822",
+        "2060-6.4.5-rfc822-size",
+    ] {
+        assert!(
+            !v.iter().any(|v| v.rule.as_deref() == Some(r)),
+            "{r}:\n{}",
+            show(&v)
+        );
+    }
+    // RFC 2231 parameters served decoded: a note, never a violation of RFC 2060.
+    for p in v
+        .iter()
+        .filter(|v| v.cause == Some(Cause::ParametersDecoded))
+    {
+        assert_eq!(p.kind, Kind::Note);
+    }
+}
+
+#[test]
+fn an_empty_body_served_as_crlf_is_a_changed_message_not_a_part_or_partial_fault() {
+    let v = judged(include_str!("../testdata/causes/mailutils-empty-body.imap"));
+    for r in [
+        "2060-6.4.5-part-numbers",
+        "2060-7.4.2-origin-substring",
+        "2060-6.4.5-bodystructure",
+    ] {
+        assert!(
+            !v.iter().any(|v| v.rule.as_deref() == Some(r)),
+            "{r}:\n{}",
+            show(&v)
+        );
+    }
+    let changed: Vec<&Verdict> = v
+        .iter()
+        .filter(|v| v.cause == Some(Cause::BodyChanged))
+        .collect();
+    assert_eq!(changed.len(), 1, "{}", show(&v));
+    assert!(
+        changed[0].summary.contains("\"\\r\\n\""),
+        "{}",
+        changed[0].summary
+    );
+}
+
+#[test]
+fn trycreate_inside_the_text_is_not_the_response_code_rfc2060_6_3_11() {
+    let v = judged(include_str!("../testdata/causes/mailutils-trycreate.imap"));
+    let t: Vec<&Verdict> = v
+        .iter()
+        .filter(|v| v.rule.as_deref().is_some_and(|r| r.ends_with("-trycreate")))
+        .collect();
+    assert!(!t.is_empty(), "{}", show(&v));
+    for f in t {
+        assert!(f.observed.contains("[TRYCREATE] failed"), "{}", f.observed);
+        assert!(f.observed.contains("not a response code"), "{}", f.observed);
+        assert!(!f.summary.contains("without"), "{}", f.summary);
+    }
+}
