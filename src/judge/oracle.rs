@@ -46,6 +46,7 @@ use crate::wire::{escape, End, Exchange, Message, Transcript};
 mod explain;
 #[cfg(test)]
 mod lab_cases;
+mod search;
 
 /// How far the oracle could follow a session.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
@@ -659,6 +660,14 @@ pub struct Oracle {
     /// Findings with a cause already made in this session, by (rule, cause): the index
     /// of the verdict, which later evidence joins.
     cause_found: BTreeMap<(String, super::Cause), usize>,
+    /// Every RFC822.SIZE the server gave for each message (or the length of the whole
+    /// message it sent), with the step and the item; a server that rewrites its store
+    /// may give several.
+    own_size: BTreeMap<u64, Vec<(u32, Option<usize>, String)>>,
+    /// Searches by size whose result differs from the model's ([`search`]).
+    size_searches: Vec<search::SizeSearch>,
+    /// The command being judged, as sent.
+    command_line: Vec<u8>,
 }
 
 impl Oracle {
@@ -687,6 +696,9 @@ impl Oracle {
             altered: Default::default(),
             pending: Vec::new(),
             cause_found: BTreeMap::new(),
+            own_size: BTreeMap::new(),
+            size_searches: Vec::new(),
+            command_line: Vec::new(),
         }
     }
 
@@ -882,6 +894,7 @@ impl Oracle {
             self.coverage.identities.push(identity);
         }
         self.judge_pending();
+        self.judge_size_searches();
         (self.verdicts, self.coverage)
     }
 
@@ -1076,6 +1089,7 @@ impl Oracle {
 
     fn exchange(&mut self, step: Option<usize>, e: &Exchange) {
         let bytes = e.command().to_bytes();
+        self.command_line = bytes.clone();
         self.client_text.extend_from_slice(&bytes);
         if unadvertised_literal_refused(e) {
             // A `{n+}` literal the server did not read as one (it did not advertise
@@ -1254,6 +1268,7 @@ impl Oracle {
         // UIDs the server shows in this exchange (FETCH ... UID n) are learnt first, so
         // that a UID command's set can be resolved the way the server did.
         if matches!(body, CommandBody::Fetch { .. } | CommandBody::Store { .. }) {
+            self.learn_sizes(step, &seen);
             if let Some(sel) = self.session.selection().cloned() {
                 for s in &seen {
                     let Seen::Fetch(seq, items) = s else { continue };
@@ -1705,25 +1720,9 @@ impl Oracle {
                 self.check_fetch(step, body, reply, seen, *uid, false, false)
             }
             CommandBody::Search { criteria, uid, .. } => {
-                let rule = match criteria.as_ref() {
-                    [one] => crate::model::search::key_requirement(one),
-                    _ if *uid => "2060-6.4.8-uid-search-returns-uids",
-                    _ => rule::SEARCH_RESULT,
-                };
-                let before = self.verdicts.len();
-                self.check_search(step, reply, seen, rule);
-                // A server that stores a message with other bytes than were appended (which
-                // is reported where the message is fetched) counts other sizes.
-                if format!("{criteria:?}").contains("Larger")
-                    || format!("{criteria:?}").contains("Smaller")
-                {
-                    for v in &mut self.verdicts[before..] {
-                        v.kind = Kind::Warning;
-                        v.summary.push_str(
-                            " (by size: the server may store the message with other bytes)",
-                        );
-                    }
-                }
+                let command = std::mem::take(&mut self.command_line);
+                self.check_search(step, criteria.as_ref(), *uid, &command, reply, seen);
+                self.command_line = command;
             }
             CommandBody::Status { mailbox, .. } => {
                 let name = mailbox_bytes(mailbox);
@@ -2431,6 +2430,38 @@ impl Oracle {
         }
     }
 
+    /// Learns the sizes the server gives in FETCH responses (RFC822.SIZE, or the length
+    /// of a whole message), against which its SEARCH SMALLER and LARGER are judged.
+    fn learn_sizes(&mut self, step: Option<usize>, seen: &[Seen]) {
+        let Some(sel) = self.session.selection().cloned() else {
+            return;
+        };
+        for s in seen {
+            let Seen::Fetch(seq, items) = s else { continue };
+            let Some(id) = sel.view.get((*seq as usize).wrapping_sub(1)).copied() else {
+                continue;
+            };
+            for (n, t) in items {
+                let size = match n.as_str() {
+                    "RFC822.SIZE" => t
+                        .atom()
+                        .and_then(|a| std::str::from_utf8(a).ok())
+                        .and_then(|a| a.parse::<u32>().ok()),
+                    "RFC822" | "BODY[]" => t.text().map(|b| b.len() as u32),
+                    _ => None,
+                };
+                if let Some(size) = size {
+                    let item = if n == "RFC822.SIZE" {
+                        format!("* {seq} FETCH (RFC822.SIZE {size})")
+                    } else {
+                        format!("* {seq} FETCH ({n} {{{size}}} ...)")
+                    };
+                    self.learn_own_size(id, size, step, item);
+                }
+            }
+        }
+    }
+
     /// Records the server's UID for a message; false (and a finding) if it breaks
     /// ascending order or reuses a UID.
     fn learn_uid(&mut self, step: Option<usize>, mailbox: &[u8], id: u64, uid: u32) -> bool {
@@ -2632,90 +2663,6 @@ impl Oracle {
         {
             m.internal_date = d;
             m.date_known = true;
-        }
-    }
-
-    fn check_search(
-        &mut self,
-        step: Option<usize>,
-        reply: &Reply,
-        seen: &[Seen],
-        result_rule: &'static str,
-    ) {
-        let Some(Untagged::Search(yes)) = reply
-            .untagged
-            .iter()
-            .find(|u| matches!(u, Untagged::Search(_)))
-        else {
-            return;
-        };
-        let server: Vec<u32> = seen
-            .iter()
-            .filter_map(|s| match s {
-                Seen::Search(n) => Some(n.clone()),
-                _ => None,
-            })
-            .flatten()
-            .collect();
-        if !seen.iter().any(|s| matches!(s, Seen::Search(_))) {
-            self.find(
-                step,
-                rule::SEARCH_REQUIRED,
-                "SEARCH completed without an untagged SEARCH response".into(),
-                format!(
-                    "* SEARCH {}",
-                    yes.iter()
-                        .map(|n| n.to_string())
-                        .collect::<Vec<_>>()
-                        .join(" ")
-                ),
-                "no SEARCH response".into(),
-            );
-            return;
-        }
-        let maybe = &self.session.latitude.search_maybe;
-        let missing: Vec<u32> = yes
-            .iter()
-            .filter(|n| !server.contains(n))
-            .copied()
-            .collect();
-        let extra: Vec<u32> = server
-            .iter()
-            .filter(|n| !yes.contains(n) && !maybe.contains(n))
-            .copied()
-            .collect();
-        if !missing.is_empty() || !extra.is_empty() {
-            let list = |v: &[u32]| {
-                v.iter()
-                    .map(|n| n.to_string())
-                    .collect::<Vec<_>>()
-                    .join(" ")
-            };
-            // Every missing message matches only in a decoded text part: the server did
-            // not decode before comparing.
-            let decoded_only = &self.session.latitude.search_decoded_only;
-            let undecoded = extra.is_empty() && missing.iter().all(|n| decoded_only.contains(n));
-            self.find(
-                step,
-                if undecoded {
-                    rule::DECODE_BEFORE_COMPARE
-                } else {
-                    result_rule
-                },
-                format!(
-                    "SEARCH result wrong: missing [{}], not matching [{}]{}",
-                    list(&missing),
-                    list(&extra),
-                    if undecoded {
-                        " (the missing ones match in a base64 or quoted-printable text part, \
-                         which a SEARCH with a CHARSET other than US-ASCII must decode)"
-                    } else {
-                        ""
-                    }
-                ),
-                format!("* SEARCH {} (optional: {})", list(yes), list(maybe)),
-                format!("* SEARCH {}", list(&server)),
-            );
         }
     }
 

@@ -103,3 +103,41 @@ fn trycreate_inside_the_text_is_not_the_response_code_rfc2060_6_3_11() {
         assert!(!f.summary.contains("without"), "{}", f.summary);
     }
 }
+
+#[test]
+fn search_larger_contradicting_the_servers_own_size_is_a_violation_rfc2060_6_4_4() {
+    // Courier: RFC822 {316} for message 1, then `UID SEARCH CHARSET us-ascii LARGER 314`
+    // answered `* SEARCH` (empty).
+    let v = judged(include_str!("../testdata/causes/courier-larger.imap"));
+    let f: Vec<&Verdict> = v
+        .iter()
+        .filter(|v| v.rule.as_deref() == Some("2060-6.4.4-key-larger"))
+        .collect();
+    assert_eq!(f.len(), 1, "{}", show(&v));
+    assert_eq!(f[0].kind, Kind::Violation);
+    assert_eq!(f[0].cause, Some(Cause::ContradictsOwnSize));
+    assert!(f[0].summary.contains("gives as 316"), "{}", f[0].summary);
+}
+
+#[test]
+fn search_smaller_is_judged_against_a_size_the_server_gives_later_rfc2060_6_4_4() {
+    // Courier: `SEARCH CHARSET US-ASCII SMALLER 1154` answered `* SEARCH 1`; the next
+    // command's `RFC822.SIZE 1161` is the server's own size of message 1.
+    let v = judged(include_str!("../testdata/causes/courier-smaller.imap"));
+    let f: Vec<&Verdict> = v
+        .iter()
+        .filter(|v| v.rule.as_deref() == Some("2060-6.4.4-key-smaller"))
+        .collect();
+    assert_eq!(f.len(), 1, "{}", show(&v));
+    assert_eq!(f[0].kind, Kind::Violation);
+    assert!(
+        f[0].summary.contains("returned message 1"),
+        "{}",
+        f[0].summary
+    );
+    assert!(
+        f[0].observed.contains("RFC822.SIZE 1161"),
+        "{}",
+        f[0].observed
+    );
+}
