@@ -117,6 +117,41 @@ pub fn served_candidates(
             from: format!("the appended header and {tn}"),
         });
     }
+    // Fields a HEADER.FIELDS or HEADER.FIELDS.NOT answer holds that the appended header
+    // lacks: the appended message with them at the end of its header.
+    for (n, t) in have {
+        if !n.contains("HEADER.FIELDS") {
+            continue;
+        }
+        let Some(text) = t.text() else { continue };
+        let known = field_names(appended.header_bytes());
+        let mut extra: Vec<u8> = Vec::new();
+        let mut keep = false;
+        for line in text.split_inclusive(|&c| c == b'\n') {
+            let continuation = line.first().is_some_and(|c| *c == b' ' || *c == b'\t');
+            if !continuation {
+                keep = field_names(line)
+                    .first()
+                    .is_some_and(|f| !known.contains(f));
+            }
+            if keep {
+                extra.extend_from_slice(line);
+            }
+        }
+        let header = appended.header_bytes();
+        if extra.is_empty() || !header.ends_with(b"\r\n\r\n") {
+            continue;
+        }
+        let mut bytes = header[..header.len() - 2].to_vec();
+        bytes.extend_from_slice(&extra);
+        bytes.extend_from_slice(b"\r\n");
+        bytes.extend_from_slice(appended.body_bytes());
+        out.push(Served {
+            bytes,
+            certain: false,
+            from: format!("the appended message with the fields {n} adds"),
+        });
+    }
     if let Some(e) = earlier {
         out.push(Served {
             bytes: e.to_vec(),
@@ -468,6 +503,24 @@ mod tests {
         )];
         let c = served_candidates(&appended, &have, None);
         assert!(c[0].certain);
+        // Mailutils, seed 7 session 103: a HEADER.FIELDS.NOT answer with an X-UID field.
+        let have = vec![(
+            "BODY[HEADER.FIELDS.NOT (CONTENT-TYPE)]".to_string(),
+            Tok {
+                kind: TokKind::Str(
+                    b"From: Bob Baker <bob@example.net>\r\nSubject: invoice\r\nX-UID: 2\r\n\r\n"
+                        .to_vec(),
+                ),
+                span: (0, 0),
+            },
+        )];
+        let c = served_candidates(&appended, &have, None);
+        assert_eq!(c.len(), 1);
+        assert!(c[0].bytes.windows(10).any(|w| w == b"X-UID: 2\r\n"));
+        assert_eq!(
+            message_changes(APPENDED, &c[0].bytes),
+            vec![(Cause::HeaderFieldsAdded, "x-uid".to_string())]
+        );
     }
 
     #[test]

@@ -44,6 +44,7 @@ use crate::model::Profile;
 use crate::wire::{escape, End, Exchange, Message, Transcript};
 
 mod explain;
+mod flags;
 #[cfg(test)]
 mod lab_cases;
 mod search;
@@ -668,6 +669,9 @@ pub struct Oracle {
     size_searches: Vec<search::SizeSearch>,
     /// The command being judged, as sent.
     command_line: Vec<u8>,
+    /// FETCH FLAGS that lacked flags, until the server shows those messages' flags again
+    /// ([`flags`]).
+    flag_claims: Vec<flags::FlagClaim>,
 }
 
 impl Oracle {
@@ -699,6 +703,7 @@ impl Oracle {
             own_size: BTreeMap::new(),
             size_searches: Vec::new(),
             command_line: Vec::new(),
+            flag_claims: Vec::new(),
         }
     }
 
@@ -893,6 +898,7 @@ impl Oracle {
             let identity = self.live().then(|| self.identity()).flatten();
             self.coverage.identities.push(identity);
         }
+        self.judge_flag_claims();
         self.judge_pending();
         self.judge_size_searches();
         (self.verdicts, self.coverage)
@@ -1267,8 +1273,28 @@ impl Oracle {
 
         // UIDs the server shows in this exchange (FETCH ... UID n) are learnt first, so
         // that a UID command's set can be resolved the way the server did.
+        if let CommandBody::Store { flags, .. } = body {
+            let names: Vec<String> = flags.iter().map(|f| f.to_string()).collect();
+            self.touch_flags(&names);
+        }
         if matches!(body, CommandBody::Fetch { .. } | CommandBody::Store { .. }) {
             self.learn_sizes(step, &seen);
+            // Flags shown again settle a FLAGS that lacked some, whatever the model makes
+            // of this command (sequence numbers hold: no EXPUNGE during FETCH or STORE).
+            let expunged = seen.iter().any(|s| matches!(s, Seen::Expunge(_)));
+            if let (Some(sel), false) = (self.session.selection().cloned(), expunged) {
+                for s in &seen {
+                    let Seen::Fetch(seq, items) = s else { continue };
+                    let flags = items
+                        .iter()
+                        .find(|(n, _)| n == "FLAGS")
+                        .and_then(|(_, t)| flags_of(t));
+                    let id = sel.view.get((*seq as usize).wrapping_sub(1)).copied();
+                    if let (Some(flags), Some(id)) = (flags, id) {
+                        self.settle_flags(step, *seq, id, &flags);
+                    }
+                }
+            }
             if let Some(sel) = self.session.selection().cloned() {
                 for s in &seen {
                     let Seen::Fetch(seq, items) = s else { continue };
@@ -2310,7 +2336,38 @@ impl Oracle {
                         } else {
                             rule::FLAGS_VALUE
                         };
-                        (a == b || before_seen, why)
+                        let ok = a == b || before_seen;
+                        if let (false, rule::FLAGS_VALUE, Some(a), Some(b)) = (ok, why, &a, &b) {
+                            let missing: Vec<String> =
+                                a.names().into_iter().filter(|f| !b.contains(f)).collect();
+                            let only_lacks = b.names().iter().all(|f| a.contains(f));
+                            if only_lacks {
+                                // A partial list, or flags lost: a later FLAGS tells.
+                                let mut m = FlagSet::new();
+                                for f in &missing {
+                                    m.insert(f);
+                                }
+                                self.claim_flags(flags::FlagClaim {
+                                    step,
+                                    seq: *seq,
+                                    id,
+                                    shown: b.clone(),
+                                    missing: m,
+                                    touched: FlagSet::new(),
+                                    otherwise: Some((
+                                        rule::FLAGS_VALUE,
+                                        format!(
+                                            "FLAGS of message {seq} lacks {}, which the server set \
+                                             and no command removed",
+                                            missing.join(" ")
+                                        ),
+                                        format!("FLAGS {}", render(want)),
+                                    )),
+                                });
+                                continue;
+                            }
+                        }
+                        (ok, why)
                     }
                     "UID" => continue,
                     "RFC822.SIZE" => {
@@ -2585,15 +2642,6 @@ impl Oracle {
         else {
             return;
         };
-        let mut lost: Vec<(u32, FlagSet, FlagSet, &'static str)> = Vec::new();
-        let Some(mb) = self
-            .store
-            .accounts
-            .get_mut(&user)
-            .and_then(|a| a.get_mut(&sel.mailbox))
-        else {
-            return;
-        };
         // The last FLAGS shown for each message in this exchange (a server may send the
         // flags again after a FETCH set \\Seen).
         let mut last: BTreeMap<u32, FlagSet> = BTreeMap::new();
@@ -2607,6 +2655,16 @@ impl Oracle {
                 last.insert(*seq, flags);
             }
         }
+        let mut lost: Vec<(u32, FlagSet, FlagSet, &'static str)> = Vec::new();
+        let mut claims: Vec<flags::FlagClaim> = Vec::new();
+        let Some(mb) = self
+            .store
+            .accounts
+            .get_mut(&user)
+            .and_then(|a| a.get_mut(&sel.mailbox))
+        else {
+            return;
+        };
         let seen_in_flight = self.session.latitude.seen_in_flight;
         for (seq, flags) in &last {
             let Some(id) = sel.view.get((*seq as usize).wrapping_sub(1)) else {
@@ -2618,6 +2676,29 @@ impl Oracle {
                 // the selection: not learnt as the stored flags.
                 let doubtful_seen = sel.read_only && flags.contains("\\Seen");
                 if !m.flags_known && !doubtful_seen {
+                    // The FLAGS of a FETCH that set \\Seen may list only what changed: one
+                    // that lacks flags the APPEND or COPY asked for is held until the
+                    // server shows the flags again, and not learnt.
+                    if let (true, Some((want, _))) = (seen_in_flight, &m.expected_flags) {
+                        let mut missing = FlagSet::new();
+                        for f in want.names() {
+                            if !flags.contains(&f) {
+                                missing.insert(&f);
+                            }
+                        }
+                        if !missing.names().is_empty() {
+                            claims.push(flags::FlagClaim {
+                                step,
+                                seq: *seq,
+                                id: *id,
+                                shown: flags.clone(),
+                                missing,
+                                touched: FlagSet::new(),
+                                otherwise: None,
+                            });
+                            continue;
+                        }
+                    }
                     m.flags = flags.without_recent();
                     if seen_in_flight {
                         // This FETCH set \\Seen; its FLAGS may show them from before.
@@ -2631,6 +2712,9 @@ impl Oracle {
                     }
                 }
             }
+        }
+        for c in claims {
+            self.claim_flags(c);
         }
         for (seq, want, got, rule) in lost {
             self.find(

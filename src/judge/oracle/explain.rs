@@ -114,7 +114,7 @@ impl Oracle {
     /// Records a finding with a cause, once per session for each (rule, cause): a later
     /// one adds its evidence to the first.
     #[allow(clippy::too_many_arguments)]
-    fn find_cause(
+    pub(super) fn find_cause(
         &mut self,
         step: Option<usize>,
         id: &str,
@@ -365,11 +365,12 @@ impl Oracle {
                 continue;
             }
             let d = &p.item;
-            let before = self.verdicts.len();
             if d.name == "RFC822.SIZE" {
-                self.find(
+                self.find_cause(
                     p.step,
                     d.rule,
+                    Some(Kind::Warning),
+                    Cause::Unexplained,
                     format!(
                         "RFC822.SIZE of message {} differs from the size of the appended message; \
                          nothing the server sent in this session shows whether it stores other \
@@ -379,9 +380,6 @@ impl Oracle {
                     quote_item(&d.name, &d.want),
                     quote_item(&d.name, &d.have),
                 );
-                if let Some(v) = self.verdicts.get_mut(before) {
-                    v.kind = Kind::Warning;
-                }
             } else {
                 self.find(
                     p.step,

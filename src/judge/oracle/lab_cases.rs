@@ -141,3 +141,31 @@ fn search_smaller_is_judged_against_a_size_the_server_gives_later_rfc2060_6_4_4(
         f[0].observed
     );
 }
+
+#[test]
+fn a_fetch_flags_listing_only_some_flags_is_one_violation_of_the_flags_definition_rfc2060_6_4_5() {
+    // Mailutils: `UID STORE 1 FLAGS (\Answered)`, then a body FETCH answers
+    // `FLAGS (\Seen)`, then its own STORE response shows `(\Answered \Seen \Recent)`.
+    let v = judged(include_str!(
+        "../testdata/causes/mailutils-flags-partial.imap"
+    ));
+    let f: Vec<&Verdict> = v
+        .iter()
+        .filter(|v| v.rule.as_deref() == Some("2060-6.4.5-flags"))
+        .collect();
+    assert_eq!(f.len(), 1, "{}", show(&v));
+    assert_eq!(f[0].kind, Kind::Violation);
+    assert_eq!(f[0].cause, Some(Cause::FlagsPartial));
+    assert!(f[0].observed.contains("(\\Seen)"), "{}", f[0].observed);
+    assert!(f[0].observed.contains("\\Answered"), "{}", f[0].observed);
+    // No SHOULD of APPEND or COPY is blamed for it.
+    assert!(
+        !v.iter().any(|v| {
+            v.rule.as_deref().is_some_and(|r| {
+                r == "2060-6.3.11-flags-set" || r == "2060-6.4.7-preserve-flags-date"
+            })
+        }),
+        "{}",
+        show(&v)
+    );
+}

@@ -129,7 +129,12 @@ impl Oracle {
         };
         let mut out = Vec::new();
         if m.flags_known {
-            out.push(format!("flags: {}", m.flags.names().join(" ")));
+            let names = m.flags.names();
+            if names.is_empty() {
+                out.push("no flags".to_string());
+            } else {
+                out.push(format!("flags: {}", names.join(" ")));
+            }
         }
         if by_size {
             out.push(format!("appended with {} octets", m.message.size()));
