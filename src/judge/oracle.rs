@@ -43,6 +43,7 @@ use crate::model::session::{Session, State, Store};
 use crate::model::Profile;
 use crate::wire::{escape, End, Exchange, Message, Transcript};
 
+mod copy;
 mod explain;
 mod flags;
 #[cfg(test)]
@@ -1318,7 +1319,14 @@ impl Oracle {
         let before_session = self.session.clone();
         let mut trial = self.session.clone();
         let mut trial_store = self.store.clone();
-        let reply = trial.execute(&mut trial_store, body);
+        let mut reply = trial.execute(&mut trial_store, body);
+        // A COPY whose set repeats a message: copied once (coalesced) or once per mention,
+        // as the server chose.
+        if let Some((s, st, r)) = self.uncoalesced_copy(body, &done, &seen, trial.latitude.copied) {
+            trial = s;
+            trial_store = st;
+            reply = r;
+        }
         let latitude = trial.latitude.clone();
 
         let listed_refused = self.listed_name_refused(step, body, &reply, &done);
@@ -1607,23 +1615,13 @@ impl Oracle {
         }
         // RFC 4315 COPYUID names the copies: a COPY that made more copies than its set
         // names messages copied something twice or something else.
-        if let (
-            CommandBody::Copy { .. },
-            Some(WireCode::CopyUid { destination, .. }),
-            Some(copied),
-        ) = (body, &done.code, self.session.latitude.copied)
-        {
-            let made: u64 = destination
-                .0
-                .as_ref()
-                .iter()
-                .map(|e| match e {
-                    imap_types::extensions::uidplus::UidElement::Single(_) => 1,
-                    imap_types::extensions::uidplus::UidElement::Range(a, b) => {
-                        u64::from(a.get().abs_diff(b.get())) + 1
-                    }
-                })
-                .sum();
+        // RFC 3501 §9: "Servers MAY coalesce overlaps": a set that names a message twice
+        // makes one or two copies of it ([`copy`]); the model follows the server's choice.
+        if let (CommandBody::Copy { .. }, Some(made), Some(copied)) = (
+            body,
+            copy::copyuid_count(done),
+            self.session.latitude.copied,
+        ) {
             if made != copied as u64 {
                 self.find(
                     step,
@@ -1631,7 +1629,9 @@ impl Oracle {
                     format!(
                         "COPY made {made} copies (COPYUID) of the {copied} messages its set names"
                     ),
-                    format!("{copied} copies: a sequence set names each message once"),
+                    format!(
+                        "{copied} copies, or one per mention of a message the set names more than once"
+                    ),
                     format!("COPYUID destination of {made} UIDs"),
                 );
                 return self.stop("COPY made other copies than the model");

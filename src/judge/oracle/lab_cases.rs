@@ -169,3 +169,47 @@ fn a_fetch_flags_listing_only_some_flags_is_one_violation_of_the_flags_definitio
         show(&v)
     );
 }
+
+#[test]
+fn copy_of_an_overlapping_set_may_copy_twice_rfc3501_9() {
+    // Courier: `COPY 1:*,1 INBOX` of a mailbox of one message answered
+    // `[COPYUID 796651781 1,1 1:2]`: two copies, one per mention. RFC 3501 §9: "Servers
+    // MAY coalesce overlaps", so they may also not.
+    for case in [
+        include_str!("../testdata/causes/courier-copy-overlap.imap"),
+        include_str!("../testdata/causes/courier-uid-copy-overlap.imap"),
+    ] {
+        let c = Case::parse(case).unwrap();
+        let (v, cov) = judge_oracle("lab", &c.transcript, Profile::Rfc2060);
+        assert!(
+            !v.iter()
+                .any(|v| v.rule.as_deref() == Some("2060-6.4.7-copies-to-end")),
+            "{}",
+            show(&v)
+        );
+        assert!(
+            cov.stopped
+                .as_deref()
+                .is_none_or(|s| !s.contains("other copies") && !s.contains("count differs")),
+            "{:?}",
+            cov.stopped
+        );
+    }
+}
+
+#[test]
+fn copy_of_an_overlapping_set_may_also_coalesce_but_not_copy_more_rfc3501_9() {
+    let twice = include_str!("../testdata/causes/courier-copy-overlap.imap");
+    let code = "[COPYUID 796651781 1,1 1:2]";
+    assert!(twice.contains(code));
+    let once = twice.replace(code, "[COPYUID 796651781 1 1]");
+    let thrice = twice.replace(code, "[COPYUID 796651781 1,1,1 1:3]");
+    let copies = |case: &str| {
+        judged(case)
+            .into_iter()
+            .filter(|v| v.rule.as_deref() == Some("2060-6.4.7-copies-to-end"))
+            .count()
+    };
+    assert_eq!(copies(&once), 0, "coalesced");
+    assert_eq!(copies(&thrice), 1, "a copy the set does not name");
+}
