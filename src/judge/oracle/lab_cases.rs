@@ -213,3 +213,31 @@ fn copy_of_an_overlapping_set_may_also_coalesce_but_not_copy_more_rfc3501_9() {
     assert_eq!(copies(&once), 0, "coalesced");
     assert_eq!(copies(&thrice), 1, "a copy the set does not name");
 }
+
+#[test]
+fn an_echoed_header_fields_list_in_another_order_is_the_same_item_rfc2060_6_4_5() {
+    // Courier echoes `BODY[HEADER.FIELDS ("Date" "Content-Type")]` as asked; a server
+    // that echoes the names in another order sends the same item: no rule fixes the order.
+    let asked = include_str!("../testdata/causes/courier-smaller.imap");
+    let echo = r#"S>  BODY[HEADER.FIELDS ("Date" "Content-Type")] {103}"#;
+    assert!(asked.contains(echo));
+    let reordered = asked.replace(echo, r#"S>  BODY[HEADER.FIELDS (CONTENT-TYPE DATE)] {103}"#);
+    let before = judged(asked);
+    let after = judged(&reordered);
+    assert_eq!(show(&before), show(&after));
+    assert!(
+        !after
+            .iter()
+            .any(|v| v.summary.contains("lacks") || v.summary.contains("HEADER.FIELDS")),
+        "{}",
+        show(&after)
+    );
+    assert_eq!(
+        super::normalize_item_name("BODY[HEADER.FIELDS (\"DATE\" \"CONTENT-TYPE\")]<0>"),
+        super::normalize_item_name("BODY[HEADER.FIELDS (CONTENT-TYPE DATE)]<0>")
+    );
+    assert_ne!(
+        super::normalize_item_name("BODY[HEADER.FIELDS (DATE)]"),
+        super::normalize_item_name("BODY[HEADER.FIELDS.NOT (DATE)]")
+    );
+}
