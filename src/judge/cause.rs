@@ -34,6 +34,9 @@ pub enum Cause {
     WrongPart,
     /// A size or a line count disagrees with the server's own data.
     CountsOff,
+    /// A body structure gives a part's transfer encoding otherwise than the part's
+    /// Content-Transfer-Encoding header field (or its default, 7BIT).
+    TransferEncodingField,
     /// A FETCH FLAGS lists only some of the flags the server itself shows set before and
     /// after.
     FlagsPartial,
@@ -45,7 +48,7 @@ pub enum Cause {
 }
 
 impl Cause {
-    pub const ALL: [Cause; 12] = [
+    pub const ALL: [Cause; 13] = [
         Cause::HeaderFieldsAdded,
         Cause::HeaderFieldsRemoved,
         Cause::HeaderChanged,
@@ -55,6 +58,7 @@ impl Cause {
         Cause::ParametersDecoded,
         Cause::WrongPart,
         Cause::CountsOff,
+        Cause::TransferEncodingField,
         Cause::FlagsPartial,
         Cause::ContradictsOwnSize,
         Cause::Unexplained,
@@ -71,6 +75,7 @@ impl Cause {
             Cause::ParametersDecoded => "parameters-decoded",
             Cause::WrongPart => "wrong-part",
             Cause::CountsOff => "counts-off",
+            Cause::TransferEncodingField => "transfer-encoding-field",
             Cause::FlagsPartial => "flags-partial",
             Cause::ContradictsOwnSize => "contradicts-own-size",
             Cause::Unexplained => "unexplained",

@@ -79,6 +79,63 @@ fn only_numbers_differ(want: &Tok, have: &Tok) -> bool {
     }
 }
 
+/// `want` with the transfer encoding of every single part (field 6 of RFC 2060 §7.4.2
+/// `body_type_basic`) taken from `have`, parts matched by position; `None` when the
+/// shapes differ or no encoding differs.
+fn with_encoding_of(want: &Tok, have: &Tok) -> Option<Tok> {
+    use crate::judge::lex::TokKind;
+    let (TokKind::List(a), TokKind::List(b)) = (&want.kind, &have.kind) else {
+        return None;
+    };
+    let mut out = a.clone();
+    let mut changed = false;
+    if a.first()?.list().is_some() {
+        for (i, (x, y)) in a.iter().zip(b).enumerate() {
+            if x.list().is_none() {
+                break;
+            }
+            if let Some(t) = with_encoding_of(x, y) {
+                out[i] = t;
+                changed = true;
+            }
+        }
+    } else {
+        let (x, y) = (a.get(5)?, b.get(5)?);
+        if !value_matches(x, y, true, false) {
+            out[5] = y.clone();
+            changed = true;
+            // NIL for the parameters of a part whose only parameter is the default
+            // charset (RFC 2045 §5.2: "charset=us-ascii" is assumed) says the same.
+            let default = a.get(2).and_then(Tok::list).is_some_and(|p| {
+                p.len() == 2
+                    && p[0]
+                        .text()
+                        .is_some_and(|t| t.eq_ignore_ascii_case(b"CHARSET"))
+                    && p[1]
+                        .text()
+                        .is_some_and(|t| t.eq_ignore_ascii_case(b"US-ASCII"))
+            });
+            let nil = b
+                .get(2)
+                .and_then(Tok::atom)
+                .is_some_and(|t| t.eq_ignore_ascii_case(b"NIL"));
+            if default && nil {
+                out[2] = b[2].clone();
+            }
+        }
+        if let (Some(x), Some(y)) = (a.get(8), b.get(8)) {
+            if let Some(t) = with_encoding_of(x, y) {
+                out[8] = t;
+                changed = true;
+            }
+        }
+    }
+    changed.then_some(Tok {
+        kind: TokKind::List(out),
+        span: want.span,
+    })
+}
+
 impl Oracle {
     /// The FETCH items the model computes for message `id` (sequence number `seq`) if it
     /// held `bytes` instead of the appended message.
@@ -276,6 +333,22 @@ impl Oracle {
                 continue;
             }
             if d.name == "BODY" || d.name == "BODYSTRUCTURE" {
+                let encoding =
+                    with_encoding_of(&want, &d.have).filter(|w| item_matches(&d.name, w, &d.have));
+                if encoding.is_some() {
+                    if certain {
+                        self.encoding_differs(step, seq, &d.name, d.rule, &want, &d.have);
+                    } else {
+                        // A later FETCH may show that the stored header says so.
+                        self.pending.push(Pending {
+                            step,
+                            seq,
+                            id,
+                            item: d.clone(),
+                        });
+                    }
+                    continue;
+                }
                 let (w, h, decoded) = match params_decoded(&want, &d.have) {
                     Some((w, h)) => (w, h, true),
                     None => (want.clone(), d.have.clone(), false),
@@ -355,6 +428,32 @@ impl Oracle {
         }
     }
 
+    /// RFC 2060 §7.4.2: "body encoding" is the Content-Transfer-Encoding the part's
+    /// header gives (7BIT when it gives none); a structure that gives another breaks the
+    /// body structure's definition.
+    fn encoding_differs(
+        &mut self,
+        step: Option<usize>,
+        seq: u32,
+        name: &str,
+        rule: &'static str,
+        want: &Tok,
+        have: &Tok,
+    ) {
+        self.find_cause(
+            step,
+            rule,
+            None,
+            Cause::TransferEncodingField,
+            format!(
+                "{name} of message {seq} gives a part's body encoding otherwise than its \
+                 Content-Transfer-Encoding header field (7BIT when absent)"
+            ),
+            quote_item(name, want),
+            quote_item(name, have),
+        );
+    }
+
     /// Judges the differing items nothing explained when they were fetched: an item of a
     /// message the server was shown to store with other bytes is folded into that finding;
     /// others are reported against their own sentence, an RFC822.SIZE only as a warning
@@ -380,6 +479,12 @@ impl Oracle {
                     quote_item(&d.name, &d.want),
                     quote_item(&d.name, &d.have),
                 );
+            } else if (d.name == "BODY" || d.name == "BODYSTRUCTURE")
+                && with_encoding_of(&d.want, &d.have)
+                    .is_some_and(|w| item_matches(&d.name, &w, &d.have))
+            {
+                let (want, have) = (d.want.clone(), d.have.clone());
+                self.encoding_differs(p.step, p.seq, &d.name, d.rule, &want, &have);
             } else {
                 self.find(
                     p.step,

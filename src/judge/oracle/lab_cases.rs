@@ -241,3 +241,18 @@ fn an_echoed_header_fields_list_in_another_order_is_the_same_item_rfc2060_6_4_5(
         super::normalize_item_name("BODY[HEADER.FIELDS.NOT (DATE)]")
     );
 }
+
+#[test]
+fn a_body_encoding_other_than_the_parts_header_field_is_one_finding_rfc2060_6_4_5() {
+    // Courier gives "8bit" for a text part appended without Content-Transfer-Encoding
+    // (7BIT by default), in BODY and BODYSTRUCTURE alike: one cause.
+    let v = judged(include_str!("../testdata/causes/courier-8bit.imap"));
+    let f: Vec<&Verdict> = v
+        .iter()
+        .filter(|v| v.rule.as_deref() == Some("2060-6.4.5-bodystructure"))
+        .collect();
+    assert_eq!(f.len(), 1, "{}", show(&v));
+    assert_eq!(f[0].kind, Kind::Violation);
+    assert_eq!(f[0].cause, Some(Cause::TransferEncodingField));
+    assert!(f[0].observed.contains("\"8bit\""), "{}", f[0].observed);
+}
