@@ -2223,7 +2223,15 @@ impl Oracle {
                         if uid { self.uid_set_rule() } else { rule::FETCH_DATA },
                         format!("FETCH data ({}) for message {seq}, which the command did not name", data.join(" ")),
                         "no FETCH data for messages outside the set (non-existent UIDs are ignored)".into(),
-                        format!("* {seq} FETCH ({} ...)", data.join(" ")),
+                        // The server's data as it sent them (literals written quoted).
+                        format!(
+                            "* {seq} FETCH ({})",
+                            items
+                                .iter()
+                                .map(|(n, t)| format!("{n} {}", render(t)))
+                                .collect::<Vec<_>>()
+                                .join(" ")
+                        ),
                     );
                     return;
                 }
