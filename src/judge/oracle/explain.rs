@@ -304,8 +304,9 @@ impl Oracle {
                     None,
                     cause,
                     format!(
-                        "{summary}; {} agree with the message it serves (seen in {from})",
-                        items.join(", ")
+                        "{summary}; {} {} with the message it serves (seen in {from})",
+                        items.join(", "),
+                        if items.len() == 1 { "agrees" } else { "agree" }
                     ),
                     expected,
                     observed.clone(),

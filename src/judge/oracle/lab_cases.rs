@@ -256,3 +256,35 @@ fn a_body_encoding_other_than_the_parts_header_field_is_one_finding_rfc2060_6_4_
     assert_eq!(f[0].cause, Some(Cause::TransferEncodingField));
     assert!(f[0].observed.contains("\"8bit\""), "{}", f[0].observed);
 }
+
+#[test]
+fn a_fetch_of_a_set_naming_a_message_several_times_may_answer_once_per_mention_rfc3501_9() {
+    // Courier answers `FETCH 1,1:*,1,1:* FAST` of one message with four FETCH responses.
+    let case = include_str!("../testdata/causes/courier-smaller.imap");
+    assert_eq!(
+        case.matches("S: * 1 FETCH (FLAGS () INTERNALDATE").count(),
+        4
+    );
+    let c = Case::parse(case).unwrap();
+    let (v, cov) = judge_oracle("lab", &c.transcript, Profile::Rfc2060);
+    assert!(!v.iter().any(|v| v.step == Some(3)), "{}", show(&v));
+    assert!(cov.judged > 4, "{cov:?}");
+}
+
+#[test]
+fn a_wrong_search_result_names_the_message_and_why_in_plain_words_rfc2060_6_4_4() {
+    // Mailutils answers `SEARCH KEYWORD todo` with `* SEARCH 1`; message 1 has no flags.
+    let v = judged(include_str!(
+        "../testdata/causes/mailutils-search-keyword.imap"
+    ));
+    let f: Vec<&Verdict> = v
+        .iter()
+        .filter(|v| v.rule.as_deref() == Some("2060-6.4.4-key-keyword"))
+        .collect();
+    assert_eq!(f.len(), 1, "{}", show(&v));
+    assert_eq!(
+        f[0].summary,
+        "SEARCH KEYWORD todo returned message 1 (no flags), which does not match"
+    );
+    assert!(!f[0].summary.contains("[]"));
+}
