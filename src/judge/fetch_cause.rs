@@ -568,4 +568,49 @@ mod tests {
         let plain = tok(r#"("text" "plain" ("charset" "us-ascii") NIL NIL "7BIT" 1 1)"#);
         assert!(params_decoded(&plain, &plain).is_none());
     }
+
+    /// A message as a session's APPEND would send it.
+    fn drawn(seed: u64, i: u64) -> Vec<u8> {
+        let mut bytes = vec![0u8; 4096];
+        crate::gen::entropy::SplitMix64::for_session(seed, i).fill(&mut bytes);
+        crate::gen::message::draw_message(&mut arbitrary::Unstructured::new(&bytes), (seed, i), 1)
+            .bytes
+    }
+
+    #[test]
+    fn fields_added_at_the_end_of_any_header_are_named_and_nothing_else_rfc2060_6_3_11() {
+        // Property over drawn messages: a server that adds `X-UID` and `Status` at the end
+        // of the header (as an mbox server does) is one cause, named with those fields;
+        // the message rebuilt from its RFC822.HEADER and the appended text is its message.
+        let mut tried = 0;
+        for i in 0..200 {
+            let raw = drawn(7, i);
+            let appended = Message::parse(raw.clone());
+            let header = appended.header_bytes();
+            if !header.ends_with(b"\r\n\r\n") {
+                continue;
+            }
+            let mut served = header[..header.len() - 2].to_vec();
+            served.extend_from_slice(b"X-UID: 4\r\nStatus: RO\r\n\r\n");
+            let served_header = served.clone();
+            served.extend_from_slice(appended.body_bytes());
+            assert_eq!(
+                message_changes(&raw, &served),
+                vec![(Cause::HeaderFieldsAdded, "x-uid, status".to_string())],
+                "message {i}"
+            );
+            assert!(message_changes(&raw, &raw).is_empty());
+            let have = vec![(
+                "RFC822.HEADER".to_string(),
+                Tok {
+                    kind: TokKind::Str(served_header),
+                    span: (0, 0),
+                },
+            )];
+            let c = served_candidates(&appended, &have, None);
+            assert_eq!(c[0].bytes, served, "message {i}");
+            tried += 1;
+        }
+        assert!(tried > 150, "{tried} messages with a header");
+    }
 }
