@@ -163,7 +163,7 @@ pub fn served_candidates(
 }
 
 /// Field names of a header, lower-cased, in order (continuation lines skipped).
-fn field_names(header: &[u8]) -> Vec<String> {
+pub fn field_names(header: &[u8]) -> Vec<String> {
     header
         .split(|&c| c == b'\n')
         .filter(|l| !l.is_empty() && l[0] != b' ' && l[0] != b'\t')

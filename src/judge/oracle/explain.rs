@@ -136,6 +136,48 @@ fn with_encoding_of(want: &Tok, have: &Tok) -> Option<Tok> {
     })
 }
 
+/// The sentence a differing header item's own bytes break, read hostilely: RFC 2060
+/// §6.4.5 "the delimiting blank line ... is always included" only when it is missing;
+/// HEADER.FIELDS "contains only those header fields with a field-name that matches one of
+/// the names in the list" (HEADER.FIELDS.NOT: only non-matching ones) only when a field
+/// of the other kind is there. Otherwise "The text of a particular body section".
+fn refine_rule(name: &str, have: &Tok, rule: &'static str) -> &'static str {
+    let Some(text) = have.text() else {
+        return rule;
+    };
+    let section = name.split('<').next().unwrap_or(name);
+    let partial = name.contains('<');
+    if rule == "2060-6.4.5-blank-line" {
+        if partial || text.is_empty() || text.ends_with(b"\r\n\r\n") || text == b"\r\n" {
+            return rule::SECTION_VALUE;
+        }
+        return rule;
+    }
+    if rule == "2060-6.4.5-header-fields" && !partial {
+        let not = section.contains("HEADER.FIELDS.NOT");
+        let listed: Vec<String> = section
+            .split('(')
+            .nth(1)
+            .and_then(|l| l.split(')').next())
+            .map(|l| l.split(' ').map(|n| n.to_ascii_lowercase()).collect())
+            .unwrap_or_default();
+        let broken = crate::judge::fetch_cause::field_names(text)
+            .iter()
+            .any(|f| listed.contains(f) == not);
+        return if broken { rule } else { rule::SECTION_VALUE };
+    }
+    rule
+}
+
+/// RFC 2060 §6.4.5: RFC822, RFC822.HEADER and RFC822.TEXT are "functionally equivalent"
+/// to BODY[], BODY.PEEK[HEADER] and BODY[TEXT]: pairs of items of one response that must
+/// hold the same data, with the sentence that says so.
+const EQUIVALENT: [(&str, &str, &str); 3] = [
+    ("RFC822", "BODY[]", "2060-6.4.5-rfc822"),
+    ("RFC822.HEADER", "BODY[HEADER]", "2060-6.4.5-rfc822-header"),
+    ("RFC822.TEXT", "BODY[TEXT]", "2060-6.4.5-rfc822-text"),
+];
+
 impl Oracle {
     /// The FETCH items the model computes for message `id` (sequence number `seq`) if it
     /// held `bytes` instead of the appended message.
@@ -223,6 +265,23 @@ impl Oracle {
         got: &[(String, Tok)],
         differing: Vec<Differing>,
     ) {
+        let mut differing = differing;
+        for (a, b, id_rule) in EQUIVALENT {
+            let value = |n: &str| got.iter().find(|(x, _)| x == n).map(|(_, t)| t);
+            if let (Some(x), Some(y)) = (value(a), value(b)) {
+                if x.text().is_some() && y.text().is_some() && x.text() != y.text() {
+                    // The server contradicts itself: that is the finding for this item.
+                    differing.retain(|d| d.name != a);
+                    self.find(
+                        step,
+                        id_rule,
+                        format!("{a} of message {seq} differs from its {b} in the same response"),
+                        quote_item(b, y),
+                        quote_item(a, x),
+                    );
+                }
+            }
+        }
         if differing.is_empty() {
             return;
         }
@@ -412,7 +471,7 @@ impl Oracle {
                 } else {
                     self.find(
                         step,
-                        d.rule,
+                        refine_rule(&d.name, &d.have, d.rule),
                         summary,
                         quote_item(&d.name, &want),
                         quote_item(&d.name, &d.have),
@@ -489,7 +548,7 @@ impl Oracle {
             } else {
                 self.find(
                     p.step,
-                    d.rule,
+                    refine_rule(&d.name, &d.have, d.rule),
                     format!(
                         "{} of message {} differs from the appended message",
                         d.name, p.seq
@@ -499,5 +558,61 @@ impl Oracle {
                 );
             }
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::judge::lex::TokKind;
+
+    fn s(b: &[u8]) -> Tok {
+        Tok {
+            kind: TokKind::Str(b.to_vec()),
+            span: (0, 0),
+        }
+    }
+
+    #[test]
+    fn a_header_that_ends_in_the_blank_line_does_not_break_the_blank_line_sentence_rfc2060_6_4_5() {
+        let blank = "2060-6.4.5-blank-line";
+        assert_eq!(
+            refine_rule("BODY[HEADER]", &s(b"Subject: x\r\nX-UID: 1\r\n\r\n"), blank),
+            rule::SECTION_VALUE
+        );
+        assert_eq!(
+            refine_rule("BODY[HEADER]", &s(b"Subject: x\r\n"), blank),
+            blank
+        );
+        assert_eq!(
+            refine_rule("BODY[HEADER]<0>", &s(b"Subject"), blank),
+            rule::SECTION_VALUE,
+            "a partial need not end in the blank line"
+        );
+    }
+
+    #[test]
+    fn header_fields_not_with_only_non_matching_fields_keeps_its_sentence_rfc2060_6_4_5() {
+        let fields = "2060-6.4.5-header-fields";
+        // Mailutils: the added X-UID field is non-matching, as HEADER.FIELDS.NOT allows.
+        let have = s(b"From: a@example.org\r\nX-UID: 2\r\n\r\n");
+        assert_eq!(
+            refine_rule("BODY[HEADER.FIELDS.NOT (CC MESSAGE-ID)]", &have, fields),
+            rule::SECTION_VALUE
+        );
+        assert_eq!(
+            refine_rule("BODY[HEADER.FIELDS.NOT (FROM)]", &have, fields),
+            fields,
+            "a matching field in a HEADER.FIELDS.NOT answer"
+        );
+        assert_eq!(
+            refine_rule("BODY[HEADER.FIELDS (FROM)]", &have, fields),
+            fields,
+            "a non-matching field in a HEADER.FIELDS answer"
+        );
+        assert_eq!(
+            refine_rule("BODY[HEADER.FIELDS (FROM X-UID)]", &have, fields),
+            rule::SECTION_VALUE
+        );
     }
 }

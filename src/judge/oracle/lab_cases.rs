@@ -288,3 +288,25 @@ fn a_wrong_search_result_names_the_message_and_why_in_plain_words_rfc2060_6_4_4(
     );
     assert!(!f[0].summary.contains("[]"));
 }
+
+#[test]
+fn rfc822_header_that_differs_from_body_header_in_one_response_breaks_equivalence_rfc2060_6_4_5() {
+    let case = include_str!("../testdata/causes/courier-smaller.imap");
+    let i = case.find("S>  RFC822.HEADER {504}").unwrap();
+    let (head, tail) = case.split_at(i);
+    let changed = format!("{head}{}", tail.replacen("Weekly <news", "WeeklY <news", 1));
+    let v = judged(&changed);
+    let f: Vec<&Verdict> = v
+        .iter()
+        .filter(|v| v.rule.as_deref() == Some("2060-6.4.5-rfc822-header"))
+        .collect();
+    assert_eq!(f.len(), 1, "{}", show(&v));
+    assert!(
+        f[0].summary.contains("differs from its BODY[HEADER]"),
+        "{}",
+        f[0].summary
+    );
+    assert!(judged(case)
+        .iter()
+        .all(|v| v.rule.as_deref() != Some("2060-6.4.5-rfc822-header")));
+}
