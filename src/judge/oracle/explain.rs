@@ -438,8 +438,16 @@ impl Oracle {
                         Cause::ParametersDecoded,
                         format!(
                             "{} of message {seq} gives RFC 2231 parameters (name*=charset''value) \
-                             decoded or re-encoded; RFC 2060 predates RFC 2231 and does not say",
-                            d.name
+                             decoded or re-encoded; {}",
+                            d.name,
+                            match self.session.profile {
+                                crate::model::Profile::Rfc2060 => {
+                                    "RFC 2060 predates RFC 2231 and does not say"
+                                }
+                                crate::model::Profile::Rfc3501 => {
+                                    "RFC 3501 does not say whether a server decodes them"
+                                }
+                            }
                         ),
                         quote_item(&d.name, &want),
                         quote_item(&d.name, &d.have),

@@ -310,3 +310,50 @@ fn rfc822_header_that_differs_from_body_header_in_one_response_breaks_equivalenc
         .iter()
         .all(|v| v.rule.as_deref() != Some("2060-6.4.5-rfc822-header")));
 }
+
+/// A session: `Subject: x` with body `body` appended and selected, then `fetch` and the
+/// server's answer records (`S:`, `S|`, `S>` lines).
+fn fetch_case(fetch: &str, answer: &str) -> String {
+    format!(
+        "# imapconform case v1\n# target: x\nS: * OK ready\nC: s1 LOGIN u1 pw\nS: s1 OK done\n\
+         C: s2 LIST \"\" *\nS: * LIST () \".\" INBOX\nS: s2 OK done\n== script ==\n\
+         C: a1 SELECT INBOX\nS: * FLAGS (\\\\Seen)\nS: * 0 EXISTS\nS: * 0 RECENT\n\
+         S: * OK [UIDVALIDITY 7] ok\nS: a1 OK [READ-WRITE] done\n\
+         C: a2 APPEND INBOX (\\\\Seen) {{20}}\nS: + go\nC| Subject: x\nC|\nC| body\nC>\n\
+         S: * 1 EXISTS\nS: * 1 RECENT\nS: a2 OK done\n\
+         C: a3 FETCH 1 (UID FLAGS)\nS: * 1 FETCH (UID 1 FLAGS (\\\\Seen \\\\Recent))\nS: a3 OK done\n\
+         C: a4 {fetch}\n{answer}\nS: a4 OK done\n"
+    )
+}
+
+#[test]
+fn an_rfc822_size_that_contradicts_the_servers_own_body_is_a_violation_rfc2060_6_4_5() {
+    // The server's BODY[] is the appended message (20 octets); its RFC822.SIZE says 25.
+    let v = judged(&fetch_case(
+        "FETCH 1 (RFC822.SIZE BODY.PEEK[])",
+        "S: * 1 FETCH (RFC822.SIZE 25 BODY[] {20}\nS| Subject: x\nS|\nS| body\nS> )",
+    ));
+    assert_eq!(v.len(), 1, "{}", show(&v));
+    assert_eq!(v[0].rule.as_deref(), Some("2060-6.4.5-rfc822-size"));
+    assert_eq!(v[0].kind, Kind::Violation);
+    assert_eq!(v[0].cause, Some(Cause::CountsOff));
+    // Its BODY[] with a field of its own, and the size of that: the APPEND sentence alone.
+    let v = judged(&fetch_case(
+        "FETCH 1 (RFC822.SIZE BODY.PEEK[])",
+        "S: * 1 FETCH (RFC822.SIZE 30 BODY[] {30}\nS| Subject: x\nS| X-UID: 1\nS|\nS| body\nS> )",
+    ));
+    assert_eq!(v.len(), 1, "{}", show(&v));
+    assert_eq!(v[0].rule.as_deref(), Some("2060-6.3.11-appends-at-end"));
+    assert_eq!(v[0].cause, Some(Cause::HeaderFieldsAdded));
+    assert!(
+        v[0].observed.contains("RFC822.SIZE 30"),
+        "{}",
+        v[0].observed
+    );
+    // And the conforming answer: nothing.
+    let v = judged(&fetch_case(
+        "FETCH 1 (RFC822.SIZE BODY.PEEK[])",
+        "S: * 1 FETCH (RFC822.SIZE 20 BODY[] {20}\nS| Subject: x\nS|\nS| body\nS> )",
+    ));
+    assert!(v.is_empty(), "{}", show(&v));
+}
