@@ -357,3 +357,42 @@ fn an_rfc822_size_that_contradicts_the_servers_own_body_is_a_violation_rfc2060_6
     ));
     assert!(v.is_empty(), "{}", show(&v));
 }
+
+#[test]
+fn a_search_by_size_and_another_key_is_judged_on_the_other_key_when_the_size_is_met_rfc2060_6_4_4()
+{
+    let search = |answer: &str, size: Option<u32>| {
+        let mut case = fetch_case("SEARCH SMALLER 100 SUBJECT y", answer);
+        if let Some(n) = size {
+            case.push_str(&format!(
+                "C: a5 FETCH 1 RFC822.SIZE\nS: * 1 FETCH (RFC822.SIZE {n})\nS: a5 OK done\n"
+            ));
+        }
+        judged(&case)
+    };
+    // Message 1 (`Subject: x`, 20 octets) does not match SUBJECT y.
+    let v = search("S: * SEARCH 1", Some(20));
+    assert_eq!(v.len(), 1, "{}", show(&v));
+    assert_eq!(v[0].kind, Kind::Violation);
+    assert!(
+        v[0].summary.contains("another key decides"),
+        "{}",
+        v[0].summary
+    );
+    // Its own size excludes it: a contradiction of SMALLER (and the size itself, 150 for
+    // 20 octets appended, a warning of its own).
+    let v = search("S: * SEARCH 1", Some(150));
+    let smaller: Vec<&Verdict> = v
+        .iter()
+        .filter(|v| v.rule.as_deref() == Some("2060-6.4.4-key-smaller"))
+        .collect();
+    assert_eq!(smaller.len(), 1, "{}", show(&v));
+    assert_eq!(smaller[0].cause, Some(Cause::ContradictsOwnSize));
+    assert_eq!(v.len(), 2, "{}", show(&v));
+    // No size from the server: only a warning.
+    let v = search("S: * SEARCH 1", None);
+    assert_eq!(v.len(), 1, "{}", show(&v));
+    assert_eq!(v[0].kind, Kind::Warning);
+    // The right answer: nothing.
+    assert!(search("S: * SEARCH", Some(20)).is_empty());
+}

@@ -20,8 +20,9 @@ pub(in crate::judge) struct SizeSearch {
     single: bool,
     rule: &'static str,
     what: &'static str,
-    missing: Vec<(u32, Option<u64>)>,
-    extra: Vec<(u32, Option<u64>)>,
+    /// Result numbers, with the message and its size as appended.
+    missing: Vec<(u32, Option<u64>, Option<u32>)>,
+    extra: Vec<(u32, Option<u64>, Option<u32>)>,
     summary: String,
     expected: String,
     observed: String,
@@ -143,6 +144,16 @@ impl Oracle {
             }
         }
         out.join("; ")
+    }
+
+    /// The size of message `id` as appended.
+    fn appended_size(&self, id: u64) -> Option<u32> {
+        let sel = self.session.selection()?;
+        let mb = self.session.account(&self.store)?.get(&sel.mailbox)?;
+        mb.messages
+            .iter()
+            .find(|m| m.id == id)
+            .map(|m| m.message.size())
     }
 
     /// Records an RFC822.SIZE (or the length of a whole message) the server gave for
@@ -269,6 +280,12 @@ impl Oracle {
             // A server that stores other bytes than were appended counts other sizes:
             // judged against its own RFC822.SIZE when the session ends.
             let single = criteria.len() == 1 && keys.len() == 1;
+            let sized = |v: &[(u32, Option<u64>)]| -> Vec<(u32, Option<u64>, Option<u32>)> {
+                v.iter()
+                    .map(|(n, id)| (*n, *id, id.and_then(|id| self.appended_size(id))))
+                    .collect()
+            };
+            let (missing_ids, extra_ids) = (sized(&missing_ids), sized(&extra_ids));
             self.size_searches.push(SizeSearch {
                 step,
                 criteria: text,
@@ -312,17 +329,21 @@ impl Oracle {
             };
             let mut contradicted: Vec<String> = Vec::new();
             let mut evidence: Vec<String> = Vec::new();
+            // Messages whose own size meets every size key: a key other than size decides,
+            // and the model's reading of it stands.
+            let mut regular: Vec<String> = Vec::new();
             let mut unknown = false;
+            let meets_all = |size: u32| s.keys.iter().all(|k| holds(*k, size));
             // Judged only where every size the server gave for the message agrees.
-            for (n, id) in &s.extra {
+            for (n, id, appended) in &s.extra {
                 match own(id) {
                     Some(sizes) => {
                         let failed = s
                             .keys
                             .iter()
                             .find(|k| sizes.iter().all(|(size, _, _)| !holds(**k, *size)));
+                        let (size, at, item) = &sizes[0];
                         if let Some(k) = failed {
-                            let (size, at, item) = &sizes[0];
                             contradicted.push(format!(
                                 "returned {} {n}, whose RFC822.SIZE the server itself gives as \
                                  {size}, not {} than {}",
@@ -331,22 +352,12 @@ impl Oracle {
                                 k.1
                             ));
                             evidence.push(step_item(*at, item));
-                        }
-                    }
-                    None => unknown = true,
-                }
-            }
-            for (n, id) in &s.missing {
-                match own(id) {
-                    Some(sizes) => {
-                        let meets = sizes
-                            .iter()
-                            .all(|(size, _, _)| s.keys.iter().all(|k| holds(*k, *size)));
-                        if s.single && meets {
-                            let (size, at, item) = &sizes[0];
-                            contradicted.push(format!(
-                                "did not return {} {n}, whose RFC822.SIZE the server itself \
-                                 gives as {size}",
+                        } else if sizes.iter().all(|(z, _, _)| meets_all(*z))
+                            && appended.is_some_and(meets_all)
+                        {
+                            regular.push(format!(
+                                "returned {} {n}, which does not match (its size, {size}, \
+                                 meets the size keys: another key decides)",
                                 s.what
                             ));
                             evidence.push(step_item(*at, item));
@@ -354,6 +365,40 @@ impl Oracle {
                     }
                     None => unknown = true,
                 }
+            }
+            for (n, id, _) in &s.missing {
+                match own(id) {
+                    Some(sizes) => {
+                        let meets = sizes.iter().all(|(z, _, _)| meets_all(*z));
+                        let (size, at, item) = &sizes[0];
+                        if meets && s.single {
+                            contradicted.push(format!(
+                                "did not return {} {n}, whose RFC822.SIZE the server itself \
+                                 gives as {size}",
+                                s.what
+                            ));
+                            evidence.push(step_item(*at, item));
+                        } else if meets {
+                            regular.push(format!(
+                                "did not return {} {n}, which matches (its size, {size}, meets \
+                                 the size keys: another key decides)",
+                                s.what
+                            ));
+                            evidence.push(step_item(*at, item));
+                        }
+                    }
+                    None => unknown = true,
+                }
+            }
+            if contradicted.is_empty() && !regular.is_empty() {
+                self.find(
+                    s.step,
+                    s.rule,
+                    format!("SEARCH {} {}", s.criteria, regular.join("; it ")),
+                    s.expected.clone(),
+                    format!("{}\n{}", s.observed, evidence.join("\n")),
+                );
+                continue;
             }
             if !contradicted.is_empty() {
                 let rule = if s.single {
