@@ -2,7 +2,7 @@
 //!
 //! The rule a FETCH item's data break is not chosen from the item's name. A server that
 //! stores a message with header fields of its own (an mbox server's `X-UID`) sends a
-//! RFC822.HEADER that *is* functionally equivalent to its BODY.PEEK[HEADER], a header
+//! RFC822.HEADER that *is* functionally equivalent to its `BODY.PEEK[HEADER]`, a header
 //! that *does* end in the blank line, and an RFC822.SIZE that *is* the size of the
 //! message it holds: those sentences are not broken. What is broken is that the stored
 //! message is not the one APPEND was given (RFC 2060 §6.3.11: "The APPEND command appends

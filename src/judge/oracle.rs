@@ -24,6 +24,13 @@
 //! SEARCH results (three-valued); STATUS counts; TRYCREATE; COPYUID counts; LIST names
 //! against the pattern, separators, inferiors kept by DELETE and moved by RENAME; LSUB
 //! and subscriptions; case variants of INBOX; X responses and undefined flags.
+//!
+//! A difference is reported with the sentence the server's bytes break, found from its
+//! cause ([`super::Cause`]): FETCH data are explained against the message the server
+//! serves before any item's own sentence is cited (`oracle/explain.rs`); a FETCH FLAGS that lacks
+//! flags waits for the server's next FLAGS of that message (`oracle/flags.rs`); SEARCH SMALLER and
+//! LARGER are held to the sizes the server itself gives (`oracle/search.rs`); a COPY of a set that
+//! repeats a message may copy it once or once per mention (`oracle/copy.rs`).
 
 use std::collections::BTreeMap;
 
