@@ -9,7 +9,7 @@ use super::{fetch_items, render, rule, value_matches, Oracle};
 use crate::judge::cause::Cause;
 use crate::judge::fetch_cause::{message_changes, params_decoded, served_candidates, wrong_part};
 use crate::judge::lex::Tok;
-use crate::judge::{Kind, Verdict};
+use crate::judge::Kind;
 use crate::model::message::Message;
 use crate::model::response::Untagged;
 
@@ -235,21 +235,16 @@ impl Oracle {
             }
             return;
         }
-        let Some(kind) = kind.or_else(|| crate::judge::requirement_kind(id)) else {
-            return;
-        };
-        self.cause_found
-            .insert((id.to_string(), cause), self.verdicts.len());
-        self.verdicts.push(Verdict {
-            kind,
-            targets: vec![self.target.clone()],
-            step,
-            rule: Some(id.to_string()),
-            summary,
-            expected,
-            observed,
-            cause: Some(cause),
-        });
+        // The kind is the one `find` gives the requirement, unless the caller names one.
+        let before = self.verdicts.len();
+        self.find(step, id, summary, expected, observed);
+        if let Some(v) = self.verdicts.get_mut(before) {
+            v.cause = Some(cause);
+            if let Some(k) = kind {
+                v.kind = k;
+            }
+            self.cause_found.insert((id.to_string(), cause), before);
+        }
     }
 
     /// Explains the items of one FETCH response (message `seq`, identity `id`) that
