@@ -1042,11 +1042,25 @@ pub fn judge_session(
     let mut verdicts = Vec::new();
     let mut coverage = Vec::new();
     for (name, t) in names.iter().zip(transcripts) {
-        verdicts.extend(capped(judge::judge_syntax(name, t)));
+        // Syntax findings cite the profile's document (the default's without an oracle).
+        verdicts.extend(capped(judge::syntax::judge_syntax_in(
+            name,
+            t,
+            oracle.unwrap_or_default(),
+        )));
         verdicts.extend(judge::judge_end(name, t));
         verdicts.extend(judge::starttls::judge_setup(name, t));
-        verdicts.extend(capped(judge::judge_tags(name, t)));
-        verdicts.extend(capped(judge::judge_mutations(name, t, mutations)));
+        verdicts.extend(capped(judge::tags::judge_tags_in(
+            name,
+            t,
+            oracle.unwrap_or_default(),
+        )));
+        verdicts.extend(capped(judge::mutation::judge_mutations_in(
+            name,
+            t,
+            mutations,
+            oracle.unwrap_or_default(),
+        )));
         if let Some(profile) = oracle {
             let (v, c) = judge::judge_oracle(name, t, profile);
             verdicts.extend(capped(v));
@@ -1071,7 +1085,20 @@ pub fn judge_session(
         .map(|(_, c)| c.identities.as_slice())
         .collect();
     if runs.len() > 1 {
-        verdicts.extend(judge::judge_differential_by_identity(&runs, &identities));
+        // What the other judges already report is not reported again as a divergence.
+        let malformed: Vec<usize> = mutations.iter().map(|(step, _)| *step).collect();
+        let explained: Vec<judge::Explained> = runs
+            .iter()
+            .map(|(name, _)| judge::Explained {
+                malformed: malformed.clone(),
+                ..judge::explained_steps(&verdicts, name)
+            })
+            .collect();
+        verdicts.extend(judge::judge_differential_explained(
+            &runs,
+            &identities,
+            &explained,
+        ));
     }
     (verdicts, coverage)
 }

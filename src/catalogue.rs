@@ -49,11 +49,10 @@ pub enum Level {
     ShouldNot,
     #[serde(rename = "MAY")]
     May,
-    /// A statement that defines what the server does without a capitalised keyword: a
-    /// command's result ("It is an error to ..."), what a search key matches, what a FETCH
-    /// item holds ("The EXISTS response reports the number of messages in the mailbox").
-    /// A server that answers otherwise breaks the protocol as much as with a MUST, and the
-    /// oracle reports it as a violation; the level keeps the two apart for readers.
+    /// A statement without a capitalised keyword that defines what the server does. Its
+    /// [`Definition`] says which kind: an error ("It is an error to ..."; a violation), a
+    /// value ("The EXISTS response reports the number of messages in the mailbox"; a
+    /// violation where the server's bytes contradict it), or a description (a note).
     #[serde(rename = "DEFINITION")]
     Definition,
     #[serde(rename = "SYNTAX")]
@@ -97,6 +96,50 @@ impl fmt::Display for Level {
     }
 }
 
+/// What kind of statement a DEFINITION entry is, which decides what a server that
+/// answers against it has broken (`judge::requirement_kind`).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Definition {
+    /// The sentence calls something an error or forbids it ("It is an error to ...",
+    /// "it is NOT permitted to ...", "only if ...", "NEVER"): answering otherwise is a
+    /// violation, as with a MUST NOT.
+    Error,
+    /// The sentence fixes a value or result the server reports (RFC822.SIZE is the
+    /// number of octets, FLAGS the flags set, SEARCH the matching messages, a command's
+    /// defined result): a violation where the server's bytes contradict that value, or
+    /// contradict the server's own other bytes.
+    Value,
+    /// A description that fixes nothing the server's bytes could contradict (RFC 2060
+    /// §2.2.2 "There are three possible server completion responses: OK ..., NO ..., or
+    /// BAD ..." requires BAD of no case): a finding that cites it is only a note, which
+    /// never fails a run.
+    Description,
+}
+
+impl Definition {
+    pub const ALL: [Definition; 3] = [
+        Definition::Error,
+        Definition::Value,
+        Definition::Description,
+    ];
+
+    /// The name used in `rfc/requirements.toml`.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Definition::Error => "error",
+            Definition::Value => "value",
+            Definition::Description => "description",
+        }
+    }
+}
+
+impl fmt::Display for Definition {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.pad(self.as_str())
+    }
+}
+
 /// One normative statement of an RFC.
 #[derive(Clone, Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -110,6 +153,8 @@ pub struct Requirement {
     /// That section's heading ("Command" dropped), e.g. `SELECT`.
     pub title: String,
     pub level: Level,
+    /// For DEFINITION entries (and only for them): which kind of definition it is.
+    pub definition: Option<Definition>,
     /// The RFC's words, verbatim up to whitespace.
     pub quote: String,
     /// The judge that can check it (one of [`JUDGES`]).
@@ -121,6 +166,15 @@ pub struct Requirement {
 }
 
 impl Requirement {
+    /// The level as reports show it: `MUST`, ..., or `DEFINITION (value)` with the kind of
+    /// definition.
+    pub fn level_label(&self) -> String {
+        match (self.level, self.definition) {
+            (Level::Definition, Some(d)) => format!("DEFINITION ({d})"),
+            (l, _) => l.as_str().to_string(),
+        }
+    }
+
     /// Whether some judge checks it.
     pub fn is_checked(&self) -> bool {
         self.check.is_some()
@@ -182,6 +236,21 @@ impl Catalogue {
             if index.insert(r.id.clone(), i).is_some() {
                 return Err(format!("duplicate requirement id {:?}", r.id));
             }
+            match (r.level, r.definition) {
+                (Level::Definition, None) => {
+                    return Err(format!(
+                        "{}: a DEFINITION entry needs `definition` (error, value or description)",
+                        r.id
+                    ))
+                }
+                (l, Some(_)) if l != Level::Definition => {
+                    return Err(format!(
+                        "{}: only DEFINITION entries take `definition` (level is {l})",
+                        r.id
+                    ))
+                }
+                _ => {}
+            }
         }
         Ok(Catalogue {
             requirements: file.requirement,
@@ -205,12 +274,19 @@ impl Catalogue {
         let r = self.get(id)?;
         let mut s = format!(
             "RFC {} §{} ({}) {}: \"{}\"",
-            r.rfc, r.section, r.title, r.level, r.quote
+            r.rfc,
+            r.section,
+            r.title,
+            r.level_label(),
+            r.quote
         );
         if let Some(old) = r.replaces.as_deref().and_then(|o| self.get(o)) {
             s.push_str(&format!(
                 " (RFC 3501 changed RFC {} §{} {}: \"{}\")",
-                old.rfc, old.section, old.level, old.quote
+                old.rfc,
+                old.section,
+                old.level_label(),
+                old.quote
             ));
         }
         Some(s)
@@ -393,6 +469,9 @@ fn heading(line: &str) -> Option<(String, String)> {
     let num = num.split('.').filter(|p| !p.is_empty()).collect::<Vec<_>>();
     Some((num.join("."), title.to_string()))
 }
+
+#[cfg(test)]
+mod level_tests;
 
 #[cfg(test)]
 mod tests {

@@ -58,5 +58,6 @@ pub mod replay;
 pub mod report;
 pub mod serve;
 pub mod targets;
+pub mod truth;
 pub mod validity;
 pub mod wire;

@@ -100,6 +100,18 @@ enum Cmd {
         after_help = "Examples:\n  imapconform rfc\n  imapconform rfc --rfc 3501 --list\n  imapconform rfc --id 2060-6.3.1-untagged-before-ok"
     )]
     Rfc(RfcArgs),
+    /// Judge the truth corpus: hand-checked cases, each labelled with every verdict the
+    /// judges must give on it and the false verdicts they must never give again.
+    ///
+    /// Each case is judged offline, as a campaign judges a session with its one target,
+    /// and its verdicts (kind, requirement, command tag) are compared with its `# expect:`
+    /// lines; a verdict more or less, or one a `# never:` line forbids, is a change. See
+    /// corpus/truth/README.md for the format. Exit status: 0 when every case holds, 1 when
+    /// a verdict changed, 2 for an unreadable corpus or case.
+    #[command(
+        after_help = "Examples:\n  imapconform truth\n  imapconform truth corpus/truth --print   # the verdicts given now, as `# expect:` lines"
+    )]
+    Truth(TruthArgs),
     /// Compare a run with a baseline of known findings, or bring the baseline up to date.
     ///
     /// A baseline (TOML, one [[known]] table per accepted finding, with the reason it is
@@ -362,7 +374,8 @@ struct RunArgs {
     #[arg(long)]
     no_probes: bool,
     /// Which IMAP4rev1 document the oracle holds servers to where RFC 2060 and RFC 3501
-    /// differ (rfc/rfc3501-changes.md lists the differences).
+    /// differ (rfc/rfc3501-changes.md lists the differences). Spawned reference servers
+    /// (`imapconform serve --stdio`) are started with the same profile.
     #[arg(long, default_value = "rfc2060", value_parser = parse_profile)]
     profile: Profile,
     /// Do not judge sessions with the RFC model (syntax, endings and differences between
@@ -525,6 +538,16 @@ struct RfcArgs {
     rfc: Option<u32>,
 }
 
+#[derive(clap::Args, Debug)]
+struct TruthArgs {
+    /// The corpus directory (its `.imap` files), or one case file.
+    #[arg(value_name = "PATH", default_value = "corpus/truth")]
+    path: PathBuf,
+    /// Print every case's verdicts as `# expect:` lines, whether or not they changed.
+    #[arg(long)]
+    print: bool,
+}
+
 fn parse_rfc(s: &str) -> Result<u32, String> {
     match s {
         "2060" => Ok(2060),
@@ -642,6 +665,20 @@ fn load_targets(path: &std::path::Path, only: &[String]) -> anyhow::Result<Targe
         .map_err(|e| anyhow::anyhow!("targets file {}: {e}", path.display()))
 }
 
+/// [`load_targets`], with every spawned reference server serving `profile`
+/// ([`TargetsFile::serve_profile`]): the profile the oracle judges with.
+fn load_profiled_targets(
+    path: &std::path::Path,
+    only: &[String],
+    profile: Profile,
+) -> anyhow::Result<TargetsFile> {
+    let mut targets = load_targets(path, only)?;
+    targets
+        .serve_profile(profile)
+        .map_err(|e| anyhow::anyhow!("targets file {}: {e}", path.display()))?;
+    Ok(targets)
+}
+
 fn real_main(cli: Cli) -> anyhow::Result<u8> {
     match cli.command {
         Cmd::Run(a) => cmd_run(*a),
@@ -654,6 +691,7 @@ fn real_main(cli: Cli) -> anyhow::Result<u8> {
         Cmd::Baseline(BaselineCmd::Check(a)) => cmd_baseline_check(a),
         Cmd::Baseline(BaselineCmd::Update(a)) => cmd_baseline_update(a),
         Cmd::Merge(a) => cmd_merge(a),
+        Cmd::Truth(a) => cmd_truth(&a),
         Cmd::Report(a) => cmd_report(&a),
         Cmd::Rfc(a) => match cmd_rfc(&a, &mut std::io::stdout().lock()) {
             // `imapconform rfc --list | head` is fine.
@@ -713,7 +751,7 @@ fn cmd_run(a: RunArgs) -> anyhow::Result<u8> {
     };
     let targets_file = a.targets.clone().expect("clap: --targets or --resume");
     let out = a.out.clone().expect("clap: --out or --resume");
-    let targets = load_targets(&targets_file, &a.only)?;
+    let targets = load_profiled_targets(&targets_file, &a.only, a.profile)?;
     let redact = Redactor::choose(&targets.targets, a.keep_secrets);
     let mut mix = match &a.mix_file {
         Some(path) => {
@@ -889,7 +927,7 @@ fn cmd_run(a: RunArgs) -> anyhow::Result<u8> {
         return Ok(2);
     }
     let worst = results.worst_new();
-    Ok(u8::from(worst.is_some_and(|w| w >= a.fail_on)))
+    Ok(u8::from(worst.is_some_and(|w| w.fails(a.fail_on))))
 }
 
 /// The campaign's targets that were not dropped for a setup error.
@@ -908,7 +946,7 @@ fn cmd_minimize(a: MinimizeArgs) -> anyhow::Result<u8> {
     use imapconform::report::distinct::{dedup, Signature, Verification};
     use imapconform::report::{read_findings, Finding};
     let case = read_case(&a.case)?;
-    let targets = load_targets(&a.targets, &[])?;
+    let targets = load_profiled_targets(&a.targets, &[], a.profile)?;
     let redact = Redactor::choose(&targets.targets, a.keep_secrets);
     let oracle = (!a.no_oracle).then_some(a.profile);
     let file = a
@@ -1147,7 +1185,7 @@ fn cmd_merge(a: MergeArgs) -> anyhow::Result<u8> {
 }
 
 fn cmd_race(a: RaceArgs) -> anyhow::Result<u8> {
-    let targets = load_targets(&a.targets, &a.only)?;
+    let targets = load_profiled_targets(&a.targets, &a.only, a.profile)?;
     let redact = Redactor::choose(&targets.targets, a.keep_secrets);
     let opts = races::RaceOptions {
         targets: targets.targets,
@@ -1226,7 +1264,7 @@ fn cmd_race(a: RaceArgs) -> anyhow::Result<u8> {
     if !s.errors.is_empty() {
         return Ok(2);
     }
-    Ok(u8::from(s.worst().is_some_and(|w| w >= a.fail_on)))
+    Ok(u8::from(s.worst().is_some_and(|w| w.fails(a.fail_on))))
 }
 
 fn print_summary(s: &Summary) {
@@ -1482,6 +1520,34 @@ fn cmd_report(a: &ReportArgs) -> anyhow::Result<u8> {
     Ok(0)
 }
 
+fn cmd_truth(a: &TruthArgs) -> anyhow::Result<u8> {
+    use imapconform::truth::{corpus_files, describe, TruthCase};
+    let files = if a.path.is_dir() {
+        corpus_files(&a.path)?
+    } else {
+        vec![a.path.clone()]
+    };
+    let mut changed = 0;
+    for f in &files {
+        let t = TruthCase::load(f)?;
+        let o = t.check()?;
+        if !o.holds() {
+            changed += 1;
+        }
+        if !o.holds() || a.print {
+            print!("{}", describe(&t, &o));
+        }
+    }
+    println!(
+        "truth corpus {}: {} cases, {} hold, {} changed",
+        a.path.display(),
+        files.len(),
+        files.len() - changed,
+        changed
+    );
+    Ok(u8::from(changed > 0))
+}
+
 fn cmd_rfc(a: &RfcArgs, out: &mut impl std::io::Write) -> std::io::Result<u8> {
     use imapconform::catalogue::{catalogue, Level};
     let cat = catalogue();
@@ -1504,7 +1570,13 @@ fn cmd_rfc(a: &RfcArgs, out: &mut impl std::io::Write) -> std::io::Result<u8> {
         };
         writeln!(out, "{}", r.id)?;
         writeln!(out, "  RFC {} §{} {}", r.rfc, r.section, r.title)?;
-        writeln!(out, "  level: {}", r.level)?;
+        writeln!(out, "  level: {}", r.level_label())?;
+        writeln!(
+            out,
+            "  a finding that cites it: {}",
+            imapconform::judge::requirement_kind(&r.id)
+                .map_or("none (nothing can break a MAY)", |k| k.as_str())
+        )?;
         writeln!(out, "  {}", r.status())?;
         if let Some(old) = &r.replaces {
             writeln!(out, "  replaces: {old}")?;
@@ -1527,7 +1599,7 @@ fn cmd_rfc(a: &RfcArgs, out: &mut impl std::io::Write) -> std::io::Result<u8> {
     let wanted = |rfc: u32| a.rfc.is_none_or(|x| x == rfc);
     if a.list {
         for r in cat.requirements().iter().filter(|r| wanted(r.rfc)) {
-            writeln!(out, "{:<52} {:<10} {}", r.id, r.level, r.status())?;
+            writeln!(out, "{:<52} {:<24} {}", r.id, r.level_label(), r.status())?;
         }
         return Ok(0);
     }
@@ -1537,6 +1609,7 @@ fn cmd_rfc(a: &RfcArgs, out: &mut impl std::io::Write) -> std::io::Result<u8> {
         (Level::Should, "SHOULD"),
         (Level::ShouldNot, "SHLD NOT"),
         (Level::May, "MAY"),
+        (Level::Definition, "DEFINE"),
         (Level::Syntax, "SYNTAX"),
     ];
     let mut current = 0;
@@ -1643,6 +1716,11 @@ mod tests {
         assert_eq!(code, 0);
         assert!(one.contains("the server MUST send the following untagged data"));
         assert!(one.contains("changed in RFC 3501 by: 3501-6.3.1-untagged-before-ok"));
+        assert!(one.contains("a finding that cites it: violation"));
+        let (_, note) = rfc(&["--id", "2060-2.2.2-ok-no-bad"]);
+        assert!(note.contains("level: DEFINITION (description)"), "{note}");
+        assert!(note.contains("a finding that cites it: note"), "{note}");
+        assert!(list.contains("DEFINITION (error)") && list.contains("DEFINITION (value)"));
         assert_eq!(rfc(&["--id", "2060-nope"]).0, 2);
         assert!(Cli::try_parse_from(["imapconform", "rfc", "--rfc", "1730"]).is_err());
         assert_eq!(wrap("a bb ccc", 4), ["a bb", "ccc"]);

@@ -16,9 +16,11 @@
 //!
 //! A candidate "shows the finding" when, run against fresh server state (each target's
 //! reset hook first) and judged as a campaign judges (syntax, ending, mutation labels,
-//! the oracle, and the differential comparison for a divergence), it yields a finding
-//! with the same [`Signature`]: the same kind, requirement or divergence shape, command
-//! shape and targets. The candidates of one ddmin round run in parallel (a rayon pool as
+//! the oracle, and the differential comparison for a divergence), it yields *the same
+//! finding* ([`Sought`]): one with the same [`Signature`] (kind, requirement or divergence
+//! shape, cause, command shape and targets) whose expected and observed values, where it
+//! compares values, differ in the same places. A shorter case that shows another fault
+//! of the same rule is refused. The candidates of one ddmin round run in parallel (a rayon pool as
 //! wide as the targets' user pools, each candidate's sessions on tokio), and the first
 //! in order that shows the finding is taken, so the result does not depend on timing.
 //!
@@ -44,6 +46,9 @@ use crate::report::distinct::{DistinctFinding, Minimal, Signature, Verification}
 use crate::report::Finding;
 use crate::targets::{Credentials, Target};
 use crate::wire::{escape, Fragment, Message, Transcript};
+
+mod same;
+pub use same::Sought;
 
 /// Replays of the minimal case that must all show the finding for it to be verified.
 pub const VERIFY_REPLAYS: usize = 2;
@@ -184,8 +189,14 @@ pub struct Runner {
 
 /// What one candidate run showed.
 struct Shown {
-    signatures: Vec<Signature>,
+    findings: Vec<Finding>,
     transcripts: Vec<(String, Transcript)>,
+}
+
+impl Shown {
+    fn signatures(&self) -> Vec<Signature> {
+        self.findings.iter().map(Signature::of).collect()
+    }
 }
 
 impl Runner {
@@ -236,7 +247,7 @@ impl Runner {
         let (units, logout) = units_of(case)?;
         let mut drive = self.opts.drive.clone();
         drive.prelude = prelude_of(case);
-        Ok(self.run(&drive, on, &units, &logout).signatures)
+        Ok(self.run(&drive, on, &units, &logout).signatures())
     }
 
     /// Runs the STARTTLS probe of a probe's case again on the first of `on` (a probe
@@ -335,7 +346,7 @@ impl Runner {
             .map(|n| !self.target(n).is_some_and(|t| t.model))
             .collect();
         let (verdicts, _) = judge_session(&names, &refs, self.opts.oracle, &compared, &labels);
-        let signatures = verdicts
+        let findings = verdicts
             .into_iter()
             .map(|v| {
                 let command = v
@@ -343,12 +354,11 @@ impl Runner {
                     .and_then(|i| script.get(i))
                     .map(|m| escape(&m.to_bytes()))
                     .unwrap_or_default();
-                let f = Finding::from_verdict(v, String::new(), command, BTreeMap::new(), 0, 0);
-                Signature::of(&f)
+                Finding::from_verdict(v, String::new(), command, BTreeMap::new(), 0, 0)
             })
             .collect();
         Shown {
-            signatures,
+            findings,
             transcripts,
         }
     }
@@ -357,7 +367,7 @@ impl Runner {
 /// What is being looked for, and where.
 #[derive(Clone, Debug)]
 pub struct Goal {
-    pub signature: Signature,
+    pub sought: Sought,
     /// The targets each candidate runs on: the finding's own, and for a divergence every
     /// target it was compared with.
     pub run_on: Vec<String>,
@@ -436,8 +446,9 @@ pub fn minimize(
         budget.tests.fetch_add(1, Ordering::Relaxed);
         runner
             .run(&runner_opts, &goal.run_on, cand, &logout)
-            .signatures
-            .contains(&goal.signature)
+            .findings
+            .iter()
+            .any(|f| goal.sought.is(f))
     };
     // The original must show it (twice at most: once may be chance).
     if !(shows(&units) || shows(&units)) {
@@ -540,7 +551,7 @@ pub fn minimize(
         .fetch_add(VERIFY_REPLAYS as u64, Ordering::Relaxed);
     let showing = replays
         .iter()
-        .filter(|s| s.signatures.contains(&goal.signature))
+        .filter(|s| goal.sought.shown_by(&s.findings))
         .count();
     let verification = if showing == VERIFY_REPLAYS {
         Verification::Verified
@@ -551,7 +562,7 @@ pub fn minimize(
     };
     let transcripts = replays
         .into_iter()
-        .find(|s| s.signatures.contains(&goal.signature))
+        .find(|s| goal.sought.shown_by(&s.findings))
         .map(|s| s.transcripts)
         .unwrap_or_default();
     Ok(Minimized {
@@ -784,7 +795,7 @@ pub fn verify_all(dir: &Path, distinct: &mut [DistinctFinding], runner: &Runner)
             let Ok(examples) = readable_examples(dir, d, runner) else {
                 return;
             };
-            let Some((_, rel, case, run_on)) = examples.into_iter().next() else {
+            let Some((_, rel, case, run_on, sought)) = examples.into_iter().next() else {
                 return;
             };
             let showing = if is_probe(&case) {
@@ -803,10 +814,7 @@ pub fn verify_all(dir: &Path, distinct: &mut [DistinctFinding], runner: &Runner)
                 drive.prelude = prelude_of(&case);
                 (0..VERIFY_REPLAYS)
                     .filter(|_| {
-                        runner
-                            .run(&drive, &run_on, &units, &logout)
-                            .signatures
-                            .contains(&d.signature)
+                        sought.shown_by(&runner.run(&drive, &run_on, &units, &logout).findings)
                     })
                     .count()
             };
@@ -843,13 +851,13 @@ fn prelude_of(case: &Case) -> Vec<Message> {
 
 /// The finding's example cases that can be read, shortest first, each with the targets
 /// a replay runs on (the finding's own; for a divergence, every target it was compared
-/// with).
+/// with) and the finding it shows there.
 #[allow(clippy::type_complexity)]
 fn readable_examples(
     dir: &Path,
     d: &DistinctFinding,
     runner: &Runner,
-) -> Result<Vec<(usize, String, Case, Vec<String>)>, String> {
+) -> Result<Vec<(usize, String, Case, Vec<String>, Sought)>, String> {
     let sig = &d.signature;
     for t in &sig.targets {
         if runner.target(t).is_none() {
@@ -875,7 +883,8 @@ fn readable_examples(
             sig.targets.clone()
         };
         let n = case.transcript.script.len();
-        examples.push((n, e.case.clone(), case, run_on));
+        let sought = Sought::new(sig.clone(), &e.expected, &e.observed);
+        examples.push((n, e.case.clone(), case, run_on, sought));
     }
     if examples.is_empty() {
         return Err("no example case file could be read".into());
@@ -986,17 +995,16 @@ pub fn minimize_one(
     d: &mut DistinctFinding,
     runner: &Runner,
 ) -> Result<Option<Minimal>, String> {
-    let sig = d.signature.clone();
     // Pass 1: the example sessions, shortest first.
     let examples = readable_examples(dir, d, runner)?;
-    if examples.iter().any(|(_, _, case, _)| is_probe(case)) {
+    if examples.iter().any(|(_, _, case, ..)| is_probe(case)) {
         return Err("a STARTTLS probe's case is minimal already (it replays as it is)".into());
     }
     let mut why_not = Vec::new();
-    for (_, rel, case, run_on) in &examples {
+    for (_, rel, case, run_on, sought) in &examples {
         let (units, logout) = units_of(case).map_err(|e| format!("{rel}: {e}"))?;
         let goal = Goal {
-            signature: sig.clone(),
+            sought: sought.clone(),
             run_on: run_on.clone(),
             prelude: prelude_of(case),
         };

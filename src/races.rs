@@ -20,7 +20,8 @@ use crate::gen::race::race;
 use crate::gen::race::Side;
 use crate::gen::GenConfig;
 use crate::judge::race::judge_race;
-use crate::judge::{judge_syntax, Kind, Verdict};
+use crate::judge::syntax::judge_syntax_in;
+use crate::judge::{Kind, Verdict};
 use crate::model::Profile;
 use crate::redact::Redactor;
 use crate::report::{Counts, Finding, FindingsWriter};
@@ -124,7 +125,7 @@ pub async fn run(opts: RaceOptions) -> anyhow::Result<RaceSummary> {
                 }
             };
             let (mut verdicts, coverage) = judge_race(&t.name, &transcript, opts.profile);
-            verdicts.extend(syntax_verdicts(&t.name, &transcript));
+            verdicts.extend(syntax_verdicts(&t.name, &transcript, opts.profile));
             verdicts.extend(end_verdict(&t.name, &transcript));
             let e = summary.judged.entry(t.name.clone()).or_default();
             e.0 += coverage.judged;
@@ -169,7 +170,7 @@ pub async fn run(opts: RaceOptions) -> anyhow::Result<RaceSummary> {
 
 /// Every server message of both connections against the formal syntax
 /// ([`crate::judge::judge_syntax`]), with steps numbered as in the scenario.
-fn syntax_verdicts(target: &str, t: &RaceTranscript) -> Vec<Verdict> {
+fn syntax_verdicts(target: &str, t: &RaceTranscript, profile: Profile) -> Vec<Verdict> {
     let mut out = Vec::new();
     for side in [Side::A, Side::B] {
         let mut per_side = t.setup[side.index()].clone();
@@ -187,7 +188,7 @@ fn syntax_verdicts(target: &str, t: &RaceTranscript) -> Vec<Verdict> {
             per_side.script.push(r.exchange.clone());
             global.push(i);
         }
-        for mut v in judge_syntax(target, &per_side) {
+        for mut v in judge_syntax_in(target, &per_side, profile) {
             v.step = v.step.and_then(|k| global.get(k).copied());
             v.summary = format!("connection {}: {}", side.letter(), v.summary);
             out.push(v);
@@ -199,31 +200,67 @@ fn syntax_verdicts(target: &str, t: &RaceTranscript) -> Vec<Verdict> {
 /// A scenario that did not run to its end: the server hung or dropped a connection.
 fn end_verdict(target: &str, t: &RaceTranscript) -> Option<Verdict> {
     let step = t.steps.len().checked_sub(1);
+    let last = t.steps.last();
+    let in_flight = last
+        .map(|r| {
+            format!(
+                "`{}` on connection {}",
+                escape(r.exchange.command().first_line()),
+                r.side.letter()
+            )
+        })
+        .unwrap_or_else(|| "the first step".into());
     let (kind, summary) = match &t.end {
-        End::Completed => return None,
+        // A race is never asked again, so it never ends slow; a late answer is no fault.
+        End::Completed | End::Slow(_) => return None,
         End::Timeout(why) => (
             Kind::Timeout,
-            format!("the server stopped answering: {why}"),
+            format!("the server stopped answering {in_flight}: {why}"),
         ),
         End::Closed => (
             Kind::Crash,
-            "the server closed a connection without a BYE response (RFC 2060 §7.1.5)".into(),
+            format!("the server closed a connection without completing {in_flight}: no tagged response, no BYE"),
         ),
-        End::Broken(why) => (Kind::Crash, format!("the connection broke: {why}")),
+        End::Broken(why) => (
+            Kind::Crash,
+            format!("the connection broke while waiting for the answer to {in_flight}: {why}"),
+        ),
         // Our own limit, not one of the RFC: not proven wrong (as `judge::end`).
         End::Limit(why) => (
             Kind::Warning,
             format!("stopped at the driver's limit: {why}"),
         ),
     };
+    let incomplete = last.is_some_and(|r| r.exchange.completion().is_none());
+    let server_bytes: Vec<String> = last
+        .map(|r| {
+            r.exchange
+                .responses()
+                .map(|m| escape(&m.to_bytes()))
+                .collect()
+        })
+        .unwrap_or_default();
     Some(Verdict {
         kind,
         targets: vec![target.to_string()],
         step,
-        rule: (kind == Kind::Crash).then(|| "2060-7.1.5-bye-closes".to_string()),
+        // RFC 2060 §2.2.1: the server "transmits server data and a server command
+        // completion result response" (as `judge::end`).
+        rule: (kind == Kind::Crash && incomplete)
+            .then(|| crate::judge::end::COMPLETION_RULE.to_string()),
         summary,
-        expected: "every command completed, and BYE before the server closes".into(),
-        observed: t.end.to_line(),
+        expected: format!(
+            "a tagged completion (OK, NO or BAD) for {in_flight}, and BYE before the server closes"
+        ),
+        observed: if server_bytes.is_empty() {
+            format!("nothing in answer to {in_flight} ({})", t.end.to_line())
+        } else {
+            format!(
+                "in answer to {in_flight}: {} ({})",
+                server_bytes.join("\n"),
+                t.end.to_line()
+            )
+        },
         cause: None,
     })
 }

@@ -52,6 +52,8 @@ use std::time::Duration;
 
 use serde::{Deserialize, Serialize};
 
+use crate::model::Profile;
+
 /// The whole file.
 #[derive(Clone, Debug, Default, Serialize, Deserialize, PartialEq)]
 #[serde(deny_unknown_fields)]
@@ -96,11 +98,18 @@ pub struct Target {
     /// The lab's targets have `imapconform lab restart SERVER`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub restart: Option<Vec<String>>,
-    /// How long to wait for any one answer, in milliseconds (default 5000): from
-    /// sending a command to its tagged completion, for the greeting, and for the close
-    /// after LOGOUT.
+    /// How long to wait for any one answer, in milliseconds (default
+    /// [`DEFAULT_TIMEOUT_MS`]): from sending a command to its tagged completion, for the
+    /// greeting, and for the close after LOGOUT. LOGIN and AUTHENTICATE have their own,
+    /// `auth_timeout_ms`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub timeout_ms: Option<u64>,
+    /// How long to wait for the answer to LOGIN or AUTHENTICATE (with its continuation
+    /// requests and answers), in milliseconds (default [`DEFAULT_AUTH_TIMEOUT_MS`], or
+    /// `timeout_ms` where that is longer): servers delay failed logins on purpose
+    /// (Courier-IMAP answers every failed AUTHENTICATE after 5 s).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub auth_timeout_ms: Option<u64>,
     /// Longest server line accepted, in bytes (default 64 KiB).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub max_line: Option<usize>,
@@ -226,8 +235,18 @@ impl Target {
         pool
     }
 
+    /// The per-command timeout: `timeout_ms`, or [`DEFAULT_TIMEOUT_MS`].
     pub fn timeout(&self) -> Duration {
-        Duration::from_millis(self.timeout_ms.unwrap_or(5000))
+        Duration::from_millis(self.timeout_ms.unwrap_or(DEFAULT_TIMEOUT_MS))
+    }
+
+    /// The timeout of LOGIN and AUTHENTICATE: `auth_timeout_ms`, or the longer of
+    /// [`DEFAULT_AUTH_TIMEOUT_MS`] and [`Target::timeout`].
+    pub fn auth_timeout(&self) -> Duration {
+        match self.auth_timeout_ms {
+            Some(ms) => Duration::from_millis(ms),
+            None => Duration::from_millis(DEFAULT_AUTH_TIMEOUT_MS).max(self.timeout()),
+        }
     }
 
     fn validate(&self, index: usize) -> Result<(), String> {
@@ -278,6 +297,9 @@ impl Target {
         }
         if self.timeout_ms == Some(0) {
             return Err(format!("{at}: `timeout_ms` must be above 0"));
+        }
+        if self.auth_timeout_ms == Some(0) {
+            return Err(format!("{at}: `auth_timeout_ms` must be above 0"));
         }
         self.validate_tls(&at)?;
         self.validate_limits(&at)
@@ -377,6 +399,14 @@ impl Target {
 /// response lines are often longer).
 pub const MIN_MAX_LINE: usize = 1024;
 
+/// The default per-command timeout, 10 s: well above the delays servers put in on
+/// purpose (tarpits of 1 to 5 s), so that a deliberate delay is not taken for a hang.
+pub const DEFAULT_TIMEOUT_MS: u64 = 10_000;
+
+/// The default timeout of LOGIN and AUTHENTICATE, 15 s: three times the 5 s Courier-IMAP
+/// waits before it answers a failed AUTHENTICATE (Dovecot's `auth_failure_delay` is 2 s).
+pub const DEFAULT_AUTH_TIMEOUT_MS: u64 = 15_000;
+
 /// Replaces `{user}`, `{password}` and `{session_dir}` in each argument.
 pub fn expand(argv: &[String], creds: Option<&Credentials>, session_dir: &Path) -> Vec<String> {
     argv.iter()
@@ -470,6 +500,67 @@ impl TargetsFile {
         self.targets.retain(|t| names.contains(&t.name));
         Ok(self)
     }
+
+    /// Makes every spawned reference server serve `profile`, the profile the campaign
+    /// judges with: a target whose `spawn` runs `imapconform serve --stdio` (or has
+    /// `model = true` and runs `... serve --stdio`) gets `--profile PROFILE` appended. A
+    /// spawn line that names the same profile already is left alone; one that names the
+    /// other is an error, since the oracle would judge that server by a document it does
+    /// not follow.
+    pub fn serve_profile(&mut self, profile: Profile) -> Result<(), String> {
+        for t in &mut self.targets {
+            let Some(argv) = t.spawn.as_mut() else {
+                continue;
+            };
+            if !runs_reference_server(argv, t.model) {
+                continue;
+            }
+            match declared_profile(argv) {
+                None => argv.extend(["--profile".to_string(), profile.as_str().to_string()]),
+                Some(Ok(p)) if p == profile => {}
+                Some(Ok(p)) => {
+                    return Err(format!(
+                        "target {:?} serves the model with --profile {} but the campaign \
+                         judges with --profile {}: drop --profile from its spawn line (the \
+                         campaign passes its own) or run with --profile {}",
+                        t.name,
+                        p.as_str(),
+                        profile.as_str(),
+                        p.as_str()
+                    ))
+                }
+                Some(Err(e)) => return Err(format!("target {:?}: {e}", t.name)),
+            }
+        }
+        Ok(())
+    }
+}
+
+/// Whether a spawn line runs the reference server on stdin/stdout: `serve --stdio` after
+/// a program named `imapconform…`, or after any program on a `model = true` target.
+fn runs_reference_server(argv: &[String], model: bool) -> bool {
+    let program_is_ours = argv.first().is_some_and(|p| {
+        Path::new(p)
+            .file_name()
+            .is_some_and(|n| n.to_string_lossy().starts_with("imapconform"))
+    });
+    argv.get(1).is_some_and(|a| a == "serve")
+        && argv.iter().any(|a| a == "--stdio")
+        && (program_is_ours || model)
+}
+
+/// The `--profile` a spawn line gives already (`--profile X` or `--profile=X`).
+fn declared_profile(argv: &[String]) -> Option<Result<Profile, String>> {
+    argv.iter().enumerate().find_map(|(i, a)| {
+        if a == "--profile" {
+            Some(match argv.get(i + 1) {
+                Some(v) => v.parse(),
+                None => Err("--profile without a value in its spawn line".into()),
+            })
+        } else {
+            a.strip_prefix("--profile=").map(str::parse)
+        }
+    })
 }
 
 #[cfg(test)]
@@ -541,6 +632,18 @@ timeout_ms = 100
         TargetsFile::parse(&format!(
             "[[target]]\nname = \"h\"\naddress = \"127.0.0.1:1\"\nuser = \"u\"\n{extra}"
         ))
+    }
+
+    #[test]
+    fn the_auth_timeout_is_read_and_must_be_above_zero() {
+        let f = with("timeout_ms = 2000\nauth_timeout_ms = 20000\n").unwrap();
+        assert_eq!(f.targets[0].timeout(), Duration::from_secs(2));
+        assert_eq!(f.targets[0].auth_timeout(), Duration::from_secs(20));
+        let e = with("auth_timeout_ms = 0\n").unwrap_err();
+        assert!(e.contains("`auth_timeout_ms` must be above 0"), "{e}");
+        // Unset, LOGIN and AUTHENTICATE wait at least 15 s, above Courier's 5 s delay.
+        let f = with("").unwrap();
+        assert_eq!(f.targets[0].auth_timeout(), Duration::from_secs(15));
     }
 
     #[test]
@@ -661,5 +764,54 @@ timeout_ms = 100
         assert!(!f.to_toml().contains("auth"), "the default is not written");
         let e = with("auth = \"cram-md5\"\n").unwrap_err();
         assert!(e.contains("cram-md5") && !e.contains('\n'), "{e}");
+    }
+
+    fn spawn_of(f: &TargetsFile, name: &str) -> Vec<String> {
+        f.targets
+            .iter()
+            .find(|t| t.name == name)
+            .and_then(|t| t.spawn.clone())
+            .unwrap()
+    }
+
+    #[test]
+    fn spawned_reference_servers_serve_the_campaigns_profile() {
+        let mut f = TargetsFile::parse(
+            "[[target]]\nname = \"ref\"\nspawn = [\"/x/imapconform\", \"serve\", \"--stdio\"]\n\
+             user = \"u\"\npassword = \"p\"\n\
+             [[target]]\nname = \"base\"\nspawn = [\"/tmp/base\", \"serve\", \"--stdio\"]\nmodel = true\n\
+             [[target]]\nname = \"other\"\nspawn = [\"sh\", \"-c\", \"exec imapd\"]\n\
+             [[target]]\nname = \"tcp\"\naddress = \"127.0.0.1:1\"\nuser = \"u\"\npassword = \"p\"\n",
+        )
+        .unwrap();
+        f.serve_profile(Profile::Rfc3501).unwrap();
+        assert_eq!(
+            spawn_of(&f, "ref")[1..],
+            ["serve", "--stdio", "--profile", "rfc3501"]
+        );
+        assert_eq!(spawn_of(&f, "base")[3..], ["--profile", "rfc3501"]);
+        assert_eq!(spawn_of(&f, "other"), ["sh", "-c", "exec imapd"]);
+        // Once is enough: the same profile again changes nothing.
+        let before = f.clone();
+        f.serve_profile(Profile::Rfc3501).unwrap();
+        assert_eq!(f, before);
+    }
+
+    #[test]
+    fn a_reference_server_declaring_another_profile_is_refused() {
+        let text = |arg: &str| {
+            format!(
+                "[[target]]\nname = \"ref\"\nspawn = [\"imapconform\", \"serve\", \"--stdio\", {arg}]\n"
+            )
+        };
+        let mut same = TargetsFile::parse(&text("\"--profile=rfc2060\"")).unwrap();
+        same.serve_profile(Profile::Rfc2060).unwrap();
+        assert_eq!(spawn_of(&same, "ref").len(), 4, "left alone");
+        let mut other = TargetsFile::parse(&text("\"--profile\", \"rfc3501\"")).unwrap();
+        let e = other.serve_profile(Profile::Rfc2060).unwrap_err();
+        assert!(
+            e.contains("ref") && e.contains("rfc3501") && e.contains("rfc2060"),
+            "{e}"
+        );
     }
 }

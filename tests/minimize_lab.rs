@@ -1,9 +1,9 @@
 //! Minimisation and verification against the real lab (issue 5 §2, §3, §7).
 //!
 //! - `imapconform minimize` shrinks a recorded Courier session to the one command that
-//!   shows its finding (a command with a zero sequence number, which the grammar does not
-//!   allow, answered NO where RFC 2060 §2.2.2 and §9 call for BAD), replayed on Courier
-//!   from fresh state.
+//!   shows its finding (RENAME of a mailbox that does not exist answered OK, where RFC
+//!   2060 §6.3.5 says "It is an error to attempt to rename from a mailbox name that does
+//!   not exist"), replayed on Courier from fresh state.
 //! - `imapconform run` minimises and verifies on its own: every distinct finding is
 //!   replayed (verified or flaky, never silently dropped) and minimal cases are written
 //!   next to the originals.
@@ -111,16 +111,16 @@ fn minimize_shrinks_a_courier_session_to_the_command_that_shows_the_finding() {
         append("a4", "INBOX"),
         Message::line("a5 SELECT INBOX"),
         Message::line("a6 FETCH 1 (FLAGS UID RFC822.SIZE)"),
-        Message::line("a7 FETCH 0:1 FLAGS"),
+        Message::line("a7 RENAME INBOX.nosuch7 INBOX.other7"),
         Message::line("a8 STORE 1 +FLAGS (\\Seen)"),
         Message::line("a9 SEARCH ALL"),
         Message::line("a10 STATUS keep (MESSAGES)"),
         Message::line("a11 CHECK"),
         Message::line("a12 LOGOUT"),
     ];
-    // Step 6 is mutated: `0` is not an nz-number (RFC 2060 §9).
+    // Step 6 renames a mailbox that does not exist.
     let t = targets.to_str().unwrap();
-    let recorded = record_on_courier(&dir, t, &script_case(cmds, Some("6:zero-number")));
+    let recorded = record_on_courier(&dir, t, &script_case(cmds, None));
     let saved = recorded.parent().unwrap().to_path_buf();
 
     let (code, out, err) = run(&[
@@ -141,7 +141,7 @@ fn minimize_shrinks_a_courier_session_to_the_command_that_shows_the_finding() {
     assert_eq!(code, 0, "minimize: {out}\n{err}");
     assert!(out.contains("12 → 2 commands"), "{out}\n{err}");
     assert!(out.contains("verified"), "{out}");
-    assert!(out.contains("mutation zero-number"), "{out}");
+    assert!(out.contains("RENAME"), "{out}");
     // The minimal case is next to the original, and holds the FETCH and the LOGOUT.
     let min: Vec<_> = std::fs::read_dir(&saved)
         .unwrap()
@@ -151,25 +151,24 @@ fn minimize_shrinks_a_courier_session_to_the_command_that_shows_the_finding() {
     assert_eq!(min.len(), 1, "{min:?}");
     let case = Case::parse(&std::fs::read_to_string(&min[0]).unwrap()).unwrap();
     assert_eq!(case.get("target"), Some("courier"));
-    assert_eq!(
-        case.get("mutations"),
-        Some("0:zero-number"),
-        "the label follows its command"
-    );
     assert!(case.get("minimized-from").is_some());
     let cmds: Vec<String> = script_commands(&case.transcript)
         .iter()
         .map(|m| String::from_utf8_lossy(m.first_line()).into_owned())
         .collect();
-    assert_eq!(cmds, ["a7 FETCH 0:1 FLAGS", "a12 LOGOUT"], "{out}");
-    // And its recorded answer is Courier's NO.
+    assert_eq!(
+        cmds,
+        ["a7 RENAME INBOX.nosuch7 INBOX.other7", "a12 LOGOUT"],
+        "{out}"
+    );
+    // And its recorded answer is Courier's OK.
     let fetch = &case.transcript.script[0];
     let tagged = fetch
         .responses()
         .map(|m| String::from_utf8_lossy(m.first_line()).into_owned())
         .find(|l| l.starts_with("a7 "))
         .expect("a tagged answer");
-    assert!(tagged.starts_with("a7 NO"), "{tagged}");
+    assert!(tagged.starts_with("a7 OK"), "{tagged}");
     std::fs::remove_dir_all(&dir).unwrap();
 }
 
@@ -256,14 +255,14 @@ fn a_known_finding_the_campaign_did_not_meet_is_not_called_fixed_while_its_case_
     let _turn = lab_lock();
     let dir = temp_dir("baseline-recheck");
     let t = targets.to_str().unwrap();
-    // A recorded Courier session with the zero-number mistake, minimised.
+    // A recorded Courier session with the RENAME mistake, minimised.
     let case = script_case(
         vec![
             Message::line("a1 NOOP"),
-            Message::line("a2 FETCH 0:1 FLAGS"),
+            Message::line("a2 RENAME INBOX.nosuch2 INBOX.other2"),
             Message::line("a3 LOGOUT"),
         ],
-        Some("1:zero-number"),
+        None,
     );
     let recorded = record_on_courier(&dir, t, &case);
     let saved = recorded.parent().unwrap().to_path_buf();
@@ -291,7 +290,7 @@ fn a_known_finding_the_campaign_did_not_meet_is_not_called_fixed_while_its_case_
     std::fs::write(
         &baseline,
         format!(
-            "[[known]]\nid = \"{id}\"\ntargets = [\"courier\"]\nkind = \"violation\"\nrule = \"2060-2.2.2-ok-no-bad\"\ncommand = \"FETCH\"\nsummary = \"zero number answered NO\"\nreason = \"Courier answers NO to command syntax errors\"\ncase = \"{}\"\n\n[[known]]\nid = \"D000000000001\"\ntargets = [\"courier\"]\nkind = \"violation\"\ncommand = \"NOOP\"\nsummary = \"gone\"\nreason = \"was fixed upstream\"\ncase = \"quiet.imap\"\n",
+            "[[known]]\nid = \"{id}\"\ntargets = [\"courier\"]\nkind = \"violation\"\nrule = \"2060-6.3.5-error-missing-or-existing\"\ncommand = \"RENAME\"\nsummary = \"RENAME answered OK\"\nreason = \"Courier renames a mailbox that does not exist\"\ncase = \"{}\"\n\n[[known]]\nid = \"D000000000001\"\ntargets = [\"courier\"]\nkind = \"violation\"\ncommand = \"NOOP\"\nsummary = \"gone\"\nreason = \"was fixed upstream\"\ncase = \"quiet.imap\"\n",
             min.strip_prefix(&dir).unwrap().display()
         ),
     )

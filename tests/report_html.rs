@@ -433,7 +433,7 @@ fn the_report_renders_in_a_browser_with_the_matrix_links_and_diffs() {
     assert_eq!(rows.len(), catalogue_rows, "a row per RFC 2060 requirement");
     let mut states: BTreeMap<&str, usize> = BTreeMap::new();
     for row in &rows {
-        let cells: Vec<&str> = ["pass", "fail", "not-exercised"]
+        let cells: Vec<&str> = ["pass", "fail", "note", "not-checked", "not-exercised"]
             .into_iter()
             .flat_map(|c| {
                 std::iter::repeat_n(c, row.matches(&format!("<td class=\"{c}\"")).count())
@@ -452,14 +452,86 @@ fn the_report_renders_in_a_browser_with_the_matrix_links_and_diffs() {
         states["fail"], 3,
         "syntax on beta, violation on alpha and beta: {states:?}"
     );
-    // gamma was sent nothing: all of its column is not exercised.
+    // gamma was sent nothing: all of its column is not exercised, or not checked where
+    // the judge that checks the requirement did not run on it (only syntax did).
     for row in &rows {
-        let last = row.rfind("<td class=").unwrap();
+        let last = &row[row.rfind("<td class=").unwrap()..];
         assert!(
-            row[last..].starts_with("<td class=\"not-exercised\""),
+            last.starts_with("<td class=\"not-exercised\"")
+                || last.starts_with("<td class=\"not-checked\""),
             "gamma: {row}"
         );
     }
+    assert!(states["not-checked"] > 0, "{states:?}");
+    // A failing cell shows the severity and the reason, not an id.
+    let fail_cell = &rows
+        .iter()
+        .find(|r| r.contains(&format!("req-{}", f.syntax_rule)))
+        .unwrap();
+    assert!(
+        fail_cell.contains(">syntax</a>: resp-text &lt;broken&gt;"),
+        "{fail_cell}"
+    );
+    assert!(
+        !matrix.contains(">fail D"),
+        "no bare ids in cells: {matrix}"
+    );
+
+    // The first screen: per server, its failed requirements with their level and a
+    // one-line reason, before the run's details and the matrix.
+    let glance = element(&dom, "table", "failed-by-server");
+    assert!(
+        dom.find("id=\"failed-by-server\"").unwrap()
+            < dom.find("id=\"compliance-matrix\"").unwrap()
+    );
+    let glance_rows: Vec<&str> = glance.split("<tr ").skip(1).collect();
+    let level_of = |rule: &str| catalogue().get(rule).unwrap().level_label();
+    let beta: Vec<&&str> = glance_rows
+        .iter()
+        .filter(|r| r.contains("data-server=\"beta\""))
+        .collect();
+    assert_eq!(beta.len(), 2, "beta's syntax and violation: {glance}");
+    assert!(
+        beta[0].contains(&format!(
+            "<td class=\"level\">{}</td>",
+            level_of(&f.syntax_rule)
+        )) && beta[0].contains(">syntax</a>")
+            && beta[0].contains("resp-text &lt;broken&gt;"),
+        "worst first, with level and reason: {}",
+        beta[0]
+    );
+    let fetch_rule = f
+        .results
+        .distinct
+        .iter()
+        .find(|d| d.kind == Kind::Violation)
+        .unwrap()
+        .rule
+        .clone()
+        .unwrap();
+    assert!(
+        beta[1].contains(&format!(
+            "<td class=\"level\">{}</td>",
+            level_of(&fetch_rule)
+        )) && beta[1].contains("RFC822.SIZE of message 1 differs"),
+        "{}",
+        beta[1]
+    );
+    let alpha: Vec<&&str> = glance_rows
+        .iter()
+        .filter(|r| r.contains("data-server=\"alpha\""))
+        .collect();
+    assert_eq!(alpha.len(), 1, "{glance}");
+    let gamma: Vec<&&str> = glance_rows
+        .iter()
+        .filter(|r| r.contains("data-server=\"gamma\""))
+        .collect();
+    assert_eq!(gamma.len(), 1, "{glance}");
+    assert!(
+        gamma[0].contains("no failed requirement"),
+        "a divergence is not a failed requirement: {}",
+        gamma[0]
+    );
     // The syntax requirement's row: beta fails and links to the finding; alpha passes.
     let syntax_id = &f
         .results

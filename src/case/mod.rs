@@ -311,7 +311,7 @@ impl Parser {
                     if k == "end" {
                         end = End::from_line(&v).ok_or_else(|| {
                             err(format!(
-                                "unknown end {v:?} (completed, closed, timeout: …, broken: …)"
+                                "unknown end {v:?} (completed, closed, timeout: …, broken: …, limit: …, slow: answered after N ms (timeout N ms; asked again with a N ms deadline))"
                             ))
                         })?;
                     }

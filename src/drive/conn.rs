@@ -25,6 +25,9 @@ pub enum Stop {
     /// One of the driver's own limits was reached (a framing limit, too many responses,
     /// too many bytes in one session): the text names it.
     Limit(String),
+    /// Not a stop of the stream: the wait a second run asks again was answered, and the
+    /// run ends there ([`super::recheck`]).
+    Reached,
 }
 
 /// Why a connection could not be made.
@@ -248,6 +251,12 @@ impl Conn {
                 Ok(Err(e)) => return Err(Stop::Broken(format!("read error: {e}"))),
             }
         }
+    }
+
+    /// What the server sent of a message it has not finished (after a wait ran out):
+    /// taken once, as it is.
+    pub fn unfinished(&mut self) -> Option<Message> {
+        self.framer.finish()
     }
 
     /// How a spawned process ended, if it has (e.g. "killed by signal 11").

@@ -16,10 +16,17 @@
 //! ([`DriveOptions`], per target in the targets file): a line, a literal, the responses
 //! to one command and the server bytes of the whole session. A session stopped at one of
 //! these limits ends in [`End::Limit`].
+//!
+//! LOGIN and AUTHENTICATE (with their continuations) wait for the target's
+//! `auth_timeout`, every other wait for its `timeout`. A wait that runs out is asked again
+//! before it is reported ([`recheck`]): the session runs again from fresh state with a
+//! deadline [`RECHECK_FACTOR`] times longer for that wait, and an answer that comes then
+//! ends the session in [`End::Slow`], not [`End::Timeout`].
 
 pub mod auth;
 pub mod conn;
 pub mod race;
+pub mod recheck;
 pub mod starttls;
 pub mod tls;
 
@@ -36,6 +43,8 @@ use crate::wire::{
     literal_announcement, End, Event, Exchange, Fragment, FrameLimits, Message, Transcript,
 };
 use conn::{Conn, ConnectError, Stop};
+pub use recheck::RECHECK_FACTOR;
+use recheck::{run_once, Recheck, TimedOut, Wait};
 use tls::TlsClient;
 
 /// Settings of the driver. The limits are defaults: a target's own `max_line`,
@@ -58,6 +67,10 @@ pub struct DriveOptions {
     /// prelude, [`crate::gen::prelude`]: AUTHENTICATE exchanges cancelled or broken, for
     /// the oracle to judge against RFC 2060 §6.2.1). They are recorded in the setup.
     pub prelude: Vec<Message>,
+    /// Ask a wait that ran out again, from fresh state with a deadline
+    /// [`RECHECK_FACTOR`] times longer, before the session ends in a timeout
+    /// ([`recheck`]).
+    pub recheck_timeouts: bool,
 }
 
 impl Default for DriveOptions {
@@ -69,6 +82,7 @@ impl Default for DriveOptions {
             max_session_bytes: DEFAULT_MAX_SESSION_BYTES,
             list_mailboxes: false,
             prelude: Vec::new(),
+            recheck_timeouts: true,
         }
     }
 }
@@ -230,6 +244,9 @@ impl Drop for SessionDir {
 }
 
 /// Runs one session: greeting, login (unless PREAUTH), then each command of `script`.
+/// A wait that runs out is asked again from fresh state with a longer deadline
+/// ([`recheck`], unless [`DriveOptions::recheck_timeouts`] is off): the session then ends
+/// in [`End::Slow`] if the answer came, in [`End::Timeout`] if it did not.
 ///
 /// The transcript is returned whatever the server does; `Err` only for problems of the
 /// setup (cannot connect, cannot log in).
@@ -239,17 +256,13 @@ pub async fn run_session(
     script: &[Message],
     opts: &DriveOptions,
 ) -> Result<Transcript, DriveError> {
-    let session_dir = SessionDir::new().map_err(|e| DriveError::Spawn(e.to_string()))?;
-    let mut session = Session::connect(target, creds, opts, &session_dir).await?;
-    let result = session.run(target, creds, script).await;
-    if let Some(e) = session.setup_error.take() {
-        return Err(e);
+    let first = run_once(target, creds, script, opts, None).await?;
+    match first.timed_out {
+        Some(out) if opts.recheck_timeouts && out.wait != Wait::Other => {
+            Ok(recheck::recheck(target, creds, script, opts, first.transcript, out).await)
+        }
+        _ => Ok(first.transcript),
     }
-    let end = session.end_of(result).await;
-    let mut t = session.t;
-    t.end = end;
-    drop(session_dir);
-    Ok(t)
 }
 
 struct Session<'a> {
@@ -259,8 +272,16 @@ struct Session<'a> {
     max_responses: usize,
     max_session_bytes: usize,
     timeout: Duration,
+    /// The timeout of LOGIN and AUTHENTICATE.
+    auth_timeout: Duration,
     /// When the command in progress (or the wait in progress) runs out of time.
     deadline: Instant,
+    /// The wait in progress, its timeout, and when it started.
+    waiting: TimedOut,
+    started: Instant,
+    /// In a second run: the wait asked again, and how long its answer took.
+    recheck: Option<Recheck>,
+    answered_after: Option<Duration>,
     /// Server bytes recorded so far.
     recorded: usize,
     t: Transcript,
@@ -286,6 +307,7 @@ impl<'a> Session<'a> {
         session_dir: &SessionDir,
     ) -> Result<Session<'a>, DriveError> {
         let timeout = target.timeout();
+        let auth_timeout = target.auth_timeout();
         let own = opts.for_target(target);
         let tls = TlsClient::for_target(target).map_err(DriveError::Tls)?;
         let conn = match (target.endpoint(), &tls) {
@@ -312,7 +334,15 @@ impl<'a> Session<'a> {
             max_responses: own.max_responses_per_command,
             max_session_bytes: own.max_session_bytes,
             timeout,
+            auth_timeout,
             deadline: Instant::now() + timeout,
+            waiting: TimedOut {
+                wait: Wait::Other,
+                timeout,
+            },
+            started: Instant::now(),
+            recheck: None,
+            answered_after: None,
             recorded: 0,
             t: Transcript::default(),
             literal_plus: false,
@@ -328,10 +358,18 @@ impl<'a> Session<'a> {
     async fn end_of(&mut self, result: Result<(), Stop>) -> End {
         match result {
             Ok(()) => End::Completed,
-            Err(Stop::Timeout) => End::Timeout(format!(
-                "no complete answer within {} ms",
-                self.timeout.as_millis()
-            )),
+            Err(Stop::Timeout) => {
+                // What came of a message the server did not finish is evidence too.
+                if let Some(m) = self.conn.unfinished() {
+                    self.record_late(m);
+                }
+                End::Timeout(format!(
+                    "no complete answer within {} ms",
+                    (self.deadline - self.started).as_millis()
+                ))
+            }
+            // The wait asked again was answered: the second run ends there.
+            Err(Stop::Reached) => End::Completed,
             Err(Stop::Closed) => match self.conn.exit_description(Duration::from_millis(500)).await
             {
                 Some(why) => End::Broken(why),
@@ -342,9 +380,32 @@ impl<'a> Session<'a> {
         }
     }
 
-    /// Starts the clock of one command (or one wait): the timeout counts from now.
-    fn start_clock(&mut self) {
-        self.deadline = Instant::now() + self.timeout;
+    /// Starts the clock of one wait: its timeout (the auth timeout for LOGIN and
+    /// AUTHENTICATE, `auth`) counts from now; the wait being asked again gets the longer
+    /// deadline.
+    fn start_clock(&mut self, wait: Wait, auth: bool) {
+        let timeout = if auth {
+            self.auth_timeout
+        } else {
+            self.timeout
+        };
+        let limit = match self.recheck {
+            Some(r) if r.wait == wait => r.deadline,
+            _ => timeout,
+        };
+        self.waiting = TimedOut { wait, timeout };
+        self.started = Instant::now();
+        self.deadline = self.started + limit;
+    }
+
+    /// After wait `wait` was answered: in a second run, if it is the wait asked again,
+    /// notes how long it took and ends the run ([`Stop::Reached`]).
+    fn answered(&mut self, wait: Wait) -> Result<(), Stop> {
+        if self.recheck.is_some_and(|r| r.wait == wait) {
+            self.answered_after = Some(self.started.elapsed());
+            return Err(Stop::Reached);
+        }
+        Ok(())
     }
 
     /// Counts a server message against `max_session_bytes`: its bytes and
@@ -387,10 +448,11 @@ impl<'a> Session<'a> {
     /// setup failed (`setup_error`), or a prelude command authenticated the session (a
     /// finding for the oracle: the prelude carries no valid credentials).
     async fn open(&mut self, target: &Target, creds: Option<&Credentials>) -> Result<bool, Stop> {
-        self.start_clock();
+        self.start_clock(Wait::Greeting, false);
         let greeting = self.conn.next_message(self.deadline).await?;
         self.t.greeting = Some(greeting.clone());
         self.count(&greeting)?;
+        self.answered(Wait::Greeting)?;
         self.learn_capabilities(&greeting);
         let line = greeting.first_line().to_ascii_uppercase();
         if line.starts_with(b"* BYE") {
@@ -508,7 +570,7 @@ impl<'a> Session<'a> {
             return Ok(false);
         }
         let idx = self.t.setup.len() - 1;
-        self.start_clock();
+        self.start_clock(Wait::Other, false);
         let plaintext = match self.conn.start_tls(&tls, self.deadline).await {
             Ok(p) => p,
             Err(why) => {
@@ -560,7 +622,7 @@ impl<'a> Session<'a> {
 
     /// Reads until the server closes; anything it still sends is recorded.
     async fn expect_close(&mut self) -> Result<(), Stop> {
-        self.start_clock();
+        self.start_clock(Wait::Close, false);
         loop {
             match self.conn.next_message(self.deadline).await {
                 Ok(m) => {
@@ -568,7 +630,7 @@ impl<'a> Session<'a> {
                     self.record_late(m);
                     counted?;
                 }
-                Err(Stop::Closed) => return Ok(()),
+                Err(Stop::Closed) => return self.answered(Wait::Close),
                 Err(other) => return Err(other),
             }
         }
@@ -598,15 +660,21 @@ impl<'a> Session<'a> {
         };
         list.push(Exchange::default());
         let idx = list.len() - 1;
-        let outcome = self.exchange_into(cmd, setup, idx).await;
+        let wait = if setup {
+            Wait::Setup(idx)
+        } else {
+            Wait::Script(idx)
+        };
+        // One deadline for the whole command: sending it, its continuation requests, and
+        // every response up to its tagged completion.
+        self.start_clock(wait, is_authenticate(cmd) || is_login(cmd));
+        self.exchange_into(cmd, setup, idx).await?;
+        self.answered(wait)?;
         let list = if setup { &self.t.setup } else { &self.t.script };
-        outcome.map(|()| &list[idx])
+        Ok(&list[idx])
     }
 
     async fn exchange_into(&mut self, cmd: &Message, setup: bool, idx: usize) -> Result<(), Stop> {
-        // One deadline for the whole command: sending it, its continuation requests, and
-        // every response up to its tagged completion.
-        self.start_clock();
         let tag = cmd.tag().to_vec();
         let fragments = self.prepare(cmd);
         let mut chunk: Vec<Fragment> = Vec::new();
@@ -874,6 +942,14 @@ pub fn is_authenticate(cmd: &Message) -> bool {
         .is_some_and(|w| w.eq_ignore_ascii_case(b"AUTHENTICATE"))
 }
 
+/// Whether a command is `tag LOGIN ...` (RFC 2060 §6.2.2).
+pub fn is_login(cmd: &Message) -> bool {
+    cmd.first_line()
+        .split(|&c| c == b' ')
+        .nth(1)
+        .is_some_and(|w| w.eq_ignore_ascii_case(b"LOGIN"))
+}
+
 fn is_logout(cmd: &Message) -> bool {
     let line = cmd.first_line();
     let mut words = line.split(|&c| c == b' ');
@@ -994,7 +1070,11 @@ mod tests {
             700,
         );
         let start = std::time::Instant::now();
-        let tr = run(&t, &DriveOptions::default()).unwrap();
+        let once = DriveOptions {
+            recheck_timeouts: false,
+            ..DriveOptions::default()
+        };
+        let tr = run(&t, &once).unwrap();
         let took = start.elapsed();
         assert!(matches!(tr.end, End::Timeout(_)), "{:?}", tr.end);
         assert!(took < Duration::from_millis(700 + 800), "took {took:?}");

@@ -302,7 +302,7 @@ impl Session<'_> {
             }
         }
         // DONE and the tagged answer get the timeout afresh.
-        self.start_clock();
+        self.start_clock(super::Wait::Other, false);
         self.send(b"DONE\r\n").await?;
         self.push_event(false, idx, Event::Client(Message::line("DONE")));
         self.finish(cmd).await
@@ -313,7 +313,7 @@ impl Session<'_> {
         self.t.script.push(Exchange {
             events: vec![Event::Client(cmd.clone())],
         });
-        self.start_clock();
+        self.start_clock(super::Wait::Other, false);
         self.send(&cmd.to_bytes()).await
     }
 
@@ -321,7 +321,7 @@ impl Session<'_> {
     /// within the timeout counted from now (an overlapping command's answer is read
     /// only after the other connection's step).
     async fn finish(&mut self, cmd: &Message) -> Result<(), Stop> {
-        self.start_clock();
+        self.start_clock(super::Wait::Other, false);
         let tag = cmd.tag().to_vec();
         let idx = self.t.script.len() - 1;
         for _ in 0..self.max_responses {

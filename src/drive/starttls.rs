@@ -212,6 +212,10 @@ pub fn is_loopback(address: &str) -> bool {
 struct ProbeConn {
     conn: Conn,
     timeout: Duration,
+    /// The timeout of LOGIN and AUTHENTICATE ([`Target::auth_timeout`]).
+    auth_timeout: Duration,
+    /// The timeout of the wait in progress.
+    waiting: Duration,
     max_responses: usize,
     record: ProbeRecord,
 }
@@ -221,7 +225,18 @@ impl ProbeConn {
     /// reads until the tagged completion of `tag`. The exchange is recorded even when the
     /// connection stops half-way.
     async fn exchange(&mut self, bytes: &[u8], tag: &[u8]) -> Result<usize, Stop> {
-        let deadline = Instant::now() + self.timeout;
+        let verb = bytes
+            .split(|&b| b == b' ' || b == b'\r')
+            .nth(1)
+            .unwrap_or_default();
+        let auth =
+            verb.eq_ignore_ascii_case(b"LOGIN") || verb.eq_ignore_ascii_case(b"AUTHENTICATE");
+        self.waiting = if auth {
+            self.auth_timeout
+        } else {
+            self.timeout
+        };
+        let deadline = Instant::now() + self.waiting;
         let mut fragments = Vec::new();
         let mut rest = bytes;
         while !rest.is_empty() {
@@ -267,7 +282,8 @@ impl ProbeConn {
     /// followed the OK is recorded in that exchange and discarded. False when the
     /// handshake failed (recorded).
     async fn start_tls(&mut self, idx: usize, tls: &TlsClient) -> bool {
-        let deadline = Instant::now() + self.timeout;
+        self.waiting = self.timeout;
+        let deadline = Instant::now() + self.waiting;
         match self.conn.start_tls(tls, deadline).await {
             Ok(plaintext) => {
                 let e = &mut self.record.transcript.script[idx];
@@ -287,7 +303,8 @@ impl ProbeConn {
     /// Reads until the server closes (after LOGOUT), recording what it still sends in the
     /// last exchange.
     async fn expect_close(&mut self) -> Result<(), Stop> {
-        let deadline = Instant::now() + self.timeout;
+        self.waiting = self.timeout;
+        let deadline = Instant::now() + self.waiting;
         loop {
             match self.conn.next_message(deadline).await {
                 Ok(m) => {
@@ -343,6 +360,8 @@ pub async fn run_probe(
     let mut p = ProbeConn {
         conn,
         timeout,
+        auth_timeout: target.auth_timeout(),
+        waiting: timeout,
         max_responses: own.max_responses_per_command,
         record: ProbeRecord::new(probe, implicit),
     };
@@ -351,11 +370,13 @@ pub async fn run_probe(
         Ok(()) => End::Completed,
         Err(Stop::Timeout) => End::Timeout(format!(
             "no complete answer within {} ms",
-            timeout.as_millis()
+            p.waiting.as_millis()
         )),
         Err(Stop::Closed) => End::Closed,
         Err(Stop::Broken(why)) => End::Broken(why),
         Err(Stop::Limit(why)) => End::Limit(why),
+        // Only a second run of a session asks a wait again; a probe runs once.
+        Err(Stop::Reached) => End::Completed,
     };
     Ok(p.record)
 }
@@ -367,7 +388,8 @@ async fn steps(
     creds: Option<&Credentials>,
     loopback: bool,
 ) -> Result<(), Stop> {
-    let deadline = Instant::now() + p.timeout;
+    p.waiting = p.timeout;
+    let deadline = Instant::now() + p.waiting;
     let greeting = p.conn.next_message(deadline).await?;
     let line = greeting.first_line().to_ascii_uppercase();
     p.record.transcript.greeting = Some(greeting);

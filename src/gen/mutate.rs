@@ -1,14 +1,21 @@
-//! Deliberately broken commands, each labelled with what RFC 2060 requires of the server
-//! that receives it.
+//! Deliberately broken commands, each labelled with the one defect it carries.
 //!
 //! Every operator writes one complete command as the server's framing reads it: a literal
 //! is always followed by the octets it announced, and the line ends in CRLF, so that the
-//! session stays in step whatever the server makes of the command. What is broken is the
-//! grammar inside (RFC 2060 §9), or a limit the grammar does not set (length, nesting).
+//! session stays in step whatever the server makes of the command. Each command has
+//! exactly one defect, the one its operator names: a grammar rule the client breaks (RFC
+//! 2060 §9), or a limit the grammar does not set (length, nesting). With that defect
+//! undone, the command is valid (the tests decode it strictly).
 //!
-//! The label ([`Label`]) says what answer the RFC requires ([`Expect`]), which requirement
-//! of `rfc/requirements.toml` requires it, and which grammar rule the command breaks.
-//! `judge::mutation` holds each server's answer to the label.
+//! What a server owes a malformed command (`judge::mutation`): no crash, no hang, a
+//! completion under the command's own tag (RFC 2060 §2.2.1), the next command still
+//! answered under its own tag, and grammatical output (`judge::syntax`). It may answer
+//! NO, BAD, or carry the command out leniently: RFC 2060 §2.2.2 lists BAD among the
+//! "possible server completion responses" but requires it of no case, and the rules the
+//! commands break constrain what a client sends, never what a server answers. No MUST of
+//! RFC 2060 names the answer to any of these commands (§6.4.4's "it MUST return a tagged
+//! NO response (not a BAD)" for an unsupported CHARSET is about a well-formed SEARCH,
+//! which the oracle judges).
 
 use arbitrary::Unstructured;
 
@@ -58,37 +65,15 @@ pub enum Operator {
     LiteralPlusUnadvertised,
 }
 
-/// What the RFC requires of the answer to a mutated command.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum Expect {
-    /// RFC 2060 §2.2.2: a syntax error is answered BAD. NO calls a protocol error a
-    /// failure of a valid command (a violation); OK carries out a command the grammar
-    /// does not allow (a warning: lenient, not proven harmful).
-    Bad,
-    /// The command cannot be carried out as sent: BAD or NO. OK is a violation.
-    Refused,
-    /// BAD or NO; OK is a warning (the server read the command some other way than the
-    /// grammar, which is not proven harmful).
-    BadOrNo,
-    /// Valid grammar or no rule either way: any completion (or an untagged BAD, or BYE),
-    /// and the connection must go on answering (RFC 2060 §2.2.1).
-    Answered,
-}
-
-/// What a mutated command is, and what its answer must be.
+/// What a mutated command is.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct Label {
     pub operator: Operator,
-    pub expect: Expect,
-    /// The requirement (catalogue id) the answer is judged by.
-    pub requires: &'static str,
-    /// The RFC 2060 §9 rule the command breaks (catalogue id), if it breaks one.
+    /// The client grammar rule (catalogue id) the command breaks, if it breaks one: what
+    /// the client did wrong, never a rule cited against the server's answer.
     pub breaks: Option<&'static str>,
 }
 
-/// RFC 2060 §2.2.2: "BAD (indicating protocol error such as unrecognized command or
-/// command syntax error)".
-pub const BAD_FOR_PROTOCOL_ERROR: &str = "2060-2.2.2-ok-no-bad";
 /// RFC 2060 §2.2.1: the server "parses the command and its arguments, and transmits server
 /// data and a server command completion result response".
 pub const COMPLETION_RESULT: &str = "2060-2.2.1-completion-result";
@@ -157,55 +142,41 @@ impl Operator {
         }
     }
 
-    /// What the RFC requires of the answer.
+    /// The operator's defect.
     pub fn label(self) -> Label {
-        use Expect::*;
-        let (expect, requires, breaks) = match self {
-            Operator::UnknownCommand => (Bad, BAD_FOR_PROTOCOL_ERROR, None),
+        let breaks = match self {
+            Operator::UnknownCommand => None,
             // RFC 2060 §9 `literal ::= "{" number "}" CRLF *CHAR8`, "Number represents the
-            // number of CHAR8 octets": what follows the literal must be SP or CRLF.
-            Operator::LiteralShort => (Bad, BAD_FOR_PROTOCOL_ERROR, Some("2060-9-literal")),
-            // Read by the count, a bare LF follows the literal; read by lines, STATUS
-            // lacks its attribute list. Either way a syntax error.
-            Operator::LiteralLong => (Bad, BAD_FOR_PROTOCOL_ERROR, Some("2060-9-literal")),
+            // number of CHAR8 octets": read by the count, the literal leaves the last octet
+            // of the name where SP must follow (short), or swallows that SP (long).
+            Operator::LiteralShort | Operator::LiteralLong => Some("2060-9-literal"),
             // RFC 2060 §9: CR is a CTL, which ATOM_CHAR excludes.
-            Operator::BareCr => (Bad, BAD_FOR_PROTOCOL_ERROR, Some("2060-9-atom-char")),
-            // RFC 2060 §9 `CRLF ::= CR LF`; many servers accept LF alone, which the RFC
-            // neither requires nor forbids of a receiver.
-            Operator::BareLf => (Answered, COMPLETION_RESULT, Some("2060-9-crlf")),
+            Operator::BareCr => Some("2060-9-atom-char"),
+            // RFC 2060 §9 `CRLF ::= CR LF`.
+            Operator::BareLf => Some("2060-9-crlf"),
             // RFC 2060 §9 `CHAR ::= <any 7-bit US-ASCII character except NUL, ...>`.
-            Operator::Nul => (Bad, BAD_FOR_PROTOCOL_ERROR, Some("2060-9-char")),
-            // RFC 2060 §4.3: a quoted string is 7-bit. A server that reads UTF-8 (as RFC
-            // 6855 servers may) finds no such mailbox: NO. Never OK.
-            Operator::EightBit => (
-                Refused,
-                BAD_FOR_PROTOCOL_ERROR,
-                Some("2060-4.3-quoted-7bit"),
-            ),
+            Operator::Nul => Some("2060-9-char"),
+            // RFC 2060 §4.3: a quoted string is 7-bit.
+            Operator::EightBit => Some("2060-4.3-quoted-7bit"),
             // RFC 2060 §9 `QUOTED_CHAR ::= <any TEXT_CHAR except quoted_specials> / "\"
             // quoted_specials`.
-            Operator::BadEscape => (Bad, BAD_FOR_PROTOCOL_ERROR, Some("2060-9-quoted-char")),
-            // RFC 2060 §9 `sequence_num ::= nz_number / "*"`.
-            Operator::ZeroNumber => (Bad, BAD_FOR_PROTOCOL_ERROR, Some("2060-9-nz-number")),
-            // RFC 2060 §9 nz_number: "Non-zero unsigned 32-bit integer (0 < n <
-            // 4,294,967,296)", a limit stated in a grammar comment only: BAD (out of the
-            // grammar) or NO (no such message) are both fair.
-            Operator::HugeNumber => (BadOrNo, BAD_FOR_PROTOCOL_ERROR, Some("2060-9-nz-number")),
-            Operator::OverlongTag | Operator::OverlongLine | Operator::DeepNesting => {
-                (Answered, COMPLETION_RESULT, None)
-            }
-            // RFC 2060 neither forbids these names nor requires a server to accept them.
-            Operator::WildcardName | Operator::BrokenMutf7 => (Answered, COMPLETION_RESULT, None),
-            // RFC 2060 §9 `literal ::= "{" number "}" CRLF *CHAR8`: `{n+}` is RFC 2088's,
-            // which a server that does not advertise LITERAL+ need not read.
-            Operator::LiteralPlusUnadvertised => {
-                (Bad, BAD_FOR_PROTOCOL_ERROR, Some("2060-9-literal"))
-            }
+            Operator::BadEscape => Some("2060-9-quoted-char"),
+            // RFC 2060 §9 `sequence_num ::= nz_number / "*"`; nz_number: "Non-zero unsigned
+            // 32-bit integer (0 < n < 4,294,967,296)".
+            Operator::ZeroNumber | Operator::HugeNumber => Some("2060-9-nz-number"),
+            // Limits the grammar does not set; names RFC 2060 neither forbids nor requires
+            // a server to accept.
+            Operator::OverlongTag
+            | Operator::OverlongLine
+            | Operator::DeepNesting
+            | Operator::WildcardName
+            | Operator::BrokenMutf7 => None,
+            // `{n+}` is RFC 2088's, which a server that does not advertise LITERAL+ need
+            // not read.
+            Operator::LiteralPlusUnadvertised => Some("2060-9-literal"),
         };
         Label {
             operator: self,
-            expect,
-            requires,
             breaks,
         }
     }
@@ -223,21 +194,20 @@ impl Operator {
                 line(tag, &[verb.as_bytes()])
             }
             Operator::LiteralShort | Operator::LiteralLong => {
-                // A name that ends in a letter, so that the octet left over is not CRLF.
-                let name = format!("{prefix}imapconformx").into_bytes();
-                let n = name.len();
-                let (count, data, rest) = if self == Operator::LiteralShort {
-                    (
-                        n - 1,
-                        name[..n - 1].to_vec(),
-                        [&name[n - 1..], b" (MESSAGES)"].concat(),
-                    )
+                // `STATUS {n} name (MESSAGES)` with n one off the name's length and the
+                // octets as they are, so that with the count right the command is valid.
+                // A name that ends in a letter, so that the octet left over (short) is
+                // not CRLF; long, the literal swallows the SP before `(MESSAGES)`.
+                let rest = format!("{prefix}imapconformx (MESSAGES)").into_bytes();
+                let n = rest.len() - b" (MESSAGES)".len();
+                let count = if self == Operator::LiteralShort {
+                    n - 1
                 } else {
-                    (n + 1, [&name[..], b"\r"].concat(), b"\n".to_vec())
+                    n + 1
                 };
                 let mut fragments = line(tag, &[format!("STATUS {{{count}}}").as_bytes()]);
-                fragments.push(Fragment::Literal(data));
-                fragments.push(Fragment::Line([&rest[..], b"\r\n"].concat()));
+                fragments.push(Fragment::Literal(rest[..count].to_vec()));
+                fragments.push(Fragment::Line([&rest[count..], b"\r\n"].concat()));
                 fragments
             }
             Operator::BareCr => status(tag, format!("{prefix}imapcon\rformx").as_bytes()),
@@ -327,7 +297,7 @@ fn fetch_flags(tag: &str, set: &str) -> Vec<Fragment> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::catalogue::catalogue;
+    use crate::catalogue::{catalogue, Level};
     use imap_codec::{decode::Decoder, CommandCodec};
 
     fn written(op: Operator) -> Vec<u8> {
@@ -336,39 +306,214 @@ mod tests {
         op.write(&mut u, "m1", "INBOX", "INBOX.").to_bytes()
     }
 
-    #[test]
-    fn every_label_cites_requirements_in_the_catalogue() {
-        for op in Operator::ALL {
-            let l = op.label();
-            assert!(
-                catalogue().get(l.requires).is_some(),
-                "{op:?}: {}",
-                l.requires
-            );
-            if let Some(b) = l.breaks {
-                assert!(catalogue().get(b).is_some(), "{op:?}: {b}");
+    /// Every command the operator can write (each of its picks), for a few mailboxes.
+    fn every_variant(op: Operator) -> Vec<Vec<u8>> {
+        let mut out: Vec<Vec<u8>> = Vec::new();
+        for seed in 0..=255u8 {
+            for (mailbox, prefix) in [("INBOX", "INBOX."), ("INBOX.work", "INBOX."), ("box", "")] {
+                let bytes = [seed; 64];
+                let w = op
+                    .write(&mut Unstructured::new(&bytes), "m1", mailbox, prefix)
+                    .to_bytes();
+                if !out.contains(&w) {
+                    out.push(w);
+                }
             }
-            assert_eq!(Operator::from_name(op.name()), Some(op));
+        }
+        out
+    }
+
+    fn replace(bytes: &[u8], from: &[u8], to: &[u8]) -> Vec<u8> {
+        let i = bytes
+            .windows(from.len())
+            .position(|w| w == from)
+            .unwrap_or_else(|| {
+                panic!(
+                    "{:?} not in {:?}",
+                    String::from_utf8_lossy(from),
+                    String::from_utf8_lossy(bytes)
+                )
+            });
+        [&bytes[..i], to, &bytes[i + from.len()..]].concat()
+    }
+
+    /// The command with its named defect undone, and nothing else changed.
+    fn undone(op: Operator, bytes: &[u8]) -> Vec<u8> {
+        match op {
+            Operator::UnknownCommand => {
+                let text = String::from_utf8_lossy(bytes).into_owned();
+                let fixed = text
+                    .replacen("ZYZZYVA", "NOOP", 1)
+                    .replacen("FROBNICATE INBOX", "SELECT INBOX", 1)
+                    .replacen("SELECTT INBOX", "SELECT INBOX", 1)
+                    .replacen("FETCH-ALL", "NOOP", 1);
+                assert_ne!(fixed, text, "no unknown verb in {text:?}");
+                fixed.into_bytes()
+            }
+            // The count made right: the octets that follow are the same.
+            Operator::LiteralShort | Operator::LiteralLong => {
+                let first = bytes.split(|&b| b == b'\n').next().unwrap_or_default();
+                let (n, _) =
+                    crate::wire::literal_announcement(&[first, b"\n"].concat()).expect("a literal");
+                let right = if op == Operator::LiteralShort {
+                    n + 1
+                } else {
+                    n - 1
+                };
+                replace(
+                    bytes,
+                    format!("{{{n}}}").as_bytes(),
+                    format!("{{{right}}}").as_bytes(),
+                )
+            }
+            Operator::BareCr => replace(bytes, b"imapcon\rformx", b"imapconformx"),
+            Operator::BareLf => replace(bytes, b"\n\r\n", b"\r\n"),
+            Operator::Nul => replace(bytes, b"\0", b""),
+            Operator::EightBit => replace(bytes, "é".as_bytes(), b"e"),
+            Operator::BadEscape => replace(bytes, b"\\", b""),
+            Operator::ZeroNumber => {
+                let text = String::from_utf8_lossy(bytes).into_owned();
+                text.replace(" 0 ", " 1 ")
+                    .replace(" 0:1 ", " 1:1 ")
+                    .replace(" 1,0 ", " 1,1 ")
+                    .into_bytes()
+            }
+            Operator::HugeNumber => {
+                let text = String::from_utf8_lossy(bytes).into_owned();
+                text.replace("99999999999999999999", "4294967295")
+                    .replace("4294967296", "4294967295")
+                    .into_bytes()
+            }
+            // imap-codec reads search keys at most 9 deep; the RFC sets no limit.
+            Operator::DeepNesting => {
+                let text = String::from_utf8_lossy(bytes).into_owned();
+                let opens = text.matches('(').count();
+                text.replacen(&"(".repeat(opens), "(", 1)
+                    .replacen(&")".repeat(opens), ")", 1)
+                    .into_bytes()
+            }
+            // The defect is a limit, not the grammar: the command is valid as it is.
+            Operator::OverlongTag
+            | Operator::OverlongLine
+            | Operator::WildcardName
+            | Operator::BrokenMutf7 => bytes.to_vec(),
+            // Valid where LITERAL+ is advertised.
+            Operator::LiteralPlusUnadvertised => bytes.to_vec(),
         }
     }
 
-    /// Operators labelled BAD or Refused write commands the RFC 3501 grammar (which
-    /// imap-codec's strict parser follows) does not accept as the same command.
-    #[test]
-    fn commands_labelled_bad_do_not_parse_strictly() {
-        for op in Operator::ALL {
-            // `{n+}` is valid where LITERAL+ is advertised, and imap-codec reads it.
-            if op.label().expect == Expect::Answered || op.unless_advertised().is_some() {
-                continue;
-            }
-            let bytes = written(op);
-            let parsed = CommandCodec::default().decode(&bytes);
+    fn parses_strictly(bytes: &[u8]) -> bool {
+        matches!(CommandCodec::default().decode(bytes), Ok((b"", _)))
+    }
+
+    /// Every mutation's only defect is the one it names: with that defect undone, the
+    /// command (every variant the operator writes) decodes strictly as one whole command.
+    fn only_its_named_defect(op: Operator) {
+        let variants = every_variant(op);
+        assert!(!variants.is_empty());
+        for bytes in variants {
+            let fixed = undone(op, &bytes);
             assert!(
-                !matches!(parsed, Ok((b"", _))),
-                "{op:?} parses as a whole command: {}",
-                String::from_utf8_lossy(&bytes)
+                parses_strictly(&fixed),
+                "{op:?}: with its defect undone, {:?} still does not parse",
+                String::from_utf8_lossy(&fixed)
             );
         }
+    }
+
+    /// One test per operator: `<name>_is_valid_but_for_the_defect_it_names`.
+    macro_rules! only_defect_tests {
+        ($($test:ident: $op:ident),* $(,)?) => {
+            $(
+                #[test]
+                fn $test() {
+                    only_its_named_defect(Operator::$op);
+                }
+            )*
+            /// Every operator has its test above.
+            #[test]
+            fn every_operator_has_a_test_of_its_only_defect() {
+                let tested = [$(Operator::$op),*];
+                for op in Operator::ALL {
+                    assert!(tested.contains(&op), "{op:?} has no test of its only defect");
+                }
+            }
+        };
+    }
+
+    only_defect_tests! {
+        unknown_command_is_valid_but_for_the_defect_it_names: UnknownCommand,
+        literal_short_is_valid_but_for_the_defect_it_names: LiteralShort,
+        literal_long_is_valid_but_for_the_defect_it_names: LiteralLong,
+        bare_cr_is_valid_but_for_the_defect_it_names: BareCr,
+        bare_lf_is_valid_but_for_the_defect_it_names: BareLf,
+        nul_is_valid_but_for_the_defect_it_names: Nul,
+        eight_bit_is_valid_but_for_the_defect_it_names: EightBit,
+        bad_escape_is_valid_but_for_the_defect_it_names: BadEscape,
+        zero_number_is_valid_but_for_the_defect_it_names: ZeroNumber,
+        huge_number_is_valid_but_for_the_defect_it_names: HugeNumber,
+        overlong_tag_is_valid_but_for_the_defect_it_names: OverlongTag,
+        overlong_line_is_valid_but_for_the_defect_it_names: OverlongLine,
+        deep_nesting_is_valid_but_for_the_defect_it_names: DeepNesting,
+        wildcard_name_is_valid_but_for_the_defect_it_names: WildcardName,
+        broken_mutf7_is_valid_but_for_the_defect_it_names: BrokenMutf7,
+        literal_plus_unadvertised_is_valid_but_for_the_defect_it_names: LiteralPlusUnadvertised,
+    }
+
+    /// The old `literal-long` sent a valid literal, then a bare LF and no attribute list:
+    /// two defects. The check above catches such a command.
+    #[test]
+    fn a_command_with_a_second_defect_fails_the_check() {
+        let old = b"m1 STATUS {19}\r\nINBOX.imapconformx\r\n\r\n";
+        assert!(!parses_strictly(&undone(Operator::LiteralLong, old)));
+    }
+
+    /// Operators that name a grammar rule write commands the strict decoder rejects: the
+    /// defect is really there.
+    #[test]
+    fn every_mutation_that_names_a_grammar_rule_breaks_it() {
+        for op in Operator::ALL {
+            // `{n+}` is valid where LITERAL+ is advertised, and imap-codec reads it.
+            if op.label().breaks.is_none() || op.unless_advertised().is_some() {
+                continue;
+            }
+            for bytes in every_variant(op) {
+                assert!(
+                    !parses_strictly(&bytes),
+                    "{op:?} parses as a whole command: {}",
+                    String::from_utf8_lossy(&bytes)
+                );
+            }
+        }
+    }
+
+    #[test]
+    fn the_undo_of_a_defect_is_not_the_identity_where_a_rule_is_broken() {
+        // The check above is not vacuous: undoing changes the bytes of every operator
+        // that breaks a rule.
+        for op in Operator::ALL {
+            if op.label().breaks.is_some() && op.unless_advertised().is_none() {
+                for bytes in every_variant(op) {
+                    assert_ne!(undone(op, &bytes), bytes, "{op:?}");
+                }
+            }
+        }
+    }
+
+    #[test]
+    fn every_label_names_a_client_grammar_rule_of_the_catalogue() {
+        for op in Operator::ALL {
+            if let Some(b) = op.label().breaks {
+                let r = catalogue().get(b).unwrap_or_else(|| panic!("{op:?}: {b}"));
+                assert!(
+                    matches!(r.level, Level::Syntax | Level::Definition),
+                    "{op:?}: {b} is a {}",
+                    r.level
+                );
+            }
+            assert_eq!(Operator::from_name(op.name()), Some(op));
+        }
+        assert!(catalogue().get(COMPLETION_RESULT).is_some());
     }
 
     #[test]
@@ -395,12 +540,24 @@ mod tests {
         }
     }
 
+    /// The same octets either way; only the count is one off: short, the name's last
+    /// octet follows the literal where SP must; long, the literal swallows that SP.
     #[test]
     fn the_literal_operators_are_one_octet_off_the_argument() {
         let short = String::from_utf8_lossy(&written(Operator::LiteralShort)).into_owned();
         assert_eq!(short, "m1 STATUS {17}\r\nINBOX.imapconformx (MESSAGES)\r\n");
         let long = String::from_utf8_lossy(&written(Operator::LiteralLong)).into_owned();
-        assert_eq!(long, "m1 STATUS {19}\r\nINBOX.imapconformx\r\n\r\n");
+        assert_eq!(long, "m1 STATUS {19}\r\nINBOX.imapconformx (MESSAGES)\r\n");
+        let m = Operator::LiteralLong.write(
+            &mut Unstructured::new(&[7u8; 64]),
+            "m1",
+            "INBOX",
+            "INBOX.",
+        );
+        assert_eq!(
+            m.fragments[1],
+            Fragment::Literal(b"INBOX.imapconformx ".to_vec())
+        );
     }
 
     /// Read with LITERAL+, a LIST of the pattern `m1z NOOP`; read without, a line with a

@@ -77,7 +77,9 @@ pub const CYRUS_EXT: &str = include_str!("testdata/cyrus-ext.session");
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::judge::syntax::judge_syntax_in;
     use crate::judge::{judge_differential, judge_end, judge_syntax, Kind};
+    use crate::model::Profile;
 
     #[test]
     fn dovecot_session_has_no_syntax_finding() {
@@ -119,25 +121,129 @@ mod tests {
     #[test]
     fn mailutils_session_has_exactly_its_real_syntax_faults() {
         let t = load(MAILUTILS);
-        let v = judge_syntax("mailutils", &t);
-        let got: Vec<(Kind, Option<usize>, &str)> = v
-            .iter()
-            .map(|v| (v.kind, v.step, v.summary.split('`').nth(1).unwrap_or("")))
-            .collect();
         // a11: 8-bit bytes in a quoted ENVELOPE subject (not a literal); a12, a13: the
         // message/rfc822 part has no SP between its envelope and its body
         // (`... NIL)("TEXT" ...`; RFC 3501 §9 body-type-msg = media-message SP
-        // body-fields SP envelope SP body SP body-fld-lines); a25: `* 2 EXPUNGED`.
-        assert_eq!(
-            got,
-            vec![
-                (Kind::Syntax, Some(10), "QUOTED-CHAR"),
-                (Kind::Syntax, Some(11), "body"),
-                (Kind::Syntax, Some(12), "body"),
-                (Kind::Syntax, Some(24), "message-data")
-            ],
-            "{v:#?}"
-        );
+        // body-fields SP envelope SP body SP body-fld-lines, RFC 2060 §9 body_type_msg);
+        // a25: `* 2 EXPUNGED`.
+        for (profile, names, ids) in [
+            (
+                Profile::Rfc2060,
+                [
+                    "QUOTED_CHAR",
+                    "body_type_msg",
+                    "body_type_msg",
+                    "message_data",
+                ],
+                [
+                    "2060-9-quoted-char",
+                    "2060-9-body-type-msg",
+                    "2060-9-body-type-msg",
+                    "2060-9-message-data",
+                ],
+            ),
+            (
+                Profile::Rfc3501,
+                [
+                    "QUOTED-CHAR",
+                    "body-type-msg",
+                    "body-type-msg",
+                    "message-data",
+                ],
+                [
+                    "2060-9-quoted-char",
+                    "2060-9-body-type-msg",
+                    "2060-9-body-type-msg",
+                    "2060-9-message-data",
+                ],
+            ),
+        ] {
+            let v = judge_syntax_in("mailutils", &t, profile);
+            let got: Vec<(Kind, Option<usize>, &str, Option<&str>)> = v
+                .iter()
+                .map(|v| {
+                    (
+                        v.kind,
+                        v.step,
+                        v.summary.split('`').nth(1).unwrap_or(""),
+                        v.rule.as_deref(),
+                    )
+                })
+                .collect();
+            let want: Vec<(Kind, Option<usize>, &str, Option<&str>)> = [10, 11, 12, 24]
+                .into_iter()
+                .zip(names)
+                .zip(ids)
+                .map(|((step, name), id)| (Kind::Syntax, Some(step), name, Some(id)))
+                .collect();
+            assert_eq!(got, want, "{v:#?}");
+        }
+    }
+
+    #[test]
+    fn a_syntax_finding_names_the_innermost_rule_and_the_bytes_there_in_the_profiles_words() {
+        let t = load(MAILUTILS);
+        // Step 11: BODYSTRUCTURE with a message/rfc822 part whose envelope runs into its body.
+        let runs_on = |b: &[u8]| b.windows(9).position(|w| w == b"NIL)(\"TEX");
+        let bytes = t
+            .script
+            .iter()
+            .flat_map(|e| e.responses())
+            .map(|m| m.to_bytes())
+            .find(|b| runs_on(b).is_some() && b.windows(13).any(|w| w == b"BODYSTRUCTURE"))
+            .unwrap();
+        let at = runs_on(&bytes).unwrap() + 4;
+        for (profile, doc, other, rule, sp, def) in [
+            (
+                Profile::Rfc2060,
+                "RFC 2060 §9",
+                "RFC 3501",
+                "body_type_msg",
+                "SPACE",
+                "`body_type_msg`: body_type_msg ::= media_message SPACE body_fields SPACE envelope SPACE body SPACE body_fld_lines",
+            ),
+            (
+                Profile::Rfc3501,
+                "RFC 3501 §9",
+                "RFC 2060",
+                "body-type-msg",
+                "SP",
+                "`body-type-msg`: body-type-msg = media-message SP body-fields SP envelope SP body SP body-fld-lines",
+            ),
+        ] {
+            let v = judge_syntax_in("mailutils", &t, profile);
+            let f = v.iter().find(|v| v.step == Some(11)).unwrap();
+            assert!(
+                f.summary.starts_with(&format!(
+                    "response does not match `{rule}` ({doc}): FETCH item `BODYSTRUCTURE`: `{rule}` wants {sp} at byte {at}, after `…"
+                )),
+                "{}",
+                f.summary
+            );
+            assert!(f.summary.contains("where the server sent `(\"TEXT\" \"PLAIN\""), "{}", f.summary);
+            assert_eq!(f.expected, def);
+            for v in &v {
+                assert!(
+                    !v.summary.contains(other) && !v.expected.contains(other),
+                    "{profile:?}: {v:#?}"
+                );
+            }
+        }
+        // No RFC 3501-only rule name, no RFC 3501 spelling under rfc2060.
+        for v in judge_syntax_in("mailutils", &t, Profile::Rfc2060) {
+            for name in [
+                "body-type-msg",
+                "message-data",
+                "QUOTED-CHAR",
+                "msg-att",
+                " SP ",
+            ] {
+                assert!(
+                    !v.summary.contains(name) && !v.expected.contains(name),
+                    "{v:#?}"
+                );
+            }
+        }
     }
 
     #[test]
@@ -146,11 +252,16 @@ mod tests {
         let m = load(MAILUTILS);
         let v = judge_differential(&[("dovecot", &d), ("mailutils", &m)]);
         assert!(!v.is_empty());
-        // Tie of one against one: dovecot (alphabetically first) is the reference.
-        assert!(v.iter().all(|v| v.targets == vec!["mailutils"]), "{v:#?}");
-        // Comparison goes on while the outcomes agree and stops at the first that differs.
-        let stop = v.iter().position(|v| v.summary.contains("outcome differs"));
-        assert!(stop.is_none_or(|i| i == v.len() - 1), "{v:#?}");
+        // One against one: neither is taken as right.
+        assert!(
+            v.iter().all(|v| v.targets == vec!["dovecot", "mailutils"]
+                && v.summary
+                    .contains("neither answer is taken as the right one")),
+            "{v:#?}"
+        );
+        // Comparison goes on while only status responses differ and stops at the first
+        // difference of outcome or state.
+        assert!(v.len() <= 2, "{v:#?}");
     }
 }
 #[cfg(test)]

@@ -6,8 +6,9 @@
 //!   reading of the ABNF, so that only certain violations become [`Kind::Syntax`].
 //! - [`judge_end`] ([`end`]): timeouts, dropped connections.
 //! - [`judge_tags`] ([`tags`]): tagged responses with a tag the client never sent.
-//! - [`judge_mutations`] ([`mutation`]): answers to commands broken on purpose, against
-//!   their labels (`gen::mutate`).
+//! - [`judge_mutations`] ([`mutation`]): answers to commands broken on purpose
+//!   (`gen::mutate`), held only to what a server owes a malformed command (an answer under
+//!   its tag, no desynchronisation); NO, BAD and a lenient OK are all fair.
 //! - [`judge_differential`] ([`differential`]) with [`normalize_exchange`] ([`normalize`]):
 //!   responses that differ between servers after removing what servers may choose freely.
 //!
@@ -17,8 +18,11 @@
 
 pub mod cause;
 pub mod differential;
+pub mod divergence_reason;
 pub mod end;
 pub mod fetch_cause;
+pub mod grammar;
+pub mod innermost;
 pub mod lex;
 pub mod mutation;
 pub mod normalize;
@@ -32,7 +36,10 @@ pub mod tags;
 mod fixture;
 
 pub use cause::Cause;
-pub use differential::{judge_differential, judge_differential_by_identity, Identity};
+pub use differential::{
+    explained_steps, judge_differential, judge_differential_by_identity,
+    judge_differential_explained, Explained, Identity,
+};
 pub use end::judge_end;
 pub use mutation::judge_mutations;
 pub use normalize::{normalize_exchange, NormContext};
@@ -123,16 +130,20 @@ impl std::str::FromStr for Kind {
     }
 }
 
-/// The kind of a finding that breaks requirement `id` (`rfc/requirements.toml`): a
-/// violation for a MUST, MUST NOT, DEFINITION or formal-syntax rule, a warning for a
-/// SHOULD or SHOULD NOT (or an id the catalogue does not hold); `None` for a MAY, which
-/// nothing can break.
+/// The kind of a finding that breaks requirement `id` (`rfc/requirements.toml`): the
+/// level of its sentence. A violation for a MUST, MUST NOT, formal-syntax rule, or a
+/// DEFINITION that calls something an error or fixes a value the server reports; a
+/// warning for a SHOULD or SHOULD NOT (or an id the catalogue does not hold); a note for a
+/// DEFINITION that only describes (it never fails a run); `None` for a MAY, which nothing
+/// can break.
 pub fn requirement_kind(id: &str) -> Option<Kind> {
-    use crate::catalogue::Level;
-    match crate::catalogue::catalogue().get(id).map(|r| r.level) {
-        Some(Level::May) => None,
-        Some(Level::Should | Level::ShouldNot) | None => Some(Kind::Warning),
-        Some(Level::Must | Level::MustNot | Level::Definition | Level::Syntax) => {
+    use crate::catalogue::{Definition, Level};
+    let r = crate::catalogue::catalogue().get(id);
+    match r.map(|r| (r.level, r.definition)) {
+        Some((Level::May, _)) => None,
+        Some((Level::Should | Level::ShouldNot, _)) | None => Some(Kind::Warning),
+        Some((Level::Definition, Some(Definition::Description))) => Some(Kind::Note),
+        Some((Level::Must | Level::MustNot | Level::Definition | Level::Syntax, _)) => {
             Some(Kind::Violation)
         }
     }
@@ -182,6 +193,37 @@ mod tests {
             assert!(!Kind::Note.fails(t), "note fails --fail-on {t}");
         }
         assert!(Kind::Warning.fails(Kind::Note));
+    }
+
+    #[test]
+    fn the_kind_of_a_finding_is_the_level_of_its_sentence() {
+        // MUST, MUST NOT, and "It is an error": violations.
+        assert_eq!(
+            requirement_kind("2060-6.4.4-unknown-charset-no"),
+            Some(Kind::Violation)
+        );
+        assert_eq!(
+            requirement_kind("2060-6.3.3-error-inbox-or-existing"),
+            Some(Kind::Violation)
+        );
+        // A definition that fixes a value: a violation where the bytes contradict it.
+        assert_eq!(
+            requirement_kind("2060-6.4.5-rfc822-size"),
+            Some(Kind::Violation)
+        );
+        // A formal-syntax rule for server output.
+        assert_eq!(requirement_kind("2060-9-msg-att"), Some(Kind::Violation));
+        // SHOULD: a warning.
+        assert_eq!(
+            requirement_kind("3501-6.4.4-badcharset"),
+            Some(Kind::Warning)
+        );
+        // RFC 2060 §2.2.2 only describes the three completions: a note.
+        assert_eq!(requirement_kind("2060-2.2.2-ok-no-bad"), Some(Kind::Note));
+        // MAY: nothing breaks it.
+        assert_eq!(requirement_kind("2060-2.2.2-unilateral-data"), None);
+        // An id outside the catalogue is only doubtful.
+        assert_eq!(requirement_kind("no-such-id"), Some(Kind::Warning));
     }
 
     #[test]

@@ -37,10 +37,13 @@
 //! - **`\Recent`** (RFC 3501 §2.3.2: whether a session is "first" is up to the server) is
 //!   removed from FETCH FLAGS and from the `* FLAGS` list; `* n RECENT` becomes
 //!   `* <n> RECENT` after SELECT and EXAMINE (where it is required, RFC 3501 §6.3.1) and
-//!   is dropped elsewhere (when servers re-announce it differs).
+//!   is dropped elsewhere (when servers re-announce it differs); the STATUS RECENT
+//!   count becomes `<n>`.
 //! - **Orderless data**: untagged responses within one exchange are sorted (RFC 3501 §7:
 //!   the order is not fixed), except that `* n EXPUNGE` stays in order and separates the
-//!   responses before it from those after it (sequence numbers change there). Flags in
+//!   responses before it from those after it (sequence numbers change there). A run of
+//!   EXPUNGEs with nothing between them is rewritten as the same removals highest first
+//!   (`1 1 1` and `3 2 1` remove the same three messages, RFC 3501 §7.4.1). Flags in
 //!   lists, FETCH items, STATUS items, SEARCH numbers and ESEARCH return data (RFC 4731;
 //!   its correlator becomes `(TAG <tag>)`) are sorted. Several FETCH
 //!   responses for the same message in one exchange are merged (RFC 3501 §7.4.2 allows
@@ -52,11 +55,15 @@
 //!   APPEND brings a new keyword, others never do.
 //! - **`* OK [UIDNEXT n]`** is dropped: RFC 3501 §6.3.1 requires it at SELECT, RFC 2060
 //!   does not define it; the oracle's `rfc3501` profile checks it.
+//! - **`* LSUB` of INBOX** is dropped until the script subscribes or unsubscribes INBOX:
+//!   before that, whether it is subscribed is the account's state (Cyrus subscribes it
+//!   when it creates it), not something the session did.
 //! - **LIST attributes** other than `\Noinferiors` and `\Noselect` (\HasChildren,
 //!   \HasNoChildren of RFC 3348, \Marked/\Unmarked which are optional, special-use) are
 //!   dropped; `INBOX` is case-insensitive (RFC 3501 §5.1).
 //! - **Lexical forms**: quoted strings and literals with the same content are the same
-//!   string (RFC 3501 §4.3); atoms such as NIL, item names and system flags compare
+//!   string (RFC 3501 §4.3), and so are a quoted field name and an atom in an echoed
+//!   `HEADER.FIELDS` list, whose order is not fixed either (sorted); atoms such as NIL, item names and system flags compare
 //!   case-insensitively; BODYSTRUCTURE strings for types, subtypes, parameters and
 //!   encodings compare case-insensitively (MIME, RFC 2045), and its optional extension
 //!   data (MD5, disposition, language, location) is dropped.
@@ -93,6 +100,9 @@ pub struct NormContext {
     identity: Option<BTreeMap<u32, u64>>,
     /// A UID of this exchange was not in `identity`.
     identity_missed: bool,
+    /// The script sent SUBSCRIBE or UNSUBSCRIBE for INBOX: from then on whether LSUB
+    /// lists INBOX is compared.
+    inbox_subscription_sent: bool,
 }
 
 impl NormContext {
@@ -180,6 +190,13 @@ pub fn normalize_exchange(e: &Exchange, ctx: &mut NormContext) -> Vec<String> {
     if matches!(verb.as_str(), "SELECT" | "EXAMINE" | "CLOSE" | "UNSELECT") {
         ctx.exists = None;
     }
+    if matches!(verb.as_str(), "SUBSCRIBE" | "UNSUBSCRIBE") {
+        let l = cmd.first_line().to_ascii_uppercase();
+        let arg = l.split(|&c| c == b' ').nth(2).unwrap_or(b"");
+        if arg == b"INBOX" || arg == b"\"INBOX\"" {
+            ctx.inbox_subscription_sent = true;
+        }
+    }
     let uid_cmd = verb.starts_with("UID ");
     ctx.selecting = matches!(verb.as_str(), "SELECT" | "EXAMINE");
     let mut conts = Vec::new();
@@ -212,7 +229,11 @@ pub fn normalize_exchange(e: &Exchange, ctx: &mut NormContext) -> Vec<String> {
     }
     let mut out = conts;
     let uidvalidities = &ctx.uidvalidities;
+    let mut expunged: Vec<u32> = Vec::new();
     for s in segments {
+        if !(s.lines.is_empty() && s.fetch.is_empty()) {
+            out.extend(expunges_in_canonical_order(&mut expunged));
+        }
         let mut lines = s.lines;
         for (n, items) in s.fetch {
             let body: Vec<String> = items.into_iter().map(|(k, v)| format!("{k} {v}")).collect();
@@ -220,8 +241,19 @@ pub fn normalize_exchange(e: &Exchange, ctx: &mut NormContext) -> Vec<String> {
         }
         lines.sort();
         out.extend(lines);
-        out.extend(s.expunge);
+        match s.expunge {
+            Some(e) => match e
+                .strip_prefix("* ")
+                .and_then(|r| r.strip_suffix(" EXPUNGE"))
+                .and_then(|n| n.parse().ok())
+            {
+                Some(n) => expunged.push(n),
+                None => out.push(e),
+            },
+            None => out.extend(expunges_in_canonical_order(&mut expunged)),
+        }
     }
+    out.extend(expunges_in_canonical_order(&mut expunged));
     out.extend(tail);
     if !uidvalidities.is_empty() {
         for line in &mut out {
@@ -229,6 +261,31 @@ pub fn normalize_exchange(e: &Exchange, ctx: &mut NormContext) -> Vec<String> {
         }
     }
     out
+}
+
+/// A run of `* n EXPUNGE` responses with nothing between them, as the same removals in
+/// one canonical order: the messages' numbers before the run, highest first. RFC 3501
+/// §7.4.1: each EXPUNGE renumbers the messages after it, so `1 1 1` and `3 2 1` remove
+/// the same three messages; which order a server sends is its choice. Empties `run`.
+fn expunges_in_canonical_order(run: &mut Vec<u32>) -> Vec<String> {
+    // The numbers before the run of the messages removed so far, ascending.
+    let mut before: Vec<u32> = Vec::with_capacity(run.len());
+    for &n in run.iter() {
+        let mut original = n;
+        for &r in &before {
+            if r <= original {
+                original = original.saturating_add(1);
+            }
+        }
+        let at = before.partition_point(|&r| r < original);
+        before.insert(at, original);
+    }
+    run.clear();
+    before
+        .into_iter()
+        .rev()
+        .map(|n| format!("* {n} EXPUNGE"))
+        .collect()
 }
 
 /// How many digits a UIDVALIDITY value needs before it is normalised outside the places
@@ -389,7 +446,7 @@ fn untagged(m: &Message, ctx: &mut NormContext, uid_cmd: bool, segs: &mut Vec<Se
                 let items = toks[2].list().unwrap_or(&[]);
                 let entry = seg.fetch.entry(n).or_default();
                 for p in items.chunks(2) {
-                    let name = render(&p[0]).to_ascii_uppercase();
+                    let name = header_list_canonical(&render(&p[0]).to_ascii_uppercase());
                     let value = p
                         .get(1)
                         .map(|v| fetch_value(&name, v, ctx))
@@ -433,6 +490,17 @@ fn untagged(m: &Message, ctx: &mut NormContext, uid_cmd: bool, segs: &mut Vec<Se
             format!("* SEARCH {}", v.join(" ")).trim_end().to_string()
         }
         "ESEARCH" => esearch(rest),
+        "LSUB"
+            if !ctx.inbox_subscription_sent
+                && rest
+                    .get(2)
+                    .and_then(Tok::text)
+                    .is_some_and(|n| n.eq_ignore_ascii_case(b"INBOX")) =>
+        {
+            // Whether INBOX is subscribed before the client said is the account's
+            // state, not the session's (Cyrus subscribes it on creation).
+            return;
+        }
         "LIST" | "LSUB" => {
             let mut parts = vec![format!("* {kw}")];
             if let Some(attrs) = rest.first() {
@@ -458,6 +526,9 @@ fn untagged(m: &Message, ctx: &mut NormContext, uid_cmd: bool, segs: &mut Vec<Se
                         "UIDNEXT" => "<uidnext>".into(),
                         "HIGHESTMODSEQ" => "<modseq>".into(),
                         "MAILBOXID" => "<objectid>".into(),
+                        // Whether a message is still recent is up to the server, as
+                        // for `\Recent` in FETCH (RFC 3501 §2.3.2).
+                        "RECENT" => "<n>".into(),
                         _ => p.get(1).map(render).unwrap_or_default(),
                     };
                     format!("{name} {v}")
@@ -602,6 +673,53 @@ fn body(t: &Tok) -> String {
         });
     }
     format!("({})", out.join(" "))
+}
+
+/// A FETCH item name whose section holds a header list (`BODY[HEADER.FIELDS (DATE
+/// "CONTENT-TYPE")]`) with the list's field names as atoms where they can be, sorted:
+/// `BODY[HEADER.FIELDS (CONTENT-TYPE DATE)]`. A quoted field name and an atom with the
+/// same characters are the same `astring` (RFC 3501 §9 `header-fld-name`), and no rule
+/// fixes the order in which a server echoes the list.
+fn header_list_canonical(name: &str) -> String {
+    let Some(open) = name.find("HEADER.FIELDS") else {
+        return name.to_string();
+    };
+    let Some(lp) = name[open..].find('(').map(|p| p + open) else {
+        return name.to_string();
+    };
+    let Some(rp) = name[lp..].find(')').map(|p| p + lp) else {
+        return name.to_string();
+    };
+    let mut fields: Vec<String> = Vec::new();
+    let mut rest = &name[lp + 1..rp];
+    loop {
+        rest = rest.trim_start();
+        if rest.is_empty() {
+            break;
+        }
+        if let Some(q) = rest.strip_prefix('"') {
+            let Some(end) = q.find('"') else {
+                return name.to_string();
+            };
+            let inner = &q[..end];
+            let atom_safe = !inner.is_empty()
+                && inner
+                    .bytes()
+                    .all(|b| b.is_ascii_graphic() && !b"(){%*\\\"]".contains(&b));
+            fields.push(if atom_safe {
+                inner.to_string()
+            } else {
+                format!("\"{inner}\"")
+            });
+            rest = &q[end + 1..];
+        } else {
+            let end = rest.find(' ').unwrap_or(rest.len());
+            fields.push(rest[..end].to_string());
+            rest = &rest[end..];
+        }
+    }
+    fields.sort();
+    format!("{}{}{}", &name[..=lp], fields.join(" "), &name[rp..])
 }
 
 fn render_all(toks: &[Tok]) -> String {
@@ -917,12 +1035,138 @@ mod tests {
     }
 
     #[test]
+    fn an_echoed_header_list_compares_as_astrings_in_any_order_rfc3501_9() {
+        let quoted = norm(
+            "a FETCH 1 BODY.PEEK[HEADER.FIELDS (Date \"Content-Type\")]",
+            &[
+                b"* 1 FETCH (BODY[HEADER.FIELDS (DATE \"CONTENT-TYPE\")] \"x\")\r\n",
+                b"a OK\r\n",
+            ],
+        );
+        let atoms = norm(
+            "a FETCH 1 BODY.PEEK[HEADER.FIELDS (Date \"Content-Type\")]",
+            &[
+                b"* 1 FETCH (BODY[HEADER.FIELDS (Content-Type Date)] \"x\")\r\n",
+                b"a OK\r\n",
+            ],
+        );
+        assert_eq!(quoted, atoms);
+        assert_eq!(
+            quoted[0],
+            "* 1 FETCH (BODY[HEADER.FIELDS (CONTENT-TYPE DATE)] \"x\")"
+        );
+        // A name that is not an atom stays quoted; other fields still differ.
+        assert_eq!(
+            header_list_canonical("BODY[HEADER.FIELDS.NOT (\"A B\" C)]<0>"),
+            "BODY[HEADER.FIELDS.NOT (\"A B\" C)]<0>"
+        );
+        assert_ne!(
+            header_list_canonical("BODY[HEADER.FIELDS (DATE)]"),
+            header_list_canonical("BODY[HEADER.FIELDS (SUBJECT)]")
+        );
+    }
+
+    #[test]
+    fn lsub_of_inbox_is_compared_only_once_the_script_subscribed_or_unsubscribed_it() {
+        let mut cyrus = NormContext::new();
+        let mut dovecot = NormContext::new();
+        let lsub = |c: &mut NormContext, lines: &[&[u8]]| {
+            normalize_exchange(&ex("a LSUB \"\" *", lines), c)
+        };
+        let with = [b"* LSUB () \".\" INBOX\r\n".as_slice(), b"a OK\r\n"];
+        let without = [b"a OK\r\n".as_slice()];
+        assert_eq!(lsub(&mut cyrus, &with), lsub(&mut dovecot, &without));
+        // Other mailboxes are compared as ever.
+        let foo = [b"* LSUB () \".\" foo\r\n".as_slice(), b"a OK\r\n"];
+        assert_ne!(lsub(&mut cyrus, &foo), lsub(&mut dovecot, &without));
+        for c in [&mut cyrus, &mut dovecot] {
+            normalize_exchange(&ex("b unsubscribe inbox", &[b"b OK\r\n"]), c);
+        }
+        assert_ne!(lsub(&mut cyrus, &with), lsub(&mut dovecot, &without));
+    }
+
+    #[test]
     fn expunge_keeps_its_order_and_separates() {
         let n = norm(
             "a EXPUNGE",
             &[b"* 3 EXPUNGE\r\n", b"* 2 EXPUNGE\r\n", b"a OK\r\n"],
         );
         assert_eq!(n, vec!["* 3 EXPUNGE", "* 2 EXPUNGE", "<tag> OK"]);
+        // A FETCH between two EXPUNGEs stays between them.
+        let n = norm(
+            "a EXPUNGE",
+            &[
+                b"* 2 EXPUNGE\r\n",
+                b"* 1 FETCH (FLAGS ())\r\n",
+                b"* 1 EXPUNGE\r\n",
+                b"a OK\r\n",
+            ],
+        );
+        assert_eq!(
+            n,
+            vec![
+                "* 2 EXPUNGE",
+                "* 1 FETCH (FLAGS ())",
+                "* 1 EXPUNGE",
+                "<tag> OK"
+            ]
+        );
+    }
+
+    #[test]
+    fn expunges_that_remove_the_same_messages_compare_equal_rfc3501_7_4_1() {
+        // Messages 1, 2 and 3 removed: Cyrus says `1 1 1`, Dovecot `3 2 1`; RFC 3501
+        // §7.4.1's own example removes 3, 4, 7 and 11 as `3 3 5 8`.
+        let cyrus = norm(
+            "a EXPUNGE",
+            &[
+                b"* 1 EXPUNGE\r\n",
+                b"* 1 EXPUNGE\r\n",
+                b"* 1 EXPUNGE\r\n",
+                b"a OK\r\n",
+            ],
+        );
+        let dovecot = norm(
+            "a EXPUNGE",
+            &[
+                b"* 3 EXPUNGE\r\n",
+                b"* 2 EXPUNGE\r\n",
+                b"* 1 EXPUNGE\r\n",
+                b"a OK\r\n",
+            ],
+        );
+        assert_eq!(cyrus, dovecot);
+        let rfc = norm(
+            "a EXPUNGE",
+            &[
+                b"* 3 EXPUNGE\r\n",
+                b"* 3 EXPUNGE\r\n",
+                b"* 5 EXPUNGE\r\n",
+                b"* 8 EXPUNGE\r\n",
+                b"a OK\r\n",
+            ],
+        );
+        assert_eq!(
+            rfc,
+            vec![
+                "* 11 EXPUNGE",
+                "* 7 EXPUNGE",
+                "* 4 EXPUNGE",
+                "* 3 EXPUNGE",
+                "<tag> OK"
+            ]
+        );
+        // Other messages removed (2, 3 and 4): still different.
+        let other = norm(
+            "a EXPUNGE",
+            &[
+                b"* 2 EXPUNGE\r\n",
+                b"* 2 EXPUNGE\r\n",
+                b"* 2 EXPUNGE\r\n",
+                b"a OK\r\n",
+            ],
+        );
+        assert_ne!(cyrus, other);
     }
 
     #[test]
@@ -1031,6 +1275,20 @@ mod tests {
             )[0],
             "* STATUS \"foo\" (HIGHESTMODSEQ <modseq> SIZE 430)"
         );
+    }
+
+    #[test]
+    fn status_recent_is_not_compared_as_whether_a_session_is_first_is_the_servers() {
+        let courier = norm(
+            "a5 STATUS old (MESSAGES RECENT)",
+            &[b"* STATUS old (MESSAGES 1 RECENT 0)\r\n", b"a5 OK\r\n"],
+        );
+        let cyrus = norm(
+            "a5 STATUS old (MESSAGES RECENT)",
+            &[b"* STATUS old (RECENT 1 MESSAGES 1)\r\n", b"a5 OK\r\n"],
+        );
+        assert_eq!(courier, cyrus);
+        assert_eq!(courier[0], "* STATUS \"old\" (MESSAGES 1 RECENT <n>)");
     }
 
     #[test]

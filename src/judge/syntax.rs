@@ -31,12 +31,21 @@
 //!   lexically well-formed, which is a [`Kind::Warning`]. Numbered ones (`* n WORD`) are
 //!   the exception: no extension defines `message-data` beyond EXISTS, RECENT, EXPUNGE
 //!   and FETCH, so an unknown word there is a syntax finding.
+//!
+//! **Naming.** A FETCH item or STATUS response that fails is read again by the ABNF
+//! ([`super::innermost`]) to name the innermost rule that rejects it and the bytes where
+//! it does. Findings cite the active profile's document in its own words
+//! ([`super::grammar`]): RFC 2060 §9 (`body_type_msg`, `SPACE`) under rfc2060, RFC 3501
+//! §9 (`body-type-msg`, `SP`) under rfc3501.
 
 use imap_codec::decode::Decoder;
 use imap_codec::{GreetingCodec, ResponseCodec};
 
+use super::grammar::{self, COVERED_IN_2060};
+use super::innermost;
 use super::lex::{self, Tok, TokKind};
 use super::{Kind, Verdict};
+use crate::model::Profile;
 use crate::wire::{
     escape, literal_announcement, strip_eol, Exchange, Fragment, Message, Transcript,
 };
@@ -194,40 +203,74 @@ pub fn abnf(rule: &str) -> &'static str {
     }
 }
 
-/// The catalogue id of a formal-syntax rule (`rfc/requirements.toml`, `2060-9-<rule>`):
-/// the rule itself, or the rule it is part of (`msg-att-static` is in `msg-att`).
+/// The catalogue id of a formal-syntax rule under the rfc2060 profile
+/// ([`syntax_rule_id_in`]).
 pub fn syntax_rule_id(rule: &str) -> Option<String> {
+    syntax_rule_id_in(rule, Profile::Rfc2060)
+}
+
+/// The catalogue id of a formal-syntax rule (an RFC 3501 §9 name) in `rfc/requirements.toml`:
+/// `3501-9-<rule>` under rfc3501 where RFC 3501 changed the rule, else `2060-9-<rule>`;
+/// for a rule only RFC 3501 has, the rule that covers it (`msg-att-static` is in
+/// `msg-att`, `status-att-list` in `mailbox-data`); `2060-9-response` when none is in the
+/// catalogue.
+pub fn syntax_rule_id_in(rule: &str, profile: Profile) -> Option<String> {
     let cat = crate::catalogue::catalogue();
     let lower = rule.to_ascii_lowercase().replace('_', "-");
-    let base = lower
-        .strip_suffix("-static")
-        .or_else(|| lower.strip_suffix("-dynamic"))
-        .unwrap_or(&lower);
-    let found = [lower.as_str(), base]
+    let covering = COVERED_IN_2060
+        .iter()
+        .find(|(r, _)| *r == lower)
+        .map(|(_, c)| c.to_ascii_lowercase().replace('_', "-"));
+    let prefixes: &[&str] = match profile {
+        Profile::Rfc3501 => &["3501-9-", "2060-9-"],
+        Profile::Rfc2060 => &["2060-9-"],
+    };
+    let found = [Some(lower), covering]
         .into_iter()
-        .map(|r| format!("2060-9-{r}"))
+        .flatten()
+        .flat_map(|r| prefixes.iter().map(move |p| format!("{p}{r}")))
         .find(|id| cat.get(id).is_some());
     found.or_else(|| Some("2060-9-response".to_string()))
 }
 
-/// Judges every server message of a transcript: greeting, setup and script responses.
+/// Judges every server message of a transcript under the rfc2060 profile
+/// ([`judge_syntax_in`]).
 pub fn judge_syntax(target: &str, t: &Transcript) -> Vec<Verdict> {
+    judge_syntax_in(target, t, Profile::Rfc2060)
+}
+
+/// Judges every server message of a transcript: greeting, setup and script responses.
+/// Summaries and expected texts cite `profile`'s document and its rule names (RFC 2060
+/// §9 `body_type_msg` / RFC 3501 §9 `body-type-msg`, [`grammar`]).
+pub fn judge_syntax_in(target: &str, t: &Transcript, profile: Profile) -> Vec<Verdict> {
     let mut g = Grammar::default();
     let mut out = Vec::new();
     let mut emit = |m: &Message, step: Option<usize>, f: Fault| {
+        let rule = grammar::rule_name(f.rule, profile);
+        let rfc = grammar::in_words_of(f.rfc, profile);
+        let why = grammar::in_words_of(&f.why, profile);
+        // RFC 2060 §9's "text SHOULD NOT begin with "["" is not in RFC 3501, which reads
+        // such text as `text`: under rfc3501 it is only a note.
+        let kind =
+            if profile == Profile::Rfc3501 && f.kind == Kind::Warning && f.rfc == "RFC 2060 §9" {
+                Kind::Note
+            } else {
+                f.kind
+            };
         out.push(Verdict {
-            kind: f.kind,
+            kind,
             targets: vec![target.to_string()],
             step,
-            rule: syntax_rule_id(f.rule),
+            rule: syntax_rule_id_in(f.rule, profile),
             summary: match f.kind {
-                Kind::Warning => format!("doubtful `{}` ({}): {}", f.rule, f.rfc, f.why),
-                _ => format!(
-                    "response does not match `{}` ({}): {}",
-                    f.rule, f.rfc, f.why
-                ),
+                Kind::Warning => format!("doubtful `{rule}` ({rfc}): {why}"),
+                _ => format!("response does not match `{rule}` ({rfc}): {why}"),
             },
-            expected: format!("`{}`: {}", f.rule, abnf(f.rule)),
+            expected: format!(
+                "`{rule}`: {}",
+                grammar::definition(f.rule, profile)
+                    .unwrap_or_else(|| grammar::in_words_of(abnf(f.rule), profile))
+            ),
             observed: observed(&m.to_bytes()),
             cause: None,
         });
@@ -682,17 +725,17 @@ fn numbered(bytes: &[u8], toks: &[Tok], g: Grammar) -> Option<Fault> {
 
 fn fetch(bytes: &[u8], toks: &[Tok], _g: Grammar) -> Option<Fault> {
     let n = toks[0].atom().unwrap_or(b"");
+    // Where the reading stops, when the FETCH data is not a list of RFC 3501 items.
+    let shape = |why: &str| match innermost::fetch_response(bytes) {
+        Some(miss) => at_miss(bytes, &miss, why),
+        None => bad("msg-att", why),
+    };
     let list = match toks.get(2..) {
         Some([t]) => match t.list() {
             Some(l) if !l.is_empty() => l,
-            _ => {
-                return Some(bad(
-                    "msg-att",
-                    "FETCH data must be a non-empty parenthesized list",
-                ))
-            }
+            _ => return Some(shape("FETCH data must be a non-empty parenthesized list")),
         },
-        _ => return Some(bad("msg-att", "FETCH must be followed by exactly one list")),
+        _ => return Some(shape("FETCH must be followed by exactly one list")),
     };
     let has_ext = list
         .iter()
@@ -706,7 +749,7 @@ fn fetch(bytes: &[u8], toks: &[Tok], _g: Grammar) -> Option<Fault> {
                 "odd number of FETCH items together with extension items; cannot tell which is wrong",
             )
         } else {
-            bad("msg-att", "FETCH items must be name-value pairs")
+            shape("FETCH items must be name-value pairs")
         });
     }
     let pairs: Vec<&[Tok]> = list
@@ -764,6 +807,9 @@ fn fetch(bytes: &[u8], toks: &[Tok], _g: Grammar) -> Option<Fault> {
             b"RFC822.SIZE" => ("number", "RFC822.SIZE"),
             _ => ("msg-att-static", shown.as_str()),
         };
+        if let Some(miss) = innermost::fetch_item(bytes, p[0].span.0, p[1].span.1) {
+            return Some(at_miss(bytes, &miss, &format!("FETCH item `{what}`")));
+        }
         let detail = if rule == "body" {
             body_spacing(&p[1])
                 .map(|d| format!(": {d}"))
@@ -780,6 +826,27 @@ fn fetch(bytes: &[u8], toks: &[Tok], _g: Grammar) -> Option<Fault> {
         "msg-att",
         "FETCH items do not combine into a valid msg-att",
     ))
+}
+
+/// A fault naming the innermost rule that fails and the bytes where it does:
+/// "FETCH item `BODY`: `body-type-msg` wants SP at byte 412, after `…NIL NIL NIL)`, where
+/// the server sent `(\"text\" \"plain\"…`".
+fn at_miss(bytes: &[u8], miss: &innermost::Miss, what: &str) -> Fault {
+    let (before, after) = innermost::excerpt(bytes, miss.offset);
+    let shown = if after.is_empty() {
+        "the end of the response".to_string()
+    } else {
+        format!("`{after}`")
+    };
+    bad(
+        miss.rule,
+        format!(
+            "{what}: `{}` wants {} at byte {}, after `{before}`, where the server sent {shown}",
+            miss.rule,
+            miss.want.show(),
+            miss.offset
+        ),
+    )
 }
 
 /// Explains a body structure whose fields are not separated by SP where RFC 3501 §9
@@ -850,7 +917,12 @@ fn date_time_abnf(s: &[u8]) -> bool {
 }
 
 fn status_data(bytes: &[u8], toks: &[Tok]) -> Option<Fault> {
-    let fail = || Some(bad("status-att-list", "STATUS response does not match"));
+    let fail = || {
+        Some(match innermost::status(bytes) {
+            Some(miss) => at_miss(bytes, &miss, "STATUS response"),
+            None => bad("status-att-list", "STATUS response does not match"),
+        })
+    };
     let [kw, mbox, list] = toks else {
         return fail();
     };
@@ -1008,23 +1080,49 @@ mod tests {
     }
 
     #[test]
-    fn bad_fetch_names_the_item_rule() {
+    fn bad_fetch_names_the_innermost_rule_that_fails() {
         assert_eq!(syntax(b"* 1 FETCH (UID 0)\r\n"), "uniqueid");
         assert_eq!(syntax(b"* 1 FETCH (RFC822.SIZE abc)\r\n"), "number");
         assert_eq!(syntax(b"* 1 FETCH (ENVELOPE (NIL))\r\n"), "envelope");
         assert_eq!(syntax(b"* 1 FETCH (FLAGS \\Seen)\r\n"), "msg-att-dynamic");
         assert_eq!(
             syntax(b"* 1 FETCH (INTERNALDATE \"7-Feb-1994 21:52:25 -0800\")\r\n"),
-            "date-time"
+            "date-day-fixed"
         );
         assert_eq!(syntax(b"* 1 FETCH UID 3\r\n"), "msg-att");
         // GNU Mailutils 3.15: no SP between the envelope and the body of message/rfc822.
-        let f = judge(b"* 2 FETCH (BODY (\"message\" \"rfc822\" NIL NIL NIL \"7BIT\" 49 (NIL NIL NIL NIL NIL NIL NIL NIL NIL NIL)(\"TEXT\" \"PLAIN\" NIL NIL NIL \"7BIT\" 10 0) 3))\r\n").unwrap();
-        assert_eq!(f.rule, "body");
-        assert!(f.why.contains("no SP between fields 8 and 9"), "{}", f.why);
-        assert_eq!(syntax(b"* 1 FETCH (UID)\r\n"), "msg-att");
+        let raw = b"* 2 FETCH (BODY (\"message\" \"rfc822\" NIL NIL NIL \"7BIT\" 49 (NIL NIL NIL NIL NIL NIL NIL NIL NIL NIL)(\"TEXT\" \"PLAIN\" NIL NIL NIL \"7BIT\" 10 0) 3))\r\n";
+        let f = judge(raw).unwrap();
+        assert_eq!(f.rule, "body-type-msg");
+        let at = find(raw, b")(\"TEXT\"").unwrap() + 1;
+        let want = format!(
+            "FETCH item `BODY`: `body-type-msg` wants SP at byte {at}, after `…NIL NIL NIL NIL NIL NIL)`, where the server sent `(\"TEXT\" \"PLAIN\""
+        );
+        assert!(f.why.contains(&want), "{}", f.why);
+        assert_eq!(syntax(b"* 1 FETCH (UID)\r\n"), "msg-att-static");
         // The core part is judged even when extension items come along.
         assert_eq!(syntax(b"* 1 FETCH (MODSEQ (1) UID 0)\r\n"), "uniqueid");
+    }
+
+    #[test]
+    fn real_mailutils_status_and_fetch_faults_name_the_rule_and_the_bytes_there() {
+        // GNU Mailutils 3.15, seed-7 lab campaign: a mailbox name with a space sent as an
+        // atom, and FLAGS outside the parenthesised list.
+        let f = judge(b"* STATUS INBOX.to do (MESSAGES 0 RECENT 0)\r\n").unwrap();
+        assert_eq!((f.kind, f.rule), (Kind::Syntax, "mailbox-data"));
+        assert_eq!(
+            f.why,
+            "STATUS response: `mailbox-data` wants \"(\" at byte 18, after `* STATUS INBOX.to `, where the server sent `do (MESSAGES 0 RECENT 0)\\r\\n`"
+        );
+        let f = judge(b"* 1 FETCH FLAGS (\\Flagged \\Seen \\Recent)\r\n").unwrap();
+        assert_eq!((f.kind, f.rule), (Kind::Syntax, "msg-att"));
+        assert!(
+            f.why.starts_with(
+                "FETCH must be followed by exactly one list: `msg-att` wants \"(\" at byte 10, after `* 1 FETCH `, where the server sent `FLAGS ("
+            ),
+            "{}",
+            f.why
+        );
     }
 
     #[test]

@@ -17,13 +17,14 @@ use std::collections::HashSet;
 
 use super::syntax::observed;
 use super::{Kind, Verdict};
+use crate::model::Profile;
 use crate::wire::{escape, Event, Fragment, Message, Transcript};
 
 /// The requirement broken by a tagged response with a tag never sent.
 pub const RULE: &str = "2060-2.2.2-tag-matches";
 
 /// The tag and status word of a line shaped like a tagged status response.
-fn tagged_status(line: &[u8]) -> Option<(&[u8], &[u8])> {
+pub(super) fn tagged_status(line: &[u8]) -> Option<(&[u8], &[u8])> {
     let mut words = line.splitn(3, |&b| b == b' ');
     let tag = words.next()?;
     let status = words.next()?;
@@ -51,6 +52,13 @@ fn first_words(bytes: &[u8], into: &mut HashSet<Vec<u8>>) {
 
 /// Every tagged status response whose tag the client had not sent by then.
 pub fn judge_tags(target: &str, t: &Transcript) -> Vec<Verdict> {
+    judge_tags_in(target, t, Profile::Rfc2060)
+}
+
+/// [`judge_tags`], its summaries citing `profile`'s document (RFC 2060 and RFC 3501 both
+/// number the section 2.2.2).
+pub fn judge_tags_in(target: &str, t: &Transcript, profile: Profile) -> Vec<Verdict> {
+    let doc = super::grammar::document(profile);
     let mut sent: HashSet<Vec<u8>> = HashSet::new();
     let mut out = Vec::new();
     let mut check = |m: &Message, step: Option<usize>, sent: &HashSet<Vec<u8>>, cmd: &str| {
@@ -66,7 +74,7 @@ pub fn judge_tags(target: &str, t: &Transcript) -> Vec<Verdict> {
             step,
             rule: Some(RULE.to_string()),
             summary: format!(
-                "tagged {} response with the tag `{}`, which the client never sent (RFC 2060 §2.2.2)",
+                "tagged {} response with the tag `{}`, which the client never sent ({doc} §2.2.2)",
                 String::from_utf8_lossy(status).to_ascii_uppercase(),
                 escape(tag)
             ),
@@ -130,6 +138,24 @@ mod tests {
         assert_eq!(v[0].step, Some(0));
         assert!(v[0].summary.contains("`zz9`"), "{}", v[0].summary);
         assert!(v[0].expected.contains("`a1`"), "{}", v[0].expected);
+    }
+
+    #[test]
+    fn the_summary_cites_the_profiles_document_rfc2060_2_2_2_rfc3501_2_2_2() {
+        let script = || {
+            vec![Exchange::from_lines(
+                "a1 NOOP",
+                &["zz9 OK done", "a1 OK done"],
+            )]
+        };
+        for (profile, doc, other) in [
+            (Profile::Rfc2060, "(RFC 2060 §2.2.2)", "RFC 3501"),
+            (Profile::Rfc3501, "(RFC 3501 §2.2.2)", "RFC 2060"),
+        ] {
+            let v = judge_tags_in("h", &t(script()), profile);
+            assert!(v[0].summary.ends_with(doc), "{}", v[0].summary);
+            assert!(!v[0].summary.contains(other), "{}", v[0].summary);
+        }
     }
 
     #[test]

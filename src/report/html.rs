@@ -46,13 +46,16 @@ th,td{border:1px solid #bbb;padding:.15em .4em;text-align:left;vertical-align:to
 thead th{position:sticky;top:0;background:#eee}
 tr.section th{background:#dde4ee}
 td.pass{background:#d9f2d9}td.fail{background:#f7c6c6;font-weight:bold}
-td.not-exercised{background:#f2f2f2;color:#666}
+td.not-exercised{background:#f2f2f2;color:#666}td.not-checked{background:#fafafa;color:#888}
+td.note{background:#eef3fb}td.fail a,td.note a{font-weight:bold}
+table.glance td.level,table.glance td.finding{font-weight:bold;white-space:nowrap}
+ul.glance{columns:2;margin:.3em 0}
 pre{background:#f6f6f6;border:1px solid #ddd;padding:.5em;overflow-x:auto;white-space:pre-wrap}
 .add{color:#060}.del{color:#a00}.hunk{color:#06c}
 section.finding{border-top:2px solid #999;margin-top:1.5em}
 dl.meta{display:grid;grid-template-columns:max-content auto;gap:.1em 1em}dl.meta dt{font-weight:bold}
 .kind-crash,.kind-timeout,.kind-syntax,.kind-violation{color:#a00}
-.kind-divergence{color:#a60}.kind-warning{color:#666}
+.kind-divergence{color:#a60}.kind-warning{color:#666}.kind-note{color:#36c}
 .note{color:#555;font-style:italic}
 ";
 
@@ -68,8 +71,10 @@ pub fn render(results: &Results, matrix: &Matrix<'_>, dir: &Path, prefix: &str) 
         escape(&target_names(results).join(", "))
     );
     let _ = writeln!(h, "<style>{STYLE}</style>\n</head>\n<body>");
+    h.push_str("<h1>imapconform report</h1>\n");
+    glance(&mut h, results, matrix);
     header(&mut h, results);
-    matrix_table(&mut h, matrix);
+    matrix_table(&mut h, matrix, results);
     findings(&mut h, results, matrix, dir, prefix);
     fixed(&mut h, results);
     h.push_str("</body>\n</html>\n");
@@ -96,7 +101,7 @@ pub fn new_known(results: &Results) -> (usize, usize) {
 }
 
 fn header(h: &mut String, r: &Results) {
-    h.push_str("<h1>imapconform report</h1>\n<dl class=\"meta\">\n");
+    h.push_str("<h2 id=\"run\">Run</h2>\n<dl class=\"meta\">\n");
     let or_unknown = |s: &str| {
         if s.is_empty() {
             "(not recorded)".to_string()
@@ -174,26 +179,169 @@ fn header(h: &mut String, r: &Results) {
     h.push_str("</tbody>\n</table>\n");
 }
 
-fn matrix_table(h: &mut String, m: &Matrix<'_>) {
+/// Whether a distinct finding is a failure of its server: not a note, not a divergence.
+fn is_failure(d: &DistinctFinding) -> bool {
+    !matches!(d.kind, Kind::Note | Kind::Divergence)
+}
+
+/// The requirement's level (`MUST`, `SHOULD`, `DEFINITION (value)`, ...), or `—` for a finding that cites none
+/// (a crash, a timeout).
+fn level(d: &DistinctFinding) -> String {
+    d.rule
+        .as_deref()
+        .and_then(|r| catalogue().get(r))
+        .map_or_else(|| "—".to_string(), |r| r.level_label())
+}
+
+/// At most `n` characters of a one-line text.
+fn one_line(s: &str, n: usize) -> String {
+    let flat: String = s.chars().map(|c| if c == '\n' { ' ' } else { c }).collect();
+    if flat.chars().count() <= n {
+        flat
+    } else {
+        flat.chars().take(n).collect::<String>() + "…"
+    }
+}
+
+/// The failed requirements of server `name`: per requirement (or per kind, for findings
+/// that cite none: a crash, a timeout) its distinct findings, worst first, in order of
+/// their worst.
+fn failed_requirements<'r>(r: &'r Results, name: &str) -> Vec<Vec<&'r DistinctFinding>> {
+    let mut failed: Vec<&DistinctFinding> = r
+        .distinct
+        .iter()
+        .filter(|d| is_failure(d) && d.targets.iter().any(|t| t == name))
+        .collect();
+    failed.sort_by_key(|d| std::cmp::Reverse(d.kind));
+    let mut rows: Vec<(String, Vec<&DistinctFinding>)> = Vec::new();
+    for d in failed {
+        let key = d
+            .rule
+            .clone()
+            .unwrap_or_else(|| format!("({})", d.kind.as_str()));
+        match rows.iter_mut().find(|(k, _)| *k == key) {
+            Some((_, v)) => v.push(d),
+            None => rows.push((key, vec![d])),
+        }
+    }
+    rows.into_iter().map(|(_, v)| v).collect()
+}
+
+/// The first screen: per server, each failed requirement with its level and a one-line
+/// reason (the summary of its worst finding), worst first, linked to the finding and its
+/// row, with how many more distinct findings break it; then how many divergences and
+/// notes there are (not failures). Findings that cite no requirement (a crash, a
+/// timeout) are grouped by kind.
+fn glance(h: &mut String, r: &Results, m: &Matrix<'_>) {
+    h.push_str("<h2 id=\"failed\">Failed requirements by server</h2>\n");
+    let in_matrix = |rule: &str| m.rows().any(|row| row.requirement.id == rule);
+    let per_server: Vec<(String, Vec<Vec<&DistinctFinding>>)> = r
+        .targets
+        .iter()
+        .map(|t| (t.name.clone(), failed_requirements(r, &t.name)))
+        .collect();
+    // One line per server first, so that every server shows on the first screen.
+    h.push_str("<ul id=\"servers-at-a-glance\" class=\"glance\">\n");
+    for (name, rows) in &per_server {
+        // Levels in the order of the rows: that of their worst finding.
+        let mut levels: Vec<(String, usize)> = Vec::new();
+        for found in rows {
+            let l = level(found[0]);
+            match levels.iter_mut().find(|(k, _)| *k == l) {
+                Some((_, n)) => *n += 1,
+                None => levels.push((l, 1)),
+            }
+        }
+        let what = if rows.is_empty() {
+            "no failed requirement".to_string()
+        } else {
+            let by_level: Vec<String> = levels
+                .iter()
+                .map(|(l, n)| match l.as_str() {
+                    "—" => format!("{n} without a requirement"),
+                    l => format!("{n} {l}"),
+                })
+                .collect();
+            format!(
+                "<a href=\"#failed-{}\">{} failed requirement{}</a> ({})",
+                escape(name),
+                rows.len(),
+                if rows.len() == 1 { "" } else { "s" },
+                escape(&by_level.join(", "))
+            )
+        };
+        let _ = writeln!(h, "<li><b>{}</b>: {what}</li>", escape(name));
+    }
+    h.push_str("</ul>\n");
+    h.push_str("<table id=\"failed-by-server\" class=\"glance\">\n<thead><tr><th>server</th><th>level</th><th>requirement</th><th>finding</th><th>reason</th></tr></thead>\n<tbody>\n");
+    for (server, rows) in &per_server {
+        let name = escape(server);
+        if rows.is_empty() {
+            let _ = writeln!(
+                h,
+                "<tr class=\"server-clean\" data-server=\"{name}\"><th scope=\"row\">{name}</th><td colspan=\"4\">no failed requirement</td></tr>"
+            );
+        }
+        for (k, found) in rows.iter().enumerate() {
+            let d = found[0];
+            let anchor = if k == 0 {
+                format!(" id=\"failed-{name}\"")
+            } else {
+                String::new()
+            };
+            let rule = match d.rule.as_deref() {
+                Some(rule) if in_matrix(rule) => {
+                    format!("<a href=\"#req-{0}\">{0}</a>", escape(rule))
+                }
+                Some(rule) => escape(rule),
+                None => "(none)".into(),
+            };
+            let more = match found.len() {
+                1 => String::new(),
+                n => format!(" <span class=\"note\">+{} more</span>", n - 1),
+            };
+            let _ = writeln!(
+                h,
+                "<tr class=\"failed\" data-server=\"{name}\"{anchor}><th scope=\"row\">{name}</th><td class=\"level\">{}</td><td>{rule}</td><td class=\"finding\"><a class=\"kind-{kind}\" href=\"#{id}\">{kind}</a>{more}</td><td>{}</td></tr>",
+                escape(&level(d)),
+                escape(&one_line(&d.summary, 160)),
+                kind = d.kind.as_str(),
+                id = escape(&d.id),
+            );
+        }
+    }
+    h.push_str("</tbody>\n</table>\n");
+    let count = |k: Kind| r.distinct.iter().filter(|d| d.kind == k).count();
+    let _ = writeln!(
+        h,
+        "<p>Not failures, listed below: <a href=\"#findings\">{} divergences</a> (servers answered the same script differently) and <a href=\"#notes\">{} notes</a>.</p>",
+        count(Kind::Divergence),
+        count(Kind::Note)
+    );
+}
+
+fn matrix_table(h: &mut String, m: &Matrix<'_>, results: &Results) {
     h.push_str("<h2 id=\"matrix\">Compliance matrix</h2>\n");
     h.push_str(
         "<div>Legend: <table class=\"legend\"><tr>\
          <td class=\"pass\">pass</td><td>checked by a judge that ran on this server, and the requirement was exercised; nothing found</td></tr>\
-         <tr><td class=\"fail\">fail</td><td>a finding shows this server breaking it (the link goes to the finding)</td></tr>\
-         <tr><td class=\"not-exercised\">not exercised</td><td>not checked on this server by this run (hover for why)</td></tr></table></div>\n",
+         <tr><td class=\"fail\">violation, warning, ...</td><td>a finding shows this server breaking it: its kind (the link goes to the finding) and its reason</td></tr>\
+         <tr><td class=\"note\">note</td><td>a note cites it for this server: information, never a failure</td></tr>\
+         <tr><td class=\"not-checked\">not checked</td><td>no judge that ran on this server checks it (hover for why)</td></tr>\
+         <tr><td class=\"not-exercised\">not exercised</td><td>its judge ran, but no command it concerns was sent to this server</td></tr></table></div>\n",
     );
     h.push_str("<table id=\"compliance-matrix\" class=\"matrix\">\n<thead><tr><th>requirement</th><th>level</th>");
     for t in &m.targets {
         let _ = write!(h, "<th class=\"server\" scope=\"col\">{}</th>", escape(t));
     }
     h.push_str("</tr>\n");
-    h.push_str("<tr><th>pass / fail / not exercised</th><th></th>");
+    h.push_str("<tr><th>pass / fail / note / not checked / not exercised</th><th></th>");
     for i in 0..m.targets.len() {
         let t = m.tally(i);
         let _ = write!(
             h,
-            "<th class=\"tally\">{} / {} / {}</th>",
-            t.pass, t.fail, t.not_exercised
+            "<th class=\"tally\">{} / {} / {} / {} / {}</th>",
+            t.pass, t.fail, t.note, t.not_checked, t.not_exercised
         );
     }
     h.push_str("</tr></thead>\n<tbody>\n");
@@ -213,7 +361,7 @@ fn matrix_table(h: &mut String, m: &Matrix<'_>) {
                 "<tr id=\"req-{id}\" class=\"requirement\"><th scope=\"row\" title=\"{quote}\"><a href=\"#req-{id}\">{id}</a></th><td>{level}</td>",
                 id = escape(&r.id),
                 quote = escape(&r.quote),
-                level = escape(r.level.as_str())
+                level = escape(&r.level_label())
             );
             for (cell, note) in row.cells.iter().zip(&row.notes) {
                 let _ = write!(
@@ -225,12 +373,21 @@ fn matrix_table(h: &mut String, m: &Matrix<'_>) {
                 match cell {
                     Cell::Pass => h.push_str("pass"),
                     Cell::NotExercised => h.push_str("not exercised"),
-                    Cell::Fail(ids) => {
-                        let links: Vec<String> = ids
+                    Cell::NotChecked => h.push_str("not checked"),
+                    Cell::Fail(ids) | Cell::Note(ids) => {
+                        // Severity and reason: `violation: Mailutils ...`.
+                        let lines: Vec<String> = ids
                             .iter()
-                            .map(|id| format!("<a href=\"#{0}\">fail {0}</a>", escape(id)))
+                            .map(|id| {
+                                let found = results.distinct.iter().find(|d| &d.id == id);
+                                let kind = found.map_or("fail", |d| d.kind.as_str());
+                                let why = found
+                                    .map(|d| escape(&one_line(&d.summary, 90)))
+                                    .unwrap_or_default();
+                                format!("<a href=\"#{}\">{kind}</a>: {why}", escape(id))
+                            })
                             .collect();
-                        h.push_str(&links.join("<br>"));
+                        h.push_str(&lines.join("<br>"));
                     }
                 }
                 h.push_str("</td>");
@@ -241,17 +398,28 @@ fn matrix_table(h: &mut String, m: &Matrix<'_>) {
     h.push_str("</tbody>\n</table>\n");
 }
 
+/// The distinct findings, then the notes apart: a note is not a failure.
 fn findings(h: &mut String, r: &Results, m: &Matrix<'_>, dir: &Path, prefix: &str) {
+    let (notes, found): (Vec<&DistinctFinding>, Vec<&DistinctFinding>) =
+        r.distinct.iter().partition(|d| d.kind == Kind::Note);
+    let in_matrix = |rule: &str| m.rows().any(|row| row.requirement.id == rule);
     let _ = writeln!(
         h,
         "<h2 id=\"findings\">Distinct findings ({})</h2>",
-        r.distinct.len()
+        found.len()
     );
-    if r.distinct.is_empty() {
+    if found.is_empty() {
         h.push_str("<p>None.</p>\n");
     }
-    let in_matrix = |rule: &str| m.rows().any(|row| row.requirement.id == rule);
-    for d in &r.distinct {
+    for d in found {
+        finding(h, d, dir, prefix, &in_matrix);
+    }
+    let _ = writeln!(
+        h,
+        "<h2 id=\"notes\">Notes ({})</h2>\n<p class=\"note\">Information about a server that breaks no requirement: never a failure.</p>",
+        notes.len()
+    );
+    for d in notes {
         finding(h, d, dir, prefix, &in_matrix);
     }
 }
@@ -537,6 +705,57 @@ mod tests {
     }
 
     #[test]
+    fn the_first_screen_lists_each_servers_failed_requirements_with_level_and_reason() {
+        let mut r = results();
+        r.targets.push(TargetRun {
+            name: "clean".into(),
+            ..TargetRun::default()
+        });
+        let m = Matrix::compute(&r, catalogue());
+        let html = render(&r, &m, Path::new("/nonexistent"), "");
+        let glance = html.find("id=\"failed-by-server\"").unwrap();
+        assert!(glance < html.find("id=\"compliance-matrix\"").unwrap());
+        assert!(
+            glance < html.find("<dl class=\"meta\">").unwrap(),
+            "before the run's details"
+        );
+        let level = catalogue().get("2060-9-msg-att").unwrap().level_label();
+        assert!(
+            html.contains(&format!(
+                "<tr class=\"failed\" data-server=\"a&lt;b\" id=\"failed-a&lt;b\"><th scope=\"row\">a&lt;b</th><td class=\"level\">{level}</td><td><a href=\"#req-2060-9-msg-att\">2060-9-msg-att</a></td>"
+            )),
+            "{html}"
+        );
+        assert!(html.contains("no failed requirement"));
+        // Every server on one line above the table, linked to its rows.
+        assert!(html.contains(&format!(
+            "<li><b>a&lt;b</b>: <a href=\"#failed-a&lt;b\">1 failed requirement</a> (1 {level})</li>"
+        )));
+        assert!(html.contains("<li><b>clean</b>: no failed requirement</li>"));
+    }
+
+    #[test]
+    fn notes_are_shown_apart_from_failures_and_never_in_a_failing_cell() {
+        let mut r = results();
+        r.distinct[0].kind = Kind::Note;
+        let m = Matrix::compute(&r, catalogue());
+        let html = render(&r, &m, Path::new("/nonexistent"), "");
+        let id = &r.distinct[0].id;
+        assert!(!html.contains("<td class=\"fail\" title="), "{html}");
+        assert!(html.contains(&format!("<td class=\"note\" title=\"{id}")));
+        let notes = html.find("<h2 id=\"notes\">Notes (1)</h2>").unwrap();
+        let section = html
+            .find(&format!("<section class=\"finding\" id=\"{id}\">"))
+            .unwrap();
+        assert!(section > notes, "the note is under Notes");
+        assert!(html.contains("<h2 id=\"findings\">Distinct findings (0)</h2>"));
+        assert!(
+            html.contains("no failed requirement"),
+            "a note is not a failed requirement"
+        );
+    }
+
+    #[test]
     fn every_text_is_escaped() {
         assert_eq!(
             escape("<a href='x'>&\"\u{7}"),
@@ -557,7 +776,14 @@ mod tests {
         let m = Matrix::compute(&r, catalogue());
         let html = render(&r, &m, Path::new("/nonexistent"), "");
         let id = &r.distinct[0].id;
-        assert!(html.contains(&format!("<a href=\"#{id}\">fail {id}</a>")));
+        // The cell shows the severity and the reason, not the id.
+        assert!(
+            html.contains(&format!(
+                "<td class=\"fail\" title=\"{id} (syntax): bad &lt;msg-att&gt; &amp; \u{FFFD}\"><a href=\"#{id}\">syntax</a>: bad &lt;msg-att&gt; &amp; \u{FFFD}</td>"
+            )),
+            "{html}"
+        );
+        assert!(!html.contains(&format!(">fail {id}<")));
         assert!(html.contains(&format!("<section class=\"finding\" id=\"{id}\">")));
         assert!(html.contains("id=\"req-2060-9-msg-att\""));
         assert!(

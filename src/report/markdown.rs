@@ -13,6 +13,7 @@ use std::path::Path;
 use super::distinct::DistinctFinding;
 use super::html::{baseline_state, kind_counts, new_known, quote, verification};
 use super::results::Results;
+use crate::judge::Kind;
 
 /// The most characters the report may have.
 pub const LIMIT: usize = 60_000;
@@ -24,12 +25,21 @@ const RESERVE: usize = 1_000;
 pub fn render(results: &Results, dir: &Path) -> String {
     let mut out = String::new();
     headline(&mut out, results);
+    // Notes are not failures: they have their own list, after the findings.
     let shown: Vec<&DistinctFinding> = if results.baseline.is_some() {
-        results.new_findings().collect()
+        results
+            .new_findings()
+            .filter(|d| d.kind != Kind::Note)
+            .collect()
     } else {
-        results.distinct.iter().collect()
+        results
+            .distinct
+            .iter()
+            .filter(|d| d.kind != Kind::Note)
+            .collect()
     };
-    let fixed = fixed_list(results);
+    let notes = notes_list(results);
+    let fixed = notes.clone() + &fixed_list(results);
     let budget = LIMIT.saturating_sub(RESERVE + fixed.len().min(LIMIT / 4));
     // Everything when it fits; else the table first, in at most half the room, then the
     // details of the rows shown while they fit.
@@ -93,6 +103,10 @@ pub fn render(results: &Results, dir: &Path) -> String {
     if fixed.len() + out.len() < LIMIT {
         out.push_str(&fixed);
     } else {
+        out.push_str(&notes_list_cut(
+            results,
+            LIMIT.saturating_sub(out.len() + 400),
+        ));
         let _ = writeln!(
             out,
             "\n### Fixed ({})\n\n_The list was left out to keep this under {LIMIT} characters; results.json has it._",
@@ -211,6 +225,30 @@ fn details_block(d: &DistinctFinding, dir: &Path) -> String {
     if let Some(q) = quote(d) {
         let _ = writeln!(s, "> {}\n", cell(&q));
     }
+    // The exchange in bytes: what was sent, what the model would answer, what came.
+    if let Some(e) = d.examples.first() {
+        if !e.command.is_empty() {
+            s.push_str("Command:\n\n");
+            s.push_str(&code_block(&e.command));
+        }
+        if !e.expected.is_empty() {
+            s.push_str(if d.kind == Kind::Divergence {
+                "\nExpected (the other servers' answer, normalised):\n\n"
+            } else {
+                "\nExpected:\n\n"
+            });
+            s.push_str(&code_block(&e.expected));
+        }
+        if !e.observed.is_empty() {
+            s.push_str(if d.kind == Kind::Divergence {
+                "\nObserved (diff of the normalised answers: `-` the others, `+` this one):\n\n"
+            } else {
+                "\nObserved:\n\n"
+            });
+            s.push_str(&code_block(&e.observed));
+        }
+        s.push('\n');
+    }
     match &d.minimal {
         Some(min) => {
             let _ = writeln!(
@@ -230,13 +268,45 @@ fn details_block(d: &DistinctFinding, dir: &Path) -> String {
         None => {
             if let Some(e) = d.examples.first() {
                 let _ = writeln!(s, "Case `{}` (not minimised).\n", code_text(&e.case));
-                if !e.observed.is_empty() {
-                    s.push_str(&code_block(&e.observed));
-                }
             }
         }
     }
     s.push_str("\n</details>\n\n");
+    s
+}
+
+/// The notes (never failures), one line each.
+fn notes_list(r: &Results) -> String {
+    notes_list_cut(r, usize::MAX)
+}
+
+/// [`notes_list`] in at most `room` characters, saying how many were left out.
+fn notes_list_cut(r: &Results, room: usize) -> String {
+    let notes: Vec<&DistinctFinding> = r.distinct.iter().filter(|d| d.kind == Kind::Note).collect();
+    if notes.is_empty() {
+        return String::new();
+    }
+    let mut s = format!(
+        "\n### Notes ({})\n\nInformation about a server that breaks no requirement; never a failure.\n\n",
+        notes.len()
+    );
+    for (i, d) in notes.iter().enumerate() {
+        let line = format!(
+            "- `{}` {}: {}\n",
+            code_text(&d.id),
+            cell(&d.targets.join(", ")),
+            cell(&d.summary)
+        );
+        if s.len() + line.len() + 200 > room {
+            let _ = writeln!(
+                s,
+                "\n_{} more notes were left out to keep this under {LIMIT} characters; report.html has them._",
+                notes.len() - i
+            );
+            break;
+        }
+        s.push_str(&line);
+    }
     s
 }
 
@@ -268,7 +338,6 @@ mod tests {
     use std::collections::BTreeMap;
 
     use super::*;
-    use crate::judge::Kind;
     use crate::report::distinct::{dedup, BaselineState};
     use crate::report::results::{Fixed, FORMAT};
     use crate::report::Finding;
@@ -310,6 +379,46 @@ mod tests {
         );
         assert!(md.contains("````\n```bad```\n````"), "a longer fence: {md}");
         assert!(md.contains("<details>"));
+    }
+
+    #[test]
+    fn the_details_show_the_command_the_expected_and_the_observed_bytes() {
+        let mut f = finding(1, "TRYCREATE as text");
+        f.command = "a3 APPEND nosuch {3}\\r\\nabc\\r\\n".into();
+        f.expected = "a3 NO [TRYCREATE] ...".into();
+        f.observed = "a3 NO APPEND [TRYCREATE] failed".into();
+        let r = Results {
+            format: FORMAT,
+            distinct: dedup(&[f]),
+            ..Results::default()
+        };
+        let md = render(&r, Path::new("/nonexistent"));
+        let details = &md[md.find("<details>").unwrap()..];
+        let at = |s: &str| {
+            details
+                .find(s)
+                .unwrap_or_else(|| panic!("{s} missing: {details}"))
+        };
+        assert!(at("Command:\n\n```\na3 APPEND nosuch {3}\\r\\nabc\\r\\n\n```") < at("Expected:"));
+        assert!(at("Expected:\n\n```\na3 NO [TRYCREATE] ...\n```") < at("Observed:"));
+        assert!(details.contains("Observed:\n\n```\na3 NO APPEND [TRYCREATE] failed\n```"));
+    }
+
+    #[test]
+    fn notes_are_listed_apart_and_not_as_findings() {
+        let mut note = finding(1, "answered after 5.0 s");
+        note.kind = Kind::Note;
+        let r = Results {
+            format: FORMAT,
+            distinct: dedup(&[note, finding(2, "real")]),
+            ..Results::default()
+        };
+        let md = render(&r, Path::new("/nonexistent"));
+        assert!(md.contains("### Findings (1)"), "{md}");
+        assert!(!md.contains("| note |"), "{md}");
+        let notes = md.find("### Notes (1)").expect("a notes list");
+        assert!(md[notes..].contains(": answered after 5.0 s"), "{md}");
+        assert!(md.find("| violation |").unwrap() < notes);
     }
 
     #[test]

@@ -8,16 +8,21 @@
 //! to the `rfc3501` profile.
 //!
 //! A cell is
-//! - [`Cell::Fail`] when a distinct finding whose `rule` is the requirement's id holds for
-//!   the target (any kind, known to a baseline or not);
-//! - [`Cell::Pass`] when the judge that checks the requirement (its `check`) ran on the
-//!   target's answers and the requirement was exercised: for a command's section (RFC 2060
-//!   §6.1.1 to §6.5.1, and the RFC 3501 sections of the same commands) the target was sent
-//!   that command at least once ([`section_command`]); for any other section the target
-//!   was sent some command;
-//! - [`Cell::NotExercised`] otherwise. [`Row::notes`] says why, for a tooltip.
+//! - [`Cell::Fail`] when a distinct finding that is not a note, whose `rule` is the
+//!   requirement's id, holds for the target (any kind, known to a baseline or not);
+//! - [`Cell::Note`] when only notes ([`Kind::Note`], never a failure) cite the
+//!   requirement for the target;
+//! - [`Cell::NotChecked`] when no judge that ran on the target checks the requirement
+//!   (the requirement has no `check`, or its judge did not run there);
+//! - [`Cell::Pass`] when that judge ran and the requirement was exercised: for a
+//!   command's section (RFC 2060 §6.1.1 to §6.5.1, and the RFC 3501 sections of the same
+//!   commands) the target was sent that command at least once ([`section_command`]); for
+//!   any other section the target was sent some command;
+//! - [`Cell::NotExercised`] otherwise: exactly when no command the requirement concerns
+//!   was sent to the target. [`Row::notes`] says why, for a tooltip.
 
 use crate::catalogue::{Catalogue, Requirement};
+use crate::judge::Kind;
 
 use super::results::{Results, TargetRun};
 
@@ -28,16 +33,22 @@ pub enum Cell {
     Pass,
     /// Broken: the ids of the distinct findings that show it.
     Fail(Vec<String>),
-    /// Not checked on this target by this run.
+    /// Only notes cite it (never a failure): their ids.
+    Note(Vec<String>),
+    /// No judge that ran on this target checks it.
+    NotChecked,
+    /// Its judge ran, but no command it concerns was sent to this target.
     NotExercised,
 }
 
 impl Cell {
-    /// `pass`, `fail` or `not-exercised`: the CSS class and the JUnit outcome.
+    /// `pass`, `fail`, `note`, `not-checked` or `not-exercised`: the CSS class.
     pub fn label(&self) -> &'static str {
         match self {
             Cell::Pass => "pass",
             Cell::Fail(_) => "fail",
+            Cell::Note(_) => "note",
+            Cell::NotChecked => "not-checked",
             Cell::NotExercised => "not-exercised",
         }
     }
@@ -68,7 +79,21 @@ pub struct SectionRows<'a> {
 pub struct Tally {
     pub pass: usize,
     pub fail: usize,
+    pub note: usize,
+    pub not_checked: usize,
     pub not_exercised: usize,
+}
+
+impl Tally {
+    /// Every cell.
+    pub fn total(&self) -> usize {
+        self.pass + self.fail + self.note + self.not_checked + self.not_exercised
+    }
+
+    /// Cells that say nothing about the server: not checked or not exercised.
+    pub fn skipped(&self) -> usize {
+        self.not_checked + self.not_exercised
+    }
 }
 
 /// The matrix of one run.
@@ -89,11 +114,16 @@ pub enum Needs {
     Uid,
     /// Some experimental command, `X<atom>` (RFC 2060 §6.5.1).
     Experimental,
+    /// One of these commands: those whose answers carry the response a section of §7
+    /// describes (FETCH responses come from FETCH and UID FETCH).
+    AnyOf(&'static [&'static str]),
 }
 
 /// The command a section of RFC `rfc` describes, from the section list of
 /// `rfc/rfc2060.txt` (and `rfc/rfc3501.txt`, which inserted STARTTLS as §6.2.1 and so
-/// moved AUTHENTICATE and LOGIN one down); `None` for a section that is not one command's.
+/// moved AUTHENTICATE and LOGIN one down), or the commands whose answers carry the
+/// response a section of §7 describes (RFC 2060 §7.2.2 LIST to §7.2.5 SEARCH, §7.4.2
+/// FETCH); `None` for a section that is not one command's.
 pub fn section_command(rfc: u32, section: &str) -> Option<Needs> {
     use Needs::Command as C;
     let n = match (rfc, section) {
@@ -125,6 +155,12 @@ pub fn section_command(rfc: u32, section: &str) -> Option<Needs> {
         (_, "6.4.7") => C("COPY"),
         (_, "6.4.8") => Needs::Uid,
         (_, "6.5.1") => Needs::Experimental,
+        // The responses of one command (or its UID form).
+        (_, "7.2.2") => Needs::AnyOf(&["LIST"]),
+        (_, "7.2.3") => Needs::AnyOf(&["LSUB"]),
+        (_, "7.2.4") => Needs::AnyOf(&["STATUS"]),
+        (_, "7.2.5") => Needs::AnyOf(&["SEARCH", "UID SEARCH"]),
+        (_, "7.4.2") => Needs::AnyOf(&["FETCH", "UID FETCH"]),
         _ => return None,
     };
     Some(n)
@@ -139,6 +175,7 @@ impl Needs {
                 Needs::Command(c) => name.as_str() == c,
                 Needs::Uid => name.starts_with("UID "),
                 Needs::Experimental => name.starts_with('X'),
+                Needs::AnyOf(names) => names.contains(&name.as_str()),
             })
             .map(|(_, n)| *n)
             .sum()
@@ -149,6 +186,7 @@ impl Needs {
             Needs::Command(c) => c.to_string(),
             Needs::Uid => "UID".to_string(),
             Needs::Experimental => "X<atom>".to_string(),
+            Needs::AnyOf(names) => names.join(" or "),
         }
     }
 }
@@ -184,6 +222,8 @@ impl<'a> Matrix<'a> {
             match r.cells.get(i) {
                 Some(Cell::Pass) => t.pass += 1,
                 Some(Cell::Fail(_)) => t.fail += 1,
+                Some(Cell::Note(_)) => t.note += 1,
+                Some(Cell::NotChecked) => t.not_checked += 1,
                 Some(Cell::NotExercised) | None => t.not_exercised += 1,
             }
         }
@@ -196,21 +236,29 @@ fn row<'a>(results: &Results, r: &'a Requirement) -> Row<'a> {
     let mut cells = Vec::with_capacity(results.targets.len());
     let mut notes = Vec::with_capacity(results.targets.len());
     for t in &results.targets {
-        let failing: Vec<&super::distinct::DistinctFinding> = results
+        let citing: Vec<&super::distinct::DistinctFinding> = results
             .distinct
             .iter()
             .filter(|d| d.rule.as_deref() == Some(r.id.as_str()) && d.targets.contains(&t.name))
             .collect();
-        let (cell, note) = if !failing.is_empty() {
-            let note = failing
+        let describe = |found: &[&super::distinct::DistinctFinding]| {
+            found
                 .iter()
                 .map(|d| format!("{} ({}): {}", d.id, d.kind, d.summary))
                 .collect::<Vec<_>>()
-                .join("; ");
-            (
-                Cell::Fail(failing.iter().map(|d| d.id.clone()).collect()),
-                note,
-            )
+                .join("; ")
+        };
+        let ids = |found: &[&super::distinct::DistinctFinding]| -> Vec<String> {
+            found.iter().map(|d| d.id.clone()).collect()
+        };
+        // A note (a finding that cites a descriptive sentence) breaks nothing: it has a
+        // cell of its own, never a failing one.
+        let (notes_only, failing): (Vec<_>, Vec<_>) =
+            citing.into_iter().partition(|d| d.kind == Kind::Note);
+        let (cell, note) = if !failing.is_empty() {
+            (Cell::Fail(ids(&failing)), describe(&failing))
+        } else if !notes_only.is_empty() {
+            (Cell::Note(ids(&notes_only)), describe(&notes_only))
         } else {
             exercised(r, t)
         };
@@ -227,12 +275,12 @@ fn row<'a>(results: &Results, r: &'a Requirement) -> Row<'a> {
 /// Pass or not exercised, for a requirement nothing was found against on target `t`.
 fn exercised(r: &Requirement, t: &TargetRun) -> (Cell, String) {
     let Some(judge) = r.check.as_deref() else {
-        return (Cell::NotExercised, r.status());
+        return (Cell::NotChecked, r.status());
     };
     if !t.judges.iter().any(|j| j == judge) {
         return (
-            Cell::NotExercised,
-            format!("not exercised: the {judge} judge did not run on {}", t.name),
+            Cell::NotChecked,
+            format!("not checked: the {judge} judge did not run on {}", t.name),
         );
     }
     match section_command(r.rfc, &r.section) {
@@ -353,6 +401,22 @@ mod tests {
     }
 
     #[test]
+    fn a_note_against_a_descriptive_sentence_fails_no_cell() {
+        let mut note = finding("2060-2.2.2-ok-no-bad", &["a"]);
+        note.kind = Kind::Note;
+        let r = results(
+            vec![target("a", &["mutation"], &[("STATUS", 1)])],
+            &[note],
+            "rfc2060",
+        );
+        let m = Matrix::compute(&r, catalogue());
+        assert!(!matches!(
+            cell(&m, "2060-2.2.2-ok-no-bad", 0),
+            Cell::Fail(_)
+        ));
+    }
+
+    #[test]
     fn a_command_section_passes_only_when_that_command_was_sent_and_its_judge_ran() {
         let select = checked_in("6.3.1");
         let judge = select.check.as_deref().unwrap();
@@ -368,7 +432,7 @@ mod tests {
         let m = Matrix::compute(&r, catalogue());
         assert_eq!(cell(&m, &select.id, 0), &Cell::Pass);
         assert_eq!(cell(&m, &select.id, 1), &Cell::NotExercised);
-        assert_eq!(cell(&m, &select.id, 2), &Cell::NotExercised);
+        assert_eq!(cell(&m, &select.id, 2), &Cell::NotChecked);
         let row = m.rows().find(|r| r.requirement.id == select.id).unwrap();
         assert!(
             row.notes[1].contains("no SELECT command"),
@@ -376,6 +440,82 @@ mod tests {
             row.notes[1]
         );
         assert!(row.notes[2].contains("did not run"), "{}", row.notes[2]);
+    }
+
+    #[test]
+    fn not_exercised_means_no_command_it_concerns_was_sent_and_nothing_else() {
+        // The judge ran and FETCH was sent, but no SELECT: SELECT's requirement is not
+        // exercised. A judge that did not run leaves it not checked, whatever was sent.
+        let select = checked_in("6.3.1");
+        let judge = select.check.as_deref().unwrap();
+        let r = results(
+            vec![
+                target("no-select", &[judge], &[("FETCH", 2)]),
+                target("no-judge", &["other"], &[("SELECT", 2)]),
+            ],
+            &[],
+            "rfc2060",
+        );
+        let m = Matrix::compute(&r, catalogue());
+        assert_eq!(cell(&m, &select.id, 0), &Cell::NotExercised);
+        assert_eq!(cell(&m, &select.id, 1), &Cell::NotChecked);
+        for row in m.rows() {
+            for (i, c) in row.cells.iter().enumerate() {
+                if *c == Cell::NotExercised {
+                    assert!(
+                        row.notes[i].starts_with("not exercised: no "),
+                        "{}: {}",
+                        row.requirement.id,
+                        row.notes[i]
+                    );
+                }
+            }
+        }
+    }
+
+    #[test]
+    fn a_response_section_is_exercised_only_by_the_commands_that_answer_with_it() {
+        let fetch_response = catalogue()
+            .requirements()
+            .iter()
+            .find(|r| r.rfc == 2060 && r.section == "7.4.2" && r.check.is_some())
+            .unwrap();
+        let judge = fetch_response.check.as_deref().unwrap();
+        let r = results(
+            vec![
+                target("uid-fetch", &[judge], &[("UID FETCH", 1)]),
+                target("no-fetch", &[judge], &[("SELECT", 5), ("NOOP", 2)]),
+            ],
+            &[],
+            "rfc2060",
+        );
+        let m = Matrix::compute(&r, catalogue());
+        assert_eq!(cell(&m, &fetch_response.id, 0), &Cell::Pass);
+        assert_eq!(cell(&m, &fetch_response.id, 1), &Cell::NotExercised);
+    }
+
+    #[test]
+    fn a_note_is_never_a_failing_cell() {
+        let fetch = checked_in("6.4.5");
+        let judge = fetch.check.as_deref().unwrap();
+        let mut note = finding(&fetch.id, &["a"]);
+        note.kind = Kind::Note;
+        let r = results(
+            vec![target("a", &[judge], &[("FETCH", 3)])],
+            &[note.clone()],
+            "rfc2060",
+        );
+        let m = Matrix::compute(&r, catalogue());
+        assert!(matches!(cell(&m, &fetch.id, 0), Cell::Note(_)));
+        assert_eq!(m.tally(0).fail, 0);
+        assert_eq!(m.tally(0).note, 1);
+        // With a failure too, the cell fails.
+        let mut fail = finding(&fetch.id, &["a"]);
+        fail.session = 2;
+        fail.summary = "other".into();
+        let r = results(r.targets.clone(), &[note, fail], "rfc2060");
+        let m = Matrix::compute(&r, catalogue());
+        assert!(matches!(cell(&m, &fetch.id, 0), Cell::Fail(ids) if ids.len() == 1));
     }
 
     #[test]
@@ -431,7 +571,7 @@ mod tests {
         );
         let m = Matrix::compute(&r, catalogue());
         let row = m.rows().find(|r| r.requirement.id == unchecked.id).unwrap();
-        assert_eq!(row.cells[0], Cell::NotExercised);
+        assert_eq!(row.cells[0], Cell::NotChecked);
         assert!(row.notes[0].starts_with("not checked"), "{}", row.notes[0]);
         // Unless a finding shows it broken after all.
         let r = results(
@@ -457,7 +597,8 @@ mod tests {
         let pos = |sec: &str| m.sections.iter().position(|s| s.section == sec).unwrap();
         assert!(pos("6.3.9") < pos("6.3.10"), "sections sorted by number");
         assert_eq!(m.sections[pos("6.3.1")].title, "SELECT");
-        assert_eq!(m.tally(0).not_exercised, n2060);
+        assert_eq!(m.tally(0).not_exercised + m.tally(0).not_checked, n2060);
+        assert_eq!(m.tally(0).total(), n2060);
 
         let r = results(vec![target("a", &[], &[])], &[], "rfc3501");
         let m = Matrix::compute(&r, catalogue());
@@ -474,6 +615,9 @@ mod tests {
                 Some(Needs::Command(c)) => assert_eq!(c, s.title, "RFC {} §{}", s.rfc, s.section),
                 Some(Needs::Uid) => assert_eq!(s.title, "UID"),
                 Some(Needs::Experimental) => assert_eq!(s.title, "X<atom>"),
+                Some(Needs::AnyOf(names)) => {
+                    assert_eq!(format!("{} Response", names[0]), s.title, "§{}", s.section)
+                }
                 None => assert!(
                     s.section.matches('.').count() < 2 || !s.section.starts_with("6."),
                     "RFC {} §{} ({}) has no command",

@@ -13,7 +13,7 @@ pub mod framing;
 pub mod transcript;
 
 pub use framing::{FrameError, FrameLimits, Framer};
-pub use transcript::{End, Event, Exchange, Transcript};
+pub use transcript::{End, Event, Exchange, Late, Transcript};
 
 /// One piece of a message as it crossed the wire.
 #[derive(Clone, Debug, PartialEq, Eq, Hash)]

@@ -81,11 +81,52 @@ pub enum End {
     /// `max_responses`, `max_session_bytes`): the text names the limit. The RFC sets no
     /// such limits, so this is not by itself a fault of the server.
     Limit(String),
+    /// The last wait ran past the timeout, but when the session was run again from fresh
+    /// state (up to and including that wait) with a longer deadline, the answer came:
+    /// this is that second run, ending with the late answer. Not a fault: the RFC sets
+    /// no time limit.
+    Slow(Late),
+}
+
+/// How late an answer came ([`End::Slow`]).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Late {
+    /// How long the answer took, in milliseconds.
+    pub after_ms: u64,
+    /// The timeout it ran past.
+    pub timeout_ms: u64,
+    /// The longer deadline it was asked again with.
+    pub deadline_ms: u64,
+}
+
+impl Late {
+    /// `answered after 5021 ms (timeout 5000 ms; asked again with a 30000 ms deadline)`.
+    pub fn to_text(self) -> String {
+        format!(
+            "answered after {} ms (timeout {} ms; asked again with a {} ms deadline)",
+            self.after_ms, self.timeout_ms, self.deadline_ms
+        )
+    }
+
+    /// Reads [`Late::to_text`] back: its three numbers, in order.
+    pub fn from_text(s: &str) -> Option<Late> {
+        let mut numbers = s
+            .split(|c: char| !c.is_ascii_digit())
+            .filter(|w| !w.is_empty())
+            .map(|w| w.parse::<u64>());
+        let mut next = || numbers.next()?.ok();
+        let late = Late {
+            after_ms: next()?,
+            timeout_ms: next()?,
+            deadline_ms: next()?,
+        };
+        (late.to_text() == s.trim()).then_some(late)
+    }
 }
 
 impl End {
     /// The one-line form used in case files: `completed`, `closed`, `timeout: ...`,
-    /// `broken: ...`, `limit: ...`.
+    /// `broken: ...`, `limit: ...`, `slow: ...` ([`Late::to_text`]).
     pub fn to_line(&self) -> String {
         match self {
             End::Completed => "completed".into(),
@@ -93,6 +134,7 @@ impl End {
             End::Timeout(s) => format!("timeout: {s}"),
             End::Broken(s) => format!("broken: {s}"),
             End::Limit(s) => format!("limit: {s}"),
+            End::Slow(l) => format!("slow: {}", l.to_text()),
         }
     }
 
@@ -106,6 +148,8 @@ impl End {
                     Some(End::Timeout(r.trim().into()))
                 } else if let Some(r) = s.strip_prefix("limit:") {
                     Some(End::Limit(r.trim().into()))
+                } else if let Some(r) = s.strip_prefix("slow:") {
+                    Late::from_text(r).map(End::Slow)
                 } else {
                     s.strip_prefix("broken:")
                         .map(|r| End::Broken(r.trim().into()))
@@ -147,5 +191,27 @@ impl Default for Transcript {
             script: Vec::new(),
             end: End::Completed,
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_slow_end_prints_and_reads_back() {
+        let e = End::Slow(Late {
+            after_ms: 5021,
+            timeout_ms: 5000,
+            deadline_ms: 30000,
+        });
+        let line = e.to_line();
+        assert_eq!(
+            line,
+            "slow: answered after 5021 ms (timeout 5000 ms; asked again with a 30000 ms deadline)"
+        );
+        assert_eq!(End::from_line(&line), Some(e));
+        assert_eq!(End::from_line("slow: 1 2"), None);
+        assert_eq!(End::from_line("slow: answered after 1 ms, 2, 3"), None);
     }
 }

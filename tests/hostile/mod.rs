@@ -5,7 +5,8 @@
 //! [`Behaviour`]. Behaviours that need a logged-in session greet with
 //! `* OK [CAPABILITY IMAP4rev1]`, answer LOGIN with OK (AUTHENTICATE with NO), and
 //! misbehave on the first other command (in a campaign with the oracle, the driver's
-//! `s3 LIST "" *`), or at LOGIN already ([`Behaviour::Silent`]).
+//! `s3 LIST "" *`), or at LOGIN already ([`Behaviour::Silent`]); [`Behaviour::Delayed`]
+//! answers every command after LOGIN, late.
 
 use std::net::SocketAddr;
 use std::time::Duration;
@@ -38,6 +39,10 @@ pub enum Behaviour {
     UnknownTag,
     /// `* BYE not accepting connections` as the greeting, and close.
     ByeGreeting,
+    /// Answers every command after LOGIN correctly, but only after this many
+    /// milliseconds (a LIST gets `* LIST () "/" INBOX` first): a slow server, not a hung
+    /// one.
+    Delayed(u64),
 }
 
 /// A running fixture; it stops with the test process.
@@ -214,15 +219,24 @@ async fn serve(mut s: TcpStream, behaviour: Behaviour, n: u64) {
         };
         let tag = String::from_utf8_lossy(line.split(|&b| b == b' ').next().unwrap_or_default())
             .into_owned();
-        let answer = match word(&line, 1).as_str() {
-            "LOGIN" => format!("{tag} OK logged in\r\n"),
-            "AUTHENTICATE" => format!("{tag} NO not supported here\r\n"),
-            "LOGOUT" => {
+        let answer = match (word(&line, 1).as_str(), behaviour) {
+            ("LOGIN", _) => format!("{tag} OK logged in\r\n"),
+            ("AUTHENTICATE", _) => format!("{tag} NO not supported here\r\n"),
+            ("LOGOUT", _) => {
                 let _ = s
                     .write_all(format!("* BYE bye\r\n{tag} OK done\r\n").as_bytes())
                     .await;
                 close(&mut s).await;
                 return;
+            }
+            (verb, Behaviour::Delayed(ms)) => {
+                tokio::time::sleep(Duration::from_millis(ms)).await;
+                let data = if verb == "LIST" {
+                    "* LIST () \"/\" INBOX\r\n"
+                } else {
+                    ""
+                };
+                format!("{data}{tag} OK done\r\n")
             }
             _ => {
                 misbehave(&mut s, &mut cmds, behaviour, &tag).await;
@@ -285,5 +299,6 @@ async fn misbehave(s: &mut TcpStream, cmds: &mut Commands, behaviour: Behaviour,
         Behaviour::Garbage | Behaviour::Silent | Behaviour::ByeGreeting => {
             unreachable!("handled before the login")
         }
+        Behaviour::Delayed(_) => unreachable!("answered in `serve`"),
     }
 }
