@@ -40,6 +40,9 @@ pub enum Cause {
     /// A FETCH FLAGS lists only some of the flags the server itself shows set before and
     /// after.
     FlagsPartial,
+    /// The flags an APPEND or COPY asked for are not among the FLAGS the server shows for
+    /// the message (RFC 2060 §6.3.11 and §6.4.7 say they SHOULD be set).
+    FlagsNotSet,
     /// A SEARCH by size contradicts the RFC822.SIZE the server itself reported.
     ContradictsOwnSize,
     /// The data differ from the appended message and nothing the server sent in the
@@ -48,7 +51,7 @@ pub enum Cause {
 }
 
 impl Cause {
-    pub const ALL: [Cause; 13] = [
+    pub const ALL: [Cause; 14] = [
         Cause::HeaderFieldsAdded,
         Cause::HeaderFieldsRemoved,
         Cause::HeaderChanged,
@@ -60,6 +63,7 @@ impl Cause {
         Cause::CountsOff,
         Cause::TransferEncodingField,
         Cause::FlagsPartial,
+        Cause::FlagsNotSet,
         Cause::ContradictsOwnSize,
         Cause::Unexplained,
     ];
@@ -77,6 +81,7 @@ impl Cause {
             Cause::CountsOff => "counts-off",
             Cause::TransferEncodingField => "transfer-encoding-field",
             Cause::FlagsPartial => "flags-partial",
+            Cause::FlagsNotSet => "flags-not-set",
             Cause::ContradictsOwnSize => "contradicts-own-size",
             Cause::Unexplained => "unexplained",
         }

@@ -2378,6 +2378,7 @@ impl Oracle {
                                     shown: b.clone(),
                                     missing: m,
                                     touched: FlagSet::new(),
+                                    learnt_later: false,
                                     otherwise: Some((
                                         rule::FLAGS_VALUE,
                                         format!(
@@ -2469,8 +2470,11 @@ impl Oracle {
                         if !clean {
                             continue;
                         }
+                        // An empty section sent as NIL says the same: nothing there.
+                        let empty_as_nil = want.text().is_some_and(<[u8]>::is_empty)
+                            && have.atom().is_some_and(|a| a.eq_ignore_ascii_case(b"NIL"));
                         (
-                            value_matches(want, have, false, false),
+                            empty_as_nil || value_matches(want, have, false, false),
                             section_requirement(name),
                         )
                     }
@@ -2703,7 +2707,7 @@ impl Oracle {
                     // The FLAGS of a FETCH that set \\Seen may list only what changed: one
                     // that lacks flags the APPEND or COPY asked for is held until the
                     // server shows the flags again, and not learnt.
-                    if let (true, Some((want, _))) = (seen_in_flight, &m.expected_flags) {
+                    if let (true, Some((want, rule))) = (seen_in_flight, &m.expected_flags) {
                         let mut missing = FlagSet::new();
                         for f in want.names() {
                             if !flags.contains(&f) {
@@ -2711,6 +2715,18 @@ impl Oracle {
                             }
                         }
                         if !missing.names().is_empty() {
+                            // Never shown again: the FLAGS is read as it stands, against
+                            // the SHOULD that asked for the flags.
+                            let otherwise = (
+                                *rule,
+                                format!(
+                                    "message {seq} lacks flags the client asked for ({}), as the \
+                                     FLAGS of a FETCH that set \\Seen shows them; the server did \
+                                     not show its flags again",
+                                    missing.names().join(" ")
+                                ),
+                                format!("FLAGS including ({})", want.names().join(" ")),
+                            );
                             claims.push(flags::FlagClaim {
                                 step,
                                 seq: *seq,
@@ -2718,7 +2734,8 @@ impl Oracle {
                                 shown: flags.clone(),
                                 missing,
                                 touched: FlagSet::new(),
-                                otherwise: None,
+                                otherwise: Some(otherwise),
+                                learnt_later: true,
                             });
                             continue;
                         }
@@ -2741,12 +2758,14 @@ impl Oracle {
             self.claim_flags(c);
         }
         for (seq, want, got, rule) in lost {
-            self.find(
+            self.find_cause(
                 step,
                 rule,
+                None,
+                super::Cause::FlagsNotSet,
                 format!("message {seq} lacks flags the client asked for"),
                 format!("FLAGS including ({})", want.names().join(" ")),
-                format!("FLAGS ({})", got.names().join(" ")),
+                format!("* {seq} FETCH (FLAGS ({}))", got.names().join(" ")),
             );
         }
     }

@@ -28,6 +28,9 @@ pub(in crate::judge) struct FlagClaim {
     /// What to report if the claim is never settled: the requirement, summary, expected
     /// (`None`: nothing).
     pub otherwise: Option<(&'static str, String, String)>,
+    /// The flags were not known when the claim was made: flags shown again without the
+    /// missing ones are learnt and judged there, not here.
+    pub learnt_later: bool,
 }
 
 fn list(f: &FlagSet) -> String {
@@ -76,8 +79,9 @@ impl Oracle {
             .filter(|f| flags.contains(f) && !c.touched.contains(f))
             .collect();
         if back.is_empty() {
-            // Still missing: the first reading stands.
-            if let Some((id, summary, expected)) = c.otherwise {
+            // Still missing: the first reading stands (judged where the flags are learnt,
+            // when they were not known).
+            if let (Some((id, summary, expected)), false) = (c.otherwise, c.learnt_later) {
                 self.find(
                     step.or(c.step),
                     id,
