@@ -583,6 +583,7 @@ mod tests {
             seed: 1,
             session: n,
             step: Some(0),
+            cause: None,
         }
     }
 

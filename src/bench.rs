@@ -310,6 +310,7 @@ mod tests {
                 seed: 1,
                 session,
                 step: Some(0),
+                cause: None,
             })
             .unwrap();
         }

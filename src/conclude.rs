@@ -449,6 +449,7 @@ mod tests {
             seed: 1,
             session: i,
             step: Some(0),
+            cause: None,
         };
         let d = dedup(&(0..5).map(f).collect::<Vec<_>>());
         let lines = distinct_lines(&d, 3);
@@ -479,6 +480,7 @@ mod tests {
             seed: 1,
             session,
             step: Some(0),
+            cause: None,
         };
         let d = dedup(&[f(Kind::Timeout, 1), f(Kind::Divergence, 2)]);
         let lines = distinct_lines(&d, 5);

@@ -279,6 +279,7 @@ mod tests {
             seed: 1,
             session,
             step: Some(0),
+            cause: None,
         }
     }
 

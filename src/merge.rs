@@ -379,6 +379,7 @@ mod tests {
             seed: 7,
             session,
             step: Some(0),
+            cause: None,
         }
     }
 

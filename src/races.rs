@@ -261,6 +261,7 @@ fn end_verdict(target: &str, t: &RaceTranscript) -> Option<Verdict> {
                 t.end.to_line()
             )
         },
+        cause: None,
     })
 }
 

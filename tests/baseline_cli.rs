@@ -29,6 +29,7 @@ fn finding(session: u64, target: &str, kind: Kind, rule: &str) -> Finding {
         seed: 5,
         session,
         step: Some(2),
+        cause: None,
     }
 }
 

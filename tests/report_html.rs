@@ -117,6 +117,7 @@ fn fixture(name: &str) -> Fixture {
         seed: 7,
         session: 1,
         step: Some(1),
+        cause: None,
     };
     let mut syntax = base("7.1.0", Kind::Syntax, &["beta"]);
     syntax.rule = Some(syntax_rule.clone());
@@ -698,6 +699,7 @@ fn reports_written_elsewhere_link_back_to_the_cases_and_bad_directories_exit_2()
             seed: 7,
             session: e.session,
             step: e.step,
+            cause: None,
         };
         lines.push_str(&serde_json::to_string(&finding).unwrap());
         lines.push('\n');

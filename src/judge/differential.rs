@@ -363,6 +363,7 @@ impl Comparison<'_, '_> {
                 summary: format!("`{command}`: {why}{aside}"),
                 expected: ref_text.trim_end().to_string(),
                 observed: diff,
+                cause: None,
             });
             self.later.push(Vec::new());
             if cascade {
@@ -665,6 +666,7 @@ mod tests {
             summary: String::new(),
             expected: String::new(),
             observed: String::new(),
+            cause: None,
         };
         let all = [
             v(Kind::Violation, &["m"], Some(4)),

@@ -195,6 +195,7 @@ fn slow(target: &str, t: &Transcript, late: Late) -> Verdict {
             late.deadline_ms,
             late.after_ms
         ),
+        cause: None,
     }
 }
 
@@ -209,6 +210,7 @@ pub fn judge_end(target: &str, t: &Transcript) -> Vec<Verdict> {
         summary,
         expected,
         observed: last_bytes(t, &f),
+        cause: None,
     };
     let our_limit = |why: &str| {
         v(

@@ -16,9 +16,11 @@
 //! (extensions, ambiguous ABNF, decoder limits) the judge says nothing or gives a
 //! [`Kind::Warning`] that states the reason; it never guesses a violation.
 
+pub mod cause;
 pub mod differential;
 pub mod divergence_reason;
 pub mod end;
+pub mod fetch_cause;
 pub mod grammar;
 pub mod innermost;
 pub mod lex;
@@ -33,6 +35,7 @@ pub mod tags;
 #[cfg(test)]
 mod fixture;
 
+pub use cause::Cause;
 pub use differential::{
     explained_steps, judge_differential, judge_differential_by_identity,
     judge_differential_explained, Explained, Identity,
@@ -162,6 +165,10 @@ pub struct Verdict {
     pub expected: String,
     /// The offending bytes escaped with [`crate::wire::escape`], or a unified diff.
     pub observed: String,
+    /// What differs, where the judge found it ([`Cause`]): findings with the same rule and
+    /// cause are one behaviour.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub cause: Option<Cause>,
 }
 
 #[cfg(test)]

@@ -67,6 +67,7 @@ pub fn judge_mutations_in(
             summary,
             expected: expected.to_string(),
             observed: observed(e),
+            cause: None,
         };
         match status.as_deref() {
             None if later && !answered_otherwise(e) => out.push(verdict(
@@ -171,6 +172,7 @@ fn stray_completion(target: &str, t: &Transcript, step: usize, op: Operator) -> 
             escape(&own)
         ),
         observed: stray.join("\n"),
+        cause: None,
     })
 }
 

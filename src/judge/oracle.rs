@@ -24,6 +24,13 @@
 //! SEARCH results (three-valued); STATUS counts; TRYCREATE; COPYUID counts; LIST names
 //! against the pattern, separators, inferiors kept by DELETE and moved by RENAME; LSUB
 //! and subscriptions; case variants of INBOX; X responses and undefined flags.
+//!
+//! A difference is reported with the sentence the server's bytes break, found from its
+//! cause ([`super::Cause`]): FETCH data are explained against the message the server
+//! serves before any item's own sentence is cited (`oracle/explain.rs`); a FETCH FLAGS that lacks
+//! flags waits for the server's next FLAGS of that message (`oracle/flags.rs`); SEARCH SMALLER and
+//! LARGER are held to the sizes the server itself gives (`oracle/search.rs`); a COPY of a set that
+//! repeats a message may copy it once or once per mention (`oracle/copy.rs`).
 
 use std::collections::BTreeMap;
 
@@ -42,6 +49,13 @@ use crate::model::response::{Outcome, Reply, Untagged};
 use crate::model::session::{Session, State, Store};
 use crate::model::Profile;
 use crate::wire::{escape, End, Exchange, Message, Transcript};
+
+mod copy;
+mod explain;
+mod flags;
+#[cfg(test)]
+mod lab_cases;
+mod search;
 
 /// How far the oracle could follow a session.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
@@ -225,9 +239,28 @@ fn fetch_items(bytes: &[u8]) -> Option<(u32, Vec<(String, Tok)>)> {
 
 /// `BODY[HEADER.FIELDS ("From" to)]` and `BODY[HEADER.FIELDS (FROM TO)]` name the same
 /// item: upper-case, no quotes, single spaces.
+///
+/// RFC 2060 §6.4.5 fixes no order for the field names a server echoes back in
+/// `HEADER.FIELDS (...)`: the names of the list are sorted, so that an echo in another
+/// order names the same item.
 fn normalize_item_name(name: &str) -> String {
     let s: String = name.chars().filter(|c| *c != '"').collect();
-    s.split_whitespace().collect::<Vec<_>>().join(" ")
+    let s = s.split_whitespace().collect::<Vec<_>>().join(" ");
+    let Some(open) = s
+        .find("HEADER.FIELDS")
+        .and_then(|i| s[i..].find('(').map(|j| i + j))
+    else {
+        return s;
+    };
+    let Some(close) = s[open..].find(')').map(|j| open + j) else {
+        return s;
+    };
+    let mut names: Vec<&str> = s[open + 1..close]
+        .split(' ')
+        .filter(|n| !n.is_empty())
+        .collect();
+    names.sort_unstable();
+    format!("{}({}){}", &s[..open], names.join(" "), &s[close + 1..])
 }
 
 pub(super) fn read(m: &Message) -> Seen {
@@ -451,30 +484,6 @@ fn value_matches(model: &Tok, server: &Tok, ci: bool, extensible: bool) -> bool 
     }
 }
 
-/// Header field names present in the server's data and not in the model's: what a server
-/// that rewrites stored messages adds (e.g. `X-UID`, `Status` in an mbox).
-fn added_fields(want: &Tok, have: &Tok) -> Vec<String> {
-    let names = |t: &Tok| -> Vec<String> {
-        t.text()
-            .map(|b| {
-                b.split(|&c| c == b'\n')
-                    .filter(|l| !l.is_empty() && l[0] != b' ' && l[0] != b'\t')
-                    .filter_map(|l| l.iter().position(|&c| c == b':').map(|i| &l[..i]))
-                    .map(|n| String::from_utf8_lossy(n).to_ascii_lowercase())
-                    .collect()
-            })
-            .unwrap_or_default()
-    };
-    let w = names(want);
-    let mut out: Vec<String> = names(have)
-        .into_iter()
-        .filter(|n| !n.contains(' ') && !w.contains(n))
-        .collect();
-    out.dedup();
-    out.truncate(5);
-    out
-}
-
 fn render(t: &Tok) -> String {
     match &t.kind {
         TokKind::Atom(a) => String::from_utf8_lossy(a).into_owned(),
@@ -584,6 +593,31 @@ fn inbox_upper(n: &[u8], delimiter: u8) -> Vec<u8> {
     }
 }
 
+/// RFC 2060 §6.3.11 and §6.4.7: the server "MUST send the response code "[TRYCREATE]" as
+/// the prefix of the text of the tagged NO response". The summary and observed text of a
+/// tagged NO `line` that breaks it: a response code comes directly after the status word
+/// (§7.1), so `NO APPEND [TRYCREATE] failed` holds the word, but in the text, not as
+/// the response code. `observed` quotes the server's line.
+fn trycreate_evidence(command: &str, line: &[u8]) -> (String, String) {
+    let line = crate::wire::strip_eol(line);
+    let upper = line.to_ascii_uppercase();
+    let quoted = escape(line);
+    if contains_bytes(&upper, b"[TRYCREATE]") {
+        (
+            format!(
+                "{command} to a mailbox that does not exist: \"[TRYCREATE]\" is in the text of \
+                 the NO, not the response code directly after NO"
+            ),
+            format!("{quoted} (\"[TRYCREATE]\" follows other text, so it is not a response code)"),
+        )
+    } else {
+        (
+            format!("{command} to a mailbox that does not exist: NO without [TRYCREATE]"),
+            format!("{quoted} (no [TRYCREATE] response code)"),
+        )
+    }
+}
+
 fn done_text(done: &Done) -> Vec<u8> {
     format!("{} {:?}", done.outcome.as_str(), done.code).into_bytes()
 }
@@ -625,6 +659,27 @@ pub struct Oracle {
     /// RECENT counts STATUS reported per mailbox (not the selected one) since the last
     /// command that could change one: another STATUS must report the same.
     status_recent: BTreeMap<Vec<u8>, (u32, Option<usize>)>,
+    /// The message the server served in full (BODY[], RFC822, or header and text in one
+    /// response), by identity, when it differs from the appended one.
+    served: BTreeMap<u64, Vec<u8>>,
+    /// Messages the server was shown to store with other bytes than were appended.
+    altered: std::collections::BTreeSet<u64>,
+    /// FETCH items that differ and that nothing explained yet ([`explain`]).
+    pending: Vec<explain::Pending>,
+    /// Findings with a cause already made in this session, by (rule, cause): the index
+    /// of the verdict, which later evidence joins.
+    cause_found: BTreeMap<(String, super::Cause), usize>,
+    /// Every RFC822.SIZE the server gave for each message (or the length of the whole
+    /// message it sent), with the step and the item; a server that rewrites its store
+    /// may give several.
+    own_size: BTreeMap<u64, Vec<(u32, Option<usize>, String)>>,
+    /// Searches by size whose result differs from the model's ([`search`]).
+    size_searches: Vec<search::SizeSearch>,
+    /// The command being judged, as sent.
+    command_line: Vec<u8>,
+    /// FETCH FLAGS that lacked flags, until the server shows those messages' flags again
+    /// ([`flags`]).
+    flag_claims: Vec<flags::FlagClaim>,
 }
 
 impl Oracle {
@@ -649,6 +704,14 @@ impl Oracle {
             listed: BTreeMap::new(),
             client_text: Vec::new(),
             announced: None,
+            served: BTreeMap::new(),
+            altered: Default::default(),
+            pending: Vec::new(),
+            cause_found: BTreeMap::new(),
+            own_size: BTreeMap::new(),
+            size_searches: Vec::new(),
+            command_line: Vec::new(),
+            flag_claims: Vec::new(),
         }
     }
 
@@ -807,6 +870,7 @@ impl Oracle {
             summary,
             expected,
             observed,
+            cause: None,
         });
     }
 
@@ -842,6 +906,9 @@ impl Oracle {
             let identity = self.live().then(|| self.identity()).flatten();
             self.coverage.identities.push(identity);
         }
+        self.judge_flag_claims();
+        self.judge_pending();
+        self.judge_size_searches();
         (self.verdicts, self.coverage)
     }
 
@@ -1036,6 +1103,7 @@ impl Oracle {
 
     fn exchange(&mut self, step: Option<usize>, e: &Exchange) {
         let bytes = e.command().to_bytes();
+        self.command_line = bytes.clone();
         self.client_text.extend_from_slice(&bytes);
         if unadvertised_literal_refused(e) {
             // A `{n+}` literal the server did not read as one (it did not advertise
@@ -1219,7 +1287,28 @@ impl Oracle {
 
         // UIDs the server shows in this exchange (FETCH ... UID n) are learnt first, so
         // that a UID command's set can be resolved the way the server did.
+        if let CommandBody::Store { flags, .. } = body {
+            let names: Vec<String> = flags.iter().map(|f| f.to_string()).collect();
+            self.touch_flags(&names);
+        }
         if matches!(body, CommandBody::Fetch { .. } | CommandBody::Store { .. }) {
+            self.learn_sizes(step, &seen);
+            // Flags shown again settle a FLAGS that lacked some, whatever the model makes
+            // of this command (sequence numbers hold: no EXPUNGE during FETCH or STORE).
+            let expunged = seen.iter().any(|s| matches!(s, Seen::Expunge(_)));
+            if let (Some(sel), false) = (self.session.selection().cloned(), expunged) {
+                for s in &seen {
+                    let Seen::Fetch(seq, items) = s else { continue };
+                    let flags = items
+                        .iter()
+                        .find(|(n, _)| n == "FLAGS")
+                        .and_then(|(_, t)| flags_of(t));
+                    let id = sel.view.get((*seq as usize).wrapping_sub(1)).copied();
+                    if let (Some(flags), Some(id)) = (flags, id) {
+                        self.settle_flags(step, *seq, id, &flags);
+                    }
+                }
+            }
             if let Some(sel) = self.session.selection().cloned() {
                 for s in &seen {
                     let Seen::Fetch(seq, items) = s else { continue };
@@ -1243,7 +1332,14 @@ impl Oracle {
         let before_session = self.session.clone();
         let mut trial = self.session.clone();
         let mut trial_store = self.store.clone();
-        let reply = trial.execute(&mut trial_store, body);
+        let mut reply = trial.execute(&mut trial_store, body);
+        // A COPY whose set repeats a message: copied once (coalesced) or once per mention,
+        // as the server chose.
+        if let Some((s, st, r)) = self.uncoalesced_copy(body, &done, &seen, trial.latitude.copied) {
+            trial = s;
+            trial_store = st;
+            reply = r;
+        }
         let latitude = trial.latitude.clone();
 
         let listed_refused = self.listed_name_refused(step, body, &reply, &done);
@@ -1356,7 +1452,8 @@ impl Oracle {
                     }
                     _ => {}
                 }
-                self.check_refusal(step, body, &bytes, &reply, &done);
+                let done_line = done_msg.first_line().to_vec();
+                self.check_refusal(step, body, &bytes, &reply, &done, &done_line);
                 // Unsolicited EXISTS in a refused command still announce messages.
                 self.apply_exists(&seen, None);
             }
@@ -1370,6 +1467,7 @@ impl Oracle {
         raw: &[u8],
         reply: &Reply,
         done: &Done,
+        done_line: &[u8],
     ) {
         // RFC 2060 §9: "All case variants of INBOX (e.g. "iNbOx") MUST be interpreted as
         // INBOX". A NO the model does not expect for a case variant means the server took
@@ -1427,15 +1525,13 @@ impl Oracle {
                 CommandBody::Append { .. } => rule::APPEND_TRYCREATE,
                 _ => rule::COPY_TRYCREATE,
             };
+            let (summary, observed) = trycreate_evidence(body.name(), done_line);
             self.find(
                 step,
                 id,
-                format!(
-                    "{} to a mailbox that does not exist: NO without [TRYCREATE]",
-                    body.name()
-                ),
-                "NO [TRYCREATE] ...".into(),
-                "NO without [TRYCREATE]".into(),
+                summary,
+                "<tag> NO [TRYCREATE] ...".into(),
+                observed,
             );
         }
     }
@@ -1532,23 +1628,13 @@ impl Oracle {
         }
         // RFC 4315 COPYUID names the copies: a COPY that made more copies than its set
         // names messages copied something twice or something else.
-        if let (
-            CommandBody::Copy { .. },
-            Some(WireCode::CopyUid { destination, .. }),
-            Some(copied),
-        ) = (body, &done.code, self.session.latitude.copied)
-        {
-            let made: u64 = destination
-                .0
-                .as_ref()
-                .iter()
-                .map(|e| match e {
-                    imap_types::extensions::uidplus::UidElement::Single(_) => 1,
-                    imap_types::extensions::uidplus::UidElement::Range(a, b) => {
-                        u64::from(a.get().abs_diff(b.get())) + 1
-                    }
-                })
-                .sum();
+        // RFC 3501 §9: "Servers MAY coalesce overlaps": a set that names a message twice
+        // makes one or two copies of it ([`copy`]); the model follows the server's choice.
+        if let (CommandBody::Copy { .. }, Some(made), Some(copied)) = (
+            body,
+            copy::copyuid_count(done),
+            self.session.latitude.copied,
+        ) {
             if made != copied as u64 {
                 self.find(
                     step,
@@ -1556,7 +1642,9 @@ impl Oracle {
                     format!(
                         "COPY made {made} copies (COPYUID) of the {copied} messages its set names"
                     ),
-                    format!("{copied} copies: a sequence set names each message once"),
+                    format!(
+                        "{copied} copies, or one per mention of a message the set names more than once"
+                    ),
                     format!("COPYUID destination of {made} UIDs"),
                 );
                 return self.stop("COPY made other copies than the model");
@@ -1665,31 +1753,15 @@ impl Oracle {
                         v.iter().any(|i| matches!(i, MessageDataItemName::Flags))
                     }
                 };
-                self.check_fetch(step, reply, seen, *uid, wants_flags, true)
+                self.check_fetch(step, body, reply, seen, *uid, wants_flags, true)
             }
             CommandBody::Store { uid, .. } => {
-                self.check_fetch(step, reply, seen, *uid, false, false)
+                self.check_fetch(step, body, reply, seen, *uid, false, false)
             }
             CommandBody::Search { criteria, uid, .. } => {
-                let rule = match criteria.as_ref() {
-                    [one] => crate::model::search::key_requirement(one),
-                    _ if *uid => "2060-6.4.8-uid-search-returns-uids",
-                    _ => rule::SEARCH_RESULT,
-                };
-                let before = self.verdicts.len();
-                self.check_search(step, reply, seen, rule);
-                // A server that stores a message with other bytes than were appended (which
-                // is reported where the message is fetched) counts other sizes.
-                if format!("{criteria:?}").contains("Larger")
-                    || format!("{criteria:?}").contains("Smaller")
-                {
-                    for v in &mut self.verdicts[before..] {
-                        v.kind = Kind::Warning;
-                        v.summary.push_str(
-                            " (by size: the server may store the message with other bytes)",
-                        );
-                    }
-                }
+                let command = std::mem::take(&mut self.command_line);
+                self.check_search(step, criteria.as_ref(), *uid, &command, reply, seen);
+                self.command_line = command;
             }
             CommandBody::Status { mailbox, .. } => {
                 let name = mailbox_bytes(mailbox);
@@ -2120,9 +2192,11 @@ impl Oracle {
     }
 
     /// FETCH and STORE data against the model's.
+    #[allow(clippy::too_many_arguments)]
     fn check_fetch(
         &mut self,
         step: Option<usize>,
+        body: &CommandBody<'_>,
         reply: &Reply,
         seen: &[Seen],
         uid: bool,
@@ -2165,7 +2239,15 @@ impl Oracle {
                         if uid { self.uid_set_rule() } else { rule::FETCH_DATA },
                         format!("FETCH data ({}) for message {seq}, which the command did not name", data.join(" ")),
                         "no FETCH data for messages outside the set (non-existent UIDs are ignored)".into(),
-                        format!("* {seq} FETCH ({} ...)", data.join(" ")),
+                        // The server's data as it sent them (literals written quoted).
+                        format!(
+                            "* {seq} FETCH ({})",
+                            items
+                                .iter()
+                                .map(|(n, t)| format!("{n} {}", render(t)))
+                                .collect::<Vec<_>>()
+                                .join(" ")
+                        ),
                     );
                     return;
                 }
@@ -2227,6 +2309,8 @@ impl Oracle {
                 .filter(|(n, _)| n == seq)
                 .map(|(_, name)| normalize_item_name(&name.to_ascii_uppercase()))
                 .collect();
+            // Message data that differ, explained together once every item is compared.
+            let mut differing: Vec<explain::Differing> = Vec::new();
             for (name, want) in &model_items {
                 if free.contains(name) {
                     continue;
@@ -2276,7 +2360,39 @@ impl Oracle {
                         } else {
                             rule::FLAGS_VALUE
                         };
-                        (a == b || before_seen, why)
+                        let ok = a == b || before_seen;
+                        if let (false, rule::FLAGS_VALUE, Some(a), Some(b)) = (ok, why, &a, &b) {
+                            let missing: Vec<String> =
+                                a.names().into_iter().filter(|f| !b.contains(f)).collect();
+                            let only_lacks = b.names().iter().all(|f| a.contains(f));
+                            if only_lacks {
+                                // A partial list, or flags lost: a later FLAGS tells.
+                                let mut m = FlagSet::new();
+                                for f in &missing {
+                                    m.insert(f);
+                                }
+                                self.claim_flags(flags::FlagClaim {
+                                    step,
+                                    seq: *seq,
+                                    id,
+                                    shown: b.clone(),
+                                    missing: m,
+                                    touched: FlagSet::new(),
+                                    learnt_later: false,
+                                    otherwise: Some((
+                                        rule::FLAGS_VALUE,
+                                        format!(
+                                            "FLAGS of message {seq} lacks {}, which the server set \
+                                             and no command removed",
+                                            missing.join(" ")
+                                        ),
+                                        format!("FLAGS {}", render(want)),
+                                    )),
+                                });
+                                continue;
+                            }
+                        }
+                        (ok, why)
                     }
                     "UID" => continue,
                     "RFC822.SIZE" => {
@@ -2354,38 +2470,78 @@ impl Oracle {
                         if !clean {
                             continue;
                         }
+                        // An empty section sent as NIL says the same: nothing there.
+                        let empty_as_nil = want.text().is_some_and(<[u8]>::is_empty)
+                            && have.atom().is_some_and(|a| a.eq_ignore_ascii_case(b"NIL"));
                         (
-                            value_matches(want, have, false, false),
+                            empty_as_nil || value_matches(want, have, false, false),
                             section_requirement(name),
                         )
                     }
                 };
-                if !ok {
-                    let id_rule = if name == "BODY" && value_matches(want, have, true, true) {
-                        // The server sent BODYSTRUCTURE's extension data with BODY.
-                        rule::BODY_NO_EXTENSION
-                    } else if is_header_section(name) && has_8bit(have) && !has_8bit(want) {
-                        // 8-bit octets in a header the client appended in 7 bits.
+                if ok {
+                    continue;
+                }
+                let message_data = name == "RFC822.SIZE"
+                    || name == "BODY"
+                    || name == "BODYSTRUCTURE"
+                    || name.starts_with("BODY[")
+                    || name.starts_with("RFC822");
+                // 8-bit octets in a header the client appended in 7 bits break §7.4.2
+                // whatever message the server stores.
+                let eight_bit = is_header_section(name) && has_8bit(have) && !has_8bit(want);
+                if message_data && !eight_bit {
+                    differing.push(explain::Differing {
+                        name: name.clone(),
+                        want: want.clone(),
+                        have: have.clone(),
+                        rule: id_rule,
+                    });
+                    continue;
+                }
+                self.find(
+                    step,
+                    if eight_bit {
                         rule::HEADERS_7BIT
                     } else {
                         id_rule
-                    };
-                    let added = added_fields(want, have);
-                    let note = if added.is_empty() {
-                        String::new()
+                    },
+                    format!("{name} of message {seq} differs from the stored message"),
+                    format!("{name} {}", render(want)),
+                    format!("{name} {}", render(have)),
+                );
+            }
+            self.explain_fetch(step, body, *seq, id, &msg.message, &got, differing);
+        }
+    }
+
+    /// Learns the sizes the server gives in FETCH responses (RFC822.SIZE, or the length
+    /// of a whole message), against which its SEARCH SMALLER and LARGER are judged.
+    fn learn_sizes(&mut self, step: Option<usize>, seen: &[Seen]) {
+        let Some(sel) = self.session.selection().cloned() else {
+            return;
+        };
+        for s in seen {
+            let Seen::Fetch(seq, items) = s else { continue };
+            let Some(id) = sel.view.get((*seq as usize).wrapping_sub(1)).copied() else {
+                continue;
+            };
+            for (n, t) in items {
+                let size = match n.as_str() {
+                    "RFC822.SIZE" => t
+                        .atom()
+                        .and_then(|a| std::str::from_utf8(a).ok())
+                        .and_then(|a| a.parse::<u32>().ok()),
+                    "RFC822" | "BODY[]" => t.text().map(|b| b.len() as u32),
+                    _ => None,
+                };
+                if let Some(size) = size {
+                    let item = if n == "RFC822.SIZE" {
+                        format!("* {seq} FETCH (RFC822.SIZE {size})")
                     } else {
-                        format!(
-                            " (the server added header fields to the message: {})",
-                            added.join(", ")
-                        )
+                        format!("* {seq} FETCH ({n} {{{size}}} ...)")
                     };
-                    self.find(
-                        step,
-                        id_rule,
-                        format!("{name} of message {seq} differs from the stored message{note}"),
-                        format!("{name} {}", render(want)),
-                        format!("{name} {}", render(have)),
-                    );
+                    self.learn_own_size(id, size, step, item);
                 }
             }
         }
@@ -2514,15 +2670,6 @@ impl Oracle {
         else {
             return;
         };
-        let mut lost: Vec<(u32, FlagSet, FlagSet, &'static str)> = Vec::new();
-        let Some(mb) = self
-            .store
-            .accounts
-            .get_mut(&user)
-            .and_then(|a| a.get_mut(&sel.mailbox))
-        else {
-            return;
-        };
         // The last FLAGS shown for each message in this exchange (a server may send the
         // flags again after a FETCH set \\Seen).
         let mut last: BTreeMap<u32, FlagSet> = BTreeMap::new();
@@ -2536,6 +2683,16 @@ impl Oracle {
                 last.insert(*seq, flags);
             }
         }
+        let mut lost: Vec<(u32, FlagSet, FlagSet, &'static str)> = Vec::new();
+        let mut claims: Vec<flags::FlagClaim> = Vec::new();
+        let Some(mb) = self
+            .store
+            .accounts
+            .get_mut(&user)
+            .and_then(|a| a.get_mut(&sel.mailbox))
+        else {
+            return;
+        };
         let seen_in_flight = self.session.latitude.seen_in_flight;
         for (seq, flags) in &last {
             let Some(id) = sel.view.get((*seq as usize).wrapping_sub(1)) else {
@@ -2547,6 +2704,42 @@ impl Oracle {
                 // the selection: not learnt as the stored flags.
                 let doubtful_seen = sel.read_only && flags.contains("\\Seen");
                 if !m.flags_known && !doubtful_seen {
+                    // The FLAGS of a FETCH that set \\Seen may list only what changed: one
+                    // that lacks flags the APPEND or COPY asked for is held until the
+                    // server shows the flags again, and not learnt.
+                    if let (true, Some((want, rule))) = (seen_in_flight, &m.expected_flags) {
+                        let mut missing = FlagSet::new();
+                        for f in want.names() {
+                            if !flags.contains(&f) {
+                                missing.insert(&f);
+                            }
+                        }
+                        if !missing.names().is_empty() {
+                            // Never shown again: the FLAGS is read as it stands, against
+                            // the SHOULD that asked for the flags.
+                            let otherwise = (
+                                *rule,
+                                format!(
+                                    "message {seq} lacks flags the client asked for ({}), as the \
+                                     FLAGS of a FETCH that set \\Seen shows them; the server did \
+                                     not show its flags again",
+                                    missing.names().join(" ")
+                                ),
+                                format!("FLAGS including ({})", want.names().join(" ")),
+                            );
+                            claims.push(flags::FlagClaim {
+                                step,
+                                seq: *seq,
+                                id: *id,
+                                shown: flags.clone(),
+                                missing,
+                                touched: FlagSet::new(),
+                                otherwise: Some(otherwise),
+                                learnt_later: true,
+                            });
+                            continue;
+                        }
+                    }
                     m.flags = flags.without_recent();
                     if seen_in_flight {
                         // This FETCH set \\Seen; its FLAGS may show them from before.
@@ -2561,13 +2754,18 @@ impl Oracle {
                 }
             }
         }
+        for c in claims {
+            self.claim_flags(c);
+        }
         for (seq, want, got, rule) in lost {
-            self.find(
+            self.find_cause(
                 step,
                 rule,
+                None,
+                super::Cause::FlagsNotSet,
                 format!("message {seq} lacks flags the client asked for"),
                 format!("FLAGS including ({})", want.names().join(" ")),
-                format!("FLAGS ({})", got.names().join(" ")),
+                format!("* {seq} FETCH (FLAGS ({}))", got.names().join(" ")),
             );
         }
     }
@@ -2592,90 +2790,6 @@ impl Oracle {
         {
             m.internal_date = d;
             m.date_known = true;
-        }
-    }
-
-    fn check_search(
-        &mut self,
-        step: Option<usize>,
-        reply: &Reply,
-        seen: &[Seen],
-        result_rule: &'static str,
-    ) {
-        let Some(Untagged::Search(yes)) = reply
-            .untagged
-            .iter()
-            .find(|u| matches!(u, Untagged::Search(_)))
-        else {
-            return;
-        };
-        let server: Vec<u32> = seen
-            .iter()
-            .filter_map(|s| match s {
-                Seen::Search(n) => Some(n.clone()),
-                _ => None,
-            })
-            .flatten()
-            .collect();
-        if !seen.iter().any(|s| matches!(s, Seen::Search(_))) {
-            self.find(
-                step,
-                rule::SEARCH_REQUIRED,
-                "SEARCH completed without an untagged SEARCH response".into(),
-                format!(
-                    "* SEARCH {}",
-                    yes.iter()
-                        .map(|n| n.to_string())
-                        .collect::<Vec<_>>()
-                        .join(" ")
-                ),
-                "no SEARCH response".into(),
-            );
-            return;
-        }
-        let maybe = &self.session.latitude.search_maybe;
-        let missing: Vec<u32> = yes
-            .iter()
-            .filter(|n| !server.contains(n))
-            .copied()
-            .collect();
-        let extra: Vec<u32> = server
-            .iter()
-            .filter(|n| !yes.contains(n) && !maybe.contains(n))
-            .copied()
-            .collect();
-        if !missing.is_empty() || !extra.is_empty() {
-            let list = |v: &[u32]| {
-                v.iter()
-                    .map(|n| n.to_string())
-                    .collect::<Vec<_>>()
-                    .join(" ")
-            };
-            // Every missing message matches only in a decoded text part: the server did
-            // not decode before comparing.
-            let decoded_only = &self.session.latitude.search_decoded_only;
-            let undecoded = extra.is_empty() && missing.iter().all(|n| decoded_only.contains(n));
-            self.find(
-                step,
-                if undecoded {
-                    rule::DECODE_BEFORE_COMPARE
-                } else {
-                    result_rule
-                },
-                format!(
-                    "SEARCH result wrong: missing [{}], not matching [{}]{}",
-                    list(&missing),
-                    list(&extra),
-                    if undecoded {
-                        " (the missing ones match in a base64 or quoted-printable text part, \
-                         which a SEARCH with a CHARSET other than US-ASCII must decode)"
-                    } else {
-                        ""
-                    }
-                ),
-                format!("* SEARCH {} (optional: {})", list(yes), list(maybe)),
-                format!("* SEARCH {}", list(&server)),
-            );
         }
     }
 

@@ -195,6 +195,7 @@ impl Judge<'_> {
             summary: format!("connection {}: {summary}", side.letter()),
             expected,
             observed,
+            cause: None,
         });
     }
 

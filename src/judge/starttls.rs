@@ -68,6 +68,7 @@ fn verdict(
         summary,
         expected,
         observed,
+        cause: None,
     }
 }
 

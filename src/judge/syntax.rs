@@ -272,6 +272,7 @@ pub fn judge_syntax_in(target: &str, t: &Transcript, profile: Profile) -> Vec<Ve
                     .unwrap_or_else(|| grammar::in_words_of(abnf(f.rule), profile))
             ),
             observed: observed(&m.to_bytes()),
+            cause: None,
         });
     };
     if let Some(m) = &t.greeting {

@@ -84,6 +84,7 @@ pub fn judge_tags_in(target: &str, t: &Transcript, profile: Profile) -> Vec<Verd
                 format!("responses tagged `{cmd}` or untagged (`*`)")
             },
             observed: observed(&m.to_bytes()),
+            cause: None,
         });
     };
     if let Some(g) = &t.greeting {

@@ -7,6 +7,11 @@
 //! signature are one [`DistinctFinding`], with a count and a few example cases; the
 //! terminal and the reports show distinct findings.
 //!
+//! A finding whose judge named its cause ([`crate::judge::Cause`]: a server that stores
+//! messages with added header fields, a FETCH FLAGS that lists only some flags) is keyed
+//! by (kind, rule, cause, targets) instead: one behaviour is one distinct finding, whatever
+//! command or FETCH item showed it.
+//!
 //! A signature's [`Signature::id`] is a hash of its text, so the same finding has the same
 //! id in every run: baselines key on it.
 
@@ -15,7 +20,7 @@ use std::collections::BTreeMap;
 use serde::{Deserialize, Serialize};
 
 use super::Finding;
-use crate::judge::Kind;
+use crate::judge::{Cause, Kind};
 
 /// At most this many example cases are kept per distinct finding.
 pub const EXAMPLES: usize = 3;
@@ -30,10 +35,13 @@ pub struct Signature {
     /// shape of the difference ([`divergence_shape`]).
     pub what: String,
     /// The command's name ([`command_shape`]): `UID FETCH`, `SELECT`, or `(setup)` for the
-    /// greeting and login.
+    /// greeting and login; `*` when the finding has a cause (any command shows it).
     pub command: String,
     /// Every target it holds for, sorted.
     pub targets: Vec<String>,
+    /// The finding's cause: with one, `what` is the rule alone and `command` is `*`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub cause: Option<Cause>,
 }
 
 impl Signature {
@@ -42,6 +50,15 @@ impl Signature {
         let mut targets = f.targets.clone();
         targets.sort();
         targets.dedup();
+        if let Some(cause) = f.cause {
+            return Signature {
+                kind: f.kind,
+                what: f.rule.clone().unwrap_or_default(),
+                command: "*".into(),
+                targets,
+                cause: Some(cause),
+            };
+        }
         let summary = summary_shape(&f.summary);
         let what = match (&f.rule, f.kind) {
             // Which targets agreed is left out: it depends on how the others fared.
@@ -54,19 +71,25 @@ impl Signature {
             what,
             command: command_shape(&f.command),
             targets,
+            cause: None,
         }
     }
 
     /// A stable id: `D` and 12 hex digits of a 64-bit FNV-1a hash of the signature's
     /// text. The same signature has the same id in every run and on every machine.
     pub fn id(&self) -> String {
-        let text = format!(
+        let mut text = format!(
             "{}\n{}\n{}\n{}",
             self.kind.as_str(),
             self.what,
             self.command,
             self.targets.join(",")
         );
+        // Without a cause the text is as it always was: ids of earlier runs stay valid.
+        if let Some(c) = self.cause {
+            text.push_str("\ncause ");
+            text.push_str(c.as_str());
+        }
         let mut h: u64 = 0xcbf2_9ce4_8422_2325;
         for b in text.bytes() {
             h ^= u64::from(b);
@@ -450,6 +473,7 @@ mod tests {
             seed: 1,
             session: 1,
             step: Some(0),
+            cause: None,
         }
     }
 
@@ -569,12 +593,53 @@ mod tests {
     }
 
     #[test]
+    fn one_cause_shown_by_different_commands_and_items_is_one_distinct_finding() {
+        let mut a = finding(
+            "1.1.0",
+            Kind::Violation,
+            Some("2060-6.3.11-appends-at-end"),
+            "message 1 is served with header fields the appended message did not have",
+            "a4 FETCH 1 (RFC822.HEADER)\\r\\n",
+        );
+        a.cause = Some(Cause::HeaderFieldsAdded);
+        let mut b = a.clone();
+        b.id = "1.9.3".into();
+        b.summary = "message 3 is served with header fields (x-uid, status) ...".into();
+        b.command = "a9 UID FETCH 1:* BODY[]\\r\\n".into();
+        assert_eq!(Signature::of(&a), Signature::of(&b));
+        assert_eq!(dedup(&[a.clone(), b]).len(), 1);
+        let mut c = a.clone();
+        c.cause = Some(Cause::BodyChanged);
+        assert_ne!(
+            Signature::of(&a).id(),
+            Signature::of(&c).id(),
+            "another cause"
+        );
+        let mut d = a.clone();
+        d.rule = Some("2060-6.4.5-rfc822-size".into());
+        assert_ne!(
+            Signature::of(&a).id(),
+            Signature::of(&d).id(),
+            "another rule"
+        );
+        let mut e = a.clone();
+        e.cause = None;
+        assert_ne!(Signature::of(&a).id(), Signature::of(&e).id());
+        assert_eq!(
+            Signature::of(&e).command,
+            "FETCH",
+            "without a cause: as before"
+        );
+    }
+
+    #[test]
     fn ids_are_stable_and_order_is_worst_first() {
         let s = Signature {
             kind: Kind::Syntax,
             what: "x".into(),
             command: "FETCH".into(),
             targets: vec!["a".into()],
+            cause: None,
         };
         // Pinned: baselines written by earlier runs key on this value.
         assert_eq!(s.id(), "Dc3fe6ae7770b");

@@ -688,6 +688,7 @@ mod tests {
             seed: 1,
             session: 1,
             step: None,
+            cause: None,
         };
         Results {
             format: FORMAT,

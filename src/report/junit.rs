@@ -191,6 +191,7 @@ mod tests {
             seed: 1,
             session: 1,
             step: Some(0),
+            cause: None,
         };
         let mut distinct = dedup(&[f]);
         distinct[0].minimal = Some(Minimal {

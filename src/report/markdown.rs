@@ -359,6 +359,7 @@ mod tests {
             seed: 1,
             session: n as u64,
             step: Some(0),
+            cause: None,
         }
     }
 

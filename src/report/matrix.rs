@@ -349,6 +349,7 @@ mod tests {
             seed: 1,
             session: 1,
             step: Some(0),
+            cause: None,
         }
     }
 

@@ -56,6 +56,9 @@ pub struct Finding {
     pub session: u64,
     /// Index of the command in the session's script; null for the greeting or setup.
     pub step: Option<usize>,
+    /// What differs ([`crate::judge::Cause`]), where the judge found it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub cause: Option<crate::judge::Cause>,
 }
 
 impl Finding {
@@ -89,6 +92,7 @@ impl Finding {
             seed,
             session,
             step: v.step,
+            cause: v.cause,
         }
     }
 }
@@ -302,6 +306,7 @@ mod tests {
             seed: 1,
             session: 1,
             step: Some(0),
+            cause: None,
         }
     }
 

@@ -162,6 +162,7 @@ mod tests {
             seed: 1,
             session: 1,
             step: Some(0),
+            cause: None,
         };
         let mut r = Results {
             format: FORMAT,

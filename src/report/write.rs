@@ -128,6 +128,7 @@ mod tests {
             seed: 4,
             session: 1,
             step: Some(0),
+            cause: None,
         }
     }
 

@@ -1,0 +1,120 @@
+//! COPY of a set that names a message more than once (RFC 3501 §9 `sequence-set`:
+//! "Servers MAY coalesce overlaps and/or execute the sequence in any order"): a server
+//! may copy `1,1` once or twice. The model coalesces; when the server shows that it did
+//! not (COPYUID names as many copies as the set has members with repeats, or EXISTS of
+//! the selected mailbox grows by that many), the oracle follows the server's choice.
+
+use imap_types::command::CommandBody;
+use imap_types::core::Vec1;
+use imap_types::response::Code as WireCode;
+use imap_types::sequence::{SeqOrUid, Sequence, SequenceSet};
+
+use super::{Done, Oracle, Seen};
+use crate::model::response::{Outcome, Reply};
+use crate::model::session::{Session, Store};
+
+/// How many UIDs a COPYUID destination set names.
+pub(super) fn copyuid_count(done: &Done) -> Option<u64> {
+    let Some(WireCode::CopyUid { destination, .. }) = &done.code else {
+        return None;
+    };
+    Some(
+        destination
+            .0
+            .as_ref()
+            .iter()
+            .map(|e| match e {
+                imap_types::extensions::uidplus::UidElement::Single(_) => 1,
+                imap_types::extensions::uidplus::UidElement::Range(a, b) => {
+                    u64::from(a.get().abs_diff(b.get())) + 1
+                }
+            })
+            .sum(),
+    )
+}
+
+impl Oracle {
+    /// The COPY run element by element of its set (overlaps not coalesced), when the
+    /// server shows it copied that way and the model, coalescing, copies fewer: the
+    /// session, store and reply to follow instead.
+    pub(super) fn uncoalesced_copy(
+        &self,
+        body: &CommandBody<'_>,
+        done: &Done,
+        seen: &[Seen],
+        coalesced: Option<usize>,
+    ) -> Option<(Session, Store, Reply)> {
+        let CommandBody::Copy {
+            sequence_set,
+            mailbox,
+            uid,
+        } = body
+        else {
+            return None;
+        };
+        let elements = sequence_set.0.as_ref();
+        if elements.len() < 2 || done.outcome != Outcome::Ok {
+            return None;
+        }
+        // `*` is read before any copy is made: the copies a first element makes into the
+        // selected mailbox are not members of the next.
+        let sel = self.session.selection()?;
+        let largest = if *uid {
+            let mb = self.session.account(&self.store)?.get(&sel.mailbox)?;
+            mb.messages.iter().map(|m| m.uid).max()?
+        } else {
+            u32::try_from(sel.view.len()).ok()?
+        };
+        let largest = SeqOrUid::Value(std::num::NonZeroU32::new(largest)?);
+        let fixed = |v: &SeqOrUid| match v {
+            SeqOrUid::Asterisk => largest,
+            other => *other,
+        };
+        let mut session = self.session.clone();
+        let mut store = self.store.clone();
+        let mut total = 0usize;
+        let mut last = None;
+        for e in elements {
+            let e = match e {
+                Sequence::Single(a) => Sequence::Single(fixed(a)),
+                Sequence::Range(a, b) => Sequence::Range(fixed(a), fixed(b)),
+            };
+            let one = CommandBody::Copy {
+                sequence_set: SequenceSet(Vec1::from(e)),
+                mailbox: mailbox.clone(),
+                uid: *uid,
+            };
+            let reply = session.execute(&mut store, &one);
+            if reply.completion.outcome != Outcome::Ok {
+                return None;
+            }
+            total += session.latitude.copied?;
+            last = Some(reply);
+        }
+        if Some(total) == coalesced {
+            return None;
+        }
+        let made = match copyuid_count(done) {
+            Some(n) => n as usize,
+            None => {
+                let sel = self.session.selection()?;
+                let into_selected =
+                    crate::model::account::Account::key(&super::mailbox_bytes(mailbox))
+                        == crate::model::account::Account::key(&sel.mailbox);
+                let exists = seen.iter().rev().find_map(|s| match s {
+                    Seen::Exists(n) => Some(*n as usize),
+                    _ => None,
+                })?;
+                if !into_selected {
+                    return None;
+                }
+                exists.checked_sub(sel.view.len())?
+            }
+        };
+        if made != total {
+            return None;
+        }
+        session.latitude.copied = Some(total);
+        Some((session, store, last?))
+    }
+}
