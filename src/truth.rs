@@ -24,7 +24,7 @@
 //! [`check`] judges a case offline, exactly as a campaign judges a session with one target
 //! (syntax, ending, tags, mutation labels, the oracle), and compares.
 
-use std::collections::BTreeSet;
+use std::collections::{BTreeMap, BTreeSet};
 use std::fmt;
 use std::path::{Path, PathBuf};
 
@@ -123,8 +123,9 @@ pub struct Outcome {
     pub extra: Vec<Label>,
     /// Given, and a `never` line forbids it.
     pub forbidden: Vec<(Label, Never)>,
-    /// Every verdict given, as labels.
-    pub given: BTreeSet<Label>,
+    /// Every verdict given, as labels, each with the summary (and cause) of the first
+    /// verdict of that label.
+    pub given: BTreeMap<Label, String>,
 }
 
 impl Outcome {
@@ -263,8 +264,16 @@ impl TruthCase {
 
     /// Judges the case and compares the verdicts with its labels.
     pub fn check(&self) -> anyhow::Result<Outcome> {
-        let given: BTreeSet<Label> = self.verdicts()?.iter().map(|v| self.label_of(v)).collect();
-        let forbidden = given
+        let mut given: BTreeMap<Label, String> = BTreeMap::new();
+        for v in self.verdicts()? {
+            let summary = match &v.cause {
+                Some(c) => format!("{} [cause: {c}]", v.summary),
+                None => v.summary.clone(),
+            };
+            given.entry(self.label_of(&v)).or_insert(summary);
+        }
+        let labels: BTreeSet<Label> = given.keys().cloned().collect();
+        let forbidden = labels
             .iter()
             .flat_map(|l| {
                 self.never
@@ -274,8 +283,8 @@ impl TruthCase {
             })
             .collect();
         Ok(Outcome {
-            missing: self.expect.difference(&given).cloned().collect(),
-            extra: given.difference(&self.expect).cloned().collect(),
+            missing: self.expect.difference(&labels).cloned().collect(),
+            extra: labels.difference(&self.expect).cloned().collect(),
             forbidden,
             given,
         })
@@ -306,9 +315,9 @@ pub fn describe(t: &TruthCase, o: &Outcome) -> String {
     for l in &o.extra {
         s.push_str(&format!("  new: {l}\n"));
     }
-    s.push_str("  verdicts given now:\n");
-    for l in &o.given {
-        s.push_str(&format!("    # expect: {l}\n"));
+    s.push_str("  verdicts given now (each with its summary):\n");
+    for (l, summary) in &o.given {
+        s.push_str(&format!("    # expect: {l}\n      = {summary}\n"));
     }
     s
 }
@@ -391,7 +400,7 @@ mod tests {
         let t = TruthCase::load(&f.0).unwrap();
         let o = t.check().unwrap();
         assert!(!o.holds(), "an unlabelled verdict is a change");
-        let given: Vec<String> = o.given.iter().map(|l| l.to_string()).collect();
+        let given: Vec<String> = o.given.keys().map(|l| l.to_string()).collect();
         assert!(
             given
                 .iter()
@@ -399,7 +408,7 @@ mod tests {
             "{given:?}"
         );
 
-        let lines: String = o.given.iter().map(|l| format!("# expect: {l}\n")).collect();
+        let lines: String = o.given.keys().map(|l| format!("# expect: {l}\n")).collect();
         let f = case_file(&format!("# truth: t\n{lines}"), EXAMINE_READ_WRITE);
         let t = TruthCase::load(&f.0).unwrap();
         assert!(t.check().unwrap().holds());
