@@ -287,6 +287,9 @@ pub fn wrong_part(message: &Message, name: &str, have: &[u8]) -> Option<String> 
     if message.section(&path, None).as_deref() == Some(have) {
         return None;
     }
+    if split_is_ambiguous(message, name) {
+        return None;
+    }
     let label = |p: &[u32], t: &str| {
         let mut s = p.iter().map(u32::to_string).collect::<Vec<_>>().join(".");
         if !t.is_empty() {
@@ -314,6 +317,45 @@ pub fn wrong_part(message: &Message, name: &str, have: &[u8]) -> Option<String> 
         }
     }
     None
+}
+
+/// Whether the section `name` (`BODY[2.1]`, `BODY[1.HEADER]`, ...) lies in a message, or
+/// passes through an encapsulated one, that does not begin with a header field: such a
+/// message has no clear header/body split (RFC 822 §3.1 header fields are `name ":"
+/// ...`), a server that reads it all as body numbers its parts otherwise, and nothing in
+/// RFC 2060 says which reading is right.
+pub fn split_is_ambiguous(message: &Message, name: &str) -> bool {
+    let Some(path) = part_path(name) else {
+        return false;
+    };
+    (0..path.len().max(1)).any(|cut| {
+        let whole = if cut == 0 {
+            Some(message.raw().to_vec())
+        } else {
+            // Only an encapsulated message has a header of its own to split off.
+            let mime = message
+                .section(&path[..cut], Some(&SectionText::Mime))
+                .unwrap_or_default()
+                .to_ascii_lowercase();
+            if !mime.windows(14).any(|w| w == b"message/rfc822") {
+                return false;
+            }
+            message.section(&path[..cut], None)
+        };
+        whole.is_some_and(|w| !begins_with_header_field(&w))
+    })
+}
+
+/// Whether `m` starts with an RFC 822 header field (`name:`) or an empty header (a blank
+/// line).
+fn begins_with_header_field(m: &[u8]) -> bool {
+    let first = m.split(|&b| b == b'\n').next().unwrap_or(&[]);
+    let first = first.strip_suffix(b"\r").unwrap_or(first);
+    first.is_empty()
+        || first
+            .iter()
+            .position(|&b| b == b':')
+            .is_some_and(|i| i > 0 && first[..i].iter().all(|&b| b.is_ascii_graphic()))
 }
 
 fn is_params(l: &[Tok]) -> bool {
@@ -545,6 +587,23 @@ mod tests {
             None
         );
         assert_eq!(wrong_part(&msg, "BODY[2.1]", b"something else"), None);
+    }
+
+    #[test]
+    fn an_encapsulated_message_without_a_header_field_has_no_wrong_part_rfc822_3_1() {
+        // Mailutils, seed 7 session 101: the MESSAGE/RFC822 part holds one line with no
+        // colon. Read as all body, its part 1 is the whole line, as the server sent; read
+        // as a header, it has no text. RFC 2060 does not say which reading is right.
+        let inner = b"protocol draft travel draft meeting";
+        let mut m = b"From: b@example.net\r\nContent-Type: multipart/mixed; boundary=b\r\n\r\n--b\r\nContent-Type: text/plain\r\n\r\none\r\n--b\r\nContent-Type: message/rfc822\r\n\r\n".to_vec();
+        m.extend_from_slice(inner);
+        m.extend_from_slice(b"\r\n--b--\r\n");
+        let msg = Message::parse(m);
+        assert_eq!(wrong_part(&msg, "BODY[2.1]", inner), None);
+        assert!(begins_with_header_field(b"From: a\r\n\r\nx"));
+        assert!(begins_with_header_field(b"\r\nbody only"));
+        assert!(!begins_with_header_field(b"protocol draft travel\r\n"));
+        assert!(!begins_with_header_field(b": no name\r\n"));
     }
 
     #[test]

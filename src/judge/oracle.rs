@@ -2467,7 +2467,7 @@ impl Oracle {
                         )
                     }
                     _ => {
-                        if !clean {
+                        if !clean || super::fetch_cause::split_is_ambiguous(&msg.message, name) {
                             continue;
                         }
                         // An empty section sent as NIL says the same: nothing there.
@@ -2499,6 +2499,19 @@ impl Oracle {
                     });
                     continue;
                 }
+                let summary = if id_rule == rule::EXAMINE_NO_CHANGES {
+                    format!(
+                        "FLAGS of message {seq} show \\Seen, which it did not have, in a mailbox \
+                         selected with EXAMINE"
+                    )
+                } else if id_rule == rule::SEEN_SET {
+                    format!(
+                        "FLAGS of message {seq} lack \\Seen after a FETCH of a body section \
+                         (not BODY.PEEK)"
+                    )
+                } else {
+                    format!("{name} of message {seq} differs from the stored message")
+                };
                 self.find(
                     step,
                     if eight_bit {
@@ -2506,7 +2519,7 @@ impl Oracle {
                     } else {
                         id_rule
                     },
-                    format!("{name} of message {seq} differs from the stored message"),
+                    summary,
                     format!("{name} {}", render(want)),
                     format!("{name} {}", render(have)),
                 );

@@ -35,7 +35,10 @@ pub struct Signature {
     /// shape of the difference ([`divergence_shape`]).
     pub what: String,
     /// The command's name ([`command_shape`]): `UID FETCH`, `SELECT`, or `(setup)` for the
-    /// greeting and login; `*` when the finding has a cause (any command shows it).
+    /// greeting and login; `*` when the finding has a cause (any command shows it). For a
+    /// finding that breaks a requirement, a UID command counts as its plain form
+    /// (`UID SEARCH` as `SEARCH`): the same rule broken the same way by both is one
+    /// behaviour.
     pub command: String,
     /// Every target it holds for, sorted.
     pub targets: Vec<String>,
@@ -66,10 +69,18 @@ impl Signature {
             (Some(rule), _) => format!("{rule} | {summary}"),
             (None, _) => summary,
         };
+        let command = command_shape(&f.command);
+        let command = match (&f.rule, f.kind) {
+            (Some(_), k) if k != Kind::Divergence => command
+                .strip_prefix("UID ")
+                .map(str::to_string)
+                .unwrap_or(command),
+            _ => command,
+        };
         Signature {
             kind: f.kind,
             what,
-            command: command_shape(&f.command),
+            command,
             targets,
             cause: None,
         }
@@ -505,14 +516,22 @@ mod tests {
         let d = dedup(&fs);
         assert_eq!(
             d.len(),
-            2,
-            "FETCH and UID FETCH are different command shapes"
+            1,
+            "FETCH and UID FETCH breaking one rule the same way are one behaviour"
         );
-        assert_eq!(d[0].count, 2);
+        assert_eq!(d[0].count, 3);
         assert_eq!(d[0].signature.command, "FETCH");
-        assert_eq!(d[0].examples.len(), 2);
+        assert_eq!(d[0].examples.len(), 3);
         assert_eq!(d[0].examples[0].id, "1.1.0");
-        assert_eq!(d[1].signature.command, "UID FETCH");
+        let other_rule = finding(
+            "1.9.1",
+            Kind::Violation,
+            Some("2060-6.4.8-uid-set"),
+            "RFC822.SIZE of message 2 differs from the stored message",
+            "a2 UID FETCH 4 FAST\\r\\n",
+        );
+        assert_eq!(Signature::of(&other_rule).command, "FETCH");
+        assert_ne!(Signature::of(&other_rule), Signature::of(&fs[2]));
     }
 
     #[test]
