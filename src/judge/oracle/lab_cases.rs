@@ -284,7 +284,7 @@ fn a_wrong_search_result_names_the_message_and_why_in_plain_words_rfc2060_6_4_4(
     assert_eq!(f.len(), 1, "{}", show(&v));
     assert_eq!(
         f[0].summary,
-        "SEARCH KEYWORD todo returned message 1 (no flags), which does not match"
+        "SEARCH `KEYWORD todo` returned what does not match (message 1 (no flags))"
     );
     assert!(!f[0].summary.contains("[]"));
 }

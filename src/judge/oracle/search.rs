@@ -48,8 +48,10 @@ pub(super) fn criteria_text(command: &[u8]) -> String {
     rest.to_string()
 }
 
-/// `SEARCH <criteria> returned message 1, which does not match (flags: \Seen); it did
-/// not return message 2, which matches (flags: todo)`.
+/// ``SEARCH `<criteria>` returned what does not match (message 1 (flags: \Seen)); it did
+/// not return what matches (message 2 (flags: todo))``. The criteria and the lists are
+/// quoted and parenthesised, so that one wrong key gives one distinct finding whichever
+/// messages showed it.
 pub(super) fn plain_summary(
     criteria: &str,
     what: &str,
@@ -70,24 +72,12 @@ pub(super) fn plain_summary(
     };
     let mut parts = Vec::new();
     if !extra.is_empty() {
-        parts.push(format!(
-            "returned {}, which {} not match",
-            list(extra),
-            if extra.len() == 1 { "does" } else { "do" }
-        ));
+        parts.push(format!("returned what does not match ({})", list(extra)));
     }
     if !missing.is_empty() {
-        parts.push(format!(
-            "did not return {}, which {}",
-            list(missing),
-            if missing.len() == 1 {
-                "matches"
-            } else {
-                "match"
-            }
-        ));
+        parts.push(format!("did not return what matches ({})", list(missing)));
     }
-    format!("SEARCH {criteria} {}", parts.join("; it "))
+    format!("SEARCH `{criteria}` {}", parts.join("; it "))
 }
 
 fn holds(key: (bool, u32), size: u32) -> bool {
@@ -466,17 +456,36 @@ mod tests {
                 &[],
                 &[(1, "flags: \\Seen".into())]
             ),
-            "SEARCH KEYWORD todo returned message 1 (flags: \\Seen), which does not match"
+            "SEARCH `KEYWORD todo` returned what does not match (message 1 (flags: \\Seen))"
         );
         assert_eq!(
             plain_summary("UNSEEN", "UID", &[(4, String::new()), (5, String::new())], &[(2, String::new())]),
-            "SEARCH UNSEEN returned UID 2, which does not match; it did not return UID 4, UID 5, which match"
+            "SEARCH `UNSEEN` returned what does not match (UID 2); it did not return what matches (UID 4, UID 5)"
         );
         assert_eq!(
             criteria_text(b"a4 UID SEARCH CHARSET us-ascii LARGER 314\r\n"),
             "LARGER 314"
         );
         assert_eq!(criteria_text(b"a9 SEARCH KEYWORD todo\r\n"), "KEYWORD todo");
+    }
+
+    #[test]
+    fn one_wrong_key_is_one_summary_shape_whichever_messages_show_it() {
+        // Distinct findings leave out backquoted text and parenthesised asides: what is
+        // left must not depend on the key's argument or on which messages showed it.
+        let one = plain_summary("KEYWORD todo", "message", &[], &[(1, "no flags".into())]);
+        let two = plain_summary(
+            "KEYWORD $label1",
+            "message",
+            &[],
+            &[(1, "no flags".into()), (2, "flags: \\Seen".into())],
+        );
+        let outside = |s: &str| {
+            let after = s.rsplit('`').next().unwrap().to_string();
+            after[..after.find('(').unwrap()].to_string()
+        };
+        assert_eq!(outside(&one), " returned what does not match ");
+        assert_eq!(outside(&one), outside(&two));
     }
 
     #[test]
