@@ -1042,8 +1042,9 @@ mod tests {
         assert!(capabilities_in(b"* OK ready").is_none());
     }
 
-    /// A spawned peer running `script` in `sh`, with `timeout_ms`.
-    fn shell_target(script: &str, timeout_ms: u64) -> Target {
+    /// A spawned peer running `script` in `sh`, with `timeout_ms` (the driver's tests and
+    /// the re-check's share it).
+    pub(super) fn shell_target(script: &str, timeout_ms: u64) -> Target {
         Target {
             name: "peer".into(),
             spawn: Some(vec!["sh".into(), "-c".into(), script.into()]),
@@ -1052,7 +1053,7 @@ mod tests {
         }
     }
 
-    const PREAUTH: &str = "printf '* PREAUTH [CAPABILITY IMAP4rev1] hi\\r\\n'; read x; ";
+    pub(super) const PREAUTH: &str = "printf '* PREAUTH [CAPABILITY IMAP4rev1] hi\\r\\n'; read x; ";
 
     fn run(target: &Target, opts: &DriveOptions) -> Result<Transcript, DriveError> {
         let rt = tokio::runtime::Builder::new_current_thread()

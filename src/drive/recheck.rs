@@ -173,17 +173,7 @@ mod tests {
     use crate::drive::run_session;
     use crate::wire::Exchange;
 
-    /// A spawned peer running `script` in `sh`, with `timeout_ms`.
-    fn shell_target(script: &str, timeout_ms: u64) -> Target {
-        Target {
-            name: "peer".into(),
-            spawn: Some(vec!["sh".into(), "-c".into(), script.into()]),
-            timeout_ms: Some(timeout_ms),
-            ..Target::default()
-        }
-    }
-
-    const PREAUTH: &str = "printf '* PREAUTH [CAPABILITY IMAP4rev1] hi\\r\\n'; read x; ";
+    use crate::drive::tests::{shell_target, PREAUTH};
 
     fn block_on<F: std::future::Future>(f: F) -> F::Output {
         tokio::runtime::Builder::new_current_thread()
