@@ -1028,8 +1028,9 @@ fn capped(mut v: Vec<Verdict>) -> Vec<Verdict> {
     v
 }
 
-/// Every judgement of one session: syntax, ending, mutated commands against their labels
-/// and the oracle per target, then the
+/// Every judgement of one session: syntax, ending, tags, the server's answers against each
+/// other (metamorphic), mutated commands against their labels and the oracle per target,
+/// then the
 /// differential comparison across the targets marked in `compared` (not those serving
 /// the model), through the oracle's message identities when the oracle is on.
 pub fn judge_session(
@@ -1055,6 +1056,7 @@ pub fn judge_session(
             t,
             oracle.unwrap_or_default(),
         )));
+        verdicts.extend(capped(judge::judge_metamorphic(name, t)));
         verdicts.extend(capped(judge::mutation::judge_mutations_in(
             name,
             t,

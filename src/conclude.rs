@@ -37,6 +37,7 @@ pub fn campaign_results(
                 "syntax".to_string(),
                 "end".into(),
                 "tags".into(),
+                "metamorphic".into(),
                 "mutation".into(),
             ];
             if oracle.is_some() {

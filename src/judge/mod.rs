@@ -6,6 +6,9 @@
 //!   reading of the ABNF, so that only certain violations become [`Kind::Syntax`].
 //! - [`judge_end`] ([`end`]): timeouts, dropped connections.
 //! - [`judge_tags`] ([`tags`]): tagged responses with a tag the client never sent.
+//! - [`judge_metamorphic`] ([`metamorphic`]): the same question asked two ways (FETCH and
+//!   UID FETCH, `BODY[]` and `BODY[HEADER]` + `BODY[TEXT]`, STATUS and SELECT, a quoted
+//!   and a literal argument, ...) answered differently by one server.
 //! - [`judge_mutations`] ([`mutation`]): answers to commands broken on purpose
 //!   (`gen::mutate`), held only to what a server owes a malformed command (an answer under
 //!   its tag, no desynchronisation); NO, BAD and a lenient OK are all fair.
@@ -24,6 +27,7 @@ pub mod fetch_cause;
 pub mod grammar;
 pub mod innermost;
 pub mod lex;
+pub mod metamorphic;
 pub mod mutation;
 pub mod normalize;
 pub mod oracle;
@@ -41,6 +45,7 @@ pub use differential::{
     judge_differential_explained, Explained, Identity,
 };
 pub use end::judge_end;
+pub use metamorphic::judge_metamorphic;
 pub use mutation::judge_mutations;
 pub use normalize::{normalize_exchange, NormContext};
 pub use oracle::{judge_oracle, Coverage};
