@@ -30,6 +30,10 @@ pub enum Kind {
     UidStore,
     UidCopy,
     UidSearch,
+    /// Not a command of its own: a twin question, two or three consecutive commands that
+    /// change nothing and ask one question two ways (`session::twin`), e.g. FETCH FLAGS
+    /// and UID FETCH FLAGS. Its commands are named by their own kinds.
+    Twin,
 }
 
 /// What the session believes about the account, as far as choosing a command goes.
@@ -48,8 +52,8 @@ pub struct Situation {
 }
 
 impl Kind {
-    /// Every command, in RFC 2060 §6 order.
-    pub const ALL: [Kind; 27] = [
+    /// Every command, in RFC 2060 §6 order, then [`Kind::Twin`].
+    pub const ALL: [Kind; 28] = [
         Kind::Capability,
         Kind::Noop,
         Kind::Logout,
@@ -77,9 +81,11 @@ impl Kind {
         Kind::UidStore,
         Kind::UidCopy,
         Kind::UidSearch,
+        Kind::Twin,
     ];
 
-    /// The command name as it appears on the wire (`UID FETCH` for the UID forms).
+    /// The command name as it appears on the wire (`UID FETCH` for the UID forms); `TWIN`
+    /// for twin questions (the name `--mix` knows them by).
     pub fn name(self) -> &'static str {
         match self {
             Kind::Capability => "CAPABILITY",
@@ -109,6 +115,7 @@ impl Kind {
             Kind::UidStore => "UID STORE",
             Kind::UidCopy => "UID COPY",
             Kind::UidSearch => "UID SEARCH",
+            Kind::Twin => "TWIN",
         }
     }
 
@@ -175,6 +182,8 @@ impl Kind {
             Kind::UidFetch => 24,
             Kind::UidStore | Kind::UidSearch => 16,
             Kind::UidCopy => 8,
+            // Twin questions: modest, so that they do not swamp the mix.
+            Kind::Twin => 12,
         }
     }
 
@@ -184,6 +193,7 @@ impl Kind {
         match self {
             Kind::Select => 64,
             Kind::Examine => 16,
+            Kind::Twin => 4,
             // Refused with no mailbox selected (RFC 2060 §3).
             k if k.needs_selection() => 1,
             k => k.weight_when_selected(),

@@ -77,6 +77,12 @@ impl CommandMix {
         Ok(())
     }
 
+    /// Whether the mix leaves `kind` in (its factor is not 0): twin questions send only
+    /// commands the mix allows.
+    pub fn allows(&self, kind: Kind) -> bool {
+        self.percent.get(&kind) != Some(&0)
+    }
+
     /// The weighted table for `situation` with the factors applied. A command whose
     /// built-in weight is not zero keeps a weight of at least 1 unless its factor is 0.
     /// When the factors leave nothing to draw in this situation, the built-in table is

@@ -212,6 +212,12 @@ fn draw_shape(u: &mut Unstructured, cfg: &GenConfig) -> (usize, bool) {
 }
 
 fn next_command(session: &mut Session, u: &mut Unstructured, logout: bool) -> Planned {
+    // The rest of a twin question comes first, unbroken; LOGOUT cuts it short.
+    if logout {
+        session.drop_twins();
+    } else if let Some(twin) = session.next_twin() {
+        return twin;
+    }
     if !logout && session.mutate_one_in() > 0 && chance(u, 1, session.mutate_one_in()) {
         let op = session.draw_operator(u);
         return session.mutated(u, op);

@@ -13,6 +13,8 @@ use super::sets::{draw_set, MessageSet};
 use super::syntax::{is_atom_char, CommandText};
 use super::{Command, GenConfig};
 
+mod twin;
+
 /// Last parts of mailbox names the session creates.
 const MAILBOX_WORDS: &[&str] = &[
     "work", "archive", "drafts", "Sent", "trash", "lists", "projects", "2024", "receipts",
@@ -110,6 +112,8 @@ pub struct Session<'c> {
     /// The SEARCH being written names a CHARSET other than US-ASCII, so RFC 2060 §6.4.4
     /// requires decoding base64 and quoted-printable text before comparing.
     search_decodes: bool,
+    /// Twin-question commands still to send ([`twin`]).
+    twins: twin::Queue,
 }
 
 impl<'c> Session<'c> {
@@ -123,6 +127,7 @@ impl<'c> Session<'c> {
             serial: 0,
             deliberate: None,
             search_decodes: false,
+            twins: twin::Queue::new(),
         }
     }
 
@@ -146,8 +151,13 @@ impl<'c> Session<'c> {
         weighted(u, &self.cfg.mix.table(situation))
     }
 
-    /// Writes the next command of the given kind and updates the model.
+    /// Writes the next command of the given kind and updates the model. For
+    /// [`Kind::Twin`], the first command of a twin question; the others are queued
+    /// ([`Session::next_twin`]).
     pub fn command(&mut self, u: &mut Unstructured, kind: Kind) -> Planned {
+        if kind == Kind::Twin {
+            return self.twin(u);
+        }
         let (tag, believed_selected, believed_messages) = self.begin();
         let mut c = CommandText::new(&tag);
         self.deliberate = None;
@@ -276,6 +286,7 @@ impl<'c> Session<'c> {
             Kind::UidStore => self.store(u, c, true),
             Kind::Copy => self.copy(u, c, false),
             Kind::UidCopy => self.copy(u, c, true),
+            Kind::Twin => unreachable!("`command` writes twin questions through `twin`"),
         }
     }
 

@@ -28,6 +28,39 @@ impl CommandText {
         }
     }
 
+    /// A piece of a command without its tag, to be put into commands later with
+    /// [`CommandText::append`].
+    pub fn bare() -> Self {
+        CommandText {
+            fragments: Vec::new(),
+            line: Vec::new(),
+        }
+    }
+
+    /// The fragments written so far; the line in progress without a CRLF.
+    pub fn into_pieces(mut self) -> Vec<Fragment> {
+        self.fragments.push(Fragment::Line(self.line));
+        self.fragments
+    }
+
+    /// Appends pieces from [`CommandText::into_pieces`]: a line that announces a literal
+    /// ends there, the literal follows, and the text after it goes on the next line.
+    pub fn append(&mut self, pieces: &[Fragment]) -> &mut Self {
+        for f in pieces {
+            match f {
+                Fragment::Line(l) => {
+                    self.line.extend_from_slice(l);
+                    if l.ends_with(b"\r\n") {
+                        self.fragments
+                            .push(Fragment::Line(std::mem::take(&mut self.line)));
+                    }
+                }
+                Fragment::Literal(d) => self.fragments.push(Fragment::Literal(d.clone())),
+            }
+        }
+        self
+    }
+
     /// RFC 2060 §9: "The ASCII characters ... are case-insensitive": rewrites the
     /// command name (and a UID command's sub-command) in lower case, or in alternating
     /// case. Called after the command is written.

@@ -52,6 +52,7 @@ fn every_rfc_2060_command_appears_over_a_few_hundred_sessions() {
     }
     let missing: Vec<_> = Kind::ALL
         .iter()
+        .filter(|&&k| k != Kind::Twin)
         .map(|k| k.name())
         .filter(|n| !seen.contains(*n))
         .collect();
@@ -512,4 +513,114 @@ fn derived_sessions_start_as_their_parent_and_then_differ() {
         mutated_first > 15,
         "only {mutated_first} of 60 mutated after the prefix"
     );
+}
+
+/// The text of each command, literals inline.
+fn texts(s: &Script) -> Vec<String> {
+    s.commands
+        .iter()
+        .map(|c| {
+            let b = c.message.to_bytes();
+            let t = String::from_utf8_lossy(&b);
+            // Without the tag.
+            t.split_once(' ')
+                .map_or(String::new(), |(_, r)| r.trim_end().to_string())
+        })
+        .collect()
+}
+
+#[test]
+fn twin_questions_ask_one_question_two_ways_in_consecutive_commands() {
+    // LOGOUT, which ends a session, may cut a twin question short.
+    let cut = |x: &str| x.eq_ignore_ascii_case("LOGOUT");
+    let mut found = BTreeSet::new();
+    for s in sessions(7, 300) {
+        let t = texts(&s);
+        for w in t.windows(2) {
+            let (a, b) = (&w[0], &w[1]);
+            if a.starts_with("FETCH ")
+                && a.ends_with(" (FLAGS UID)")
+                && b == "UID FETCH 1:* (FLAGS)"
+            {
+                found.insert("flags");
+            }
+            if let Some(n) = b
+                .strip_prefix("FETCH ")
+                .and_then(|r| r.strip_suffix(" (BODY.PEEK[HEADER] BODY.PEEK[TEXT] RFC822.SIZE)"))
+            {
+                assert_eq!(a, &format!("FETCH {n} BODY.PEEK[]"));
+                found.insert("body");
+            }
+            if let Some(m) = a
+                .strip_prefix("STATUS ")
+                .and_then(|r| r.strip_suffix(" (MESSAGES UIDNEXT UIDVALIDITY)"))
+            {
+                assert!(cut(b) || b == &format!("EXAMINE {m}"), "{a} then {b}");
+                found.insert("status-examine");
+            }
+            if let Some(k) = a.strip_prefix("SEARCH ") {
+                if b == &format!("UID SEARCH {k}") {
+                    found.insert("uid-search");
+                }
+                if b == &format!("SEARCH NOT {k}") {
+                    found.insert("not");
+                }
+            }
+            let literal = |x: &str| x.contains("}\r\n");
+            if a.starts_with("LIST \"\" ")
+                && b.starts_with("LIST \"\" ")
+                && literal(a) != literal(b)
+            {
+                found.insert("list-literal");
+            }
+            if a.starts_with("STATUS ") && b.starts_with("STATUS ") && literal(a) != literal(b) {
+                found.insert("status-literal");
+            }
+        }
+        for w in t.windows(3) {
+            if w[0].starts_with("SEARCH ") && w[1] == format!("UID {}", w[0]) {
+                assert!(cut(&w[2]) || w[2] == "FETCH 1:* (UID)", "{w:?}");
+            }
+            if w[1].starts_with("SEARCH NOT ") && w[1] == format!("SEARCH NOT {}", &w[0][7..]) {
+                assert!(cut(&w[2]) || w[2] == "SEARCH ALL", "{w:?}");
+            }
+        }
+    }
+    let all: BTreeSet<&str> = [
+        "flags",
+        "body",
+        "status-examine",
+        "uid-search",
+        "not",
+        "list-literal",
+        "status-literal",
+    ]
+    .into();
+    assert_eq!(found, all);
+}
+
+#[test]
+fn twin_questions_keep_to_the_mix() {
+    let cfg = GenConfig {
+        mix: CommandMix::parse("TWIN=0").unwrap(),
+        ..GenConfig::default()
+    };
+    let no_twins = (0..200)
+        .flat_map(|i| texts(&generate(7, i, &cfg)))
+        .all(|t| {
+            !t.ends_with("(BODY.PEEK[HEADER] BODY.PEEK[TEXT] RFC822.SIZE)")
+                && t != "UID FETCH 1:* (FLAGS)"
+        });
+    assert!(no_twins);
+    // A command the mix leaves out is not sent inside a twin question either.
+    let cfg = GenConfig {
+        mix: CommandMix::parse("TWIN=20,FETCH=0,UID FETCH=0,EXAMINE=0").unwrap(),
+        ..GenConfig::default()
+    };
+    let names: BTreeSet<String> = (0..100)
+        .flat_map(|i| generate(7, i, &cfg).commands)
+        .map(|c| c.name)
+        .collect();
+    assert!(!names.contains("FETCH") && !names.contains("UID FETCH") && !names.contains("EXAMINE"));
+    assert!(names.contains("STATUS") && names.contains("UID SEARCH"));
 }
