@@ -119,6 +119,10 @@ pub(crate) struct Window<'t> {
     pub statuses: Vec<Status>,
     pub listings: Vec<Listing>,
     pub selected: Option<Selected>,
+    /// The mailbox the session has selected, whatever the window: RFC 3501 §6.3.10 says
+    /// STATUS "SHOULD NOT be used on the currently selected mailbox", so a STATUS of it is
+    /// never held to a later SELECT.
+    pub current: Option<Vec<u8>>,
     pub out: Vec<Verdict>,
 }
 
@@ -267,6 +271,30 @@ fn unsolicited(c: &Command, effect: Effect, m: &Message) -> bool {
     }
 }
 
+/// Whether a response says a message was expunged underneath the session (RFC 5530
+/// `[EXPUNGEISSUED]`), or answers a body section with NIL, as RFC 2180 §4.1.3 lets a
+/// server answer for a message another session expunged: the answers around it need not
+/// describe one mailbox.
+fn vanished(m: &Message) -> bool {
+    let line = m.first_line();
+    let upper_line = line.to_ascii_uppercase();
+    if upper_line.windows(15).any(|w| w == b"[EXPUNGEISSUED]") {
+        return true;
+    }
+    let Some(toks) = untagged(m) else {
+        return false;
+    };
+    let att = match numbered(&toks) {
+        Some((_, name)) if name == "FETCH" => toks.get(3).and_then(Tok::list).unwrap_or_default(),
+        _ => return false,
+    };
+    att.chunks(2).any(|p| {
+        matches!(p, [name, value]
+            if name.atom().is_some_and(|n| n.to_ascii_uppercase().starts_with(b"BODY["))
+                && value.atom().is_some_and(|v| v.eq_ignore_ascii_case(b"NIL")))
+    })
+}
+
 /// Shortened, escaped bytes for a finding.
 fn show(bytes: &[u8]) -> String {
     observed(crate::wire::strip_eol(bytes))
@@ -317,6 +345,7 @@ impl<'t> Window<'t> {
             statuses: Vec::new(),
             listings: Vec::new(),
             selected: None,
+            current: None,
             out: Vec::new(),
         }
     }
@@ -343,11 +372,27 @@ impl<'t> Window<'t> {
             return;
         };
         let mut effect = effect_of(&c);
-        if e.status().as_deref() != Some("OK") {
+        let ok = e.status().as_deref() == Some("OK");
+        if !ok {
             effect = Effect::Breaks;
         }
-        if e.responses().any(|m| unsolicited(&c, effect, m)) {
+        if e.responses()
+            .any(|m| unsolicited(&c, effect, m) || vanished(m))
+        {
             effect = Effect::Breaks;
+        }
+        // RFC 2060 §6.3.1: a SELECT that fails leaves no mailbox selected; CLOSE closes it.
+        match c.verb.as_str() {
+            "SELECT" | "EXAMINE" => {
+                self.current = c
+                    .args
+                    .first()
+                    .and_then(Tok::text)
+                    .filter(|_| ok)
+                    .map(mailbox_key)
+            }
+            "CLOSE" if ok => self.current = None,
+            _ => {}
         }
         let seen = |response: &Message| Seen {
             step,

@@ -36,6 +36,8 @@ pub const EXISTS: &str = "2060-7.3.1-count";
 /// RFC 2060 §2.3.1.1: "The unique identifier of a message MUST NOT change during the
 /// session".
 pub const UID_STABLE: &str = "2060-2.3.1.1-uid-stable-in-session";
+/// RFC 2060 §6.3.10: "UIDVALIDITY The unique identifier validity value of the mailbox."
+pub const UIDVALIDITY: &str = "2060-6.3.10-uidvalidity";
 /// RFC 2060 §6.4.5: "FLAGS The flags that are set for this message."
 pub const FLAGS: &str = "2060-6.4.5-flags";
 
@@ -513,18 +515,18 @@ impl Window<'_> {
                 let Some(before) = p.items.get(item).filter(|b| *b != v) else {
                     continue;
                 };
-                let rule = if p.seen.literal != s.seen.literal {
-                    STRING_FORMS
-                } else {
-                    match item.as_str() {
-                        "MESSAGES" => MESSAGES,
-                        "RECENT" => "2060-6.3.10-recent",
-                        "UIDNEXT" => "2060-6.3.10-uidnext",
-                        "UIDVALIDITY" => "2060-6.3.10-uidvalidity",
-                        "UNSEEN" => "2060-6.3.10-unseen",
-                        _ => continue,
-                    }
+                // Both answers name the mailbox asked for, so the string's form (RFC 2060
+                // §4.3) did not change which mailbox was meant: the item's own sentence is
+                // the one the two answers break.
+                let rule = match item.as_str() {
+                    "MESSAGES" => MESSAGES,
+                    "RECENT" => "2060-6.3.10-recent",
+                    "UIDNEXT" => "2060-6.3.10-uidnext",
+                    "UIDVALIDITY" => UIDVALIDITY,
+                    "UNSEEN" => "2060-6.3.10-unseen",
+                    _ => continue,
                 };
+                let at = self.out.len();
                 self.report(
                     rule,
                     &s.seen,
@@ -535,12 +537,19 @@ impl Window<'_> {
                     format!("the same {item} both times: {}", cite(rule)),
                     format!("{}; {}", p.seen.describe(), s.seen.describe()),
                 );
+                if rule == UIDVALIDITY {
+                    // RFC 2060 §2.3.1.1 lets a mailbox take a new, greater UIDVALIDITY when
+                    // its UIDs do not persist: a change is worth knowing (clients drop
+                    // their caches), not a contradiction.
+                    let v = &mut self.out[at];
+                    v.kind = Kind::Note;
+                    v.summary.push_str(
+                        " (RFC 2060 §2.3.1.1 allows a new, greater UIDVALIDITY where UIDs did not persist; every client that saw the first value must now discard what it cached)",
+                    );
+                }
             }
         }
-        let on_selected = self
-            .selected
-            .as_ref()
-            .is_some_and(|sel| sel.mailbox == s.mailbox);
+        let on_selected = self.current.as_deref() == Some(&s.mailbox[..]);
         // RFC 3501 §6.3.10 discourages STATUS on the selected mailbox: only STATUS of
         // another mailbox is held to the EXISTS of a later SELECT.
         if !on_selected {

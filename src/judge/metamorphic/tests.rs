@@ -356,3 +356,72 @@ fn recorded_sessions_of_real_servers_contradict_themselves_nowhere() {
         assert!(v.is_empty(), "{name}: {v:#?}");
     }
 }
+
+#[test]
+fn status_of_the_selected_mailbox_is_not_held_to_the_next_select_rfc3501_6_3_10() {
+    // RFC 3501 §6.3.10: STATUS "SHOULD NOT be used on the currently selected mailbox";
+    // an APPEND in between ends the window but INBOX stays selected.
+    let v = judge_metamorphic(
+        "h",
+        &t(vec![
+            select(),
+            x("a2 APPEND INBOX {1}\r\nx", &["a2 OK done"]),
+            x(
+                "a3 STATUS INBOX (MESSAGES)",
+                &["* STATUS INBOX (MESSAGES 3)", "a3 OK done"],
+            ),
+            x(
+                "a4 EXAMINE INBOX",
+                &["* 4 EXISTS", "a4 OK [READ-ONLY] done"],
+            ),
+        ]),
+    );
+    assert!(v.is_empty(), "{v:#?}");
+}
+
+#[test]
+fn a_message_expunged_underneath_breaks_the_window_rfc2180_4_1_3() {
+    let body = "* 1 FETCH (BODY[] {4}\r\nab\r\n)";
+    for second in [
+        vec![
+            "* 1 FETCH (RFC822.SIZE 0 BODY[HEADER] NIL BODY[TEXT] NIL)",
+            "a3 OK done",
+        ],
+        vec![
+            "* 1 FETCH (RFC822.SIZE 0)",
+            "a3 OK [EXPUNGEISSUED] Some messages were already expunged",
+        ],
+    ] {
+        let v = judge_metamorphic(
+            "h",
+            &t(vec![
+                select(),
+                x("a2 FETCH 1 BODY.PEEK[]", &[body, "a2 OK done"]),
+                x(
+                    "a3 FETCH 1 (BODY.PEEK[HEADER] BODY.PEEK[TEXT] RFC822.SIZE)",
+                    &second,
+                ),
+            ]),
+        );
+        assert!(v.is_empty(), "{v:#?}");
+    }
+}
+
+#[test]
+fn a_new_uidvalidity_between_two_status_is_a_note_rfc2060_2_3_1_1() {
+    let v = judge_metamorphic(
+        "h",
+        &t(vec![
+            x(
+                "a1 STATUS \"INBOX.a\" (UIDVALIDITY MESSAGES)",
+                &["* STATUS INBOX.a (UIDVALIDITY 7 MESSAGES 0)", "a1 OK done"],
+            ),
+            x(
+                "a2 STATUS {7}\r\nINBOX.a (UIDVALIDITY MESSAGES)",
+                &["* STATUS INBOX.a (UIDVALIDITY 8 MESSAGES 0)", "a2 OK done"],
+            ),
+        ]),
+    );
+    assert_eq!(rules(&v), [UIDVALIDITY], "{v:#?}");
+    assert_eq!(v[0].kind, Kind::Note);
+}
