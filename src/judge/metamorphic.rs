@@ -249,7 +249,7 @@ fn unsolicited(c: &Command, effect: Effect, m: &Message) -> bool {
         // An untagged line the lexer cannot read could be anything.
         return m.is_untagged();
     };
-    let Some((_, name)) = numbered(&toks) else {
+    let Some((n, name)) = numbered(&toks) else {
         return false;
     };
     match name.as_str() {
@@ -259,16 +259,47 @@ fn unsolicited(c: &Command, effect: Effect, m: &Message) -> bool {
             if c.verb != "FETCH" {
                 return true;
             }
-            // FLAGS in answer to a FETCH that did not ask for them report a change.
             let att = toks.get(3).and_then(Tok::list).unwrap_or_default();
-            !asks_flags(c)
-                && att
-                    .iter()
-                    .step_by(2)
-                    .any(|t| t.atom().is_some_and(|a| a.eq_ignore_ascii_case(b"FLAGS")))
+            let item = |name: &[u8]| {
+                att.chunks(2).find_map(|p| match p {
+                    [k, v] if k.atom().is_some_and(|k| k.eq_ignore_ascii_case(name)) => Some(v),
+                    _ => None,
+                })
+            };
+            // FLAGS in answer to a FETCH that did not ask for them report a change; so
+            // does a FETCH response for a message outside the set asked for (by sequence
+            // number, or by the UID a UID command's answer carries, RFC 2060 §6.4.8).
+            let number = if c.uid {
+                item(b"UID").and_then(|v| std::str::from_utf8(v.atom()?).ok()?.parse().ok())
+            } else {
+                Some(n)
+            };
+            let outside = match (c.args.first().and_then(Tok::atom), number) {
+                (Some(set), Some(k)) => !in_set(set, k),
+                _ => true,
+            };
+            outside || (!asks_flags(c) && item(b"FLAGS").is_some())
         }
         _ => false,
     }
+}
+
+/// Whether `k` may be in the RFC 2060 §9 `set`. A part with `*` may hold any number: the
+/// judge does not know the largest one, and `5:*` in a mailbox of 3 is `3:5` (RFC 3501 §9).
+fn in_set(set: &[u8], k: u32) -> bool {
+    let num = |s: &[u8]| -> Option<u32> { std::str::from_utf8(s).ok()?.parse().ok() };
+    set.split(|&b| b == b',').any(|part| {
+        if part.contains(&b'*') {
+            return true;
+        }
+        let mut ends = part.splitn(2, |&b| b == b':');
+        let a = ends.next().and_then(num);
+        let b = ends.next().map_or(a, num);
+        match (a, b) {
+            (Some(a), Some(b)) => (a.min(b)..=a.max(b)).contains(&k),
+            _ => true,
+        }
+    })
 }
 
 /// Whether a response says a message was expunged underneath the session (RFC 5530

@@ -425,3 +425,33 @@ fn a_new_uidvalidity_between_two_status_is_a_note_rfc2060_2_3_1_1() {
     assert_eq!(rules(&v), [UIDVALIDITY], "{v:#?}");
     assert_eq!(v[0].kind, Kind::Note);
 }
+
+#[test]
+fn a_fetch_response_for_a_message_not_asked_for_breaks_the_window() {
+    // `* 3 FETCH (FLAGS ...)` in answer to `FETCH 1 ...` reports a change, whatever it asks.
+    let v = judge_metamorphic(
+        "h",
+        &t(vec![
+            select(),
+            x(
+                "a2 FETCH 3 (FLAGS)",
+                &["* 3 FETCH (FLAGS ())", "a2 OK done"],
+            ),
+            x(
+                "a3 FETCH 1 (FLAGS)",
+                &[
+                    "* 1 FETCH (FLAGS ())",
+                    "* 3 FETCH (FLAGS (\\Deleted))",
+                    "a3 OK done",
+                ],
+            ),
+            x(
+                "a4 FETCH 3 (FLAGS)",
+                &["* 3 FETCH (FLAGS (\\Deleted))", "a4 OK done"],
+            ),
+        ]),
+    );
+    assert!(v.is_empty(), "{v:#?}");
+    assert!(in_set(b"2:4,7", 3) && in_set(b"4:2", 3) && !in_set(b"2:4,7", 5));
+    assert!(in_set(b"5:*", 9) && in_set(b"5:*", 4) && in_set(b"*", 1_000));
+}
