@@ -1,8 +1,9 @@
 //! The reference server against its own judges: random generated sessions never make the
-//! model panic, and every answer it gives passes the strict syntax check and the oracle.
+//! model panic, and every answer it gives passes the strict syntax check and the oracle,
+//! and no two of its answers to the same question asked two ways disagree.
 
 use imapconform::gen::{self, GenConfig};
-use imapconform::judge::{judge_oracle, judge_syntax};
+use imapconform::judge::{judge_metamorphic, judge_oracle, judge_syntax};
 use imapconform::model::Profile;
 use imapconform::serve::loopback::run_script;
 use imapconform::wire::Message;
@@ -34,6 +35,11 @@ fn check_sessions(profile: Profile, seeds: std::ops::Range<u64>, sessions: u64) 
             assert!(
                 syntax.is_empty(),
                 "seed {seed} session {index}: the reference server broke the grammar: {syntax:#?}"
+            );
+            let twins = judge_metamorphic("reference", &t);
+            assert!(
+                twins.is_empty(),
+                "seed {seed} session {index}: the reference server contradicts itself: {twins:#?}"
             );
             let (verdicts, coverage) = judge_oracle("reference", &t, profile);
             assert!(
