@@ -104,6 +104,8 @@ pub(crate) struct Selected {
     pub seen: Seen,
     pub mailbox: Vec<u8>,
     pub exists: u32,
+    /// RFC 3501 §6.3.1 `OK [UIDNEXT n]`, if the server sent it, with the response.
+    pub uidnext: Option<(u32, Seen)>,
 }
 
 /// What the judge knows within the current quiet window.
@@ -326,6 +328,23 @@ fn vanished(m: &Message) -> bool {
     })
 }
 
+/// The number of an untagged `* OK [CODE n]` response (RFC 3501 §7.1), e.g. UIDNEXT.
+fn response_code_number(m: &Message, code: &[u8]) -> Option<u32> {
+    let line = crate::wire::strip_eol(m.first_line());
+    let rest = line
+        .get(..5)?
+        .eq_ignore_ascii_case(b"* OK ")
+        .then(|| &line[5..])?;
+    let rest = rest.strip_prefix(b"[")?;
+    let rest = rest
+        .get(..code.len())?
+        .eq_ignore_ascii_case(code)
+        .then(|| &rest[code.len()..])?;
+    let rest = rest.strip_prefix(b" ")?;
+    let end = rest.iter().position(|&b| b == b']')?;
+    std::str::from_utf8(&rest[..end]).ok()?.parse().ok()
+}
+
 /// Shortened, escaped bytes for a finding.
 fn show(bytes: &[u8]) -> String {
     observed(crate::wire::strip_eol(bytes))
@@ -454,11 +473,15 @@ impl<'t> Window<'t> {
                 _ => None,
             }
         });
+        let uidnext = e
+            .responses()
+            .find_map(|m| Some((response_code_number(m, b"UIDNEXT")?, seen(m))));
         let selected = match (mailbox, exists) {
             (Some(mailbox), Some((exists, m))) => Some(Selected {
                 seen: seen(m),
                 mailbox,
                 exists,
+                uidnext,
             }),
             _ => None,
         };

@@ -36,6 +36,9 @@ pub const EXISTS: &str = "2060-7.3.1-count";
 /// RFC 2060 §2.3.1.1: "The unique identifier of a message MUST NOT change during the
 /// session".
 pub const UID_STABLE: &str = "2060-2.3.1.1-uid-stable-in-session";
+/// RFC 2060 §6.3.10: "UIDNEXT The next UID value that will be assigned to a new message
+/// in the mailbox."
+pub const UIDNEXT: &str = "2060-6.3.10-uidnext";
 /// RFC 2060 §6.3.10: "UIDVALIDITY The unique identifier validity value of the mailbox."
 pub const UIDVALIDITY: &str = "2060-6.3.10-uidvalidity";
 /// RFC 2060 §6.4.5: "FLAGS The flags that are set for this message."
@@ -521,7 +524,7 @@ impl Window<'_> {
                 let rule = match item.as_str() {
                     "MESSAGES" => MESSAGES,
                     "RECENT" => "2060-6.3.10-recent",
-                    "UIDNEXT" => "2060-6.3.10-uidnext",
+                    "UIDNEXT" => UIDNEXT,
                     "UIDVALIDITY" => UIDVALIDITY,
                     "UNSEEN" => "2060-6.3.10-unseen",
                     _ => continue,
@@ -557,11 +560,31 @@ impl Window<'_> {
         }
     }
 
-    /// STATUS MESSAGES asked before a SELECT or EXAMINE of the same mailbox.
+    /// STATUS MESSAGES and UIDNEXT asked before a SELECT or EXAMINE of the same mailbox.
     pub(super) fn status_vs_exists(&mut self, sel: &Selected) {
         for p in self.statuses.clone() {
             if p.mailbox != sel.mailbox {
                 continue;
+            }
+            if let (Some(&before), Some((next, next_seen))) =
+                (p.items.get("UIDNEXT"), sel.uidnext.as_ref())
+            {
+                if before != *next {
+                    self.report(
+                        UIDNEXT,
+                        next_seen,
+                        format!(
+                            "STATUS UIDNEXT of `{}` is {before} but SELECT/EXAMINE then reports [UIDNEXT {next}] {QUIET}",
+                            show_escaped(&sel.mailbox)
+                        ),
+                        format!(
+                            "the same next UID: {}; {}",
+                            cite(UIDNEXT),
+                            cite("3501-6.3.1-uidnext")
+                        ),
+                        format!("{}; {}", p.seen.describe(), next_seen.describe()),
+                    );
+                }
             }
             let Some(&m) = p.items.get("MESSAGES").filter(|&&m| m != sel.exists) else {
                 continue;

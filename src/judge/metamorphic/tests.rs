@@ -455,3 +455,29 @@ fn a_fetch_response_for_a_message_not_asked_for_breaks_the_window() {
     assert!(in_set(b"2:4,7", 3) && in_set(b"4:2", 3) && !in_set(b"2:4,7", 5));
     assert!(in_set(b"5:*", 9) && in_set(b"5:*", 4) && in_set(b"*", 1_000));
 }
+
+#[test]
+fn status_uidnext_matches_the_uidnext_of_the_next_select_rfc3501_6_3_1() {
+    let script = |next: u32| {
+        t(vec![
+            x(
+                "a1 STATUS INBOX.work (UIDNEXT)",
+                &["* STATUS INBOX.work (UIDNEXT 3)", "a1 OK done"],
+            ),
+            x(
+                "a2 SELECT INBOX.work",
+                &[
+                    "* 2 EXISTS",
+                    &format!("* OK [UIDNEXT {next}] Predicted next UID"),
+                    "a2 OK [READ-WRITE] done",
+                ],
+            ),
+        ])
+    };
+    assert!(judge_metamorphic("h", &script(3)).is_empty());
+    let v = judge_metamorphic("h", &script(5));
+    assert_eq!(rules(&v), [UIDNEXT], "{v:#?}");
+    assert!(v[0]
+        .summary
+        .contains("is 3 but SELECT/EXAMINE then reports [UIDNEXT 5]"));
+}
