@@ -18,12 +18,21 @@
 //!   length of `BODY[]` (§2.3.4: "The number of octets in the message");
 //! - `SEARCH k` twice, `SEARCH k` vs `UID SEARCH k` through the UID map the server showed
 //!   (§6.4.8), `SEARCH k` and `SEARCH NOT k` disjoint and together `SEARCH ALL` (§6.4.4);
-//! - STATUS of one mailbox twice (§6.3.10), STATUS MESSAGES vs SELECT's EXISTS (§7.3.1);
+//! - STATUS of one mailbox twice (§6.3.10), STATUS MESSAGES and UIDNEXT vs the EXISTS
+//!   (§7.3.1) and `[UIDNEXT]` (RFC 3501 §6.3.1) of the next SELECT of that mailbox, unless
+//!   it was the selected one (RFC 3501 §6.3.10: STATUS "SHOULD NOT be used" there);
 //! - an argument sent quoted and the same argument sent as a literal (§4.3: "A string is
-//!   in one of two forms"), for SEARCH, STATUS and LIST/LSUB.
+//!   in one of two forms"), for SEARCH and LIST/LSUB (a STATUS answer names its mailbox,
+//!   so there the item's own sentence is cited).
+//!
+//! A new UIDVALIDITY between two STATUS answers is a [`Kind::Note`]: RFC 2060 §2.3.1.1
+//! allows a greater one where UIDs did not persist.
 //!
 //! A broken relation is the server contradicting itself: a [`Kind::Violation`] where the
 //! sentence fixes a value (a DEFINITION "value", [`super::requirement_kind`]).
+//!
+//! [`Kind::Note`]: super::Kind::Note
+//! [`Kind::Violation`]: super::Kind::Violation
 
 use std::collections::{BTreeMap, BTreeSet};
 
