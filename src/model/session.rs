@@ -418,15 +418,17 @@ impl Session {
 
     /// Announces changes to the selected mailbox made by anyone (this connection's APPEND
     /// or COPY into it, or other connections): EXPUNGE for removed messages (unless
-    /// `expunge` is false), then EXISTS and RECENT for new ones.
-    pub fn sync(&mut self, store: &Store, expunge: bool) -> Vec<Untagged> {
-        let Some(account) = self.account(store) else {
+    /// `expunge` is false), then EXISTS and RECENT for new ones. New messages no session
+    /// was notified of become `\Recent` here (see [`recent`]).
+    pub fn sync(&mut self, store: &mut Store, expunge: bool) -> Vec<Untagged> {
+        let Some(sel) = self.selection().cloned() else {
             return vec![];
         };
-        let Some(sel) = self.selection() else {
-            return vec![];
-        };
-        let Some(mb) = account.get(&sel.mailbox) else {
+        let follower = self.follower;
+        let Some(mb) = self
+            .account_mut(store)
+            .and_then(|a| a.get_mut(&sel.mailbox))
+        else {
             return vec![];
         };
         let present: BTreeSet<u64> = mb.messages.iter().map(|m| m.id).collect();
@@ -443,26 +445,24 @@ impl Session {
             }
         }
         let known: BTreeSet<u64> = view.iter().copied().collect();
-        let new: Vec<&StoredMessage> = mb
-            .messages
-            .iter()
-            .filter(|m| !known.contains(&m.id))
-            .collect();
-        let new_ids: Vec<u64> = new.iter().map(|m| m.id).collect();
-        let mut recent_new = Vec::new();
-        for m in &new {
-            if m.arrival != Arrival::Claimed {
-                recent_new.push(m.id);
-            }
-        }
-        if !new_ids.is_empty() {
-            view.extend(new_ids);
-            out.push(Untagged::Exists(view.len() as u32));
+        let mut news = recent::Notified::default();
+        for m in mb.messages.iter_mut().filter(|m| !known.contains(&m.id)) {
+            view.push(m.id);
+            news.notify(m, recent::Notice::Update, follower, sel.read_only);
         }
         let sel = self.selection_mut().expect("selected");
         sel.view = view;
-        if !recent_new.is_empty() {
-            sel.recent_maybe.extend(recent_new);
+        if news.count > 0 {
+            out.push(Untagged::Exists(sel.view.len() as u32));
+        }
+        // RFC 2060 §7.3.2 RECENT counts messages of the mailbox: one that was expunged is
+        // no longer \Recent anywhere (RECENT never exceeds EXISTS).
+        let view: BTreeSet<u64> = sel.view.iter().copied().collect();
+        sel.recent.retain(|id| view.contains(id));
+        sel.recent_maybe.retain(|id| view.contains(id));
+        if !news.recent.is_empty() || !news.recent_maybe.is_empty() {
+            sel.recent.extend(news.recent);
+            sel.recent_maybe.extend(news.recent_maybe);
             let n = sel.recent.len() + sel.recent_maybe.len();
             out.push(Untagged::Recent(n as u32));
         }
@@ -691,6 +691,7 @@ impl Session {
         let implied = self.doubtful(store, name);
         self.latitude.implied = implied;
         let profile = self.profile;
+        let follower = self.follower;
         let acc = self.account_mut(store).expect("authenticated");
         let Some(mb) = acc.get_mut(name).filter(|m| m.selectable) else {
             let allowed = unless_doubtful(implied, Allowed::not_ok(rule::SELECT_NONEXISTENT));
@@ -701,27 +702,12 @@ impl Session {
             );
         };
         self.latitude.contents_unknown = !mb.known;
-        let mut recent = BTreeSet::new();
-        let mut recent_maybe = BTreeSet::new();
+        let mut news = recent::Notified::default();
         for m in mb.messages.iter_mut() {
-            match m.arrival {
-                Arrival::Unclaimed => {
-                    recent.insert(m.id);
-                    m.arrival = if examine {
-                        Arrival::Undecided
-                    } else {
-                        Arrival::Claimed
-                    };
-                }
-                Arrival::Undecided => {
-                    recent_maybe.insert(m.id);
-                    if !examine {
-                        m.arrival = Arrival::Claimed;
-                    }
-                }
-                Arrival::Claimed => {}
-            }
+            news.notify(m, recent::Notice::Select, follower, examine);
         }
+        let recent: BTreeSet<u64> = news.recent.into_iter().collect();
+        let recent_maybe: BTreeSet<u64> = news.recent_maybe.into_iter().collect();
         let mut flags: Vec<String> = SYSTEM_FLAGS.iter().map(|s| s.to_string()).collect();
         flags.extend(mb.keywords.names());
         let mut untagged = vec![
@@ -1791,6 +1777,8 @@ pub fn section_label(section: Option<&Section<'_>>) -> String {
     }
     s
 }
+
+mod recent;
 
 #[cfg(test)]
 mod tests;

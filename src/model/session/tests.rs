@@ -9,6 +9,8 @@ use super::{Session, State, Store};
 use crate::model::response::{Code, FetchItem, Outcome, Reply, Untagged};
 use crate::model::Profile;
 
+mod recent;
+
 /// One connection to a store with the user u1 (password pw-u1), `.` as delimiter.
 struct T {
     store: Store,
