@@ -1247,6 +1247,9 @@ impl Session {
                 .filter_map(|id| by_id.get(id).map(|m| m.uid))
                 .collect(),
             decode_mime: charset.is_some_and(|c| !c.eq_ignore_ascii_case("US-ASCII")),
+            // RFC 3501 §6.4.4 "disregarding time and timezone"; the reference server reads
+            // RFC 2060's "Date: header is earlier than the specified date" the same way.
+            sent_dates_as_written: !self.follower || self.profile == Profile::Rfc3501,
         };
         let undecoded_scope = SearchScope {
             decode_mime: false,
@@ -1263,9 +1266,19 @@ impl Session {
                 max_offset_secs: 0,
             }
         };
-        let uid_keys = format!("{keys:?}").contains("Uid(");
+        let uid_keys = search::any_key(keys, &|k| matches!(k, SearchKey::Uid(_)));
+        let internal_date_keys = search::any_key(keys, &|k| {
+            matches!(
+                k,
+                SearchKey::Before(_) | SearchKey::On(_) | SearchKey::Since(_)
+            )
+        });
+        let asterisk = search::any_key(
+            keys,
+            &|k| matches!(k, SearchKey::SequenceSet(s) | SearchKey::Uid(s) if has_asterisk(s)),
+        );
         // `*` with messages the server has not announced: the server's reading decides.
-        if format!("{keys:?}").contains("Asterisk") && mb.messages.len() > sel.view.len() {
+        if asterisk && mb.messages.len() > sel.view.len() {
             self.latitude.data_unsure = true;
         }
         // RFC 2060 does not define `4:2` (RFC 3501 §9 made it `2:4`).
@@ -1300,14 +1313,26 @@ impl Session {
                     t = Truth::Maybe;
                 }
             }
-            if !m.date_known && t != Truth::Maybe {
+            if !m.date_known && internal_date_keys {
                 // The internal date is the server's clock: date keys may go either way.
-                let dated = format!("{keys:?}");
-                if ["Before", "On(", "Since"].iter().any(|k| dated.contains(k)) {
-                    t = Truth::Maybe;
-                }
+                t = Truth::Maybe;
             }
             let n = if uid { m.uid } else { i as u32 + 1 };
+            if !self.follower {
+                // The reference server answers every message yes or no, with one reading
+                // of what servers may read differently (`search::decide`).
+                t = match (t, search::decide_all(keys, &subject, &scope, zones)) {
+                    (Truth::Maybe, true) => {
+                        maybe.push(n);
+                        Truth::Yes
+                    }
+                    (Truth::Maybe, false) => {
+                        maybe.push(n);
+                        Truth::No
+                    }
+                    (t, _) => t,
+                };
+            }
             if t == Truth::Yes
                 && scope.decode_mime
                 && search::evaluate_all_with(keys, &subject, &undecoded_scope, zones) != Truth::Yes

@@ -10,6 +10,7 @@ use crate::model::response::{Code, FetchItem, Outcome, Reply, Untagged};
 use crate::model::Profile;
 
 mod recent;
+mod search;
 
 /// One connection to a store with the user u1 (password pw-u1), `.` as delimiter.
 struct T {
