@@ -901,32 +901,20 @@ impl Session {
             });
         } else {
             let full = names::list_canonical_pattern(reference, &pattern, Some(d));
-            for mb in acc.mailboxes() {
-                if lsub && !acc.subscriptions.contains(&mb.name) {
-                    continue;
-                }
-                if names::list_pattern_matches(&full, &mb.name, Some(d)) {
-                    let mut attributes = Vec::new();
-                    if !mb.selectable {
-                        attributes.push("\\Noselect".to_string());
-                    }
-                    untagged.push(Untagged::List {
-                        lsub,
-                        attributes,
-                        delimiter: Some(d),
-                        name: mb.name.clone(),
-                    });
-                }
-            }
             if lsub {
-                // Subscriptions to names that no longer exist are still listed.
-                for s in acc.subscriptions.clone() {
-                    if !acc.exists(&s) && names::list_pattern_matches(&full, &s, Some(d)) {
+                untagged = lsub::lsub(acc, &full, d);
+            } else {
+                for mb in acc.mailboxes() {
+                    if names::list_pattern_matches(&full, &mb.name, Some(d)) {
+                        let mut attributes = Vec::new();
+                        if !mb.selectable {
+                            attributes.push("\\Noselect".to_string());
+                        }
                         untagged.push(Untagged::List {
-                            lsub: true,
-                            attributes: vec!["\\Noselect".into()],
+                            lsub,
+                            attributes,
                             delimiter: Some(d),
-                            name: s,
+                            name: mb.name.clone(),
                         });
                     }
                 }
@@ -1803,6 +1791,7 @@ pub fn section_label(section: Option<&Section<'_>>) -> String {
     s
 }
 
+mod lsub;
 mod recent;
 
 #[cfg(test)]

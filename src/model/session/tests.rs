@@ -9,6 +9,7 @@ use super::{Session, State, Store};
 use crate::model::response::{Code, FetchItem, Outcome, Reply, Untagged};
 use crate::model::Profile;
 
+mod lsub;
 mod recent;
 mod search;
 
