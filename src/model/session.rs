@@ -402,7 +402,14 @@ impl Session {
             }
             Some(true) => {}
         }
+        // RFC 2060 leaves the order of a range's two numbers open (see `ranges`).
+        let open_range = self.follower
+            && self.profile == Profile::Rfc2060
+            && self.has_reversed_range(store, cmd);
         let mut r = self.run(store, cmd);
+        if open_range {
+            ranges::leave_open(&mut self.latitude, &mut r, cmd);
+        }
         // RFC 2060 §7.3.1, §7.4.1: tell the client of new and removed messages, but never
         // EXPUNGE while answering FETCH, STORE or SEARCH.
         let quiet = matches!(
@@ -1116,7 +1123,15 @@ impl Session {
             Some(t) => Ok((t, uid_unsure)),
             None => Err(reply(
                 vec![],
-                completion(Outcome::Bad, None, "message sequence number out of range"),
+                completion(
+                    Outcome::Bad,
+                    None,
+                    if uid {
+                        "UID set not valid here"
+                    } else {
+                        "message sequence number out of range"
+                    },
+                ),
                 Allowed::any(),
             )),
         }
@@ -1138,16 +1153,12 @@ impl Session {
     /// The messages of the view a sequence set names, as (sequence number, identity);
     /// `None` when a sequence number is out of range (servers answer that differently).
     fn resolve(&self, store: &Store, set: &SequenceSet, uid: bool) -> Option<Vec<(u32, u64)>> {
-        if self.profile == Profile::Rfc2060 && reversed_range(set) {
-            // RFC 2060 does not say what `4:2` means (RFC 3501 §9 made it `2:4`):
-            // the reference server refuses it and the oracle judges any answer.
-            return None;
-        }
         let sel = self.selection()?;
         let mb = self.account(store)?.get(&sel.mailbox)?;
-        if has_asterisk(set) && mb.messages.len() > sel.view.len() {
+        if self.follower && has_asterisk(set) && mb.messages.len() > sel.view.len() {
             // `*` is "the largest number in use" (RFC 2060 §9): with messages the server
-            // has not announced yet, whether it counts them is the server's reading.
+            // has not announced yet, whether it counts them is the server's reading (the
+            // reference server counts those the client was told of).
             return None;
         }
         let by_id: BTreeMap<u64, &StoredMessage> = mb.messages.iter().map(|m| (m.id, m)).collect();
@@ -1164,13 +1175,6 @@ impl Session {
                 .filter_map(|(i, id)| by_id.get(id).map(|m| (i as u32 + 1, *id, m.uid)))
                 .collect();
             let uids: Vec<u32> = pairs.iter().map(|p| p.2).collect();
-            let largest = mb.messages.iter().map(|m| m.uid).max().unwrap_or(0);
-            if self.profile == Profile::Rfc2060 && reversed_by_star(set, largest) {
-                // `559:*` with 500 the largest UID is `559:500`, which RFC 2060 does not
-                // define (RFC 3501 §6.4.8: it "always includes the UID of the last
-                // message").
-                return None;
-            }
             let chosen = sequence::resolve_uid(set, &uids);
             Some(
                 pairs
@@ -1267,10 +1271,6 @@ impl Session {
         );
         // `*` with messages the server has not announced: the server's reading decides.
         if asterisk && mb.messages.len() > sel.view.len() {
-            self.latitude.data_unsure = true;
-        }
-        // RFC 2060 does not define `4:2` (RFC 3501 §9 made it `2:4`).
-        if self.profile == Profile::Rfc2060 && keys.iter().any(key_has_reversed_range) {
             self.latitude.data_unsure = true;
         }
         let mut yes = Vec::new();
@@ -1683,43 +1683,12 @@ fn missing_destination(acc: &Account, name: &[u8], doubtful: bool, rule: &'stati
     )
 }
 
-/// Whether a search key holds a set with a range written high to low.
-fn key_has_reversed_range(key: &SearchKey<'_>) -> bool {
-    match key {
-        SearchKey::SequenceSet(set) | SearchKey::Uid(set) => reversed_range(set),
-        SearchKey::And(keys) => keys.as_ref().iter().any(key_has_reversed_range),
-        SearchKey::Not(k) => key_has_reversed_range(k),
-        SearchKey::Or(a, b) => key_has_reversed_range(a) || key_has_reversed_range(b),
-        _ => false,
-    }
-}
-
-/// Whether a set uses `*`.
 /// Whether a set uses `*` (RFC 2060 §9: "the largest number in use").
 pub fn has_asterisk(set: &SequenceSet) -> bool {
     use imap_types::sequence::{SeqOrUid, Sequence};
     set.0.as_ref().iter().any(|s| match s {
         Sequence::Single(x) => matches!(x, SeqOrUid::Asterisk),
         Sequence::Range(a, b) => matches!(a, SeqOrUid::Asterisk) || matches!(b, SeqOrUid::Asterisk),
-    })
-}
-
-/// Whether a set has a range written high to low (`4:2`), which only RFC 3501 defines.
-fn reversed_range(set: &SequenceSet) -> bool {
-    use imap_types::sequence::{SeqOrUid, Sequence};
-    set.0
-        .as_ref()
-        .iter()
-        .any(|s| matches!(s, Sequence::Range(SeqOrUid::Value(a), SeqOrUid::Value(b)) if a > b))
-}
-
-/// Whether a range with `*` runs high end first once `*` is `largest` (`5:*` with 3).
-fn reversed_by_star(set: &SequenceSet, largest: u32) -> bool {
-    use imap_types::sequence::{SeqOrUid, Sequence};
-    set.0.as_ref().iter().any(|s| {
-        matches!(s,
-            Sequence::Range(SeqOrUid::Value(a), SeqOrUid::Asterisk)
-            | Sequence::Range(SeqOrUid::Asterisk, SeqOrUid::Value(a)) if a.get() > largest)
     })
 }
 
@@ -1792,6 +1761,7 @@ pub fn section_label(section: Option<&Section<'_>>) -> String {
 }
 
 mod lsub;
+mod ranges;
 mod recent;
 
 #[cfg(test)]
