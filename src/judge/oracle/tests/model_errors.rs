@@ -72,3 +72,28 @@ fn a_reversed_range_may_be_read_either_way_under_rfc2060_9() {
     assert!(v.is_empty(), "{v:#?}");
     assert!(!script(&["a2 BAD no such set"], Profile::Rfc3501).is_empty());
 }
+
+#[test]
+fn a_comment_may_or_may_not_be_taken_for_the_personal_name_rfc2060_7_4_2() {
+    // RFC 2060 §7.4.2: "The fields of an address structure are in the following order:
+    // personal name, ..." RFC 822 §6.1 makes no comment a phrase (the model sends NIL), but
+    // nothing forbids a server from naming `joe@example.org (Joe)` "Joe".
+    let msg = "From: joe@example.org (Joe)\r\nSubject: hi\r\n\r\nbody\r\n";
+    let select = select_with(1);
+    let select: Vec<&str> = select.iter().map(String::as_str).collect();
+    let script = |name: &str| {
+        let addr = format!("(({name} NIL \"joe\" \"example.org\"))");
+        let env =
+            format!("* 1 FETCH (ENVELOPE (NIL \"hi\" {addr} {addr} {addr} NIL NIL NIL NIL NIL))");
+        let t = session(vec![
+            append("a0", "INBOX", msg, &["a0 OK appended"]),
+            ex("a1 SELECT INBOX", &select),
+            ex("a2 FETCH 1 ENVELOPE", &[env.as_str(), "a2 OK done"]),
+        ]);
+        judge(&t, Profile::Rfc2060)
+    };
+    assert!(script("NIL").is_empty());
+    let v = script("\"Joe\"");
+    assert!(v.is_empty(), "{v:#?}");
+    assert_eq!(rules(&script("\"Jim\"")), vec!["2060-6.4.5-envelope"]);
+}
