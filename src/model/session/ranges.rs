@@ -52,6 +52,10 @@ impl Session {
     /// Whether `cmd` names a range high end first (see the module documentation).
     pub(super) fn has_reversed_range(&self, store: &Store, cmd: &CommandBody<'_>) -> bool {
         let largest = self.largest_uid(store);
+        if largest == 0 {
+            // An empty mailbox: no reading of a set names a message.
+            return false;
+        }
         let reversed = |set: &SequenceSet, uid: bool| {
             reversed_range(set) || (uid && reversed_by_star(set, largest))
         };

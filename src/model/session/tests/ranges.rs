@@ -81,3 +81,14 @@ fn a_refused_uid_set_is_called_a_uid_set_rfc2060_6_4_8() {
     assert!(r.completion.text.contains("UID"), "{r:?}");
     assert!(!r.completion.text.contains("sequence number"), "{r:?}");
 }
+
+#[test]
+fn a_uid_range_to_star_in_an_empty_mailbox_names_nothing_however_read_rfc2060_9() {
+    // `UID 1:*` in an empty mailbox is `1:0` under RFC 2060 §9, but names no message
+    // under any reading: an oracle still follows what the server does with it.
+    let mut t = T::selected(&[]);
+    t.s.follower = true;
+    let r = t.run("UID COPY 1:* INBOX");
+    assert!(!r.allowed.permits(Outcome::Bad), "{r:?}");
+    assert!(!t.s.latitude.unsure);
+}
