@@ -18,6 +18,9 @@ use std::sync::OnceLock;
 
 use serde::Deserialize;
 
+mod coverage;
+pub use coverage::{MustCoverage, Unchecked};
+
 /// The catalogue's source, `rfc/requirements.toml`.
 pub const SOURCE: &str = include_str!("../rfc/requirements.toml");
 
