@@ -94,14 +94,14 @@ enum Cmd {
     /// are checked) and the RFC 2060 MUST/MUST NOT requirements: how many a judge checks,
     /// how many no black-box test can check ("not black-box": they bind the client or the
     /// server's insides), and how many a black-box test could check with something the tool
-    /// lacks ("needs ..."); --list gives each one's reason. Coverage is complete when the
-    /// checked and the not black-box ones are all of them. The catalogue is
-    /// rfc/requirements.toml, compiled in; every quote in it is verbatim from
+    /// lacks ("needs ..."); --list --unchecked-musts gives each one's reason. Coverage is
+    /// complete when the checked and the not black-box ones are all of them. The catalogue
+    /// is rfc/requirements.toml, compiled in; every quote in it is verbatim from
     /// rfc/rfc2060.txt or rfc/rfc3501.txt.
     ///
     /// Exit status: 0, or 2 for an unknown --id.
     #[command(
-        after_help = "Examples:\n  imapconform rfc\n  imapconform rfc --rfc 3501 --list\n  imapconform rfc --id 2060-6.3.1-untagged-before-ok"
+        after_help = "Examples:\n  imapconform rfc\n  imapconform rfc --rfc 3501 --list\n  imapconform rfc --rfc 2060 --list --unchecked-musts\n  imapconform rfc --id 2060-6.3.1-untagged-before-ok"
     )]
     Rfc(RfcArgs),
     /// Judge the truth corpus: hand-checked cases, each labelled with every verdict the
@@ -534,6 +534,10 @@ struct RfcArgs {
     /// List every requirement: id, level, and the judge that checks it or why none does.
     #[arg(long, conflicts_with = "id")]
     list: bool,
+    /// With --list: only the MUST/MUST NOT requirements no judge checks, each with its
+    /// reason ("not black-box: ..." or "needs ...: ...").
+    #[arg(long, requires = "list")]
+    unchecked_musts: bool,
     /// Show one requirement in full, with its verbatim quote (e.g. 2060-6.3.1-untagged-before-ok).
     #[arg(long, value_name = "ID")]
     id: Option<String>,
@@ -1602,7 +1606,12 @@ fn cmd_rfc(a: &RfcArgs, out: &mut impl std::io::Write) -> std::io::Result<u8> {
     }
     let wanted = |rfc: u32| a.rfc.is_none_or(|x| x == rfc);
     if a.list {
-        for r in cat.requirements().iter().filter(|r| wanted(r.rfc)) {
+        for r in cat
+            .requirements()
+            .iter()
+            .filter(|r| wanted(r.rfc))
+            .filter(|r| !a.unchecked_musts || (r.level.is_absolute() && !r.is_checked()))
+        {
             writeln!(out, "{:<52} {:<24} {}", r.id, r.level_label(), r.status())?;
         }
         return Ok(0);
@@ -1654,7 +1663,7 @@ fn cmd_rfc(a: &RfcArgs, out: &mut impl std::io::Write) -> std::io::Result<u8> {
     if c.unstated > 0 {
         write!(out, "; no reason stated: {}", c.unstated)?;
     }
-    writeln!(out, " (reasons in --list)")?;
+    writeln!(out, " (reasons: --list --unchecked-musts)")?;
     writeln!(
         out,
         "  checked or not checkable black-box: {} of {} ({:.1}%)",
@@ -1735,7 +1744,7 @@ mod tests {
         assert!(out.contains("RFC 2060 MUST/MUST NOT requirements checked: "));
         let c = cat_coverage();
         assert!(out.contains(&format!(
-            "  not checkable black-box: {}; checkable with what the tool lacks: {} (reasons in --list)\n",
+            "  not checkable black-box: {}; checkable with what the tool lacks: {} (reasons: --list --unchecked-musts)\n",
             c.not_black_box, c.needs
         )), "{out}");
         assert!(
@@ -1751,6 +1760,13 @@ mod tests {
         let (code, list) = rfc(&["--list", "--rfc", "2060"]);
         assert_eq!(code, 0);
         assert!(list.lines().all(|l| l.starts_with("2060-")));
+        let (code, open) = rfc(&["--list", "--unchecked-musts", "--rfc", "2060"]);
+        assert_eq!(code, 0);
+        assert_eq!(open.lines().count(), c.total - c.checked, "{open}");
+        assert!(open
+            .lines()
+            .all(|l| l.contains("MUST") && l.contains("not checked: ")));
+        assert!(Cli::try_parse_from(["imapconform", "rfc", "--unchecked-musts"]).is_err());
         let (code, one) = rfc(&["--id", "2060-6.3.1-untagged-before-ok"]);
         assert_eq!(code, 0);
         assert!(one.contains("the server MUST send the following untagged data"));
