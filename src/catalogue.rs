@@ -28,7 +28,7 @@ pub const SOURCE: &str = include_str!("../rfc/requirements.toml");
 pub const EXAMPLES_SOURCE: &str = include_str!("../rfc/rfc2060-examples.toml");
 
 /// The judges a requirement can be checked by (`check`).
-pub const JUDGES: [&str; 8] = [
+pub const JUDGES: [&str; 9] = [
     "oracle",
     "syntax",
     "end",
@@ -37,6 +37,7 @@ pub const JUDGES: [&str; 8] = [
     "mutation",
     "race",
     "starttls",
+    "capabilities",
 ];
 
 /// How binding a requirement is (RFC 2060 §1.2), or `Syntax` for a formal-syntax rule.
@@ -518,7 +519,7 @@ mod tests {
             .filter(|r| {
                 matches!(
                     r.check.as_deref(),
-                    Some("oracle" | "end" | "tags" | "mutation" | "starttls")
+                    Some("oracle" | "end" | "tags" | "mutation" | "starttls" | "capabilities")
                 )
             })
             .filter(|r| !src.contains(&format!("\"{}\"", r.id)))

@@ -38,6 +38,7 @@ pub fn campaign_results(
                 "end".into(),
                 "tags".into(),
                 "mutation".into(),
+                "capabilities".into(),
             ];
             if oracle.is_some() {
                 judges.push("oracle".into());
