@@ -39,6 +39,7 @@ pub fn campaign_results(
                 "tags".into(),
                 "mutation".into(),
                 "capabilities".into(),
+                "eight-bit".into(),
             ];
             if oracle.is_some() {
                 judges.push("oracle".into());

@@ -20,6 +20,7 @@ pub mod capability_names;
 pub mod cause;
 pub mod differential;
 pub mod divergence_reason;
+pub mod eight_bit;
 pub mod end;
 pub mod fetch_cause;
 pub mod grammar;

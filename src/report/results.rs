@@ -62,7 +62,7 @@ pub struct TargetRun {
     /// Script commands sent, by command name ([`super::distinct::command_shape`]).
     pub commands: BTreeMap<String, u64>,
     /// The judges that ran on its answers: `syntax`, `end`, `tags`, `mutation`,
-    /// `capabilities`, `oracle`, `differential`, `race`.
+    /// `capabilities`, `eight-bit`, `oracle`, `differential`, `race`.
     pub judges: Vec<String>,
     /// Exchanges the oracle judged, and exchanges in all.
     pub oracle_judged: u64,
