@@ -1049,6 +1049,8 @@ pub fn judge_session(
             oracle.unwrap_or_default(),
         )));
         verdicts.extend(judge::judge_end(name, t));
+        verdicts.extend(judge::capability_names::judge_capability_names(name, t));
+        verdicts.extend(judge::eight_bit::judge_eight_bit(name, t));
         verdicts.extend(judge::starttls::judge_setup(name, t));
         verdicts.extend(capped(judge::tags::judge_tags_in(
             name,

@@ -38,6 +38,8 @@ pub fn campaign_results(
                 "end".into(),
                 "tags".into(),
                 "mutation".into(),
+                "capabilities".into(),
+                "eight-bit".into(),
             ];
             if oracle.is_some() {
                 judges.push("oracle".into());

@@ -16,9 +16,11 @@
 //! (extensions, ambiguous ABNF, decoder limits) the judge says nothing or gives a
 //! [`Kind::Warning`] that states the reason; it never guesses a violation.
 
+pub mod capability_names;
 pub mod cause;
 pub mod differential;
 pub mod divergence_reason;
+pub mod eight_bit;
 pub mod end;
 pub mod fetch_cause;
 pub mod grammar;
