@@ -319,41 +319,62 @@ pub fn judge_store_echo_in(
             continue;
         };
         let line = escape(strip_eol(cmd.first_line()));
-        for (n, new) in &changes {
-            let echo = fetched.iter().find(|(k, _, _)| k == n);
-            match (s.silent, echo) {
-                (false, None) => out.push(Verdict {
-                    kind: Kind::Warning,
-                    targets: vec![target.to_string()],
-                    step,
-                    rule: Some(RULE_LOUD.to_string()),
-                    summary: format!(
-                        "STORE without .SILENT changed the flags of message {n} but returned no untagged FETCH of them ({doc} §6.4.6: \"The new value of the flags are returned as if a FETCH of those flags was done\")"
-                    ),
-                    expected: format!("`* {n} FETCH (FLAGS (...))` among the responses to `{line}`"),
-                    observed: observed(
-                        &e.responses().flat_map(Message::to_bytes).collect::<Vec<u8>>(),
-                    ),
-                    cause: None,
-                }),
-                (true, Some((_, f, m))) if without_recent(f) == without_recent(new) => {
-                    out.push(Verdict {
-                        kind: Kind::Warning,
-                        targets: vec![target.to_string()],
-                        step,
-                        rule: Some(RULE_SILENT.to_string()),
-                        summary: format!(
-                            "STORE .SILENT answered with an untagged FETCH of the flags it set on message {n} ({doc} §6.4.6: \"A suffix of \".SILENT\" in the data item name prevents the untagged FETCH\")"
-                        ),
-                        expected: format!(
-                            "no FETCH echoing the new flags of `{line}` (only flags changed elsewhere)"
-                        ),
-                        observed: observed(&m.to_bytes()),
-                        cause: None,
-                    })
-                }
-                _ => {}
-            }
+        let echo = |n: &u32| fetched.iter().find(|(k, _, _)| k == n);
+        // One finding per STORE, naming every message it concerns.
+        let (missing, echoed): (Vec<u32>, Vec<(u32, &Message)>) = if s.silent {
+            let echoed = changes
+                .iter()
+                .filter_map(|(n, new)| {
+                    let (_, f, m) = echo(n)?;
+                    (without_recent(f) == without_recent(new)).then_some((*n, *m))
+                })
+                .collect();
+            (Vec::new(), echoed)
+        } else {
+            let missing = changes
+                .iter()
+                .map(|(n, _)| *n)
+                .filter(|n| echo(n).is_none())
+                .collect();
+            (missing, Vec::new())
+        };
+        let list = |ns: &mut dyn Iterator<Item = u32>| {
+            ns.map(|n| n.to_string()).collect::<Vec<_>>().join(", ")
+        };
+        if !missing.is_empty() {
+            out.push(Verdict {
+                kind: Kind::Warning,
+                targets: vec![target.to_string()],
+                step,
+                rule: Some(RULE_LOUD.to_string()),
+                summary: format!(
+                    "STORE without .SILENT changed the flags of message(s) {} but returned no untagged FETCH of them ({doc} §6.4.6: \"The new value of the flags are returned as if a FETCH of those flags was done\")",
+                    list(&mut missing.iter().copied())
+                ),
+                expected: format!(
+                    "`* {} FETCH (FLAGS (...))` among the responses to `{line}`",
+                    missing[0]
+                ),
+                observed: observed(&e.responses().flat_map(Message::to_bytes).collect::<Vec<u8>>()),
+                cause: None,
+            });
+        }
+        if let Some((_, first)) = echoed.first() {
+            out.push(Verdict {
+                kind: Kind::Warning,
+                targets: vec![target.to_string()],
+                step,
+                rule: Some(RULE_SILENT.to_string()),
+                summary: format!(
+                    "STORE .SILENT answered with untagged FETCH of the flags it set on message(s) {} ({doc} §6.4.6: \"A suffix of \".SILENT\" in the data item name prevents the untagged FETCH\")",
+                    list(&mut echoed.iter().map(|(n, _)| *n))
+                ),
+                expected: format!(
+                    "no FETCH echoing the new flags of `{line}` (only flags changed elsewhere)"
+                ),
+                observed: observed(&first.to_bytes()),
+                cause: None,
+            });
         }
         // Flags a STORE changed without showing them are no longer known.
         for (n, _) in &changes {
@@ -412,7 +433,7 @@ mod tests {
         assert_eq!(v[0].kind, Kind::Warning);
         assert_eq!(v[0].rule.as_deref(), Some(RULE_LOUD));
         assert_eq!(v[0].step, Some(2));
-        assert!(v[0].summary.contains("message 1"), "{}", v[0].summary);
+        assert!(v[0].summary.contains("message(s) 1 "), "{}", v[0].summary);
     }
 
     #[test]
@@ -459,6 +480,28 @@ mod tests {
         assert_eq!(v[0].rule.as_deref(), Some(RULE_SILENT));
         assert_eq!(v[0].kind, Kind::Warning);
         assert_eq!(v[0].observed, "* 2 FETCH (FLAGS (\\\\Deleted) UID 9)\\r\\n");
+    }
+
+    #[test]
+    fn a_silent_store_echoing_several_messages_is_one_finding_naming_them_rfc2060_6_4_6() {
+        let v = judge(vec![
+            select(),
+            flags(),
+            Exchange::from_lines(
+                "a3 STORE 1:* +FLAGS.SILENT (work)",
+                &[
+                    "* 1 FETCH (FLAGS (\\Recent work))",
+                    "* 2 FETCH (FLAGS (\\Seen work))",
+                    "a3 OK",
+                ],
+            ),
+        ]);
+        assert_eq!(v.len(), 1, "{v:?}");
+        assert!(
+            v[0].summary.contains("message(s) 1, 2 "),
+            "{}",
+            v[0].summary
+        );
     }
 
     #[test]
