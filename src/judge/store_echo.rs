@@ -6,8 +6,12 @@
 //! value itself or does not care about the updated value." For FLAGS, +FLAGS and -FLAGS:
 //! "The new value of the flags are returned as if a FETCH of those flags was done."
 //!
-//! "Normally" leaves room, so both checks are [`Kind::Warning`]s, and each is made only
-//! where the sentence clearly applies, read from the session's own bytes:
+//! Both checks are [`Kind::Warning`]s: "Normally" leaves the loud case room, and a FETCH
+//! under `.SILENT` is owed where another agent changed the flags (§6.4.6: "regardless of
+//! whether or not the ".SILENT" suffix was used, the server SHOULD send an untagged FETCH
+//! response if a change to a message's flags from an external source is observed"), which
+//! the session's bytes alone cannot rule out. Each is made only where the sentence clearly
+//! applies, read from the session's own bytes:
 //!
 //! - **Loud STORE without FETCH** (`2060-6.4.6-new-value-returned`): a STORE without
 //!   `.SILENT` completed with OK for a message that exists (its number within the last
@@ -19,7 +23,8 @@
 //!   changed, showing exactly the value the client set (the echo `.SILENT` prevents). A
 //!   FETCH that shows other flags tells the client something it could not determine itself
 //!   (a flag that did not stick, a change from elsewhere: §6.4.6's note says such changes
-//!   SHOULD be sent regardless), and is not judged.
+//!   SHOULD be sent regardless), and is not judged; nor is one carrying MODSEQ (RFC 7162
+//!   §3.1.3 requires a FETCH even under `.SILENT` for a conditional STORE).
 //!
 //! Commands mutated on purpose are left to [`super::mutation`].
 
@@ -326,7 +331,17 @@ pub fn judge_store_echo_in(
                 .iter()
                 .filter_map(|(n, new)| {
                     let (_, f, m) = echo(n)?;
-                    (without_recent(f) == without_recent(new)).then_some((*n, *m))
+                    // RFC 7162 §3.1.3: with CONDSTORE a FETCH carrying MODSEQ may be
+                    // owed even for .SILENT; not judged.
+                    let condstore = lex::items(&m.to_bytes(), 2).is_some_and(|t| {
+                        t.get(2).and_then(Tok::list).is_some_and(|items| {
+                            items
+                                .iter()
+                                .filter_map(Tok::atom)
+                                .any(|a| a.eq_ignore_ascii_case(b"MODSEQ"))
+                        })
+                    });
+                    (!condstore && without_recent(f) == without_recent(new)).then_some((*n, *m))
                 })
                 .collect();
             (Vec::new(), echoed)
@@ -517,6 +532,19 @@ mod tests {
             Exchange::from_lines(
                 "a4 STORE 2 +FLAGS.SILENT (\\Seen)",
                 &["* 2 FETCH (FLAGS (\\Seen))", "a4 OK"],
+            ),
+        ]);
+        assert!(v.is_empty(), "{v:?}");
+    }
+
+    #[test]
+    fn a_silent_store_echo_carrying_modseq_is_left_to_condstore_rfc7162_3_1_3() {
+        let v = judge(vec![
+            select(),
+            flags(),
+            Exchange::from_lines(
+                "a3 STORE 1 +FLAGS.SILENT (\\Seen)",
+                &["* 1 FETCH (FLAGS (\\Seen) MODSEQ (12))", "a3 OK"],
             ),
         ]);
         assert!(v.is_empty(), "{v:?}");
