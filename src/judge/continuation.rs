@@ -22,7 +22,7 @@
 use super::syntax::observed;
 use super::{requirement_kind, Kind, Verdict};
 use crate::model::Profile;
-use crate::wire::{literal_announcement, Event, Fragment, Transcript};
+use crate::wire::{literal_announcement, Event, Fragment, Message, Transcript};
 
 /// The requirement a continuation request nobody waits for contradicts.
 pub const RULE: &str = "2060-7.5-ready";
@@ -33,6 +33,14 @@ fn verb(line: &[u8]) -> Vec<u8> {
         .nth(1)
         .map(|w| crate::wire::strip_eol(w).to_ascii_uppercase())
         .unwrap_or_default()
+}
+
+/// Whether a server message is shaped as a continuation request: `+` then SP (RFC 2060
+/// §9 `continue_req ::= "+" SPACE (resp_text / base64)`), or a bare `+` that many servers
+/// send. Other lines that start with `+` are the syntax judge's.
+fn is_continue_req(m: &Message) -> bool {
+    let l = m.first_line();
+    l == b"+" || l.starts_with(b"+ ")
 }
 
 /// Every continuation request for which the command in progress had nothing to continue.
@@ -68,7 +76,7 @@ pub fn judge_continuations_in(
                         })
                         .count();
                 }
-                Event::Server(m) if m.is_continuation() => {
+                Event::Server(m) if is_continue_req(m) => {
                     if authenticate && !completed {
                         continue;
                     }
@@ -104,7 +112,7 @@ pub fn judge_continuations_in(
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::wire::{End, Exchange, Message};
+    use crate::wire::{End, Exchange};
 
     fn t(script: Vec<Exchange>) -> Transcript {
         Transcript {
@@ -213,6 +221,14 @@ mod tests {
             ])],
             &[],
         );
+        assert_eq!(v.len(), 1, "{v:?}");
+    }
+
+    #[test]
+    fn a_line_that_only_starts_with_plus_is_left_to_the_syntax_judge() {
+        let v = judge(vec![ex(&["C: a1 NOOP", "S: +garbage", "S: a1 OK"])], &[]);
+        assert!(v.is_empty(), "{v:?}");
+        let v = judge(vec![ex(&["C: a1 NOOP", "S: +", "S: a1 OK"])], &[]);
         assert_eq!(v.len(), 1, "{v:?}");
     }
 
