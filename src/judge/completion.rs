@@ -205,6 +205,41 @@ mod tests {
         assert!(v.is_empty(), "{v:?}");
     }
 
+    /// For every session of up to six commands and every place a duplicate can land
+    /// (the completion of command i again at the start of exchange j > i), exactly one
+    /// finding, at step j; and none without the duplicate.
+    #[test]
+    fn exactly_the_duplicate_is_found_wherever_it_lands_rfc2060_2_2_2() {
+        let session = |n: usize, dup: Option<(usize, usize)>| -> Vec<Exchange> {
+            (0..n)
+                .map(|k| {
+                    let cmd = format!("a{k} NOOP");
+                    let done = format!("a{k} OK done");
+                    let mut lines = vec!["* 1 EXISTS".to_string()];
+                    if let Some((i, j)) = dup {
+                        if j == k {
+                            lines.insert(0, format!("a{i} NO again"));
+                        }
+                    }
+                    lines.push(done);
+                    let refs: Vec<&str> = lines.iter().map(String::as_str).collect();
+                    Exchange::from_lines(&cmd, &refs)
+                })
+                .collect()
+        };
+        for n in 1..=6 {
+            assert!(judge(session(n, None)).is_empty());
+            for j in 1..n {
+                for i in 0..j {
+                    let v = judge(session(n, Some((i, j))));
+                    assert_eq!(v.len(), 1, "n={n} i={i} j={j}: {v:?}");
+                    assert_eq!(v[0].step, Some(j));
+                    assert!(v[0].summary.contains(&format!("`a{i}`")));
+                }
+            }
+        }
+    }
+
     #[test]
     fn the_summary_cites_rfc3501_under_its_profile() {
         let v = judge_completions_in(

@@ -587,6 +587,75 @@ mod tests {
         assert!(v.is_empty(), "{v:?}");
     }
 
+    /// Over every old flag set, argument and operation on three flags, loud or silent,
+    /// echoed or not: a finding exactly where the STORE changed the flags and a loud one
+    /// was not echoed, or a silent one was (RFC 2060 §6.4.6).
+    #[test]
+    fn a_finding_exactly_where_the_echo_contradicts_the_suffix_rfc2060_6_4_6() {
+        let universe = ["\\Seen", "\\Flagged", "work"];
+        let subset = |bits: usize| -> Vec<&str> {
+            (0..3)
+                .filter(|b| bits & (1 << b) != 0)
+                .map(|b| universe[b])
+                .collect()
+        };
+        for old_bits in 0..8 {
+            for arg_bits in 0..8 {
+                for (op, item) in [
+                    (Op::Add, "+FLAGS"),
+                    (Op::Remove, "-FLAGS"),
+                    (Op::Replace, "FLAGS"),
+                ] {
+                    for silent in [false, true] {
+                        for echo in [false, true] {
+                            let old = subset(old_bits).join(" ");
+                            let arg = subset(arg_bits).join(" ");
+                            let old_set: Flags = subset(old_bits)
+                                .iter()
+                                .map(|f| f.to_ascii_uppercase())
+                                .collect();
+                            let arg_set: Flags = subset(arg_bits)
+                                .iter()
+                                .map(|f| f.to_ascii_uppercase())
+                                .collect();
+                            let new = apply(op, &old_set, &arg_set);
+                            let changed = new != old_set;
+                            let shown: Vec<&str> = universe
+                                .iter()
+                                .copied()
+                                .filter(|f| new.contains(&f.to_ascii_uppercase()))
+                                .collect();
+                            let suffix = if silent { ".SILENT" } else { "" };
+                            let fetch = format!("* 1 FETCH (FLAGS ({}))", shown.join(" "));
+                            let mut lines = vec![];
+                            if echo {
+                                lines.push(fetch.as_str());
+                            }
+                            lines.push("a3 OK");
+                            let v = judge(vec![
+                                Exchange::from_lines("a1 SELECT INBOX", &["* 1 EXISTS", "a1 OK"]),
+                                Exchange::from_lines(
+                                    "a2 FETCH 1 FLAGS",
+                                    &[&format!("* 1 FETCH (FLAGS ({old}))"), "a2 OK"],
+                                ),
+                                Exchange::from_lines(
+                                    &format!("a3 STORE 1 {item}{suffix} ({arg})"),
+                                    &lines,
+                                ),
+                            ]);
+                            let want = changed && (silent == echo);
+                            assert_eq!(
+                                !v.is_empty(),
+                                want,
+                                "old ({old}) {item}{suffix} ({arg}) echo {echo}: {v:?}"
+                            );
+                        }
+                    }
+                }
+            }
+        }
+    }
+
     #[test]
     fn sequence_sets_are_read_as_rfc2060_9_set() {
         assert_eq!(in_set(b"1:3,7", 2, None), Some(true));
