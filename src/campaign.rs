@@ -1057,6 +1057,29 @@ pub fn judge_session(
             t,
             oracle.unwrap_or_default(),
         )));
+        verdicts.extend(capped(judge::completion::judge_completions_in(
+            name,
+            t,
+            oracle.unwrap_or_default(),
+        )));
+        verdicts.extend(capped(judge::untagged::judge_untagged_in(
+            name,
+            t,
+            oracle.unwrap_or_default(),
+        )));
+        let mutated: Vec<usize> = mutations.iter().map(|(step, _)| *step).collect();
+        verdicts.extend(capped(judge::continuation::judge_continuations_in(
+            name,
+            t,
+            oracle.unwrap_or_default(),
+            &mutated,
+        )));
+        verdicts.extend(capped(judge::store_echo::judge_store_echo_in(
+            name,
+            t,
+            oracle.unwrap_or_default(),
+            &mutated,
+        )));
         verdicts.extend(capped(judge::mutation::judge_mutations_in(
             name,
             t,

@@ -6,6 +6,11 @@
 //!   reading of the ABNF, so that only certain violations become [`Kind::Syntax`].
 //! - [`judge_end`] ([`end`]): timeouts, dropped connections.
 //! - [`judge_tags`] ([`tags`]): tagged responses with a tag the client never sent.
+//! - [`completion`]: a second tagged completion for a command already completed.
+//! - [`untagged`]: untagged response types neither the document nor an advertised
+//!   extension defines.
+//! - [`continuation`]: continuation requests where no command waits for one.
+//! - [`store_echo`]: STORE's untagged FETCH missing without `.SILENT`, echoed with it.
 //! - [`judge_mutations`] ([`mutation`]): answers to commands broken on purpose
 //!   (`gen::mutate`), held only to what a server owes a malformed command (an answer under
 //!   its tag, no desynchronisation); NO, BAD and a lenient OK are all fair.
@@ -18,6 +23,8 @@
 
 pub mod capability_names;
 pub mod cause;
+pub mod completion;
+pub mod continuation;
 pub mod differential;
 pub mod divergence_reason;
 pub mod eight_bit;
@@ -31,8 +38,10 @@ pub mod normalize;
 pub mod oracle;
 pub mod race;
 pub mod starttls;
+pub mod store_echo;
 pub mod syntax;
 pub mod tags;
+pub mod untagged;
 
 #[cfg(test)]
 mod fixture;
