@@ -1050,11 +1050,36 @@ pub fn judge_session(
             oracle.unwrap_or_default(),
         )));
         verdicts.extend(judge::judge_end(name, t));
+        verdicts.extend(judge::capability_names::judge_capability_names(name, t));
+        verdicts.extend(judge::eight_bit::judge_eight_bit(name, t));
         verdicts.extend(judge::starttls::judge_setup(name, t));
         verdicts.extend(capped(judge::tags::judge_tags_in(
             name,
             t,
             oracle.unwrap_or_default(),
+        )));
+        verdicts.extend(capped(judge::completion::judge_completions_in(
+            name,
+            t,
+            oracle.unwrap_or_default(),
+        )));
+        verdicts.extend(capped(judge::untagged::judge_untagged_in(
+            name,
+            t,
+            oracle.unwrap_or_default(),
+        )));
+        let mutated: Vec<usize> = mutations.iter().map(|(step, _)| *step).collect();
+        verdicts.extend(capped(judge::continuation::judge_continuations_in(
+            name,
+            t,
+            oracle.unwrap_or_default(),
+            &mutated,
+        )));
+        verdicts.extend(capped(judge::store_echo::judge_store_echo_in(
+            name,
+            t,
+            oracle.unwrap_or_default(),
+            &mutated,
         )));
         verdicts.extend(capped(judge::judge_metamorphic(name, t)));
         verdicts.extend(capped(judge::mutation::judge_mutations_in(

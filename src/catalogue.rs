@@ -18,6 +18,9 @@ use std::sync::OnceLock;
 
 use serde::Deserialize;
 
+mod coverage;
+pub use coverage::{MustCoverage, Unchecked};
+
 /// The catalogue's source, `rfc/requirements.toml`.
 pub const SOURCE: &str = include_str!("../rfc/requirements.toml");
 
@@ -25,7 +28,7 @@ pub const SOURCE: &str = include_str!("../rfc/requirements.toml");
 pub const EXAMPLES_SOURCE: &str = include_str!("../rfc/rfc2060-examples.toml");
 
 /// The judges a requirement can be checked by (`check`).
-pub const JUDGES: [&str; 9] = [
+pub const JUDGES: [&str; 11] = [
     "oracle",
     "syntax",
     "end",
@@ -34,6 +37,8 @@ pub const JUDGES: [&str; 9] = [
     "mutation",
     "race",
     "starttls",
+    "capabilities",
+    "eight-bit",
     "metamorphic",
 ];
 
@@ -516,7 +521,16 @@ mod tests {
             .filter(|r| {
                 matches!(
                     r.check.as_deref(),
-                    Some("oracle" | "end" | "tags" | "mutation" | "starttls" | "metamorphic")
+                    Some(
+                        "oracle"
+                            | "end"
+                            | "tags"
+                            | "mutation"
+                            | "starttls"
+                            | "capabilities"
+                            | "eight-bit"
+                            | "metamorphic"
+                    )
                 )
             })
             .filter(|r| !src.contains(&format!("\"{}\"", r.id)))

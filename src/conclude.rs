@@ -39,6 +39,8 @@ pub fn campaign_results(
                 "tags".into(),
                 "metamorphic".into(),
                 "mutation".into(),
+                "capabilities".into(),
+                "eight-bit".into(),
             ];
             if oracle.is_some() {
                 judges.push("oracle".into());

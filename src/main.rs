@@ -91,13 +91,17 @@ enum Cmd {
     /// changed, and which judge checks each requirement.
     ///
     /// Without options: coverage per section (counts of requirements by level, how many
-    /// are checked) and the share of RFC 2060 MUST/MUST NOT requirements that a judge
-    /// checks. The catalogue is rfc/requirements.toml, compiled in; every quote in it is
-    /// verbatim from rfc/rfc2060.txt or rfc/rfc3501.txt.
+    /// are checked) and the RFC 2060 MUST/MUST NOT requirements: how many a judge checks,
+    /// how many no black-box test can check ("not black-box": they bind the client or the
+    /// server's insides), and how many a black-box test could check with something the tool
+    /// lacks ("needs ..."); --list --unchecked-musts gives each one's reason. Coverage is
+    /// complete when the checked and the not black-box ones are all of them. The catalogue
+    /// is rfc/requirements.toml, compiled in; every quote in it is verbatim from
+    /// rfc/rfc2060.txt or rfc/rfc3501.txt.
     ///
     /// Exit status: 0, or 2 for an unknown --id.
     #[command(
-        after_help = "Examples:\n  imapconform rfc\n  imapconform rfc --rfc 3501 --list\n  imapconform rfc --id 2060-6.3.1-untagged-before-ok"
+        after_help = "Examples:\n  imapconform rfc\n  imapconform rfc --rfc 3501 --list\n  imapconform rfc --rfc 2060 --list --unchecked-musts\n  imapconform rfc --id 2060-6.3.1-untagged-before-ok"
     )]
     Rfc(RfcArgs),
     /// Judge the truth corpus: hand-checked cases, each labelled with every verdict the
@@ -530,6 +534,10 @@ struct RfcArgs {
     /// List every requirement: id, level, and the judge that checks it or why none does.
     #[arg(long, conflicts_with = "id")]
     list: bool,
+    /// With --list: only the MUST/MUST NOT requirements no judge checks, each with its
+    /// reason ("not black-box: ..." or "needs ...: ...").
+    #[arg(long, requires = "list")]
+    unchecked_musts: bool,
     /// Show one requirement in full, with its verbatim quote (e.g. 2060-6.3.1-untagged-before-ok).
     #[arg(long, value_name = "ID")]
     id: Option<String>,
@@ -1598,7 +1606,12 @@ fn cmd_rfc(a: &RfcArgs, out: &mut impl std::io::Write) -> std::io::Result<u8> {
     }
     let wanted = |rfc: u32| a.rfc.is_none_or(|x| x == rfc);
     if a.list {
-        for r in cat.requirements().iter().filter(|r| wanted(r.rfc)) {
+        for r in cat
+            .requirements()
+            .iter()
+            .filter(|r| wanted(r.rfc))
+            .filter(|r| !a.unchecked_musts || (r.level.is_absolute() && !r.is_checked()))
+        {
             writeln!(out, "{:<52} {:<24} {}", r.id, r.level_label(), r.status())?;
         }
         return Ok(0);
@@ -1634,11 +1647,29 @@ fn cmd_rfc(a: &RfcArgs, out: &mut impl std::io::Write) -> std::io::Result<u8> {
             format!("{}/{}", s.checked(), s.requirements.len())
         )?;
     }
-    let (checked, total) = cat.absolute_coverage(2060);
+    let c = cat.must_coverage(2060);
     writeln!(
         out,
-        "RFC 2060 MUST/MUST NOT requirements checked: {checked} of {total} ({:.1}%)",
-        100.0 * checked as f64 / total.max(1) as f64
+        "RFC 2060 MUST/MUST NOT requirements checked: {} of {} ({:.1}%)",
+        c.checked,
+        c.total,
+        c.percent(c.checked)
+    )?;
+    write!(
+        out,
+        "  not checkable black-box: {}; checkable with what the tool lacks: {}",
+        c.not_black_box, c.needs
+    )?;
+    if c.unstated > 0 {
+        write!(out, "; no reason stated: {}", c.unstated)?;
+    }
+    writeln!(out, " (reasons: --list --unchecked-musts)")?;
+    writeln!(
+        out,
+        "  checked or not checkable black-box: {} of {} ({:.1}%)",
+        c.checked + c.not_black_box,
+        c.total,
+        c.percent(c.checked + c.not_black_box)
     )?;
     Ok(0)
 }
@@ -1701,17 +1732,41 @@ mod tests {
         (code, String::from_utf8(out).unwrap())
     }
 
+    fn cat_coverage() -> imapconform::catalogue::MustCoverage {
+        imapconform::catalogue::catalogue().must_coverage(2060)
+    }
+
     #[test]
     fn rfc_command() {
         let (code, out) = rfc(&[]);
         assert_eq!(code, 0);
         assert!(out.contains("RFC 2060") && out.contains("RFC 3501"));
         assert!(out.contains("RFC 2060 MUST/MUST NOT requirements checked: "));
+        let c = cat_coverage();
+        assert!(out.contains(&format!(
+            "  not checkable black-box: {}; checkable with what the tool lacks: {} (reasons: --list --unchecked-musts)\n",
+            c.not_black_box, c.needs
+        )), "{out}");
+        assert!(
+            out.contains(&format!(
+                "  checked or not checkable black-box: {} of {} (",
+                c.checked + c.not_black_box,
+                c.total
+            )),
+            "{out}"
+        );
         let (_, only) = rfc(&["--rfc", "3501"]);
         assert!(!only.contains("RFC 2060\n") && only.contains("RFC 3501\n"));
         let (code, list) = rfc(&["--list", "--rfc", "2060"]);
         assert_eq!(code, 0);
         assert!(list.lines().all(|l| l.starts_with("2060-")));
+        let (code, open) = rfc(&["--list", "--unchecked-musts", "--rfc", "2060"]);
+        assert_eq!(code, 0);
+        assert_eq!(open.lines().count(), c.total - c.checked, "{open}");
+        assert!(open
+            .lines()
+            .all(|l| l.contains("MUST") && l.contains("not checked: ")));
+        assert!(Cli::try_parse_from(["imapconform", "rfc", "--unchecked-musts"]).is_err());
         let (code, one) = rfc(&["--id", "2060-6.3.1-untagged-before-ok"]);
         assert_eq!(code, 0);
         assert!(one.contains("the server MUST send the following untagged data"));

@@ -17,8 +17,9 @@
 //! - `expect: KIND RULE @TAG`: one verdict the judges give, with its kind, requirement id
 //!   (`-` for none) and the tag of the command it concerns (`@setup` for the greeting and
 //!   login). The `expect` lines are *all* the verdicts: a verdict more or less is a change.
-//! - `never: KIND RULE` (optional): a verdict that was once given falsely and is wrong on
-//!   these bytes at any step (`*` for any rule of that kind).
+//! - `never: KIND RULE [@TAG]` (optional): a verdict that was once given falsely and is
+//!   wrong on these bytes at any step, or only at the command `@TAG` (`*` for any rule of
+//!   that kind).
 //! - `profile: rfc2060|rfc3501` (optional): the profile the oracle judges with.
 //!
 //! [`check`] judges a case offline, exactly as a campaign judges a session with one target
@@ -80,11 +81,13 @@ impl fmt::Display for Label {
     }
 }
 
-/// A verdict that must not be given: kind and rule (`None`: any rule of that kind).
+/// A verdict that must not be given: kind and rule (`None`: any rule of that kind), at
+/// one place or (`None`) anywhere.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Never {
     pub kind: Kind,
     pub rule: Option<String>,
+    pub at: Option<At>,
 }
 
 impl Never {
@@ -94,12 +97,17 @@ impl Never {
                 .rule
                 .as_ref()
                 .is_none_or(|r| l.rule.as_ref() == Some(r))
+            && self.at.as_ref().is_none_or(|a| *a == l.at)
     }
 }
 
 impl fmt::Display for Never {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "{} {}", self.kind, self.rule.as_deref().unwrap_or("*"))
+        write!(f, "{} {}", self.kind, self.rule.as_deref().unwrap_or("*"))?;
+        match &self.at {
+            Some(a) => write!(f, " {a}"),
+            None => Ok(()),
+        }
     }
 }
 
@@ -142,6 +150,15 @@ fn parse_rule(word: &str, wildcard: &str) -> Option<String> {
     (word != wildcard).then(|| word.to_string())
 }
 
+/// Parses a place, `@TAG` or `@setup`.
+fn parse_at(at: &str, what: &str) -> anyhow::Result<At> {
+    Ok(match at.strip_prefix('@') {
+        Some("setup") => At::Setup,
+        Some(tag) if !tag.is_empty() => At::Tag(tag.to_string()),
+        _ => bail!("`{what}`: the place must be `@TAG` or `@setup`, not `{at}`"),
+    })
+}
+
 /// Parses `KIND RULE @TAG`.
 pub fn parse_label(text: &str) -> anyhow::Result<Label> {
     let words: Vec<&str> = text.split_whitespace().collect();
@@ -150,11 +167,7 @@ pub fn parse_label(text: &str) -> anyhow::Result<Label> {
             "`expect: {text}`: expected `KIND RULE @TAG` (RULE `-` for none, @setup for the setup)"
         );
     };
-    let at = match at.strip_prefix('@') {
-        Some("setup") => At::Setup,
-        Some(tag) if !tag.is_empty() => At::Tag(tag.to_string()),
-        _ => bail!("`expect: {text}`: the place must be `@TAG` or `@setup`, not `{at}`"),
-    };
+    let at = parse_at(at, &format!("expect: {text}"))?;
     Ok(Label {
         kind: parse_kind(kind, text)?,
         rule: parse_rule(rule, "-"),
@@ -162,15 +175,18 @@ pub fn parse_label(text: &str) -> anyhow::Result<Label> {
     })
 }
 
-/// Parses `KIND RULE` (RULE `*` for any).
+/// Parses `KIND RULE [@TAG]` (RULE `*` for any).
 pub fn parse_never(text: &str) -> anyhow::Result<Never> {
     let words: Vec<&str> = text.split_whitespace().collect();
-    let [kind, rule] = words.as_slice() else {
-        bail!("`never: {text}`: expected `KIND RULE` (RULE `*` for any rule)");
+    let (kind, rule, at) = match words.as_slice() {
+        [kind, rule] => (kind, rule, None),
+        [kind, rule, at] => (kind, rule, Some(parse_at(at, &format!("never: {text}"))?)),
+        _ => bail!("`never: {text}`: expected `KIND RULE [@TAG]` (RULE `*` for any rule)"),
     };
     Ok(Never {
         kind: parse_kind(kind, text)?,
         rule: parse_rule(rule, "*"),
+        at,
     })
 }
 
@@ -354,6 +370,12 @@ mod tests {
         assert!(any.matches(&l) && one.matches(&l));
         assert!(!any.matches(&w) && !one.matches(&w));
         assert!(parse_never("violation").is_err());
+        // Scoped to one command, it forbids the verdict there only.
+        let here = parse_never("violation * @a3").unwrap();
+        let elsewhere = parse_label("violation 2060-7.2.1-no-unregistered @setup").unwrap();
+        assert!(here.matches(&l) && !here.matches(&elsewhere));
+        assert_eq!(here.to_string(), "violation * @a3");
+        assert!(parse_never("violation * a3").is_err());
     }
 
     fn case_file(header: &str, script: &str) -> tempfile_path::Scratch {

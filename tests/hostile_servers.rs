@@ -29,6 +29,9 @@
 //!   QUOTED-CHARs, 7-bit TEXT-CHARs without CR, LF or NUL);
 //! - a tagged answer with a tag never sent: `violation` of 2060-2.2.2-tag-matches ("It is
 //!   tagged with the same tag as the client command which began the operation.");
+//! - `* NAMESPACE` without NAMESPACE advertised, a `+` LIST does not wait for, and a second
+//!   OK under LIST's tag: `syntax` of 2060-7.2.1-conform-until-used, a `note` of
+//!   2060-7.5-ready and a `violation` of 2060-2.2.2-one-completion;
 //! - a `* BYE` greeting: no finding (§7.1.5 allows it), but a setup error naming the
 //!   greeting: the target is dropped, the run exits 2 as for any target it cannot use.
 
@@ -297,9 +300,14 @@ fn end_of(run: &Run, f: &Finding) -> String {
 #[test]
 fn garbage_bytes_are_syntax_findings_and_the_session_stops_at_a_limit() {
     let run = hostile_campaign(Behaviour::Garbage, "max_session_bytes = 1048576");
-    let hits = assert_found(&run, Kind::Syntax, &[Kind::Warning, Kind::Timeout], |f| {
-        f.summary.starts_with("response does not match")
-    });
+    // A garbage line that happens to read `+ ...` is a continuation request nobody
+    // waits for: a note.
+    let hits = assert_found(
+        &run,
+        Kind::Syntax,
+        &[Kind::Warning, Kind::Timeout, Kind::Note],
+        |f| f.summary.starts_with("response does not match"),
+    );
     // At most 100 per session (the cap), the last one saying how many more there were.
     assert!(hits.len() as u64 <= 100 * SESSIONS);
     // The endless stream ends at one of the driver's limits (garbage lines starting
@@ -445,6 +453,32 @@ fn a_tagged_answer_with_a_tag_never_sent_is_a_violation() {
         f.rule.as_deref() == Some("2060-2.2.2-tag-matches")
             && f.summary.contains("`zz9`")
             && f.quote.as_deref().is_some_and(|q| q.contains("same tag"))
+    });
+    exits_for(&run, 1);
+}
+
+#[test]
+fn a_second_completion_an_unadvertised_response_and_an_unawaited_continuation_are_found() {
+    let run = hostile_campaign(Behaviour::Unaccounted, "");
+    let all = [
+        Kind::Note,
+        Kind::Warning,
+        Kind::Divergence,
+        Kind::Violation,
+        Kind::Syntax,
+    ];
+    // RFC 2060 §2.2.2: one completion per command.
+    assert_found(&run, Kind::Violation, &all, |f| {
+        f.rule.as_deref() == Some("2060-2.2.2-one-completion") && f.summary.contains("`s3`")
+    });
+    // RFC 2060 §7.2.1: NAMESPACE (RFC 2342) was not advertised.
+    assert_found(&run, Kind::Syntax, &all, |f| {
+        f.rule.as_deref() == Some("2060-7.2.1-conform-until-used")
+            && f.summary.starts_with("untagged NAMESPACE response")
+    });
+    // RFC 2060 §7.5: LIST has nothing to continue.
+    assert_found(&run, Kind::Note, &all, |f| {
+        f.rule.as_deref() == Some("2060-7.5-ready") && f.summary.contains("`s3 LIST")
     });
     exits_for(&run, 1);
 }

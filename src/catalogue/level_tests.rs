@@ -135,7 +135,8 @@ fn every_definition_states_its_kind_and_an_error_is_classified_as_one() {
     assert_eq!(base64.definition, Some(Definition::Description));
 }
 
-/// The oracle and the race judge take a finding's kind from the catalogue
+/// The oracle, the race judge and the judges of responses to commands (`tags`:
+/// `judge::completion`, `judge::continuation`) take a finding's kind from the catalogue
 /// (`judge::requirement_kind`); the other judges name theirs in code (syntax, crash,
 /// violation), so a descriptive sentence, whose findings are only notes, must not be
 /// one they check.
@@ -144,7 +145,7 @@ fn judges_that_name_their_own_kinds_check_no_description() {
     for r in catalogue().requirements() {
         if r.definition == Some(Definition::Description) {
             assert!(
-                matches!(r.check.as_deref(), None | Some("oracle" | "race")),
+                matches!(r.check.as_deref(), None | Some("oracle" | "race" | "tags")),
                 "{}: a description checked by {:?}",
                 r.id,
                 r.check

@@ -9,6 +9,11 @@
 //! - [`judge_metamorphic`] ([`metamorphic`]): the same question asked two ways (FETCH and
 //!   UID FETCH, `BODY[]` and `BODY[HEADER]` + `BODY[TEXT]`, STATUS and SELECT, a quoted
 //!   and a literal argument, ...) answered differently by one server.
+//! - [`completion`]: a second tagged completion for a command already completed.
+//! - [`untagged`]: untagged response types neither the document nor an advertised
+//!   extension defines.
+//! - [`continuation`]: continuation requests where no command waits for one.
+//! - [`store_echo`]: STORE's untagged FETCH missing without `.SILENT`, echoed with it.
 //! - [`judge_mutations`] ([`mutation`]): answers to commands broken on purpose
 //!   (`gen::mutate`), held only to what a server owes a malformed command (an answer under
 //!   its tag, no desynchronisation); NO, BAD and a lenient OK are all fair.
@@ -19,9 +24,13 @@
 //! (extensions, ambiguous ABNF, decoder limits) the judge says nothing or gives a
 //! [`Kind::Warning`] that states the reason; it never guesses a violation.
 
+pub mod capability_names;
 pub mod cause;
+pub mod completion;
+pub mod continuation;
 pub mod differential;
 pub mod divergence_reason;
+pub mod eight_bit;
 pub mod end;
 pub mod fetch_cause;
 pub mod grammar;
@@ -33,8 +42,10 @@ pub mod normalize;
 pub mod oracle;
 pub mod race;
 pub mod starttls;
+pub mod store_echo;
 pub mod syntax;
 pub mod tags;
+pub mod untagged;
 
 #[cfg(test)]
 mod fixture;

@@ -1104,6 +1104,23 @@ mod tests {
         assert_eq!(syntax(b"* 1 FETCH (MODSEQ (1) UID 0)\r\n"), "uniqueid");
     }
 
+    /// RFC 2060 §6.4.5 (2060-6.4.5-mime-needs-part): "The MIME part specifier MUST be
+    /// prefixed by one or more numeric part specifiers." A FETCH response names its
+    /// section by the same rule (§9 `section`), so `BODY[MIME]` is not grammatical there.
+    #[test]
+    fn a_mime_section_without_a_part_number_is_syntax_rfc2060_6_4_5() {
+        let f = judge(b"* 1 FETCH (BODY[MIME] {0}\r\n)\r\n").expect("BODY[MIME] is a fault");
+        assert_eq!(f.kind, Kind::Syntax, "{}", f.why);
+        let f = judge(b"* 1 FETCH (UID 3 BODY[MIME] NIL)\r\n").expect("BODY[MIME] is a fault");
+        assert_eq!(f.kind, Kind::Syntax, "{}", f.why);
+        for ok in [
+            &b"* 1 FETCH (BODY[1.MIME] {0}\r\n)\r\n"[..],
+            b"* 1 FETCH (BODY[2.1.MIME] NIL)\r\n",
+        ] {
+            assert_eq!(judge(ok), None, "{}", escape(ok));
+        }
+    }
+
     #[test]
     fn real_mailutils_status_and_fetch_faults_name_the_rule_and_the_bytes_there() {
         // GNU Mailutils 3.15, seed-7 lab campaign: a mailbox name with a space sent as an

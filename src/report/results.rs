@@ -61,8 +61,8 @@ pub struct TargetRun {
     pub sessions: u64,
     /// Script commands sent, by command name ([`super::distinct::command_shape`]).
     pub commands: BTreeMap<String, u64>,
-    /// The judges that ran on its answers: `syntax`, `end`, `tags`, `mutation`, `oracle`,
-    /// `differential`, `race`.
+    /// The judges that ran on its answers: `syntax`, `end`, `tags`, `mutation`,
+    /// `capabilities`, `eight-bit`, `oracle`, `differential`, `race`.
     pub judges: Vec<String>,
     /// Exchanges the oracle judged, and exchanges in all.
     pub oracle_judged: u64,

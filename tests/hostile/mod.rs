@@ -39,6 +39,10 @@ pub enum Behaviour {
     UnknownTag,
     /// `* BYE not accepting connections` as the greeting, and close.
     ByeGreeting,
+    /// Answers every command after LOGIN with OK, and every LIST with `* NAMESPACE`
+    /// (not advertised), a continuation request LIST does not wait for, its OK, and a
+    /// second OK under the same tag.
+    Unaccounted,
     /// Answers every command after LOGIN correctly, but only after this many
     /// milliseconds (a LIST gets `* LIST () "/" INBOX` first): a slow server, not a hung
     /// one.
@@ -229,6 +233,10 @@ async fn serve(mut s: TcpStream, behaviour: Behaviour, n: u64) {
                 close(&mut s).await;
                 return;
             }
+            ("LIST", Behaviour::Unaccounted) => format!(
+                "* NAMESPACE ((\"\" \"/\")) NIL NIL\r\n+ ready\r\n{tag} OK done\r\n{tag} OK again\r\n"
+            ),
+            (_, Behaviour::Unaccounted) => format!("{tag} OK done\r\n"),
             (verb, Behaviour::Delayed(ms)) => {
                 tokio::time::sleep(Duration::from_millis(ms)).await;
                 let data = if verb == "LIST" {
@@ -299,6 +307,6 @@ async fn misbehave(s: &mut TcpStream, cmds: &mut Commands, behaviour: Behaviour,
         Behaviour::Garbage | Behaviour::Silent | Behaviour::ByeGreeting => {
             unreachable!("handled before the login")
         }
-        Behaviour::Delayed(_) => unreachable!("answered in `serve`"),
+        Behaviour::Delayed(_) | Behaviour::Unaccounted => unreachable!("answered in `serve`"),
     }
 }
