@@ -510,11 +510,16 @@ impl Window<'_> {
 
     /// A STATUS answer, against earlier STATUS answers for the mailbox.
     pub(super) fn status(&mut self, s: Status) {
-        for p in self.statuses.clone() {
+        // Each item against the latest earlier answer that gave it: one change, one finding.
+        let mut compared: BTreeSet<&str> = BTreeSet::new();
+        for p in self.statuses.clone().iter().rev() {
             if p.mailbox != s.mailbox {
                 continue;
             }
             for (item, v) in &s.items {
+                if !p.items.contains_key(item) || !compared.insert(item.as_str()) {
+                    continue;
+                }
                 let Some(before) = p.items.get(item).filter(|b| *b != v) else {
                     continue;
                 };

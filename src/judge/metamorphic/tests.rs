@@ -481,3 +481,27 @@ fn status_uidnext_matches_the_uidnext_of_the_next_select_rfc3501_6_3_1() {
         .summary
         .contains("is 3 but SELECT/EXAMINE then reports [UIDNEXT 5]"));
 }
+
+#[test]
+fn one_change_between_status_answers_is_one_finding() {
+    let status = |tag: &str, messages: u32| {
+        x(
+            &format!("{tag} STATUS INBOX.a (MESSAGES)"),
+            &[
+                &format!("* STATUS INBOX.a (MESSAGES {messages})"),
+                &format!("{tag} OK done"),
+            ],
+        )
+    };
+    let v = judge_metamorphic(
+        "h",
+        &t(vec![
+            status("a1", 1),
+            status("a2", 1),
+            status("a3", 2),
+            status("a4", 2),
+        ]),
+    );
+    assert_eq!(rules(&v), [MESSAGES], "{v:#?}");
+    assert_eq!(v[0].step, Some(2));
+}
