@@ -127,6 +127,8 @@ pub(crate) struct Window<'t> {
     /// FLAGS by message sequence number (reset by a body fetch).
     pub flags: BTreeMap<u32, (BTreeSet<String>, Seen)>,
     pub searches: Vec<Search>,
+    /// Steps of SEARCH and UID SEARCH answers already reported as contradicting each other.
+    pub cross_reported: BTreeSet<Option<usize>>,
     pub statuses: Vec<Status>,
     pub listings: Vec<Listing>,
     pub selected: Option<Selected>,
@@ -401,6 +403,7 @@ impl<'t> Window<'t> {
             uids: BTreeMap::new(),
             flags: BTreeMap::new(),
             searches: Vec::new(),
+            cross_reported: BTreeSet::new(),
             statuses: Vec::new(),
             listings: Vec::new(),
             selected: None,
@@ -421,6 +424,7 @@ impl<'t> Window<'t> {
     fn reset_flags(&mut self) {
         self.flags.clear();
         self.searches.clear();
+        self.cross_reported.clear();
         self.statuses.clear();
         self.listings.clear();
     }
@@ -505,6 +509,7 @@ impl<'t> Window<'t> {
     fn answers(&mut self, c: &Command, e: &Exchange, seen: &dyn Fn(&Message) -> Seen, flags: bool) {
         match c.verb.as_str() {
             "FETCH" => {
+                let known = self.uids.len();
                 for m in e.responses() {
                     let Some(toks) = untagged(m) else { continue };
                     let Some((n, name)) = numbered(&toks) else {
@@ -517,6 +522,9 @@ impl<'t> Window<'t> {
                         continue;
                     };
                     self.fetched(n, att, seen(m), flags);
+                }
+                if self.uids.len() > known {
+                    self.recheck_cross_searches();
                 }
             }
             "SEARCH" if flags => {

@@ -363,9 +363,19 @@ impl Window<'_> {
         if time_dependent(&s.args) {
             return;
         }
-        for p in self.searches.clone() {
+        // The same criteria are compared with the latest earlier answer of each form only:
+        // one change, one finding.
+        let (mut same_form, mut other_form) = (false, false);
+        for p in self.searches.clone().iter().rev() {
             if same_all(&p.args, &s.args) {
-                self.same_search(&p, &s);
+                let done = if p.seen.uid == s.seen.uid {
+                    &mut same_form
+                } else {
+                    &mut other_form
+                };
+                if !std::mem::replace(done, true) {
+                    self.same_search(p, &s);
+                }
             } else if p.seen.uid == s.seen.uid
                 && (is_not_of(&s.args, &p.args) || is_not_of(&p.args, &s.args))
             {
@@ -419,42 +429,70 @@ impl Window<'_> {
             );
             return;
         }
-        // SEARCH and UID SEARCH: map through the UIDs the server itself showed.
+        self.cross_search(p, s);
+    }
+
+    /// SEARCH and UID SEARCH of the same criteria, mapped through the UIDs the server
+    /// itself showed in the window (RFC 2060 §6.4.8); each answer in one finding at most.
+    fn cross_search(&mut self, p: &Search, s: &Search) {
+        // An answer already shown to contradict the other form is not reported again.
+        if self.cross_reported.contains(&p.seen.step) || self.cross_reported.contains(&s.seen.step)
+        {
+            return;
+        }
         let (seqs, uids) = if s.seen.uid { (p, s) } else { (s, p) };
         let mut wrong = Vec::new();
+        let mut shown = Vec::new();
         for (&n, &uid) in &self.uids {
             if seqs.numbers.contains(&n) != uids.numbers.contains(&uid) {
+                let side = |b: bool| if b { "in" } else { "not in" };
                 wrong.push(format!(
                     "message {n} (UID {uid}) {} SEARCH but {} UID SEARCH",
-                    if seqs.numbers.contains(&n) {
-                        "in"
-                    } else {
-                        "not in"
-                    },
-                    if uids.numbers.contains(&uid) {
-                        "in"
-                    } else {
-                        "not in"
-                    }
+                    side(seqs.numbers.contains(&n)),
+                    side(uids.numbers.contains(&uid))
                 ));
+                if let Some((_, at)) = self.items.get(&(n, "UID".to_string())) {
+                    shown.push(at.describe());
+                }
             }
         }
-        if !wrong.is_empty() {
-            self.report(
-                UID_SEARCH,
-                &s.seen,
-                format!(
-                    "SEARCH answered {} and UID SEARCH {} for the same criteria {QUIET}: {}",
-                    show_set(&seqs.numbers),
-                    show_set(&uids.numbers),
-                    wrong.join("; ")
-                ),
-                format!(
-                    "the UIDs of the messages SEARCH found, by the UIDs FETCH showed: {}",
-                    cite(UID_SEARCH)
-                ),
-                format!("{}; {}", p.seen.describe(), s.seen.describe()),
-            );
+        if wrong.is_empty() {
+            return;
+        }
+        self.cross_reported.insert(p.seen.step);
+        self.cross_reported.insert(s.seen.step);
+        shown.dedup();
+        self.report(
+            UID_SEARCH,
+            &s.seen,
+            format!(
+                "SEARCH answered {} and UID SEARCH {} for the same criteria {QUIET}: {}",
+                show_set(&seqs.numbers),
+                show_set(&uids.numbers),
+                wrong.join("; ")
+            ),
+            format!(
+                "the UIDs of the messages SEARCH found, by the UIDs FETCH showed: {}",
+                cite(UID_SEARCH)
+            ),
+            format!(
+                "{}; {}; UIDs: {}",
+                p.seen.describe(),
+                s.seen.describe(),
+                shown.join("; ")
+            ),
+        );
+    }
+
+    /// After a FETCH showed new UIDs: SEARCH and UID SEARCH pairs asked before it.
+    pub(super) fn recheck_cross_searches(&mut self) {
+        let searches = self.searches.clone();
+        for (i, p) in searches.iter().enumerate() {
+            for s in &searches[i + 1..] {
+                if p.seen.uid != s.seen.uid && same_all(&p.args, &s.args) {
+                    self.cross_search(p, s);
+                }
+            }
         }
     }
 

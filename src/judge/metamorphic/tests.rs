@@ -505,3 +505,35 @@ fn one_change_between_status_answers_is_one_finding() {
     assert_eq!(rules(&v), [MESSAGES], "{v:#?}");
     assert_eq!(v[0].step, Some(2));
 }
+
+#[test]
+fn a_uid_map_shown_after_the_two_searches_still_maps_them_rfc2060_6_4_8() {
+    // The generator's twin: SEARCH k, UID SEARCH k, then FETCH 1:* (UID).
+    let script = |uid_answer: &str| {
+        t(vec![
+            select(),
+            x("a2 SEARCH SUBJECT hello", &["* SEARCH 2", "a2 OK done"]),
+            x("a3 UID SEARCH SUBJECT hello", &[uid_answer, "a3 OK done"]),
+            x(
+                "a4 FETCH 1:* (UID)",
+                &[
+                    "* 1 FETCH (UID 4)",
+                    "* 2 FETCH (UID 7)",
+                    "* 3 FETCH (UID 9)",
+                    "a4 OK done",
+                ],
+            ),
+        ])
+    };
+    assert!(judge_metamorphic("h", &script("* SEARCH 7")).is_empty());
+    let v = judge_metamorphic("h", &script("* SEARCH 4 7"));
+    assert_eq!(rules(&v), [UID_SEARCH], "{v:#?}");
+    assert!(v[0]
+        .summary
+        .contains("message 1 (UID 4) not in SEARCH but in UID SEARCH"));
+    assert!(
+        v[0].observed.contains("`* 1 FETCH (UID 4)`"),
+        "{}",
+        v[0].observed
+    );
+}
