@@ -62,7 +62,7 @@ mod lenient;
 mod mutated;
 mod search;
 
-pub use gap::{Gap, Skip, Stop};
+pub use gap::{ranked, Gap, Skip, Stop, Tally};
 
 /// How far the oracle could follow a session.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]

@@ -7,6 +7,7 @@
 //! guess, so the oracle stops. Each is counted per target in `results.json`, so that the
 //! largest gaps are the ones closed first.
 
+use std::collections::BTreeMap;
 use std::fmt;
 
 /// A named gap in the model: where the oracle stops following a session.
@@ -193,5 +194,132 @@ impl Skip {
 impl fmt::Display for Skip {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.write_str(self.text())
+    }
+}
+
+/// How far the oracle followed the sessions of one target, summed: exchanges judged and
+/// in all, and how often each reason to stop and each thing passed over occurred (by
+/// their texts, so that tallies read back from older runs add up with new ones).
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct Tally {
+    pub judged: u64,
+    pub total: u64,
+    /// Sessions stopped, by reason.
+    pub stops: BTreeMap<String, u64>,
+    /// Things passed over without stopping, by reason.
+    pub skipped: BTreeMap<String, u64>,
+}
+
+impl Tally {
+    /// Adds one session's coverage.
+    pub fn add(&mut self, c: &super::Coverage) {
+        self.judged += c.judged as u64;
+        self.total += c.total as u64;
+        if let Some(s) = &c.stopped {
+            *self.stops.entry(s.to_string()).or_default() += 1;
+        }
+        for (what, n) in &c.skipped {
+            *self.skipped.entry(what.to_string()).or_default() += n;
+        }
+    }
+
+    /// Adds another tally.
+    pub fn merge(&mut self, other: &Tally) {
+        self.judged += other.judged;
+        self.total += other.total;
+        for (r, n) in &other.stops {
+            *self.stops.entry(r.clone()).or_default() += n;
+        }
+        for (r, n) in &other.skipped {
+            *self.skipped.entry(r.clone()).or_default() += n;
+        }
+    }
+
+    /// Exchanges judged, in percent of all (100 for none).
+    pub fn percent(&self) -> f64 {
+        if self.total == 0 {
+            100.0
+        } else {
+            100.0 * self.judged as f64 / self.total as f64
+        }
+    }
+
+    /// The reasons to stop, most frequent first (ties by text).
+    pub fn top_stops(&self) -> Vec<(&str, u64)> {
+        ranked(&self.stops)
+    }
+
+    /// One line: `87% (3332/3813); stopped: 23 COPY has ..., 11 CLOSE ...` with at most
+    /// `top` reasons.
+    pub fn line(&self, top: usize) -> String {
+        let mut s = format!("{:.0}% ({}/{})", self.percent(), self.judged, self.total);
+        let stops = self.top_stops();
+        if !stops.is_empty() {
+            let shown: Vec<String> = stops
+                .iter()
+                .take(top)
+                .map(|(r, n)| format!("{n} {r}"))
+                .collect();
+            let more = stops.len().saturating_sub(top);
+            s.push_str(&format!("; stopped: {}", shown.join(", ")));
+            if more > 0 {
+                s.push_str(&format!(" (+{more} more)"));
+            }
+        }
+        s
+    }
+}
+
+/// Counts by reason, most frequent first (ties by text).
+pub fn ranked(counts: &BTreeMap<String, u64>) -> Vec<(&str, u64)> {
+    let mut v: Vec<(&str, u64)> = counts.iter().map(|(r, n)| (r.as_str(), *n)).collect();
+    v.sort_by(|a, b| b.1.cmp(&a.1).then(a.0.cmp(b.0)));
+    v
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_tally_counts_each_stop_by_its_text_and_ranks_the_largest_first() {
+        let mut t = Tally::default();
+        for (judged, stop) in [
+            (3, Some(Stop::in_command(Gap::Unpredictable, "COPY"))),
+            (5, None),
+            (1, Some(Stop::at(Gap::NoCompletion))),
+            (2, Some(Stop::in_command(Gap::Unpredictable, "COPY"))),
+        ] {
+            let mut skipped = BTreeMap::new();
+            skipped.insert(Skip::ReadLeniently, 2);
+            t.add(&super::super::Coverage {
+                judged,
+                total: 5,
+                stopped: stop,
+                skipped,
+                identities: vec![],
+            });
+        }
+        assert_eq!((t.judged, t.total), (11, 20));
+        assert_eq!(
+            t.top_stops(),
+            vec![
+                ("COPY has effects the model cannot predict", 2),
+                ("no tagged completion", 1)
+            ]
+        );
+        assert_eq!(
+            t.skipped.get("an untagged response read leniently"),
+            Some(&8)
+        );
+        assert_eq!(
+            t.line(1),
+            "55% (11/20); stopped: 2 COPY has effects the model cannot predict (+1 more)"
+        );
+        let mut sum = Tally::default();
+        sum.merge(&t);
+        sum.merge(&t);
+        assert_eq!(sum.stops.get("no tagged completion"), Some(&2));
+        assert_eq!(sum.total, 40);
     }
 }
