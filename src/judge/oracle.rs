@@ -61,6 +61,7 @@ mod lab_cases;
 mod lenient;
 mod mutated;
 mod search;
+mod unsure;
 
 pub use gap::{ranked, Gap, Skip, Stop, Tally};
 
@@ -1417,7 +1418,15 @@ impl Oracle {
             );
         }
         match (done.outcome, reply.completion.outcome) {
+            (Outcome::Ok, Outcome::Ok)
+                if latitude.unsure && matches!(body, CommandBody::Expunge) =>
+            {
+                self.follow_unsure_expunge(&seen);
+            }
             (Outcome::Ok, Outcome::Ok) => {
+                let closed = (latitude.unsure && matches!(body, CommandBody::Close))
+                    .then(|| self.close_predictable())
+                    .flatten();
                 self.session = trial;
                 self.store = trial_store;
                 if let Some((name, v)) = gone_now {
@@ -1430,7 +1439,10 @@ impl Oracle {
                     }
                 }
                 if latitude.unsure {
-                    return self.stop(Stop::in_command(Gap::Unpredictable, body.name()));
+                    return match closed {
+                        Some(mailbox) => self.closed_on_prediction(&mailbox),
+                        None => self.stop(Stop::in_command(Gap::Unpredictable, body.name())),
+                    };
                 }
                 if latitude.flags_lost {
                     self.forget_flags();
@@ -1455,7 +1467,9 @@ impl Oracle {
                 self.learn_flags(step, &seen);
             }
             (Outcome::Ok, _) => {
-                self.stop(Stop::in_command(Gap::AcceptedWhereRefused, body.name()));
+                if !self.accepted_bounded(&seen, &bytes) {
+                    self.stop(Stop::in_command(Gap::AcceptedWhereRefused, body.name()));
+                }
             }
             (_, _) => {
                 self.session.refused(body);

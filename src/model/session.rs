@@ -1619,12 +1619,13 @@ impl Session {
         self.latitude.copied = Some(src.len());
         let into_selected = Account::key(dest) == sel.mailbox;
         let follower = self.follower;
-        let mut unsure = false;
         for m in src {
-            unsure |= !m.flags_known;
             // RFC 2060 §6.4.7: "The flags and internal date of the message(s) SHOULD be
-            // preserved in the copy."
+            // preserved in the copy." A source whose flags the model does not know gives
+            // a copy whose flags it does not know either: the model holds its prediction
+            // (the source's), and expects nothing of the server.
             let requested = m.flags.clone();
+            let source_flags_known = m.flags_known;
             let delivered = acc.deliver(
                 dest,
                 m.message.clone(),
@@ -1643,12 +1644,13 @@ impl Session {
                     if let Some(c) = mb.messages.iter_mut().find(|c| c.id == id) {
                         c.flags_known = false;
                         c.date_known = false;
-                        c.expected_flags = Some((requested, "2060-6.4.7-preserve-flags-date"));
+                        c.expected_flags = source_flags_known
+                            .then_some((requested, "2060-6.4.7-preserve-flags-date"));
                     }
                 }
             }
         }
-        self.latitude.unsure = unsure || uid_unsure;
+        self.latitude.unsure = uid_unsure;
         reply(
             vec![],
             completion(Outcome::Ok, None, "COPY completed"),

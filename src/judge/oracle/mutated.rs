@@ -128,6 +128,54 @@ impl Oracle {
     }
 }
 
+impl Oracle {
+    /// The server accepted a command the model refuses (RFC 2060 leaves many such cases
+    /// to the server: a sequence number beyond the mailbox, a reversed range, a flag the
+    /// model does not allow). Follows on where the effect is bounded, true if it does:
+    /// a FETCH, SEARCH, STATUS, LIST, ... changes nothing but `\Seen` (forgotten until
+    /// shown); a STORE changes only flags (RFC 2060 §6.4.6), so the selected mailbox's
+    /// flags are forgotten until the server shows them; a COPY from an empty mailbox
+    /// copies nothing.
+    pub(super) fn accepted_bounded(&mut self, seen: &[Seen], bytes: &[u8]) -> bool {
+        let verb = verb(bytes);
+        if seen.iter().any(|s| matches!(s, Seen::Expunge(_))) {
+            return false;
+        }
+        let view = self.session.selection().map(|s| s.view.len());
+        let grew = seen
+            .iter()
+            .any(|s| matches!(s, Seen::Exists(n) if view.is_some_and(|v| *n as usize > v)));
+        if grew {
+            return false;
+        }
+        match verb.as_str() {
+            v if bounded(v) => {
+                if v.ends_with("FETCH") && may_mark_seen(bytes) {
+                    self.forget_flags();
+                }
+            }
+            "STORE" | "UID STORE" => self.forget_stored_flags(),
+            "COPY" | "UID COPY" if view == Some(0) => {}
+            _ => return false,
+        }
+        self.apply_exists(seen, None);
+        self.skip(Skip::AcceptedBounded);
+        true
+    }
+
+    /// After a STORE the model could not run: every message of the selected mailbox has
+    /// flags the server knows and the model does not, and flags an APPEND or COPY asked
+    /// for may have been removed by it, so they are no longer expected.
+    fn forget_stored_flags(&mut self) {
+        if let Some(mb) = self.selected_mailbox_mut() {
+            for m in mb.messages.iter_mut() {
+                m.flags_known = false;
+                m.expected_flags = None;
+            }
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
