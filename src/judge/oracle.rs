@@ -708,6 +708,8 @@ pub struct Oracle {
     /// FETCH FLAGS that lacked flags, until the server shows those messages' flags again
     /// ([`flags`]).
     flag_claims: Vec<flags::FlagClaim>,
+    /// Messages whose UID the oracle deduced from UIDNEXT rather than saw ([`unsure`]).
+    deduced_uids: std::collections::BTreeSet<u64>,
 }
 
 impl Oracle {
@@ -740,6 +742,7 @@ impl Oracle {
             size_searches: Vec::new(),
             command_line: Vec::new(),
             flag_claims: Vec::new(),
+            deduced_uids: Default::default(),
         }
     }
 
@@ -1358,10 +1361,13 @@ impl Oracle {
                 }
             }
         }
+        // A UID COPY over UIDs not shown, whose copied messages the server's count tells,
+        // runs as the COPY of those messages.
+        let by_count = self.uid_copy_by_count(step, body, &seen);
         let before_session = self.session.clone();
         let mut trial = self.session.clone();
         let mut trial_store = self.store.clone();
-        let mut reply = trial.execute(&mut trial_store, body);
+        let mut reply = trial.execute(&mut trial_store, by_count.as_ref().unwrap_or(body));
         // A COPY whose set repeats a message: copied once (coalesced) or once per mention,
         // as the server chose.
         if let Some((s, st, r)) = self.uncoalesced_copy(body, &done, &seen, trial.latitude.copied) {
@@ -1465,6 +1471,12 @@ impl Oracle {
                     self.check_ok(step, body, &reply, &seen, &done, &before_session);
                 }
                 self.learn_flags(step, &seen);
+                if matches!(
+                    body,
+                    CommandBody::Select { .. } | CommandBody::Examine { .. }
+                ) {
+                    self.learn_uids_from_uidnext(step, &seen);
+                }
             }
             (Outcome::Ok, _) => {
                 if !self.accepted_bounded(&seen, &bytes) {
@@ -2619,6 +2631,12 @@ impl Oracle {
         if mb.messages[pos].uid_known {
             if mb.messages[pos].uid != uid {
                 let old = mb.messages[pos].uid;
+                if self.deduced_uids.contains(&id) {
+                    // Deduced from the server's UIDNEXT, which was wrong then: where the
+                    // fault lies is not this answer's to say.
+                    self.stop(Gap::UidChanged);
+                    return false;
+                }
                 self.find(
                     step,
                     rule::UID_ASCENDING,

@@ -28,9 +28,9 @@ pub fn bounds(uids: &[Option<u32>]) -> Vec<(u32, u32)> {
     lo.into_iter().zip(hi).collect()
 }
 
-/// Whether a set element names a message: yes, no, or it depends on an unknown UID.
+/// Whether a set names a message: yes, no, or it depends on an unknown UID.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
-enum Member {
+pub enum Member {
     In,
     Out,
     Unknown,
@@ -41,6 +41,23 @@ enum Member {
 /// `n:*` with `n` above the largest UID names the last message (RFC 3501 §6.4.8);
 /// RFC 2060 does not define it.
 pub fn members(set: &SequenceSet, uids: &[Option<u32>], rfc3501: bool) -> Option<Vec<usize>> {
+    let classes = classify(set, uids, rfc3501)?;
+    if classes.contains(&Member::Unknown) {
+        return None;
+    }
+    Some(
+        classes
+            .iter()
+            .enumerate()
+            .filter(|(_, c)| **c == Member::In)
+            .map(|(i, _)| i)
+            .collect(),
+    )
+}
+
+/// For each message in sequence order, whether the UID set `set` names it; `None` where
+/// RFC 2060 does not define the set (`n:*` with `n` above the largest UID).
+pub fn classify(set: &SequenceSet, uids: &[Option<u32>], rfc3501: bool) -> Option<Vec<Member>> {
     let Some(last) = uids.len().checked_sub(1) else {
         return Some(vec![]);
     };
@@ -91,11 +108,13 @@ pub fn members(set: &SequenceSet, uids: &[Option<u32>], rfc3501: bool) -> Option
                 Member::Out => {}
             }
         }
-        if named {
-            out.push(i);
+        out.push(if named {
+            Member::In
         } else if any_unknown {
-            return None;
-        }
+            Member::Unknown
+        } else {
+            Member::Out
+        });
     }
     Some(out)
 }

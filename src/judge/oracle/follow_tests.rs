@@ -314,3 +314,70 @@ fn a_close_over_unknown_flags_is_checked_by_the_next_count_rfc2060_6_4_2() {
         assert_eq!(cov.stopped.map(|s| s.gap), stopped, "{exists}");
     }
 }
+
+#[test]
+fn a_uid_copy_over_a_uid_not_shown_is_told_by_the_servers_count_rfc2060_6_4_7() {
+    // The reference server sends no APPENDUID: message 1's UID is unknown, so whether
+    // `UID COPY 1` names it depends on it; the EXISTS after the copy says it did.
+    let t = session(vec![
+        append("a1", "INBOX", MSG, &["a1 OK done"]),
+        select_one("a2"),
+        ex("a3 UID COPY 1 INBOX", &["* 2 EXISTS", "a3 OK copied"]),
+        ex(
+            "a4 UID FETCH 1:* FLAGS",
+            &[
+                "* 1 FETCH (UID 1 FLAGS ())",
+                "* 2 FETCH (UID 2 FLAGS ())",
+                "a4 OK done",
+            ],
+        ),
+    ]);
+    let (v, cov) = judge_oracle("srv", &t, Profile::Rfc2060);
+    assert!(v.is_empty(), "{v:#?}");
+    assert_eq!(cov.stopped, None);
+    assert_eq!(cov.judged, cov.total);
+}
+
+#[test]
+fn a_uid_deduced_from_uidnext_is_used_and_a_wrong_one_is_no_finding_rfc2060_2_3_1_1() {
+    // UIDNEXT 2 with one message: its UID is 1, so `UID FETCH 1` names it.
+    let select = |tag: &str, next: u32| {
+        ex(
+            &format!("{tag} SELECT INBOX"),
+            &[
+                "* FLAGS (\\Answered \\Flagged \\Deleted \\Seen \\Draft)",
+                "* 1 EXISTS",
+                "* 1 RECENT",
+                "* OK [UIDVALIDITY 7] ok",
+                &format!("* OK [UIDNEXT {next}] next"),
+                &format!("{tag} OK [READ-WRITE] done"),
+            ],
+        )
+    };
+    let t = session(vec![
+        append("a1", "INBOX", MSG, &["a1 OK done"]),
+        select("a2", 2),
+        ex("a3 UID STORE 1 +FLAGS.SILENT (\\Flagged)", &["a3 OK done"]),
+        ex("a4 SEARCH FLAGGED", &["* SEARCH 1", "a4 OK done"]),
+    ]);
+    let (v, cov) = judge_oracle("srv", &t, Profile::Rfc2060);
+    assert!(v.is_empty(), "{v:#?}");
+    assert_eq!(cov.stopped, None);
+    let known = |step: usize| {
+        cov.identities[step]
+            .as_ref()
+            .is_some_and(|ids| ids.contains_key(&1))
+    };
+    assert!(!known(0), "before the SELECT nothing tells the UID");
+    assert!(known(1), "the SELECT's UIDNEXT leaves UID 1 only");
+    // A server whose UIDNEXT was wrong shows another UID later: the oracle stops, and
+    // does not blame that answer for a changed UID.
+    let t = session(vec![
+        append("a1", "INBOX", MSG, &["a1 OK done"]),
+        select("a2", 2),
+        ex("a3 FETCH 1 UID", &["* 1 FETCH (UID 5)", "a3 OK done"]),
+    ]);
+    let (v, cov) = judge_oracle("srv", &t, Profile::Rfc2060);
+    assert!(v.is_empty(), "{v:#?}");
+    assert_eq!(cov.stopped.map(|s| s.gap), Some(Gap::UidChanged));
+}

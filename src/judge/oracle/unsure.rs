@@ -13,7 +13,10 @@
 
 use std::collections::BTreeSet;
 
+use imap_types::command::CommandBody;
+
 use super::{Gap, Oracle, Seen, Stop};
+use crate::model::account::Account;
 
 impl Oracle {
     /// Applies an EXPUNGE the model could not predict, by the server's EXPUNGE responses.
@@ -86,5 +89,159 @@ impl Oracle {
         {
             mb.known = false;
         }
+    }
+}
+
+impl Oracle {
+    /// RFC 2060 §6.3.10: UIDNEXT is "The next UID value that will be assigned to a new
+    /// message in the mailbox", and a new message gets a higher UID than every message
+    /// before it (§2.3.1.1): every UID in the mailbox is below it. With the known UIDs
+    /// below them, that can leave one value for a UID the server has not shown, which
+    /// the model then takes (after SELECT or EXAMINE, whose `[UIDNEXT n]` describes the
+    /// mailbox just selected).
+    pub(super) fn learn_uids_from_uidnext(&mut self, step: Option<usize>, seen: &[Seen]) {
+        let Some(next) = seen.iter().find_map(|s| match s {
+            Seen::UntaggedOk(Some(imap_types::response::Code::UidNext(n))) => Some(n.get()),
+            _ => None,
+        }) else {
+            return;
+        };
+        let Some(sel) = self.session.selection().cloned() else {
+            return;
+        };
+        let Some(mb) = self.selected_mailbox_mut() else {
+            return;
+        };
+        if mb.messages.len() != sel.view.len() {
+            return;
+        }
+        let uids: Vec<Option<u32>> = sel
+            .view
+            .iter()
+            .map(|id| {
+                let m = mb.messages.iter().find(|m| m.id == *id)?;
+                m.uid_known.then_some(m.uid)
+            })
+            .collect();
+        if uids.iter().all(Option::is_some) {
+            return;
+        }
+        let bounds = crate::model::uid_bounds::bounds(&uids);
+        let n = uids.len();
+        let mut learnt = Vec::new();
+        for (i, (lo, hi)) in bounds.into_iter().enumerate() {
+            if uids[i].is_some() {
+                continue;
+            }
+            // Below UIDNEXT, with the later messages' UIDs above it.
+            let ceiling = u64::from(next).saturating_sub(1 + (n - 1 - i) as u64);
+            let hi = u64::from(hi).min(ceiling);
+            if u64::from(lo) == hi {
+                learnt.push((sel.view[i], lo));
+            }
+        }
+        // A UID the server gave a message before in this mailbox is not taken: the
+        // bounds above count only the messages it holds now.
+        let given: BTreeSet<u32> = self
+            .uids_seen
+            .get(&sel.mailbox)
+            .map(|u| u.keys().copied().collect())
+            .unwrap_or_default();
+        for (id, uid) in learnt {
+            if given.contains(&uid) {
+                continue;
+            }
+            self.deduced_uids.insert(id);
+            if !self.learn_uid(step, &sel.mailbox, id, uid) {
+                return;
+            }
+        }
+    }
+}
+
+impl Oracle {
+    /// A UID COPY into the selected mailbox over UIDs the server has not shown: the
+    /// messages its set surely names, and those it may name, are bounded
+    /// ([`crate::model::uid_bounds`]); the server's EXISTS tells how many it copied
+    /// (RFC 2060 §6.4.7 appends the copies to the mailbox). When that count is the sure
+    /// ones alone, or all that may be named, the copy is that of those messages, run on
+    /// the model as a COPY of their sequence numbers. A set of one UID that named one
+    /// message whose UID was unknown also gives that message's UID.
+    pub(super) fn uid_copy_by_count(
+        &mut self,
+        step: Option<usize>,
+        body: &CommandBody<'_>,
+        seen: &[Seen],
+    ) -> Option<CommandBody<'static>> {
+        use crate::model::uid_bounds::{classify, Member};
+        let CommandBody::Copy {
+            sequence_set,
+            mailbox,
+            uid: true,
+        } = body
+        else {
+            return None;
+        };
+        let sel = self.session.selection()?.clone();
+        if Account::key(&super::mailbox_bytes(mailbox)) != sel.mailbox {
+            return None;
+        }
+        let mb = self.session.account(&self.store)?.get(&sel.mailbox)?;
+        if mb.messages.len() != sel.view.len() {
+            return None;
+        }
+        let uids: Vec<Option<u32>> = sel
+            .view
+            .iter()
+            .map(|id| {
+                let m = mb.messages.iter().find(|m| m.id == *id)?;
+                m.uid_known.then_some(m.uid)
+            })
+            .collect();
+        if uids.iter().all(Option::is_some) {
+            return None;
+        }
+        let rfc3501 = self.session.profile == crate::model::Profile::Rfc3501;
+        let classes = classify(sequence_set, &uids, rfc3501)?;
+        let exists = seen.iter().rev().find_map(|s| match s {
+            Seen::Exists(n) => Some(*n as usize),
+            _ => None,
+        })?;
+        let copied = exists.checked_sub(sel.view.len())?;
+        let sure = classes.iter().filter(|c| **c == Member::In).count();
+        let maybe = classes.iter().filter(|c| **c == Member::Unknown).count();
+        let take_maybe = if copied == sure {
+            false
+        } else if copied == sure + maybe {
+            true
+        } else {
+            return None;
+        };
+        let members: Vec<usize> = classes
+            .iter()
+            .enumerate()
+            .filter(|(_, c)| **c == Member::In || (take_maybe && **c == Member::Unknown))
+            .map(|(i, _)| i)
+            .collect();
+        let text: Vec<String> = members.iter().map(|i| (i + 1).to_string()).collect();
+        let set = imap_types::sequence::SequenceSet::try_from(text.join(",").as_str()).ok()?;
+        // `UID COPY x` that copied one message of unknown UID: its UID is x.
+        if let (
+            [only],
+            [imap_types::sequence::Sequence::Single(imap_types::sequence::SeqOrUid::Value(x))],
+        ) = (members.as_slice(), sequence_set.0.as_ref())
+        {
+            if uids[*only].is_none() {
+                self.deduced_uids.insert(sel.view[*only]);
+                if !self.learn_uid(step, &sel.mailbox, sel.view[*only], x.get()) {
+                    return None;
+                }
+            }
+        }
+        Some(CommandBody::Copy {
+            sequence_set: set,
+            mailbox: imap_types::IntoStatic::into_static(mailbox.clone()),
+            uid: false,
+        })
     }
 }
