@@ -381,3 +381,26 @@ fn a_uid_deduced_from_uidnext_is_used_and_a_wrong_one_is_no_finding_rfc2060_2_3_
     assert!(v.is_empty(), "{v:#?}");
     assert_eq!(cov.stopped.map(|s| s.gap), Some(Gap::UidChanged));
 }
+
+#[test]
+fn an_expunge_that_announces_a_message_first_numbers_it_like_the_others_rfc2060_7_4_1() {
+    // Courier: an APPEND into the selected mailbox announced only by the EXPUNGE's
+    // EXISTS; the STORE it refused to apply left the flags unknown to the model.
+    let t = session(vec![
+        select_empty("a1"),
+        append("a2", "INBOX", MSG, &["a2 OK done"]),
+        ex(
+            "a3 STORE 1 -FLAGS (\\Answered)",
+            &[
+                "* NO Invalid message sequence number: 1",
+                "a3 OK STORE completed.",
+            ],
+        ),
+        ex("a4 EXPUNGE", &["* 1 EXISTS", "* 0 RECENT", "a4 OK done"]),
+        ex("a5 FETCH 1 FLAGS", &["* 1 FETCH (FLAGS ())", "a5 OK done"]),
+    ]);
+    let (v, cov) = judge_oracle("srv", &t, Profile::Rfc2060);
+    assert!(v.is_empty(), "{v:#?}");
+    assert_eq!(cov.stopped, None);
+    assert_eq!(cov.judged, cov.total);
+}

@@ -29,20 +29,41 @@ impl Oracle {
         let Some(mb) = self.selected_mailbox_mut() else {
             return self.stop(Stop::in_command(Gap::Unpredictable, "EXPUNGE"));
         };
-        // Messages the client was not shown may carry \Deleted too: their numbers
-        // would not be the view's.
-        if mb.messages.iter().any(|m| !sel.view.contains(&m.id)) {
-            return self.stop(Stop::in_command(Gap::Unpredictable, "EXPUNGE"));
-        }
+        // Messages the client was not shown yet are announced by EXISTS among the
+        // responses, and then expunged by number like the others.
+        let mut unshown: std::collections::VecDeque<u64> = mb
+            .messages
+            .iter()
+            .filter(|m| !sel.view.contains(&m.id))
+            .map(|m| m.id)
+            .collect();
         let mut view = sel.view.clone();
         let mut gone = BTreeSet::new();
         for s in seen {
-            let Seen::Expunge(n) = s else { continue };
-            let i = (*n as usize).wrapping_sub(1);
-            if i >= view.len() {
-                return self.stop(Gap::ExpungedDiffer);
+            match s {
+                Seen::Exists(n) => {
+                    while view.len() < *n as usize {
+                        let Some(id) = unshown.pop_front() else { break };
+                        view.push(id);
+                    }
+                }
+                Seen::Expunge(n) => {
+                    let i = (*n as usize).wrapping_sub(1);
+                    if i >= view.len() {
+                        return self.stop(Gap::ExpungedDiffer);
+                    }
+                    gone.insert(view.remove(i));
+                }
+                _ => {}
             }
-            gone.insert(view.remove(i));
+        }
+        // Messages still not announced: whether they went is not shown.
+        let unsure_unshown = mb
+            .messages
+            .iter()
+            .any(|m| unshown.contains(&m.id) && (!m.flags_known || m.flags.contains("\\Deleted")));
+        if unsure_unshown {
+            return self.stop(Stop::in_command(Gap::Unpredictable, "EXPUNGE"));
         }
         let deleted = |m: &crate::model::account::StoredMessage| m.flags.contains("\\Deleted");
         let contradicts = mb
