@@ -1363,7 +1363,13 @@ impl Oracle {
         }
         // A UID COPY over UIDs not shown, whose copied messages the server's count tells,
         // runs as the COPY of those messages.
-        let by_count = self.uid_copy_by_count(step, body, &seen);
+        let by_count = (done.outcome == Outcome::Ok)
+            .then(|| self.uid_copy_by_count(step, body, &seen))
+            .flatten();
+        let (by_count, predicted_into) = match by_count {
+            Some((b, into)) => (Some(b), into),
+            None => (None, None),
+        };
         let before_session = self.session.clone();
         let mut trial = self.session.clone();
         let mut trial_store = self.store.clone();
@@ -1449,6 +1455,9 @@ impl Oracle {
                         Some(mailbox) => self.closed_on_prediction(&mailbox),
                         None => self.stop(Stop::in_command(Gap::Unpredictable, body.name())),
                     };
+                }
+                if let Some(dest) = &predicted_into {
+                    self.closed_on_prediction(dest);
                 }
                 if latitude.flags_lost {
                     self.forget_flags();

@@ -404,3 +404,45 @@ fn an_expunge_that_announces_a_message_first_numbers_it_like_the_others_rfc2060_
     assert_eq!(cov.stopped, None);
     assert_eq!(cov.judged, cov.total);
 }
+
+#[test]
+fn a_uid_copy_elsewhere_over_a_uid_not_shown_is_checked_by_the_destinations_count() {
+    let t = |exists: &str| {
+        session(vec![
+            ex("a0 CREATE INBOX.b", &["a0 OK done"]),
+            append("a1", "INBOX", MSG, &["a1 OK done"]),
+            select_one("a2"),
+            ex("a3 UID COPY 1 INBOX.b", &["a3 OK copied"]),
+            ex(
+                "a4 SELECT INBOX.b",
+                &[
+                    "* FLAGS (\\Answered \\Flagged \\Deleted \\Seen \\Draft)",
+                    exists,
+                    "* 0 RECENT",
+                    "* OK [UIDVALIDITY 8] ok",
+                    "a4 OK [READ-WRITE] done",
+                ],
+            ),
+        ])
+    };
+    let (v, cov) = judge_oracle("srv", &t("* 1 EXISTS"), Profile::Rfc2060);
+    assert!(v.is_empty(), "{v:#?}");
+    assert_eq!(cov.stopped, None);
+    // The set did not name the message (its UID was not 1): the prediction is dropped.
+    let (v, cov) = judge_oracle("srv", &t("* 0 EXISTS"), Profile::Rfc2060);
+    assert!(v.is_empty(), "{v:#?}");
+    assert_eq!(cov.stopped.map(|s| s.gap), Some(Gap::UnknownContents));
+}
+
+#[test]
+fn a_uid_copy_the_model_refuses_is_not_judged_as_the_copy_it_may_mean() {
+    // RFC 2060 does not define `3:1`: the BAD is the server's to give.
+    let t = session(vec![
+        ex("a0 CREATE INBOX.b", &["a0 OK done"]),
+        append("a1", "INBOX", MSG, &["a1 OK done"]),
+        select_one("a2"),
+        ex("a3 UID COPY 3,3:1,1 INBOX.b", &["a3 BAD out of range"]),
+    ]);
+    let (v, _) = judge_oracle("srv", &t, Profile::Rfc2060);
+    assert!(v.is_empty(), "{v:#?}");
+}

@@ -181,19 +181,24 @@ impl Oracle {
 }
 
 impl Oracle {
-    /// A UID COPY into the selected mailbox over UIDs the server has not shown: the
-    /// messages its set surely names, and those it may name, are bounded
-    /// ([`crate::model::uid_bounds`]); the server's EXISTS tells how many it copied
-    /// (RFC 2060 §6.4.7 appends the copies to the mailbox). When that count is the sure
-    /// ones alone, or all that may be named, the copy is that of those messages, run on
-    /// the model as a COPY of their sequence numbers. A set of one UID that named one
-    /// message whose UID was unknown also gives that message's UID.
+    /// A UID COPY over UIDs the server has not shown: the messages its set surely names,
+    /// and those it may name, are bounded ([`crate::model::uid_bounds`]).
+    ///
+    /// Into the selected mailbox, the server's EXISTS tells how many it copied (RFC 2060
+    /// §6.4.7 appends the copies to the mailbox). When that count is the sure ones alone,
+    /// or all that may be named, the copy is that of those messages, run on the model as
+    /// a COPY of their sequence numbers. A set of one UID that named one message whose UID
+    /// was unknown also gives that message's UID.
+    ///
+    /// Into another mailbox, the model predicts that every message the set may name was
+    /// copied, and the destination's count is checked at its next SELECT (the second
+    /// value: the destination's name).
     pub(super) fn uid_copy_by_count(
         &mut self,
         step: Option<usize>,
         body: &CommandBody<'_>,
         seen: &[Seen],
-    ) -> Option<CommandBody<'static>> {
+    ) -> Option<(CommandBody<'static>, Option<Vec<u8>>)> {
         use crate::model::uid_bounds::{classify, Member};
         let CommandBody::Copy {
             sequence_set,
@@ -203,10 +208,16 @@ impl Oracle {
         else {
             return None;
         };
-        let sel = self.session.selection()?.clone();
-        if Account::key(&super::mailbox_bytes(mailbox)) != sel.mailbox {
+        // Only where the model itself takes the command and stops at its UIDs alone.
+        let mut probe = self.session.clone();
+        let mut probe_store = self.store.clone();
+        let r = probe.execute(&mut probe_store, body);
+        if r.completion.outcome != crate::model::response::Outcome::Ok || !probe.latitude.unsure {
             return None;
         }
+        let sel = self.session.selection()?.clone();
+        let dest = Account::key(&super::mailbox_bytes(mailbox));
+        let into_selected = dest == sel.mailbox;
         let mb = self.session.account(&self.store)?.get(&sel.mailbox)?;
         if mb.messages.len() != sel.view.len() {
             return None;
@@ -224,19 +235,23 @@ impl Oracle {
         }
         let rfc3501 = self.session.profile == crate::model::Profile::Rfc3501;
         let classes = classify(sequence_set, &uids, rfc3501)?;
-        let exists = seen.iter().rev().find_map(|s| match s {
-            Seen::Exists(n) => Some(*n as usize),
-            _ => None,
-        })?;
-        let copied = exists.checked_sub(sel.view.len())?;
         let sure = classes.iter().filter(|c| **c == Member::In).count();
         let maybe = classes.iter().filter(|c| **c == Member::Unknown).count();
-        let take_maybe = if copied == sure {
-            false
-        } else if copied == sure + maybe {
-            true
+        let take_maybe = if into_selected {
+            let exists = seen.iter().rev().find_map(|s| match s {
+                Seen::Exists(n) => Some(*n as usize),
+                _ => None,
+            })?;
+            let copied = exists.checked_sub(sel.view.len())?;
+            if copied == sure {
+                false
+            } else if copied == sure + maybe {
+                true
+            } else {
+                return None;
+            }
         } else {
-            return None;
+            true
         };
         let members: Vec<usize> = classes
             .iter()
@@ -247,6 +262,17 @@ impl Oracle {
         let text: Vec<String> = members.iter().map(|i| (i + 1).to_string()).collect();
         let set = imap_types::sequence::SequenceSet::try_from(text.join(",").as_str()).ok()?;
         // `UID COPY x` that copied one message of unknown UID: its UID is x.
+        if !into_selected {
+            // The destination's count, checked at its next SELECT, decides.
+            return Some((
+                CommandBody::Copy {
+                    sequence_set: set,
+                    mailbox: imap_types::IntoStatic::into_static(mailbox.clone()),
+                    uid: false,
+                },
+                Some(dest),
+            ));
+        }
         if let (
             [only],
             [imap_types::sequence::Sequence::Single(imap_types::sequence::SeqOrUid::Value(x))],
@@ -259,10 +285,13 @@ impl Oracle {
                 }
             }
         }
-        Some(CommandBody::Copy {
-            sequence_set: set,
-            mailbox: imap_types::IntoStatic::into_static(mailbox.clone()),
-            uid: false,
-        })
+        Some((
+            CommandBody::Copy {
+                sequence_set: set,
+                mailbox: imap_types::IntoStatic::into_static(mailbox.clone()),
+                uid: false,
+            },
+            None,
+        ))
     }
 }
