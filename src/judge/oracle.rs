@@ -1364,7 +1364,10 @@ impl Oracle {
         // A UID COPY over UIDs not shown, whose copied messages the server's count tells,
         // runs as the COPY of those messages.
         let by_count = (done.outcome == Outcome::Ok)
-            .then(|| self.uid_copy_by_count(step, body, &seen))
+            .then(|| {
+                self.uid_copy_by_count(step, body, &seen)
+                    .or_else(|| self.copy_in_range(body, &seen, &done))
+            })
             .flatten();
         let (by_count, predicted_into) = match by_count {
             Some((b, into)) => (Some(b), into),

@@ -446,3 +446,23 @@ fn a_uid_copy_the_model_refuses_is_not_judged_as_the_copy_it_may_mean() {
     let (v, _) = judge_oracle("srv", &t, Profile::Rfc2060);
     assert!(v.is_empty(), "{v:#?}");
 }
+
+#[test]
+fn a_copy_beyond_the_mailbox_accepted_copies_what_is_in_it_as_the_count_shows() {
+    // RFC 2060 does not say what a COPY naming a message beyond the mailbox does: a
+    // server that copies the messages that exist, and counts them, is followed.
+    let t = |exists: &str| {
+        session(vec![
+            append("a1", "INBOX", MSG, &["a1 OK done"]),
+            select_one("a2"),
+            ex("a3 COPY 1:15 INBOX", &[exists, "a3 OK copied"]),
+            ex("a4 NOOP", &["a4 OK done"]),
+        ])
+    };
+    let (v, cov) = judge_oracle("srv", &t("* 2 EXISTS"), Profile::Rfc2060);
+    assert!(v.is_empty(), "{v:#?}");
+    assert_eq!(cov.stopped, None);
+    // Three messages after copying one: not what the set can have copied.
+    let (_, cov) = judge_oracle("srv", &t("* 3 EXISTS"), Profile::Rfc2060);
+    assert_eq!(cov.stopped.map(|s| s.gap), Some(Gap::AcceptedWhereRefused));
+}

@@ -295,3 +295,75 @@ impl Oracle {
         ))
     }
 }
+
+impl Oracle {
+    /// A COPY the model refuses (a number beyond the mailbox, a range written high to
+    /// low, which RFC 2060 does not define) that the server carried out: the messages its
+    /// set names within the mailbox are the ones it can have copied. Into the selected
+    /// mailbox the server's EXISTS (or COPYUID) must count exactly those; into another
+    /// mailbox COPYUID, where sent, must count them, and the
+    /// model predicts them, and the destination's count is checked at its next SELECT
+    /// (the second value). Only where the model allows the OK.
+    pub(super) fn copy_in_range(
+        &self,
+        body: &CommandBody<'_>,
+        seen: &[Seen],
+        done: &super::Done,
+    ) -> Option<(CommandBody<'static>, Option<Vec<u8>>)> {
+        let CommandBody::Copy {
+            sequence_set,
+            mailbox,
+            uid: false,
+        } = body
+        else {
+            return None;
+        };
+        let mut probe = self.session.clone();
+        let mut probe_store = self.store.clone();
+        let r = probe.execute(&mut probe_store, body);
+        if r.completion.outcome == crate::model::response::Outcome::Ok
+            || !r.allowed.permits(crate::model::response::Outcome::Ok)
+        {
+            return None;
+        }
+        let sel = self.session.selection()?.clone();
+        let mb = self.session.account(&self.store)?.get(&sel.mailbox)?;
+        if crate::model::session::has_asterisk(sequence_set) && mb.messages.len() > sel.view.len() {
+            // `*` may be the last message announced or the last one held.
+            return None;
+        }
+        let members =
+            crate::model::sequence::resolve_seq(sequence_set, sel.view.len() as u32).members;
+        if members.is_empty() {
+            return None;
+        }
+        let dest = Account::key(&super::mailbox_bytes(mailbox));
+        let into_selected = dest == sel.mailbox;
+        // RFC 4315 COPYUID names the copies; EXISTS counts them in the selected mailbox.
+        let copyuid = super::copy::copyuid_count(done);
+        if copyuid.is_some_and(|n| n != members.len() as u64) {
+            return None;
+        }
+        let exists = seen.iter().rev().find_map(|s| match s {
+            Seen::Exists(n) => Some(*n as usize),
+            _ => None,
+        });
+        if into_selected {
+            match exists {
+                Some(e) if e.checked_sub(sel.view.len())? != members.len() => return None,
+                None if copyuid.is_none() => return None,
+                _ => {}
+            }
+        }
+        let text: Vec<String> = members.iter().map(u32::to_string).collect();
+        let set = imap_types::sequence::SequenceSet::try_from(text.join(",").as_str()).ok()?;
+        Some((
+            CommandBody::Copy {
+                sequence_set: set,
+                mailbox: imap_types::IntoStatic::into_static(mailbox.clone()),
+                uid: false,
+            },
+            (!into_selected).then_some(dest),
+        ))
+    }
+}
