@@ -1456,7 +1456,19 @@ impl Oracle {
                 if latitude.unsure {
                     return match closed {
                         Some(mailbox) => self.closed_on_prediction(&mailbox),
-                        None => self.stop(Stop::in_command(Gap::Unpredictable, body.name())),
+                        None => {
+                            let gap = match body {
+                                CommandBody::Close | CommandBody::Expunge => Gap::FlagsNotShown,
+                                CommandBody::Copy { uid: true, .. }
+                                | CommandBody::Fetch { uid: true, .. }
+                                | CommandBody::Store { uid: true, .. } => Gap::UidsNotShown,
+                                CommandBody::Delete { .. } | CommandBody::Rename { .. } => {
+                                    Gap::SelectionTouched
+                                }
+                                _ => Gap::Unpredictable,
+                            };
+                            self.stop(Stop::in_command(gap, body.name()))
+                        }
                     };
                 }
                 if let Some(dest) = &predicted_into {

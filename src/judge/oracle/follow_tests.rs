@@ -466,3 +466,31 @@ fn a_copy_beyond_the_mailbox_accepted_copies_what_is_in_it_as_the_count_shows() 
     let (_, cov) = judge_oracle("srv", &t("* 3 EXISTS"), Profile::Rfc2060);
     assert_eq!(cov.stopped.map(|s| s.gap), Some(Gap::AcceptedWhereRefused));
 }
+
+#[test]
+fn a_close_whose_prediction_splits_the_unknown_messages_stops_at_a_named_gap() {
+    // One APPEND asked for \Deleted, one did not; both sets of flags are the server's
+    // choice (SHOULD): a count after CLOSE would not tell which message went.
+    let t = session(vec![
+        append("a1", "INBOX (\\Deleted)", MSG, &["a1 OK done"]),
+        append("a2", "INBOX (\\Seen)", MSG, &["a2 OK done"]),
+        ex(
+            "a3 SELECT INBOX",
+            &[
+                "* FLAGS (\\Answered \\Flagged \\Deleted \\Seen \\Draft)",
+                "* 2 EXISTS",
+                "* 2 RECENT",
+                "* OK [UIDVALIDITY 7] ok",
+                "a3 OK [READ-WRITE] done",
+            ],
+        ),
+        ex("a4 CLOSE", &["a4 OK closed"]),
+    ]);
+    let (_, cov) = judge_oracle("srv", &t, Profile::Rfc2060);
+    let stop = cov.stopped.expect("a gap");
+    assert_eq!(stop.gap, Gap::FlagsNotShown);
+    assert_eq!(
+        stop.to_string(),
+        "CLOSE over flags the server has not shown"
+    );
+}

@@ -39,10 +39,20 @@ pub enum Gap {
     /// The server accepted a command the model refuses (a choice the RFC may allow): the
     /// model does not know what the command did on this server.
     AcceptedWhereRefused,
-    /// The command's effects depend on something the model does not know (flags a
-    /// server chose for a copied or appended message, UIDs it has not shown): the
-    /// model holds no prediction for them.
+    /// The command's effects depend on something the model does not know: the model
+    /// holds no prediction for them.
     Unpredictable,
+    /// A CLOSE or EXPUNGE over messages whose flags the server chose and has not shown
+    /// (an APPEND's or COPY's flags are a SHOULD, RFC 2060 §6.3.11, §6.4.7), where
+    /// neither the model's prediction nor the server's responses decide which went.
+    FlagsNotShown,
+    /// A UID command over UIDs the server has not shown (it assigns them, RFC 2060
+    /// §2.3.1.1), where neither their bounds nor the server's count decide which
+    /// messages the set names.
+    UidsNotShown,
+    /// DELETE or RENAME of the selected mailbox: what becomes of the selection is not
+    /// specified.
+    SelectionTouched,
     /// A mailbox the model did not see created (it existed before the session) holds
     /// a count other than the model's: its messages are unknown.
     UnknownContents,
@@ -99,6 +109,9 @@ impl Gap {
             }
             Gap::AcceptedWhereRefused => format!("{cmd} succeeded where the model refused"),
             Gap::Unpredictable => format!("{cmd} has effects the model cannot predict"),
+            Gap::FlagsNotShown => format!("{cmd} over flags the server has not shown"),
+            Gap::UidsNotShown => format!("{cmd} over UIDs the server has not shown"),
+            Gap::SelectionTouched => format!("{cmd} of the selected mailbox"),
             Gap::UnknownContents => "a mailbox whose contents the model does not know".into(),
             Gap::CountDiffers => "message count differs from the model's".into(),
             Gap::CopiesDiffer => "COPY made other copies than the model".into(),

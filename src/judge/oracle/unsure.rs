@@ -24,10 +24,10 @@ impl Oracle {
     /// reports), or name a message the client was not shown.
     pub(super) fn follow_unsure_expunge(&mut self, seen: &[Seen]) {
         let Some(sel) = self.session.selection().cloned() else {
-            return self.stop(Stop::in_command(Gap::Unpredictable, "EXPUNGE"));
+            return self.stop(Stop::in_command(Gap::FlagsNotShown, "EXPUNGE"));
         };
         let Some(mb) = self.selected_mailbox_mut() else {
-            return self.stop(Stop::in_command(Gap::Unpredictable, "EXPUNGE"));
+            return self.stop(Stop::in_command(Gap::FlagsNotShown, "EXPUNGE"));
         };
         // Messages the client was not shown yet are announced by EXISTS among the
         // responses, and then expunged by number like the others.
@@ -63,7 +63,7 @@ impl Oracle {
             .iter()
             .any(|m| unshown.contains(&m.id) && (!m.flags_known || m.flags.contains("\\Deleted")));
         if unsure_unshown {
-            return self.stop(Stop::in_command(Gap::Unpredictable, "EXPUNGE"));
+            return self.stop(Stop::in_command(Gap::FlagsNotShown, "EXPUNGE"));
         }
         let deleted = |m: &crate::model::account::StoredMessage| m.flags.contains("\\Deleted");
         let contradicts = mb
