@@ -228,6 +228,15 @@ fn outcome_of(k: StatusKind) -> Outcome {
 
 /// FETCH items read from a `* n FETCH (...)` message with the lexer, so that data are
 /// compared as IMAP values whatever their form (quoted or literal).
+/// The ENVELOPE of a message as a server that names addresses by their comments sends it
+/// ([`crate::model::message::Message::envelope_comment_names`]).
+fn comment_named_envelope(seq: u32, m: &crate::model::message::Message) -> Option<Tok> {
+    let item = crate::model::response::FetchItem::Envelope(m.envelope_comment_names());
+    let mut bytes = Vec::new();
+    Untagged::Fetch(seq, vec![item]).write(&mut bytes);
+    fetch_items(&bytes)?.1.into_iter().next().map(|(_, t)| t)
+}
+
 pub(super) fn fetch_items(bytes: &[u8]) -> Option<(u32, Vec<(String, Tok)>)> {
     let toks = lex::items(bytes, 2)?;
     let seq: u32 = std::str::from_utf8(toks.first()?.atom()?)
@@ -2495,13 +2504,19 @@ impl Oracle {
                         // LWSP-char as equivalent to the LWSP-char") is read differently
                         // by servers (some keep the CRLF, some write a second space), and
                         // RFC 2060 §7.4.2 does not say: whitespace runs compare as one.
-                        let ok = value_matches(want, have, false, false)
-                            || value_matches(
-                                &collapse_whitespace(want),
-                                &collapse_whitespace(have),
-                                false,
-                                false,
-                            );
+                        let same = |want: &Tok| {
+                            value_matches(want, have, false, false)
+                                || value_matches(
+                                    &collapse_whitespace(want),
+                                    &collapse_whitespace(have),
+                                    false,
+                                    false,
+                                )
+                        };
+                        // RFC 2060 §7.4.2 says only "personal name": a server may take
+                        // an address's comment for it (`a@b (Name)`).
+                        let ok = same(want)
+                            || comment_named_envelope(*seq, &msg.message).is_some_and(|w| same(&w));
                         // Only sender or reply-to differ: RFC 2060 §7.4.2 says how to default them.
                         let only_defaults = !ok
                             && matches!((want.list(), have.list()), (Some(a), Some(b)) if a.len() == b.len()

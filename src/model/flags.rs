@@ -13,8 +13,21 @@ pub const RECENT: &str = "\\Recent";
 /// A set of flags. Flag names compare case-insensitively (RFC 2060 §9: "flag" is made of
 /// atoms, which are case-insensitive like every atom the grammar does not say otherwise of);
 /// the first spelling seen is kept for display, system flags in the RFC's spelling.
-#[derive(Clone, Debug, Default, PartialEq, Eq)]
+/// Two sets are equal when they hold the same flags in any spelling (`$forwarded` equals
+/// `$Forwarded`).
+#[derive(Clone, Debug, Default)]
 pub struct FlagSet(BTreeMap<String, String>);
+
+/// RFC 2060 §9: "flag_keyword ::= atom", and an atom is matched without regard to case
+/// like the system flags (RFC 3501 §2.3.2 lists `\Seen` etc. and keywords alike as
+/// flags): equality compares the case-folded names, not their display spellings.
+impl PartialEq for FlagSet {
+    fn eq(&self, other: &FlagSet) -> bool {
+        self.0.len() == other.0.len() && self.0.keys().eq(other.0.keys())
+    }
+}
+
+impl Eq for FlagSet {}
 
 impl FlagSet {
     pub fn new() -> FlagSet {
@@ -121,6 +134,18 @@ mod tests {
         assert_eq!(s.names(), vec!["\\Seen".to_string(), "Junk".to_string()]);
         assert!(s.remove("JUNK"));
         assert_eq!(s.len(), 1);
+    }
+
+    #[test]
+    fn keywords_that_differ_only_in_case_are_the_same_flag_rfc2060_9() {
+        let lower: FlagSet = ["$forwarded", "\\seen"].into_iter().collect();
+        let upper: FlagSet = ["$Forwarded", "\\SEEN"].into_iter().collect();
+        assert_eq!(lower, upper);
+        // The model echoes the spelling the client gave first.
+        assert_eq!(lower.names(), vec!["\\Seen", "$forwarded"]);
+        assert_eq!(upper.names(), vec!["\\Seen", "$Forwarded"]);
+        let other: FlagSet = ["$Forwarded", "$Junk"].into_iter().collect();
+        assert_ne!(upper, other);
     }
 
     #[test]

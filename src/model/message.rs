@@ -132,6 +132,15 @@ impl Message {
         envelope(&self.raw[self.root.header.clone()])
     }
 
+    /// The ENVELOPE a server that takes an address's comment for its personal name sends
+    /// (`user@domain (Real Name)` with addr-name "Real Name"). RFC 2060 §7.4.2 names the
+    /// field only "personal name"; RFC 822 §6.1 does not make a comment a phrase, so the
+    /// model's own ENVELOPE has NIL there ([`Message::envelope`]), but servers built on
+    /// older mail libraries use the comment, and the RFC does not forbid it.
+    pub fn envelope_comment_names(&self) -> Envelope {
+        envelope_with(&self.raw[self.root.header.clone()], true)
+    }
+
     /// RFC 2060 §7.4.2 BODYSTRUCTURE of the message (write it with `extended = false`
     /// for BODY).
     pub fn body_structure(&self) -> BodyStructure {
@@ -802,13 +811,23 @@ fn parse_content_type(v: &[u8]) -> Option<ContentType> {
 
 /// RFC 2060 §7.4.2 ENVELOPE from a header. The first field of each name counts.
 fn envelope(header: &[u8]) -> Envelope {
+    envelope_with(header, false)
+}
+
+/// [`envelope`], with an address's comment as its personal name where it has no phrase
+/// when `comment_names` is set.
+fn envelope_with(header: &[u8], comment_names: bool) -> Envelope {
     let fs = fields(header);
     let get = |name: &[u8]| {
         fs.iter()
             .find(|f| f.name.eq_ignore_ascii_case(name))
             .map(Field::value)
     };
-    let addrs = |name: &[u8]| get(name).map(|v| parse_addresses(&v)).unwrap_or_default();
+    let addrs = |name: &[u8]| {
+        get(name)
+            .map(|v| parse_addresses(&v, comment_names))
+            .unwrap_or_default()
+    };
     let from = addrs(b"From");
     let or_from = |l: Vec<Address>| if l.is_empty() { from.clone() } else { l };
     Envelope {
@@ -835,14 +854,22 @@ enum Tok {
     Special(u8),
 }
 
-fn lex822(s: &[u8]) -> Vec<Tok> {
+/// The tokens, and each comment's text (without the outer parentheses) with the index of
+/// the token it precedes.
+fn lex822(s: &[u8]) -> (Vec<Tok>, Vec<(usize, Vec<u8>)>) {
     const SPECIALS: &[u8] = b"()<>@,;:\\\".[]";
     let mut out = Vec::new();
+    let mut comments = Vec::new();
     let mut i = 0;
     while i < s.len() {
         match s[i] {
             b' ' | b'\t' | b'\r' | b'\n' => i += 1,
-            b'(' => i = skip_comment(s, i),
+            b'(' => {
+                let end = skip_comment(s, i);
+                let inner = s[i + 1..end.saturating_sub(1).max(i + 1)].to_vec();
+                comments.push((out.len(), inner));
+                i = end;
+            }
             b'"' => {
                 let (w, next) = quoted(s, i);
                 out.push(Tok::Word(w));
@@ -870,7 +897,7 @@ fn lex822(s: &[u8]) -> Vec<Tok> {
             }
         }
     }
-    out
+    (out, comments)
 }
 
 fn is_special(t: Option<&Tok>, c: u8) -> bool {
@@ -931,9 +958,21 @@ fn dotted(t: &[Tok]) -> Vec<u8> {
 
 /// RFC 822 §6.1 `address-list`: mailboxes and groups, as RFC 2060 §7.4.2 address
 /// structures. Lenient: junk up to the next `,` is skipped. A mailbox without `@`
-/// gets an empty host (a NIL host would mean group syntax).
-fn parse_addresses(v: &[u8]) -> Vec<Address> {
-    let t = lex822(v);
+/// gets an empty host (a NIL host would mean group syntax). With `comment_names`, a
+/// mailbox without a phrase takes the first comment within it as its personal name.
+fn parse_addresses(v: &[u8], comment_names: bool) -> Vec<Address> {
+    let (t, comments) = lex822(v);
+    let named = |a: Option<Address>, start: usize, next: usize| {
+        a.map(|mut a| {
+            if comment_names && a.name.is_none() {
+                a.name = comments
+                    .iter()
+                    .find(|(k, _)| (start..=next).contains(k))
+                    .map(|(_, c)| c.clone());
+            }
+            a
+        })
+    };
     let mut out = Vec::new();
     let mut i = 0;
     while i < t.len() {
@@ -955,13 +994,13 @@ fn parse_addresses(v: &[u8]) -> Vec<Address> {
                     continue;
                 }
                 let (a, next) = parse_mailbox(&t, i);
-                out.extend(a);
+                out.extend(named(a, i, next));
                 i = next;
             }
             out.push(Address::group_end());
         } else {
             let (a, next) = parse_mailbox(&t, i);
-            out.extend(a);
+            out.extend(named(a, i, next));
             i = next;
         }
     }
@@ -1507,6 +1546,36 @@ body
                 addr(None, None, Some("quoted local"), Some("example.com")),
             ]
         );
+    }
+
+    #[test]
+    fn a_comment_is_not_a_display_name_but_may_serve_as_one_rfc2060_7_4_2() {
+        // RFC 822 §6.1 `mailbox = addr-spec / phrase route-addr`: a comment is no phrase,
+        // so addr-name is NIL; a server naming the address by its comment is the
+        // alternative the oracle accepts.
+        let m = msg(concat!(
+            "From: user@example.org (Real Name)\n",
+            "To: \"Joe\" <joe@example.org> (work), a(x)@b\n\n"
+        ));
+        let e = m.envelope();
+        assert_eq!(
+            e.from,
+            vec![addr(None, None, Some("user"), Some("example.org"))]
+        );
+        assert_eq!(e.to[0].name.as_deref(), Some(&b"Joe"[..]));
+        assert_eq!(e.to[1].name, None);
+        let c = m.envelope_comment_names();
+        assert_eq!(
+            c.from,
+            vec![addr(
+                Some("Real Name"),
+                None,
+                Some("user"),
+                Some("example.org")
+            )]
+        );
+        assert_eq!(c.to[0].name.as_deref(), Some(&b"Joe"[..]));
+        assert_eq!(c.to[1].name.as_deref(), Some(&b"x"[..]));
     }
 
     #[test]

@@ -19,6 +19,8 @@ pub mod account;
 pub mod flags;
 pub mod message;
 pub mod names;
+#[cfg(test)]
+mod properties;
 pub mod response;
 pub mod sasl;
 pub mod search;

@@ -121,6 +121,12 @@ pub struct SearchScope {
     /// content transfer encodings ... MUST be decoded before comparing text", so text in
     /// encoded text parts is certain to be searched.
     pub decode_mime: bool,
+    /// SENTBEFORE, SENTON and SENTSINCE take the Date: header's date as written. RFC 3501
+    /// §6.4.4: "Messages whose [RFC-2822] Date: header (disregarding time and timezone)
+    /// is earlier than the specified date." RFC 2060 §6.4.4 says only "Messages whose
+    /// [RFC-822] Date: header is earlier than the specified date", which a server may
+    /// read in its own time zone: without this, every zone a server may use counts.
+    pub sent_dates_as_written: bool,
 }
 
 /// The UTC offsets, in seconds, of the time zones a server may take a date in when it
@@ -183,6 +189,10 @@ pub fn evaluate_with(
         date_truth(date_span(&subject.internal_date(), zones), cmp, *d.as_ref())
     };
     let sent = |cmp: DateCmp, d: &imap_types::datetime::NaiveDate| match subject.sent_date() {
+        Some(sd) if scope.sent_dates_as_written => {
+            let written = sd.date_naive();
+            date_truth((written, written), cmp, *d.as_ref())
+        }
         Some(sd) => date_truth(date_span(&sd, zones), cmp, *d.as_ref()),
         // Servers differ: some fall back to INTERNALDATE, some never match.
         None => Truth::Maybe,
@@ -316,8 +326,8 @@ struct Hay<'h> {
 
 impl<'h> Hay<'h> {
     /// A header field value: certain unless it holds encoded words a server may decode.
-    fn of_value(subject: &dyn SearchSubject, v: &'h [u8]) -> Hay<'h> {
-        let enc = value_encoded(subject, v);
+    fn of_value(v: &'h [u8]) -> Hay<'h> {
+        let enc = value_encoded(v);
         Hay {
             bytes: v,
             certain: !enc,
@@ -396,9 +406,10 @@ fn text_truth(needle: &[u8], hays: &[Hay]) -> Truth {
     verdict
 }
 
-/// Whether a header value may hold RFC 2047 encoded words ("=?").
-fn value_encoded(subject: &dyn SearchSubject, value: &[u8]) -> bool {
-    subject.encoded() && value.windows(2).any(|w| w == b"=?")
+/// Whether a header value may hold RFC 2047 encoded words ("=?"). A property of the value
+/// alone, so that equal fields answer alike whatever else their messages hold.
+fn value_encoded(value: &[u8]) -> bool {
+    value.windows(2).any(|w| w == b"=?")
 }
 
 /// SUBJECT: "Messages that contain the specified string in the envelope structure's
@@ -409,7 +420,7 @@ fn envelope_text(subject: &dyn SearchSubject, field: &[u8], needle: &[u8]) -> Tr
         .iter()
         .enumerate()
         .map(|(i, v)| {
-            let enc = value_encoded(subject, v);
+            let enc = value_encoded(v);
             Hay {
                 bytes: v,
                 certain: i == 0 && !enc,
@@ -445,7 +456,7 @@ fn envelope_address(subject: &dyn SearchSubject, field: &[u8], needle: &[u8]) ->
         .iter()
         .enumerate()
         .map(|(i, v)| {
-            let fragile = value_encoded(subject, v) || has_address_specials(v);
+            let fragile = value_encoded(v) || has_address_specials(v);
             Hay {
                 bytes: v,
                 certain: i == 0 && safe && !fragile,
@@ -465,7 +476,7 @@ fn header(subject: &dyn SearchSubject, field: &[u8], needle: &[u8]) -> Truth {
     if needle.is_empty() {
         return Truth::from_bool(!values.is_empty());
     }
-    let hays: Vec<Hay> = values.iter().map(|v| Hay::of_value(subject, v)).collect();
+    let hays: Vec<Hay> = values.iter().map(|v| Hay::of_value(v)).collect();
     text_truth(needle, &hays)
 }
 
@@ -540,10 +551,7 @@ fn body_hay<'s>(subject: &'s dyn SearchSubject) -> Hay<'s> {
 /// differ in what of the header they search.
 fn text(subject: &dyn SearchSubject, needle: &[u8], decoded: &[Vec<u8>]) -> Truth {
     let fields = header_fields(subject.header_bytes());
-    let mut hays: Vec<Hay> = fields
-        .iter()
-        .map(|(_, v)| Hay::of_value(subject, v))
-        .collect();
+    let mut hays: Vec<Hay> = fields.iter().map(|(_, v)| Hay::of_value(v)).collect();
     hays.push(Hay {
         bytes: subject.header_bytes(),
         certain: false,
@@ -585,8 +593,28 @@ pub fn header_fields(header: &[u8]) -> Vec<(Vec<u8>, Vec<u8>)> {
     out
 }
 
+mod decide;
+pub use decide::{decide, decide_all};
+
 #[cfg(test)]
 mod tests;
+
+/// Whether any key in `keys`, or nested in one (NOT, OR, a parenthesised list), satisfies
+/// `pred`.
+pub fn any_key(keys: &[SearchKey], pred: &dyn Fn(&SearchKey) -> bool) -> bool {
+    keys.iter().any(|k| {
+        pred(k)
+            || match k {
+                SearchKey::And(inner) => any_key(inner.as_ref(), pred),
+                SearchKey::Not(inner) => any_key(std::slice::from_ref(inner.as_ref()), pred),
+                SearchKey::Or(a, b) => {
+                    any_key(std::slice::from_ref(a.as_ref()), pred)
+                        || any_key(std::slice::from_ref(b.as_ref()), pred)
+                }
+                _ => false,
+            }
+    })
+}
 
 /// The requirement (`rfc/requirements.toml`) that defines what `key` matches
 /// (RFC 2060 §6.4.4), for findings about a SEARCH with that key.

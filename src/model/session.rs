@@ -402,7 +402,14 @@ impl Session {
             }
             Some(true) => {}
         }
+        // RFC 2060 leaves the order of a range's two numbers open (see `ranges`).
+        let open_range = self.follower
+            && self.profile == Profile::Rfc2060
+            && self.has_reversed_range(store, cmd);
         let mut r = self.run(store, cmd);
+        if open_range {
+            ranges::leave_open(&mut self.latitude, &mut r, cmd);
+        }
         // RFC 2060 §7.3.1, §7.4.1: tell the client of new and removed messages, but never
         // EXPUNGE while answering FETCH, STORE or SEARCH.
         let quiet = matches!(
@@ -418,15 +425,17 @@ impl Session {
 
     /// Announces changes to the selected mailbox made by anyone (this connection's APPEND
     /// or COPY into it, or other connections): EXPUNGE for removed messages (unless
-    /// `expunge` is false), then EXISTS and RECENT for new ones.
-    pub fn sync(&mut self, store: &Store, expunge: bool) -> Vec<Untagged> {
-        let Some(account) = self.account(store) else {
+    /// `expunge` is false), then EXISTS and RECENT for new ones. New messages no session
+    /// was notified of become `\Recent` here (see [`recent`]).
+    pub fn sync(&mut self, store: &mut Store, expunge: bool) -> Vec<Untagged> {
+        let Some(sel) = self.selection().cloned() else {
             return vec![];
         };
-        let Some(sel) = self.selection() else {
-            return vec![];
-        };
-        let Some(mb) = account.get(&sel.mailbox) else {
+        let follower = self.follower;
+        let Some(mb) = self
+            .account_mut(store)
+            .and_then(|a| a.get_mut(&sel.mailbox))
+        else {
             return vec![];
         };
         let present: BTreeSet<u64> = mb.messages.iter().map(|m| m.id).collect();
@@ -443,26 +452,24 @@ impl Session {
             }
         }
         let known: BTreeSet<u64> = view.iter().copied().collect();
-        let new: Vec<&StoredMessage> = mb
-            .messages
-            .iter()
-            .filter(|m| !known.contains(&m.id))
-            .collect();
-        let new_ids: Vec<u64> = new.iter().map(|m| m.id).collect();
-        let mut recent_new = Vec::new();
-        for m in &new {
-            if m.arrival != Arrival::Claimed {
-                recent_new.push(m.id);
-            }
-        }
-        if !new_ids.is_empty() {
-            view.extend(new_ids);
-            out.push(Untagged::Exists(view.len() as u32));
+        let mut news = recent::Notified::default();
+        for m in mb.messages.iter_mut().filter(|m| !known.contains(&m.id)) {
+            view.push(m.id);
+            news.notify(m, recent::Notice::Update, follower, sel.read_only);
         }
         let sel = self.selection_mut().expect("selected");
         sel.view = view;
-        if !recent_new.is_empty() {
-            sel.recent_maybe.extend(recent_new);
+        if news.count > 0 {
+            out.push(Untagged::Exists(sel.view.len() as u32));
+        }
+        // RFC 2060 §7.3.2 RECENT counts messages of the mailbox: one that was expunged is
+        // no longer \Recent anywhere (RECENT never exceeds EXISTS).
+        let view: BTreeSet<u64> = sel.view.iter().copied().collect();
+        sel.recent.retain(|id| view.contains(id));
+        sel.recent_maybe.retain(|id| view.contains(id));
+        if !news.recent.is_empty() || !news.recent_maybe.is_empty() {
+            sel.recent.extend(news.recent);
+            sel.recent_maybe.extend(news.recent_maybe);
             let n = sel.recent.len() + sel.recent_maybe.len();
             out.push(Untagged::Recent(n as u32));
         }
@@ -691,6 +698,7 @@ impl Session {
         let implied = self.doubtful(store, name);
         self.latitude.implied = implied;
         let profile = self.profile;
+        let follower = self.follower;
         let acc = self.account_mut(store).expect("authenticated");
         let Some(mb) = acc.get_mut(name).filter(|m| m.selectable) else {
             let allowed = unless_doubtful(implied, Allowed::not_ok(rule::SELECT_NONEXISTENT));
@@ -701,27 +709,12 @@ impl Session {
             );
         };
         self.latitude.contents_unknown = !mb.known;
-        let mut recent = BTreeSet::new();
-        let mut recent_maybe = BTreeSet::new();
+        let mut news = recent::Notified::default();
         for m in mb.messages.iter_mut() {
-            match m.arrival {
-                Arrival::Unclaimed => {
-                    recent.insert(m.id);
-                    m.arrival = if examine {
-                        Arrival::Undecided
-                    } else {
-                        Arrival::Claimed
-                    };
-                }
-                Arrival::Undecided => {
-                    recent_maybe.insert(m.id);
-                    if !examine {
-                        m.arrival = Arrival::Claimed;
-                    }
-                }
-                Arrival::Claimed => {}
-            }
+            news.notify(m, recent::Notice::Select, follower, examine);
         }
+        let recent: BTreeSet<u64> = news.recent.into_iter().collect();
+        let recent_maybe: BTreeSet<u64> = news.recent_maybe.into_iter().collect();
         let mut flags: Vec<String> = SYSTEM_FLAGS.iter().map(|s| s.to_string()).collect();
         flags.extend(mb.keywords.names());
         let mut untagged = vec![
@@ -915,32 +908,20 @@ impl Session {
             });
         } else {
             let full = names::list_canonical_pattern(reference, &pattern, Some(d));
-            for mb in acc.mailboxes() {
-                if lsub && !acc.subscriptions.contains(&mb.name) {
-                    continue;
-                }
-                if names::list_pattern_matches(&full, &mb.name, Some(d)) {
-                    let mut attributes = Vec::new();
-                    if !mb.selectable {
-                        attributes.push("\\Noselect".to_string());
-                    }
-                    untagged.push(Untagged::List {
-                        lsub,
-                        attributes,
-                        delimiter: Some(d),
-                        name: mb.name.clone(),
-                    });
-                }
-            }
             if lsub {
-                // Subscriptions to names that no longer exist are still listed.
-                for s in acc.subscriptions.clone() {
-                    if !acc.exists(&s) && names::list_pattern_matches(&full, &s, Some(d)) {
+                untagged = lsub::lsub(acc, &full, d);
+            } else {
+                for mb in acc.mailboxes() {
+                    if names::list_pattern_matches(&full, &mb.name, Some(d)) {
+                        let mut attributes = Vec::new();
+                        if !mb.selectable {
+                            attributes.push("\\Noselect".to_string());
+                        }
                         untagged.push(Untagged::List {
-                            lsub: true,
-                            attributes: vec!["\\Noselect".into()],
+                            lsub,
+                            attributes,
                             delimiter: Some(d),
-                            name: s,
+                            name: mb.name.clone(),
                         });
                     }
                 }
@@ -1148,7 +1129,15 @@ impl Session {
             (Some(t), None) => Ok((t, uid_unsure)),
             (None, _) => Err(reply(
                 vec![],
-                completion(Outcome::Bad, None, "message sequence number out of range"),
+                completion(
+                    Outcome::Bad,
+                    None,
+                    if uid {
+                        "UID set not valid here"
+                    } else {
+                        "message sequence number out of range"
+                    },
+                ),
                 Allowed::any(),
             )),
         }
@@ -1192,16 +1181,12 @@ impl Session {
     /// The messages of the view a sequence set names, as (sequence number, identity);
     /// `None` when a sequence number is out of range (servers answer that differently).
     fn resolve(&self, store: &Store, set: &SequenceSet, uid: bool) -> Option<Vec<(u32, u64)>> {
-        if self.profile == Profile::Rfc2060 && reversed_range(set) {
-            // RFC 2060 does not say what `4:2` means (RFC 3501 §9 made it `2:4`):
-            // the reference server refuses it and the oracle judges any answer.
-            return None;
-        }
         let sel = self.selection()?;
         let mb = self.account(store)?.get(&sel.mailbox)?;
-        if has_asterisk(set) && mb.messages.len() > sel.view.len() {
+        if self.follower && has_asterisk(set) && mb.messages.len() > sel.view.len() {
             // `*` is "the largest number in use" (RFC 2060 §9): with messages the server
-            // has not announced yet, whether it counts them is the server's reading.
+            // has not announced yet, whether it counts them is the server's reading (the
+            // reference server counts those the client was told of).
             return None;
         }
         let by_id: BTreeMap<u64, &StoredMessage> = mb.messages.iter().map(|m| (m.id, m)).collect();
@@ -1218,13 +1203,6 @@ impl Session {
                 .filter_map(|(i, id)| by_id.get(id).map(|m| (i as u32 + 1, *id, m.uid)))
                 .collect();
             let uids: Vec<u32> = pairs.iter().map(|p| p.2).collect();
-            let largest = mb.messages.iter().map(|m| m.uid).max().unwrap_or(0);
-            if self.profile == Profile::Rfc2060 && reversed_by_star(set, largest) {
-                // `559:*` with 500 the largest UID is `559:500`, which RFC 2060 does not
-                // define (RFC 3501 §6.4.8: it "always includes the UID of the last
-                // message").
-                return None;
-            }
             let chosen = sequence::resolve_uid(set, &uids);
             Some(
                 pairs
@@ -1289,6 +1267,9 @@ impl Session {
                 .filter_map(|id| by_id.get(id).map(|m| m.uid))
                 .collect(),
             decode_mime: charset.is_some_and(|c| !c.eq_ignore_ascii_case("US-ASCII")),
+            // RFC 3501 §6.4.4 "disregarding time and timezone"; the reference server reads
+            // RFC 2060's "Date: header is earlier than the specified date" the same way.
+            sent_dates_as_written: !self.follower || self.profile == Profile::Rfc3501,
         };
         let undecoded_scope = SearchScope {
             decode_mime: false,
@@ -1305,13 +1286,19 @@ impl Session {
                 max_offset_secs: 0,
             }
         };
-        let uid_keys = format!("{keys:?}").contains("Uid(");
+        let uid_keys = search::any_key(keys, &|k| matches!(k, SearchKey::Uid(_)));
+        let internal_date_keys = search::any_key(keys, &|k| {
+            matches!(
+                k,
+                SearchKey::Before(_) | SearchKey::On(_) | SearchKey::Since(_)
+            )
+        });
+        let asterisk = search::any_key(
+            keys,
+            &|k| matches!(k, SearchKey::SequenceSet(s) | SearchKey::Uid(s) if has_asterisk(s)),
+        );
         // `*` with messages the server has not announced: the server's reading decides.
-        if format!("{keys:?}").contains("Asterisk") && mb.messages.len() > sel.view.len() {
-            self.latitude.data_unsure = true;
-        }
-        // RFC 2060 does not define `4:2` (RFC 3501 §9 made it `2:4`).
-        if self.profile == Profile::Rfc2060 && keys.iter().any(key_has_reversed_range) {
+        if asterisk && mb.messages.len() > sel.view.len() {
             self.latitude.data_unsure = true;
         }
         let mut yes = Vec::new();
@@ -1342,14 +1329,26 @@ impl Session {
                     t = Truth::Maybe;
                 }
             }
-            if !m.date_known && t != Truth::Maybe {
+            if !m.date_known && internal_date_keys {
                 // The internal date is the server's clock: date keys may go either way.
-                let dated = format!("{keys:?}");
-                if ["Before", "On(", "Since"].iter().any(|k| dated.contains(k)) {
-                    t = Truth::Maybe;
-                }
+                t = Truth::Maybe;
             }
             let n = if uid { m.uid } else { i as u32 + 1 };
+            if !self.follower {
+                // The reference server answers every message yes or no, with one reading
+                // of what servers may read differently (`search::decide`).
+                t = match (t, search::decide_all(keys, &subject, &scope, zones)) {
+                    (Truth::Maybe, true) => {
+                        maybe.push(n);
+                        Truth::Yes
+                    }
+                    (Truth::Maybe, false) => {
+                        maybe.push(n);
+                        Truth::No
+                    }
+                    (t, _) => t,
+                };
+            }
             if t == Truth::Yes
                 && scope.decode_mime
                 && search::evaluate_all_with(keys, &subject, &undecoded_scope, zones) != Truth::Yes
@@ -1714,43 +1713,12 @@ fn missing_destination(acc: &Account, name: &[u8], doubtful: bool, rule: &'stati
     )
 }
 
-/// Whether a search key holds a set with a range written high to low.
-fn key_has_reversed_range(key: &SearchKey<'_>) -> bool {
-    match key {
-        SearchKey::SequenceSet(set) | SearchKey::Uid(set) => reversed_range(set),
-        SearchKey::And(keys) => keys.as_ref().iter().any(key_has_reversed_range),
-        SearchKey::Not(k) => key_has_reversed_range(k),
-        SearchKey::Or(a, b) => key_has_reversed_range(a) || key_has_reversed_range(b),
-        _ => false,
-    }
-}
-
-/// Whether a set uses `*`.
 /// Whether a set uses `*` (RFC 2060 §9: "the largest number in use").
 pub fn has_asterisk(set: &SequenceSet) -> bool {
     use imap_types::sequence::{SeqOrUid, Sequence};
     set.0.as_ref().iter().any(|s| match s {
         Sequence::Single(x) => matches!(x, SeqOrUid::Asterisk),
         Sequence::Range(a, b) => matches!(a, SeqOrUid::Asterisk) || matches!(b, SeqOrUid::Asterisk),
-    })
-}
-
-/// Whether a set has a range written high to low (`4:2`), which only RFC 3501 defines.
-fn reversed_range(set: &SequenceSet) -> bool {
-    use imap_types::sequence::{SeqOrUid, Sequence};
-    set.0
-        .as_ref()
-        .iter()
-        .any(|s| matches!(s, Sequence::Range(SeqOrUid::Value(a), SeqOrUid::Value(b)) if a > b))
-}
-
-/// Whether a range with `*` runs high end first once `*` is `largest` (`5:*` with 3).
-fn reversed_by_star(set: &SequenceSet, largest: u32) -> bool {
-    use imap_types::sequence::{SeqOrUid, Sequence};
-    set.0.as_ref().iter().any(|s| {
-        matches!(s,
-            Sequence::Range(SeqOrUid::Value(a), SeqOrUid::Asterisk)
-            | Sequence::Range(SeqOrUid::Asterisk, SeqOrUid::Value(a)) if a.get() > largest)
     })
 }
 
@@ -1821,6 +1789,10 @@ pub fn section_label(section: Option<&Section<'_>>) -> String {
     }
     s
 }
+
+mod lsub;
+mod ranges;
+mod recent;
 
 #[cfg(test)]
 mod tests;

@@ -1,6 +1,8 @@
 use super::*;
 use crate::wire::{End, Event, Fragment};
 
+mod model_errors;
+
 fn session(script: Vec<Exchange>) -> Transcript {
     Transcript {
         greeting: Some(Message::line("* OK ready")),

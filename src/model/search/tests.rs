@@ -7,6 +7,8 @@ use imap_types::sequence::SequenceSet;
 use super::*;
 use Truth::{Maybe, No, Yes};
 
+mod logic;
+
 struct Msg {
     seq: u32,
     uid: u32,
@@ -105,6 +107,7 @@ fn scope() -> SearchScope {
         message_count: 5,
         uids: vec![3, 7, 10, 11, 20],
         decode_mime: false,
+        sent_dates_as_written: false,
     }
 }
 

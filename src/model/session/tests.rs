@@ -9,6 +9,11 @@ use super::{Session, State, Store};
 use crate::model::response::{Code, FetchItem, Outcome, Reply, Untagged};
 use crate::model::Profile;
 
+mod lsub;
+mod ranges;
+mod recent;
+mod search;
+
 /// One connection to a store with the user u1 (password pw-u1), `.` as delimiter.
 struct T {
     store: Store,
@@ -783,18 +788,18 @@ fn uid_commands_ignore_uids_that_do_not_exist_rfc2060_6_4_8() {
 }
 
 #[test]
-fn a_uid_range_to_star_beyond_the_last_uid_is_undefined_in_rfc2060_only() {
-    // RFC 2060 §9: `*` is the largest number in use, so `5:*` with UIDs 1..2 is `5:2`,
-    // which RFC 2060 does not define; the reference server refuses it.
-    let mut t = T::selected(&["", ""]);
-    assert_eq!(
-        t.run("UID FETCH 5:* FLAGS").completion.outcome,
-        Outcome::Bad
-    );
-    ok(&t.run("UID FETCH 2:* FLAGS"));
-    // RFC 3501 §6.4.8: "a UID range of 559:* always includes the UID of the last message".
-    t.s.profile = Profile::Rfc3501;
-    let r = t.run("UID FETCH 5:* FLAGS");
-    ok(&r);
-    assert_eq!(fetches(&r).len(), 1);
+fn a_uid_range_to_star_beyond_the_last_uid_includes_the_last_message_rfc2060_9() {
+    // RFC 2060 §9: `*` is "the unique identifier of the last message in the mailbox" and
+    // a colon "delimits between two numbers inclusive", so `5:*` with UIDs 1..2 is the
+    // UIDs between 2 and 5; RFC 3501 §6.4.8: "a UID range of 559:* always includes the UID
+    // of the last message in the mailbox".
+    for profile in [Profile::Rfc2060, Profile::Rfc3501] {
+        let mut t = T::selected(&["", ""]);
+        t.s.profile = profile;
+        let r = t.run("UID FETCH 5:* FLAGS");
+        ok(&r);
+        assert_eq!(fetches(&r).len(), 1);
+        assert_eq!(fetches(&r)[0].0, 2);
+        ok(&t.run("UID FETCH 2:* FLAGS"));
+    }
 }
