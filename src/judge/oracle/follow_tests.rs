@@ -494,3 +494,27 @@ fn a_close_whose_prediction_splits_the_unknown_messages_stops_at_a_named_gap() {
         "CLOSE over flags the server has not shown"
     );
 }
+
+#[test]
+fn a_copy_of_a_range_written_high_to_low_is_followed_where_the_count_tells_its_reading() {
+    // RFC 2060 does not say what `2:1` means; two copies read it as `1:2`.
+    let t = session(vec![
+        append("a1", "INBOX", MSG, &["a1 OK done"]),
+        append("a2", "INBOX", MSG, &["a2 OK done"]),
+        ex(
+            "a3 SELECT INBOX",
+            &[
+                "* FLAGS (\\Answered \\Flagged \\Deleted \\Seen \\Draft)",
+                "* 2 EXISTS",
+                "* 2 RECENT",
+                "* OK [UIDVALIDITY 7] ok",
+                "a3 OK [READ-WRITE] done",
+            ],
+        ),
+        ex("a4 COPY 2:1 INBOX", &["* 4 EXISTS", "a4 OK copied"]),
+        ex("a5 NOOP", &["a5 OK done"]),
+    ]);
+    let (v, cov) = judge_oracle("srv", &t, Profile::Rfc2060);
+    assert!(v.is_empty(), "{v:#?}");
+    assert_eq!(cov.stopped, None);
+}

@@ -297,8 +297,9 @@ impl Oracle {
 }
 
 impl Oracle {
-    /// A COPY the model refuses (a number beyond the mailbox, a range written high to
-    /// low, which RFC 2060 does not define) that the server carried out: the messages its
+    /// A COPY the model refuses (a number beyond the mailbox) or cannot tell the effect of
+    /// (a range written high to low, which RFC 2060 does not define) that the server
+    /// carried out: the messages its
     /// set names within the mailbox are the ones it can have copied. Into the selected
     /// mailbox the server's EXISTS (or COPYUID) must count exactly those; into another
     /// mailbox COPYUID, where sent, must count them, and the
@@ -321,8 +322,12 @@ impl Oracle {
         let mut probe = self.session.clone();
         let mut probe_store = self.store.clone();
         let r = probe.execute(&mut probe_store, body);
-        if r.completion.outcome == crate::model::response::Outcome::Ok
-            || !r.allowed.permits(crate::model::response::Outcome::Ok)
+        // Refused by the model where the RFC lets the server accept, or taken with an
+        // effect the model cannot tell (a range written high to low, which RFC 2060 leaves
+        // open).
+        let refused = r.completion.outcome != crate::model::response::Outcome::Ok;
+        if refused && !r.allowed.permits(crate::model::response::Outcome::Ok)
+            || !refused && !probe.latitude.unsure
         {
             return None;
         }
