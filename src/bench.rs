@@ -163,6 +163,18 @@ pub async fn run(
         "judge (oracle): {:.0} responses/s",
         rate(judged, start.elapsed())
     )?;
+    // How far the oracle follows the reference server (the model itself): every reason
+    // it stops there is a gap in the model.
+    let mut tally = judge::Tally::default();
+    for t in &transcripts {
+        tally.add(&judge::judge_oracle("bench", t, crate::model::Profile::Rfc2060).1);
+    }
+    writeln!(
+        out,
+        "oracle followed (reference server, {} sessions): {}",
+        transcripts.len(),
+        tally.line(5)
+    )?;
 
     if let Some(targets) = targets {
         let n = targets.targets.len();
@@ -205,6 +217,9 @@ pub async fn run(
         for (name, e) in &summary.errors {
             writeln!(out, "  setup error on {name}: {e}")?;
         }
+        for (name, t) in &summary.oracle_coverage {
+            writeln!(out, "  oracle followed on {name}: {}", t.line(5))?;
+        }
     }
     Ok(out)
 }
@@ -242,6 +257,16 @@ pub fn findings(dir: &std::path::Path) -> anyhow::Result<String> {
         Ok(r) => r,
         Err(_) => report::results_from_findings(dir)?,
     };
+    for t in &results.targets {
+        if t.oracle_total > 0 {
+            writeln!(
+                out,
+                "oracle followed on {}: {}",
+                t.name,
+                t.oracle_tally().line(5)
+            )?;
+        }
+    }
     let scratch = std::env::temp_dir().join(format!("imapconform-bench-{}", std::process::id()));
     let start = Instant::now();
     let written = report::write_reports_to(dir, &scratch, &results)?;

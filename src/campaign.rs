@@ -187,7 +187,7 @@ pub struct Summary {
     pub errors: BTreeMap<String, String>,
     /// Per target: exchanges the oracle judged, and exchanges in all (empty without the
     /// oracle).
-    pub oracle_coverage: BTreeMap<String, (u64, u64)>,
+    pub oracle_coverage: BTreeMap<String, judge::Tally>,
     /// Distinct (target, response signature) pairs seen ([`crate::feedback`]), after
     /// each whole minute of the campaign and at its end: (seconds, pairs).
     pub signature_timeline: Vec<(u64, usize)>,
@@ -264,7 +264,7 @@ struct Shared {
     restarts: Vec<tokio::sync::Mutex<Restarts>>,
     errors: Mutex<BTreeMap<String, String>>,
     /// Per target: exchanges the oracle judged, and exchanges in all.
-    coverage: Mutex<BTreeMap<String, (u64, u64)>>,
+    coverage: Mutex<BTreeMap<String, judge::Tally>>,
     /// Response signatures seen so far, and the count after each whole minute.
     signatures: Mutex<(SignatureSet, Vec<(u64, usize)>)>,
     kept: AtomicU64,
@@ -579,7 +579,7 @@ struct Restored {
     derived: u64,
     kept_sessions: std::collections::BTreeSet<u64>,
     exercised: BTreeMap<String, Exercised>,
-    coverage: BTreeMap<String, (u64, u64)>,
+    coverage: BTreeMap<String, judge::Tally>,
     signatures: SignatureSet,
     elapsed: Duration,
 }
@@ -603,8 +603,14 @@ impl From<&journal::Recovered> for Restored {
             }
             for (target, (judged, total)) in &rec.coverage {
                 let e = out.coverage.entry(target.clone()).or_default();
-                e.0 += judged;
-                e.1 += total;
+                e.judged += judged;
+                e.total += total;
+                if let Some(why) = rec.oracle_stops.get(target) {
+                    *e.stops.entry(why.clone()).or_default() += 1;
+                }
+                for (what, n) in rec.oracle_skipped.get(target).into_iter().flatten() {
+                    *e.skipped.entry(what.clone()).or_default() += n;
+                }
             }
             for (target, sig) in &rec.signatures {
                 out.signatures.insert(target, sig);
@@ -913,12 +919,24 @@ async fn run_session(s: &Arc<Shared>, index: u64, parent: Option<u64>) -> anyhow
     {
         let mut c = s.coverage.lock().expect("coverage lock");
         for (name, cov) in names.iter().zip(coverage) {
-            let e = c.entry(name.to_string()).or_default();
-            e.0 += cov.judged as u64;
-            e.1 += cov.total as u64;
+            c.entry(name.to_string()).or_default().add(&cov);
             record
                 .coverage
                 .insert(name.to_string(), (cov.judged as u64, cov.total as u64));
+            if let Some(why) = &cov.stopped {
+                record
+                    .oracle_stops
+                    .insert(name.to_string(), why.to_string());
+            }
+            if !cov.skipped.is_empty() {
+                record.oracle_skipped.insert(
+                    name.to_string(),
+                    cov.skipped
+                        .iter()
+                        .map(|(what, n)| (what.to_string(), *n))
+                        .collect(),
+                );
+            }
         }
     }
     // Case headers beyond the usual: the mutated commands' labels, the parent session.

@@ -48,22 +48,23 @@ pub fn campaign_results(
             if !t.model && compared > 1 {
                 judges.push("differential".into());
             }
-            let (oracle_judged, oracle_total) = summary
+            let tally = summary
                 .oracle_coverage
                 .get(&t.name)
-                .copied()
+                .cloned()
                 .unwrap_or_default();
-            TargetRun {
+            let mut run = TargetRun {
                 name: t.name.clone(),
                 sessions,
                 commands,
                 judges,
-                oracle_judged,
-                oracle_total,
                 model: t.model,
                 setup_error: summary.errors.get(&t.name).cloned(),
                 restarts: summary.restarts.get(&t.name).cloned().unwrap_or_default(),
-            }
+                ..TargetRun::default()
+            };
+            run.set_oracle_tally(&tally);
+            run
         })
         .collect();
     Ok(Results {
@@ -347,6 +348,7 @@ pub fn race_results(
                 model: false,
                 setup_error: summary.errors.get(name).cloned(),
                 restarts: Vec::new(),
+                ..TargetRun::default()
             }
         })
         .collect();

@@ -91,6 +91,12 @@ pub struct SessionRecord {
     /// Per target: exchanges the oracle judged, and exchanges in all.
     #[serde(default)]
     pub coverage: BTreeMap<String, (u64, u64)>,
+    /// Per target where the oracle stopped following: why.
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub oracle_stops: BTreeMap<String, String>,
+    /// Per target: what the oracle passed over and followed on, with how often.
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub oracle_skipped: BTreeMap<String, BTreeMap<String, u64>>,
     /// The (target, response signature) pairs it showed first ([`crate::feedback`]).
     #[serde(default)]
     pub signatures: Vec<(String, String)>,

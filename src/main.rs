@@ -1313,14 +1313,32 @@ fn print_summary(s: &Summary) {
         let parts: Vec<String> = s
             .oracle_coverage
             .iter()
-            .map(|(name, (judged, total))| {
-                format!(
-                    "{name} {:.0}%",
-                    100.0 * *judged as f64 / (*total).max(1) as f64
-                )
-            })
+            .map(|(name, t)| format!("{name} {:.0}%", t.percent()))
             .collect();
         println!("oracle followed: {} of exchanges", parts.join(", "));
+        // Where it stopped, per target: the largest gaps in the model first.
+        for (name, t) in &s.oracle_coverage {
+            let stops = t.top_stops();
+            if stops.is_empty() {
+                continue;
+            }
+            let shown: Vec<String> = stops
+                .iter()
+                .take(3)
+                .map(|(why, n)| format!("{n} {why}"))
+                .collect();
+            let more = stops.len().saturating_sub(3);
+            println!(
+                "  {name:<16} stopped in {}: {}{}",
+                stops.iter().map(|(_, n)| n).sum::<u64>(),
+                shown.join(", "),
+                if more > 0 {
+                    format!(" (+{more} more reasons)")
+                } else {
+                    String::new()
+                }
+            );
+        }
     }
     if let Some(&(_, pairs)) = s.signature_timeline.last() {
         let marks: Vec<String> = s

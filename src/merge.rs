@@ -188,8 +188,9 @@ fn add_target(into: &mut TargetRun, t: &TargetRun, dir: &Path) {
             into.judges.push(j.clone());
         }
     }
-    into.oracle_judged += t.oracle_judged;
-    into.oracle_total += t.oracle_total;
+    let mut tally = into.oracle_tally();
+    tally.merge(&t.oracle_tally());
+    into.set_oracle_tally(&tally);
     into.model |= t.model;
     if into.setup_error.is_none() {
         into.setup_error = t
@@ -391,9 +392,14 @@ mod tests {
             judges: judges.iter().map(|s| s.to_string()).collect(),
             oracle_judged: sessions,
             oracle_total: sessions * 2,
+            oracle_stops: vec![crate::report::results::ReasonCount {
+                reason: "COPY has effects the model cannot predict".into(),
+                count: sessions,
+            }],
             model: false,
             setup_error: None,
             restarts: Vec::new(),
+            ..TargetRun::default()
         }
     }
 
@@ -452,6 +458,9 @@ mod tests {
         assert_eq!(cyrus.sessions, 5);
         assert_eq!(cyrus.commands["NOOP"], 10);
         assert_eq!((cyrus.oracle_judged, cyrus.oracle_total), (5, 10));
+        // The reasons to stop add up over the shards.
+        assert_eq!(cyrus.oracle_stops.len(), 1);
+        assert_eq!(cyrus.oracle_stops[0].count, 5);
         assert_eq!(cyrus.judges, ["syntax", "oracle", "differential"]);
         assert_eq!(cyrus.setup_error.as_deref(), Some("cannot log in (in s2)"));
         assert_eq!(r.elapsed_secs, 30.0);

@@ -49,7 +49,7 @@ fn check_sessions(profile: Profile, seeds: std::ops::Range<u64>, sessions: u64) 
             judged += coverage.judged;
             total += coverage.total;
             if let Some(why) = coverage.stopped {
-                *stops.entry(why).or_default() += 1;
+                *stops.entry(why.to_string()).or_default() += 1;
             }
         }
     }

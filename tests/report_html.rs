@@ -165,6 +165,7 @@ fn fixture(name: &str) -> Fixture {
         model: false,
         setup_error: None,
         restarts: Vec::new(),
+        ..TargetRun::default()
     };
     let results = Results {
         format: FORMAT,

@@ -54,8 +54,16 @@ mod copy;
 mod explain;
 mod flags;
 #[cfg(test)]
+mod follow_tests;
+mod gap;
+#[cfg(test)]
 mod lab_cases;
+mod lenient;
+mod mutated;
 mod search;
+mod unsure;
+
+pub use gap::{ranked, Gap, Skip, Stop, Tally};
 
 /// How far the oracle could follow a session.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
@@ -65,7 +73,10 @@ pub struct Coverage {
     /// Exchanges in the session.
     pub total: usize,
     /// Why the oracle stopped following, if it did.
-    pub stopped: Option<String>,
+    pub stopped: Option<Stop>,
+    /// What it passed over and followed on (lines it could not read, commands whose
+    /// effect is bounded by their responses), with how often.
+    pub skipped: BTreeMap<Skip, u64>,
     /// For each script step the oracle followed to its end: the UIDs of the selected
     /// mailbox it knows and the model message each identifies (the differential judge
     /// compares targets by these identities).
@@ -226,7 +237,7 @@ fn comment_named_envelope(seq: u32, m: &crate::model::message::Message) -> Optio
     fetch_items(&bytes)?.1.into_iter().next().map(|(_, t)| t)
 }
 
-fn fetch_items(bytes: &[u8]) -> Option<(u32, Vec<(String, Tok)>)> {
+pub(super) fn fetch_items(bytes: &[u8]) -> Option<(u32, Vec<(String, Tok)>)> {
     let toks = lex::items(bytes, 2)?;
     let seq: u32 = std::str::from_utf8(toks.first()?.atom()?)
         .ok()?
@@ -273,18 +284,35 @@ fn normalize_item_name(name: &str) -> String {
 }
 
 pub(super) fn read(m: &Message) -> Seen {
+    read_counted(m).0
+}
+
+/// Reads an untagged response, and says whether only the lenient reader made sense of
+/// it ([`Skip::ReadLeniently`]) or nothing did ([`Skip::UnreadableUntagged`]).
+fn read_counted(m: &Message) -> (Seen, Option<Skip>) {
     let bytes = m.to_bytes();
     if m.is_continuation() {
-        return Seen::Other;
+        return (Seen::Other, None);
     }
     let decoded = ResponseCodec::default().decode(&bytes);
     let Ok((_, resp)) = decoded else {
-        // Extension or malformed: FETCH is still read by the lexer.
+        // Extension or malformed: FETCH is still read by the lexer, and other shapes by
+        // the lenient reader.
         if let Some((seq, items)) = fetch_items(&bytes) {
-            return Seen::Fetch(seq, items);
+            return (Seen::Fetch(seq, items), Some(Skip::ReadLeniently));
         }
-        return Seen::Unreadable;
+        return match lenient::read(&bytes) {
+            Some(seen) => (seen, Some(Skip::ReadLeniently)),
+            None => (Seen::Unreadable, Some(Skip::UnreadableUntagged)),
+        };
     };
+    match read_decoded(resp, &bytes) {
+        Seen::Unreadable => (Seen::Unreadable, Some(Skip::UnreadableUntagged)),
+        seen => (seen, None),
+    }
+}
+
+fn read_decoded(resp: Response<'_>, bytes: &[u8]) -> Seen {
     match resp {
         Response::Data(Data::Exists(n)) => Seen::Exists(n),
         Response::Data(Data::Recent(_)) => Seen::Recent,
@@ -293,7 +321,7 @@ pub(super) fn read(m: &Message) -> Seen {
         Response::Data(Data::Capability(c)) => {
             Seen::Capability(c.as_ref().iter().map(|x| x.to_string()).collect())
         }
-        Response::Data(Data::Fetch { .. }) => match fetch_items(&bytes) {
+        Response::Data(Data::Fetch { .. }) => match fetch_items(bytes) {
             Some((seq, items)) => Seen::Fetch(seq, items),
             None => Seen::Unreadable,
         },
@@ -689,6 +717,8 @@ pub struct Oracle {
     /// FETCH FLAGS that lacked flags, until the server shows those messages' flags again
     /// ([`flags`]).
     flag_claims: Vec<flags::FlagClaim>,
+    /// Messages whose UID the oracle deduced from UIDNEXT rather than saw ([`unsure`]).
+    deduced_uids: std::collections::BTreeSet<u64>,
 }
 
 impl Oracle {
@@ -721,6 +751,7 @@ impl Oracle {
             size_searches: Vec::new(),
             command_line: Vec::new(),
             flag_claims: Vec::new(),
+            deduced_uids: Default::default(),
         }
     }
 
@@ -843,10 +874,15 @@ impl Oracle {
         }
     }
 
-    fn stop(&mut self, why: impl Into<String>) {
+    fn stop(&mut self, why: impl Into<Stop>) {
         if self.coverage.stopped.is_none() {
             self.coverage.stopped = Some(why.into());
         }
+    }
+
+    /// Counts something passed over without stopping.
+    fn skip(&mut self, what: Skip) {
+        *self.coverage.skipped.entry(what).or_default() += 1;
     }
 
     fn live(&self) -> bool {
@@ -892,7 +928,7 @@ impl Oracle {
                 self.session.state = State::Authenticated;
             }
             Some(g) if g.first_line().starts_with(b"* OK") => {}
-            _ => self.stop("no OK greeting"),
+            _ => self.stop(Gap::NoGreeting),
         }
         for (i, e) in t.setup.iter().enumerate() {
             if !self.live() {
@@ -943,7 +979,7 @@ impl Oracle {
         }
         let answers = authenticate_answers(e);
         let Some(done) = e.completion() else {
-            self.stop("no tagged completion");
+            self.stop(Gap::NoCompletion);
             return true;
         };
         // A case file keeps no AUTHENTICATE data of a login ([`crate::redact`]): whose
@@ -963,7 +999,7 @@ impl Oracle {
             Some(w) if w.eq_ignore_ascii_case(b"NO") => Outcome::No,
             Some(w) if w.eq_ignore_ascii_case(b"BAD") => Outcome::Bad,
             _ => {
-                self.stop("unreadable completion");
+                self.stop(Gap::UnreadableCompletion);
                 return true;
             }
         };
@@ -979,7 +1015,7 @@ impl Oracle {
                 AuthStep::Done(_) => {
                     // The server asked for more than the mechanism needs: not a finding
                     // of RFC 2060, but the model no longer knows what the server did.
-                    self.stop("the server asked for more AUTHENTICATE answers than the model");
+                    self.stop(Gap::AuthenticateLonger);
                     return true;
                 }
             }
@@ -991,7 +1027,7 @@ impl Oracle {
                 // The server ended the exchange before the mechanism did: a refusal
                 // changes nothing; an OK the model cannot follow.
                 if outcome == Outcome::Ok {
-                    self.stop("AUTHENTICATE completed before the mechanism's exchange ended");
+                    self.stop(Gap::AuthenticateShorter);
                 }
                 return true;
             }
@@ -1035,7 +1071,7 @@ impl Oracle {
                 escape(&done.to_bytes()),
             );
             if outcome == Outcome::Ok {
-                self.stop("AUTHENTICATE succeeded where the model refuses");
+                self.stop(Stop::in_command(Gap::AcceptedWhereRefused, "AUTHENTICATE"));
             }
             return true;
         }
@@ -1046,7 +1082,7 @@ impl Oracle {
             }
             (Outcome::Ok, _) => {
                 // A mechanism the model does not implement, carried out by the server.
-                self.stop("AUTHENTICATE with a mechanism the model does not implement succeeded");
+                self.stop(Gap::AuthenticateMechanism);
             }
             // RFC 2060 §6.2.1: a refused AUTHENTICATE leaves the session as it was.
             _ => {}
@@ -1128,30 +1164,26 @@ impl Oracle {
                 // RFC 3501 §6: "A rejected command (BAD response) never changes the state
                 // of the connection or of the selected mailbox." A command broken on
                 // purpose and refused leaves the model as it was.
+                self.skip(Skip::UnreadableCommandRefused);
                 self.coverage.judged += 1;
                 return;
             }
-            _ => return self.stop("a command the strict decoder does not read"),
+            _ => return self.unreadable_command(e, &bytes),
         };
         let responses: Vec<&Message> = e.responses().collect();
         let Some(done_msg) = e.completion() else {
-            return self.stop("no tagged completion");
+            return self.stop(Gap::NoCompletion);
         };
-        let done = match ResponseCodec::default().decode(&done_msg.to_bytes()) {
-            Ok((_, Response::Status(Status::Tagged(t)))) => Done {
-                outcome: outcome_of(t.body.kind),
-                code: t.body.code.map(imap_types::IntoStatic::into_static),
+        let done = match self.read_completion(done_msg) {
+            Some((kind, code)) => Done {
+                outcome: outcome_of(kind),
+                code,
             },
-            _ => return self.stop("unreadable completion"),
+            None => return self.stop(Gap::UnreadableCompletion),
         };
-        let seen: Vec<Seen> = responses
-            .iter()
-            .filter(|m| !std::ptr::eq(**m, done_msg))
-            .map(|m| read(m))
-            .collect();
-        if seen.iter().any(|s| matches!(s, Seen::Unreadable)) {
-            return self.stop("an untagged response the oracle cannot read");
-        }
+        // A line no reader makes sense of is skipped (the syntax judge reports it); what
+        // the exchange seems to lack may be in it, so its data are not judged.
+        let (seen, blind) = self.read_responses(e, done_msg);
         if matches!(
             cmd.body,
             CommandBody::Select { .. } | CommandBody::Examine { .. }
@@ -1173,7 +1205,7 @@ impl Oracle {
             _ => false,
         };
         if star && unannounced {
-            return self.stop("`*` while the server has not announced every message");
+            return self.stop(Gap::StarUnannounced);
         }
         for s in &seen {
             match s {
@@ -1338,10 +1370,22 @@ impl Oracle {
                 }
             }
         }
+        // A UID COPY over UIDs not shown, whose copied messages the server's count tells,
+        // runs as the COPY of those messages.
+        let by_count = (done.outcome == Outcome::Ok)
+            .then(|| {
+                self.uid_copy_by_count(step, body, &seen)
+                    .or_else(|| self.copy_in_range(body, &seen, &done))
+            })
+            .flatten();
+        let (by_count, predicted_into) = match by_count {
+            Some((b, into)) => (Some(b), into),
+            None => (None, None),
+        };
         let before_session = self.session.clone();
         let mut trial = self.session.clone();
         let mut trial_store = self.store.clone();
-        let mut reply = trial.execute(&mut trial_store, body);
+        let mut reply = trial.execute(&mut trial_store, by_count.as_ref().unwrap_or(body));
         // A COPY whose set repeats a message: copied once (coalesced) or once per mention,
         // as the server chose.
         if let Some((s, st, r)) = self.uncoalesced_copy(body, &done, &seen, trial.latitude.copied) {
@@ -1398,7 +1442,15 @@ impl Oracle {
             );
         }
         match (done.outcome, reply.completion.outcome) {
+            (Outcome::Ok, Outcome::Ok)
+                if latitude.unsure && matches!(body, CommandBody::Expunge) =>
+            {
+                self.follow_unsure_expunge(&seen);
+            }
             (Outcome::Ok, Outcome::Ok) => {
+                let closed = (latitude.unsure && matches!(body, CommandBody::Close))
+                    .then(|| self.close_predictable())
+                    .flatten();
                 self.session = trial;
                 self.store = trial_store;
                 if let Some((name, v)) = gone_now {
@@ -1411,10 +1463,25 @@ impl Oracle {
                     }
                 }
                 if latitude.unsure {
-                    return self.stop(format!(
-                        "{} has effects the model cannot predict",
-                        body.name()
-                    ));
+                    return match closed {
+                        Some(mailbox) => self.closed_on_prediction(&mailbox),
+                        None => {
+                            let gap = match body {
+                                CommandBody::Close | CommandBody::Expunge => Gap::FlagsNotShown,
+                                CommandBody::Copy { uid: true, .. }
+                                | CommandBody::Fetch { uid: true, .. }
+                                | CommandBody::Store { uid: true, .. } => Gap::UidsNotShown,
+                                CommandBody::Delete { .. } | CommandBody::Rename { .. } => {
+                                    Gap::SelectionTouched
+                                }
+                                _ => Gap::Unpredictable,
+                            };
+                            self.stop(Stop::in_command(gap, body.name()))
+                        }
+                    };
+                }
+                if let Some(dest) = &predicted_into {
+                    self.closed_on_prediction(dest);
                 }
                 if latitude.flags_lost {
                     self.forget_flags();
@@ -1431,15 +1498,23 @@ impl Oracle {
                         }
                     }
                 }
-                if latitude.data_unsure {
+                if latitude.data_unsure || blind {
                     self.apply_exists(&seen, before_session.selection().map(|s| s.view.len()));
                 } else {
                     self.check_ok(step, body, &reply, &seen, &done, &before_session);
                 }
                 self.learn_flags(step, &seen);
+                if matches!(
+                    body,
+                    CommandBody::Select { .. } | CommandBody::Examine { .. }
+                ) {
+                    self.learn_uids_from_uidnext(step, &seen);
+                }
             }
             (Outcome::Ok, _) => {
-                self.stop(format!("{} succeeded where the model refused", body.name()));
+                if !self.accepted_bounded(&seen, &bytes) {
+                    self.stop(Stop::in_command(Gap::AcceptedWhereRefused, body.name()));
+                }
             }
             (_, _) => {
                 self.session.refused(body);
@@ -1598,7 +1673,7 @@ impl Oracle {
             if model_exists.is_some() && model_exists == server_exists {
                 self.mark_selected_known();
             } else {
-                return self.stop("a mailbox whose contents the model does not know");
+                return self.stop(Gap::UnknownContents);
             }
         }
         let model_count = model_exists.or_else(|| self.session.selection().map(|s| s.view.len()));
@@ -1622,7 +1697,7 @@ impl Oracle {
                     format!("* {m} EXISTS"),
                     format!("* {s} EXISTS"),
                 );
-                return self.stop("message count differs");
+                return self.stop(Gap::CountDiffers);
             }
             if s > m {
                 let selected = self.session.selection().map(|s| Account::key(&s.mailbox));
@@ -1632,7 +1707,7 @@ impl Oracle {
                 // The model lost track earlier (a command whose effect it could not see);
                 // where is not certain, so no finding unless a failed APPEND or COPY
                 // into this mailbox explains it (above).
-                return self.stop("message count differs from the model's");
+                return self.stop(Gap::CountDiffers);
             }
         }
         // RFC 4315 COPYUID names the copies: a COPY that made more copies than its set
@@ -1656,7 +1731,7 @@ impl Oracle {
                     ),
                     format!("COPYUID destination of {made} UIDs"),
                 );
-                return self.stop("COPY made other copies than the model");
+                return self.stop(Gap::CopiesDiffer);
             }
         }
         if !is_select {
@@ -1685,7 +1760,7 @@ impl Oracle {
                         format!("* n EXISTS with n >= {floor}"),
                         format!("* {s} EXISTS"),
                     );
-                    return self.stop("EXISTS shrank the mailbox");
+                    return self.stop(Gap::ExistsShrank);
                 }
             }
             // EXPUNGE responses outside EXPUNGE: the model removed nothing.
@@ -1734,10 +1809,10 @@ impl Oracle {
                             .collect::<Vec<_>>()
                             .join(", "),
                     );
-                    return self.stop("expunged messages differ");
+                    return self.stop(Gap::ExpungedDiffer);
                 }
             } else if !server_expunges.is_empty() {
-                return self.stop("EXPUNGE the model did not expect");
+                return self.stop(Gap::UnexpectedExpunge);
             }
             let view_before = before.selection().map(|s| s.view.len());
             if model_exists.is_some() && server_exists.is_none() {
@@ -1823,7 +1898,7 @@ impl Oracle {
                             format!("* LIST (...) ... {}", escape(&n)),
                             "not listed".into(),
                         );
-                        return self.stop("an inferior is missing");
+                        return self.stop(Gap::InferiorMissing);
                     }
                 }
                 let reference_empty = matches!(reference, imap_types::mailbox::Mailbox::Other(r) if r.as_ref().is_empty());
@@ -1887,7 +1962,7 @@ impl Oracle {
                             format!("* LSUB (...) ... {}", escape(&n)),
                             "not listed".into(),
                         );
-                        return self.stop("a subscription is missing");
+                        return self.stop(Gap::SubscriptionMissing);
                     }
                     let extra = self
                         .unsubscribed
@@ -1902,7 +1977,7 @@ impl Oracle {
                             "not listed".into(),
                             format!("* LSUB (...) ... {}", escape(&n)),
                         );
-                        self.stop("an unsubscribed name is listed");
+                        self.stop(Gap::UnsubscribedListed);
                     }
                 }
             }
@@ -1963,7 +2038,7 @@ impl Oracle {
                                 " (the RFC requires it once the server has observed the change)",
                             );
                         }
-                        self.stop("size not announced");
+                        self.stop(Gap::SizeNotAnnounced);
                     }
                 }
             }
@@ -2595,6 +2670,12 @@ impl Oracle {
         if mb.messages[pos].uid_known {
             if mb.messages[pos].uid != uid {
                 let old = mb.messages[pos].uid;
+                if self.deduced_uids.contains(&id) {
+                    // Deduced from the server's UIDNEXT, which was wrong then: where the
+                    // fault lies is not this answer's to say.
+                    self.stop(Gap::UidChanged);
+                    return false;
+                }
                 self.find(
                     step,
                     rule::UID_ASCENDING,
@@ -2602,7 +2683,7 @@ impl Oracle {
                     format!("UID {old}"),
                     format!("UID {uid}"),
                 );
-                self.stop("UID changed");
+                self.stop(Gap::UidChanged);
                 return false;
             }
             return true;
@@ -2629,7 +2710,7 @@ impl Oracle {
                 "UIDs ascending with sequence numbers, never reused".into(),
                 format!("UID {uid}"),
             );
-            self.stop("UID order broken");
+            self.stop(Gap::UidOrder);
             return false;
         }
         if let Some((v, max)) = self.gone.get(mailbox) {
@@ -2642,7 +2723,7 @@ impl Oracle {
                     format!("UIDs above {max}, or a new UIDVALIDITY"),
                     format!("UID {uid}"),
                 );
-                self.stop("UID reused");
+                self.stop(Gap::UidReused);
                 return false;
             }
         }
@@ -2660,9 +2741,8 @@ impl Oracle {
         // message it adds needs a new UIDVALIDITY (or none can be added), which the model
         // cannot predict, and the model's next UID would not fit.
         if uid >= u32::MAX - 1 {
-            self.stop(format!(
-                "the server gave UID {uid}: the next message's UID would not fit in 32 bits"
-            ));
+            // The next message's UID would not fit in 32 bits.
+            self.stop(Gap::UidExhausted);
         }
         true
     }

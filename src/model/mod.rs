@@ -26,6 +26,7 @@ pub mod sasl;
 pub mod search;
 pub mod sequence;
 pub mod session;
+pub mod uid_bounds;
 pub mod value;
 
 /// Which IMAP4rev1 document the model follows where the two differ

@@ -1119,9 +1119,15 @@ impl Session {
         uid: bool,
     ) -> Result<(Vec<(u32, u64)>, bool), Reply> {
         let uid_unsure = uid && self.unknown_uids(store);
-        match self.resolve(store, set, uid) {
-            Some(t) => Ok((t, uid_unsure)),
-            None => Err(reply(
+        // UIDs the model does not know are bounded by the ones it knows: the set may name
+        // the same messages whatever they are ([`super::uid_bounds`]).
+        let bounded = uid_unsure
+            .then(|| self.resolve_by_bounds(store, set))
+            .flatten();
+        match (self.resolve(store, set, uid), bounded) {
+            (Some(_), Some(b)) => Ok((b, false)),
+            (Some(t), None) => Ok((t, uid_unsure)),
+            (None, _) => Err(reply(
                 vec![],
                 completion(
                     Outcome::Bad,
@@ -1139,6 +1145,28 @@ impl Session {
 
     /// Whether a message of the selection has a UID the model does not know (an oracle that
     /// has not yet seen the server's UID for it).
+    /// The messages of the view a UID set names, as (sequence number, identity), when
+    /// that does not depend on the UIDs the model does not know.
+    fn resolve_by_bounds(&self, store: &Store, set: &SequenceSet) -> Option<Vec<(u32, u64)>> {
+        let (sel, acc) = (self.selection()?, self.account(store)?);
+        let mb = acc.get(&sel.mailbox)?;
+        let uids: Vec<Option<u32>> = sel
+            .view
+            .iter()
+            .map(|id| {
+                let m = mb.messages.iter().find(|m| m.id == *id)?;
+                m.uid_known.then_some(m.uid)
+            })
+            .collect();
+        let members = super::uid_bounds::members(set, &uids, self.profile == Profile::Rfc3501)?;
+        Some(
+            members
+                .into_iter()
+                .map(|i| (i as u32 + 1, sel.view[i]))
+                .collect(),
+        )
+    }
+
     fn unknown_uids(&self, store: &Store) -> bool {
         let (Some(sel), Some(acc)) = (self.selection(), self.account(store)) else {
             return false;
@@ -1618,12 +1646,13 @@ impl Session {
         self.latitude.copied = Some(src.len());
         let into_selected = Account::key(dest) == sel.mailbox;
         let follower = self.follower;
-        let mut unsure = false;
         for m in src {
-            unsure |= !m.flags_known;
             // RFC 2060 §6.4.7: "The flags and internal date of the message(s) SHOULD be
-            // preserved in the copy."
+            // preserved in the copy." A source whose flags the model does not know gives
+            // a copy whose flags it does not know either: the model holds its prediction
+            // (the source's), and expects nothing of the server.
             let requested = m.flags.clone();
+            let source_flags_known = m.flags_known;
             let delivered = acc.deliver(
                 dest,
                 m.message.clone(),
@@ -1642,12 +1671,13 @@ impl Session {
                     if let Some(c) = mb.messages.iter_mut().find(|c| c.id == id) {
                         c.flags_known = false;
                         c.date_known = false;
-                        c.expected_flags = Some((requested, "2060-6.4.7-preserve-flags-date"));
+                        c.expected_flags = source_flags_known
+                            .then_some((requested, "2060-6.4.7-preserve-flags-date"));
                     }
                 }
             }
         }
-        self.latitude.unsure = unsure || uid_unsure;
+        self.latitude.unsure = uid_unsure;
         reply(
             vec![],
             completion(Outcome::Ok, None, "COPY completed"),

@@ -11,7 +11,7 @@ use std::path::Path;
 use serde::{Deserialize, Serialize};
 
 use super::distinct::DistinctFinding;
-use crate::judge::Kind;
+use crate::judge::{Kind, Tally};
 
 /// The file name in a findings directory.
 pub const RESULTS_FILE: &str = "results.json";
@@ -67,6 +67,14 @@ pub struct TargetRun {
     /// Exchanges the oracle judged, and exchanges in all.
     pub oracle_judged: u64,
     pub oracle_total: u64,
+    /// Why the oracle stopped following its sessions: each reason (a named gap in the
+    /// model, [`crate::judge::oracle::Gap`]) with the sessions it stopped, most first.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub oracle_stops: Vec<ReasonCount>,
+    /// What the oracle passed over and followed on (responses read leniently or not at
+    /// all, mutated commands), with how often, most first.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub oracle_skipped: Vec<ReasonCount>,
     /// Serves the model (not compared by the differential judge).
     #[serde(default)]
     pub model: bool,
@@ -76,6 +84,47 @@ pub struct TargetRun {
     /// Each time its `restart` hook started it again: the setup error that made it.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub restarts: Vec<String>,
+}
+
+/// A reason and how often it occurred.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ReasonCount {
+    pub reason: String,
+    pub count: u64,
+}
+
+/// Counts by reason as `results.json` lists them: most frequent first.
+pub fn reason_counts(counts: &BTreeMap<String, u64>) -> Vec<ReasonCount> {
+    crate::judge::oracle::ranked(counts)
+        .into_iter()
+        .map(|(reason, count)| ReasonCount {
+            reason: reason.to_string(),
+            count,
+        })
+        .collect()
+}
+
+impl TargetRun {
+    /// How far the oracle followed this target's sessions.
+    pub fn oracle_tally(&self) -> Tally {
+        let back = |v: &[ReasonCount]| -> BTreeMap<String, u64> {
+            v.iter().map(|r| (r.reason.clone(), r.count)).collect()
+        };
+        Tally {
+            judged: self.oracle_judged,
+            total: self.oracle_total,
+            stops: back(&self.oracle_stops),
+            skipped: back(&self.oracle_skipped),
+        }
+    }
+
+    /// Sets how far the oracle followed this target's sessions.
+    pub fn set_oracle_tally(&mut self, t: &Tally) {
+        self.oracle_judged = t.judged;
+        self.oracle_total = t.total;
+        self.oracle_stops = reason_counts(&t.stops);
+        self.oracle_skipped = reason_counts(&t.skipped);
+    }
 }
 
 /// A baseline entry that the run did not find again.
@@ -183,5 +232,39 @@ mod tests {
             "{err}"
         );
         std::fs::remove_dir_all(&dir).unwrap();
+    }
+
+    #[test]
+    fn an_older_results_file_without_the_oracle_reasons_still_reads() {
+        let old = r#"{"format": 1, "tool": "imapconform 0.1.0", "run": "campaign",
+            "profile": "rfc2060", "seed": 7, "finished": "x", "elapsed_secs": 1.0,
+            "targets": [{"name": "dovecot", "sessions": 2, "commands": {},
+                "judges": ["oracle"], "oracle_judged": 3, "oracle_total": 4}],
+            "findings": 0, "distinct": []}"#;
+        let r: Results = serde_json::from_str(old).unwrap();
+        let t = r.targets[0].oracle_tally();
+        assert_eq!((t.judged, t.total), (3, 4));
+        assert!(t.stops.is_empty());
+    }
+
+    #[test]
+    fn the_reasons_to_stop_are_listed_most_frequent_first_and_read_back() {
+        let mut tally = Tally {
+            judged: 7,
+            total: 9,
+            ..Tally::default()
+        };
+        tally.stops.insert("a rare gap".into(), 1);
+        tally.stops.insert("the common gap".into(), 5);
+        tally
+            .skipped
+            .insert("an untagged response read leniently".into(), 2);
+        let mut run = TargetRun::default();
+        run.set_oracle_tally(&tally);
+        assert_eq!(run.oracle_stops[0].reason, "the common gap");
+        assert_eq!(run.oracle_stops[1].count, 1);
+        let text = serde_json::to_string(&run).unwrap();
+        let back: TargetRun = serde_json::from_str(&text).unwrap();
+        assert_eq!(back.oracle_tally(), tally);
     }
 }

@@ -1045,8 +1045,8 @@ fn the_last_uid_stops_the_oracle_without_overflow() {
         assert!(
             coverage
                 .stopped
-                .as_deref()
-                .is_some_and(|s| s.contains("UID 4294967295")),
+                .as_ref()
+                .is_some_and(|s| s.gap == super::Gap::UidExhausted),
             "{coverage:?}"
         );
         assert_eq!(

@@ -1,0 +1,520 @@
+//! The oracle follows on past what it cannot read strictly: lenient reading, mutated
+//! commands, and every stop a named gap.
+
+use super::*;
+use crate::wire::End;
+
+fn session(script: Vec<Exchange>) -> Transcript {
+    Transcript {
+        greeting: Some(Message::line("* OK ready")),
+        setup: vec![
+            Exchange::from_lines("s1 LOGIN u1 pw", &["s1 OK logged in"]),
+            Exchange::from_lines("s3 LIST \"\" *", &["* LIST () \".\" INBOX", "s3 OK listed"]),
+        ],
+        script,
+        end: End::Completed,
+    }
+}
+
+fn ex(cmd: &str, resp: &[&str]) -> Exchange {
+    Exchange::from_lines(cmd, resp)
+}
+
+fn select_empty(tag: &str) -> Exchange {
+    ex(
+        &format!("{tag} SELECT INBOX"),
+        &[
+            "* FLAGS (\\Answered \\Flagged \\Deleted \\Seen \\Draft)",
+            "* 0 EXISTS",
+            "* 0 RECENT",
+            "* OK [UIDVALIDITY 7] ok",
+            &format!("{tag} OK [READ-WRITE] done"),
+        ],
+    )
+}
+
+#[test]
+fn a_mutated_fetch_answered_bad_does_not_stop_the_oracle() {
+    let t = session(vec![
+        select_empty("a1"),
+        ex("a2 FETCH 1 (FLAGS", &["a2 BAD missing parenthesis"]),
+        ex("a3 NOOP", &["a3 OK done"]),
+    ]);
+    let (v, cov) = judge_oracle("srv", &t, Profile::Rfc2060);
+    assert!(v.is_empty(), "{v:#?}");
+    assert_eq!(cov.stopped, None);
+    assert_eq!(cov.judged, cov.total);
+    assert_eq!(cov.skipped.get(&Skip::UnreadableCommandRefused), Some(&1));
+}
+
+#[test]
+fn a_mutated_command_answered_no_changed_nothing_rfc2060_7_1_2() {
+    let t = session(vec![
+        select_empty("a1"),
+        ex("a2 COPY 1:* (INBOX", &["a2 NO cannot"]),
+        ex("a3 NOOP", &["a3 OK done"]),
+    ]);
+    let (_, cov) = judge_oracle("srv", &t, Profile::Rfc2060);
+    assert_eq!(cov.stopped, None);
+    assert_eq!(cov.judged, cov.total);
+}
+
+#[test]
+fn a_mutated_search_accepted_is_followed_as_its_effect_is_its_response() {
+    let t = session(vec![
+        select_empty("a1"),
+        ex("a2 SEARCH ALL)", &["* SEARCH", "a2 OK done"]),
+        ex("a3 NOOP", &["a3 OK done"]),
+    ]);
+    let (_, cov) = judge_oracle("srv", &t, Profile::Rfc2060);
+    assert_eq!(cov.stopped, None);
+    assert_eq!(cov.skipped.get(&Skip::UnreadableCommandBounded), Some(&1));
+}
+
+#[test]
+fn a_mutated_store_accepted_stops_at_a_named_gap() {
+    let t = session(vec![
+        select_empty("a1"),
+        ex("a2 STORE 1 +FLAGS (\\Seen", &["a2 OK done"]),
+        ex("a3 NOOP", &["a3 OK done"]),
+    ]);
+    let (_, cov) = judge_oracle("srv", &t, Profile::Rfc2060);
+    let stop = cov
+        .stopped
+        .expect("the oracle cannot run an unreadable STORE");
+    assert_eq!(stop.gap, Gap::UnreadableCommandAccepted);
+    assert_eq!(stop.command.as_deref(), Some("STORE"));
+    assert_eq!(
+        stop.to_string(),
+        "a command the strict decoder does not read succeeded"
+    );
+}
+
+#[test]
+fn an_ok_with_a_code_and_no_text_does_not_stop_the_oracle_at_select() {
+    // Servers outside the lab send `* OK [UIDVALIDITY 3]` with no text after the code
+    // (RFC 2060 §7.1 wants text): the syntax judge reports it; the oracle reads its code.
+    let t = session(vec![
+        ex(
+            "a1 SELECT INBOX",
+            &[
+                "* FLAGS (\\Answered \\Flagged \\Deleted \\Seen \\Draft)",
+                "* 0 EXISTS",
+                "* 0 RECENT",
+                "* OK [UIDVALIDITY 3]",
+                "a1 OK [READ-WRITE]",
+            ],
+        ),
+        ex("a2 NOOP", &["a2 OK done"]),
+    ]);
+    let (v, cov) = judge_oracle("srv", &t, Profile::Rfc2060);
+    assert!(v.is_empty(), "{v:#?}");
+    assert_eq!(cov.stopped, None);
+    assert_eq!(cov.judged, cov.total);
+    assert_eq!(cov.skipped.get(&Skip::ReadLeniently), Some(&1));
+    assert_eq!(cov.skipped.get(&Skip::CompletionReadLeniently), Some(&1));
+}
+
+#[test]
+fn an_examine_answered_read_write_without_text_is_still_judged() {
+    // RFC 2060 §6.3.2: EXAMINE's tagged OK "MUST be [READ-ONLY]": a code without text is
+    // read, so the MUST is judged.
+    let t = session(vec![ex(
+        "a1 EXAMINE INBOX",
+        &[
+            "* FLAGS (\\Answered \\Flagged \\Deleted \\Seen \\Draft)",
+            "* 0 EXISTS",
+            "* 0 RECENT",
+            "* OK [UIDVALIDITY 3]",
+            "a1 OK [READ-WRITE]",
+        ],
+    )]);
+    let (v, cov) = judge_oracle("srv", &t, Profile::Rfc2060);
+    assert_eq!(cov.stopped, None);
+    assert!(
+        !v.is_empty(),
+        "the READ-WRITE answer to EXAMINE is a finding"
+    );
+}
+
+#[test]
+fn an_unreadable_untagged_response_is_skipped_and_counted_not_a_stop() {
+    let t = session(vec![
+        select_empty("a1"),
+        ex("a2 NOOP", &["* WHATEVER (", "a2 OK done"]),
+        ex("a3 NOOP", &["a3 OK done"]),
+    ]);
+    let (v, cov) = judge_oracle("srv", &t, Profile::Rfc2060);
+    assert!(v.is_empty(), "{v:#?}");
+    assert_eq!(cov.stopped, None);
+    assert_eq!(cov.skipped.get(&Skip::UnreadableUntagged), Some(&1));
+}
+
+#[test]
+fn every_gap_has_a_text_and_the_command_named_where_it_takes_one() {
+    let s = Stop::in_command(Gap::Unpredictable, "COPY");
+    assert_eq!(s.to_string(), "COPY has effects the model cannot predict");
+    assert_eq!(
+        Stop::in_command(Gap::AcceptedWhereRefused, "FETCH").to_string(),
+        "FETCH succeeded where the model refused"
+    );
+    assert_eq!(
+        Stop::at(Gap::NoCompletion).to_string(),
+        "no tagged completion"
+    );
+}
+
+/// `tag APPEND mailbox {n}` + message + the server's answer.
+fn append(tag: &str, mailbox: &str, msg: &str, resp: &[&str]) -> Exchange {
+    use crate::wire::{Event, Fragment};
+    let line = format!("{tag} APPEND {mailbox} {{{}}}\r\n", msg.len());
+    let mut c = Message::default();
+    c.fragments.push(Fragment::Line(line.into_bytes()));
+    c.fragments.push(Fragment::Literal(msg.as_bytes().to_vec()));
+    c.fragments.push(Fragment::Line(b"\r\n".to_vec()));
+    let mut events = vec![Event::Client(c)];
+    events.extend(resp.iter().map(|r| Event::Server(Message::line(r))));
+    Exchange { events }
+}
+
+const MSG: &str = "Subject: x\r\n\r\nbody\r\n";
+
+fn select_one(tag: &str) -> Exchange {
+    ex(
+        &format!("{tag} SELECT INBOX"),
+        &[
+            "* FLAGS (\\Answered \\Flagged \\Deleted \\Seen \\Draft)",
+            "* 1 EXISTS",
+            "* 1 RECENT",
+            "* OK [UIDVALIDITY 7] ok",
+            &format!("{tag} OK [READ-WRITE] done"),
+        ],
+    )
+}
+
+#[test]
+fn a_fetch_beyond_the_mailbox_accepted_is_followed_as_rfc2060_leaves_it_to_the_server() {
+    let t = session(vec![
+        select_empty("a1"),
+        ex("a2 FETCH 1 ENVELOPE", &["a2 OK nothing to fetch"]),
+        ex("a3 NOOP", &["a3 OK done"]),
+    ]);
+    let (v, cov) = judge_oracle("srv", &t, Profile::Rfc2060);
+    assert!(v.is_empty(), "{v:#?}");
+    assert_eq!(cov.stopped, None);
+    assert_eq!(cov.skipped.get(&Skip::AcceptedBounded), Some(&1));
+}
+
+#[test]
+fn a_store_accepted_where_the_model_refuses_forgets_the_flags_until_the_server_shows_them() {
+    // STORE changes flags only (RFC 2060 §6.4.6): the flags the server shows next are
+    // taken, not judged against the model's.
+    let t = session(vec![
+        append("a1", "INBOX", MSG, &["a1 OK done"]),
+        select_one("a2"),
+        ex("a3 STORE 1:5 +FLAGS (\\Flagged)", &["a3 OK stored"]),
+        ex(
+            "a4 FETCH 1 FLAGS",
+            &["* 1 FETCH (FLAGS (\\Flagged))", "a4 OK done"],
+        ),
+        ex("a5 SEARCH FLAGGED", &["* SEARCH 1", "a5 OK done"]),
+    ]);
+    let (v, cov) = judge_oracle("srv", &t, Profile::Rfc2060);
+    assert!(v.is_empty(), "{v:#?}");
+    assert_eq!(cov.stopped, None);
+    assert_eq!(cov.judged, cov.total);
+}
+
+#[test]
+fn an_expunge_over_unknown_flags_follows_the_servers_expunge_responses_rfc2060_7_4_1() {
+    // The flags an APPEND asked for are a SHOULD (RFC 2060 §6.3.11): whether the message
+    // carries \Deleted is the server's to show, and its EXPUNGE response shows it.
+    for (expunged, left) in [(true, 0), (false, 1)] {
+        let mut expunge = vec!["a3 OK expunged"];
+        if expunged {
+            expunge.insert(0, "* 1 EXPUNGE");
+        }
+        let t = session(vec![
+            append("a1", "INBOX (\\Deleted)", MSG, &["a1 OK done"]),
+            select_one("a2"),
+            ex("a3 EXPUNGE", &expunge),
+            ex(
+                "a4 SEARCH ALL",
+                &[
+                    if left == 1 { "* SEARCH 1" } else { "* SEARCH" },
+                    "a4 OK done",
+                ],
+            ),
+        ]);
+        let (v, cov) = judge_oracle("srv", &t, Profile::Rfc2060);
+        assert!(v.is_empty(), "expunged {expunged}: {v:#?}");
+        assert_eq!(cov.stopped, None, "expunged {expunged}");
+        assert_eq!(cov.judged, cov.total);
+    }
+}
+
+#[test]
+fn an_expunge_that_keeps_a_message_known_deleted_is_not_followed() {
+    let t = session(vec![
+        append("a1", "INBOX", MSG, &["a1 OK done"]),
+        append("a2", "INBOX (\\Seen)", MSG, &["a2 OK done"]),
+        ex(
+            "a3 SELECT INBOX",
+            &[
+                "* FLAGS (\\Answered \\Flagged \\Deleted \\Seen \\Draft)",
+                "* 2 EXISTS",
+                "* 2 RECENT",
+                "* OK [UIDVALIDITY 7] ok",
+                "a3 OK [READ-WRITE] done",
+            ],
+        ),
+        ex("a4 STORE 1 +FLAGS.SILENT (\\Deleted)", &["a4 OK done"]),
+        // Message 1 is known to carry \\Deleted, yet the server expunged message 2.
+        ex("a5 EXPUNGE", &["* 2 EXPUNGE", "a5 OK expunged"]),
+    ]);
+    let (_, cov) = judge_oracle("srv", &t, Profile::Rfc2060);
+    assert_eq!(cov.stopped.map(|s| s.gap), Some(Gap::ExpungedDiffer));
+}
+
+#[test]
+fn a_copy_of_a_message_whose_flags_are_unknown_is_followed_rfc2060_6_4_7() {
+    let t = session(vec![
+        append("a1", "INBOX (\\Seen)", MSG, &["a1 OK done"]),
+        select_one("a2"),
+        ex("a3 COPY 1 INBOX", &["* 2 EXISTS", "a3 OK copied"]),
+        ex("a4 NOOP", &["a4 OK done"]),
+    ]);
+    let (v, cov) = judge_oracle("srv", &t, Profile::Rfc2060);
+    assert!(v.is_empty(), "{v:#?}");
+    assert_eq!(cov.stopped, None);
+}
+
+#[test]
+fn a_close_over_unknown_flags_is_checked_by_the_next_count_rfc2060_6_4_2() {
+    for (exists, stopped) in [
+        ("* 0 EXISTS", None),
+        ("* 1 EXISTS", Some(Gap::UnknownContents)),
+    ] {
+        let t = session(vec![
+            append("a1", "INBOX (\\Deleted)", MSG, &["a1 OK done"]),
+            select_one("a2"),
+            ex("a3 CLOSE", &["a3 OK closed"]),
+            ex(
+                "a4 SELECT INBOX",
+                &[
+                    "* FLAGS (\\Answered \\Flagged \\Deleted \\Seen \\Draft)",
+                    exists,
+                    "* 0 RECENT",
+                    "* OK [UIDVALIDITY 7] ok",
+                    "a4 OK [READ-WRITE] done",
+                ],
+            ),
+        ]);
+        let (_, cov) = judge_oracle("srv", &t, Profile::Rfc2060);
+        assert_eq!(cov.stopped.map(|s| s.gap), stopped, "{exists}");
+    }
+}
+
+#[test]
+fn a_uid_copy_over_a_uid_not_shown_is_told_by_the_servers_count_rfc2060_6_4_7() {
+    // The reference server sends no APPENDUID: message 1's UID is unknown, so whether
+    // `UID COPY 1` names it depends on it; the EXISTS after the copy says it did.
+    let t = session(vec![
+        append("a1", "INBOX", MSG, &["a1 OK done"]),
+        select_one("a2"),
+        ex("a3 UID COPY 1 INBOX", &["* 2 EXISTS", "a3 OK copied"]),
+        ex(
+            "a4 UID FETCH 1:* FLAGS",
+            &[
+                "* 1 FETCH (UID 1 FLAGS ())",
+                "* 2 FETCH (UID 2 FLAGS ())",
+                "a4 OK done",
+            ],
+        ),
+    ]);
+    let (v, cov) = judge_oracle("srv", &t, Profile::Rfc2060);
+    assert!(v.is_empty(), "{v:#?}");
+    assert_eq!(cov.stopped, None);
+    assert_eq!(cov.judged, cov.total);
+}
+
+#[test]
+fn a_uid_deduced_from_uidnext_is_used_and_a_wrong_one_is_no_finding_rfc2060_2_3_1_1() {
+    // UIDNEXT 2 with one message: its UID is 1, so `UID FETCH 1` names it.
+    let select = |tag: &str, next: u32| {
+        ex(
+            &format!("{tag} SELECT INBOX"),
+            &[
+                "* FLAGS (\\Answered \\Flagged \\Deleted \\Seen \\Draft)",
+                "* 1 EXISTS",
+                "* 1 RECENT",
+                "* OK [UIDVALIDITY 7] ok",
+                &format!("* OK [UIDNEXT {next}] next"),
+                &format!("{tag} OK [READ-WRITE] done"),
+            ],
+        )
+    };
+    let t = session(vec![
+        append("a1", "INBOX", MSG, &["a1 OK done"]),
+        select("a2", 2),
+        ex("a3 UID STORE 1 +FLAGS.SILENT (\\Flagged)", &["a3 OK done"]),
+        ex("a4 SEARCH FLAGGED", &["* SEARCH 1", "a4 OK done"]),
+    ]);
+    let (v, cov) = judge_oracle("srv", &t, Profile::Rfc2060);
+    assert!(v.is_empty(), "{v:#?}");
+    assert_eq!(cov.stopped, None);
+    let known = |step: usize| {
+        cov.identities[step]
+            .as_ref()
+            .is_some_and(|ids| ids.contains_key(&1))
+    };
+    assert!(!known(0), "before the SELECT nothing tells the UID");
+    assert!(known(1), "the SELECT's UIDNEXT leaves UID 1 only");
+    // A server whose UIDNEXT was wrong shows another UID later: the oracle stops, and
+    // does not blame that answer for a changed UID.
+    let t = session(vec![
+        append("a1", "INBOX", MSG, &["a1 OK done"]),
+        select("a2", 2),
+        ex("a3 FETCH 1 UID", &["* 1 FETCH (UID 5)", "a3 OK done"]),
+    ]);
+    let (v, cov) = judge_oracle("srv", &t, Profile::Rfc2060);
+    assert!(v.is_empty(), "{v:#?}");
+    assert_eq!(cov.stopped.map(|s| s.gap), Some(Gap::UidChanged));
+}
+
+#[test]
+fn an_expunge_that_announces_a_message_first_numbers_it_like_the_others_rfc2060_7_4_1() {
+    // Courier: an APPEND into the selected mailbox announced only by the EXPUNGE's
+    // EXISTS; the STORE it refused to apply left the flags unknown to the model.
+    let t = session(vec![
+        select_empty("a1"),
+        append("a2", "INBOX", MSG, &["a2 OK done"]),
+        ex(
+            "a3 STORE 1 -FLAGS (\\Answered)",
+            &[
+                "* NO Invalid message sequence number: 1",
+                "a3 OK STORE completed.",
+            ],
+        ),
+        ex("a4 EXPUNGE", &["* 1 EXISTS", "* 0 RECENT", "a4 OK done"]),
+        ex("a5 FETCH 1 FLAGS", &["* 1 FETCH (FLAGS ())", "a5 OK done"]),
+    ]);
+    let (v, cov) = judge_oracle("srv", &t, Profile::Rfc2060);
+    assert!(v.is_empty(), "{v:#?}");
+    assert_eq!(cov.stopped, None);
+    assert_eq!(cov.judged, cov.total);
+}
+
+#[test]
+fn a_uid_copy_elsewhere_over_a_uid_not_shown_is_checked_by_the_destinations_count() {
+    let t = |exists: &str| {
+        session(vec![
+            ex("a0 CREATE INBOX.b", &["a0 OK done"]),
+            append("a1", "INBOX", MSG, &["a1 OK done"]),
+            select_one("a2"),
+            ex("a3 UID COPY 1 INBOX.b", &["a3 OK copied"]),
+            ex(
+                "a4 SELECT INBOX.b",
+                &[
+                    "* FLAGS (\\Answered \\Flagged \\Deleted \\Seen \\Draft)",
+                    exists,
+                    "* 0 RECENT",
+                    "* OK [UIDVALIDITY 8] ok",
+                    "a4 OK [READ-WRITE] done",
+                ],
+            ),
+        ])
+    };
+    let (v, cov) = judge_oracle("srv", &t("* 1 EXISTS"), Profile::Rfc2060);
+    assert!(v.is_empty(), "{v:#?}");
+    assert_eq!(cov.stopped, None);
+    // The set did not name the message (its UID was not 1): the prediction is dropped.
+    let (v, cov) = judge_oracle("srv", &t("* 0 EXISTS"), Profile::Rfc2060);
+    assert!(v.is_empty(), "{v:#?}");
+    assert_eq!(cov.stopped.map(|s| s.gap), Some(Gap::UnknownContents));
+}
+
+#[test]
+fn a_uid_copy_the_model_refuses_is_not_judged_as_the_copy_it_may_mean() {
+    // RFC 2060 does not define `3:1`: the BAD is the server's to give.
+    let t = session(vec![
+        ex("a0 CREATE INBOX.b", &["a0 OK done"]),
+        append("a1", "INBOX", MSG, &["a1 OK done"]),
+        select_one("a2"),
+        ex("a3 UID COPY 3,3:1,1 INBOX.b", &["a3 BAD out of range"]),
+    ]);
+    let (v, _) = judge_oracle("srv", &t, Profile::Rfc2060);
+    assert!(v.is_empty(), "{v:#?}");
+}
+
+#[test]
+fn a_copy_beyond_the_mailbox_accepted_copies_what_is_in_it_as_the_count_shows() {
+    // RFC 2060 does not say what a COPY naming a message beyond the mailbox does: a
+    // server that copies the messages that exist, and counts them, is followed.
+    let t = |exists: &str| {
+        session(vec![
+            append("a1", "INBOX", MSG, &["a1 OK done"]),
+            select_one("a2"),
+            ex("a3 COPY 1:15 INBOX", &[exists, "a3 OK copied"]),
+            ex("a4 NOOP", &["a4 OK done"]),
+        ])
+    };
+    let (v, cov) = judge_oracle("srv", &t("* 2 EXISTS"), Profile::Rfc2060);
+    assert!(v.is_empty(), "{v:#?}");
+    assert_eq!(cov.stopped, None);
+    // Three messages after copying one: not what the set can have copied.
+    let (_, cov) = judge_oracle("srv", &t("* 3 EXISTS"), Profile::Rfc2060);
+    assert_eq!(cov.stopped.map(|s| s.gap), Some(Gap::AcceptedWhereRefused));
+}
+
+#[test]
+fn a_close_whose_prediction_splits_the_unknown_messages_stops_at_a_named_gap() {
+    // One APPEND asked for \Deleted, one did not; both sets of flags are the server's
+    // choice (SHOULD): a count after CLOSE would not tell which message went.
+    let t = session(vec![
+        append("a1", "INBOX (\\Deleted)", MSG, &["a1 OK done"]),
+        append("a2", "INBOX (\\Seen)", MSG, &["a2 OK done"]),
+        ex(
+            "a3 SELECT INBOX",
+            &[
+                "* FLAGS (\\Answered \\Flagged \\Deleted \\Seen \\Draft)",
+                "* 2 EXISTS",
+                "* 2 RECENT",
+                "* OK [UIDVALIDITY 7] ok",
+                "a3 OK [READ-WRITE] done",
+            ],
+        ),
+        ex("a4 CLOSE", &["a4 OK closed"]),
+    ]);
+    let (_, cov) = judge_oracle("srv", &t, Profile::Rfc2060);
+    let stop = cov.stopped.expect("a gap");
+    assert_eq!(stop.gap, Gap::FlagsNotShown);
+    assert_eq!(
+        stop.to_string(),
+        "CLOSE over flags the server has not shown"
+    );
+}
+
+#[test]
+fn a_copy_of_a_range_written_high_to_low_is_followed_where_the_count_tells_its_reading() {
+    // RFC 2060 does not say what `2:1` means; two copies read it as `1:2`.
+    let t = session(vec![
+        append("a1", "INBOX", MSG, &["a1 OK done"]),
+        append("a2", "INBOX", MSG, &["a2 OK done"]),
+        ex(
+            "a3 SELECT INBOX",
+            &[
+                "* FLAGS (\\Answered \\Flagged \\Deleted \\Seen \\Draft)",
+                "* 2 EXISTS",
+                "* 2 RECENT",
+                "* OK [UIDVALIDITY 7] ok",
+                "a3 OK [READ-WRITE] done",
+            ],
+        ),
+        ex("a4 COPY 2:1 INBOX", &["* 4 EXISTS", "a4 OK copied"]),
+        ex("a5 NOOP", &["a5 OK done"]),
+    ]);
+    let (v, cov) = judge_oracle("srv", &t, Profile::Rfc2060);
+    assert!(v.is_empty(), "{v:#?}");
+    assert_eq!(cov.stopped, None);
+}
