@@ -2,7 +2,7 @@
 //! model panic, and every answer it gives passes the strict syntax check and the oracle,
 //! and no two of its answers to the same question asked two ways disagree.
 
-use imapconform::gen::{self, GenConfig};
+use imapconform::gen::{self, CommandMix, GenConfig};
 use imapconform::judge::{judge_metamorphic, judge_oracle, judge_syntax};
 use imapconform::model::Profile;
 use imapconform::serve::loopback::run_script;
@@ -75,4 +75,39 @@ fn generated_sessions_pass_syntax_and_oracle_rfc3501() {
         judged * 2 > total,
         "the oracle followed only {judged} of {total} exchanges"
     );
+}
+
+/// Twin questions (the same question asked two ways in a row) drawn ten times as often as
+/// usual: the model's answers never contradict each other, under either profile.
+#[test]
+fn the_model_answers_twin_questions_consistently() {
+    let cfg = GenConfig {
+        mix: CommandMix::parse("TWIN=10").unwrap(),
+        ..GenConfig::default()
+    };
+    let mut twins = 0;
+    for profile in [Profile::Rfc2060, Profile::Rfc3501] {
+        for index in 0..200 {
+            let script = gen::generate(11, index, &cfg);
+            let mut cmds: Vec<Message> =
+                script.commands.iter().map(|c| c.message.clone()).collect();
+            twins += cmds
+                .iter()
+                .map(|m| m.to_bytes())
+                .filter(|b| {
+                    b.ends_with(b" UID FETCH 1:* (FLAGS)\r\n")
+                        || b.ends_with(b"(BODY.PEEK[HEADER] BODY.PEEK[TEXT] RFC822.SIZE)\r\n")
+                })
+                .count();
+            cmds.push(Message::line("zz LOGOUT"));
+            let t = run_script(&users(), profile, &setup(), &cmds);
+            let v = judge_metamorphic("reference", &t);
+            assert!(
+                v.is_empty(),
+                "{profile:?} session {index}: the reference server contradicts itself: {v:#?}"
+            );
+        }
+    }
+    eprintln!("{twins} twin questions of two kinds");
+    assert!(twins > 50, "only {twins} twin questions");
 }
