@@ -2,7 +2,7 @@
 //! model panic, and every answer it gives passes the strict syntax check and the oracle.
 
 use imapconform::gen::{self, GenConfig};
-use imapconform::judge::{judge_oracle, judge_syntax};
+use imapconform::judge::{judge_oracle_in, judge_syntax, World};
 use imapconform::model::Profile;
 use imapconform::serve::loopback::run_script;
 use imapconform::wire::Message;
@@ -35,7 +35,8 @@ fn check_sessions(profile: Profile, seeds: std::ops::Range<u64>, sessions: u64) 
                 syntax.is_empty(),
                 "seed {seed} session {index}: the reference server broke the grammar: {syntax:#?}"
             );
-            let (verdicts, coverage) = judge_oracle("reference", &t, profile);
+            // A fresh server per session, which nothing else touches: a closed world.
+            let (verdicts, coverage) = judge_oracle_in("reference", &t, profile, World::Closed);
             assert!(
                 verdicts.is_empty(),
                 "seed {seed} session {index}: the oracle disagrees with the reference server: {verdicts:#?}"

@@ -43,7 +43,7 @@ pub use differential::{
 pub use end::judge_end;
 pub use mutation::judge_mutations;
 pub use normalize::{normalize_exchange, NormContext};
-pub use oracle::{judge_oracle, Coverage};
+pub use oracle::{judge_oracle, judge_oracle_in, Coverage, World};
 pub use syntax::judge_syntax;
 pub use tags::judge_tags;
 

@@ -50,6 +50,7 @@ use crate::model::session::{Session, State, Store};
 use crate::model::Profile;
 use crate::wire::{escape, End, Exchange, Message, Transcript};
 
+mod closed;
 mod copy;
 mod explain;
 mod flags;
@@ -71,6 +72,8 @@ pub struct Coverage {
     /// compares targets by these identities).
     pub identities: Vec<Option<BTreeMap<u32, u64>>>,
 }
+
+pub use closed::World;
 
 /// Requirement ids the oracle cites besides the model's own (`model::session::rule`).
 pub mod rule {
@@ -680,10 +683,14 @@ pub struct Oracle {
     /// FETCH FLAGS that lacked flags, until the server shows those messages' flags again
     /// ([`flags`]).
     flag_claims: Vec<flags::FlagClaim>,
+    /// Whether the tool owns the account for the session ([`closed`]).
+    world: World,
+    /// What the closed world remembers between exchanges.
+    closed: closed::Memory,
 }
 
 impl Oracle {
-    pub fn new(target: &str, profile: Profile) -> Oracle {
+    pub fn new(target: &str, profile: Profile, world: World) -> Oracle {
         let mut session = Session::new(profile, crate::serve::now());
         session.follower = true;
         Oracle {
@@ -712,6 +719,8 @@ impl Oracle {
             size_searches: Vec::new(),
             command_line: Vec::new(),
             flag_claims: Vec::new(),
+            world,
+            closed: closed::Memory::default(),
         }
     }
 
@@ -895,6 +904,7 @@ impl Oracle {
             }
             self.exchange(None, e);
         }
+        self.own_account();
         for (i, e) in t.script.iter().enumerate() {
             if !self.live() {
                 break;
@@ -1105,6 +1115,7 @@ impl Oracle {
         let bytes = e.command().to_bytes();
         self.command_line = bytes.clone();
         self.client_text.extend_from_slice(&bytes);
+        self.closed_before(&bytes);
         if unadvertised_literal_refused(e) {
             // A `{n+}` literal the server did not read as one (it did not advertise
             // LITERAL+): the command was refused, and the literal ran as a command of its
@@ -1166,6 +1177,12 @@ impl Oracle {
         if star && unannounced {
             return self.stop("`*` while the server has not announced every message");
         }
+        let untagged: Vec<&Message> = responses
+            .iter()
+            .copied()
+            .filter(|m| !std::ptr::eq(*m, done_msg))
+            .collect();
+        self.closed_exchange(step, &cmd.body, &untagged, &seen);
         for s in &seen {
             match s {
                 Seen::Exists(n) => self.announced = Some(*n as usize),
@@ -1622,8 +1639,9 @@ impl Oracle {
             if s > m || (is_select && s != m) {
                 // The model lost track earlier (a command whose effect it could not see);
                 // where is not certain, so no finding unless a failed APPEND or COPY
-                // into this mailbox explains it (above).
-                return self.stop("message count differs from the model's");
+                // into this mailbox explains it (above); in a closed world it is a finding.
+                let why = self.count_differs(step, body, m, s);
+                return self.stop(why);
             }
         }
         // RFC 4315 COPYUID names the copies: a COPY that made more copies than its set
@@ -2936,9 +2954,21 @@ impl Oracle {
     }
 }
 
-/// Judges one transcript of one target with the oracle.
+/// Judges one transcript of one target with the oracle, in an open world (a shared
+/// account).
 pub fn judge_oracle(target: &str, t: &Transcript, profile: Profile) -> (Vec<Verdict>, Coverage) {
-    Oracle::new(target, profile).judge(t)
+    judge_oracle_in(target, t, profile, World::Open)
+}
+
+/// Judges one transcript of one target with the oracle, in the world the target declares
+/// (`exclusive`: [`World::Closed`]).
+pub fn judge_oracle_in(
+    target: &str,
+    t: &Transcript,
+    profile: Profile,
+    world: World,
+) -> (Vec<Verdict>, Coverage) {
+    Oracle::new(target, profile, world).judge(t)
 }
 
 #[cfg(test)]

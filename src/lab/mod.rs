@@ -630,6 +630,8 @@ fn write_targets(
                     opts.users.to_string(),
                     s.to_string(),
                 ]),
+                // Each session owns its user, reset before it: a closed world.
+                exclusive: true,
                 ..Default::default()
             })
             .collect(),
@@ -733,6 +735,8 @@ pub fn reference_target(exe: &Path, pool: &[Credentials]) -> Target {
         ),
         users: pool.to_vec(),
         model: true,
+        // A fresh server per session: nothing else touches its store.
+        exclusive: true,
         ..Default::default()
     }
 }

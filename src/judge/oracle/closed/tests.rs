@@ -1,0 +1,335 @@
+use super::rule as closed_rule;
+use super::World;
+use crate::judge::{judge_oracle_in, Coverage, Kind, Verdict};
+use crate::model::Profile;
+use crate::wire::{End, Event, Exchange, Fragment, Message, Transcript};
+
+fn session(script: Vec<Exchange>) -> Transcript {
+    Transcript {
+        greeting: Some(Message::line("* OK ready")),
+        setup: vec![
+            Exchange::from_lines("s1 LOGIN u1 pw", &["s1 OK logged in"]),
+            Exchange::from_lines("s3 LIST \"\" *", &["* LIST () \".\" INBOX", "s3 OK listed"]),
+        ],
+        script,
+        end: End::Completed,
+    }
+}
+
+fn ex(cmd: &str, resp: &[&str]) -> Exchange {
+    Exchange::from_lines(cmd, resp)
+}
+
+const MSG: &str = "Subject: x\r\n\r\nbody\r\n";
+
+/// `tag APPEND mailbox {n}` with a small message, and the server's answer.
+fn append(tag: &str, mailbox: &str, resp: &[&str]) -> Exchange {
+    let line = format!("{tag} APPEND {mailbox} {{{}}}\r\n", MSG.len());
+    let mut c = Message::default();
+    c.fragments.push(Fragment::Line(line.into_bytes()));
+    c.fragments.push(Fragment::Literal(MSG.as_bytes().to_vec()));
+    c.fragments.push(Fragment::Line(b"\r\n".to_vec()));
+    let mut events = vec![Event::Client(c)];
+    events.extend(resp.iter().map(|r| Event::Server(Message::line(r))));
+    Exchange { events }
+}
+
+/// SELECT's answer: `exists` messages, `recent` of them `\Recent`, and `extra` OK codes.
+fn select(tag: &str, exists: u32, recent: u32, extra: &[&str]) -> Vec<String> {
+    let mut v = vec![
+        "* FLAGS (\\Answered \\Flagged \\Deleted \\Seen \\Draft)".to_string(),
+        format!("* {exists} EXISTS"),
+        format!("* {recent} RECENT"),
+        "* OK [UIDVALIDITY 7] ok".to_string(),
+    ];
+    v.extend(extra.iter().map(|s| s.to_string()));
+    v.push(format!("{tag} OK [READ-WRITE] done"));
+    v
+}
+
+fn lines(v: &[String]) -> Vec<&str> {
+    v.iter().map(String::as_str).collect()
+}
+
+fn judge(t: &Transcript, world: World) -> (Vec<Verdict>, Coverage) {
+    judge_oracle_in("srv", t, Profile::Rfc2060, world)
+}
+
+fn rules(v: &[Verdict]) -> Vec<&str> {
+    v.iter().filter_map(|v| v.rule.as_deref()).collect()
+}
+
+#[test]
+fn an_exists_for_an_empty_mailbox_is_a_finding_in_a_closed_world_rfc2060_6_3_1() {
+    // "<n> EXISTS The number of messages in the mailbox": the account was reset before
+    // the session, and the session added nothing.
+    let sel = select("a1", 1, 0, &[]);
+    let t = session(vec![
+        ex("a1 SELECT INBOX", &lines(&sel)),
+        ex("a2 NOOP", &["a2 OK done"]),
+    ]);
+    let (v, cov) = judge(&t, World::Closed);
+    assert_eq!(rules(&v), vec![closed_rule::SELECT_EXISTS], "{v:#?}");
+    assert_eq!(v[0].kind, Kind::Violation);
+    assert_eq!(v[0].step, Some(0));
+    assert_eq!(v[0].expected, "* 0 EXISTS");
+    assert_eq!(v[0].observed, "* 1 EXISTS");
+    // Which message the server holds is unknown: the oracle stops with the reason.
+    assert_eq!(
+        cov.stopped.as_deref(),
+        Some("message count differs from the model's")
+    );
+}
+
+#[test]
+fn an_exists_above_the_messages_added_is_a_finding_in_a_closed_world_rfc2060_7_3_1() {
+    // "The EXISTS response reports the number of messages in the mailbox."
+    let sel = select("a2", 1, 1, &[]);
+    let t = session(vec![
+        append("a1", "INBOX", &["a1 OK appended"]),
+        ex("a2 SELECT INBOX", &lines(&sel)),
+        ex("a3 NOOP", &["* 2 EXISTS", "a3 OK done"]),
+    ]);
+    let (v, cov) = judge(&t, World::Closed);
+    assert_eq!(rules(&v), vec![closed_rule::EXISTS_COUNT], "{v:#?}");
+    assert_eq!(v[0].step, Some(2));
+    assert_eq!(v[0].observed, "* 2 EXISTS");
+    assert!(cov.stopped.is_some());
+}
+
+#[test]
+fn the_same_mismatch_without_exclusive_only_stops_following() {
+    // A shared account: another client may have delivered the message.
+    let sel = select("a1", 1, 0, &[]);
+    let t = session(vec![
+        ex("a1 SELECT INBOX", &lines(&sel)),
+        ex("a2 NOOP", &["a2 OK done"]),
+    ]);
+    let (v, cov) = judge(&t, World::Open);
+    assert!(v.is_empty(), "{v:#?}");
+    assert_eq!(
+        cov.stopped.as_deref(),
+        Some("a mailbox whose contents the model does not know")
+    );
+    let sel = select("a2", 1, 1, &[]);
+    let t = session(vec![
+        append("a1", "INBOX", &["a1 OK appended"]),
+        ex("a2 SELECT INBOX", &lines(&sel)),
+        ex("a3 NOOP", &["* 2 EXISTS", "* 2 RECENT", "a3 OK done"]),
+    ]);
+    let (v, cov) = judge(&t, World::Open);
+    assert!(v.is_empty(), "{v:#?}");
+    assert_eq!(
+        cov.stopped.as_deref(),
+        Some("message count differs from the model's")
+    );
+}
+
+#[test]
+fn counts_that_agree_with_the_model_are_followed_to_the_end_in_a_closed_world() {
+    let sel = select("a2", 1, 1, &["* OK [UIDNEXT 2] next"]);
+    let t = session(vec![
+        append("a1", "INBOX", &["a1 OK [APPENDUID 7 1] appended"]),
+        ex("a2 SELECT INBOX", &lines(&sel)),
+        ex("a3 NOOP", &["a3 OK done"]),
+        ex(
+            "a4 STATUS INBOX (MESSAGES RECENT UIDNEXT)",
+            &[
+                "* STATUS INBOX (MESSAGES 1 RECENT 1 UIDNEXT 2)",
+                "a4 OK done",
+            ],
+        ),
+    ]);
+    let (v, cov) = judge(&t, World::Closed);
+    assert!(v.is_empty(), "{v:#?}");
+    assert_eq!(cov.stopped, None);
+    assert_eq!(cov.judged, cov.total);
+}
+
+#[test]
+fn whether_the_sessions_own_append_is_recent_is_the_servers_choice_rfc3501_2_3_2() {
+    // RFC 3501 §2.3.2 defines \Recent by the first session notified; servers differ on
+    // whether the appending session is it.
+    for recent in [0, 1] {
+        let sel = select("a2", 1, recent, &[]);
+        let t = session(vec![
+            append("a1", "INBOX", &["a1 OK appended"]),
+            ex("a2 SELECT INBOX", &lines(&sel)),
+        ]);
+        let (v, cov) = judge(&t, World::Closed);
+        assert!(v.is_empty(), "RECENT {recent}: {v:#?}");
+        assert_eq!(cov.stopped, None);
+    }
+}
+
+#[test]
+fn a_recent_count_above_the_messages_is_a_finding_rfc2060_6_3_1() {
+    // "<n> RECENT The number of messages with the \Recent flag set": not more than exist.
+    let sel = select("a2", 1, 2, &[]);
+    let t = session(vec![
+        append("a1", "INBOX", &["a1 OK appended"]),
+        ex("a2 SELECT INBOX", &lines(&sel)),
+    ]);
+    let (v, _) = judge(&t, World::Closed);
+    assert_eq!(rules(&v), vec![closed_rule::SELECT_RECENT], "{v:#?}");
+    assert_eq!(v[0].kind, Kind::Violation);
+    assert_eq!(v[0].observed, "* 2 RECENT");
+    let (v, _) = judge(&t, World::Open);
+    assert!(v.is_empty(), "{v:#?}");
+}
+
+#[test]
+fn recent_before_exists_in_one_exchange_is_no_finding_rfc2060_7_3_2() {
+    // The RFC fixes no order between the EXISTS and RECENT of one change.
+    let sel = select("a1", 0, 0, &[]);
+    let t = session(vec![
+        ex("a1 SELECT INBOX", &lines(&sel)),
+        append(
+            "a2",
+            "INBOX",
+            &["* 1 RECENT", "* 1 EXISTS", "a2 OK appended"],
+        ),
+    ]);
+    let (v, cov) = judge(&t, World::Closed);
+    assert!(v.is_empty(), "{v:#?}");
+    assert_eq!(cov.stopped, None);
+    // A RECENT above every count of the exchange is one.
+    let t = session(vec![
+        ex("a1 SELECT INBOX", &lines(&sel)),
+        append(
+            "a2",
+            "INBOX",
+            &["* 1 EXISTS", "* 2 RECENT", "a2 OK appended"],
+        ),
+    ]);
+    let (v, _) = judge(&t, World::Closed);
+    assert_eq!(rules(&v), vec![closed_rule::RECENT_COUNT], "{v:#?}");
+}
+
+#[test]
+fn an_expunge_of_a_number_above_the_count_is_a_finding_rfc2060_7_4_1() {
+    // "The EXPUNGE response reports that the specified message sequence number has been
+    // permanently removed": the mailbox has no message 2.
+    let sel = select("a2", 1, 1, &[]);
+    let t = session(vec![
+        append("a1", "INBOX", &["a1 OK appended"]),
+        ex("a2 SELECT INBOX", &lines(&sel)),
+        ex("a3 NOOP", &["* 2 EXPUNGE", "a3 OK done"]),
+    ]);
+    let (v, cov) = judge(&t, World::Closed);
+    assert_eq!(rules(&v), vec![closed_rule::EXPUNGE_REMOVED], "{v:#?}");
+    assert_eq!(v[0].observed, "* 2 EXPUNGE");
+    assert!(cov.stopped.is_some());
+    let (v, _) = judge(&t, World::Open);
+    assert!(v.is_empty(), "{v:#?}");
+    // Message 1 exists: what removed it is not known, and no sentence is broken.
+    let t = session(vec![
+        append("a1", "INBOX", &["a1 OK appended"]),
+        ex("a2 SELECT INBOX", &lines(&sel)),
+        ex("a3 NOOP", &["* 1 EXPUNGE", "a3 OK done"]),
+    ]);
+    let (v, _) = judge(&t, World::Closed);
+    assert!(v.is_empty(), "{v:#?}");
+}
+
+#[test]
+fn a_status_recent_above_its_own_messages_is_a_finding_rfc2060_6_3_10() {
+    let t = session(vec![
+        append("a1", "INBOX", &["a1 OK appended"]),
+        ex(
+            "a2 STATUS INBOX (MESSAGES RECENT)",
+            &["* STATUS INBOX (MESSAGES 1 RECENT 3)", "a2 OK done"],
+        ),
+    ]);
+    let (v, _) = judge(&t, World::Closed);
+    assert_eq!(rules(&v), vec![closed_rule::STATUS_RECENT], "{v:#?}");
+}
+
+fn with_uid(uid: u32, status: &[&str]) -> Transcript {
+    let sel = select("a2", 1, 1, &[]);
+    let fetch = format!("* 1 FETCH (UID {uid})");
+    session(vec![
+        append("a1", "INBOX", &["a1 OK appended"]),
+        ex("a2 SELECT INBOX", &lines(&sel)),
+        ex("a3 FETCH 1 (UID)", &[fetch.as_str(), "a3 OK done"]),
+        ex("a4 STATUS INBOX (UIDNEXT)", status),
+    ])
+}
+
+#[test]
+fn a_uidnext_not_above_a_uid_in_use_is_a_finding_rfc2060_6_3_10() {
+    // "UIDNEXT The next UID value that will be assigned to a new message", and UIDs are
+    // "strictly ascending": a new message's UID is above 5.
+    let t = with_uid(5, &["* STATUS INBOX (UIDNEXT 5)", "a4 OK done"]);
+    let (v, _) = judge(&t, World::Closed);
+    assert_eq!(rules(&v), vec![closed_rule::STATUS_UIDNEXT], "{v:#?}");
+    assert_eq!(v[0].kind, Kind::Violation);
+    // Any value above is the server's choice: UIDs need not be consecutive.
+    let t = with_uid(5, &["* STATUS INBOX (UIDNEXT 900)", "a4 OK done"]);
+    let (v, cov) = judge(&t, World::Closed);
+    assert!(v.is_empty(), "{v:#?}");
+    assert_eq!(cov.stopped, None);
+}
+
+#[test]
+fn a_uidnext_that_changes_with_nothing_added_is_a_finding_rfc2060_6_3_10() {
+    // "this value will not change unless new messages are added to the mailbox".
+    let status = |tag: &str, next: u32| {
+        (
+            format!("{tag} STATUS INBOX (UIDNEXT)"),
+            vec![
+                format!("* STATUS INBOX (UIDNEXT {next})"),
+                format!("{tag} OK done"),
+            ],
+        )
+    };
+    let (c1, r1) = status("a2", 2);
+    let (c3, r3) = status("a4", 3);
+    let t = session(vec![
+        append("a1", "INBOX", &["a1 OK appended"]),
+        ex(&c1, &lines(&r1)),
+        ex("a3 NOOP", &["a3 OK done"]),
+        ex(&c3, &lines(&r3)),
+    ]);
+    let (v, _) = judge(&t, World::Closed);
+    assert_eq!(rules(&v), vec![closed_rule::UIDNEXT_CHANGES], "{v:#?}");
+    let v3501 = judge_oracle_in("srv", &t, Profile::Rfc3501, World::Closed).0;
+    assert_eq!(rules(&v3501), vec![closed_rule::UIDNEXT_CHANGES_3501]);
+    // An APPEND between may add a message: the value may change.
+    let t = session(vec![
+        append("a1", "INBOX", &["a1 OK appended"]),
+        ex(&c1, &lines(&r1)),
+        append("a3", "INBOX", &["a3 OK appended"]),
+        ex(&c3, &lines(&r3)),
+    ]);
+    let (v, _) = judge(&t, World::Closed);
+    assert!(v.is_empty(), "{v:#?}");
+    let (v, _) = judge(
+        &with_uid(5, &["* STATUS INBOX (UIDNEXT 5)", "a4 OK done"]),
+        World::Open,
+    );
+    assert!(v.is_empty(), "{v:#?}");
+}
+
+#[test]
+fn the_uidnext_code_of_select_is_held_under_rfc3501_only_rfc3501_6_3_1() {
+    // RFC 2060 defines no UIDNEXT response code; RFC 3501 §6.3.1 "OK [UIDNEXT <n>] The
+    // next unique identifier value."
+    let sel = select("a4", 1, 0, &["* OK [UIDNEXT 5] next"]);
+    let t = session(vec![
+        append("a1", "INBOX", &["a1 OK appended"]),
+        ex(
+            "a2 SELECT INBOX",
+            &lines(&select("a2", 1, 1, &["* OK [UIDNEXT 6] next"])),
+        ),
+        ex("a3 FETCH 1 (UID)", &["* 1 FETCH (UID 5)", "a3 OK done"]),
+        ex("a4 SELECT INBOX", &lines(&sel)),
+    ]);
+    let v = judge_oracle_in("srv", &t, Profile::Rfc3501, World::Closed).0;
+    assert!(
+        rules(&v).contains(&closed_rule::SELECT_UIDNEXT_3501),
+        "{v:#?}"
+    );
+    let (v, _) = judge(&t, World::Closed);
+    assert!(v.is_empty(), "{v:#?}");
+}
