@@ -1616,6 +1616,7 @@ impl Oracle {
                 if let Some(sel) = self.session.selection() {
                     self.failed_into.remove(&Account::key(&sel.mailbox));
                 }
+                self.count_confirmed();
             }
             if s > m && matches!(body, CommandBody::Copy { uid: true, .. }) {
                 // The copy into the selected mailbox made more messages than the UID set

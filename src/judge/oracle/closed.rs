@@ -79,7 +79,13 @@ pub mod rule {
     pub const UIDNEXT_CHANGES: &str = "2060-6.3.10-uidnext-changes";
     pub const UIDNEXT_CHANGES_3501: &str = "3501-2.3.1.1-uidnext-changes";
     pub const SELECT_UIDNEXT_3501: &str = "3501-6.3.1-uidnext";
+    pub const APPENDS: &str = "2060-6.3.11-appends-at-end";
+    pub const COPIES: &str = "2060-6.4.7-copies-to-end";
 }
+
+/// The model's message count per mailbox before an exchange, with the exchange's step and
+/// command name.
+type Before = (Option<usize>, &'static str, BTreeMap<Vec<u8>, usize>);
 
 /// What the closed world remembers between exchanges.
 #[derive(Clone, Debug, Default)]
@@ -87,6 +93,12 @@ pub(super) struct Memory {
     /// The last UIDNEXT the server gave per mailbox (STATUS, or SELECT's code), with its
     /// step and UIDVALIDITY, kept while no command could add a message anywhere.
     uid_next: BTreeMap<Vec<u8>, (u32, Option<u32>, Option<usize>)>,
+    /// The message count of each mailbox of the model before the exchange being judged,
+    /// with its step and command name, to learn which commands added messages where.
+    before: Option<Before>,
+    /// Per mailbox, the commands (step, name) that added messages to it, as the server
+    /// answered OK, since the server last showed its count agreeing with the model's.
+    added: BTreeMap<Vec<u8>, Vec<(Option<usize>, &'static str)>>,
 }
 
 /// One count-bearing untagged response, read from its first line: `* n EXISTS`,
@@ -162,6 +174,8 @@ impl Oracle {
         if !self.world.is_closed() {
             return;
         }
+        self.settle_additions();
+        self.closed.before = Some((step, body.name(), self.mailbox_counts()));
         self.closed_counts(step, body, responses);
         match body {
             CommandBody::Status { mailbox, .. } => {
@@ -171,6 +185,50 @@ impl Oracle {
                 self.closed_select(step, &super::mailbox_bytes(mailbox), seen)
             }
             _ => {}
+        }
+    }
+
+    /// The model's message count per mailbox.
+    fn mailbox_counts(&self) -> BTreeMap<Vec<u8>, usize> {
+        let Some(acc) = self.session.account(&self.store) else {
+            return BTreeMap::new();
+        };
+        acc.names()
+            .into_iter()
+            .filter_map(|n| acc.get(&n).map(|mb| (n, mb.messages.len())))
+            .collect()
+    }
+
+    /// Records which mailboxes the last exchange added messages to. A RENAME moves
+    /// messages under other names: what was added where is then forgotten.
+    fn settle_additions(&mut self) {
+        let Some((step, name, before)) = self.closed.before.take() else {
+            return;
+        };
+        if name == "RENAME" {
+            self.closed.added.clear();
+            return;
+        }
+        for (mailbox, now) in self.mailbox_counts() {
+            if before.get(&mailbox).is_some_and(|b| now > *b) {
+                self.closed
+                    .added
+                    .entry(mailbox)
+                    .or_default()
+                    .push((step, name));
+            }
+        }
+    }
+
+    /// The server showed the selected mailbox's count agreeing with the model's.
+    pub(super) fn count_confirmed(&mut self) {
+        if !self.world.is_closed() {
+            return;
+        }
+        self.settle_additions();
+        if let Some(sel) = self.session.selection() {
+            let key = Account::key(&sel.mailbox);
+            self.closed.added.remove(&key);
         }
     }
 
@@ -322,15 +380,60 @@ impl Oracle {
         if !self.world.is_closed() {
             return WHY;
         }
+        self.settle_additions();
         let select = matches!(
             body,
             CommandBody::Select { .. } | CommandBody::Examine { .. }
         );
-        let mailbox = self
+        let key = self
             .session
             .selection()
-            .map(|s| String::from_utf8_lossy(&s.mailbox).into_owned())
+            .map(|s| Account::key(&s.mailbox))
             .unwrap_or_default();
+        let mailbox = String::from_utf8_lossy(&key).into_owned();
+        if server < model {
+            // The EXISTS may be true: what is missing is a message a command answered OK
+            // should have added. Blamed on that command's sentence where every command that
+            // added messages here since the server last showed the count is one kind.
+            let added = self.closed.added.get(&key).cloned().unwrap_or_default();
+            let id = match added.first().map(|(_, n)| *n) {
+                Some("APPEND") => rule::APPENDS,
+                Some("COPY") => rule::COPIES,
+                _ => return WHY,
+            };
+            if added.iter().any(|(_, n)| *n != added[0].1) {
+                return WHY;
+            }
+            let at: Vec<String> = added
+                .iter()
+                .map(|(s, n)| match s {
+                    Some(s) => format!("{n} at step {}", s + 1),
+                    None => n.to_string(),
+                })
+                .collect();
+            // One command to blame: the finding is its own.
+            let blamed = match added.as_slice() {
+                [(s, _)] => *s,
+                _ => step,
+            };
+            let seen_at = step
+                .map(|s| format!(" at step {}", s + 1))
+                .unwrap_or_default();
+            self.find(
+                blamed,
+                id,
+                format!(
+                    "{mailbox} holds {server} messages ({}{seen_at} reported {server} EXISTS), \
+                     {} fewer than the commands answered OK put there: {}",
+                    body.name(),
+                    model - server,
+                    at.join(", ")
+                ),
+                format!("* {model} EXISTS"),
+                format!("* {server} EXISTS"),
+            );
+            return WHY;
+        }
         self.find(
             step,
             if select {
@@ -360,6 +463,13 @@ impl Oracle {
             return;
         };
         let get = |k: &str| items.iter().find(|(n, _)| n == k).map(|(_, v)| *v);
+        // STATUS of the selected mailbox: the model allows it the session's view (RFC 3501
+        // §6.3.10: the STATUS command "SHOULD NOT be used on the currently selected
+        // mailbox"), so its UIDNEXT is not held.
+        let selected = self
+            .session
+            .selection()
+            .is_some_and(|s| Account::key(&s.mailbox) == Account::key(name));
         if let (Some(r), Some(m)) = (get("RECENT"), get("MESSAGES")) {
             if r > m {
                 self.find(
@@ -371,7 +481,7 @@ impl Oracle {
                 );
             }
         }
-        if let Some(next) = get("UIDNEXT") {
+        if let Some(next) = get("UIDNEXT").filter(|_| !selected) {
             let validity = get("UIDVALIDITY");
             self.check_uid_next(
                 step,

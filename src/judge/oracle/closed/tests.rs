@@ -245,6 +245,8 @@ fn a_status_recent_above_its_own_messages_is_a_finding_rfc2060_6_3_10() {
     assert_eq!(rules(&v), vec![closed_rule::STATUS_RECENT], "{v:#?}");
 }
 
+/// A message whose UID the server shows as `uid`, then (INBOX no longer selected) STATUS
+/// answered with `status`.
 fn with_uid(uid: u32, status: &[&str]) -> Transcript {
     let sel = select("a2", 1, 1, &[]);
     let fetch = format!("* 1 FETCH (UID {uid})");
@@ -252,6 +254,7 @@ fn with_uid(uid: u32, status: &[&str]) -> Transcript {
         append("a1", "INBOX", &["a1 OK appended"]),
         ex("a2 SELECT INBOX", &lines(&sel)),
         ex("a3 FETCH 1 (UID)", &[fetch.as_str(), "a3 OK done"]),
+        ex("a9 CLOSE", &["a9 OK closed"]),
         ex("a4 STATUS INBOX (UIDNEXT)", status),
     ])
 }
@@ -330,6 +333,83 @@ fn the_uidnext_code_of_select_is_held_under_rfc3501_only_rfc3501_6_3_1() {
         rules(&v).contains(&closed_rule::SELECT_UIDNEXT_3501),
         "{v:#?}"
     );
+    let (v, _) = judge(&t, World::Closed);
+    assert!(v.is_empty(), "{v:#?}");
+}
+
+#[test]
+fn a_copy_answered_ok_that_copied_nothing_is_blamed_on_copy_rfc2060_6_4_7() {
+    // "The COPY command copies the specified message(s) to the end of the specified
+    // destination mailbox": the count the server shows may be true; the OK was not.
+    let t = session(vec![
+        ex("a1 SELECT INBOX", &lines(&select("a1", 0, 0, &[]))),
+        append(
+            "a2",
+            "INBOX",
+            &["* 1 EXISTS", "* 1 RECENT", "a2 OK appended"],
+        ),
+        ex(
+            "a9 FETCH 1 (FLAGS)",
+            &["* 1 FETCH (FLAGS (\\Recent))", "a9 OK done"],
+        ),
+        ex("a3 COPY 1:* INBOX", &["a3 OK copied"]),
+        ex("a4 SELECT INBOX", &lines(&select("a4", 1, 1, &[]))),
+    ]);
+    let (v, cov) = judge(&t, World::Closed);
+    assert_eq!(rules(&v), vec![closed_rule::COPIES], "{v:#?}");
+    // The finding is the COPY's; the SELECT shows it.
+    assert_eq!(v[0].step, Some(3));
+    assert!(v[0].summary.contains("COPY at step 4"), "{}", v[0].summary);
+    assert!(
+        v[0].summary.contains("SELECT at step 5"),
+        "{}",
+        v[0].summary
+    );
+    assert!(cov.stopped.is_some());
+    let (v, _) = judge(&t, World::Open);
+    assert!(v.is_empty(), "{v:#?}");
+}
+
+#[test]
+fn a_missing_message_after_commands_of_two_kinds_is_not_blamed_on_either() {
+    // An APPEND and a COPY since the server last showed the count: which one failed is
+    // not known, and the EXISTS itself may be true.
+    let t = session(vec![
+        ex("a1 SELECT INBOX", &lines(&select("a1", 0, 0, &[]))),
+        append(
+            "a2",
+            "INBOX",
+            &["* 1 EXISTS", "* 1 RECENT", "a2 OK appended"],
+        ),
+        ex(
+            "a9 FETCH 1 (FLAGS)",
+            &["* 1 FETCH (FLAGS (\\Recent))", "a9 OK done"],
+        ),
+        ex("a3 COPY 1 INBOX", &["a3 OK copied"]),
+        append("a4", "INBOX", &["a4 OK appended"]),
+        ex("a5 SELECT INBOX", &lines(&select("a5", 2, 0, &[]))),
+    ]);
+    let (v, cov) = judge(&t, World::Closed);
+    assert!(v.is_empty(), "{v:#?}");
+    assert_eq!(
+        cov.stopped.as_deref(),
+        Some("message count differs from the model's")
+    );
+}
+
+#[test]
+fn the_uidnext_of_the_selected_mailbox_in_status_is_not_held() {
+    // RFC 3501 §6.3.10: STATUS "SHOULD NOT be used on the currently selected mailbox";
+    // a server may answer it from the session's view.
+    let sel = select("a1", 0, 0, &[]);
+    let t = session(vec![
+        ex("a1 SELECT INBOX", &lines(&sel)),
+        append("a2", "INBOX", &["a2 OK [APPENDUID 7 1] appended"]),
+        ex(
+            "a3 STATUS INBOX (UIDNEXT)",
+            &["* STATUS INBOX (UIDNEXT 1)", "a3 OK done"],
+        ),
+    ]);
     let (v, _) = judge(&t, World::Closed);
     assert!(v.is_empty(), "{v:#?}");
 }
