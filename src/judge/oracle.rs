@@ -1744,7 +1744,9 @@ impl Oracle {
                             .collect::<Vec<_>>()
                             .join(", "),
                     );
-                    return self.stop("expunged messages differ");
+                    if !self.follow_expunges(before, &server_expunges) {
+                        return self.stop("expunged messages differ");
+                    }
                 }
             } else if !server_expunges.is_empty() {
                 return self.stop("EXPUNGE the model did not expect");

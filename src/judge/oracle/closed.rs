@@ -37,6 +37,7 @@ use imap_types::response::Code as WireCode;
 
 use super::{Oracle, Seen};
 use crate::model::account::Account;
+use crate::model::session::{Session, State, Store};
 use crate::model::Profile;
 use crate::wire::Message;
 
@@ -99,6 +100,9 @@ pub(super) struct Memory {
     /// Per mailbox, the commands (step, name) that added messages to it, as the server
     /// answered OK, since the server last showed its count agreeing with the model's.
     added: BTreeMap<Vec<u8>, Vec<(Option<usize>, &'static str)>>,
+    /// The model's store before an EXPUNGE command, to go on from the messages the
+    /// server removed where they are not the model's.
+    store_before: Option<Store>,
 }
 
 /// One count-bearing untagged response, read from its first line: `* n EXISTS`,
@@ -176,6 +180,7 @@ impl Oracle {
         }
         self.settle_additions();
         self.closed.before = Some((step, body.name(), self.mailbox_counts()));
+        self.closed.store_before = matches!(body, CommandBody::Expunge).then(|| self.store.clone());
         self.closed_counts(step, body, responses);
         match body {
             CommandBody::Status { mailbox, .. } => {
@@ -230,6 +235,52 @@ impl Oracle {
             let key = Account::key(&sel.mailbox);
             self.closed.added.remove(&key);
         }
+    }
+
+    /// RFC 2060 §6.4.3 EXPUNGE removed other messages than the model's (a finding made
+    /// already): in a closed world the oracle goes on from the server's state, the
+    /// mailbox as it was less the messages the server's EXPUNGE responses name (RFC 2060
+    /// §7.4.1, each number counted after the ones before it). False where that state is
+    /// not known: an open world, or a number that names no message.
+    pub(super) fn follow_expunges(&mut self, before: &Session, server: &[u32]) -> bool {
+        if !self.world.is_closed() {
+            return false;
+        }
+        let Some(store) = self.closed.store_before.take() else {
+            return false;
+        };
+        let Some(sel) = before.selection() else {
+            return false;
+        };
+        let mut view = sel.view.clone();
+        let mut gone = Vec::new();
+        for n in server {
+            let Some(i) = (*n as usize).checked_sub(1).filter(|i| *i < view.len()) else {
+                return false;
+            };
+            gone.push(view.remove(i));
+        }
+        let mut session = before.clone();
+        session.latitude = self.session.latitude.clone();
+        if let State::Selected(s) = &mut session.state {
+            s.view = view;
+            s.recent.retain(|id| !gone.contains(id));
+            s.recent_maybe.retain(|id| !gone.contains(id));
+        }
+        let mut store = store;
+        let key = Account::key(&sel.mailbox);
+        let Some(mb) = session
+            .user
+            .as_ref()
+            .and_then(|u| store.accounts.get_mut(u))
+            .and_then(|a| a.get_mut(&key))
+        else {
+            return false;
+        };
+        mb.messages.retain(|m| !gone.contains(&m.id));
+        self.session = session;
+        self.store = store;
+        true
     }
 
     /// RFC 2060 §5.1 INBOX: in a closed world the session starts with an empty INBOX (the

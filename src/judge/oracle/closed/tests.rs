@@ -413,3 +413,59 @@ fn the_uidnext_of_the_selected_mailbox_in_status_is_not_held() {
     let (v, _) = judge(&t, World::Closed);
     assert!(v.is_empty(), "{v:#?}");
 }
+
+/// Two messages marked `\Deleted`, then EXPUNGE answered with `expunges`, FETCH of what
+/// is left, and NOOP answered with `noop`.
+fn expunge_session(expunges: &[&str], noop: &[&str]) -> Transcript {
+    let mut answer: Vec<&str> = expunges.to_vec();
+    answer.push("a5 OK expunged");
+    session(vec![
+        ex("a1 SELECT INBOX", &lines(&select("a1", 0, 0, &[]))),
+        append(
+            "a2",
+            "INBOX",
+            &["* 1 EXISTS", "* 1 RECENT", "a2 OK appended"],
+        ),
+        append(
+            "a3",
+            "INBOX",
+            &["* 2 EXISTS", "* 2 RECENT", "a3 OK appended"],
+        ),
+        ex(
+            "a4 STORE 1:2 FLAGS (\\Deleted)",
+            &[
+                "* 1 FETCH (FLAGS (\\Deleted \\Recent))",
+                "* 2 FETCH (FLAGS (\\Deleted \\Recent))",
+                "a4 OK stored",
+            ],
+        ),
+        ex("a5 EXPUNGE", &answer),
+        ex(
+            "a6 FETCH 1 (FLAGS)",
+            &["* 1 FETCH (FLAGS (\\Deleted \\Recent))", "a6 OK done"],
+        ),
+        ex("a7 NOOP", noop),
+    ])
+}
+
+#[test]
+fn after_an_expunge_that_kept_a_deleted_message_the_oracle_goes_on_from_the_servers_mailbox_rfc2060_6_4_3(
+) {
+    // "permanently removes all messages that have the \Deleted flag set": the server
+    // removed one of two. The finding is made once; the FETCH of the message it kept is
+    // right for the mailbox the server showed.
+    let each = crate::judge::oracle::rule::EXPUNGE_EACH;
+    let t = expunge_session(&["* 1 EXPUNGE"], &["a7 OK done"]);
+    let (v, cov) = judge(&t, World::Closed);
+    assert_eq!(rules(&v), vec![each], "{v:#?}");
+    assert_eq!(cov.stopped, None);
+    assert_eq!(cov.judged, cov.total);
+    // The mailbox the server showed holds one message: a later count of two is wrong.
+    let t = expunge_session(&["* 1 EXPUNGE"], &["* 2 EXISTS", "a7 OK done"]);
+    let (v, _) = judge(&t, World::Closed);
+    assert_eq!(rules(&v), vec![each, closed_rule::EXISTS_COUNT], "{v:#?}");
+    // Without exclusive the oracle stops, as before.
+    let (v, cov) = judge(&t, World::Open);
+    assert_eq!(rules(&v), vec![each], "{v:#?}");
+    assert_eq!(cov.stopped.as_deref(), Some("expunged messages differ"));
+}
