@@ -7,7 +7,9 @@
 //! when the server accepts what the model refuses, that is a finding if the RFC says so,
 //! and the oracle stops following the session, since it no longer knows the server's state.
 //! It also stops where the model cannot predict the effects (a UID set over UIDs the server
-//! has not shown, a count that disagrees with the model's): it never guesses.
+//! has not shown, a count that disagrees with the model's): it never guesses. On an account
+//! the tool owns for the session (an `exclusive` target) such a count is a finding first
+//! (`oracle/closed.rs`).
 //!
 //! What the server may choose it learns and holds the server to afterwards: which
 //! mailboxes exist (`LIST "" *`; before that, any name may exist), UIDs (from FETCH and
