@@ -103,6 +103,9 @@ pub(super) struct Memory {
     /// The model's store before an EXPUNGE command, to go on from the messages the
     /// server removed where they are not the model's.
     store_before: Option<Store>,
+    /// A RENAME was sent in this session: which name holds which messages is the model's
+    /// reading of it, not held against the server's counts.
+    renamed: bool,
 }
 
 /// One count-bearing untagged response, read from its first line: `* n EXISTS`,
@@ -212,6 +215,7 @@ impl Oracle {
         };
         if name == "RENAME" {
             self.closed.added.clear();
+            self.closed.renamed = true;
             return;
         }
         for (mailbox, now) in self.mailbox_counts() {
@@ -416,10 +420,21 @@ impl Oracle {
         }
     }
 
-    /// RFC 2060 §7.3.1 (§6.3.1 for SELECT and EXAMINE): the server counts `server`
-    /// messages where the model holds `model`, every one of which this session added. In
-    /// a closed world that is a finding; either way the oracle no longer knows which
-    /// messages the server holds. Returns the reason to stop following.
+    /// The server counts `server` messages in the selected mailbox where the model holds
+    /// `model`, every one of which this session put there. In a closed world that is a
+    /// finding, citing the sentence the server's state breaks:
+    /// - since the server last showed this mailbox's count, only APPENDs (or only COPYs)
+    ///   answered OK added messages to it: the count may be true, and the command's OK was
+    ///   not (RFC 2060 §6.3.11 "appends the literal argument as a new message", §6.4.7
+    ///   "copies the specified message(s)"), more messages or fewer;
+    /// - nothing added any: more messages than the session left is an EXISTS that does
+    ///   not report the number of messages in the mailbox (§6.3.1 for SELECT and EXAMINE,
+    ///   §7.3.1 otherwise); fewer is not claimed (which command removed them is unknown);
+    /// - commands of several kinds, or a RENAME in the session (it moves messages between
+    ///   names, INBOX's specially): no claim.
+    ///
+    /// Either way the oracle no longer knows which messages the server holds: returns the
+    /// reason to stop following.
     pub(super) fn count_differs(
         &mut self,
         step: Option<usize>,
@@ -432,6 +447,9 @@ impl Oracle {
             return WHY;
         }
         self.settle_additions();
+        if self.closed.renamed {
+            return WHY;
+        }
         let select = matches!(
             body,
             CommandBody::Select { .. } | CommandBody::Examine { .. }
@@ -442,61 +460,65 @@ impl Oracle {
             .map(|s| Account::key(&s.mailbox))
             .unwrap_or_default();
         let mailbox = String::from_utf8_lossy(&key).into_owned();
-        if server < model {
-            // The EXISTS may be true: what is missing is a message a command answered OK
-            // should have added. Blamed on that command's sentence where every command that
-            // added messages here since the server last showed the count is one kind.
-            let added = self.closed.added.get(&key).cloned().unwrap_or_default();
-            let id = match added.first().map(|(_, n)| *n) {
-                Some("APPEND") => rule::APPENDS,
-                Some("COPY") => rule::COPIES,
-                _ => return WHY,
-            };
-            if added.iter().any(|(_, n)| *n != added[0].1) {
+        let added = self.closed.added.get(&key).cloned().unwrap_or_default();
+        let seen_at = step
+            .map(|s| format!(" at step {}", s + 1))
+            .unwrap_or_default();
+        let Some(&(_, kind)) = added.first() else {
+            if server < model {
                 return WHY;
             }
-            let at: Vec<String> = added
-                .iter()
-                .map(|(s, n)| match s {
-                    Some(s) => format!("{n} at step {}", s + 1),
-                    None => n.to_string(),
-                })
-                .collect();
-            // One command to blame: the finding is its own.
-            let blamed = match added.as_slice() {
-                [(s, _)] => *s,
-                _ => step,
-            };
-            let seen_at = step
-                .map(|s| format!(" at step {}", s + 1))
-                .unwrap_or_default();
             self.find(
-                blamed,
-                id,
+                step,
+                if select {
+                    rule::SELECT_EXISTS
+                } else {
+                    rule::EXISTS_COUNT
+                },
                 format!(
-                    "{mailbox} holds {server} messages ({}{seen_at} reported {server} EXISTS), \
-                     {} fewer than the commands answered OK put there: {}",
-                    body.name(),
-                    model - server,
-                    at.join(", ")
+                    "{} reported {server} EXISTS for {mailbox}, which holds {model} messages: \
+                     the account is the session's own (reset before it, no other client), and \
+                     nothing added a message to it since the server last showed its count",
+                    body.name()
                 ),
                 format!("* {model} EXISTS"),
                 format!("* {server} EXISTS"),
             );
             return WHY;
+        };
+        let id = match kind {
+            "APPEND" => rule::APPENDS,
+            "COPY" => rule::COPIES,
+            _ => return WHY,
+        };
+        if added.iter().any(|(_, n)| *n != kind) {
+            return WHY;
         }
+        let at: Vec<String> = added
+            .iter()
+            .map(|(s, n)| match s {
+                Some(s) => format!("{n} at step {}", s + 1),
+                None => n.to_string(),
+            })
+            .collect();
+        // One command to blame: the finding is its own.
+        let blamed = match added.as_slice() {
+            [(s, _)] => *s,
+            _ => step,
+        };
+        let (differ, than) = if server < model {
+            (model - server, "fewer")
+        } else {
+            (server - model, "more")
+        };
         self.find(
-            step,
-            if select {
-                rule::SELECT_EXISTS
-            } else {
-                rule::EXISTS_COUNT
-            },
+            blamed,
+            id,
             format!(
-                "{} reported {server} EXISTS for {mailbox}, which holds {model} messages: the \
-                 account is the session's own (reset before it, no other client), and its \
-                 commands left {model}",
-                body.name()
+                "{mailbox} holds {server} messages ({}{seen_at} reported {server} EXISTS), \
+                 {differ} {than} than the commands answered OK put there: {}",
+                body.name(),
+                at.join(", ")
             ),
             format!("* {model} EXISTS"),
             format!("* {server} EXISTS"),

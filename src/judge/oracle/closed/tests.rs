@@ -469,3 +469,40 @@ fn after_an_expunge_that_kept_a_deleted_message_the_oracle_goes_on_from_the_serv
     assert_eq!(rules(&v), vec![each], "{v:#?}");
     assert_eq!(cov.stopped.as_deref(), Some("expunged messages differ"));
 }
+
+#[test]
+fn a_copy_answered_ok_that_made_more_copies_is_blamed_on_copy_rfc2060_6_4_7() {
+    let t = session(vec![
+        ex("a1 SELECT INBOX", &lines(&select("a1", 0, 0, &[]))),
+        append(
+            "a2",
+            "INBOX",
+            &["* 1 EXISTS", "* 1 RECENT", "a2 OK appended"],
+        ),
+        ex(
+            "a9 FETCH 1 (FLAGS)",
+            &["* 1 FETCH (FLAGS (\\Recent))", "a9 OK done"],
+        ),
+        ex("a3 COPY 1 INBOX", &["* 3 EXISTS", "a3 OK copied"]),
+    ]);
+    let (v, _) = judge(&t, World::Closed);
+    assert_eq!(rules(&v), vec![closed_rule::COPIES], "{v:#?}");
+    assert!(v[0].summary.contains("1 more than"), "{}", v[0].summary);
+}
+
+#[test]
+fn after_a_rename_counts_are_not_claimed_rfc2060_6_3_5() {
+    // RENAME moves messages between names (INBOX's specially): which name holds which is
+    // the model's reading; a count that disagrees only stops the oracle.
+    let t = session(vec![
+        ex("a1 CREATE a", &["a1 OK created"]),
+        ex("a2 RENAME a b", &["a2 OK renamed"]),
+        ex("a3 SELECT INBOX", &lines(&select("a3", 1, 0, &[]))),
+    ]);
+    let (v, cov) = judge(&t, World::Closed);
+    assert!(v.is_empty(), "{v:#?}");
+    assert_eq!(
+        cov.stopped.as_deref(),
+        Some("message count differs from the model's")
+    );
+}
