@@ -103,9 +103,10 @@ pub(super) struct Memory {
     /// The model's store before an EXPUNGE command, to go on from the messages the
     /// server removed where they are not the model's.
     store_before: Option<Store>,
-    /// A RENAME was sent in this session: which name holds which messages is the model's
-    /// reading of it, not held against the server's counts.
-    renamed: bool,
+    /// The names RENAMEs of this session moved from and to (with their inferiors, RFC 2060
+    /// §6.3.5): which of them holds which messages is the model's reading (INBOX's move is
+    /// special), not held against the server's counts.
+    renamed: Vec<Vec<u8>>,
 }
 
 /// One count-bearing untagged response, read from its first line: `* n EXISTS`,
@@ -182,6 +183,13 @@ impl Oracle {
             return;
         }
         self.settle_additions();
+        if let CommandBody::Rename { from, to } = body {
+            for m in [from, to] {
+                self.closed
+                    .renamed
+                    .push(Account::key(&super::mailbox_bytes(m)));
+            }
+        }
         self.closed.before = Some((step, body.name(), self.mailbox_counts()));
         self.closed.store_before = matches!(body, CommandBody::Expunge).then(|| self.store.clone());
         self.closed_counts(step, body, responses);
@@ -215,7 +223,6 @@ impl Oracle {
         };
         if name == "RENAME" {
             self.closed.added.clear();
-            self.closed.renamed = true;
             return;
         }
         for (mailbox, now) in self.mailbox_counts() {
@@ -430,8 +437,8 @@ impl Oracle {
     /// - nothing added any: more messages than the session left is an EXISTS that does
     ///   not report the number of messages in the mailbox (§6.3.1 for SELECT and EXAMINE,
     ///   §7.3.1 otherwise); fewer is not claimed (which command removed them is unknown);
-    /// - commands of several kinds, or a RENAME in the session (it moves messages between
-    ///   names, INBOX's specially): no claim.
+    /// - commands of several kinds, or a RENAME from or to this name or a superior in the
+    ///   session (it moves messages between names, INBOX's specially): no claim.
     ///
     /// Either way the oracle no longer knows which messages the server holds: returns the
     /// reason to stop following.
@@ -447,18 +454,18 @@ impl Oracle {
             return WHY;
         }
         self.settle_additions();
-        if self.closed.renamed {
+        let key = self
+            .session
+            .selection()
+            .map(|s| Account::key(&s.mailbox))
+            .unwrap_or_default();
+        if self.closed.renamed.iter().any(|r| key.starts_with(r)) {
             return WHY;
         }
         let select = matches!(
             body,
             CommandBody::Select { .. } | CommandBody::Examine { .. }
         );
-        let key = self
-            .session
-            .selection()
-            .map(|s| Account::key(&s.mailbox))
-            .unwrap_or_default();
         let mailbox = String::from_utf8_lossy(&key).into_owned();
         let added = self.closed.added.get(&key).cloned().unwrap_or_default();
         let seen_at = step
@@ -476,7 +483,7 @@ impl Oracle {
                     rule::EXISTS_COUNT
                 },
                 format!(
-                    "{} reported {server} EXISTS for {mailbox}, which holds {model} messages: \
+                    "{} reported {server} EXISTS for {mailbox}, which holds {model} message(s): \
                      the account is the session's own (reset before it, no other client), and \
                      nothing added a message to it since the server last showed its count",
                     body.name()
@@ -515,7 +522,7 @@ impl Oracle {
             blamed,
             id,
             format!(
-                "{mailbox} holds {server} messages ({}{seen_at} reported {server} EXISTS), \
+                "{mailbox} holds {server} message(s) ({}{seen_at} reported {server} EXISTS), \
                  {differ} {than} than the commands answered OK put there: {}",
                 body.name(),
                 at.join(", ")
