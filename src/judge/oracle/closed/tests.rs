@@ -513,3 +513,50 @@ fn after_a_rename_counts_are_not_claimed_rfc2060_6_3_5() {
     let (v, _) = judge(&t, World::Closed);
     assert_eq!(rules(&v), vec![closed_rule::SELECT_EXISTS], "{v:#?}");
 }
+
+#[test]
+fn a_uidnext_under_another_uidvalidity_is_not_held_to_the_old_uids_rfc2060_2_3_1_1() {
+    // A new UIDVALIDITY says the old UIDs no longer hold: UIDNEXT may start again.
+    let t = with_uid(
+        5,
+        &["* STATUS INBOX (UIDNEXT 1 UIDVALIDITY 8)", "a4 OK done"],
+    );
+    let (v, _) = judge(&t, World::Closed);
+    assert!(v.is_empty(), "{v:#?}");
+    let t = with_uid(
+        5,
+        &["* STATUS INBOX (UIDNEXT 1 UIDVALIDITY 7)", "a4 OK done"],
+    );
+    let (v, _) = judge(&t, World::Closed);
+    assert_eq!(rules(&v), vec![closed_rule::STATUS_UIDNEXT], "{v:#?}");
+}
+
+#[test]
+fn count_responses_are_read_from_their_first_line() {
+    let m = |l: &str| super::count_of(&Message::line(l));
+    assert_eq!(m("* 3 EXISTS"), Some(super::Count::Exists(3)));
+    assert_eq!(m("* 0 recent"), Some(super::Count::Recent(0)));
+    assert_eq!(m("* 2 EXPUNGE"), Some(super::Count::Expunge(2)));
+    assert_eq!(m("* 2 FETCH (FLAGS ())"), None);
+    assert_eq!(m("a1 OK 2 EXISTS"), None);
+}
+
+#[test]
+fn only_commands_that_cannot_add_a_message_keep_uidnext_rfc2060_6_3_10() {
+    for c in [
+        "a NOOP\r\n",
+        "a FETCH 1 (UID)\r\n",
+        "a EXPUNGE\r\n",
+        "a SELECT x\r\n",
+    ] {
+        assert!(super::adds_nothing(c.as_bytes()), "{c}");
+    }
+    for c in [
+        "a COPY 1 x\r\n",
+        "a CREATE x\r\n",
+        "a RENAME x y\r\n",
+        "a XYZZY\r\n",
+    ] {
+        assert!(!super::adds_nothing(c.as_bytes()), "{c}");
+    }
+}
