@@ -107,6 +107,15 @@ pub(super) struct Memory {
     /// §6.3.5): which of them holds which messages is the model's reading (INBOX's move is
     /// special), not held against the server's counts.
     renamed: Vec<Vec<u8>>,
+    /// Whether the exchange under way has not yet reached the closed world's checks: one
+    /// that never does was skipped (a command refused unread, whose effects the model does
+    /// not follow).
+    awaiting: bool,
+    /// Exchanges skipped so far, and their number when the server last showed each
+    /// mailbox's count agreeing with the model's: a count is held to the model only while
+    /// no skipped command could have changed it.
+    skips: usize,
+    confirmed_skips: BTreeMap<Vec<u8>, usize>,
 }
 
 /// One count-bearing untagged response, read from its first line: `* n EXISTS`,
@@ -182,6 +191,7 @@ impl Oracle {
         if !self.world.is_closed() {
             return;
         }
+        self.closed.awaiting = false;
         self.settle_additions();
         if let CommandBody::Rename { from, to } = body {
             for m in [from, to] {
@@ -245,6 +255,7 @@ impl Oracle {
         if let Some(sel) = self.session.selection() {
             let key = Account::key(&sel.mailbox);
             self.closed.added.remove(&key);
+            self.closed.confirmed_skips.insert(key, self.closed.skips);
         }
     }
 
@@ -319,7 +330,15 @@ impl Oracle {
 
     /// Before each exchange: forgets the UIDNEXT values a command may change.
     pub(super) fn closed_before(&mut self, command: &[u8]) {
-        if self.world.is_closed() && !adds_nothing(command) {
+        if !self.world.is_closed() {
+            return;
+        }
+        if self.closed.awaiting {
+            self.closed.skips += 1;
+            self.closed.uid_next.clear();
+        }
+        self.closed.awaiting = true;
+        if !adds_nothing(command) {
             self.closed.uid_next.clear();
         }
     }
@@ -437,8 +456,9 @@ impl Oracle {
     /// - nothing added any: more messages than the session left is an EXISTS that does
     ///   not report the number of messages in the mailbox (§6.3.1 for SELECT and EXAMINE,
     ///   §7.3.1 otherwise); fewer is not claimed (which command removed them is unknown);
-    /// - commands of several kinds, or a RENAME from or to this name or a superior in the
-    ///   session (it moves messages between names, INBOX's specially): no claim.
+    /// - commands of several kinds, a RENAME from or to this name or a superior in the
+    ///   session (it moves messages between names, INBOX's specially), or a command the
+    ///   oracle skipped (refused unread) since the server last showed the count: no claim.
     ///
     /// Either way the oracle no longer knows which messages the server holds: returns the
     /// reason to stop following.
@@ -460,6 +480,11 @@ impl Oracle {
             .map(|s| Account::key(&s.mailbox))
             .unwrap_or_default();
         if self.closed.renamed.iter().any(|r| key.starts_with(r)) {
+            return WHY;
+        }
+        // A command the oracle skipped since the server last showed this count may have
+        // changed it.
+        if self.closed.confirmed_skips.get(&key).copied().unwrap_or(0) != self.closed.skips {
             return WHY;
         }
         let select = matches!(

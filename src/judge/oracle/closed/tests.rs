@@ -560,3 +560,28 @@ fn only_commands_that_cannot_add_a_message_keep_uidnext_rfc2060_6_3_10() {
         assert!(!super::adds_nothing(c.as_bytes()), "{c}");
     }
 }
+
+#[test]
+fn a_command_refused_unread_keeps_the_next_count_from_being_claimed() {
+    // A command broken on purpose and answered BAD is not followed: had the server acted
+    // on it anyway, a count the model did not predict would be its doing.
+    let t = session(vec![
+        ex("a1 APPEND INBOX {x}", &["a1 BAD bad literal"]),
+        ex("a2 SELECT INBOX", &lines(&select("a2", 1, 0, &[]))),
+    ]);
+    let (v, cov) = judge(&t, World::Closed);
+    assert!(v.is_empty(), "{v:#?}");
+    assert_eq!(cov.judged, cov.total);
+    assert_eq!(
+        cov.stopped.as_deref(),
+        Some("message count differs from the model's")
+    );
+    // Once the server showed the count, later ones are held again.
+    let t = session(vec![
+        ex("a1 APPEND INBOX {x}", &["a1 BAD bad literal"]),
+        ex("a2 SELECT INBOX", &lines(&select("a2", 0, 0, &[]))),
+        ex("a3 NOOP", &["* 1 EXISTS", "a3 OK done"]),
+    ]);
+    let (v, _) = judge(&t, World::Closed);
+    assert_eq!(rules(&v), vec![closed_rule::EXISTS_COUNT], "{v:#?}");
+}
