@@ -19,7 +19,7 @@ use crate::feedback::SignatureSet;
 use crate::gen::mutate::Operator;
 use crate::gen::{self, GenConfig};
 use crate::journal::{self, Journal, SessionRecord};
-use crate::judge::{self, Coverage, Identity, Kind, Verdict};
+use crate::judge::{self, Coverage, Identity, Kind, Verdict, World};
 use crate::model::Profile;
 use crate::redact::Redactor;
 use crate::report::{Counts, Finding, FindingsWriter, Progress};
@@ -881,6 +881,10 @@ async fn run_session(s: &Arc<Shared>, index: u64, parent: Option<u64>) -> anyhow
         .iter()
         .map(|(ti, _)| s.opts.targets.targets[*ti].tls)
         .collect();
+    let exclusive: Vec<bool> = transcripts
+        .iter()
+        .map(|(ti, _)| s.opts.targets.targets[*ti].exclusive)
+        .collect();
     let sent: usize = transcripts.iter().map(|(_, t)| t.script.len()).sum();
     s.commands.fetch_add(sent as u64, Ordering::Relaxed);
     // What the journal records of this session once it is finished.
@@ -909,11 +913,13 @@ async fn run_session(s: &Arc<Shared>, index: u64, parent: Option<u64>) -> anyhow
         .iter()
         .map(|(ti, _)| !s.opts.targets.targets[*ti].model)
         .collect();
+    let worlds: Vec<World> = exclusive.iter().map(|e| World::of(*e)).collect();
     let (verdicts, coverage) = judge_session(
         &names,
         &transcripts.iter().map(|(_, t)| t).collect::<Vec<_>>(),
         s.opts.oracle,
         &compared,
+        &worlds,
         &labels,
     );
     {
@@ -983,6 +989,7 @@ async fn run_session(s: &Arc<Shared>, index: u64, parent: Option<u64>) -> anyhow
             index,
             &names,
             &security,
+            &exclusive,
             &transcripts,
             &notes,
             in_corpus,
@@ -999,6 +1006,7 @@ async fn run_session(s: &Arc<Shared>, index: u64, parent: Option<u64>) -> anyhow
             index,
             &names,
             &security,
+            &exclusive,
             &transcripts,
             &notes,
             case_path,
@@ -1050,17 +1058,19 @@ fn capped(mut v: Vec<Verdict>) -> Vec<Verdict> {
 /// other (metamorphic), mutated commands against their labels and the oracle per target,
 /// then the
 /// differential comparison across the targets marked in `compared` (not those serving
-/// the model), through the oracle's message identities when the oracle is on.
+/// the model), through the oracle's message identities when the oracle is on. `worlds`
+/// says per target whether the tool owned the account (missing: an open world).
 pub fn judge_session(
     names: &[&str],
     transcripts: &[&Transcript],
     oracle: Option<Profile>,
     compared: &[bool],
+    worlds: &[World],
     mutations: &[(usize, Operator)],
 ) -> (Vec<Verdict>, Vec<Coverage>) {
     let mut verdicts = Vec::new();
     let mut coverage = Vec::new();
-    for (name, t) in names.iter().zip(transcripts) {
+    for (i, (name, t)) in names.iter().zip(transcripts).enumerate() {
         // Syntax findings cite the profile's document (the default's without an oracle).
         verdicts.extend(capped(judge::syntax::judge_syntax_in(
             name,
@@ -1107,7 +1117,8 @@ pub fn judge_session(
             oracle.unwrap_or_default(),
         )));
         if let Some(profile) = oracle {
-            let (v, c) = judge::judge_oracle(name, t, profile);
+            let world = worlds.get(i).copied().unwrap_or_default();
+            let (v, c) = judge::judge_oracle_in(name, t, profile, world);
             verdicts.extend(capped(v));
             coverage.push(c);
         } else {
@@ -1190,19 +1201,23 @@ fn write_cases(
     index: u64,
     names: &[&str],
     security: &[TlsMode],
+    exclusive: &[bool],
     transcripts: &[(usize, Transcript)],
     notes: &[(&str, String)],
     path: impl Fn(u64, &str) -> String,
     redact: &Redactor,
 ) -> anyhow::Result<BTreeMap<String, String>> {
     let mut cases = BTreeMap::new();
-    for ((name, (_, t)), mode) in names.iter().zip(transcripts).zip(security) {
+    for (((name, (_, t)), mode), owned) in
+        names.iter().zip(transcripts).zip(security).zip(exclusive)
+    {
         let rel = path(index, name);
         let mut case = Case {
             header: case_header(seed, index, name),
             transcript: redact.transcript(t),
         };
         case.set_security(*mode);
+        case.set_exclusive(*owned);
         for (key, value) in notes {
             case.set(key, value.clone());
         }
@@ -1315,7 +1330,7 @@ mod tests {
             script: vec![Exchange::from_lines("a1 NOOP", &lines)],
             end: End::Timeout("no complete answer within 100 ms".into()),
         };
-        let (v, _) = judge_session(&["h"], &[&t], None, &[true], &[]);
+        let (v, _) = judge_session(&["h"], &[&t], None, &[true], &[], &[]);
         let syntax = v.iter().filter(|v| v.kind == Kind::Syntax).count();
         assert_eq!(syntax, MAX_FINDINGS_PER_JUDGE);
         assert!(v.iter().any(|v| v.summary.contains("and 900 more like it")));

@@ -995,6 +995,7 @@ fn cmd_minimize(a: MinimizeArgs) -> anyhow::Result<u8> {
             &[&case.transcript],
             oracle,
             &[true],
+            &[imapconform::judge::World::of(case.exclusive())],
             &labels,
         );
         let script = replay::script_commands(&case.transcript);

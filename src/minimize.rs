@@ -345,7 +345,12 @@ impl Runner {
             .iter()
             .map(|n| !self.target(n).is_some_and(|t| t.model))
             .collect();
-        let (verdicts, _) = judge_session(&names, &refs, self.opts.oracle, &compared, &labels);
+        let worlds: Vec<crate::judge::World> = names
+            .iter()
+            .map(|n| crate::judge::World::of(self.target(n).is_some_and(|t| t.exclusive)))
+            .collect();
+        let (verdicts, _) =
+            judge_session(&names, &refs, self.opts.oracle, &compared, &worlds, &labels);
         let findings = verdicts
             .into_iter()
             .map(|v| {
@@ -1054,6 +1059,7 @@ fn save(
         };
         if let Some(target) = runner.target(name) {
             case.set_security(target.tls);
+            case.set_exclusive(target.exclusive);
         }
         case.set("minimized-from", from);
         case.set("finding", d.id.clone());

@@ -43,6 +43,11 @@
 //! password = "pw1"
 //! ```
 //!
+//! `exclusive = true` says the tool owns the account for the session (the store is reset
+//! before it, one session per user, as in the lab): the oracle then judges in a closed
+//! world, where a count, UID or EXPUNGE the model did not predict is a finding. Leave it
+//! out for a shared production account that other clients may change meanwhile.
+//!
 //! Placeholders in `spawn` and `reset`: `{user}` and `{password}` (the pool entry the
 //! session uses) and `{session_dir}` (a fresh empty directory made for the session and
 //! removed after it).
@@ -148,6 +153,14 @@ pub struct Target {
     /// "sasl-login" (AUTHENTICATE LOGIN).
     #[serde(default, skip_serializing_if = "AuthMethod::is_login")]
     pub auth: AuthMethod,
+    /// The tool owns the account for the session: its store is emptied before the session
+    /// (`reset`, or a fresh `spawn`) and no other client uses it meanwhile (one session per
+    /// user). The oracle then holds every count, UID, UIDNEXT, RECENT and EXPUNGE the
+    /// server reports to the model exactly, and a disagreement is a finding
+    /// ([`crate::judge::World::Closed`]). Without it (a shared account where other clients
+    /// may change mailboxes) a count the model did not predict only stops the oracle.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub exclusive: bool,
 }
 
 /// How a target's connection is secured (the `tls` field).
@@ -598,6 +611,19 @@ timeout_ms = 100
         assert_eq!(argv, vec!["imapd", "/tmp/s1/Maildir"]);
         let again = TargetsFile::parse(&f.to_toml()).unwrap();
         assert_eq!(again, f);
+    }
+
+    #[test]
+    fn exclusive_defaults_to_a_shared_account_and_round_trips() {
+        let f = TargetsFile::parse(
+            "[[target]]\nname = \"a\"\nspawn = [\"x\"]\n\n[[target]]\nname = \"b\"\nspawn = [\"y\"]\nexclusive = true\n",
+        )
+        .unwrap();
+        assert!(!f.targets[0].exclusive);
+        assert!(f.targets[1].exclusive);
+        let text = f.to_toml();
+        assert_eq!(text.matches("exclusive = true").count(), 1, "{text}");
+        assert_eq!(TargetsFile::parse(&text).unwrap(), f);
     }
 
     #[test]

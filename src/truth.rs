@@ -260,6 +260,7 @@ impl TruthCase {
             &[&self.case.transcript],
             Some(self.profile),
             &[true],
+            &[crate::judge::World::of(self.case.exclusive())],
             &labels,
         );
         Ok(verdicts)

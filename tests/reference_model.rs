@@ -3,7 +3,7 @@
 //! and no two of its answers to the same question asked two ways disagree.
 
 use imapconform::gen::{self, CommandMix, GenConfig};
-use imapconform::judge::{judge_metamorphic, judge_oracle, judge_syntax};
+use imapconform::judge::{judge_metamorphic, judge_oracle_in, judge_syntax, World};
 use imapconform::model::Profile;
 use imapconform::serve::loopback::run_script;
 use imapconform::wire::Message;
@@ -41,7 +41,8 @@ fn check_sessions(profile: Profile, seeds: std::ops::Range<u64>, sessions: u64) 
                 twins.is_empty(),
                 "seed {seed} session {index}: the reference server contradicts itself: {twins:#?}"
             );
-            let (verdicts, coverage) = judge_oracle("reference", &t, profile);
+                        // A fresh server per session, which nothing else touches: a closed world.
+            let (verdicts, coverage) = judge_oracle_in("reference", &t, profile, World::Closed);
             assert!(
                 verdicts.is_empty(),
                 "seed {seed} session {index}: the oracle disagrees with the reference server: {verdicts:#?}"

@@ -58,6 +58,10 @@ use crate::wire::{
 /// byte) or `starttls`; absent for plaintext (`none`).
 pub const SECURITY_HEADER: &str = "security";
 
+/// The case header saying the target was `exclusive` (the tool owned the account for the
+/// session: the oracle judged a closed world): `true`; absent for a shared account.
+pub const EXCLUSIVE_HEADER: &str = "exclusive";
+
 /// The first line of every case file.
 pub const MAGIC: &str = "# imapconform case v1";
 const SCRIPT_MARK: &str = "== script ==";
@@ -109,6 +113,19 @@ impl Case {
         self.get(SECURITY_HEADER)
             .and_then(TlsMode::from_word)
             .unwrap_or_default()
+    }
+
+    /// Whether the session's target was `exclusive` ([`EXCLUSIVE_HEADER`]).
+    pub fn exclusive(&self) -> bool {
+        self.get(EXCLUSIVE_HEADER) == Some("true")
+    }
+
+    /// Records whether the target was `exclusive`: the header when it was, none otherwise.
+    pub fn set_exclusive(&mut self, exclusive: bool) {
+        self.header.retain(|(k, _)| k != EXCLUSIVE_HEADER);
+        if exclusive {
+            self.set(EXCLUSIVE_HEADER, "true");
+        }
     }
 
     /// Records how the session was secured: the header for TLS, none for plaintext.

@@ -59,7 +59,7 @@ pub use end::judge_end;
 pub use metamorphic::judge_metamorphic;
 pub use mutation::judge_mutations;
 pub use normalize::{normalize_exchange, NormContext};
-pub use oracle::{judge_oracle, Coverage, Tally};
+pub use oracle::{judge_oracle, judge_oracle_in, Coverage, Tally, World};
 pub use syntax::judge_syntax;
 pub use tags::judge_tags;
 

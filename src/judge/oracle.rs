@@ -7,7 +7,9 @@
 //! when the server accepts what the model refuses, that is a finding if the RFC says so,
 //! and the oracle stops following the session, since it no longer knows the server's state.
 //! It also stops where the model cannot predict the effects (a UID set over UIDs the server
-//! has not shown, a count that disagrees with the model's): it never guesses.
+//! has not shown, a count that disagrees with the model's): it never guesses. On an account
+//! the tool owns for the session (an `exclusive` target) such a count is a finding first
+//! (`oracle/closed.rs`).
 //!
 //! What the server may choose it learns and holds the server to afterwards: which
 //! mailboxes exist (`LIST "" *`; before that, any name may exist), UIDs (from FETCH and
@@ -50,6 +52,7 @@ use crate::model::session::{Session, State, Store};
 use crate::model::Profile;
 use crate::wire::{escape, End, Exchange, Message, Transcript};
 
+mod closed;
 mod copy;
 mod explain;
 mod flags;
@@ -82,6 +85,8 @@ pub struct Coverage {
     /// compares targets by these identities).
     pub identities: Vec<Option<BTreeMap<u32, u64>>>,
 }
+
+pub use closed::World;
 
 /// Requirement ids the oracle cites besides the model's own (`model::session::rule`).
 pub mod rule {
@@ -719,10 +724,14 @@ pub struct Oracle {
     flag_claims: Vec<flags::FlagClaim>,
     /// Messages whose UID the oracle deduced from UIDNEXT rather than saw ([`unsure`]).
     deduced_uids: std::collections::BTreeSet<u64>,
+    /// Whether the tool owns the account for the session ([`closed`]).
+    world: World,
+    /// What the closed world remembers between exchanges.
+    closed: closed::Memory,
 }
 
 impl Oracle {
-    pub fn new(target: &str, profile: Profile) -> Oracle {
+    pub fn new(target: &str, profile: Profile, world: World) -> Oracle {
         let mut session = Session::new(profile, crate::serve::now());
         session.follower = true;
         Oracle {
@@ -752,6 +761,8 @@ impl Oracle {
             command_line: Vec::new(),
             flag_claims: Vec::new(),
             deduced_uids: Default::default(),
+            world,
+            closed: closed::Memory::default(),
         }
     }
 
@@ -940,6 +951,7 @@ impl Oracle {
             }
             self.exchange(None, e);
         }
+        self.own_account();
         for (i, e) in t.script.iter().enumerate() {
             if !self.live() {
                 break;
@@ -1150,6 +1162,7 @@ impl Oracle {
         let bytes = e.command().to_bytes();
         self.command_line = bytes.clone();
         self.client_text.extend_from_slice(&bytes);
+        self.closed_before(&bytes);
         if unadvertised_literal_refused(e) {
             // A `{n+}` literal the server did not read as one (it did not advertise
             // LITERAL+): the command was refused, and the literal ran as a command of its
@@ -1207,6 +1220,12 @@ impl Oracle {
         if star && unannounced {
             return self.stop(Gap::StarUnannounced);
         }
+        let untagged: Vec<&Message> = responses
+            .iter()
+            .copied()
+            .filter(|m| !std::ptr::eq(*m, done_msg))
+            .collect();
+        self.closed_exchange(step, &cmd.body, &untagged, &seen);
         for s in &seen {
             match s {
                 Seen::Exists(n) => self.announced = Some(*n as usize),
@@ -1683,6 +1702,7 @@ impl Oracle {
                 if let Some(sel) = self.session.selection() {
                     self.failed_into.remove(&Account::key(&sel.mailbox));
                 }
+                self.count_confirmed();
             }
             if s > m && matches!(body, CommandBody::Copy { uid: true, .. }) {
                 // The copy into the selected mailbox made more messages than the UID set
@@ -1706,8 +1726,9 @@ impl Oracle {
             if s > m || (is_select && s != m) {
                 // The model lost track earlier (a command whose effect it could not see);
                 // where is not certain, so no finding unless a failed APPEND or COPY
-                // into this mailbox explains it (above).
-                return self.stop(Gap::CountDiffers);
+                // into this mailbox explains it (above); in a closed world it is a finding.
+                let why = self.count_differs(step, body, m, s);
+                return self.stop(why);
             }
         }
         // RFC 4315 COPYUID names the copies: a COPY that made more copies than its set
@@ -1809,7 +1830,9 @@ impl Oracle {
                             .collect::<Vec<_>>()
                             .join(", "),
                     );
-                    return self.stop(Gap::ExpungedDiffer);
+                    if !self.follow_expunges(before, &server_expunges) {
+                        return self.stop(Gap::ExpungedDiffer);
+                    }
                 }
             } else if !server_expunges.is_empty() {
                 return self.stop(Gap::UnexpectedExpunge);
@@ -3031,9 +3054,21 @@ impl Oracle {
     }
 }
 
-/// Judges one transcript of one target with the oracle.
+/// Judges one transcript of one target with the oracle, in an open world (a shared
+/// account).
 pub fn judge_oracle(target: &str, t: &Transcript, profile: Profile) -> (Vec<Verdict>, Coverage) {
-    Oracle::new(target, profile).judge(t)
+    judge_oracle_in(target, t, profile, World::Open)
+}
+
+/// Judges one transcript of one target with the oracle, in the world the target declares
+/// (`exclusive`: [`World::Closed`]).
+pub fn judge_oracle_in(
+    target: &str,
+    t: &Transcript,
+    profile: Profile,
+    world: World,
+) -> (Vec<Verdict>, Coverage) {
+    Oracle::new(target, profile, world).judge(t)
 }
 
 #[cfg(test)]

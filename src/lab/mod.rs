@@ -9,6 +9,7 @@
 //!
 //! ```text
 //! <state_dir>/targets.toml          TCP targets, one per server, with user pools and reset
+//!                                   (`exclusive`: each session owns its user)
 //! <state_dir>/targets-stdio.toml    one-process-per-session targets (Dovecot, Courier,
 //!                                   Mailutils)
 //! <state_dir>/targets-tls.toml      the same servers over TLS: `S-tls` (implicit TLS),
@@ -630,6 +631,8 @@ fn write_targets(
                     opts.users.to_string(),
                     s.to_string(),
                 ]),
+                // Each session owns its user, reset before it: a closed world.
+                exclusive: true,
                 ..Default::default()
             })
             .collect(),
@@ -733,6 +736,8 @@ pub fn reference_target(exe: &Path, pool: &[Credentials]) -> Target {
         ),
         users: pool.to_vec(),
         model: true,
+        // A fresh server per session: nothing else touches its store.
+        exclusive: true,
         ..Default::default()
     }
 }
@@ -1102,6 +1107,7 @@ mod tests {
                 users: pool.clone(),
                 reset: Some(vec!["reset".into(), s.to_string(), "{user}".into()]),
                 restart: Some(vec!["restart".into(), s.to_string()]),
+                exclusive: true,
                 ..Default::default()
             })
             .collect();
@@ -1115,6 +1121,9 @@ mod tests {
         let file = TargetsFile::parse(&file.to_toml()).unwrap();
         let names: Vec<&str> = file.targets.iter().map(|t| t.name.as_str()).collect();
         assert_eq!(names.len(), 12);
+        // Each session owns its user on every one of them: a closed world.
+        assert!(file.targets.iter().all(|t| t.exclusive));
+        assert!(reference_target(Path::new("/x"), &pool).exclusive);
         assert_eq!(
             &names[..3],
             ["dovecot-tls", "dovecot-starttls", "dovecot-logindisabled"]
