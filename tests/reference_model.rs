@@ -41,7 +41,7 @@ fn check_sessions(profile: Profile, seeds: std::ops::Range<u64>, sessions: u64) 
                 twins.is_empty(),
                 "seed {seed} session {index}: the reference server contradicts itself: {twins:#?}"
             );
-                        // A fresh server per session, which nothing else touches: a closed world.
+            // A fresh server per session, which nothing else touches: a closed world.
             let (verdicts, coverage) = judge_oracle_in("reference", &t, profile, World::Closed);
             assert!(
                 verdicts.is_empty(),

@@ -76,10 +76,7 @@ fn an_exists_for_an_empty_mailbox_is_a_finding_in_a_closed_world_rfc2060_6_3_1()
     assert_eq!(v[0].expected, "* 0 EXISTS");
     assert_eq!(v[0].observed, "* 1 EXISTS");
     // Which message the server holds is unknown: the oracle stops with the reason.
-    assert_eq!(
-        cov.stopped.map(|s| s.gap),
-        Some(Gap::CountDiffers)
-    );
+    assert_eq!(cov.stopped.map(|s| s.gap), Some(Gap::CountDiffers));
 }
 
 #[test]
@@ -108,10 +105,7 @@ fn the_same_mismatch_without_exclusive_only_stops_following() {
     ]);
     let (v, cov) = judge(&t, World::Open);
     assert!(v.is_empty(), "{v:#?}");
-    assert_eq!(
-        cov.stopped.map(|s| s.gap),
-        Some(Gap::UnknownContents)
-    );
+    assert_eq!(cov.stopped.map(|s| s.gap), Some(Gap::UnknownContents));
     let sel = select("a2", 1, 1, &[]);
     let t = session(vec![
         append("a1", "INBOX", &["a1 OK appended"]),
@@ -120,10 +114,7 @@ fn the_same_mismatch_without_exclusive_only_stops_following() {
     ]);
     let (v, cov) = judge(&t, World::Open);
     assert!(v.is_empty(), "{v:#?}");
-    assert_eq!(
-        cov.stopped.map(|s| s.gap),
-        Some(Gap::CountDiffers)
-    );
+    assert_eq!(cov.stopped.map(|s| s.gap), Some(Gap::CountDiffers));
 }
 
 #[test]
@@ -392,10 +383,7 @@ fn a_missing_message_after_commands_of_two_kinds_is_not_blamed_on_either() {
     ]);
     let (v, cov) = judge(&t, World::Closed);
     assert!(v.is_empty(), "{v:#?}");
-    assert_eq!(
-        cov.stopped.map(|s| s.gap),
-        Some(Gap::CountDiffers)
-    );
+    assert_eq!(cov.stopped.map(|s| s.gap), Some(Gap::CountDiffers));
 }
 
 #[test]
@@ -501,10 +489,7 @@ fn after_a_rename_counts_are_not_claimed_rfc2060_6_3_5() {
     ]);
     let (v, cov) = judge(&t, World::Closed);
     assert!(v.is_empty(), "{v:#?}");
-    assert_eq!(
-        cov.stopped.map(|s| s.gap),
-        Some(Gap::CountDiffers)
-    );
+    assert_eq!(cov.stopped.map(|s| s.gap), Some(Gap::CountDiffers));
     // A RENAME of other names leaves INBOX's count to be judged.
     let t = session(vec![
         ex("a1 CREATE a", &["a1 OK created"]),
@@ -573,10 +558,7 @@ fn a_command_refused_unread_keeps_the_next_count_from_being_claimed() {
     let (v, cov) = judge(&t, World::Closed);
     assert!(v.is_empty(), "{v:#?}");
     assert_eq!(cov.judged, cov.total);
-    assert_eq!(
-        cov.stopped.map(|s| s.gap),
-        Some(Gap::CountDiffers)
-    );
+    assert_eq!(cov.stopped.map(|s| s.gap), Some(Gap::CountDiffers));
     // Once the server showed the count, later ones are held again.
     let t = session(vec![
         ex("a1 APPEND INBOX {x}", &["a1 BAD bad literal"]),
