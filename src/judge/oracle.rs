@@ -673,6 +673,9 @@ pub struct Oracle {
     coverage: Coverage,
     /// UIDs seen per mailbox and message identity, to check they are never reused.
     uids_seen: BTreeMap<Vec<u8>, BTreeMap<u32, u64>>,
+    /// The UIDVALIDITY the server last showed per mailbox: when it changes, the UIDs seen
+    /// before it bind nothing (RFC 2060 §2.3.1.1).
+    validity_shown: BTreeMap<Vec<u8>, u32>,
     /// Hierarchy separator the server showed per top-level name (RFC 2060 §7.2.2).
     separators: BTreeMap<Vec<u8>, u8>,
     /// Mailboxes deleted or renamed away: their UIDVALIDITY and highest UID seen, which a
@@ -741,6 +744,7 @@ impl Oracle {
             verdicts: Vec::new(),
             coverage: Coverage::default(),
             uids_seen: BTreeMap::new(),
+            validity_shown: BTreeMap::new(),
             separators: BTreeMap::new(),
             gone: BTreeMap::new(),
             implicit_seen: BTreeMap::new(),
@@ -2250,6 +2254,15 @@ impl Oracle {
                     .get_mut(&user)
                     .and_then(|a| a.get_mut(&sel.mailbox))
                 {
+                    // RFC 2060 §2.3.1.1: a new UIDVALIDITY says the UIDs of the mailbox's
+                    // messages need not persist; UIDs seen under the old one bind nothing.
+                    let before = self.validity_shown.insert(sel.mailbox.clone(), v);
+                    if before.is_some_and(|b| b != v) {
+                        for m in &mut mb.messages {
+                            m.uid_known = false;
+                        }
+                        self.uids_seen.remove(&sel.mailbox);
+                    }
                     mb.uid_validity = v;
                 }
             }
