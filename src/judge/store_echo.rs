@@ -363,7 +363,7 @@ pub fn judge_store_echo_in(
                 step,
                 rule: Some(RULE_LOUD.to_string()),
                 summary: format!(
-                    "STORE without .SILENT changed the flags of message(s) {} but returned no untagged FETCH of them ({doc} §6.4.6: \"The new value of the flags are returned as if a FETCH of those flags was done\")",
+                    "STORE without .SILENT changed flags (of message(s) {}) but returned no untagged FETCH of them ({doc} §6.4.6: \"The new value of the flags are returned as if a FETCH of those flags was done\")",
                     list(&mut missing.iter().copied())
                 ),
                 expected: format!(
@@ -381,7 +381,7 @@ pub fn judge_store_echo_in(
                 step,
                 rule: Some(RULE_SILENT.to_string()),
                 summary: format!(
-                    "STORE .SILENT answered with untagged FETCH of the flags it set on message(s) {} ({doc} §6.4.6: \"A suffix of \".SILENT\" in the data item name prevents the untagged FETCH\")",
+                    "STORE .SILENT answered with untagged FETCH of the flags it set (on message(s) {}) ({doc} §6.4.6: \"A suffix of \".SILENT\" in the data item name prevents the untagged FETCH\")",
                     list(&mut echoed.iter().map(|(n, _)| *n))
                 ),
                 expected: format!(
@@ -448,7 +448,7 @@ mod tests {
         assert_eq!(v[0].kind, Kind::Warning);
         assert_eq!(v[0].rule.as_deref(), Some(RULE_LOUD));
         assert_eq!(v[0].step, Some(2));
-        assert!(v[0].summary.contains("message(s) 1 "), "{}", v[0].summary);
+        assert!(v[0].summary.contains("message(s) 1)"), "{}", v[0].summary);
     }
 
     #[test]
@@ -513,7 +513,7 @@ mod tests {
         ]);
         assert_eq!(v.len(), 1, "{v:?}");
         assert!(
-            v[0].summary.contains("message(s) 1, 2 "),
+            v[0].summary.contains("message(s) 1, 2)"),
             "{}",
             v[0].summary
         );

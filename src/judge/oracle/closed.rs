@@ -100,6 +100,13 @@ pub(super) struct Memory {
     /// Per mailbox, the commands (step, name) that added messages to it, as the server
     /// answered OK, since the server last showed its count agreeing with the model's.
     added: BTreeMap<Vec<u8>, Vec<(Option<usize>, &'static str)>>,
+    /// Mailboxes a COPY of several set elements (or of `*`) added to since the server last
+    /// showed their count: RFC 3501 §9 lets a server copy overlapping elements once or
+    /// more ("Servers MAY coalesce overlaps"), so more messages than the model's are no
+    /// claim there.
+    overlapping: std::collections::BTreeSet<Vec<u8>>,
+    /// Whether the exchange being judged is such a COPY.
+    copy_may_overlap: bool,
     /// The model's store before an EXPUNGE command, to go on from the messages the
     /// server removed where they are not the model's.
     store_before: Option<Store>,
@@ -201,6 +208,13 @@ impl Oracle {
             }
         }
         self.closed.before = Some((step, body.name(), self.mailbox_counts()));
+        self.closed.copy_may_overlap = match body {
+            CommandBody::Copy { sequence_set, .. } => {
+                sequence_set.0.as_ref().len() > 1
+                    || crate::model::session::has_asterisk(sequence_set)
+            }
+            _ => false,
+        };
         self.closed.store_before = matches!(body, CommandBody::Expunge).then(|| self.store.clone());
         self.closed_counts(step, body, responses);
         match body {
@@ -233,10 +247,14 @@ impl Oracle {
         };
         if name == "RENAME" {
             self.closed.added.clear();
+            self.closed.overlapping.clear();
             return;
         }
         for (mailbox, now) in self.mailbox_counts() {
             if before.get(&mailbox).is_some_and(|b| now > *b) {
+                if self.closed.copy_may_overlap {
+                    self.closed.overlapping.insert(mailbox.clone());
+                }
                 self.closed
                     .added
                     .entry(mailbox)
@@ -255,6 +273,7 @@ impl Oracle {
         if let Some(sel) = self.session.selection() {
             let key = Account::key(&sel.mailbox);
             self.closed.added.remove(&key);
+            self.closed.overlapping.remove(&key);
             self.closed.confirmed_skips.insert(key, self.closed.skips);
         }
     }
@@ -526,6 +545,9 @@ impl Oracle {
         if added.iter().any(|(_, n)| *n != kind) {
             return WHY;
         }
+        if server > model && self.closed.overlapping.contains(&key) {
+            return WHY;
+        }
         let at: Vec<String> = added
             .iter()
             .map(|(s, n)| match s {
@@ -547,8 +569,9 @@ impl Oracle {
             blamed,
             id,
             format!(
-                "{mailbox} holds {server} message(s) ({}{seen_at} reported {server} EXISTS), \
-                 {differ} {than} than the commands answered OK put there: {}",
+                "{kind} answered OK, yet the mailbox then holds {than} messages than the \
+                 session's commands put there ({mailbox}: {server} message(s), {differ} \
+                 {than}; {}{seen_at} reported {server} EXISTS; {})",
                 body.name(),
                 at.join(", ")
             ),

@@ -476,7 +476,7 @@ fn a_copy_answered_ok_that_made_more_copies_is_blamed_on_copy_rfc2060_6_4_7() {
     ]);
     let (v, _) = judge(&t, World::Closed);
     assert_eq!(rules(&v), vec![closed_rule::COPIES], "{v:#?}");
-    assert!(v[0].summary.contains("1 more than"), "{}", v[0].summary);
+    assert!(v[0].summary.contains("1 more;"), "{}", v[0].summary);
 }
 
 #[test]
@@ -567,4 +567,31 @@ fn a_command_refused_unread_keeps_the_next_count_from_being_claimed() {
     ]);
     let (v, _) = judge(&t, World::Closed);
     assert_eq!(rules(&v), vec![closed_rule::EXISTS_COUNT], "{v:#?}");
+}
+
+#[test]
+fn a_copy_of_overlapping_elements_may_copy_each_once_or_more_rfc3501_9() {
+    // RFC 3501 §9: "Servers MAY coalesce overlaps and/or execute the sequence in any
+    // order": `COPY 1,1` may add one message or two, so two is no finding; none is.
+    let copied = |exists: u32| {
+        session(vec![
+            ex("a1 SELECT INBOX", &lines(&select("a1", 0, 0, &[]))),
+            append(
+                "a2",
+                "INBOX",
+                &["* 1 EXISTS", "* 1 RECENT", "a2 OK appended"],
+            ),
+            ex(
+                "a3 FETCH 1 (FLAGS)",
+                &["* 1 FETCH (FLAGS (\\Recent))", "a3 OK done"],
+            ),
+            ex("a4 CREATE other", &["a4 OK created"]),
+            ex("a5 COPY 1,1 other", &["a5 OK copied"]),
+            ex("a6 SELECT other", &lines(&select("a6", exists, 0, &[]))),
+        ])
+    };
+    let (v, _) = judge(&copied(2), World::Closed);
+    assert!(v.is_empty(), "two copies of `1,1` are allowed: {v:#?}");
+    let (v, _) = judge(&copied(0), World::Closed);
+    assert_eq!(rules(&v), vec![closed_rule::COPIES], "{v:#?}");
 }
