@@ -70,8 +70,10 @@ impl Session {
                 sequence_set, uid, ..
             } => reversed(sequence_set, *uid),
             CommandBody::Search { criteria, .. } => {
+                // A SEARCH key's `4:*` with 3 messages is `4:3`: high end first too.
+                let count = self.selection().map_or(0, |s| s.view.len() as u32);
                 search::any_key(criteria.as_ref(), &|k| match k {
-                    SearchKey::SequenceSet(s) => reversed(s, false),
+                    SearchKey::SequenceSet(s) => reversed(s, false) || reversed_by_star(s, count),
                     SearchKey::Uid(s) => reversed(s, true),
                     _ => false,
                 })

@@ -74,6 +74,35 @@ fn a_reversed_range_may_be_read_either_way_under_rfc2060_9() {
 }
 
 #[test]
+fn a_search_key_range_past_the_last_message_may_be_read_either_way_under_rfc2060_9() {
+    // `SEARCH 4:*` with 3 messages is the range 4:3 ("`*` ... the largest number in use"):
+    // RFC 2060 names no order for a range, so an empty answer is not judged under rfc2060;
+    // RFC 3501 §9 reads it as 3:4, so there the same answer lacks message 3.
+    let msg = "Subject: hi\r\n\r\nbody\r\n";
+    let script = |resp: &[&str], profile: Profile| {
+        let mut select = select_with(3);
+        if profile == Profile::Rfc3501 {
+            select.insert(3, "* OK [UIDNEXT 4] next".into());
+        }
+        let select: Vec<&str> = select.iter().map(String::as_str).collect();
+        let t = session(vec![
+            append("a0", "INBOX", msg, &["a0 OK appended"]),
+            append("b0", "INBOX", msg, &["b0 OK appended"]),
+            append("c0", "INBOX", msg, &["c0 OK appended"]),
+            ex("a1 SELECT INBOX", &select),
+            ex("a2 SEARCH 4:*", resp),
+        ]);
+        judge(&t, profile)
+    };
+    let empty = ["* SEARCH", "a2 OK done"];
+    let three = ["* SEARCH 3", "a2 OK done"];
+    assert!(script(&empty, Profile::Rfc2060).is_empty());
+    assert!(script(&three, Profile::Rfc2060).is_empty());
+    assert!(script(&three, Profile::Rfc3501).is_empty());
+    assert!(!script(&empty, Profile::Rfc3501).is_empty());
+}
+
+#[test]
 fn a_comment_may_or_may_not_be_taken_for_the_personal_name_rfc2060_7_4_2() {
     // RFC 2060 §7.4.2: "The fields of an address structure are in the following order:
     // personal name, ..." RFC 822 §6.1 makes no comment a phrase (the model sends NIL), but
