@@ -312,7 +312,31 @@ impl Oracle {
     /// itself is judged where it was fetched); one the session has no sizes for is a
     /// warning.
     pub(super) fn judge_size_searches(&mut self) {
-        for s in std::mem::take(&mut self.size_searches) {
+        let searches = std::mem::take(&mut self.size_searches);
+        // A server whose SEARCH contradicts its own RFC822.SIZE somewhere in the session
+        // sizes messages otherwise when it searches: a message it left out of a search of
+        // several keys may have failed a size key by that other size, so which key
+        // decided is not known there.
+        let sizes_otherwise = searches.iter().any(|s| {
+            let own = |id: &Option<u64>| id.and_then(|id| self.own_size.get(&id));
+            s.extra.iter().any(|(_, id, _)| {
+                own(id).is_some_and(|sizes| {
+                    !sizes.is_empty()
+                        && s.keys
+                            .iter()
+                            .any(|k| sizes.iter().all(|(size, _, _)| !holds(*k, *size)))
+                })
+            }) || (s.single
+                && s.missing.iter().any(|(_, id, _)| {
+                    own(id).is_some_and(|sizes| {
+                        !sizes.is_empty()
+                            && sizes
+                                .iter()
+                                .all(|(z, _, _)| s.keys.iter().all(|k| holds(*k, *z)))
+                    })
+                }))
+        });
+        for s in searches {
             let own = |id: &Option<u64>| {
                 id.and_then(|id| self.own_size.get(&id).cloned())
                     .filter(|v| !v.is_empty())
@@ -368,7 +392,7 @@ impl Oracle {
                                 s.what
                             ));
                             evidence.push(step_item(*at, item));
-                        } else if meets {
+                        } else if meets && !sizes_otherwise {
                             regular.push(format!(
                                 "did not return {} {n}, which matches (its size, {size}, meets \
                                  the size keys: another key decides)",
