@@ -102,16 +102,9 @@ pub fn judge_completions_in(target: &str, t: &Transcript, profile: Profile) -> V
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::wire::{End, Exchange};
+    use crate::wire::Exchange;
 
-    fn t(script: Vec<Exchange>) -> Transcript {
-        Transcript {
-            greeting: Some(Message::line("* OK hi")),
-            setup: vec![Exchange::from_lines("s1 LOGIN u p", &["s1 OK in"])],
-            script,
-            end: End::Completed,
-        }
-    }
+    use crate::judge::fixture::logged_in as t;
 
     fn judge(script: Vec<Exchange>) -> Vec<Verdict> {
         judge_completions_in("h", &t(script), Profile::Rfc2060)

@@ -112,16 +112,9 @@ pub fn judge_continuations_in(
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::wire::{End, Exchange};
+    use crate::wire::Exchange;
 
-    fn t(script: Vec<Exchange>) -> Transcript {
-        Transcript {
-            greeting: Some(Message::line("* OK hi")),
-            setup: vec![Exchange::from_lines("s1 LOGIN u p", &["s1 OK in"])],
-            script,
-            end: End::Completed,
-        }
-    }
+    use crate::judge::fixture::logged_in as t;
 
     fn judge(script: Vec<Exchange>, mutated: &[usize]) -> Vec<Verdict> {
         judge_continuations_in("h", &t(script), Profile::Rfc2060, mutated)

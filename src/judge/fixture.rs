@@ -20,6 +20,16 @@
 
 use crate::wire::{unescape, End, Event, Exchange, Framer, Message, Transcript};
 
+/// A handmade session: greeted, logged in as `u`, then `script`, ended normally.
+pub fn logged_in(script: Vec<Exchange>) -> Transcript {
+    Transcript {
+        greeting: Some(Message::line("* OK hi")),
+        setup: vec![Exchange::from_lines("s1 LOGIN u p", &["s1 OK in"])],
+        script,
+        end: End::Completed,
+    }
+}
+
 fn message(bytes: &[u8]) -> Message {
     let mut f = Framer::new(Default::default());
     f.push(bytes);

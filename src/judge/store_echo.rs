@@ -404,16 +404,8 @@ pub fn judge_store_echo_in(
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::wire::End;
 
-    fn t(script: Vec<Exchange>) -> Transcript {
-        Transcript {
-            greeting: Some(Message::line("* OK hi")),
-            setup: vec![Exchange::from_lines("s1 LOGIN u p", &["s1 OK in"])],
-            script,
-            end: End::Completed,
-        }
-    }
+    use crate::judge::fixture::logged_in as t;
 
     fn judge(script: Vec<Exchange>) -> Vec<Verdict> {
         judge_store_echo_in("h", &t(script), Profile::Rfc2060, &[])

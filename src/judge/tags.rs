@@ -112,16 +112,9 @@ pub fn judge_tags_in(target: &str, t: &Transcript, profile: Profile) -> Vec<Verd
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::wire::{End, Exchange};
+    use crate::wire::Exchange;
 
-    fn t(script: Vec<Exchange>) -> Transcript {
-        Transcript {
-            greeting: Some(Message::line("* OK hi")),
-            setup: vec![Exchange::from_lines("s1 LOGIN u p", &["s1 OK in"])],
-            script,
-            end: End::Completed,
-        }
-    }
+    use crate::judge::fixture::logged_in as t;
 
     #[test]
     fn a_tagged_answer_with_a_tag_never_sent_is_a_violation() {

@@ -2,16 +2,8 @@ use super::relations::*;
 use super::*;
 use crate::judge::fixture;
 use crate::judge::Kind;
-use crate::wire::End;
 
-fn t(script: Vec<Exchange>) -> Transcript {
-    Transcript {
-        greeting: Some(Message::line("* OK hi")),
-        setup: vec![Exchange::from_lines("s1 LOGIN u p", &["s1 OK in"])],
-        script,
-        end: End::Completed,
-    }
-}
+use crate::judge::fixture::logged_in as t;
 
 fn x(command: &str, responses: &[&str]) -> Exchange {
     Exchange::from_lines(command, responses)

@@ -1,24 +1,8 @@
 //! The oracle follows on past what it cannot read strictly: lenient reading, mutated
 //! commands, and every stop a named gap.
 
+use super::tests::{ex, session};
 use super::*;
-use crate::wire::End;
-
-fn session(script: Vec<Exchange>) -> Transcript {
-    Transcript {
-        greeting: Some(Message::line("* OK ready")),
-        setup: vec![
-            Exchange::from_lines("s1 LOGIN u1 pw", &["s1 OK logged in"]),
-            Exchange::from_lines("s3 LIST \"\" *", &["* LIST () \".\" INBOX", "s3 OK listed"]),
-        ],
-        script,
-        end: End::Completed,
-    }
-}
-
-fn ex(cmd: &str, resp: &[&str]) -> Exchange {
-    Exchange::from_lines(cmd, resp)
-}
 
 fn select_empty(tag: &str) -> Exchange {
     ex(

@@ -3,7 +3,8 @@ use crate::wire::{End, Event, Fragment};
 
 mod model_errors;
 
-fn session(script: Vec<Exchange>) -> Transcript {
+/// A session logged in as `u1`, whose setup listed only INBOX.
+pub(in crate::judge::oracle) fn session(script: Vec<Exchange>) -> Transcript {
     Transcript {
         greeting: Some(Message::line("* OK ready")),
         setup: vec![
@@ -15,7 +16,7 @@ fn session(script: Vec<Exchange>) -> Transcript {
     }
 }
 
-fn ex(cmd: &str, resp: &[&str]) -> Exchange {
+pub(in crate::judge::oracle) fn ex(cmd: &str, resp: &[&str]) -> Exchange {
     Exchange::from_lines(cmd, resp)
 }
 

@@ -1,25 +1,10 @@
 use super::rule as closed_rule;
 use super::World;
+use crate::judge::oracle::tests::{ex, session};
 use crate::judge::oracle::Gap;
 use crate::judge::{judge_oracle_in, Coverage, Kind, Verdict};
 use crate::model::Profile;
-use crate::wire::{End, Event, Exchange, Fragment, Message, Transcript};
-
-fn session(script: Vec<Exchange>) -> Transcript {
-    Transcript {
-        greeting: Some(Message::line("* OK ready")),
-        setup: vec![
-            Exchange::from_lines("s1 LOGIN u1 pw", &["s1 OK logged in"]),
-            Exchange::from_lines("s3 LIST \"\" *", &["* LIST () \".\" INBOX", "s3 OK listed"]),
-        ],
-        script,
-        end: End::Completed,
-    }
-}
-
-fn ex(cmd: &str, resp: &[&str]) -> Exchange {
-    Exchange::from_lines(cmd, resp)
-}
+use crate::wire::{Event, Exchange, Fragment, Message, Transcript};
 
 const MSG: &str = "Subject: x\r\n\r\nbody\r\n";
 
