@@ -162,6 +162,10 @@ fn without_recent(f: &Flags) -> Flags {
 /// What the session showed of the selected mailbox so far.
 #[derive(Default)]
 struct Shown {
+    /// The mailbox was selected read-only (EXAMINE, or `[READ-ONLY]`): RFC 2060 §6.3.2 "no
+    /// changes are permitted", so a STORE a server answers OK there changed nothing
+    /// (Dovecot: `OK Store ignored with read-only mailbox`).
+    read_only: bool,
     exists: Option<u32>,
     flags: HashMap<u32, Flags>,
     uids: HashMap<u32, u32>,
@@ -294,11 +298,18 @@ pub fn judge_store_echo_in(
             "SELECT" | "EXAMINE" | "CLOSE" | "UNSELECT" | "LOGOUT"
         ) {
             shown = Shown::default();
+            shown.read_only = e.status().as_deref() == Some("OK")
+                && (verb == "EXAMINE"
+                    || e.completion().is_some_and(|m| {
+                        let line = m.first_line().to_ascii_uppercase();
+                        line.windows(11).any(|w| w == b"[READ-ONLY]")
+                    }));
         }
         let cmd = e.command();
         let store = parse_store(cmd.first_line())
             .filter(|_| !step.is_some_and(|s| mutated.contains(&s)))
-            .filter(|_| e.status().as_deref() == Some("OK"));
+            .filter(|_| e.status().as_deref() == Some("OK"))
+            .filter(|_| !shown.read_only);
         // What this STORE changes, judged on the flags shown before it.
         let changes: Vec<(u32, Flags)> = match &store {
             Some(s) => shown
@@ -441,6 +452,23 @@ mod tests {
         assert_eq!(v[0].rule.as_deref(), Some(RULE_LOUD));
         assert_eq!(v[0].step, Some(2));
         assert!(v[0].summary.contains("message(s) 1)"), "{}", v[0].summary);
+    }
+
+    #[test]
+    fn a_store_answered_ok_in_a_read_only_mailbox_changed_nothing_rfc2060_6_3_2() {
+        // EXAMINE: "no changes are permitted"; Dovecot answers such a STORE
+        // `OK Store ignored with read-only mailbox` and sends no FETCH: no finding.
+        for (cmd, ok) in [
+            ("a1 EXAMINE INBOX", "a1 OK [READ-ONLY] done"),
+            ("a1 SELECT INBOX", "a1 OK [READ-ONLY] done"),
+        ] {
+            let v = judge(vec![
+                Exchange::from_lines(cmd, &["* 1 EXISTS", ok]),
+                flags(),
+                Exchange::from_lines("a3 STORE 1 +FLAGS (\\Flagged)", &["a3 OK ignored"]),
+            ]);
+            assert!(v.is_empty(), "{cmd}: {v:?}");
+        }
     }
 
     #[test]
