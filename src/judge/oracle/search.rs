@@ -235,6 +235,24 @@ impl Oracle {
                 .collect()
         };
         let (missing_ids, extra_ids) = (ids(&missing), ids(&extra));
+        // A \Seen the model holds only because a FETCH of a body section implies it (RFC
+        // 2060 §6.4.5 "The \Seen flag is implicitly set"), and that a search by \Seen
+        // then contradicts: the FETCH's fault, found where the server shows FLAGS, not the
+        // SEARCH's (which agrees with the flags the server holds).
+        let seen_key = crate::model::search::any_key(criteria, &|k| {
+            matches!(
+                k,
+                SearchKey::Seen | SearchKey::Unseen | SearchKey::New | SearchKey::Old
+            )
+        });
+        if seen_key
+            && missing_ids
+                .iter()
+                .chain(&extra_ids)
+                .any(|(_, id)| id.is_some_and(|id| self.implicit_seen.contains_key(&id)))
+        {
+            return;
+        }
         let described = |v: &[(u32, Option<u64>)]| -> Vec<(u32, String)> {
             v.iter()
                 .map(|(n, id)| (*n, self.describe(*id, by_size)))
