@@ -26,6 +26,9 @@ use crate::report::{Counts, Finding, FindingsWriter, Progress};
 use crate::targets::{Credentials, Target, TargetsFile, TlsMode};
 use crate::wire::{escape, Message, Transcript};
 
+mod in_order;
+use in_order::InOrder;
+
 /// What a campaign runs.
 #[derive(Clone, Debug)]
 pub struct CampaignOptions {
@@ -277,8 +280,9 @@ struct Shared {
     derived: AtomicU64,
     /// Per target: sessions, and commands sent by command name.
     exercised: Mutex<BTreeMap<String, Exercised>>,
-    /// Every session below the first number has finished; and those above it that have.
-    finished: Mutex<(u64, std::collections::BTreeSet<u64>)>,
+    /// Finished sessions' signatures, corpus files and journal records, handled in
+    /// session order.
+    in_order: Mutex<InOrder<Settle>>,
     writer: FindingsWriter,
     journal: Journal,
     /// Sessions finished by an earlier run of this campaign (`--resume`): not run again.
@@ -363,7 +367,7 @@ pub async fn run(opts: CampaignOptions) -> anyhow::Result<Summary> {
         stopping: AtomicBool::new(false),
         derived: AtomicU64::new(before.derived),
         exercised: Mutex::new(before.exercised),
-        finished: Mutex::new(finished_from(&recovered.finished())),
+        in_order: Mutex::new(InOrder::new(&recovered.finished())),
         writer,
         journal,
         finished_before: recovered.finished(),
@@ -406,8 +410,7 @@ pub async fn run(opts: CampaignOptions) -> anyhow::Result<Summary> {
             tasks.spawn(async move {
                 let parent = choose_parent(&s, index).await;
                 if s.stopping.load(Ordering::Relaxed) {
-                    finish(&s, index);
-                    return Ok(());
+                    return finish(&s, index, None);
                 }
                 let permit = jobs.acquire_owned().await.expect("jobs open");
                 let r = run_one(&s, index, parent).await;
@@ -454,6 +457,14 @@ pub async fn run(opts: CampaignOptions) -> anyhow::Result<Summary> {
     }
     while let Some(r) = tasks.join_next().await {
         r??;
+    }
+    // Sessions that never started (Ctrl-C, the duration) leave gaps: the rest is handled
+    // now, still in session order.
+    {
+        let mut order = shared.in_order.lock().expect("order lock");
+        for (index, work) in order.rest() {
+            settle(&shared, index, work)?;
+        }
     }
     shared.progress.finish();
     let errors = shared.errors.lock().expect("errors lock").clone();
@@ -561,16 +572,6 @@ async fn interruption() -> &'static str {
     }
 }
 
-/// The watermark of finished sessions ([`Shared::finished`]) after `done` finished.
-fn finished_from(done: &std::collections::BTreeSet<u64>) -> (u64, std::collections::BTreeSet<u64>) {
-    let mut above = done.clone();
-    let mut low = 0;
-    while above.remove(&low) {
-        low += 1;
-    }
-    (low, above)
-}
-
 /// What an interrupted run of the campaign had counted, summed from its journal.
 #[derive(Default)]
 struct Restored {
@@ -636,7 +637,7 @@ fn derives(opts: &CampaignOptions, index: u64) -> bool {
 async fn choose_parent(s: &Shared, index: u64) -> Option<u64> {
     let horizon = index - DERIVE_LAG;
     loop {
-        let low = s.finished.lock().expect("finished lock").0;
+        let low = s.in_order.lock().expect("order lock").next();
         if low >= horizon {
             break;
         }
@@ -662,14 +663,87 @@ async fn choose_parent(s: &Shared, index: u64) -> Option<u64> {
 /// Keeps the choice of parents apart from every other stream of the seed.
 const PARENT_SALT: u64 = 0x9a2e_47f0_0d1c_e5ed;
 
-/// Marks session `index` finished.
-fn finish(s: &Shared, index: u64) {
-    let mut f = s.finished.lock().expect("finished lock");
-    let (low, above) = &mut *f;
-    above.insert(index);
-    while above.remove(low) {
-        *low += 1;
+/// Marks session `index` finished, leaving `work` to be done in session order; does
+/// what is due.
+fn finish(s: &Shared, index: u64, work: Option<Settle>) -> anyhow::Result<()> {
+    let mut order = s.in_order.lock().expect("order lock");
+    let shard = s.opts.shard;
+    // Held while settling: the next session's work must wait for this one's.
+    for (index, work) in order.finish(index, work, |i| shard.is_some_and(|sh| !sh.contains(i))) {
+        settle(s, index, work)?;
     }
+    Ok(())
+}
+
+/// What a finished session leaves to be done in session order: its response signatures
+/// counted (a session that showed a target one first is kept in `DIR/corpus/`), and its
+/// journal record written.
+struct Settle {
+    record: SessionRecord,
+    names: Vec<String>,
+    security: Vec<TlsMode>,
+    exclusive: Vec<bool>,
+    transcripts: Vec<(usize, Transcript)>,
+    notes: Vec<(&'static str, String)>,
+}
+
+/// Feedback (issue 4 §5): a session that shows a target a new response signature is kept
+/// in `DIR/corpus/`. Then the journal records the session as finished.
+fn settle(s: &Shared, index: u64, work: Settle) -> anyhow::Result<()> {
+    let Settle {
+        mut record,
+        names,
+        security,
+        exclusive,
+        transcripts,
+        notes,
+    } = work;
+    let names: Vec<&str> = names.iter().map(String::as_str).collect();
+    let new_signatures = {
+        let mut guard = s.signatures.lock().expect("signatures lock");
+        let (set, timeline) = &mut *guard;
+        let minute = s.started.elapsed().as_secs() / 60;
+        if minute > timeline.len() as u64 {
+            // The count when each whole minute passed (no session ended in between: the
+            // same count again).
+            while (timeline.len() as u64) < minute {
+                let at = (timeline.len() as u64 + 1) * 60;
+                timeline.push((at, set.len()));
+            }
+        }
+        for (name, (_, t)) in names.iter().zip(&transcripts) {
+            record.signatures.extend(
+                set.add_new(name, t)
+                    .into_iter()
+                    .map(|sig| (name.to_string(), sig)),
+            );
+        }
+        record.signatures.len()
+    };
+    // A corpus session is already in the corpus it came from: it is not kept again.
+    let from_corpus = (index as usize) < s.opts.corpus.len();
+    if new_signatures > 0 && !from_corpus {
+        let in_corpus = |index: u64, name: &str| format!("corpus/{index:06}-{name}.imap");
+        write_cases(
+            &s.opts.out,
+            s.opts.seed,
+            index,
+            &names,
+            &security,
+            &exclusive,
+            &transcripts,
+            &notes,
+            in_corpus,
+            &s.opts.redact,
+        )?;
+        s.kept.fetch_add(1, Ordering::Relaxed);
+        s.kept_sessions.lock().expect("kept lock").insert(index);
+        record.kept = true;
+    }
+    // Its findings and case files are on disk: the session is finished.
+    s.journal
+        .record(&record)
+        .map_err(|e| anyhow::anyhow!("writing {}: {e}", s.journal.path().display()))
 }
 
 /// The script of session `index`: the generated commands, closed by a LOGOUT so that
@@ -797,15 +871,19 @@ async fn run_probes(s: &Arc<Shared>) -> anyhow::Result<()> {
 }
 
 async fn run_one(s: &Arc<Shared>, index: u64, parent: Option<u64>) -> anyhow::Result<()> {
-    let r = run_session(s, index, parent).await;
+    let r = match run_session(s, index, parent).await {
+        Ok(work) => finish(s, index, Some(work)),
+        Err(e) => finish(s, index, None).and(Err(e)),
+    };
     if r.is_err() {
         s.failed.store(true, Ordering::Relaxed);
     }
-    finish(s, index);
     r
 }
 
-async fn run_session(s: &Arc<Shared>, index: u64, parent: Option<u64>) -> anyhow::Result<()> {
+/// Runs session `index` on every target, judges it and writes its findings; returns what
+/// is left to do in session order.
+async fn run_session(s: &Arc<Shared>, index: u64, parent: Option<u64>) -> anyhow::Result<Settle> {
     let (script, labels) = match parent {
         Some(p) => {
             s.derived.fetch_add(1, Ordering::Relaxed);
@@ -946,7 +1024,7 @@ async fn run_session(s: &Arc<Shared>, index: u64, parent: Option<u64>) -> anyhow
         }
     }
     // Case headers beyond the usual: the mutated commands' labels, the parent session.
-    let mut notes: Vec<(&str, String)> = Vec::new();
+    let mut notes: Vec<(&'static str, String)> = Vec::new();
     if !labels.is_empty() {
         notes.push((MUTATIONS_HEADER, judge::mutation::format_labels(&labels)));
     }
@@ -955,49 +1033,6 @@ async fn run_session(s: &Arc<Shared>, index: u64, parent: Option<u64>) -> anyhow
     }
     if let Some(c) = s.opts.corpus.get(index as usize) {
         notes.push((CORPUS_HEADER, c.name.clone()));
-    }
-    // Feedback (issue 4 §5): a session that shows a target a new response signature is
-    // kept in DIR/corpus/.
-    let new_signatures = {
-        let mut guard = s.signatures.lock().expect("signatures lock");
-        let (set, timeline) = &mut *guard;
-        let minute = s.started.elapsed().as_secs() / 60;
-        if minute > timeline.len() as u64 {
-            // The count when each whole minute passed (no session ended in between: the
-            // same count again).
-            while (timeline.len() as u64) < minute {
-                let at = (timeline.len() as u64 + 1) * 60;
-                timeline.push((at, set.len()));
-            }
-        }
-        for (name, (_, t)) in names.iter().zip(&transcripts) {
-            record.signatures.extend(
-                set.add_new(name, t)
-                    .into_iter()
-                    .map(|sig| (name.to_string(), sig)),
-            );
-        }
-        record.signatures.len()
-    };
-    // A corpus session is already in the corpus it came from: it is not kept again.
-    let from_corpus = (index as usize) < s.opts.corpus.len();
-    if new_signatures > 0 && !from_corpus {
-        let in_corpus = |index: u64, name: &str| format!("corpus/{index:06}-{name}.imap");
-        write_cases(
-            &s.opts.out,
-            s.opts.seed,
-            index,
-            &names,
-            &security,
-            &exclusive,
-            &transcripts,
-            &notes,
-            in_corpus,
-            &s.opts.redact,
-        )?;
-        s.kept.fetch_add(1, Ordering::Relaxed);
-        s.kept_sessions.lock().expect("kept lock").insert(index);
-        record.kept = true;
     }
     if !verdicts.is_empty() || s.opts.all_cases {
         let cases = write_cases(
@@ -1019,11 +1054,7 @@ async fn run_session(s: &Arc<Shared>, index: u64, parent: Option<u64>) -> anyhow
                 .map_err(|e| anyhow::anyhow!("writing {}: {e}", s.writer.path().display()))?;
         }
     }
-    // Its findings and case files are on disk: the session is finished.
     record.elapsed_ms = s.started.elapsed().as_millis() as u64;
-    s.journal
-        .record(&record)
-        .map_err(|e| anyhow::anyhow!("writing {}: {e}", s.journal.path().display()))?;
     let done = s.done.fetch_add(1, Ordering::Relaxed) + 1;
     s.progress.update(
         done,
@@ -1031,7 +1062,14 @@ async fn run_session(s: &Arc<Shared>, index: u64, parent: Option<u64>) -> anyhow
         s.opts.duration,
         &s.writer.counts(),
     );
-    Ok(())
+    Ok(Settle {
+        record,
+        names: names.iter().map(|n| n.to_string()).collect(),
+        security,
+        exclusive,
+        transcripts,
+        notes,
+    })
 }
 
 /// Most findings one judge makes of one target in one session: a server that answers

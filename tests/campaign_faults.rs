@@ -134,6 +134,8 @@ fn resume_and_check(out: &Path, finished: usize, before: &[Finding]) -> Vec<Find
 fn a_lab_server_killed_mid_campaign_is_a_crash_with_its_case_and_the_campaign_goes_on() {
     let _lab = lab_lock();
     let out = out_dir("killed");
+    // The lab is up (started here if need be) before its pid file is read.
+    lab_targets();
     let before = dovecot_pid();
     let mut child = start_campaign(&out, 700, 5);
     wait_for_sessions(&mut child, &out, 100);
