@@ -975,6 +975,10 @@ impl Session {
                 ),
                 StatusDataItemName::UidNext => ("UIDNEXT", mb.uid_next),
                 StatusDataItemName::UidValidity => ("UIDVALIDITY", mb.uid_validity),
+                // Unknown flags: UNSEEN unknown, and left out (the other counts stand).
+                StatusDataItemName::Unseen if mb.messages.iter().any(|m| !m.flags_known) => {
+                    continue
+                }
                 StatusDataItemName::Unseen => (
                     "UNSEEN",
                     mb.messages
@@ -987,11 +991,8 @@ impl Session {
             out.push((k.to_string(), v));
         }
         // STATUS of the selected mailbox: the RFC advises against it; counts may include
-        // messages this connection has not been told of. Unknown flags: UNSEEN unknown.
-        if sel.is_some_and(|s| s.mailbox == mb.name)
-            || !mb.known
-            || mb.messages.iter().any(|m| !m.flags_known)
-        {
+        // messages this connection has not been told of.
+        if sel.is_some_and(|s| s.mailbox == mb.name) || !mb.known {
             self.latitude.data_unsure = true;
         }
         reply(

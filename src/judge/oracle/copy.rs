@@ -1,8 +1,15 @@
-//! COPY of a set that names a message more than once (RFC 3501 §9 `sequence-set`:
-//! "Servers MAY coalesce overlaps and/or execute the sequence in any order"): a server
-//! may copy `1,1` once or twice. The model coalesces; when the server shows that it did
-//! not (COPYUID names as many copies as the set has members with repeats, or EXISTS of
-//! the selected mailbox grows by that many), the oracle follows the server's choice.
+//! What a COPY copied, where the server chose and showed it.
+//!
+//! - A set that names a message more than once (RFC 3501 §9 `sequence-set`: "Servers MAY
+//!   coalesce overlaps and/or execute the sequence in any order"): a server may copy
+//!   `1,1` once or twice. The model coalesces; when the server shows that it did not
+//!   (COPYUID names as many copies as the set has members with repeats, or EXISTS of the
+//!   selected mailbox grows by that many), the oracle follows the server's choice.
+//! - A set the model refuses (a number past the last message) that the server carried out
+//!   as far as it could, where the RFC allows the OK: the COPYUID response code (RFC 4315
+//!   §3: "the first is the set of UIDs of the source messages... the second is the set of
+//!   UIDs assigned to the copied messages, in the same order") names every copy made, so
+//!   the oracle makes the same copies.
 
 use imap_types::command::CommandBody;
 use imap_types::core::Vec1;
@@ -12,6 +19,28 @@ use imap_types::sequence::{SeqOrUid, Sequence, SequenceSet};
 use super::{Done, Oracle, Seen};
 use crate::model::response::{Outcome, Reply};
 use crate::model::session::{Session, Store};
+
+/// The UIDs of a COPYUID set, in its order (a range ascending, RFC 4315 §3 `uid-range`:
+/// "2:4 and 4:2 are equivalent").
+fn uids_in_order(set: &imap_types::extensions::uidplus::UidSet) -> Vec<u32> {
+    use imap_types::extensions::uidplus::UidElement;
+    let mut out = Vec::new();
+    for e in set.0.as_ref() {
+        match e {
+            UidElement::Single(u) => out.push(u.get()),
+            UidElement::Range(a, b) => {
+                let (lo, hi) = (a.get().min(b.get()), a.get().max(b.get()));
+                // A COPYUID cannot name more copies than a session could make: a huge
+                // range is not expanded.
+                if hi - lo > 100_000 {
+                    return Vec::new();
+                }
+                out.extend(lo..=hi);
+            }
+        }
+    }
+    out
+}
 
 /// How many UIDs a COPYUID destination set names.
 pub(super) fn copyuid_count(done: &Done) -> Option<u64> {
@@ -115,6 +144,62 @@ impl Oracle {
             return None;
         }
         session.latitude.copied = Some(total);
+        Some((session, store, last?))
+    }
+
+    /// The COPY the server made, copy by copy from its COPYUID, when the model refused the
+    /// command but allows the OK the server gave (`refused`: the model's reply): the
+    /// session, store and reply to follow instead. `None` when the COPYUID is missing,
+    /// its two sets differ in length, or a source UID is not one the model knows in the
+    /// selected mailbox.
+    pub(super) fn copy_by_copyuid(
+        &self,
+        body: &CommandBody<'_>,
+        done: &Done,
+        refused: &Reply,
+    ) -> Option<(Session, Store, Reply)> {
+        let CommandBody::Copy { mailbox, .. } = body else {
+            return None;
+        };
+        if done.outcome != Outcome::Ok
+            || refused.completion.outcome == Outcome::Ok
+            || !refused.allowed.permits(Outcome::Ok)
+        {
+            return None;
+        }
+        let Some(WireCode::CopyUid {
+            source,
+            destination,
+            ..
+        }) = &done.code
+        else {
+            return None;
+        };
+        let (from, to) = (uids_in_order(source), uids_in_order(destination));
+        if from.is_empty() || from.len() != to.len() {
+            return None;
+        }
+        let mut session = self.session.clone();
+        let mut store = self.store.clone();
+        let mut last = None;
+        for uid in &from {
+            let one = CommandBody::Copy {
+                sequence_set: SequenceSet(Vec1::from(Sequence::Single(SeqOrUid::Value(
+                    std::num::NonZeroU32::new(*uid)?,
+                )))),
+                mailbox: mailbox.clone(),
+                uid: true,
+            };
+            let reply = session.execute(&mut store, &one);
+            if reply.completion.outcome != Outcome::Ok
+                || session.latitude.copied != Some(1)
+                || session.latitude.unsure
+            {
+                return None;
+            }
+            last = Some(reply);
+        }
+        session.latitude.copied = Some(from.len());
         Some((session, store, last?))
     }
 }

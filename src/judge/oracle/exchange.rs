@@ -252,7 +252,10 @@ impl Oracle {
         let mut reply = trial.execute(&mut trial_store, by_count.as_ref().unwrap_or(body));
         // A COPY whose set repeats a message: copied once (coalesced) or once per mention,
         // as the server chose.
-        if let Some((s, st, r)) = self.uncoalesced_copy(body, &done, &seen, trial.latitude.copied) {
+        if let Some((s, st, r)) = self
+            .uncoalesced_copy(body, &done, &seen, trial.latitude.copied)
+            .or_else(|| self.copy_by_copyuid(body, &done, &reply))
+        {
             trial = s;
             trial_store = st;
             reply = r;

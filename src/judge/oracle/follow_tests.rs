@@ -502,3 +502,83 @@ fn a_copy_of_a_range_written_high_to_low_is_followed_where_the_count_tells_its_r
     assert!(v.is_empty(), "{v:#?}");
     assert_eq!(cov.stopped, None);
 }
+
+#[test]
+fn a_copy_beyond_the_mailbox_accepted_makes_the_copies_its_copyuid_names_rfc4315_3() {
+    // `1,1,5` names a message that does not exist; the server copied message 1 twice and
+    // said so in COPYUID: the destination then holds two messages.
+    let t = |dest_exists: &str| {
+        session(vec![
+            ex("a0 CREATE INBOX.b", &["a0 OK done"]),
+            append("a1", "INBOX", MSG, &["a1 OK [APPENDUID 7 1] done"]),
+            select_one("a2"),
+            ex(
+                "a3 COPY 1,1,5 INBOX.b",
+                &["* NO no message 5", "a3 OK [COPYUID 9 1,1 1:2] copied"],
+            ),
+            ex("a4 STATUS INBOX.b (MESSAGES)", &[dest_exists, "a4 OK done"]),
+        ])
+    };
+    let (v, cov) = judge_oracle("srv", &t("* STATUS INBOX.b (MESSAGES 2)"), Profile::Rfc2060);
+    assert!(v.is_empty(), "{v:#?}");
+    assert_eq!(cov.stopped, None);
+    assert_eq!(cov.judged, cov.total);
+    // Where the tool owns the account, a count the copies do not make is a finding.
+    let (v, _) = judge_oracle_in(
+        "srv",
+        &t("* STATUS INBOX.b (MESSAGES 3)"),
+        Profile::Rfc2060,
+        World::Closed,
+    );
+    assert!(
+        v.iter().any(|v| v.kind == Kind::Violation),
+        "a third message in INBOX.b went unnoticed: {v:#?}"
+    );
+}
+
+#[test]
+fn a_copy_the_model_refuses_is_not_followed_from_a_copyuid_whose_sets_differ_in_length() {
+    let t = session(vec![
+        ex("a0 CREATE INBOX.b", &["a0 OK done"]),
+        append("a1", "INBOX", MSG, &["a1 OK [APPENDUID 7 1] done"]),
+        select_one("a2"),
+        ex("a3 COPY 1,5 INBOX.b", &["a3 OK [COPYUID 9 1 1:2] copied"]),
+        ex("a4 NOOP", &["a4 OK done"]),
+    ]);
+    let (_, cov) = judge_oracle("srv", &t, Profile::Rfc2060);
+    assert_eq!(cov.stopped.map(|s| s.gap), Some(Gap::AcceptedWhereRefused));
+}
+
+#[test]
+fn status_messages_is_held_where_only_the_copies_flags_are_unknown_rfc2060_6_3_10() {
+    // A copy's flags are the server's choice (SHOULD, §6.4.7): UNSEEN is unknown, but
+    // MESSAGES is "the number of messages in the mailbox" all the same.
+    let t = |messages: u32| {
+        session(vec![
+            ex("a0 CREATE INBOX.b", &["a0 OK done"]),
+            append("a1", "INBOX", MSG, &["a1 OK [APPENDUID 7 1] done"]),
+            select_one("a2"),
+            ex("a3 COPY 1 INBOX.b", &["a3 OK copied"]),
+            ex(
+                "a4 STATUS INBOX.b (MESSAGES UNSEEN)",
+                &[
+                    &format!("* STATUS INBOX.b (MESSAGES {messages} UNSEEN 0)"),
+                    "a4 OK done",
+                ],
+            ),
+        ])
+    };
+    let (v, cov) = judge_oracle_in("srv", &t(1), Profile::Rfc2060, World::Closed);
+    assert!(v.is_empty(), "{v:#?}");
+    assert_eq!(cov.stopped, None);
+    let (v, _) = judge_oracle_in("srv", &t(3), Profile::Rfc2060, World::Closed);
+    assert_eq!(
+        v.iter().map(|v| v.rule.as_deref()).collect::<Vec<_>>(),
+        vec![Some(rule::STATUS_VALUE)],
+        "{v:#?}"
+    );
+    // A shared account: another client may have added the two, so only a stop.
+    let (v, cov) = judge_oracle_in("srv", &t(3), Profile::Rfc2060, World::Open);
+    assert!(v.is_empty(), "{v:#?}");
+    assert_eq!(cov.stopped.map(|s| s.gap), Some(Gap::CountDiffers));
+}

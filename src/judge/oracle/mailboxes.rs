@@ -318,6 +318,7 @@ impl Oracle {
                 if k == "MESSAGES" && g == v {
                     self.failed_into.remove(&Account::key(name));
                 }
+
                 if k == "MESSAGES" && g > v {
                     let before = self.verdicts.len();
                     self.left_behind(
@@ -330,6 +331,12 @@ impl Oracle {
                     if self.verdicts.len() > before {
                         continue;
                     }
+                }
+                // A shared account: another client may have added, removed or flagged
+                // messages meanwhile. The oracle no longer knows the mailbox.
+                if g != v && !self.world.is_closed() {
+                    self.stop(Gap::CountDiffers);
+                    return;
                 }
                 if g != v {
                     self.find(
