@@ -1,4 +1,6 @@
+use super::commands::to_non_sync;
 use super::*;
+use crate::wire::Fragment;
 
 fn creds(u: &str, p: &str) -> Credentials {
     Credentials {

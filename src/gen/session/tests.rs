@@ -1,4 +1,6 @@
+use super::fetch::draw_section;
 use super::*;
+use crate::gen::message::PartKind;
 use crate::gen::message::WORDS;
 
 #[test]
