@@ -609,6 +609,7 @@ impl From<&journal::Recovered> for Restored {
                 if let Some(why) = rec.oracle_stops.get(target) {
                     *e.stops.entry(why.clone()).or_default() += 1;
                 }
+                e.lost_after_fault += rec.oracle_lost_after_fault.get(target).unwrap_or(&0);
                 for (what, n) in rec.oracle_skipped.get(target).into_iter().flatten() {
                     *e.skipped.entry(what.clone()).or_default() += n;
                 }
@@ -1012,6 +1013,12 @@ async fn run_session(s: &Arc<Shared>, index: u64, parent: Option<u64>) -> anyhow
                     .oracle_stops
                     .insert(name.to_string(), why.to_string());
             }
+            if cov.after_fault {
+                record.oracle_lost_after_fault.insert(
+                    name.to_string(),
+                    cov.total.saturating_sub(cov.judged) as u64,
+                );
+            }
             if !cov.skipped.is_empty() {
                 record.oracle_skipped.insert(
                     name.to_string(),
@@ -1156,8 +1163,9 @@ pub fn judge_session(
         )));
         if let Some(profile) = oracle {
             let world = worlds.get(i).copied().unwrap_or_default();
-            let (v, c) = judge::judge_oracle_in(name, t, profile, world);
+            let (v, mut c) = judge::judge_oracle_in(name, t, profile, world);
             verdicts.extend(capped(v));
+            c.mark_fault(name, &verdicts);
             coverage.push(c);
         } else {
             coverage.push(Coverage::default());

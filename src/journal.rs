@@ -94,6 +94,10 @@ pub struct SessionRecord {
     /// Per target where the oracle stopped following: why.
     #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
     pub oracle_stops: BTreeMap<String, String>,
+    /// Per target where the oracle stopped at or after the server's own fault: the
+    /// exchanges it did not follow.
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub oracle_lost_after_fault: BTreeMap<String, u64>,
     /// Per target: what the oracle passed over and followed on, with how often.
     #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
     pub oracle_skipped: BTreeMap<String, BTreeMap<String, u64>>,

@@ -1314,7 +1314,17 @@ fn print_summary(s: &Summary) {
         let parts: Vec<String> = s
             .oracle_coverage
             .iter()
-            .map(|(name, t)| format!("{name} {:.0}%", t.percent()))
+            .map(|(name, t)| {
+                if t.lost_after_fault > 0 {
+                    format!(
+                        "{name} {:.1}% ({:.1}% where it had not broken a rule first)",
+                        t.percent(),
+                        t.percent_where_correct()
+                    )
+                } else {
+                    format!("{name} {:.1}%", t.percent())
+                }
+            })
             .collect();
         println!("oracle followed: {} of exchanges", parts.join(", "));
         // Where it stopped, per target: the largest gaps in the model first.

@@ -140,8 +140,33 @@ fn lab_up_login_reset_status_down() {
     lab::down(&opts).expect("down before the test");
     let _guard = DownOnDrop(opts.clone());
 
+    // A descriptor of the caller that is not close-on-exec (as `flock(1)` hands its lock
+    // to the command it runs) must not reach the daemons, which outlive the caller.
+    let marker = opts.state_dir.with_extension("inherited");
+    let held = std::fs::File::create(&marker).unwrap();
+    // SAFETY: F_SETFD on a descriptor this test owns.
+    unsafe {
+        libc::fcntl(std::os::fd::AsRawFd::as_raw_fd(&held), libc::F_SETFD, 0);
+    }
     let t = Instant::now();
     let first = lab::up(&opts).expect("lab up");
+    for s in &first {
+        for member in group_members(s.pid.expect("a pid")) {
+            let fds = std::fs::read_dir(format!("/proc/{member}/fd"))
+                .into_iter()
+                .flatten();
+            for fd in fds.flatten() {
+                assert_ne!(
+                    std::fs::read_link(fd.path()).ok().as_deref(),
+                    Some(marker.as_path()),
+                    "{} (pid {member}) holds a descriptor of the process that started it",
+                    s.name
+                );
+            }
+        }
+    }
+    drop(held);
+    let _ = std::fs::remove_file(&marker);
     eprintln!("lab up (fresh state dir): {:.2?}", t.elapsed());
     let t = Instant::now();
     let second = lab::up(&opts).expect("lab up again");

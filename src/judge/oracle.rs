@@ -87,6 +87,12 @@ pub struct Coverage {
     pub total: usize,
     /// Why the oracle stopped following, if it did.
     pub stopped: Option<Stop>,
+    /// The script step it stopped at (`None`: in the setup, or it did not stop).
+    pub stopped_at: Option<usize>,
+    /// It stopped at or after an exchange where the server broke a rule
+    /// ([`Coverage::mark_fault`]): the exchanges it did not follow are lost to the
+    /// server's fault, not to a gap in the model.
+    pub after_fault: bool,
     /// What it passed over and followed on (lines it could not read, commands whose
     /// effect is bounded by their responses), with how often.
     pub skipped: BTreeMap<Skip, u64>,
@@ -94,6 +100,30 @@ pub struct Coverage {
     /// mailbox it knows and the model message each identifies (the differential judge
     /// compares targets by these identities).
     pub identities: Vec<Option<BTreeMap<u32, u64>>>,
+}
+
+impl Coverage {
+    /// Marks the stop as following the server's own fault when `verdicts` hold one for
+    /// `target` at or before the step it stopped at: a violation, syntax finding, crash
+    /// or timeout at a script step (findings of the setup, such as the capabilities the
+    /// greeting offers, change nothing the oracle follows), or a crash or timeout that
+    /// ended the session.
+    pub fn mark_fault(&mut self, target: &str, verdicts: &[Verdict]) {
+        if self.stopped.is_none() {
+            return;
+        }
+        let at = self.stopped_at;
+        self.after_fault = verdicts.iter().any(|v| {
+            v.targets.iter().any(|t| t == target)
+                && match v.kind {
+                    Kind::Crash | Kind::Timeout => true,
+                    Kind::Violation | Kind::Syntax => {
+                        v.step.is_some() && at.is_some() && v.step <= at
+                    }
+                    _ => false,
+                }
+        });
+    }
 }
 
 pub use closed::World;
@@ -540,6 +570,9 @@ impl Oracle {
             let last = i + 1 == t.script.len();
             if !self.authenticate(Some(i), e, last.then_some(&t.end)) {
                 self.exchange(Some(i), e);
+            }
+            if !self.live() && self.coverage.stopped_at.is_none() {
+                self.coverage.stopped_at = Some(i);
             }
             let identity = self.live().then(|| self.identity()).flatten();
             self.coverage.identities.push(identity);

@@ -20,7 +20,12 @@ use anyhow::{anyhow, bail, Context, Result};
 use super::{Listener, ListenerKind};
 
 /// Starts `cmd` detached from us: its own process group, stdin from /dev/null, stdout
-/// and stderr appended to `log`. Returns the pid (which is also the process group id).
+/// and stderr appended to `log`, and no other descriptor of ours. Returns the pid (which
+/// is also the process group id).
+///
+/// A daemon outlives the command that started it: a descriptor it inherited (a lock
+/// taken with `flock(1)` around `lab up`, a pipe a CI runner reads until EOF) would stay
+/// held as long as the lab runs.
 pub fn spawn_daemon(mut cmd: Command, log: &Path) -> Result<u32> {
     let out = fs::OpenOptions::new()
         .create(true)
@@ -32,10 +37,40 @@ pub fn spawn_daemon(mut cmd: Command, log: &Path) -> Result<u32> {
         .stdout(out)
         .stderr(err)
         .process_group(0);
+    // SAFETY: between fork and exec only async-signal-safe calls (getrlimit, fcntl).
+    unsafe {
+        cmd.pre_exec(|| {
+            close_on_exec_from(3);
+            Ok(())
+        });
+    }
     let child = cmd
         .spawn()
         .with_context(|| format!("starting {:?}", cmd.get_program()))?;
     Ok(child.id())
+}
+
+/// Marks every descriptor from `first` on close-on-exec (one not open: nothing to do).
+fn close_on_exec_from(first: libc::c_int) {
+    let mut limit = libc::rlimit {
+        rlim_cur: 0,
+        rlim_max: 0,
+    };
+    // SAFETY: getrlimit and fcntl take no pointers but `limit`, which lives here.
+    let max = if unsafe { libc::getrlimit(libc::RLIMIT_NOFILE, &mut limit) } == 0 {
+        limit.rlim_cur.min(65_536) as libc::c_int
+    } else {
+        1024
+    };
+    for fd in first..max {
+        // SAFETY: F_GETFD/F_SETFD on a descriptor number; EBADF where none is open.
+        unsafe {
+            let flags = libc::fcntl(fd, libc::F_GETFD);
+            if flags >= 0 {
+                libc::fcntl(fd, libc::F_SETFD, flags | libc::FD_CLOEXEC);
+            }
+        }
+    }
 }
 
 /// Whether a process with this pid exists and is not a zombie.

@@ -67,6 +67,11 @@ pub struct TargetRun {
     /// Exchanges the oracle judged, and exchanges in all.
     pub oracle_judged: u64,
     pub oracle_total: u64,
+    /// Exchanges of `oracle_total` the oracle did not follow because it stopped at or
+    /// after an exchange where this target broke a rule (a violation, syntax finding,
+    /// crash or timeout); the rest of the shortfall is gaps in the model.
+    #[serde(default, skip_serializing_if = "is_zero")]
+    pub oracle_lost_after_fault: u64,
     /// Why the oracle stopped following its sessions: each reason (a named gap in the
     /// model, [`crate::judge::oracle::Gap`]) with the sessions it stopped, most first.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
@@ -84,6 +89,10 @@ pub struct TargetRun {
     /// Each time its `restart` hook started it again: the setup error that made it.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub restarts: Vec<String>,
+}
+
+fn is_zero(n: &u64) -> bool {
+    *n == 0
 }
 
 /// A reason and how often it occurred.
@@ -115,6 +124,7 @@ impl TargetRun {
             total: self.oracle_total,
             stops: back(&self.oracle_stops),
             skipped: back(&self.oracle_skipped),
+            lost_after_fault: self.oracle_lost_after_fault,
         }
     }
 
@@ -122,6 +132,7 @@ impl TargetRun {
     pub fn set_oracle_tally(&mut self, t: &Tally) {
         self.oracle_judged = t.judged;
         self.oracle_total = t.total;
+        self.oracle_lost_after_fault = t.lost_after_fault;
         self.oracle_stops = reason_counts(&t.stops);
         self.oracle_skipped = reason_counts(&t.skipped);
     }

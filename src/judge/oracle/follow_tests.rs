@@ -582,3 +582,50 @@ fn status_messages_is_held_where_only_the_copies_flags_are_unknown_rfc2060_6_3_1
     assert!(v.is_empty(), "{v:#?}");
     assert_eq!(cov.stopped.map(|s| s.gap), Some(Gap::CountDiffers));
 }
+
+#[test]
+fn a_stop_at_or_after_the_servers_own_fault_is_not_counted_against_the_model() {
+    let verdict = |kind: Kind, target: &str, step: Option<usize>| Verdict {
+        kind,
+        targets: vec![target.to_string()],
+        step,
+        rule: None,
+        summary: String::new(),
+        expected: String::new(),
+        observed: String::new(),
+        cause: None,
+    };
+    let stopped_at_3 = || Coverage {
+        judged: 3,
+        total: 10,
+        stopped: Some(Stop::at(Gap::CountDiffers)),
+        stopped_at: Some(3),
+        ..Coverage::default()
+    };
+    let marked = |v: Vec<Verdict>| {
+        let mut c = stopped_at_3();
+        c.mark_fault("srv", &v);
+        c.after_fault
+    };
+    assert!(marked(vec![verdict(Kind::Violation, "srv", Some(2))]));
+    assert!(marked(vec![verdict(Kind::Syntax, "srv", Some(3))]));
+    assert!(marked(vec![verdict(Kind::Crash, "srv", Some(9))]));
+    // Later, elsewhere, of the setup, or only a SHOULD: the stop is the model's gap.
+    assert!(!marked(vec![verdict(Kind::Violation, "srv", Some(4))]));
+    assert!(!marked(vec![verdict(Kind::Violation, "other", Some(1))]));
+    assert!(!marked(vec![verdict(Kind::Violation, "srv", None)]));
+    assert!(!marked(vec![verdict(Kind::Warning, "srv", Some(1))]));
+    // Counted: the exchanges lost are left out of the rate where the server was right.
+    let mut c = stopped_at_3();
+    c.mark_fault("srv", &[verdict(Kind::Violation, "srv", Some(1))]);
+    let mut t = Tally::default();
+    t.add(&c);
+    t.add(&Coverage {
+        judged: 10,
+        total: 10,
+        ..Coverage::default()
+    });
+    assert_eq!(t.lost_after_fault, 7);
+    assert_eq!(t.percent(), 65.0);
+    assert_eq!(t.percent_where_correct(), 100.0);
+}

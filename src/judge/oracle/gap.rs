@@ -221,6 +221,9 @@ pub struct Tally {
     pub stops: BTreeMap<String, u64>,
     /// Things passed over without stopping, by reason.
     pub skipped: BTreeMap<String, u64>,
+    /// Exchanges not followed because the oracle stopped at or after the server's own
+    /// fault ([`super::Coverage::after_fault`]).
+    pub lost_after_fault: u64,
 }
 
 impl Tally {
@@ -231,6 +234,9 @@ impl Tally {
         if let Some(s) = &c.stopped {
             *self.stops.entry(s.to_string()).or_default() += 1;
         }
+        if c.after_fault {
+            self.lost_after_fault += c.total.saturating_sub(c.judged) as u64;
+        }
         for (what, n) in &c.skipped {
             *self.skipped.entry(what.to_string()).or_default() += n;
         }
@@ -240,6 +246,7 @@ impl Tally {
     pub fn merge(&mut self, other: &Tally) {
         self.judged += other.judged;
         self.total += other.total;
+        self.lost_after_fault += other.lost_after_fault;
         for (r, n) in &other.stops {
             *self.stops.entry(r.clone()).or_default() += n;
         }
@@ -257,15 +264,34 @@ impl Tally {
         }
     }
 
+    /// Exchanges judged, in percent of those where the server had not broken a rule
+    /// first (all of them less [`Tally::lost_after_fault`]; 100 for none).
+    pub fn percent_where_correct(&self) -> f64 {
+        let total = self.total.saturating_sub(self.lost_after_fault);
+        if total == 0 {
+            100.0
+        } else {
+            100.0 * self.judged as f64 / total as f64
+        }
+    }
+
     /// The reasons to stop, most frequent first (ties by text).
     pub fn top_stops(&self) -> Vec<(&str, u64)> {
         ranked(&self.stops)
     }
 
-    /// One line: `87% (3332/3813); stopped: 23 COPY has ..., 11 CLOSE ...` with at most
-    /// `top` reasons.
+    /// One line: `87% (3332/3813; 98.1% of 3400 where the server had not broken a rule
+    /// first); stopped: 23 COPY has ..., 11 CLOSE ...` with at most `top` reasons.
     pub fn line(&self, top: usize) -> String {
-        let mut s = format!("{:.0}% ({}/{})", self.percent(), self.judged, self.total);
+        let mut s = format!("{:.1}% ({}/{}", self.percent(), self.judged, self.total);
+        if self.lost_after_fault > 0 {
+            s.push_str(&format!(
+                "; {:.1}% of {} where the server had not broken a rule first",
+                self.percent_where_correct(),
+                self.total.saturating_sub(self.lost_after_fault)
+            ));
+        }
+        s.push(')');
         let stops = self.top_stops();
         if !stops.is_empty() {
             let shown: Vec<String> = stops
@@ -310,7 +336,7 @@ mod tests {
                 total: 5,
                 stopped: stop,
                 skipped,
-                identities: vec![],
+                ..super::super::Coverage::default()
             });
         }
         assert_eq!((t.judged, t.total), (11, 20));
@@ -327,7 +353,7 @@ mod tests {
         );
         assert_eq!(
             t.line(1),
-            "55% (11/20); stopped: 2 COPY has effects the model cannot predict (+1 more)"
+            "55.0% (11/20); stopped: 2 COPY has effects the model cannot predict (+1 more)"
         );
         let mut sum = Tally::default();
         sum.merge(&t);
