@@ -82,6 +82,7 @@ pub mod rule {
     pub const SELECT_UIDNEXT_3501: &str = "3501-6.3.1-uidnext";
     pub const APPENDS: &str = "2060-6.3.11-appends-at-end";
     pub const COPIES: &str = "2060-6.4.7-copies-to-end";
+    pub const INBOX_MOVED: &str = "2060-6.3.5-inbox-moves-messages";
 }
 
 /// The model's message count per mailbox before an exchange, with the exchange's step and
@@ -114,6 +115,9 @@ pub(super) struct Memory {
     /// §6.3.5): which of them holds which messages is the model's reading (INBOX's move is
     /// special), not held against the server's counts.
     renamed: Vec<Vec<u8>>,
+    /// The step of the last `RENAME INBOX ...` answered OK: RFC 2060 §6.3.5 "It moves all
+    /// messages in INBOX to a new mailbox with the given name, leaving INBOX empty".
+    inbox_renamed: Option<Option<usize>>,
     /// Whether the exchange under way has not yet reached the closed world's checks: one
     /// that never does was skipped (a command refused unread, whose effects the model does
     /// not follow).
@@ -498,8 +502,8 @@ impl Oracle {
             .selection()
             .map(|s| Account::key(&s.mailbox))
             .unwrap_or_default();
-        if self.closed.renamed.iter().any(|r| key.starts_with(r)) {
-            return WHY;
+        if let Some(gap) = self.count_after_rename(&key, model, server, "EXISTS") {
+            return gap;
         }
         // A command the oracle skipped since the server last showed this count may have
         // changed it.
@@ -579,6 +583,58 @@ impl Oracle {
             format!("* {server} EXISTS"),
         );
         WHY
+    }
+
+    /// A RENAME the server and the model both answered OK: one of INBOX is remembered.
+    pub(super) fn renamed_ok(&mut self, step: Option<usize>, body: &CommandBody<'_>) {
+        if let CommandBody::Rename { from, .. } = body {
+            if self.world.is_closed() && Account::key(&super::mailbox_bytes(from)) == b"INBOX" {
+                self.closed.inbox_renamed = Some(step);
+            }
+        }
+    }
+
+    /// A count the server showed for `key` (EXISTS, or STATUS MESSAGES or UNSEEN: `what`)
+    /// that differs from the model's, where a RENAME of this session moved messages from
+    /// or to that name: which name holds which messages is the RENAME's doing, so the
+    /// count itself is not blamed. One case is a finding: INBOX holding more messages than
+    /// were added to it since a `RENAME INBOX` answered OK, with nothing else since that
+    /// could add one (§6.3.5: "leaving INBOX empty"). `None` when no RENAME touched the
+    /// name (the caller judges the count); otherwise the reason to stop following.
+    pub(super) fn count_after_rename(
+        &mut self,
+        key: &[u8],
+        model: usize,
+        server: usize,
+        what: &str,
+    ) -> Option<Gap> {
+        if !self.closed.renamed.iter().any(|r| key.starts_with(r)) {
+            return None;
+        }
+        let unskipped =
+            self.closed.confirmed_skips.get(key).copied().unwrap_or(0) == self.closed.skips;
+        let nothing_added = self.closed.added.get(key).is_none_or(|a| a.is_empty());
+        if let (b"INBOX", Some(at), true, true, true, "EXISTS" | "MESSAGES") = (
+            key,
+            self.closed.inbox_renamed,
+            unskipped,
+            nothing_added,
+            server > model,
+            what,
+        ) {
+            self.find(
+                at,
+                rule::INBOX_MOVED,
+                format!(
+                    "RENAME of INBOX answered OK, yet INBOX then holds {server} message(s) \
+                     where the session added {model} since (it reported {what} {server}): \
+                     the messages were not all moved"
+                ),
+                format!("INBOX left empty: {what} {model}"),
+                format!("{what} {server}"),
+            );
+        }
+        Some(Gap::CountDiffers)
     }
 
     /// STATUS in a closed world: RECENT no more than MESSAGES (RFC 2060 §6.3.10), and

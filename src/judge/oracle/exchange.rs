@@ -315,6 +315,7 @@ impl Oracle {
                 self.follow_unsure_expunge(&seen);
             }
             (Outcome::Ok, Outcome::Ok) => {
+                self.renamed_ok(step, body);
                 let closed = (latitude.unsure && matches!(body, CommandBody::Close))
                     .then(|| self.close_predictable())
                     .flatten();

@@ -338,6 +338,14 @@ impl Oracle {
                     self.stop(Gap::CountDiffers);
                     return;
                 }
+                // A RENAME moved messages from or to this name: not the STATUS's fault.
+                if g != v {
+                    let key = Account::key(name);
+                    if let Some(gap) = self.count_after_rename(&key, *v as usize, *g as usize, k) {
+                        self.stop(gap);
+                        return;
+                    }
+                }
                 if g != v {
                     self.find(
                         step,
