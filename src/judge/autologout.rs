@@ -160,7 +160,7 @@ fn evidence(which: &str, r: &IdleRecord) -> String {
         said.join("")
     };
     format!(
-        "{which}: after the login the client sent nothing; the server sent {sent} and {closed} after {} ({} ms) of inactivity",
+        "{which}: after its last command the client sent nothing; the server sent {sent} and {closed} after {} ({} ms) of inactivity",
         human(r.idle),
         r.idle.as_millis()
     )
