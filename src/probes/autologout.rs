@@ -96,9 +96,10 @@ impl AutologoutSummary {
             }
         )];
         if window < MINIMUM + SLACK {
-            out.push(format!(
+            out.push(
                 "  (a window shorter than 30 minutes shows only early closes: it cannot show that RFC 2060 §5.4 is kept)"
-            ));
+                    .to_string(),
+            );
         }
         for o in &self.outcomes {
             let what = match &o.conclusion {
