@@ -154,3 +154,16 @@ fn idle_times_read_as_a_person_would_say_them() {
     assert_eq!(human(Duration::from_millis(4012)), "4.012 s");
     assert_eq!(human(Duration::from_millis(1_798_100)), "29 min 58.1 s");
 }
+
+#[test]
+fn the_catalogue_checks_the_30_minute_minimum_with_the_opt_in_probe() {
+    let r = crate::catalogue::catalogue().get(RULE).unwrap();
+    assert_eq!(r.check.as_deref(), Some("autologout"));
+    assert_eq!(r.unchecked(), None);
+    assert!(
+        r.status().contains("imapconform probe autologout"),
+        "{}",
+        r.status()
+    );
+    assert_eq!(requirement_kind(RULE), Some(Kind::Violation));
+}
