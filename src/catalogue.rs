@@ -28,7 +28,7 @@ pub const SOURCE: &str = include_str!("../rfc/requirements.toml");
 pub const EXAMPLES_SOURCE: &str = include_str!("../rfc/rfc2060-examples.toml");
 
 /// The judges a requirement can be checked by (`check`).
-pub const JUDGES: [&str; 11] = [
+pub const JUDGES: [&str; 12] = [
     "oracle",
     "syntax",
     "end",
@@ -40,6 +40,7 @@ pub const JUDGES: [&str; 11] = [
     "capabilities",
     "eight-bit",
     "metamorphic",
+    "autologout",
 ];
 
 /// How binding a requirement is (RFC 2060 §1.2), or `Syntax` for a formal-syntax rule.
@@ -189,6 +190,9 @@ impl Requirement {
     /// `check: JUDGE` or `not checked: REASON`.
     pub fn status(&self) -> String {
         match (&self.check, &self.not_checked) {
+            (Some(c), _) if c == "autologout" => {
+                format!("check: {c} (opt-in: `imapconform probe autologout`, 31 minutes idle)")
+            }
             (Some(c), _) => format!("check: {c}"),
             (None, Some(r)) => format!("not checked: {r}"),
             (None, None) => "not checked".into(),

@@ -156,6 +156,56 @@ enum Cmd {
         after_help = "Examples:\n  imapconform report findings\n  imapconform report findings --out /tmp/findings-report"
     )]
     Report(ReportArgs),
+    /// Long-running probes, run on their own (opt-in): `probe autologout`.
+    #[command(subcommand)]
+    Probe(ProbeCmd),
+}
+
+#[derive(Subcommand, Debug)]
+enum ProbeCmd {
+    /// Check the inactivity autologout timer (RFC 2060 §5.4: at least 30 minutes) by
+    /// leaving a logged-in connection idle on every target at once for 31 minutes.
+    ///
+    /// Per target: log in as its first pool user (reset first), send nothing, and watch
+    /// the connection. A server that closes it (with or without a BYE) before 30 minutes
+    /// of inactivity is asked again with a second idle connection; two early closes are a
+    /// violation of 2060-5.4-autologout-30-minutes, with the idle times measured (from the
+    /// last byte the client sent, on the client's clock, with 2 s of slack) and the bytes
+    /// the server sent. A connection still open after 31 minutes gets NOOP; its answer
+    /// shows any timer is at least 30 minutes. Ctrl-C or SIGTERM ends every watch at once,
+    /// with what was seen written.
+    ///
+    /// Writes DIR/findings.jsonl and DIR/cases/autologout-TARGET.imap (the login, what the
+    /// server sent while the client was idle, the NOOP; the header gives the idle time).
+    /// Exit status: 0 when no finding is at or above --fail-on, 1 when one is, 2 for usage
+    /// or setup errors.
+    #[command(
+        after_help = "Example:\n  imapconform probe autologout --targets /dev/shm/imapconform-lab/targets.toml --out autologout"
+    )]
+    Autologout(AutologoutArgs),
+}
+
+#[derive(clap::Args, Debug)]
+struct AutologoutArgs {
+    /// The targets file (TOML; see the README).
+    #[arg(long, value_name = "FILE")]
+    targets: PathBuf,
+    /// Only these targets of the file (repeatable; default: all).
+    #[arg(long = "target", value_name = "NAME")]
+    only: Vec<String>,
+    /// Directory for findings.jsonl and cases/.
+    #[arg(long, value_name = "DIR")]
+    out: PathBuf,
+    /// Exit 1 when a finding of this kind or a worse one is made.
+    #[arg(long, default_value = "violation", value_parser = parse_kind)]
+    fail_on: Kind,
+    /// Write passwords into case files and findings as sent (default: `<redacted>`).
+    #[arg(long)]
+    keep_secrets: bool,
+    /// Leave each connection idle this long instead of 31 minutes (for tests): shows
+    /// early closes only, never that the requirement is kept.
+    #[arg(long, value_name = "D", value_parser = parse_duration, hide = true)]
+    idle_for: Option<Duration>,
 }
 
 #[derive(Subcommand, Debug)]
@@ -701,6 +751,7 @@ fn real_main(cli: Cli) -> anyhow::Result<u8> {
         Cmd::Merge(a) => cmd_merge(a),
         Cmd::Truth(a) => cmd_truth(&a),
         Cmd::Report(a) => cmd_report(&a),
+        Cmd::Probe(ProbeCmd::Autologout(a)) => cmd_probe_autologout(&a),
         Cmd::Rfc(a) => match cmd_rfc(&a, &mut std::io::stdout().lock()) {
             // `imapconform rfc --list | head` is fine.
             Err(e) if e.kind() == std::io::ErrorKind::BrokenPipe => Ok(0),
@@ -1271,6 +1322,32 @@ fn cmd_race(a: RaceArgs) -> anyhow::Result<u8> {
         println!("{line}");
     }
     if !s.errors.is_empty() {
+        return Ok(2);
+    }
+    Ok(u8::from(s.worst().is_some_and(|w| w.fails(a.fail_on))))
+}
+
+fn cmd_probe_autologout(a: &AutologoutArgs) -> anyhow::Result<u8> {
+    use imapconform::probes::autologout;
+    let targets = load_targets(&a.targets, &a.only)?;
+    let window = a.idle_for.unwrap_or(autologout::DEFAULT_WINDOW);
+    let opts = autologout::AutologoutOptions {
+        redact: Redactor::choose(&targets.targets, a.keep_secrets),
+        targets: targets.targets,
+        out: a.out.clone(),
+        window,
+        drive: DriveOptions {
+            literal_plus: false,
+            recheck_timeouts: false,
+            ..DriveOptions::default()
+        },
+    };
+    let s = runtime()?.block_on(autologout::run(opts))?;
+    for line in s.lines(window) {
+        println!("{line}");
+    }
+    println!("findings: {}", a.out.join("findings.jsonl").display());
+    if s.has_errors() {
         return Ok(2);
     }
     Ok(u8::from(s.worst().is_some_and(|w| w.fails(a.fail_on))))

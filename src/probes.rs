@@ -7,6 +7,8 @@
 //! ([`replay_probe`]) runs the probe again: a probe is minimal already, so verification
 //! replays it and minimisation leaves it as it is.
 
+pub mod autologout;
+
 use std::collections::BTreeMap;
 use std::path::Path;
 

@@ -67,6 +67,8 @@ pub struct Conn {
     limits: FrameLimits,
     framer: Framer,
     eof: bool,
+    /// When the last bytes sent were handed to the stream in full.
+    last_sent: Option<Instant>,
 }
 
 /// Connects to `host:port`, giving up after `limit`.
@@ -180,6 +182,7 @@ impl Conn {
             limits: frame,
             framer: Framer::new(frame),
             eof: false,
+            last_sent: None,
         }
     }
 
@@ -215,9 +218,18 @@ impl Conn {
         };
         match timeout_at(deadline, write).await {
             Err(_) => Err(Stop::Timeout),
-            Ok(Ok(())) => Ok(()),
+            Ok(Ok(())) => {
+                self.last_sent = Some(Instant::now());
+                Ok(())
+            }
             Ok(Err(_)) => Err(Stop::Closed),
         }
+    }
+
+    /// When the last [`Conn::send`] finished handing its bytes to the stream (flushed):
+    /// what an idle client measures its silence from. `None` before anything was sent.
+    pub fn last_sent(&self) -> Option<Instant> {
+        self.last_sent
     }
 
     /// The next complete server message. At the end of the stream, an unfinished message

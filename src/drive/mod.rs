@@ -25,6 +25,7 @@
 
 pub mod auth;
 pub mod conn;
+pub mod idle;
 pub mod race;
 pub mod recheck;
 pub mod starttls;

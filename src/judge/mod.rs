@@ -24,6 +24,7 @@
 //! (extensions, ambiguous ABNF, decoder limits) the judge says nothing or gives a
 //! [`Kind::Warning`] that states the reason; it never guesses a violation.
 
+pub mod autologout;
 pub mod capability_names;
 pub mod cause;
 pub mod completion;
