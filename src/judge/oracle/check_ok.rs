@@ -94,6 +94,7 @@ impl Oracle {
                 );
                 return self.stop(Gap::CopiesDiffer);
             }
+            self.learn_copyuid(step, body, done, copied);
         }
         if !is_select {
             // RFC 3501 §5.2 (and RFC 2060 §7.3.1): only EXPUNGE makes the mailbox smaller.

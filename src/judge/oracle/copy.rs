@@ -42,6 +42,19 @@ fn uids_in_order(set: &imap_types::extensions::uidplus::UidSet) -> Vec<u32> {
     out
 }
 
+/// Whether a sequence set names no message of a mailbox of `count` messages: every number
+/// above the count, and no `*` (RFC 2060 §9 `set`: "*" is the largest number in use).
+fn names_no_message(set: &SequenceSet, count: usize) -> bool {
+    let above = |v: &SeqOrUid| match v {
+        SeqOrUid::Value(n) => n.get() as usize > count,
+        SeqOrUid::Asterisk => false,
+    };
+    set.0.as_ref().iter().all(|e| match e {
+        Sequence::Single(a) => above(a),
+        Sequence::Range(a, b) => above(a) && above(b),
+    })
+}
+
 /// How many UIDs a COPYUID destination set names.
 pub(super) fn copyuid_count(done: &Done) -> Option<u64> {
     let Some(WireCode::CopyUid { destination, .. }) = &done.code else {
@@ -201,5 +214,71 @@ impl Oracle {
         }
         session.latitude.copied = Some(from.len());
         Some((session, store, last?))
+    }
+
+    /// A COPY by sequence numbers that names no message of the selected mailbox, which
+    /// the server answered OK (RFC 2060 leaves a set beyond the mailbox to the server):
+    /// it had nothing to copy, so following it changes nothing. Not when the server
+    /// reported the selected mailbox grown or shrunk meanwhile (`seen`).
+    pub(super) fn copy_of_nothing(&self, body: &CommandBody<'_>, seen: &[Seen]) -> bool {
+        let CommandBody::Copy {
+            sequence_set,
+            uid: false,
+            ..
+        } = body
+        else {
+            return false;
+        };
+        let Some(sel) = self.session.selection() else {
+            return false;
+        };
+        let count = sel.view.len();
+        let moved = seen.iter().any(|s| match s {
+            Seen::Exists(n) => *n as usize != count,
+            Seen::Expunge(_) => true,
+            _ => false,
+        });
+        !moved && names_no_message(sequence_set, count)
+    }
+
+    /// RFC 4315 §3 COPYUID: "the second is the set of UIDs assigned to the copied
+    /// messages, in the same order" as the source UIDs. Where the source UIDs ascend (the
+    /// order the model copies in) and name as many messages as the model copied, the
+    /// copies, the last messages of the destination, take those UIDs.
+    pub(super) fn learn_copyuid(
+        &mut self,
+        step: Option<usize>,
+        body: &CommandBody<'_>,
+        done: &Done,
+        copied: usize,
+    ) {
+        let (
+            CommandBody::Copy { mailbox, .. },
+            Some(WireCode::CopyUid {
+                source,
+                destination,
+                ..
+            }),
+        ) = (body, &done.code)
+        else {
+            return;
+        };
+        let (from, to) = (uids_in_order(source), uids_in_order(destination));
+        if from.len() != copied || to.len() != copied || !from.windows(2).all(|w| w[0] < w[1]) {
+            return;
+        }
+        let name = crate::model::account::Account::key(&super::mailbox_bytes(mailbox));
+        let ids: Vec<u64> = match self.session.account(&self.store).and_then(|a| a.get(&name)) {
+            Some(mb) if mb.messages.len() >= copied => mb.messages[mb.messages.len() - copied..]
+                .iter()
+                .map(|m| m.id)
+                .collect(),
+            _ => return,
+        };
+        for (id, uid) in ids.into_iter().zip(to) {
+            if !self.learn_uid(step, &name, id, uid) {
+                return;
+            }
+        }
     }
 }

@@ -379,6 +379,10 @@ impl Oracle {
                     self.learn_uids_from_uidnext(step, &seen);
                 }
             }
+            (Outcome::Ok, _) if self.copy_of_nothing(body, &seen) => {
+                self.apply_exists(&seen, None);
+                self.skip(Skip::AcceptedBounded);
+            }
             (Outcome::Ok, _) => {
                 if !self.accepted_bounded(&seen, &bytes) {
                     self.stop(Stop::in_command(Gap::AcceptedWhereRefused, body.name()));

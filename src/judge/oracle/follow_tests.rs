@@ -629,3 +629,60 @@ fn a_stop_at_or_after_the_servers_own_fault_is_not_counted_against_the_model() {
     assert_eq!(t.percent(), 65.0);
     assert_eq!(t.percent_where_correct(), 100.0);
 }
+
+#[test]
+fn a_copy_naming_no_message_answered_ok_copied_nothing_rfc2060_6_4_7() {
+    // `COPY 5` of a mailbox of one message: whatever the server says, there was nothing
+    // to copy.
+    let t = |messages: u32| {
+        session(vec![
+            ex("a0 CREATE INBOX.b", &["a0 OK done"]),
+            append("a1", "INBOX", MSG, &["a1 OK done"]),
+            select_one("a2"),
+            ex("a3 COPY 5 INBOX.b", &["* NO no message 5", "a3 OK copied"]),
+            ex(
+                "a4 STATUS INBOX.b (MESSAGES)",
+                &[
+                    &format!("* STATUS INBOX.b (MESSAGES {messages})"),
+                    "a4 OK done",
+                ],
+            ),
+        ])
+    };
+    let (v, cov) = judge_oracle_in("srv", &t(0), Profile::Rfc2060, World::Closed);
+    assert!(v.is_empty(), "{v:#?}");
+    assert_eq!(cov.stopped, None);
+    assert_eq!(cov.skipped.get(&Skip::AcceptedBounded), Some(&1));
+    let (v, _) = judge_oracle_in("srv", &t(1), Profile::Rfc2060, World::Closed);
+    assert!(!v.is_empty(), "a message from nowhere went unnoticed");
+}
+
+#[test]
+fn the_uids_of_copies_are_learnt_from_copyuid_rfc4315_3() {
+    // "the second is the set of UIDs assigned to the copied messages, in the same order"
+    let t = |copyuid: &str| {
+        session(vec![
+            ex("a0 CREATE INBOX.b", &["a0 OK done"]),
+            append("a1", "INBOX", MSG, &["a1 OK [APPENDUID 7 1] done"]),
+            select_one("a2"),
+            ex(
+                "a3 COPY 1 INBOX",
+                &["* 2 EXISTS", &format!("a3 OK [{copyuid}] copied")],
+            ),
+            ex("a4 UID COPY 2 INBOX.b", &["a4 OK copied"]),
+            ex(
+                "a5 STATUS INBOX.b (MESSAGES)",
+                &["* STATUS INBOX.b (MESSAGES 1)", "a5 OK done"],
+            ),
+        ])
+    };
+    let (v, cov) = judge_oracle_in("srv", &t("COPYUID 7 1 2"), Profile::Rfc2060, World::Closed);
+    assert!(v.is_empty(), "{v:#?}");
+    assert_eq!(cov.stopped, None, "UID 2 is the copy");
+    // Without COPYUID the copy's UID is the server's secret: UID 2 names nothing known.
+    let knows_uid_2 = |c: &Coverage| c.identities[3].as_ref().is_some_and(|m| m.contains_key(&2));
+    assert!(knows_uid_2(&cov), "{cov:?}");
+    // Without COPYUID the copy's UID is the server's to show.
+    let (_, cov) = judge_oracle_in("srv", &t("READ-WRITE"), Profile::Rfc2060, World::Closed);
+    assert!(!knows_uid_2(&cov), "{cov:?}");
+}
