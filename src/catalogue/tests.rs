@@ -47,6 +47,7 @@ fn every_checked_requirement_is_cited_by_code_and_every_cited_id_exists() {
                         | "capabilities"
                         | "eight-bit"
                         | "metamorphic"
+                        | "read-only"
                 )
             )
         })

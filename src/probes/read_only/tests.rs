@@ -1,0 +1,232 @@
+//! The verdicts of the read-only probe on recorded bytes, written from RFC 2060 §6.3.1:
+//! "the server MUST prefix the text of the tagged OK response to SELECT with the
+//! "[READ-ONLY]" response code."
+
+use super::*;
+
+fn record(mailboxes: &[&str], script: Vec<Exchange>) -> ReadOnlyRecord {
+    ReadOnlyRecord {
+        mailboxes: mailboxes.iter().map(|m| m.to_string()).collect(),
+        transcript: Transcript {
+            script,
+            ..Transcript::default()
+        },
+    }
+}
+
+fn select(tag: &str, mailbox: &str, completion: &str) -> Exchange {
+    Exchange::from_lines(
+        &format!("{tag} SELECT \"{mailbox}\""),
+        &[
+            "* FLAGS (\\Answered \\Flagged \\Deleted \\Seen \\Draft)",
+            "* 1 EXISTS",
+            "* 0 RECENT",
+            "* OK [UIDVALIDITY 3] UIDs valid",
+            completion,
+        ],
+    )
+}
+
+fn logout(tag: &str) -> Exchange {
+    Exchange::from_lines(
+        &format!("{tag} LOGOUT"),
+        &["* BYE bye", &format!("{tag} OK done")],
+    )
+}
+
+#[test]
+fn ok_to_select_of_a_read_only_mailbox_without_read_only_code_is_a_violation_rfc2060_6_3_1() {
+    let r = record(
+        &["ReadOnly"],
+        vec![
+            select("r1", "ReadOnly", "r1 OK [READ-WRITE] SELECT completed"),
+            logout("r2"),
+        ],
+    );
+    let v = judge("srv", &r);
+    assert_eq!(v.len(), 1, "{v:?}");
+    assert_eq!(v[0].kind, Kind::Violation);
+    assert_eq!(v[0].rule.as_deref(), Some(RULE));
+    assert_eq!(v[0].step, Some(0));
+    assert_eq!(v[0].targets, vec!["srv".to_string()]);
+    assert!(
+        v[0].expected
+            .contains("MUST prefix the text of the tagged OK response to SELECT"),
+        "{}",
+        v[0].expected
+    );
+    assert!(
+        v[0].observed
+            .contains("SELECT \"ReadOnly\": r1 OK [READ-WRITE] SELECT completed"),
+        "{}",
+        v[0].observed
+    );
+    // No response code at all is the same violation.
+    let bare = record(
+        &["ReadOnly"],
+        vec![
+            select("r1", "ReadOnly", "r1 OK SELECT completed"),
+            logout("r2"),
+        ],
+    );
+    assert_eq!(judge("srv", &bare).len(), 1);
+    // [READ-ONLY] only in an untagged OK is not the tagged OK's code.
+    let untagged = record(
+        &["ReadOnly"],
+        vec![
+            Exchange::from_lines(
+                "r1 SELECT \"ReadOnly\"",
+                &["* OK [READ-ONLY] read-only", "r1 OK done"],
+            ),
+            logout("r2"),
+        ],
+    );
+    assert_eq!(judge("srv", &untagged).len(), 1);
+}
+
+#[test]
+fn ok_with_read_only_code_meets_the_requirement_rfc2060_6_3_1() {
+    for completion in [
+        "r1 OK [READ-ONLY] Select completed (0.001 + 0.000 secs).",
+        "r1 OK [read-only] done",
+        "r1 ok [READ-ONLY] Completed",
+    ] {
+        let r = record(
+            &["ReadOnly"],
+            vec![select("r1", "ReadOnly", completion), logout("r2")],
+        );
+        assert!(judge("srv", &r).is_empty(), "{completion}");
+        assert!(notes(&r).is_empty(), "{completion}: {:?}", notes(&r));
+    }
+}
+
+#[test]
+fn select_refused_is_no_finding_only_a_note_rfc2060_6_3_1() {
+    for completion in ["r1 NO [NONEXISTENT] Mailbox doesn't exist", "r1 BAD no"] {
+        let r = record(
+            &["ReadOnly"],
+            vec![select("r1", "ReadOnly", completion), logout("r2")],
+        );
+        assert!(judge("srv", &r).is_empty(), "{completion}");
+        let n = notes(&r);
+        assert_eq!(n.len(), 1, "{n:?}");
+        assert!(n[0].contains("SELECT \"ReadOnly\" not OK"), "{n:?}");
+    }
+    // No tagged answer at all: not put to the test either.
+    let r = record(
+        &["ReadOnly"],
+        vec![Exchange::from_lines(
+            "r1 SELECT \"ReadOnly\"",
+            &["* 1 EXISTS"],
+        )],
+    );
+    assert!(judge("srv", &r).is_empty());
+    assert_eq!(notes(&r).len(), 1);
+}
+
+#[test]
+fn a_mailbox_that_proves_modifiable_is_not_held_to_the_read_only_sentence() {
+    // The targets file said read-only, but STORE set \Flagged: the premise of the
+    // sentence ("not permitted to modify") does not hold, so no violation.
+    let modified = record(
+        &["ReadOnly"],
+        vec![
+            select("r1", "ReadOnly", "r1 OK [READ-WRITE] done"),
+            Exchange::from_lines(
+                "r2 STORE 1 +FLAGS (\\Flagged)",
+                &["* 1 FETCH (FLAGS (\\Flagged))", "r2 OK done"],
+            ),
+            Exchange::from_lines(
+                "r3 FETCH 1 (FLAGS)",
+                &["* 1 FETCH (FLAGS (\\Flagged))", "r3 OK done"],
+            ),
+            logout("r4"),
+        ],
+    );
+    assert!(judge("srv", &modified).is_empty());
+    assert!(notes(&modified)[0].contains("is not read-only for this account"));
+    // STORE refused (or accepted without effect): the violation stands, confirmed.
+    let refused = record(
+        &["ReadOnly"],
+        vec![
+            select("r1", "ReadOnly", "r1 OK [READ-WRITE] done"),
+            Exchange::from_lines(
+                "r2 STORE 1 +FLAGS (\\Flagged)",
+                &["r2 NO Permission denied"],
+            ),
+            Exchange::from_lines(
+                "r3 FETCH 1 (FLAGS)",
+                &["* 1 FETCH (FLAGS (\\Seen))", "r3 OK done"],
+            ),
+            logout("r4"),
+        ],
+    );
+    let v = judge("srv", &refused);
+    assert_eq!(v.len(), 1);
+    assert!(
+        v[0].summary.contains("left its message unflagged"),
+        "{}",
+        v[0].summary
+    );
+}
+
+#[test]
+fn each_mailbox_is_judged_by_its_own_select() {
+    let r = record(
+        &["A", "Shared Folders/B"],
+        vec![
+            select("r1", "A", "r1 OK [READ-ONLY] done"),
+            select("r2", "Shared Folders/B", "r2 OK [READ-WRITE] done"),
+            logout("r3"),
+        ],
+    );
+    let v = judge("srv", &r);
+    assert_eq!(v.len(), 1);
+    assert_eq!(v[0].step, Some(1));
+    assert!(v[0].observed.starts_with("SELECT \"Shared Folders/B\""));
+}
+
+#[test]
+fn the_script_selects_each_mailbox_quoted_and_confirms_only_when_asked() {
+    let names = vec!["ReadOnly".to_string(), "a \"q\" \\b".to_string()];
+    let lines: Vec<String> = script(&names, false)
+        .iter()
+        .map(|m| String::from_utf8_lossy(&m.to_bytes()).into_owned())
+        .collect();
+    assert_eq!(
+        lines,
+        [
+            "r1 SELECT \"ReadOnly\"\r\n",
+            "r2 SELECT \"a \\\"q\\\" \\\\b\"\r\n",
+            "r3 LOGOUT\r\n"
+        ]
+    );
+    let confirming: Vec<String> = script(&names[..1], true)
+        .iter()
+        .map(|m| String::from_utf8_lossy(&m.to_bytes()).into_owned())
+        .collect();
+    assert_eq!(
+        confirming,
+        [
+            "r1 SELECT \"ReadOnly\"\r\n",
+            "r2 STORE 1 +FLAGS (\\Flagged)\r\n",
+            "r3 FETCH 1 (FLAGS)\r\n",
+            "r4 LOGOUT\r\n"
+        ]
+    );
+}
+
+#[test]
+fn a_case_reads_back_with_its_mailboxes() {
+    let r = record(
+        &["ReadOnly", "Shared Folders/ReadOnly"],
+        vec![select("r1", "ReadOnly", "r1 OK done"), logout("r2")],
+    );
+    let c = case(7, "dovecot", &r, &Redactor::default());
+    let back = Case::parse(&c.to_text()).unwrap();
+    assert!(is_case(&back));
+    assert_eq!(back.get("target"), Some("dovecot"));
+    assert_eq!(mailboxes_of(&back), r.mailboxes);
+    assert_eq!(back.transcript.script, r.transcript.script);
+    assert!(crate::probes::is_probe_case_path(&case_path("dovecot")));
+}
