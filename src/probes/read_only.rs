@@ -12,11 +12,14 @@
 //! not: the server may refuse the mailbox, and the sentence says only what its OK must
 //! carry (the refusal is noted as why the requirement was not checked).
 //!
-//! The premise, "not permitted to modify", is the targets file's word. Before a
-//! violation is reported it is put to the test: the probe runs again and, after each
-//! SELECT, sends `STORE 1 +FLAGS (\Flagged)` and `FETCH 1 (FLAGS)`. A mailbox whose
-//! message then shows `\Flagged` could be modified, so the targets file was wrong about
-//! it and no violation is reported. That second run is the record kept.
+//! The premise, "not permitted to modify", is the targets file's word, and is put to
+//! the test before a violation is reported: when a SELECT is answered OK without
+//! `[READ-ONLY]`, the probe runs again and, after each SELECT, sends
+//! `STORE 1 +FLAGS (\Flagged)` and `FETCH 1 (FLAGS)` (that run is the record kept). The
+//! violation is reported only where the STORE was refused (NO) or left the message
+//! without `\Flagged`; a mailbox whose message then shows `\Flagged` could be modified
+//! (the targets file is wrong about it), and an empty one cannot be shown read-only:
+//! both are noted, not reported.
 //!
 //! A probe is minimal already: its case file (`cases/probe-<target>-read-only.imap`,
 //! header `probe: read-only` and one `read-only-mailbox` per mailbox) replays by running
@@ -120,14 +123,17 @@ fn has_read_only_code(completion: &[u8]) -> bool {
     text.len() >= 11 && text[..11].eq_ignore_ascii_case(b"[READ-ONLY]")
 }
 
-/// Whether a FETCH response in `e` shows `\Flagged` (the confirming STORE took effect).
-fn shows_flagged(e: &Exchange) -> bool {
-    e.responses().any(|m| {
-        let line = m.first_line().to_ascii_uppercase();
-        line.starts_with(b"* ")
-            && line.windows(7).any(|w| w == b" FETCH ")
-            && line.windows(8).any(|w| w == b"\\FLAGGED")
-    })
+/// The flag lists of the FETCH responses in `e`, upper-cased (`None` for a FETCH
+/// response without FLAGS).
+fn fetched_flags(e: &Exchange) -> Vec<bool> {
+    e.responses()
+        .filter_map(|m| {
+            let line = m.first_line().to_ascii_uppercase();
+            let fetch = line.starts_with(b"* ") && line.windows(7).any(|w| w == b" FETCH ");
+            let flags = line.windows(6).any(|w| w == b"FLAGS ");
+            (fetch && flags).then(|| line.windows(8).any(|w| w == b"\\FLAGGED"))
+        })
+        .collect()
 }
 
 /// The mailbox the SELECT at script index `i` names (the record's `mailboxes`, in order).
@@ -144,10 +150,11 @@ fn mailbox_of(r: &ReadOnlyRecord, i: usize) -> String {
 enum Outcome {
     /// Tagged OK with `[READ-ONLY]`: the requirement held.
     ReadOnly,
-    /// Tagged OK without it; `modified`: a later STORE visibly changed the mailbox, so
-    /// it was not read-only for this account after all; `confirmed`: a STORE was tried
-    /// and changed nothing.
-    NotMarked { modified: bool, confirmed: bool },
+    /// Tagged OK without it. What the confirming commands after it (up to the next
+    /// SELECT) showed: `modified`, a FETCH response with `\Flagged` (the mailbox could be
+    /// modified, so the targets file was wrong about it); `unmodifiable`, the STORE was
+    /// refused (NO) or a FETCH answered OK showed the message still without `\Flagged`.
+    NotMarked { modified: bool, unmodifiable: bool },
     /// No tagged OK (NO, BAD, or no answer): the requirement was not put to the test.
     NotSelected(String),
 }
@@ -172,15 +179,38 @@ fn outcome(r: &ReadOnlyRecord, i: usize) -> Outcome {
         .iter()
         .take_while(|e| verb(e) != "SELECT")
         .collect();
-    let stored = after.iter().any(|e| verb(e) == "STORE");
+    let flags: Vec<bool> = after.iter().flat_map(|e| fetched_flags(e)).collect();
+    let store_refused = after
+        .iter()
+        .any(|e| verb(e) == "STORE" && e.status().as_deref() == Some("NO"));
+    let stored = after
+        .iter()
+        .any(|e| verb(e) == "STORE" && e.status().is_some());
+    let still_unflagged = after.iter().any(|e| {
+        verb(e) == "FETCH" && e.status().as_deref() == Some("OK") && {
+            let f = fetched_flags(e);
+            !f.is_empty() && f.iter().all(|flagged| !flagged)
+        }
+    });
     Outcome::NotMarked {
-        modified: stored && after.iter().any(|e| shows_flagged(e)),
-        confirmed: stored,
+        modified: flags.iter().any(|&f| f),
+        unmodifiable: store_refused || (stored && still_unflagged),
     }
 }
 
+/// Whether some SELECT of the record was answered OK without `[READ-ONLY]`: the run
+/// that confirms the mailbox cannot be modified is then due.
+fn unmarked(r: &ReadOnlyRecord) -> bool {
+    (0..r.transcript.script.len()).any(|i| {
+        verb(&r.transcript.script[i]) == "SELECT"
+            && matches!(outcome(r, i), Outcome::NotMarked { .. })
+    })
+}
+
 /// The findings of a record: a violation of RFC 2060 §6.3.1 per SELECT of a read-only
-/// mailbox answered OK without `[READ-ONLY]` (unless the mailbox proved modifiable).
+/// mailbox answered OK without `[READ-ONLY]` where the confirming commands showed that
+/// its message cannot be flagged (STORE refused, or without effect), and none showed it
+/// flagged.
 pub fn judge(target: &str, r: &ReadOnlyRecord) -> Vec<Verdict> {
     let mut out = Vec::new();
     for (i, e) in r.transcript.script.iter().enumerate() {
@@ -189,7 +219,7 @@ pub fn judge(target: &str, r: &ReadOnlyRecord) -> Vec<Verdict> {
         }
         let Outcome::NotMarked {
             modified: false,
-            confirmed,
+            unmodifiable: true,
         } = outcome(r, i)
         else {
             continue;
@@ -203,12 +233,8 @@ pub fn judge(target: &str, r: &ReadOnlyRecord) -> Vec<Verdict> {
             rule: Some(RULE.to_string()),
             summary: format!(
                 "SELECT of a mailbox the account may read but not modify (read_only_mailboxes) \
-                 answered OK without the [READ-ONLY] response code{}",
-                if confirmed {
-                    "; STORE +FLAGS (\\Flagged) then left its message unflagged"
-                } else {
-                    ""
-                }
+                 answered OK without the [READ-ONLY] response code (a STORE +FLAGS (\\Flagged) \
+                 then was refused or left its message unflagged)"
             ),
             expected: crate::catalogue::catalogue()
                 .cite(RULE)
@@ -234,6 +260,14 @@ pub fn notes(r: &ReadOnlyRecord) -> Vec<String> {
             Outcome::NotMarked { modified: true, .. } => out.push(format!(
                 "{m} is not read-only for this account (STORE +FLAGS (\\Flagged) took effect): \
                  fix read_only_mailboxes"
+            )),
+            Outcome::NotMarked {
+                unmodifiable: false,
+                ..
+            } => out.push(format!(
+                "SELECT {m} answered OK without [READ-ONLY], but STORE +FLAGS (\\Flagged) on \
+                 its message was neither refused nor without effect (is the mailbox empty?): \
+                 not shown read-only, no finding"
             )),
             _ => {}
         }
@@ -270,7 +304,7 @@ pub async fn run(
             mailboxes: mailboxes.to_vec(),
             transcript,
         };
-        if confirm || judge(&target.name, &r).is_empty() {
+        if confirm || !unmarked(&r) {
             return Ok(r);
         }
         confirm = true;

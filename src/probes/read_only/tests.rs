@@ -27,6 +27,28 @@ fn select(tag: &str, mailbox: &str, completion: &str) -> Exchange {
     )
 }
 
+/// The confirming STORE refused, as Cyrus refuses it on a mailbox read-only by ACL.
+fn store_refused() -> Vec<Exchange> {
+    vec![
+        Exchange::from_lines(
+            "r2 STORE 1 +FLAGS (\\Flagged)",
+            &["r2 NO Permission denied"],
+        ),
+        Exchange::from_lines(
+            "r3 FETCH 1 (FLAGS)",
+            &["* 1 FETCH (FLAGS (\\Recent))", "r3 OK done"],
+        ),
+    ]
+}
+
+/// `select`, the confirming STORE refused, LOGOUT.
+fn confirmed(completion: &str) -> Vec<Exchange> {
+    let mut v = vec![select("r1", "ReadOnly", completion)];
+    v.extend(store_refused());
+    v.push(logout("r4"));
+    v
+}
+
 fn logout(tag: &str) -> Exchange {
     Exchange::from_lines(
         &format!("{tag} LOGOUT"),
@@ -38,10 +60,7 @@ fn logout(tag: &str) -> Exchange {
 fn ok_to_select_of_a_read_only_mailbox_without_read_only_code_is_a_violation_rfc2060_6_3_1() {
     let r = record(
         &["ReadOnly"],
-        vec![
-            select("r1", "ReadOnly", "r1 OK [READ-WRITE] SELECT completed"),
-            logout("r2"),
-        ],
+        confirmed("r1 OK [READ-WRITE] SELECT completed"),
     );
     let v = judge("srv", &r);
     assert_eq!(v.len(), 1, "{v:?}");
@@ -62,26 +81,74 @@ fn ok_to_select_of_a_read_only_mailbox_without_read_only_code_is_a_violation_rfc
         v[0].observed
     );
     // No response code at all is the same violation.
-    let bare = record(
-        &["ReadOnly"],
-        vec![
-            select("r1", "ReadOnly", "r1 OK SELECT completed"),
-            logout("r2"),
-        ],
-    );
+    let bare = record(&["ReadOnly"], confirmed("r1 OK SELECT completed"));
     assert_eq!(judge("srv", &bare).len(), 1);
     // [READ-ONLY] only in an untagged OK is not the tagged OK's code.
-    let untagged = record(
+    let mut untagged = vec![Exchange::from_lines(
+        "r1 SELECT \"ReadOnly\"",
+        &["* OK [READ-ONLY] read-only", "r1 OK done"],
+    )];
+    untagged.extend(store_refused());
+    assert_eq!(judge("srv", &record(&["ReadOnly"], untagged)).len(), 1);
+    // A STORE answered OK that left the message unflagged confirms it too (Dovecot
+    // answers so on a read-only mailbox).
+    let ignored = record(
         &["ReadOnly"],
         vec![
+            select("r1", "ReadOnly", "r1 OK [READ-WRITE] done"),
+            Exchange::from_lines("r2 STORE 1 +FLAGS (\\Flagged)", &["r2 OK Store completed"]),
             Exchange::from_lines(
-                "r1 SELECT \"ReadOnly\"",
-                &["* OK [READ-ONLY] read-only", "r1 OK done"],
+                "r3 FETCH 1 (FLAGS)",
+                &["* 1 FETCH (FLAGS ())", "r3 OK done"],
             ),
+            logout("r4"),
+        ],
+    );
+    assert_eq!(judge("srv", &ignored).len(), 1);
+}
+
+#[test]
+fn an_unmarked_ok_not_shown_read_only_is_no_finding() {
+    // Without the confirming STORE (the first run), or with a STORE that could not act
+    // (an empty mailbox: BAD), the premise "not permitted to modify" rests on the
+    // targets file alone: no violation, but a note, and the confirming run is due.
+    let first = record(
+        &["ReadOnly"],
+        vec![
+            select("r1", "ReadOnly", "r1 OK [READ-WRITE] done"),
             logout("r2"),
         ],
     );
-    assert_eq!(judge("srv", &untagged).len(), 1);
+    assert!(judge("srv", &first).is_empty());
+    assert!(unmarked(&first));
+    assert!(
+        notes(&first)[0].contains("not shown read-only"),
+        "{:?}",
+        notes(&first)
+    );
+    let empty = record(
+        &["INBOX"],
+        vec![
+            select("r1", "INBOX", "r1 OK [READ-WRITE] done"),
+            Exchange::from_lines(
+                "r2 STORE 1 +FLAGS (\\Flagged)",
+                &["r2 BAD Invalid messageset"],
+            ),
+            Exchange::from_lines("r3 FETCH 1 (FLAGS)", &["r3 BAD Invalid messageset"]),
+            logout("r4"),
+        ],
+    );
+    assert!(judge("srv", &empty).is_empty());
+    assert_eq!(notes(&empty).len(), 1);
+    // A correct answer needs no confirming run.
+    let fine = record(
+        &["ReadOnly"],
+        vec![
+            select("r1", "ReadOnly", "r1 OK [READ-ONLY] done"),
+            logout("r2"),
+        ],
+    );
+    assert!(!unmarked(&fine));
 }
 
 #[test]
@@ -176,13 +243,15 @@ fn each_mailbox_is_judged_by_its_own_select() {
         &["A", "Shared Folders/B"],
         vec![
             select("r1", "A", "r1 OK [READ-ONLY] done"),
-            select("r2", "Shared Folders/B", "r2 OK [READ-WRITE] done"),
-            logout("r3"),
+            Exchange::from_lines("r2 STORE 1 +FLAGS (\\Flagged)", &["r2 NO read-only"]),
+            select("r3", "Shared Folders/B", "r3 OK [READ-WRITE] done"),
+            Exchange::from_lines("r4 STORE 1 +FLAGS (\\Flagged)", &["r4 NO denied"]),
+            logout("r5"),
         ],
     );
     let v = judge("srv", &r);
     assert_eq!(v.len(), 1);
-    assert_eq!(v[0].step, Some(1));
+    assert_eq!(v[0].step, Some(2));
     assert!(v[0].observed.starts_with("SELECT \"Shared Folders/B\""));
 }
 
