@@ -633,6 +633,28 @@ timeout_ms = 100
     }
 
     #[test]
+    fn read_only_mailboxes_default_to_none_round_trip_and_must_be_printable_ascii() {
+        let f = TargetsFile::parse(
+            "[[target]]\nname = \"a\"\nspawn = [\"x\"]\n\n[[target]]\nname = \"b\"\nspawn = [\"y\"]\nread_only_mailboxes = [\"ReadOnly\", \"Shared Folders/ReadOnly\"]\n",
+        )
+        .unwrap();
+        assert!(f.targets[0].read_only_mailboxes.is_empty());
+        assert_eq!(
+            f.targets[1].read_only_mailboxes,
+            ["ReadOnly", "Shared Folders/ReadOnly"]
+        );
+        assert!(!f.to_toml().contains("read_only_mailboxes = []"));
+        assert_eq!(TargetsFile::parse(&f.to_toml()).unwrap(), f);
+        for bad in ["", "a\\r\\nb", "caf\u{e9}"] {
+            let text = format!(
+                "[[target]]\nname = \"a\"\nspawn = [\"x\"]\nread_only_mailboxes = [\"{bad}\"]\n"
+            );
+            let e = TargetsFile::parse(&text).unwrap_err();
+            assert!(e.contains("read_only_mailboxes"), "{bad:?}: {e}");
+        }
+    }
+
+    #[test]
     fn exclusive_defaults_to_a_shared_account_and_round_trips() {
         let f = TargetsFile::parse(
             "[[target]]\nname = \"a\"\nspawn = [\"x\"]\n\n[[target]]\nname = \"b\"\nspawn = [\"y\"]\nexclusive = true\n",

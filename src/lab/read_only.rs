@@ -72,7 +72,9 @@ pub fn make_dovecot_maildir(home: &Path, lab: LabUser) -> Result<()> {
     }
     fs::write(folder.join("maildirfolder"), "")?;
     fs::write(
-        folder.join("cur").join("1000000000.M1P1.imapconform-lab:2,"),
+        folder
+            .join("cur")
+            .join("1000000000.M1P1.imapconform-lab:2,"),
         MESSAGE,
     )?;
     install::chown_tree(home, lab)
@@ -138,7 +140,12 @@ mod tests {
         make_dovecot_maildir(&home, me).unwrap();
         let folder = home.join("Maildir/.ReadOnly");
         assert!(folder.join("maildirfolder").is_file());
-        for d in ["Maildir/cur", "Maildir/new", "Maildir/tmp", "Maildir/.ReadOnly/tmp"] {
+        for d in [
+            "Maildir/cur",
+            "Maildir/new",
+            "Maildir/tmp",
+            "Maildir/.ReadOnly/tmp",
+        ] {
             assert!(home.join(d).is_dir(), "{d}");
         }
         let msgs: Vec<_> = fs::read_dir(folder.join("cur")).unwrap().collect();
