@@ -231,11 +231,11 @@ pub fn judge(target: &str, r: &ReadOnlyRecord) -> Vec<Verdict> {
             targets: vec![target.to_string()],
             step: Some(i),
             rule: Some(RULE.to_string()),
-            summary: format!(
+            summary:
                 "SELECT of a mailbox the account may read but not modify (read_only_mailboxes) \
                  answered OK without the [READ-ONLY] response code (a STORE +FLAGS (\\Flagged) \
                  then was refused or left its message unflagged)"
-            ),
+                    .to_string(),
             expected: crate::catalogue::catalogue()
                 .cite(RULE)
                 .unwrap_or_else(|| RULE.to_string()),
