@@ -81,12 +81,21 @@ pub fn make_dovecot_maildir(home: &Path, lab: LabUser) -> Result<()> {
 }
 
 /// Makes Cyrus' shared `ReadOnly` (with the message, readable by anyone, nothing more)
-/// unless it exists; `p` is logged in as the lab's admin.
+/// unless it is there already, whole; `p` is logged in as the lab's admin. One that is
+/// not whole (no message, or another ACL: a reset that stopped half-way) is made again.
 pub fn ensure_cyrus_shared(p: &mut Probe) -> Result<()> {
     let name = CYRUS_ADMIN_NAME;
+    let admin = super::cyrus::ADMIN;
     let (lines, _) = p.command(&format!("LIST \"\" {name}"))?;
     if lines.iter().any(|l| l.starts_with("* LIST")) {
-        return Ok(());
+        if cyrus_shared_is_whole(p)? {
+            return Ok(());
+        }
+        p.command(&format!("SETACL {name} {admin} x"))?;
+        let (_, deleted) = p.command(&format!("DELETE {name}"))?;
+        if !is_ok(&deleted) {
+            bail!("cyrus: DELETE of an unfinished {name} failed: {deleted}");
+        }
     }
     let (_, created) = p.command(&format!("CREATE {name}"))?;
     if !is_ok(&created) {
@@ -97,11 +106,17 @@ pub fn ensure_cyrus_shared(p: &mut Probe) -> Result<()> {
         }
         bail!("cyrus: CREATE {name} failed: {created}");
     }
+    // The admin needs the insert right to APPEND (Cyrus answers "Mailbox does not exist"
+    // without it); a new top-level mailbox gets `anyone lrs` (defaultacl): only `r` is
+    // left for anyone.
+    let (_, granted) = p.command(&format!("SETACL {name} {admin} lrswipkxtea"))?;
+    if !is_ok(&granted) {
+        bail!("cyrus: SETACL {name} {admin} failed: {granted}");
+    }
     let appended = p.command_with_literal(&format!("APPEND {name}"), MESSAGE.as_bytes())?;
     if !is_ok(&appended) {
         bail!("cyrus: APPEND to {name} failed: {appended}");
     }
-    // Cyrus gives a new top-level mailbox `anyone lrs` (defaultacl): only `r` is left.
     for cmd in [
         format!("DELETEACL {name} anyone"),
         format!("SETACL {name} anyone r"),
@@ -111,7 +126,28 @@ pub fn ensure_cyrus_shared(p: &mut Probe) -> Result<()> {
             bail!("cyrus: {cmd} failed: {done}");
         }
     }
+    if !cyrus_shared_is_whole(p)? {
+        bail!("cyrus: {name} was made, but its message or ACL is not as set");
+    }
     Ok(())
+}
+
+/// Whether Cyrus' shared `ReadOnly` holds a message and gives anyone exactly `r`.
+fn cyrus_shared_is_whole(p: &mut Probe) -> Result<bool> {
+    let name = CYRUS_ADMIN_NAME;
+    let (status, _) = p.command(&format!("STATUS {name} (MESSAGES)"))?;
+    let has_message = status
+        .iter()
+        .any(|l| l.starts_with("* STATUS") && !l.contains("(MESSAGES 0)"));
+    let (acl, _) = p.command(&format!("GETACL {name}"))?;
+    let anyone_r = acl.iter().any(|l| {
+        let words: Vec<&str> = l.split_whitespace().collect();
+        l.starts_with("* ACL")
+            && words
+                .windows(2)
+                .any(|w| w[0].eq_ignore_ascii_case("anyone") && w[1] == "r")
+    });
+    Ok(has_message && anyone_r)
 }
 
 #[cfg(test)]

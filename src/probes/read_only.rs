@@ -14,12 +14,13 @@
 //!
 //! The premise, "not permitted to modify", is the targets file's word, and is put to
 //! the test before a violation is reported: when a SELECT is answered OK without
-//! `[READ-ONLY]`, the probe runs again and, after each SELECT, sends
-//! `STORE 1 +FLAGS (\Flagged)` and `FETCH 1 (FLAGS)` (that run is the record kept). The
-//! violation is reported only where the STORE was refused (NO) or left the message
-//! without `\Flagged`; a mailbox whose message then shows `\Flagged` could be modified
-//! (the targets file is wrong about it), and an empty one cannot be shown read-only:
-//! both are noted, not reported.
+//! `[READ-ONLY]`, the probe runs again and, after each SELECT, sends `MYRIGHTS`,
+//! `FETCH 1 (FLAGS)`, `STORE 1 +FLAGS (\Seen \Answered \Flagged \Deleted \Draft)`,
+//! `FETCH 1 (FLAGS)` and an APPEND ([`script`]; that run is the record kept). The
+//! violation is reported only where the STORE added no flag and the APPEND was refused
+//! (NO), and MYRIGHTS (where ACL is supported) grants no right to modify. A mailbox that
+//! can be modified after all (the targets file is wrong about it), or an empty one, is
+//! noted, not reported.
 //!
 //! A probe is minimal already: its case file (`cases/probe-<target>-read-only.imap`,
 //! header `probe: read-only` and one `read-only-mailbox` per mailbox) replays by running
@@ -37,7 +38,7 @@ use crate::redact::Redactor;
 use crate::report::distinct::Signature;
 use crate::report::{Finding, FindingsWriter};
 use crate::targets::{Credentials, Target};
-use crate::wire::{escape, Exchange, Message, Transcript};
+use crate::wire::{escape, Exchange, Fragment, Message, Transcript};
 
 /// The `probe` header of this probe's case files.
 pub const PROBE: &str = "read-only";
@@ -81,23 +82,42 @@ fn quoted(name: &str) -> String {
     s
 }
 
-/// The commands of one run: a SELECT per mailbox (with `confirm`, each followed by
-/// `STORE 1 +FLAGS (\Flagged)` and `FETCH 1 (FLAGS)`), then LOGOUT.
+/// The message the confirming run APPENDs (refused by a mailbox that may not be
+/// modified).
+const PROBE_MESSAGE: &[u8] = b"Subject: imapconform read-only probe\r\n\r\nAPPEND test.\r\n";
+
+/// The commands of one run: a SELECT per mailbox, then LOGOUT. With `confirm`, each
+/// SELECT is followed by the commands that show whether the mailbox may be modified:
+/// `MYRIGHTS` (RFC 4314; BAD where ACL is not supported), `FETCH 1 (FLAGS)`, a STORE of
+/// every system flag a client may set, `FETCH 1 (FLAGS)` again, and an APPEND.
 pub fn script(mailboxes: &[String], confirm: bool) -> Vec<Message> {
     let mut out = Vec::new();
     let mut n = 0;
     let mut next = |text: &str| {
         n += 1;
-        Message::line(format!("r{n} {text}"))
+        format!("r{n} {text}")
     };
     for m in mailboxes {
-        out.push(next(&format!("SELECT {}", quoted(m))));
+        let q = quoted(m);
+        out.push(Message::line(next(&format!("SELECT {q}"))));
         if confirm {
-            out.push(next("STORE 1 +FLAGS (\\Flagged)"));
-            out.push(next("FETCH 1 (FLAGS)"));
+            out.push(Message::line(next(&format!("MYRIGHTS {q}"))));
+            out.push(Message::line(next("FETCH 1 (FLAGS)")));
+            out.push(Message::line(next(
+                "STORE 1 +FLAGS (\\Seen \\Answered \\Flagged \\Deleted \\Draft)",
+            )));
+            out.push(Message::line(next("FETCH 1 (FLAGS)")));
+            let head = next(&format!("APPEND {q} {{{}}}\r\n", PROBE_MESSAGE.len()));
+            out.push(Message {
+                fragments: vec![
+                    Fragment::Line(head.into_bytes()),
+                    Fragment::Literal(PROBE_MESSAGE.to_vec()),
+                    Fragment::Line(b"\r\n".to_vec()),
+                ],
+            });
         }
     }
-    out.push(next("LOGOUT"));
+    out.push(Message::line(next("LOGOUT")));
     out
 }
 
@@ -123,17 +143,40 @@ fn has_read_only_code(completion: &[u8]) -> bool {
     text.len() >= 11 && text[..11].eq_ignore_ascii_case(b"[READ-ONLY]")
 }
 
-/// The flag lists of the FETCH responses in `e`, upper-cased (`None` for a FETCH
-/// response without FLAGS).
-fn fetched_flags(e: &Exchange) -> Vec<bool> {
-    e.responses()
-        .filter_map(|m| {
-            let line = m.first_line().to_ascii_uppercase();
-            let fetch = line.starts_with(b"* ") && line.windows(7).any(|w| w == b" FETCH ");
-            let flags = line.windows(6).any(|w| w == b"FLAGS ");
-            (fetch && flags).then(|| line.windows(8).any(|w| w == b"\\FLAGGED"))
-        })
-        .collect()
+/// The flags (upper-cased, `\Recent` left out) of the first FETCH response with FLAGS
+/// in `e`, if the command was answered OK.
+fn fetched_flags(e: &Exchange) -> Option<std::collections::BTreeSet<String>> {
+    if e.status().as_deref() != Some("OK") {
+        return None;
+    }
+    e.responses().find_map(|m| {
+        let line = String::from_utf8_lossy(m.first_line()).to_ascii_uppercase();
+        if !line.starts_with("* ") || !line.contains(" FETCH ") {
+            return None;
+        }
+        let rest = &line[line.find("FLAGS (")? + 7..];
+        let list = &rest[..rest.find(')')?];
+        Some(
+            list.split_whitespace()
+                .filter(|f| *f != "\\RECENT")
+                .map(str::to_string)
+                .collect(),
+        )
+    })
+}
+
+/// Whether a MYRIGHTS response in `e` (RFC 4314 §3.5) grants a right to modify the
+/// mailbox's messages: `w`, `s`, `t`, `e`, `i` (RFC 4314 §2.1) or RFC 2086's `d`.
+fn grants_modification(e: &Exchange) -> bool {
+    e.responses().any(|m| {
+        let line = String::from_utf8_lossy(m.first_line()).into_owned();
+        line.to_ascii_uppercase().starts_with("* MYRIGHTS ")
+            && line
+                .trim_end()
+                .rsplit(' ')
+                .next()
+                .is_some_and(|r| r.chars().any(|c| "wsteid".contains(c)))
+    })
 }
 
 /// The mailbox the SELECT at script index `i` names (the record's `mailboxes`, in order).
@@ -151,9 +194,10 @@ enum Outcome {
     /// Tagged OK with `[READ-ONLY]`: the requirement held.
     ReadOnly,
     /// Tagged OK without it. What the confirming commands after it (up to the next
-    /// SELECT) showed: `modified`, a FETCH response with `\Flagged` (the mailbox could be
-    /// modified, so the targets file was wrong about it); `unmodifiable`, the STORE was
-    /// refused (NO) or a FETCH answered OK showed the message still without `\Flagged`.
+    /// SELECT) showed: `modified`, the account may modify the mailbox after all (MYRIGHTS
+    /// grants a right to, the STORE added a flag, or the APPEND was accepted), so the
+    /// targets file was wrong about it; `unmodifiable`, the STORE was answered (OK or
+    /// NO) without adding any flag and the APPEND was refused (NO).
     NotMarked { modified: bool, unmodifiable: bool },
     /// No tagged OK (NO, BAD, or no answer): the requirement was not put to the test.
     NotSelected(String),
@@ -179,22 +223,28 @@ fn outcome(r: &ReadOnlyRecord, i: usize) -> Outcome {
         .iter()
         .take_while(|e| verb(e) != "SELECT")
         .collect();
-    let flags: Vec<bool> = after.iter().flat_map(|e| fetched_flags(e)).collect();
-    let store_refused = after
+    let fetches: Vec<_> = after
         .iter()
-        .any(|e| verb(e) == "STORE" && e.status().as_deref() == Some("NO"));
-    let stored = after
+        .filter(|e| verb(e) == "FETCH")
+        .map(|e| fetched_flags(e))
+        .collect();
+    let store = after.iter().find(|e| verb(e) == "STORE");
+    let append = after.iter().find(|e| verb(e) == "APPEND");
+    let new_flags = match fetches.as_slice() {
+        [Some(before), Some(later), ..] => Some(!later.is_subset(before)),
+        _ => None,
+    };
+    let modified = after
         .iter()
-        .any(|e| verb(e) == "STORE" && e.status().is_some());
-    let still_unflagged = after.iter().any(|e| {
-        verb(e) == "FETCH" && e.status().as_deref() == Some("OK") && {
-            let f = fetched_flags(e);
-            !f.is_empty() && f.iter().all(|flagged| !flagged)
-        }
-    });
+        .any(|e| verb(e) == "MYRIGHTS" && grants_modification(e))
+        || new_flags == Some(true)
+        || append.is_some_and(|e| e.status().as_deref() == Some("OK"));
+    let unmodifiable = store.is_some_and(|e| matches!(e.status().as_deref(), Some("OK" | "NO")))
+        && new_flags == Some(false)
+        && append.is_some_and(|e| e.status().as_deref() == Some("NO"));
     Outcome::NotMarked {
-        modified: flags.iter().any(|&f| f),
-        unmodifiable: store_refused || (stored && still_unflagged),
+        modified,
+        unmodifiable,
     }
 }
 
@@ -208,9 +258,8 @@ fn unmarked(r: &ReadOnlyRecord) -> bool {
 }
 
 /// The findings of a record: a violation of RFC 2060 §6.3.1 per SELECT of a read-only
-/// mailbox answered OK without `[READ-ONLY]` where the confirming commands showed that
-/// its message cannot be flagged (STORE refused, or without effect), and none showed it
-/// flagged.
+/// mailbox answered OK without `[READ-ONLY]` where the confirming commands showed it
+/// cannot be modified and none showed that it can.
 pub fn judge(target: &str, r: &ReadOnlyRecord) -> Vec<Verdict> {
     let mut out = Vec::new();
     for (i, e) in r.transcript.script.iter().enumerate() {
@@ -233,8 +282,8 @@ pub fn judge(target: &str, r: &ReadOnlyRecord) -> Vec<Verdict> {
             rule: Some(RULE.to_string()),
             summary:
                 "SELECT of a mailbox the account may read but not modify (read_only_mailboxes) \
-                 answered OK without the [READ-ONLY] response code (a STORE +FLAGS (\\Flagged) \
-                 then was refused or left its message unflagged)"
+                 answered OK without the [READ-ONLY] response code (then a STORE of every \
+                 system flag added none and APPEND was refused)"
                     .to_string(),
             expected: crate::catalogue::catalogue()
                 .cite(RULE)
@@ -258,16 +307,16 @@ pub fn notes(r: &ReadOnlyRecord) -> Vec<String> {
         match outcome(r, i) {
             Outcome::NotSelected(why) => out.push(format!("SELECT {m} not OK: {why}")),
             Outcome::NotMarked { modified: true, .. } => out.push(format!(
-                "{m} is not read-only for this account (STORE +FLAGS (\\Flagged) took effect): \
-                 fix read_only_mailboxes"
+                "{m} is not read-only for this account (MYRIGHTS grants a right to modify it, \
+                 the STORE added a flag, or the APPEND was accepted): fix read_only_mailboxes"
             )),
             Outcome::NotMarked {
                 unmodifiable: false,
                 ..
             } => out.push(format!(
-                "SELECT {m} answered OK without [READ-ONLY], but STORE +FLAGS (\\Flagged) on \
-                 its message was neither refused nor without effect (is the mailbox empty?): \
-                 not shown read-only, no finding"
+                "SELECT {m} answered OK without [READ-ONLY], but the mailbox was not shown \
+                 read-only (a STORE of its first message without effect and an APPEND refused; \
+                 is it empty?): no finding"
             )),
             _ => {}
         }

@@ -27,25 +27,57 @@ fn select(tag: &str, mailbox: &str, completion: &str) -> Exchange {
     )
 }
 
-/// The confirming STORE refused, as Cyrus refuses it on a mailbox read-only by ACL.
-fn store_refused() -> Vec<Exchange> {
-    vec![
-        Exchange::from_lines(
-            "r2 STORE 1 +FLAGS (\\Flagged)",
-            &["r2 NO Permission denied"],
+/// The confirming commands after the SELECT tagged `r1`, on a mailbox that may not be
+/// modified: MYRIGHTS `rights` (or BAD, `None`), the message's flags before and after
+/// the STORE (answered `store`), and the APPEND answered `append`.
+fn confirming(
+    rights: Option<&str>,
+    before: &str,
+    store: &str,
+    after: &str,
+    append: &str,
+) -> Vec<Exchange> {
+    let myrights = match rights {
+        Some(r) => Exchange::from_lines(
+            "r2 MYRIGHTS \"ReadOnly\"",
+            &[&format!("* MYRIGHTS \"ReadOnly\" {r}"), "r2 OK done"],
         ),
+        None => Exchange::from_lines("r2 MYRIGHTS \"ReadOnly\"", &["r2 BAD unknown command"]),
+    };
+    vec![
+        myrights,
         Exchange::from_lines(
             "r3 FETCH 1 (FLAGS)",
-            &["* 1 FETCH (FLAGS (\\Recent))", "r3 OK done"],
+            &[&format!("* 1 FETCH (FLAGS ({before}))"), "r3 OK done"],
         ),
+        Exchange::from_lines(
+            "r4 STORE 1 +FLAGS (\\Seen \\Answered \\Flagged \\Deleted \\Draft)",
+            &[&format!("r4 {store}")],
+        ),
+        Exchange::from_lines(
+            "r5 FETCH 1 (FLAGS)",
+            &[&format!("* 1 FETCH (FLAGS ({after}))"), "r5 OK done"],
+        ),
+        Exchange::from_lines("r6 APPEND \"ReadOnly\" {5}", &[&format!("r6 {append}")]),
     ]
 }
 
-/// `select`, the confirming STORE refused, LOGOUT.
+/// The confirming commands on a mailbox read-only by ACL, as Cyrus answers them.
+fn store_refused() -> Vec<Exchange> {
+    confirming(
+        Some("lr"),
+        "\\Recent",
+        "NO Permission denied",
+        "\\Recent",
+        "NO Permission denied",
+    )
+}
+
+/// `select`, the confirming commands (STORE refused), LOGOUT.
 fn confirmed(completion: &str) -> Vec<Exchange> {
     let mut v = vec![select("r1", "ReadOnly", completion)];
     v.extend(store_refused());
-    v.push(logout("r4"));
+    v.push(logout("r7"));
     v
 }
 
@@ -90,21 +122,17 @@ fn ok_to_select_of_a_read_only_mailbox_without_read_only_code_is_a_violation_rfc
     )];
     untagged.extend(store_refused());
     assert_eq!(judge("srv", &record(&["ReadOnly"], untagged)).len(), 1);
-    // A STORE answered OK that left the message unflagged confirms it too (Dovecot
-    // answers so on a read-only mailbox).
-    let ignored = record(
-        &["ReadOnly"],
-        vec![
-            select("r1", "ReadOnly", "r1 OK [READ-WRITE] done"),
-            Exchange::from_lines("r2 STORE 1 +FLAGS (\\Flagged)", &["r2 OK Store completed"]),
-            Exchange::from_lines(
-                "r3 FETCH 1 (FLAGS)",
-                &["* 1 FETCH (FLAGS ())", "r3 OK done"],
-            ),
-            logout("r4"),
-        ],
-    );
-    assert_eq!(judge("srv", &ignored).len(), 1);
+    // A STORE answered OK that added no flag confirms it too (Dovecot answers so on a
+    // read-only mailbox), with no MYRIGHTS (no ACL support).
+    let mut ignored = vec![select("r1", "ReadOnly", "r1 OK [READ-WRITE] done")];
+    ignored.extend(confirming(
+        None,
+        "",
+        "OK Store completed",
+        "",
+        "NO [NOPERM] Permission denied",
+    ));
+    assert_eq!(judge("srv", &record(&["ReadOnly"], ignored)).len(), 1);
 }
 
 #[test]
@@ -130,12 +158,14 @@ fn an_unmarked_ok_not_shown_read_only_is_no_finding() {
         &["INBOX"],
         vec![
             select("r1", "INBOX", "r1 OK [READ-WRITE] done"),
-            Exchange::from_lines(
-                "r2 STORE 1 +FLAGS (\\Flagged)",
-                &["r2 BAD Invalid messageset"],
-            ),
             Exchange::from_lines("r3 FETCH 1 (FLAGS)", &["r3 BAD Invalid messageset"]),
-            logout("r4"),
+            Exchange::from_lines(
+                "r4 STORE 1 +FLAGS (\\Seen \\Answered \\Flagged \\Deleted \\Draft)",
+                &["r4 BAD Invalid messageset"],
+            ),
+            Exchange::from_lines("r5 FETCH 1 (FLAGS)", &["r5 BAD Invalid messageset"]),
+            Exchange::from_lines("r6 APPEND \"INBOX\" {5}", &["r6 NO over quota"]),
+            logout("r7"),
         ],
     );
     assert!(judge("srv", &empty).is_empty());
@@ -193,45 +223,37 @@ fn select_refused_is_no_finding_only_a_note_rfc2060_6_3_1() {
 
 #[test]
 fn a_mailbox_that_proves_modifiable_is_not_held_to_the_read_only_sentence() {
-    // The targets file said read-only, but STORE set \Flagged: the premise of the
-    // sentence ("not permitted to modify") does not hold, so no violation.
-    let modified = record(
-        &["ReadOnly"],
-        vec![
-            select("r1", "ReadOnly", "r1 OK [READ-WRITE] done"),
-            Exchange::from_lines(
-                "r2 STORE 1 +FLAGS (\\Flagged)",
-                &["* 1 FETCH (FLAGS (\\Flagged))", "r2 OK done"],
-            ),
-            Exchange::from_lines(
-                "r3 FETCH 1 (FLAGS)",
-                &["* 1 FETCH (FLAGS (\\Flagged))", "r3 OK done"],
-            ),
-            logout("r4"),
-        ],
+    // The targets file said read-only, but the account may modify it: the premise of
+    // the sentence ("not permitted to modify") does not hold, so no violation. Each way
+    // it can show: a right to modify in MYRIGHTS (Cyrus' default `lrs` lets the user
+    // set \Seen), a flag the STORE added, an APPEND accepted.
+    let ways = [
+        confirming(Some("lrs"), "", "NO denied", "", "NO denied"),
+        confirming(
+            Some("lr"),
+            "\\Recent",
+            "OK done",
+            "\\Seen \\Recent",
+            "NO denied",
+        ),
+        confirming(None, "", "NO denied", "", "OK [APPENDUID 1 2] done"),
+    ];
+    for way in ways {
+        let mut script = vec![select("r1", "ReadOnly", "r1 OK [READ-WRITE] done")];
+        script.extend(way);
+        script.push(logout("r7"));
+        let r = record(&["ReadOnly"], script);
+        assert!(judge("srv", &r).is_empty(), "{:?}", r.transcript.script);
+        assert!(notes(&r)[0].contains("is not read-only for this account"));
+    }
+    // Refused everything: the violation stands, confirmed.
+    let v = judge(
+        "srv",
+        &record(&["ReadOnly"], confirmed("r1 OK [READ-WRITE] done")),
     );
-    assert!(judge("srv", &modified).is_empty());
-    assert!(notes(&modified)[0].contains("is not read-only for this account"));
-    // STORE refused (or accepted without effect): the violation stands, confirmed.
-    let refused = record(
-        &["ReadOnly"],
-        vec![
-            select("r1", "ReadOnly", "r1 OK [READ-WRITE] done"),
-            Exchange::from_lines(
-                "r2 STORE 1 +FLAGS (\\Flagged)",
-                &["r2 NO Permission denied"],
-            ),
-            Exchange::from_lines(
-                "r3 FETCH 1 (FLAGS)",
-                &["* 1 FETCH (FLAGS (\\Seen))", "r3 OK done"],
-            ),
-            logout("r4"),
-        ],
-    );
-    let v = judge("srv", &refused);
     assert_eq!(v.len(), 1);
     assert!(
-        v[0].summary.contains("left its message unflagged"),
+        v[0].summary.contains("added none and APPEND was refused"),
         "{}",
         v[0].summary
     );
@@ -239,19 +261,22 @@ fn a_mailbox_that_proves_modifiable_is_not_held_to_the_read_only_sentence() {
 
 #[test]
 fn each_mailbox_is_judged_by_its_own_select() {
-    let r = record(
-        &["A", "Shared Folders/B"],
-        vec![
-            select("r1", "A", "r1 OK [READ-ONLY] done"),
-            Exchange::from_lines("r2 STORE 1 +FLAGS (\\Flagged)", &["r2 NO read-only"]),
-            select("r3", "Shared Folders/B", "r3 OK [READ-WRITE] done"),
-            Exchange::from_lines("r4 STORE 1 +FLAGS (\\Flagged)", &["r4 NO denied"]),
-            logout("r5"),
-        ],
-    );
+    let mut script = vec![select("r1", "A", "r1 OK [READ-ONLY] done")];
+    script.extend(confirming(
+        Some("lr"),
+        "",
+        "NO read-only",
+        "",
+        "NO read-only",
+    ));
+    let second = script.len();
+    script.push(select("r7", "Shared Folders/B", "r7 OK [READ-WRITE] done"));
+    script.extend(store_refused());
+    script.push(logout("r13"));
+    let r = record(&["A", "Shared Folders/B"], script);
     let v = judge("srv", &r);
     assert_eq!(v.len(), 1);
-    assert_eq!(v[0].step, Some(2));
+    assert_eq!(v[0].step, Some(second));
     assert!(v[0].observed.starts_with("SELECT \"Shared Folders/B\""));
 }
 
@@ -270,17 +295,25 @@ fn the_script_selects_each_mailbox_quoted_and_confirms_only_when_asked() {
             "r3 LOGOUT\r\n"
         ]
     );
-    let confirming: Vec<String> = script(&names[..1], true)
+    let with: Vec<String> = script(&names[..1], true)
         .iter()
         .map(|m| String::from_utf8_lossy(&m.to_bytes()).into_owned())
         .collect();
+    let append = format!(
+        "r6 APPEND \"ReadOnly\" {{{}}}\r\n{}\r\n",
+        PROBE_MESSAGE.len(),
+        String::from_utf8_lossy(PROBE_MESSAGE)
+    );
     assert_eq!(
-        confirming,
+        with,
         [
             "r1 SELECT \"ReadOnly\"\r\n",
-            "r2 STORE 1 +FLAGS (\\Flagged)\r\n",
+            "r2 MYRIGHTS \"ReadOnly\"\r\n",
             "r3 FETCH 1 (FLAGS)\r\n",
-            "r4 LOGOUT\r\n"
+            "r4 STORE 1 +FLAGS (\\Seen \\Answered \\Flagged \\Deleted \\Draft)\r\n",
+            "r5 FETCH 1 (FLAGS)\r\n",
+            append.as_str(),
+            "r7 LOGOUT\r\n"
         ]
     );
 }
