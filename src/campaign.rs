@@ -807,7 +807,7 @@ fn planned_sessions(opts: &CampaignOptions) -> Option<u64> {
 async fn run_probes(s: &Arc<Shared>) -> anyhow::Result<()> {
     let mut runs = tokio::task::JoinSet::new();
     for (ti, target) in s.opts.targets.targets.iter().enumerate() {
-        if target.tls.is_none() {
+        if target.tls.is_none() && target.read_only_mailboxes.is_empty() {
             continue;
         }
         let (s, target) = (s.clone(), target.clone());
@@ -845,7 +845,7 @@ async fn run_probes(s: &Arc<Shared>) -> anyhow::Result<()> {
             Ok(o) => {
                 if s.opts.progress {
                     eprintln!(
-                        "imapconform: target {name}: {} STARTTLS probe(s), {} finding(s){}",
+                        "imapconform: target {name}: {} probe(s), {} finding(s){}",
                         o.ran,
                         o.findings,
                         if o.skipped.is_empty() {

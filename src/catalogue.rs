@@ -28,7 +28,7 @@ pub const SOURCE: &str = include_str!("../rfc/requirements.toml");
 pub const EXAMPLES_SOURCE: &str = include_str!("../rfc/rfc2060-examples.toml");
 
 /// The judges a requirement can be checked by (`check`).
-pub const JUDGES: [&str; 12] = [
+pub const JUDGES: [&str; 13] = [
     "oracle",
     "syntax",
     "end",
@@ -41,6 +41,7 @@ pub const JUDGES: [&str; 12] = [
     "eight-bit",
     "metamorphic",
     "autologout",
+    "read-only",
 ];
 
 /// How binding a requirement is (RFC 2060 §1.2), or `Syntax` for a formal-syntax rule.

@@ -422,9 +422,10 @@ struct RunArgs {
     /// Write the case file of every session to DIR/cases/, not only of those with findings.
     #[arg(long)]
     all_cases: bool,
-    /// Do not run the STARTTLS probes (command injection, STARTTLS inside TLS and after
-    /// LOGIN, LOGINDISABLED) that otherwise open a few connections of their own to each
-    /// target with `tls` set, before the sessions.
+    /// Do not run the probes that otherwise open a few connections of their own before
+    /// the sessions: the STARTTLS probes (command injection, STARTTLS inside TLS and
+    /// after LOGIN, LOGINDISABLED) of each target with `tls` set, and the read-only
+    /// probe (RFC 2060 §6.3.1) of each target with `read_only_mailboxes`.
     #[arg(long)]
     no_probes: bool,
     /// Which IMAP4rev1 document the oracle holds servers to where RFC 2060 and RFC 3501
@@ -1523,6 +1524,9 @@ fn replay_probe_case(
 ) -> anyhow::Result<u8> {
     use imapconform::drive::starttls::ProbeRecord;
     use imapconform::judge::starttls::judge_probe;
+    if imapconform::probes::read_only::is_case(case) {
+        return replay_read_only_case(a, case, targets);
+    }
     let recorded = ProbeRecord::from_case(case)
         .expect("a probe header")
         .map_err(|e| anyhow::anyhow!("case file {}: {e}", a.case.display()))?;
@@ -1578,6 +1582,56 @@ fn replay_probe_case(
             std::fs::create_dir_all(dir)
                 .map_err(|e| anyhow::anyhow!("creating {}: {e}", dir.display()))?;
             let path = dir.join(format!("probe-{}-{}-replay.imap", t.name, recorded.probe));
+            std::fs::write(&path, c.to_text())
+                .map_err(|e| anyhow::anyhow!("writing {}: {e}", path.display()))?;
+        }
+    }
+    Ok(if failed { 2 } else { 0 })
+}
+
+/// `replay` of a read-only probe's case ([`imapconform::probes::read_only`]): runs the
+/// probe again on the case's target (or the `--only` ones) with the case's mailboxes.
+fn replay_read_only_case(
+    a: &ReplayArgs,
+    case: &Case,
+    targets: &imapconform::targets::TargetsFile,
+) -> anyhow::Result<u8> {
+    use imapconform::probes::read_only;
+    let name = case.get("target").unwrap_or_default();
+    let wanted: Vec<_> = targets
+        .targets
+        .iter()
+        .filter(|t| !a.only.is_empty() || t.name == name)
+        .collect();
+    if wanted.is_empty() {
+        anyhow::bail!(
+            "case file {}: its target {name:?} is not in {} (choose with --only)",
+            a.case.display(),
+            a.targets.display()
+        );
+    }
+    let mailboxes = read_only::mailboxes_of(case);
+    let redact = Redactor::choose(&targets.targets, a.keep_secrets);
+    let rt = runtime()?;
+    let drive = DriveOptions::default();
+    let mut failed = false;
+    for t in wanted {
+        let creds = t.pool().into_iter().next();
+        let run = read_only::run(t, creds.as_ref(), &mailboxes, &drive);
+        let record = match rt.block_on(run) {
+            Ok(r) => r,
+            Err(e) => {
+                eprintln!("imapconform: target {}: {e}", t.name);
+                failed = true;
+                continue;
+            }
+        };
+        let (text, c) = read_only::describe(&t.name, &record, &redact);
+        print!("{text}");
+        if let Some(dir) = &a.save {
+            std::fs::create_dir_all(dir)
+                .map_err(|e| anyhow::anyhow!("creating {}: {e}", dir.display()))?;
+            let path = dir.join(format!("probe-{}-{}-replay.imap", t.name, read_only::PROBE));
             std::fs::write(&path, c.to_text())
                 .map_err(|e| anyhow::anyhow!("writing {}: {e}", path.display()))?;
         }

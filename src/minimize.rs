@@ -265,7 +265,7 @@ impl Runner {
             &self.opts.drive,
         ));
         self.pools[i].give_back(creds);
-        r.map(|(signatures, _)| signatures)
+        r
     }
 
     /// Replays each case [`VERIFY_REPLAYS`] times on its targets, cases in parallel

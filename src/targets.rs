@@ -48,6 +48,10 @@
 //! world, where a count, UID or EXPUNGE the model did not predict is a finding. Leave it
 //! out for a shared production account that other clients may change meanwhile.
 //!
+//! `read_only_mailboxes = ["ReadOnly"]` names mailboxes the account may read but not
+//! modify; a campaign SELECTs each once before its sessions and checks for the
+//! `[READ-ONLY]` code RFC 2060 §6.3.1 requires ([`crate::probes::read_only`]).
+//!
 //! Placeholders in `spawn` and `reset`: `{user}` and `{password}` (the pool entry the
 //! session uses) and `{session_dir}` (a fresh empty directory made for the session and
 //! removed after it).
@@ -161,6 +165,12 @@ pub struct Target {
     /// may change mailboxes) a count the model did not predict only stops the oracle.
     #[serde(default, skip_serializing_if = "std::ops::Not::not")]
     pub exclusive: bool,
+    /// Mailboxes the account may read but not modify (an ACL grants it only the read
+    /// right), named as they are sent on the wire. The read-only probe
+    /// ([`crate::probes::read_only`]) SELECTs each once before the sessions: RFC 2060
+    /// §6.3.1 requires `[READ-ONLY]` on the tagged OK.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub read_only_mailboxes: Vec<String>,
 }
 
 /// How a target's connection is secured (the `tls` field).
@@ -313,6 +323,15 @@ impl Target {
         }
         if self.auth_timeout_ms == Some(0) {
             return Err(format!("{at}: `auth_timeout_ms` must be above 0"));
+        }
+        for name in &self.read_only_mailboxes {
+            // Sent as a quoted string (RFC 2060 §9: no CR, LF or 8-bit character in one).
+            if name.is_empty() || !name.bytes().all(|b| (0x20..0x7f).contains(&b)) {
+                return Err(format!(
+                    "{at}: `read_only_mailboxes` entry {name:?} must be non-empty printable \
+                     ASCII (a non-ASCII name in modified UTF-7, RFC 2060 §5.1.3)"
+                ));
+            }
         }
         self.validate_tls(&at)?;
         self.validate_limits(&at)
@@ -611,6 +630,28 @@ timeout_ms = 100
         assert_eq!(argv, vec!["imapd", "/tmp/s1/Maildir"]);
         let again = TargetsFile::parse(&f.to_toml()).unwrap();
         assert_eq!(again, f);
+    }
+
+    #[test]
+    fn read_only_mailboxes_default_to_none_round_trip_and_must_be_printable_ascii() {
+        let f = TargetsFile::parse(
+            "[[target]]\nname = \"a\"\nspawn = [\"x\"]\n\n[[target]]\nname = \"b\"\nspawn = [\"y\"]\nread_only_mailboxes = [\"ReadOnly\", \"Shared Folders/ReadOnly\"]\n",
+        )
+        .unwrap();
+        assert!(f.targets[0].read_only_mailboxes.is_empty());
+        assert_eq!(
+            f.targets[1].read_only_mailboxes,
+            ["ReadOnly", "Shared Folders/ReadOnly"]
+        );
+        assert!(!f.to_toml().contains("read_only_mailboxes = []"));
+        assert_eq!(TargetsFile::parse(&f.to_toml()).unwrap(), f);
+        for bad in ["", "a\\r\\nb", "caf\u{e9}"] {
+            let text = format!(
+                "[[target]]\nname = \"a\"\nspawn = [\"x\"]\nread_only_mailboxes = [\"{bad}\"]\n"
+            );
+            let e = TargetsFile::parse(&text).unwrap_err();
+            assert!(e.contains("read_only_mailboxes"), "{bad:?}: {e}");
+        }
     }
 
     #[test]

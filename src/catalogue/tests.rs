@@ -48,6 +48,7 @@ fn every_checked_requirement_is_cited_by_code_and_every_cited_id_exists() {
                         | "eight-bit"
                         | "metamorphic"
                         | "autologout"
+                        | "read-only"
                 )
             )
         })

@@ -246,6 +246,7 @@ fn delete_user(port: u16, user: &str) -> Result<()> {
         }
     }
     let (left, _) = p.command(&format!("LIST \"\" {}", quote(&format!("{root}*"))))?;
+    super::read_only::ensure_cyrus_shared(&mut p)?;
     p.logout();
     if let Some(l) = left.iter().find(|l| l.starts_with("* LIST")) {
         bail!("cyrus: {root} still has a mailbox after reset: {l}");

@@ -3,7 +3,9 @@
 //! lab-notes: `dovecot -F -c CONF` with a private base_dir/state_dir/log_path,
 //! `ssl = no`, `disable_plaintext_auth = no`, passdb passwd-file with `user:{PLAIN}pass`,
 //! userdb static uid/gid/home; `mail_max_userip_connections` raised (default 10).
-//! Reset removes the user's home (no restart needed; Dovecot recreates it at LOGIN).
+//! Reset removes the user's home (no restart needed; Dovecot recreates it at LOGIN) and
+//! makes the read-only mailbox again ([`super::read_only`]; `mail_plugins = acl` with a
+//! global ACL file).
 //!
 //! TLS (the lab's certificate, [`super::certs`]): `ssl = yes` with `ssl_cert`/`ssl_key`
 //! read with `<`, so the plaintext port offers STARTTLS (RFC 3501 §6.2.1) and still
@@ -97,9 +99,16 @@ userdb {{\n\
   driver = static\n\
   args = uid={lab_user} gid={lab_user} home={d}/mail/%u\n\
 }}\n\
-mail_location = maildir:~/Maildir\n"
+mail_location = maildir:~/Maildir\n\
+mail_plugins = acl\n\
+plugin {{\n\
+  acl = vfile:{d}/{ACL_FILE}\n\
+}}\n"
     )
 }
+
+/// The global ACL file ([`super::read_only::DOVECOT_ACL`]), in the server's directory.
+const ACL_FILE: &str = "acl-global";
 
 /// The passwd-file: `user:{PLAIN}password` per line.
 pub fn render_passwd(users: &UserPool) -> String {
@@ -121,15 +130,20 @@ pub fn prepare(ctx: &Ctx) -> Result<Command> {
         render_config(dir, ctx.port, install::LAB_USER, ctx.tls),
     )?;
     fs::write(dir.join("passwd"), render_passwd(ctx.users))?;
+    fs::write(dir.join(ACL_FILE), super::read_only::DOVECOT_ACL)?;
     install::mkdir_owned(&dir.join("mail"), ctx.lab_user)?;
     let mut cmd = Command::new("/usr/sbin/dovecot");
     cmd.arg("-F").arg("-c").arg(conf_path(dir));
     Ok(cmd)
 }
 
-/// Empties `user`'s store by removing its home; Dovecot makes a new INBOX at LOGIN.
-pub fn reset(dir: &Path, user: &str, _lab: LabUser) -> Result<()> {
-    super::remove_tree(&home(dir, user))
+/// Empties `user`'s store by removing its home, then makes its read-only mailbox again
+/// ([`super::read_only`]: hidden from LIST, so the store looks empty); Dovecot makes
+/// the rest at LOGIN.
+pub fn reset(dir: &Path, user: &str, lab: LabUser) -> Result<()> {
+    let home = home(dir, user);
+    super::remove_tree(&home)?;
+    super::read_only::make_dovecot_maildir(&home, lab)
 }
 
 /// One `imap` process per session on stdin/stdout, PREAUTH, with a fresh maildir in the
@@ -175,6 +189,8 @@ mod tests {
         assert!(c.contains("port = 14310\nssl = yes\n"));
         assert!(c.contains("address = 127.0.0.2\nport = 14320\n"));
         assert!(c.contains("local 127.0.0.2 {\ndisable_plaintext_auth = yes\n}"));
+        // The read-only mailbox's ACL: the plugin and the global file.
+        assert!(c.contains("mail_plugins = acl\nplugin {\nacl = vfile:/s/dovecot/acl-global\n}\n"));
     }
 
     #[test]

@@ -45,6 +45,7 @@ pub mod dovecot;
 pub mod install;
 pub mod mailutils;
 pub mod process;
+pub mod read_only;
 
 use std::fmt;
 use std::fs;
@@ -322,12 +323,15 @@ fn check_server(server: &str) -> Result<()> {
 /// What a running server was started with; a running server whose stamp differs is
 /// restarted by `up`. The certificates' expiry is part of it, so a server still serving
 /// certificates that `up` replaced is restarted.
+/// The read-only mailbox's setup ([`read_only`]) is part of it too, so a server started
+/// before that setup existed (Dovecot without its ACL plugin) is restarted.
 fn stamp(opts: &LabOptions, port: u16, tls: &certs::TlsFiles) -> String {
     format!(
-        "port={port} users={} state_dir={} tls_ports=+{TLS_PORT_OFFSET},+{LOGINDISABLED_PORT_OFFSET} cert_not_after={}",
+        "port={port} users={} state_dir={} tls_ports=+{TLS_PORT_OFFSET},+{LOGINDISABLED_PORT_OFFSET} cert_not_after={} read_only={}",
         opts.users,
         opts.state_dir.display(),
-        tls.expiry().unwrap_or(0)
+        tls.expiry().unwrap_or(0),
+        read_only::REVISION
     )
 }
 
@@ -633,6 +637,7 @@ fn write_targets(
                 ]),
                 // Each session owns its user, reset before it: a closed world.
                 exclusive: true,
+                read_only_mailboxes: read_only::mailboxes(s),
                 ..Default::default()
             })
             .collect(),
