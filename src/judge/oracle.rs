@@ -93,6 +93,10 @@ pub struct Coverage {
     /// ([`Coverage::mark_fault`]): the exchanges it did not follow are lost to the
     /// server's fault, not to a gap in the model.
     pub after_fault: bool,
+    /// It stopped at a state that breaks a rule whichever command is to blame, where no
+    /// one command can be named (so no finding): e.g. INBOX holding more messages after a
+    /// `RENAME INBOX` and APPENDs than the APPENDs added.
+    pub fault_unattributed: bool,
     /// What it passed over and followed on (lines it could not read, commands whose
     /// effect is bounded by their responses), with how often.
     pub skipped: BTreeMap<Skip, u64>,
@@ -113,16 +117,17 @@ impl Coverage {
             return;
         }
         let at = self.stopped_at;
-        self.after_fault = verdicts.iter().any(|v| {
-            v.targets.iter().any(|t| t == target)
-                && match v.kind {
-                    Kind::Crash | Kind::Timeout => true,
-                    Kind::Violation | Kind::Syntax => {
-                        v.step.is_some() && at.is_some() && v.step <= at
+        self.after_fault = self.fault_unattributed
+            || verdicts.iter().any(|v| {
+                v.targets.iter().any(|t| t == target)
+                    && match v.kind {
+                        Kind::Crash | Kind::Timeout => true,
+                        Kind::Violation | Kind::Syntax => {
+                            v.step.is_some() && at.is_some() && v.step <= at
+                        }
+                        _ => false,
                     }
-                    _ => false,
-                }
-        });
+            });
     }
 }
 

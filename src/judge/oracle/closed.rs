@@ -634,6 +634,24 @@ impl Oracle {
                 format!("{what} {server}"),
             );
         }
+        // APPENDs since the RENAME and more messages than they added: either the RENAME
+        // left messages in INBOX ("leaving INBOX empty") or an APPEND added more than
+        // one ("appends the literal argument as a new message"). Which is not told, so no
+        // finding; but the server broke a rule.
+        let only_appends = self
+            .closed
+            .added
+            .get(key)
+            .is_some_and(|a| !a.is_empty() && a.iter().all(|(_, n)| *n == "APPEND"));
+        if key == b"INBOX"
+            && self.closed.inbox_renamed.is_some()
+            && unskipped
+            && only_appends
+            && server > model
+            && matches!(what, "EXISTS" | "MESSAGES")
+        {
+            self.coverage.fault_unattributed = true;
+        }
         Some(Gap::CountDiffers)
     }
 

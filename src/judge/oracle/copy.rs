@@ -281,4 +281,22 @@ impl Oracle {
             }
         }
     }
+
+    /// An EXPUNGE of a mailbox selected read-only (RFC 2060 §6.3.2: under EXAMINE "no
+    /// changes to the permanent state of the mailbox ... are permitted"), answered OK with
+    /// no EXPUNGE response (§6.4.3: one "is sent for each message that is removed") and
+    /// no change of count: it removed nothing, and following it changes nothing.
+    pub(super) fn expunge_of_nothing(&self, body: &CommandBody<'_>, seen: &[Seen]) -> bool {
+        let Some(sel) = self.session.selection() else {
+            return false;
+        };
+        let count = sel.view.len();
+        matches!(body, CommandBody::Expunge)
+            && sel.read_only
+            && !seen.iter().any(|s| match s {
+                Seen::Exists(n) => *n as usize != count,
+                Seen::Expunge(_) => true,
+                _ => false,
+            })
+    }
 }

@@ -379,6 +379,9 @@ impl Oracle {
                     self.learn_uids_from_uidnext(step, &seen);
                 }
             }
+            (Outcome::Ok, _) if self.expunge_of_nothing(body, &seen) => {
+                self.skip(Skip::AcceptedBounded);
+            }
             (Outcome::Ok, _) if self.copy_of_nothing(body, &seen) => {
                 self.apply_exists(&seen, None);
                 self.skip(Skip::AcceptedBounded);

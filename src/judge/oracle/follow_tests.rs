@@ -686,3 +686,41 @@ fn the_uids_of_copies_are_learnt_from_copyuid_rfc4315_3() {
     let (_, cov) = judge_oracle_in("srv", &t("READ-WRITE"), Profile::Rfc2060, World::Closed);
     assert!(!knows_uid_2(&cov), "{cov:?}");
 }
+
+#[test]
+fn an_expunge_under_examine_answered_ok_without_expunge_responses_removed_nothing_rfc2060_6_3_2() {
+    let t = |answer: &[&str]| {
+        session(vec![
+            append("a1", "INBOX (\\Deleted)", MSG, &["a1 OK done"]),
+            ex(
+                "a2 EXAMINE INBOX",
+                &[
+                    "* FLAGS (\\Answered \\Flagged \\Deleted \\Seen \\Draft)",
+                    "* 1 EXISTS",
+                    "* 1 RECENT",
+                    "* OK [UIDVALIDITY 7] ok",
+                    "a2 OK [READ-ONLY] done",
+                ],
+            ),
+            ex("a3 EXPUNGE", answer),
+            ex("a4 NOOP", &["a4 OK done"]),
+        ])
+    };
+    let (v, cov) = judge_oracle_in(
+        "srv",
+        &t(&["* 1 EXISTS", "a3 OK done"]),
+        Profile::Rfc2060,
+        World::Closed,
+    );
+    assert!(v.is_empty(), "{v:#?}");
+    assert_eq!(cov.stopped, None);
+    assert_eq!(cov.skipped.get(&Skip::AcceptedBounded), Some(&1));
+    // An EXPUNGE response says something went: not followed as nothing.
+    let (_, cov) = judge_oracle_in(
+        "srv",
+        &t(&["* 1 EXPUNGE", "a3 OK done"]),
+        Profile::Rfc2060,
+        World::Closed,
+    );
+    assert_ne!(cov.skipped.get(&Skip::AcceptedBounded), Some(&1));
+}

@@ -478,6 +478,7 @@ fn after_a_rename_counts_are_not_claimed_rfc2060_6_3_5() {
     let (v, cov) = judge(&t, World::Closed);
     assert!(v.is_empty(), "{v:#?}");
     assert_eq!(cov.stopped.map(|s| s.gap), Some(Gap::CountDiffers));
+    assert!(!cov.fault_unattributed, "no rule is broken for certain");
     // A RENAME of other names leaves INBOX's count to be judged.
     let t = session(vec![
         ex("a1 CREATE a", &["a1 OK created"]),
@@ -619,9 +620,13 @@ fn a_status_count_after_a_rename_is_not_blamed_on_status_rfc2060_6_3_10() {
             &["* STATUS INBOX (MESSAGES 2 UNSEEN 2)", "a4 OK done"],
         ),
     ]);
-    let (v, cov) = judge(&t, World::Closed);
+    let (v, mut cov) = judge(&t, World::Closed);
     assert!(v.is_empty(), "{v:#?}");
-    assert_eq!(cov.stopped.map(|s| s.gap), Some(Gap::CountDiffers));
+    assert_eq!(cov.stopped.as_ref().map(|s| s.gap), Some(Gap::CountDiffers));
+    // Either sentence is broken, so the exchanges lost are the server's fault.
+    assert!(cov.fault_unattributed);
+    cov.mark_fault("srv", &v);
+    assert!(cov.after_fault);
     // The same STATUS with no APPEND since the RENAME: INBOX was not left empty.
     let t = session(vec![
         append("a1", "INBOX", &["a1 OK done"]),
