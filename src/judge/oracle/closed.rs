@@ -41,6 +41,8 @@ use crate::model::session::{Session, State, Store};
 use crate::model::Profile;
 use crate::wire::Message;
 
+mod rename;
+
 /// Who may change the account while the session runs.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
 pub enum World {
@@ -583,76 +585,6 @@ impl Oracle {
             format!("* {server} EXISTS"),
         );
         WHY
-    }
-
-    /// A RENAME the server and the model both answered OK: one of INBOX is remembered.
-    pub(super) fn renamed_ok(&mut self, step: Option<usize>, body: &CommandBody<'_>) {
-        if let CommandBody::Rename { from, .. } = body {
-            if self.world.is_closed() && Account::key(&super::mailbox_bytes(from)) == b"INBOX" {
-                self.closed.inbox_renamed = Some(step);
-            }
-        }
-    }
-
-    /// A count the server showed for `key` (EXISTS, or STATUS MESSAGES or UNSEEN: `what`)
-    /// that differs from the model's, where a RENAME of this session moved messages from
-    /// or to that name: which name holds which messages is the RENAME's doing, so the
-    /// count itself is not blamed. One case is a finding: INBOX holding more messages than
-    /// were added to it since a `RENAME INBOX` answered OK, with nothing else since that
-    /// could add one (§6.3.5: "leaving INBOX empty"). `None` when no RENAME touched the
-    /// name (the caller judges the count); otherwise the reason to stop following.
-    pub(super) fn count_after_rename(
-        &mut self,
-        key: &[u8],
-        model: usize,
-        server: usize,
-        what: &str,
-    ) -> Option<Gap> {
-        if !self.closed.renamed.iter().any(|r| key.starts_with(r)) {
-            return None;
-        }
-        let unskipped =
-            self.closed.confirmed_skips.get(key).copied().unwrap_or(0) == self.closed.skips;
-        let nothing_added = self.closed.added.get(key).is_none_or(|a| a.is_empty());
-        if let (b"INBOX", Some(at), true, true, true, "EXISTS" | "MESSAGES") = (
-            key,
-            self.closed.inbox_renamed,
-            unskipped,
-            nothing_added,
-            server > model,
-            what,
-        ) {
-            self.find(
-                at,
-                rule::INBOX_MOVED,
-                format!(
-                    "RENAME of INBOX answered OK, yet INBOX then holds {server} message(s) \
-                     where the session added {model} since (it reported {what} {server}): \
-                     the messages were not all moved"
-                ),
-                format!("INBOX left empty: {what} {model}"),
-                format!("{what} {server}"),
-            );
-        }
-        // APPENDs since the RENAME and more messages than they added: either the RENAME
-        // left messages in INBOX ("leaving INBOX empty") or an APPEND added more than
-        // one ("appends the literal argument as a new message"). Which is not told, so no
-        // finding; but the server broke a rule.
-        let only_appends = self
-            .closed
-            .added
-            .get(key)
-            .is_some_and(|a| !a.is_empty() && a.iter().all(|(_, n)| *n == "APPEND"));
-        if key == b"INBOX"
-            && self.closed.inbox_renamed.is_some()
-            && unskipped
-            && only_appends
-            && server > model
-            && matches!(what, "EXISTS" | "MESSAGES")
-        {
-            self.coverage.fault_unattributed = true;
-        }
-        Some(Gap::CountDiffers)
     }
 
     /// STATUS in a closed world: RECENT no more than MESSAGES (RFC 2060 §6.3.10), and
