@@ -19,7 +19,7 @@ use std::time::Duration;
 
 use super::{requirement_kind, Kind, Verdict};
 use crate::drive::idle::{IdleEnd, IdleRecord, NoopAnswer};
-use crate::wire::{escape, Event, Exchange, Message};
+use crate::wire::{escape, Message};
 
 /// The requirement this judge checks.
 pub const RULE: &str = "2060-5.4-autologout-30-minutes";
@@ -172,23 +172,7 @@ pub fn idle_messages(r: &IdleRecord) -> Vec<&Message> {
     let Some(e) = r.transcript.setup.last() else {
         return Vec::new();
     };
-    after_completion(e)
-}
-
-fn after_completion(e: &Exchange) -> Vec<&Message> {
-    let tag = e.command().tag().to_vec();
-    let mut done = false;
-    let mut out = Vec::new();
-    for ev in &e.events {
-        if let Event::Server(m) = ev {
-            if done {
-                out.push(m);
-            } else if m.tag() == tag.as_slice() {
-                done = true;
-            }
-        }
-    }
-    out
+    super::starttls::after_completion(e)
 }
 
 /// How a watch that shows nothing ended, for [`Conclusion::Inconclusive`].

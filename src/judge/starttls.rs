@@ -74,8 +74,8 @@ fn verdict(
 
 /// The server messages of `e` after its tagged completion: for a STARTTLS, what the
 /// server sent in plaintext after its OK (the driver records them there and discards
-/// them).
-fn after_completion(e: &Exchange) -> Vec<&Message> {
+/// them); for an idle connection, what it sent after the login's completion.
+pub(super) fn after_completion(e: &Exchange) -> Vec<&Message> {
     let tag = e.command().tag().to_vec();
     let mut done = false;
     let mut out = Vec::new();

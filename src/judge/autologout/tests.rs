@@ -1,5 +1,5 @@
 use super::*;
-use crate::wire::{End, Transcript};
+use crate::wire::{End, Event, Exchange, Transcript};
 
 fn login_then(server_after: &[&str]) -> Transcript {
     let mut events = vec![
