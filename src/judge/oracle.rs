@@ -339,6 +339,8 @@ pub struct Oracle {
     flag_claims: Vec<flags::FlagClaim>,
     /// Messages whose UID the oracle deduced from UIDNEXT rather than saw ([`unsure`]).
     deduced_uids: std::collections::BTreeSet<u64>,
+    /// The other side of a CLOSE applied on a prediction of flags ([`unsure::CloseFlip`]).
+    close_flip: Option<unsure::CloseFlip>,
     /// Whether the tool owns the account for the session ([`closed`]).
     world: World,
     /// What the closed world remembers between exchanges.
@@ -377,6 +379,7 @@ impl Oracle {
             command_line: Vec::new(),
             flag_claims: Vec::new(),
             deduced_uids: Default::default(),
+            close_flip: None,
             world,
             closed: closed::Memory::default(),
         }

@@ -246,6 +246,7 @@ impl Oracle {
             Some((b, into)) => (Some(b), into),
             None => (None, None),
         };
+        self.settle_close_flip(body, &seen);
         let before_session = self.session.clone();
         let mut trial = self.session.clone();
         let mut trial_store = self.store.clone();
@@ -387,7 +388,7 @@ impl Oracle {
                 self.skip(Skip::AcceptedBounded);
             }
             (Outcome::Ok, _) => {
-                if !self.accepted_bounded(&seen, &bytes) {
+                if !self.accepted_bounded(step, &seen, &bytes) {
                     self.stop(Stop::in_command(Gap::AcceptedWhereRefused, body.name()));
                 }
             }

@@ -275,12 +275,19 @@ fn a_copy_of_a_message_whose_flags_are_unknown_is_followed_rfc2060_6_4_7() {
 
 #[test]
 fn a_close_over_unknown_flags_is_checked_by_the_next_count_rfc2060_6_4_2() {
-    for (exists, stopped) in [
-        ("* 0 EXISTS", None),
-        ("* 1 EXISTS", Some(Gap::UnknownContents)),
+    // RFC 2060 §6.3.11: the server SHOULD keep the flags APPEND asked for, so the appended
+    // message may or may not carry \\Deleted; the count at the next SELECT tells which
+    // (0: it did, as predicted; 1: it did not, the other side), and nothing else fits.
+    for (flags, exists, stopped) in [
+        ("\\Deleted", "* 0 EXISTS", None),
+        ("\\Deleted", "* 1 EXISTS", None),
+        ("\\Deleted", "* 2 EXISTS", Some(Gap::UnknownContents)),
+        ("\\Seen", "* 1 EXISTS", None),
+        ("\\Seen", "* 0 EXISTS", None),
+        ("\\Seen", "* 2 EXISTS", Some(Gap::UnknownContents)),
     ] {
         let t = session(vec![
-            append("a1", "INBOX (\\Deleted)", MSG, &["a1 OK done"]),
+            append("a1", &format!("INBOX ({flags})"), MSG, &["a1 OK done"]),
             select_one("a2"),
             ex("a3 CLOSE", &["a3 OK closed"]),
             ex(
@@ -294,9 +301,41 @@ fn a_close_over_unknown_flags_is_checked_by_the_next_count_rfc2060_6_4_2() {
                 ],
             ),
         ]);
-        let (_, cov) = judge_oracle("srv", &t, Profile::Rfc2060);
-        assert_eq!(cov.stopped.map(|s| s.gap), stopped, "{exists}");
+        let (v, cov) = judge_oracle("srv", &t, Profile::Rfc2060);
+        assert_eq!(cov.stopped.map(|s| s.gap), stopped, "{flags} {exists}");
+        assert!(v.is_empty(), "{flags} {exists}: {v:#?}");
     }
+}
+
+#[test]
+fn the_side_a_close_took_is_then_held_to_the_server_rfc2060_6_4_2() {
+    // The appended message asked for \\Seen; the server's count after CLOSE shows it gone
+    // (it carried \\Deleted after all). The model goes on from an empty mailbox, and holds
+    // the server to it: a SEARCH that then finds message 1 is a finding.
+    let t = session(vec![
+        append("a1", "INBOX (\\Seen)", MSG, &["a1 OK done"]),
+        select_one("a2"),
+        ex("a3 CLOSE", &["a3 OK closed"]),
+        select_empty("a4"),
+        ex("a5 FETCH 1 (FLAGS)", &["a5 NO no such message"]),
+        ex("a6 NOOP", &["a6 OK done"]),
+    ]);
+    let (v, cov) = judge_oracle("srv", &t, Profile::Rfc2060);
+    assert_eq!(cov.stopped, None, "{v:#?}");
+    assert_eq!(cov.judged, cov.total);
+    assert!(v.is_empty(), "{v:#?}");
+    let gone = session(vec![
+        append("a1", "INBOX (\\Seen)", MSG, &["a1 OK done"]),
+        select_one("a2"),
+        ex("a3 CLOSE", &["a3 OK closed"]),
+        select_empty("a4"),
+        ex("a5 SEARCH ALL", &["* SEARCH 1", "a5 OK done"]),
+    ]);
+    let (v, _) = judge_oracle("srv", &gone, Profile::Rfc2060);
+    assert!(
+        v.iter().any(|v| v.step == Some(4)),
+        "a SEARCH naming a message the server counted gone is judged: {v:#?}"
+    );
 }
 
 #[test]

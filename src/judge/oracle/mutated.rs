@@ -136,7 +136,12 @@ impl Oracle {
     /// shown); a STORE changes only flags (RFC 2060 §6.4.6), so the selected mailbox's
     /// flags are forgotten until the server shows them; a COPY from an empty mailbox
     /// copies nothing.
-    pub(super) fn accepted_bounded(&mut self, seen: &[Seen], bytes: &[u8]) -> bool {
+    pub(super) fn accepted_bounded(
+        &mut self,
+        step: Option<usize>,
+        seen: &[Seen],
+        bytes: &[u8],
+    ) -> bool {
         let verb = verb(bytes);
         if seen.iter().any(|s| matches!(s, Seen::Expunge(_))) {
             return false;
@@ -159,6 +164,11 @@ impl Oracle {
             _ => return false,
         }
         self.apply_exists(seen, None);
+        if verb.ends_with("FETCH") {
+            // The FLAGS a FETCH response shows are the message's flags (RFC 2060 §7.4.2),
+            // whatever the command asked for: those the model does not know are learnt.
+            self.learn_flags(step, seen);
+        }
         self.skip(Skip::AcceptedBounded);
         true
     }

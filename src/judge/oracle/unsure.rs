@@ -8,8 +8,10 @@
 //!   does not know went if the server says so.
 //! - CLOSE: it sends nothing (§6.4.2). The model removes the messages it predicts to
 //!   carry `\Deleted`; the mailbox's count is then checked at its next SELECT (as for a
-//!   mailbox the model did not see made). Where the prediction splits the unknown
-//!   messages both ways, a matching count would not tell which went: a gap.
+//!   mailbox the model did not see made). The prediction puts every message of unknown
+//!   flags on one side (all go, or all stay), so the count decides between it and the
+//!   other side ([`CloseFlip`]). Where the prediction splits the unknown messages both
+//!   ways, a matching count would not tell which went: a gap.
 
 use std::collections::BTreeSet;
 
@@ -84,6 +86,8 @@ impl Oracle {
     /// Before a CLOSE the model could not predict is applied: the selected mailbox's
     /// name if the prediction decides which messages go once the count is known (the
     /// messages of unknown flags are all predicted to go, or all to stay).
+    ///
+    /// The other way the unknown messages can have gone is kept in `self.close_flip`.
     pub(super) fn close_predictable(&mut self) -> Option<Vec<u8>> {
         let sel = self.session.selection().cloned()?;
         let mb = self.selected_mailbox_mut()?;
@@ -93,7 +97,33 @@ impl Oracle {
             .filter(|m| !m.flags_known)
             .map(|m| m.flags.contains("\\Deleted"))
             .collect();
-        (predicted.len() <= 1).then_some(sel.mailbox)
+        if predicted.len() > 1 {
+            return None;
+        }
+        let all_go = predicted.contains(&true);
+        let other = mb
+            .messages
+            .iter()
+            .filter(|m| {
+                if m.flags_known {
+                    !m.flags.contains("\\Deleted")
+                } else {
+                    all_go
+                }
+            })
+            .cloned()
+            .map(|mut m| {
+                // Kept by the CLOSE: it did not carry \\Deleted after all.
+                m.flags.remove("\\Deleted");
+                m
+            })
+            .collect();
+        self.close_flip = Some(CloseFlip {
+            mailbox: sel.mailbox.clone(),
+            predicted: Vec::new(),
+            other,
+        });
+        Some(sel.mailbox)
     }
 
     /// After a CLOSE applied on the prediction: the mailbox's count is to be checked at
@@ -109,8 +139,64 @@ impl Oracle {
             .and_then(|a| a.get_mut(mailbox))
         {
             mb.known = false;
+            if let Some(flip) = self.close_flip.as_mut().filter(|f| f.mailbox == mailbox) {
+                flip.predicted = mb.messages.iter().map(|m| m.id).collect();
+            }
         }
     }
+
+    /// Before the model runs a SELECT or EXAMINE of the mailbox a CLOSE was applied to on
+    /// a prediction: where the server's EXISTS counts the other side of that prediction
+    /// ([`CloseFlip`]), and nothing changed the mailbox since, the model takes that side.
+    /// Every SELECT or EXAMINE of the mailbox ends the flip's use.
+    pub(super) fn settle_close_flip(&mut self, body: &CommandBody<'_>, seen: &[Seen]) {
+        let (CommandBody::Select { mailbox, .. } | CommandBody::Examine { mailbox, .. }) = body
+        else {
+            return;
+        };
+        let key = Account::key(&super::mailbox_bytes(mailbox));
+        let Some(flip) = self.close_flip.take_if(|f| f.mailbox == key) else {
+            return;
+        };
+        let exists = seen.iter().rev().find_map(|s| match s {
+            Seen::Exists(n) => Some(*n as usize),
+            _ => None,
+        });
+        if exists != Some(flip.other.len()) || exists == Some(flip.predicted.len()) {
+            return;
+        }
+        let Some(user) = self.session.user.clone() else {
+            return;
+        };
+        let Some(mb) = self
+            .store
+            .accounts
+            .get_mut(&user)
+            .and_then(|a| a.get_mut(&key))
+        else {
+            return;
+        };
+        let now: Vec<u64> = mb.messages.iter().map(|m| m.id).collect();
+        if now == flip.predicted && !mb.known {
+            mb.messages = flip.other;
+        }
+    }
+}
+
+/// RFC 2060 §6.4.2 CLOSE "permanently removes from the currently selected mailbox all
+/// messages that have the \\Deleted flag set", and sends nothing that says which. Where
+/// the model did not know some messages' flags (an APPEND's or COPY's flags are a SHOULD)
+/// and predicted them all on one side, the other side: those messages all kept (without
+/// `\\Deleted`) where it predicted them all removed, or all removed where it predicted them
+/// all kept. The mailbox's next SELECT counts which side the server took.
+#[derive(Clone, Debug)]
+pub(super) struct CloseFlip {
+    /// The mailbox closed.
+    mailbox: Vec<u8>,
+    /// The identities of its messages as the model predicted them after the CLOSE.
+    predicted: Vec<u64>,
+    /// Its messages on the other side.
+    other: Vec<crate::model::account::StoredMessage>,
 }
 
 impl Oracle {
