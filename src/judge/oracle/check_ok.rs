@@ -402,7 +402,8 @@ impl Oracle {
                                 " (the RFC requires it once the server has observed the change)",
                             );
                         }
-                        self.stop(Gap::SizeNotAnnounced);
+                        // The model goes on with the message unannounced: the mailbox's
+                        // next count tells whether the server holds it.
                     }
                 }
             }

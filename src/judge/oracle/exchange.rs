@@ -11,9 +11,8 @@ impl Oracle {
         if unadvertised_literal_refused(e) {
             // A `{n+}` literal the server did not read as one (it did not advertise
             // LITERAL+): the command was refused, and the literal ran as a command of its
-            // own, which the oracle does not follow.
-            self.coverage.judged += 1;
-            return;
+            // own, `<tag>z NOOP` ([`crate::gen::mutate`]).
+            return self.literal_ran_as_noop(e);
         }
         let decoded = CommandCodec::default().decode(&bytes);
         let cmd = match decoded {
@@ -498,18 +497,37 @@ impl Oracle {
 
     /// Sets the selection's view to what the server announced: a server may tell of new
     /// messages later than the model does (RFC 2060 §6.3.11 "SHOULD notify ...
-    /// immediately").
+    /// immediately"). An EXISTS above the view announces the mailbox's messages not
+    /// announced yet, in order (RFC 2060 §7.3.1: the count is the mailbox's size); one
+    /// above every message the model holds means it lost track: the oracle stops.
     pub(super) fn apply_exists(&mut self, seen: &[Seen], model_view_before: Option<usize>) {
         let announced = seen.iter().rev().find_map(|s| match s {
             Seen::Exists(n) => Some(*n as usize),
             _ => None,
         });
+        let selected = self.session.selection().and_then(|sel| {
+            let mb = self.session.account(&self.store)?.get(&sel.mailbox)?;
+            Some((sel, mb))
+        });
+        let unannounced: Vec<u64> = match selected {
+            Some((sel, mb)) if mb.known => mb
+                .messages
+                .iter()
+                .map(|m| m.id)
+                .filter(|id| !sel.view.contains(id))
+                .collect(),
+            _ => Vec::new(),
+        };
         let Some(sel) = self.session.selection_mut() else {
             return;
         };
         match announced {
             Some(n) if n <= sel.view.len() => sel.view.truncate(n),
-            Some(_) => {}
+            Some(n) if n <= sel.view.len() + unannounced.len() => {
+                let more = n - sel.view.len();
+                sel.view.extend(unannounced.into_iter().take(more));
+            }
+            Some(_) => self.stop(Gap::CountDiffers),
             None => {
                 if let Some(before) = model_view_before {
                     if sel.view.len() > before {

@@ -763,3 +763,57 @@ fn an_expunge_under_examine_answered_ok_without_expunge_responses_removed_nothin
     );
     assert_ne!(cov.skipped.get(&Skip::AcceptedBounded), Some(&1));
 }
+
+/// `tag LIST "" {n+}` whose literal is `<tag>z NOOP`, refused with BAD by a server
+/// without LITERAL+, which then ran the literal as a NOOP: its responses follow.
+fn literal_noop(tag: &str, noop: &[&str]) -> Exchange {
+    use crate::wire::{Event, Fragment};
+    let inner = format!("{tag}z NOOP");
+    let mut c = Message::default();
+    c.fragments.push(Fragment::Line(
+        format!("{tag} LIST \"\" {{{}+}}\r\n", inner.len()).into_bytes(),
+    ));
+    c.fragments.push(Fragment::Literal(inner.into_bytes()));
+    c.fragments.push(Fragment::Line(b"\r\n".to_vec()));
+    let mut events = vec![
+        Event::Client(c),
+        Event::Server(Message::line(format!("{tag} BAD Invalid command"))),
+    ];
+    events.extend(noop.iter().map(|r| Event::Server(Message::line(r))));
+    events.push(Event::Server(Message::line(format!("{tag}z OK NOOP done"))));
+    Exchange { events }
+}
+
+#[test]
+fn a_literal_run_as_a_noop_announces_the_messages_the_model_holds_rfc2060_7_3_1() {
+    // The copy is made but not announced; the NOOP the literal became announces it, so a
+    // SEARCH that then finds message 2 finds the copy (whose flags are unknown: a COPY
+    // SHOULD keep them, RFC 2060 §6.4.7), and no message the model lacks.
+    let t = session(vec![
+        append("a1", "INBOX", MSG, &["a1 OK done"]),
+        select_one("a2"),
+        ex("a3 COPY 1 INBOX", &["a3 OK [COPYUID 7 1 2] copied"]),
+        literal_noop("a4", &["* 2 EXISTS", "* 0 RECENT"]),
+        ex("a5 SEARCH UNKEYWORD todo", &["* SEARCH 1 2", "a5 OK done"]),
+        ex("a6 SEARCH ALL", &["* SEARCH 1 2", "a6 OK done"]),
+    ]);
+    let (v, cov) = judge_oracle("srv", &t, Profile::Rfc2060);
+    assert!(v.is_empty(), "{v:#?}");
+    assert_eq!(cov.stopped, None);
+    assert_eq!(cov.judged, cov.total);
+}
+
+#[test]
+fn an_exists_above_every_message_the_model_holds_stops_it_and_blames_no_search() {
+    // The NOOP announces a second message the model never saw made: it lost track, and
+    // what the server then finds is not held against the model's one message.
+    let t = session(vec![
+        append("a1", "INBOX", MSG, &["a1 OK done"]),
+        select_one("a2"),
+        literal_noop("a3", &["* 2 EXISTS", "* 0 RECENT"]),
+        ex("a4 SEARCH UNKEYWORD todo", &["* SEARCH 1 2", "a4 OK done"]),
+    ]);
+    let (v, cov) = judge_oracle("srv", &t, Profile::Rfc2060);
+    assert!(v.is_empty(), "{v:#?}");
+    assert_eq!(cov.stopped.map(|s| s.gap), Some(Gap::CountDiffers));
+}

@@ -73,8 +73,6 @@ pub enum Gap {
     SubscriptionMissing,
     /// LSUB lists a name this session unsubscribed.
     UnsubscribedListed,
-    /// A message's size was not announced where the model needs it.
-    SizeNotAnnounced,
     /// A message's UID changed within its UIDVALIDITY.
     UidChanged,
     /// The server's UIDs are not in ascending order.
@@ -121,7 +119,6 @@ impl Gap {
             Gap::InferiorMissing => "an inferior is missing".into(),
             Gap::SubscriptionMissing => "a subscription is missing".into(),
             Gap::UnsubscribedListed => "an unsubscribed name is listed".into(),
-            Gap::SizeNotAnnounced => "size not announced".into(),
             Gap::UidChanged => "UID changed".into(),
             Gap::UidOrder => "UID order broken".into(),
             Gap::UidReused => "UID reused".into(),

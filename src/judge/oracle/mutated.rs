@@ -80,6 +80,29 @@ pub(super) fn may_mark_seen(command: &[u8]) -> bool {
 }
 
 impl Oracle {
+    /// A command refused with BAD whose `{n+}` literal, `<tag>z NOOP`, the server then ran
+    /// as a command of its own: the refused command changed nothing (RFC 3501 §6), and the
+    /// NOOP's responses are followed as any NOOP's: EXISTS announces messages the model
+    /// holds (RFC 2060 §7.3.1); more than it holds, or an EXPUNGE, is a change it did not
+    /// see.
+    pub(super) fn literal_ran_as_noop(&mut self, e: &Exchange) {
+        let Some(done_msg) = e.completion() else {
+            return self.stop(Gap::NoCompletion);
+        };
+        let (seen, _) = self.read_responses(e, done_msg);
+        if seen.iter().any(|s| matches!(s, Seen::Expunge(_))) {
+            return self.stop(Gap::UnexpectedExpunge);
+        }
+        for s in &seen {
+            if let Seen::Exists(n) = s {
+                self.announced = Some(*n as usize);
+            }
+        }
+        self.apply_exists(&seen, None);
+        self.skip(Skip::UnreadableCommandRefused);
+        self.coverage.judged += 1;
+    }
+
     /// Follows an exchange whose command the strict decoder does not read.
     pub(super) fn unreadable_command(&mut self, e: &Exchange, bytes: &[u8]) {
         let Some(done_msg) = e.completion() else {

@@ -639,3 +639,35 @@ fn a_status_count_after_a_rename_is_not_blamed_on_status_rfc2060_6_3_10() {
     let (v, _) = judge(&t, World::Closed);
     assert_eq!(rules(&v), vec![closed_rule::INBOX_MOVED], "{v:#?}");
 }
+
+#[test]
+fn a_noop_that_does_not_announce_an_append_is_followed_until_a_count_shows_it_lost() {
+    // RFC 2060 §5.2 asks that size changes be sent (a warning here: whether the server
+    // "observed" its own APPEND is not visible); the oracle goes on with the message
+    // unannounced. The next SELECT counts one message where two were appended and
+    // nothing removed: the second APPEND's OK added nothing (§6.3.11).
+    let empty = select("a1", 0, 0, &[]);
+    let after = select("a5", 1, 0, &[]);
+    let t = session(vec![
+        ex("a1 SELECT INBOX", &lines(&empty)),
+        append("a2", "INBOX", &["* 1 EXISTS", "a2 OK done"]),
+        append("a3", "INBOX", &["a3 OK done"]),
+        ex("a4 NOOP", &["a4 OK done"]),
+        ex("a5 SELECT INBOX", &lines(&after)),
+    ]);
+    let (v, cov) = judge(&t, World::Closed);
+    // Followed past the NOOP; it stops at the count that shows the loss, after its finding.
+    assert_eq!(cov.stopped_at, Some(4), "{v:#?}");
+    let kinds: Vec<(Kind, &str)> = v
+        .iter()
+        .map(|v| (v.kind, v.rule.as_deref().unwrap_or_default()))
+        .collect();
+    assert!(
+        kinds.contains(&(Kind::Warning, crate::judge::oracle::rule::SIZE_UPDATES)),
+        "{v:#?}"
+    );
+    assert!(
+        kinds.contains(&(Kind::Violation, closed_rule::APPENDS)),
+        "{v:#?}"
+    );
+}
