@@ -120,6 +120,8 @@ pub(super) struct Memory {
     /// The step of the last `RENAME INBOX ...` answered OK: RFC 2060 §6.3.5 "It moves all
     /// messages in INBOX to a new mailbox with the given name, leaving INBOX empty".
     inbox_renamed: Option<Option<usize>>,
+    /// The name that `RENAME INBOX` gave INBOX's messages, as the key of the new mailbox.
+    inbox_renamed_to: Option<Vec<u8>>,
     /// Whether the exchange under way has not yet reached the closed world's checks: one
     /// that never does was skipped (a command refused unread, whose effects the model does
     /// not follow).

@@ -817,3 +817,32 @@ fn an_exists_above_every_message_the_model_holds_stops_it_and_blames_no_search()
     assert!(v.is_empty(), "{v:#?}");
     assert_eq!(cov.stopped.map(|s| s.gap), Some(Gap::CountDiffers));
 }
+
+#[test]
+fn an_expunge_whose_exists_leaves_no_room_for_unannounced_messages_removed_them_rfc2060_7_3_1() {
+    // The copy is not announced and its flags are unknown (a COPY SHOULD keep them, RFC
+    // 2060 §6.4.7). EXPUNGE sends no EXPUNGE response and `* 1 EXISTS`: the mailbox holds
+    // one message, the announced one, so the copy is not in it. Without the EXISTS
+    // whether it went is not shown.
+    let t = |exists: &[&str]| {
+        let mut resp = exists.to_vec();
+        resp.push("a4 OK expunged");
+        session(vec![
+            append("a1", "INBOX", MSG, &["a1 OK done"]),
+            select_one("a2"),
+            ex("a3 COPY 1 INBOX", &["a3 OK copied"]),
+            ex("a4 EXPUNGE", &resp),
+            ex("a5 SEARCH ALL", &["* SEARCH 1", "a5 OK done"]),
+            ex("a6 NOOP", &["a6 OK done"]),
+        ])
+    };
+    let (v, cov) = judge_oracle("srv", &t(&["* 1 EXISTS"]), Profile::Rfc2060);
+    assert!(v.is_empty(), "{v:#?}");
+    assert_eq!(cov.stopped, None);
+    assert_eq!(cov.judged, cov.total);
+    let (_, cov) = judge_oracle("srv", &t(&[]), Profile::Rfc2060);
+    assert_eq!(
+        cov.stopped.map(|s| (s.gap, s.command)),
+        Some((Gap::FlagsNotShown, Some("EXPUNGE".to_string())))
+    );
+}

@@ -41,6 +41,8 @@ impl Oracle {
             .collect();
         let mut view = sel.view.clone();
         let mut gone = BTreeSet::new();
+        // The mailbox's size as the server last told it in these responses.
+        let mut told: Option<usize> = None;
         for s in seen {
             match s {
                 Seen::Exists(n) => {
@@ -48,6 +50,10 @@ impl Oracle {
                         let Some(id) = unshown.pop_front() else { break };
                         view.push(id);
                     }
+                    if view.len() < *n as usize {
+                        return self.stop(Gap::CountDiffers);
+                    }
+                    told = Some(*n as usize);
                 }
                 Seen::Expunge(n) => {
                     let i = (*n as usize).wrapping_sub(1);
@@ -55,9 +61,17 @@ impl Oracle {
                         return self.stop(Gap::ExpungedDiffer);
                     }
                     gone.insert(view.remove(i));
+                    told = told.map(|t| t.saturating_sub(1));
                 }
                 _ => {}
             }
+        }
+        if told == Some(view.len()) {
+            // RFC 2060 §7.3.1: EXISTS "reports the number of messages in the mailbox".
+            // Counted after every EXPUNGE response, it leaves no room for the messages
+            // still not announced: they are not in the mailbox (expunged unannounced, or
+            // never added); those whose flags the model knows are judged below.
+            gone.extend(unshown.drain(..));
         }
         // Messages still not announced: whether they went is not shown.
         let unsure_unshown = mb

@@ -15,11 +15,13 @@ impl Oracle {
         step: Option<usize>,
         body: &CommandBody<'_>,
     ) {
-        if let CommandBody::Rename { from, .. } = body {
+        if let CommandBody::Rename { from, to } = body {
             if self.world.is_closed()
                 && Account::key(&crate::judge::oracle::mailbox_bytes(from)) == b"INBOX"
             {
                 self.closed.inbox_renamed = Some(step);
+                self.closed.inbox_renamed_to =
+                    Some(Account::key(&crate::judge::oracle::mailbox_bytes(to)));
             }
         }
     }
@@ -78,6 +80,24 @@ impl Oracle {
             && unskipped
             && only_appends
             && server > model
+            && matches!(what, "EXISTS" | "MESSAGES")
+        {
+            self.coverage.fault_unattributed = true;
+        }
+        // The new name holding fewer messages than INBOX gave it, with nothing added,
+        // skipped or unknown since: either the RENAME did not move them all ("It moves
+        // all messages in INBOX to a new mailbox with the given name") or a command that
+        // put them in INBOX did not add them. Which is not told, so no finding.
+        let known = self
+            .session
+            .account(&self.store)
+            .and_then(|a| a.get(key))
+            .is_some_and(|m| m.known);
+        if self.closed.inbox_renamed_to.as_deref() == Some(key)
+            && unskipped
+            && nothing_added
+            && known
+            && server < model
             && matches!(what, "EXISTS" | "MESSAGES")
         {
             self.coverage.fault_unattributed = true;

@@ -671,3 +671,26 @@ fn a_noop_that_does_not_announce_an_append_is_followed_until_a_count_shows_it_lo
         "{v:#?}"
     );
 }
+
+#[test]
+fn the_new_name_of_inbox_holding_fewer_messages_is_a_fault_without_a_finding_rfc2060_6_3_5() {
+    // "It moves all messages in INBOX to a new mailbox with the given name": the new name
+    // counting fewer than INBOX held breaks that sentence, or the APPEND's ("appends the
+    // literal argument as a new message"); which is not told, so no finding, but the
+    // exchanges the oracle then loses are the server's fault.
+    let t = |exists: u32| {
+        session(vec![
+            append("a1", "INBOX", &["a1 OK done"]),
+            ex("a2 RENAME INBOX INBOX.old", &["a2 OK renamed"]),
+            ex("a3 SELECT INBOX.old", &lines(&select("a3", exists, 0, &[]))),
+        ])
+    };
+    let (v, cov) = judge(&t(0), World::Closed);
+    assert!(v.is_empty(), "{v:#?}");
+    assert_eq!(cov.stopped.as_ref().map(|s| s.gap), Some(Gap::CountDiffers));
+    assert!(cov.fault_unattributed);
+    let (v, cov) = judge(&t(1), World::Closed);
+    assert!(v.is_empty(), "{v:#?}");
+    assert_eq!(cov.stopped, None);
+    assert!(!cov.fault_unattributed);
+}
