@@ -241,6 +241,71 @@ impl Oracle {
         !moved && names_no_message(sequence_set, count)
     }
 
+    /// A COPY by sequence numbers whose set names no message, answered OK, after which
+    /// the server counts more messages in the selected mailbox, its destination, than the
+    /// model holds there (announced or not). RFC 2060 §6.4.7: "The COPY command copies
+    /// the specified message(s)"; none was specified, so the messages it added were not
+    /// specified. Only in a closed world (no other client adds messages). A finding; the
+    /// oracle then stops, not knowing what was copied. True when it found so.
+    pub(super) fn copy_of_nothing_made_copies(
+        &mut self,
+        step: Option<usize>,
+        body: &CommandBody<'_>,
+        seen: &[Seen],
+    ) -> bool {
+        let CommandBody::Copy {
+            sequence_set,
+            mailbox,
+            uid: false,
+        } = body
+        else {
+            return false;
+        };
+        if !self.world.is_closed() {
+            return false;
+        }
+        let Some(sel) = self.session.selection() else {
+            return false;
+        };
+        let count = sel.view.len();
+        let dest = crate::model::account::Account::key(&super::mailbox_bytes(mailbox));
+        let Some(held) = self
+            .session
+            .account(&self.store)
+            .and_then(|a| a.get(&sel.mailbox))
+            .filter(|m| m.known)
+            .map(|m| m.messages.len())
+        else {
+            return false;
+        };
+        let exists = seen.iter().rev().find_map(|s| match s {
+            Seen::Exists(n) => Some(*n as usize),
+            _ => None,
+        });
+        let expunged = seen.iter().any(|s| matches!(s, Seen::Expunge(_)));
+        let Some(exists) = exists.filter(|e| *e > held) else {
+            return false;
+        };
+        // Numbers past every message held, announced or not, name none.
+        if dest != sel.mailbox || expunged || !names_no_message(sequence_set, held) {
+            return false;
+        }
+        self.find(
+            step,
+            super::closed::rule::COPIES,
+            format!(
+                "COPY of a set that names no message (the mailbox held {held}, {count} of \
+                 them announced) answered OK, yet the mailbox, its destination, then counts \
+                 {exists}, {} more: it copied messages the set does not name",
+                exists - held
+            ),
+            format!("* {held} EXISTS (nothing copied)"),
+            format!("* {exists} EXISTS"),
+        );
+        self.stop(super::Gap::CountDiffers);
+        true
+    }
+
     /// RFC 4315 §3 COPYUID: "the second is the set of UIDs assigned to the copied
     /// messages, in the same order" as the source UIDs. Where the source UIDs ascend (the
     /// order the model copies in) and name as many messages as the model copied, the

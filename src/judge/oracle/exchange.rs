@@ -386,6 +386,7 @@ impl Oracle {
                 self.apply_exists(&seen, None);
                 self.skip(Skip::AcceptedBounded);
             }
+            (Outcome::Ok, _) if self.copy_of_nothing_made_copies(step, body, &seen) => {}
             (Outcome::Ok, _) => {
                 if !self.accepted_bounded(step, &seen, &bytes) {
                     self.stop(Stop::in_command(Gap::AcceptedWhereRefused, body.name()));

@@ -66,11 +66,18 @@ impl Oracle {
                 _ => {}
             }
         }
-        if told == Some(view.len()) {
+        let may_have_gone = |id: &u64| {
+            mb.messages
+                .iter()
+                .find(|m| m.id == *id)
+                .is_some_and(|m| !m.flags_known || m.flags.contains("\\Deleted"))
+        };
+        if told == Some(view.len()) && unshown.iter().all(may_have_gone) {
             // RFC 2060 §7.3.1: EXISTS "reports the number of messages in the mailbox".
             // Counted after every EXPUNGE response, it leaves no room for the messages
-            // still not announced: they are not in the mailbox (expunged unannounced, or
-            // never added); those whose flags the model knows are judged below.
+            // still not announced, each of which may have carried \\Deleted: they went.
+            // (One the model knows to lack \\Deleted stays unannounced, for the mailbox's
+            // next count to judge.)
             gone.extend(unshown.drain(..));
         }
         // Messages still not announced: whether they went is not shown.

@@ -694,3 +694,32 @@ fn the_new_name_of_inbox_holding_fewer_messages_is_a_fault_without_a_finding_rfc
     assert_eq!(cov.stopped, None);
     assert!(!cov.fault_unattributed);
 }
+
+#[test]
+fn a_copy_naming_no_message_that_adds_one_copied_what_it_did_not_name_rfc2060_6_4_7() {
+    // "The COPY command copies the specified message(s)": `COPY 5` of a mailbox holding
+    // one message specifies none, so a copy it makes is of a message not specified.
+    let t = |set: &str| {
+        session(vec![
+            append("a1", "INBOX", &["a1 OK done"]),
+            ex("a2 SELECT INBOX", &lines(&select("a2", 1, 1, &[]))),
+            append("a3", "INBOX", &["a3 OK done"]),
+            ex(
+                &format!("a4 COPY {set} INBOX"),
+                &["* 3 EXISTS", "a4 OK copied"],
+            ),
+        ])
+    };
+    let (v, cov) = judge(&t("5"), World::Closed);
+    assert_eq!(rules(&v), vec![closed_rule::COPIES], "{v:#?}");
+    assert_eq!(v[0].kind, Kind::Violation);
+    assert_eq!(v[0].step, Some(3));
+    assert_eq!(cov.stopped.map(|s| s.gap), Some(Gap::CountDiffers));
+    // Message 2, held but not announced (the second APPEND sent no EXISTS), may be what
+    // `COPY 2` copied: no finding.
+    let (v, _) = judge(&t("2"), World::Closed);
+    assert!(!rules(&v).contains(&closed_rule::COPIES), "{v:#?}");
+    // A shared account: another client may have added the message.
+    let (v, _) = judge(&t("5"), World::Open);
+    assert!(v.is_empty(), "{v:#?}");
+}
