@@ -846,3 +846,36 @@ fn an_expunge_whose_exists_leaves_no_room_for_unannounced_messages_removed_them_
         Some((Gap::FlagsNotShown, Some("EXPUNGE".to_string())))
     );
 }
+
+#[test]
+fn a_uid_copy_of_a_range_written_high_to_low_is_followed_where_the_count_tells_rfc2060_6_4_8() {
+    // RFC 2060 does not say what `2:1` means; a reading that copies anything copies UIDs
+    // 1 to 2, and the EXISTS that counts two copies says the server read it so.
+    let t = |exists: &str| {
+        session(vec![
+            append("a1", "INBOX", MSG, &["a1 OK done"]),
+            append("a2", "INBOX", MSG, &["a2 OK done"]),
+            ex(
+                "a3 SELECT INBOX",
+                &[
+                    "* FLAGS (\\Answered \\Flagged \\Deleted \\Seen \\Draft)",
+                    "* 2 EXISTS",
+                    "* 2 RECENT",
+                    "* OK [UIDVALIDITY 7] ok",
+                    "a3 OK [READ-WRITE] done",
+                ],
+            ),
+            ex(
+                "a4 UID FETCH 1:* UID",
+                &["* 1 FETCH (UID 1)", "* 2 FETCH (UID 2)", "a4 OK done"],
+            ),
+            ex("a5 UID COPY 2:1 INBOX", &[exists, "a5 OK copied"]),
+            ex("a6 SEARCH ALL", &["* SEARCH 1 2 3 4", "a6 OK done"]),
+        ])
+    };
+    let (v, cov) = judge_oracle("srv", &t("* 4 EXISTS"), Profile::Rfc2060);
+    assert!(v.is_empty(), "{v:#?}");
+    assert_eq!(cov.stopped, None);
+    let (_, cov) = judge_oracle("srv", &t("* 3 EXISTS"), Profile::Rfc2060);
+    assert!(cov.stopped.is_some());
+}

@@ -288,8 +288,9 @@ impl Oracle {
 }
 
 impl Oracle {
-    /// A UID COPY over UIDs the server has not shown: the messages its set surely names,
-    /// and those it may name, are bounded ([`crate::model::uid_bounds`]).
+    /// A UID COPY over UIDs the server has not shown, or with a range written high to
+    /// low: the messages its set surely names, and those it may name, are bounded
+    /// ([`crate::model::uid_bounds`]).
     ///
     /// Into the selected mailbox, the server's EXISTS tells how many it copied (RFC 2060
     /// §6.4.7 appends the copies to the mailbox). When that count is the sure ones alone,
@@ -337,9 +338,9 @@ impl Oracle {
                 m.uid_known.then_some(m.uid)
             })
             .collect();
-        if uids.iter().all(Option::is_some) {
-            return None;
-        }
+        // With every UID known the model is unsure only of a range written high to low,
+        // which RFC 2060 does not define: read as from the lower to the higher, as any
+        // reading that copies something must; the count decides as for unknown UIDs.
         let rfc3501 = self.session.profile == crate::model::Profile::Rfc3501;
         let classes = classify(sequence_set, &uids, rfc3501)?;
         let sure = classes.iter().filter(|c| **c == Member::In).count();
