@@ -61,6 +61,21 @@ impl Oracle {
                                 .join(" ")
                         ),
                     );
+                    // What the server did to the messages it fetched unasked is its own
+                    // state, from which later answers are judged: the flags it showed, or,
+                    // where it showed none, flags a body fetch may have set (\\Seen).
+                    let unasked: Vec<(u32, Option<FlagSet>)> = server
+                        .iter()
+                        .filter(|(n, _)| !asked.contains(n))
+                        .map(|(n, items)| {
+                            let flags = items
+                                .iter()
+                                .find(|(name, _)| name == "FLAGS")
+                                .and_then(|(_, t)| flags_of(t));
+                            (*n, flags)
+                        })
+                        .collect();
+                    self.adopt_flags(&sel, &unasked);
                     return;
                 }
             }
@@ -346,6 +361,36 @@ impl Oracle {
                 );
             }
             self.explain_fetch(step, body, *seq, id, &msg.message, &got, differing);
+        }
+    }
+}
+
+impl Oracle {
+    /// Takes the flags the server showed for messages (sequence number, FLAGS shown) as
+    /// theirs, after a finding that the server acted on them where it should not have;
+    /// a message shown without FLAGS has flags the model no longer knows.
+    fn adopt_flags(
+        &mut self,
+        sel: &crate::model::session::Selection,
+        shown: &[(u32, Option<FlagSet>)],
+    ) {
+        let Some(mb) = self.selected_mailbox_mut() else {
+            return;
+        };
+        for (seq, flags) in shown {
+            let Some(id) = sel.view.get((*seq as usize).wrapping_sub(1)) else {
+                continue;
+            };
+            let Some(m) = mb.messages.iter_mut().find(|m| m.id == *id) else {
+                continue;
+            };
+            match flags {
+                Some(f) => {
+                    m.flags = f.without_recent();
+                    m.flags_known = true;
+                }
+                None => m.flags_known = false,
+            }
         }
     }
 }

@@ -879,3 +879,32 @@ fn a_uid_copy_of_a_range_written_high_to_low_is_followed_where_the_count_tells_r
     let (_, cov) = judge_oracle("srv", &t("* 3 EXISTS"), Profile::Rfc2060);
     assert!(cov.stopped.is_some());
 }
+
+#[test]
+fn flags_a_server_showed_for_a_message_it_fetched_unasked_are_its_state_afterwards() {
+    // `UID FETCH 9` names no message; the server sends message 1's body and sets \Seen on
+    // it. That is one finding (RFC 2060 §6.4.8); message 1 then has \Seen on the server,
+    // and a later FLAGS that shows it is right for that state, not a second finding.
+    let t = session(vec![
+        append("a1", "INBOX", MSG, &["a1 OK done"]),
+        select_one("a2"),
+        ex(
+            "a3 UID FETCH 1 FLAGS",
+            &["* 1 FETCH (UID 1 FLAGS ())", "a3 OK done"],
+        ),
+        ex(
+            "a4 UID FETCH 9 RFC822.TEXT",
+            &[
+                "* 1 FETCH (UID 1 FLAGS (\\Seen) RFC822.TEXT \"body\\r\\n\")",
+                "a4 OK done",
+            ],
+        ),
+        ex(
+            "a5 FETCH 1 FLAGS",
+            &["* 1 FETCH (FLAGS (\\Seen))", "a5 OK done"],
+        ),
+    ]);
+    let (v, _) = judge_oracle("srv", &t, Profile::Rfc2060);
+    let steps: Vec<Option<usize>> = v.iter().map(|v| v.step).collect();
+    assert_eq!(steps, vec![Some(3)], "{v:#?}");
+}
