@@ -368,12 +368,14 @@ impl Oracle {
 impl Oracle {
     /// Takes the flags the server showed for messages (sequence number, FLAGS shown) as
     /// theirs, after a finding that the server acted on them where it should not have;
-    /// a message shown without FLAGS has flags the model no longer knows.
+    /// a message shown without FLAGS, by a command whose body fetch may set `\Seen`
+    /// (RFC 2060 §6.4.5), has flags the model no longer knows.
     fn adopt_flags(
         &mut self,
         sel: &crate::model::session::Selection,
         shown: &[(u32, Option<FlagSet>)],
     ) {
+        let may_mark_seen = super::mutated::may_mark_seen(&self.command_line);
         let Some(mb) = self.selected_mailbox_mut() else {
             return;
         };
@@ -389,7 +391,8 @@ impl Oracle {
                     m.flags = f.without_recent();
                     m.flags_known = true;
                 }
-                None => m.flags_known = false,
+                None if may_mark_seen => m.flags_known = false,
+                None => {}
             }
         }
     }
