@@ -83,7 +83,7 @@ impl Oracle {
             // when they were not known).
             if let (Some((id, summary, expected)), false) = (c.otherwise, c.learnt_later) {
                 self.find(
-                    step.or(c.step),
+                    c.step.or(step),
                     id,
                     summary,
                     expected,

@@ -908,3 +908,24 @@ fn flags_a_server_showed_for_a_message_it_fetched_unasked_are_its_state_afterwar
     let steps: Vec<Option<usize>> = v.iter().map(|v| v.step).collect();
     assert_eq!(steps, vec![Some(3)], "{v:#?}");
 }
+
+#[test]
+fn a_flags_list_lacking_a_set_flag_is_blamed_where_it_was_sent_rfc2060_7_4_2() {
+    // \Draft was set (STORE answered OK); a FETCH then lists FLAGS () only. A later
+    // STORE removes \Draft, so its FLAGS cannot tell a partial list from a lost flag:
+    // the first reading stands, and it is the FETCH's answer that lacks the flag, not
+    // the later STORE's, whose FLAGS are right.
+    let t = session(vec![
+        append("a1", "INBOX", MSG, &["a1 OK done"]),
+        select_one("a2"),
+        ex("a3 STORE 1 +FLAGS.SILENT (\\Draft)", &["a3 OK done"]),
+        ex("a4 FETCH 1 FLAGS", &["* 1 FETCH (FLAGS ())", "a4 OK done"]),
+        ex(
+            "a5 STORE 1 -FLAGS (\\Draft)",
+            &["* 1 FETCH (FLAGS ())", "a5 OK done"],
+        ),
+    ]);
+    let (v, _) = judge_oracle("srv", &t, Profile::Rfc2060);
+    let steps: Vec<Option<usize>> = v.iter().map(|v| v.step).collect();
+    assert_eq!(steps, vec![Some(3)], "{v:#?}");
+}
