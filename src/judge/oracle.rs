@@ -71,6 +71,8 @@ mod mailboxes;
 mod mutated;
 mod reading;
 mod search;
+#[cfg(test)]
+mod unshown_tests;
 mod unsure;
 
 use reading::*;
