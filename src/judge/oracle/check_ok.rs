@@ -18,10 +18,7 @@ impl Oracle {
             Untagged::Exists(n) => Some(*n as usize),
             _ => None,
         });
-        let server_exists = seen.iter().rev().find_map(|s| match s {
-            Seen::Exists(n) => Some(*n as usize),
-            _ => None,
-        });
+        let server_exists = last_exists(seen);
         let is_select = matches!(
             body,
             CommandBody::Select { .. } | CommandBody::Examine { .. }

@@ -16,7 +16,7 @@ use imap_types::core::Vec1;
 use imap_types::response::Code as WireCode;
 use imap_types::sequence::{SeqOrUid, Sequence, SequenceSet};
 
-use super::{Done, Oracle, Seen};
+use super::{last_exists, Done, Oracle, Seen};
 use crate::model::response::{Outcome, Reply};
 use crate::model::session::{Session, Store};
 
@@ -143,10 +143,7 @@ impl Oracle {
                 let into_selected =
                     crate::model::account::Account::key(&super::mailbox_bytes(mailbox))
                         == crate::model::account::Account::key(&sel.mailbox);
-                let exists = seen.iter().rev().find_map(|s| match s {
-                    Seen::Exists(n) => Some(*n as usize),
-                    _ => None,
-                })?;
+                let exists = last_exists(seen)?;
                 if !into_selected {
                     return None;
                 }
@@ -278,10 +275,7 @@ impl Oracle {
         else {
             return false;
         };
-        let exists = seen.iter().rev().find_map(|s| match s {
-            Seen::Exists(n) => Some(*n as usize),
-            _ => None,
-        });
+        let exists = last_exists(seen);
         let expunged = seen.iter().any(|s| matches!(s, Seen::Expunge(_)));
         let Some(exists) = exists.filter(|e| *e > held) else {
             return false;

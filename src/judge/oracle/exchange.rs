@@ -502,10 +502,7 @@ impl Oracle {
     /// announced yet, in order (RFC 2060 §7.3.1: the count is the mailbox's size); one
     /// above every message the model holds means it lost track: the oracle stops.
     pub(super) fn apply_exists(&mut self, seen: &[Seen], model_view_before: Option<usize>) {
-        let announced = seen.iter().rev().find_map(|s| match s {
-            Seen::Exists(n) => Some(*n as usize),
-            _ => None,
-        });
+        let announced = last_exists(seen);
         let selected = self.session.selection().and_then(|sel| {
             let mb = self.session.account(&self.store)?.get(&sel.mailbox)?;
             Some((sel, mb))

@@ -63,7 +63,7 @@ impl Oracle {
                     );
                     // What the server did to the messages it fetched unasked is its own
                     // state, from which later answers are judged: the flags it showed, or,
-                    // where it showed none, flags a body fetch may have set (\\Seen).
+                    // where it showed none, flags a body fetch may have set (\Seen).
                     let unasked: Vec<(u32, Option<FlagSet>)> = server
                         .iter()
                         .filter(|(n, _)| !asked.contains(n))

@@ -59,6 +59,15 @@ pub(super) fn normalize_item_name(name: &str) -> String {
     format!("{}({}){}", &s[..open], names.join(" "), &s[close + 1..])
 }
 
+/// The last count an exchange's EXISTS responses gave (RFC 2060 §7.3.1: the mailbox's
+/// size), if any.
+pub(super) fn last_exists(seen: &[Seen]) -> Option<usize> {
+    seen.iter().rev().find_map(|s| match s {
+        Seen::Exists(n) => Some(*n as usize),
+        _ => None,
+    })
+}
+
 pub(in crate::judge) fn read(m: &Message) -> Seen {
     read_counted(m).0
 }

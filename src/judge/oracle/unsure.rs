@@ -17,7 +17,7 @@ use std::collections::BTreeSet;
 
 use imap_types::command::CommandBody;
 
-use super::{Gap, Oracle, Seen, Stop};
+use super::{last_exists, Gap, Oracle, Seen, Stop};
 use crate::model::account::Account;
 
 impl Oracle {
@@ -75,8 +75,8 @@ impl Oracle {
         if told == Some(view.len()) && unshown.iter().all(may_have_gone) {
             // RFC 2060 §7.3.1: EXISTS "reports the number of messages in the mailbox".
             // Counted after every EXPUNGE response, it leaves no room for the messages
-            // still not announced, each of which may have carried \\Deleted: they went.
-            // (One the model knows to lack \\Deleted stays unannounced, for the mailbox's
+            // still not announced, each of which may have carried \Deleted: they went.
+            // (One the model knows to lack \Deleted stays unannounced, for the mailbox's
             // next count to judge.)
             gone.extend(unshown.drain(..));
         }
@@ -134,7 +134,7 @@ impl Oracle {
             })
             .cloned()
             .map(|mut m| {
-                // Kept by the CLOSE: it did not carry \\Deleted after all.
+                // Kept by the CLOSE: it did not carry \Deleted after all.
                 m.flags.remove("\\Deleted");
                 m
             })
@@ -179,10 +179,7 @@ impl Oracle {
         let Some(flip) = self.close_flip.take_if(|f| f.mailbox == key) else {
             return;
         };
-        let exists = seen.iter().rev().find_map(|s| match s {
-            Seen::Exists(n) => Some(*n as usize),
-            _ => None,
-        });
+        let exists = last_exists(seen);
         if exists != Some(flip.other.len()) || exists == Some(flip.predicted.len()) {
             return;
         }
@@ -346,10 +343,7 @@ impl Oracle {
         let sure = classes.iter().filter(|c| **c == Member::In).count();
         let maybe = classes.iter().filter(|c| **c == Member::Unknown).count();
         let take_maybe = if into_selected {
-            let exists = seen.iter().rev().find_map(|s| match s {
-                Seen::Exists(n) => Some(*n as usize),
-                _ => None,
-            })?;
+            let exists = last_exists(seen)?;
             let copied = exists.checked_sub(sel.view.len())?;
             if copied == sure {
                 false
@@ -457,10 +451,7 @@ impl Oracle {
         if copyuid.is_some_and(|n| n != members.len() as u64) {
             return None;
         }
-        let exists = seen.iter().rev().find_map(|s| match s {
-            Seen::Exists(n) => Some(*n as usize),
-            _ => None,
-        });
+        let exists = last_exists(seen);
         if into_selected {
             match exists {
                 Some(e) if e.checked_sub(sel.view.len())? != members.len() => return None,
