@@ -172,7 +172,8 @@ pub fn idle_messages(r: &IdleRecord) -> Vec<&Message> {
     let Some(e) = r.transcript.setup.last() else {
         return Vec::new();
     };
-    super::starttls::after_completion(e)
+    // What the server sent while the client was idle, after the login's completion.
+    e.after_completion()
 }
 
 /// How a watch that shows nothing ended, for [`Conclusion::Inconclusive`].

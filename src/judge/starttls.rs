@@ -21,7 +21,7 @@
 use super::{requirement_kind, Kind, Verdict};
 use crate::drive::capabilities_in;
 use crate::drive::starttls::{Probe, ProbeRecord};
-use crate::wire::{escape, Event, Exchange, Message, Transcript};
+use crate::wire::{escape, Exchange, Message, Transcript};
 
 pub mod rule {
     pub const TLS_BEGINS_AFTER_OK: &str = "3501-6.2.1-tls-begins-after-ok";
@@ -72,25 +72,6 @@ fn verdict(
     }
 }
 
-/// The server messages of `e` after its tagged completion: for a STARTTLS, what the
-/// server sent in plaintext after its OK (the driver records them there and discards
-/// them); for an idle connection, what it sent after the login's completion.
-pub(super) fn after_completion(e: &Exchange) -> Vec<&Message> {
-    let tag = e.command().tag().to_vec();
-    let mut done = false;
-    let mut out = Vec::new();
-    for ev in &e.events {
-        if let Event::Server(m) = ev {
-            if done {
-                out.push(m);
-            } else if m.tag() == tag.as_slice() {
-                done = true;
-            }
-        }
-    }
-    out
-}
-
 fn verb(e: &Exchange) -> String {
     let c = e.command();
     let line = c.first_line();
@@ -108,7 +89,9 @@ fn plaintext_after_ok(target: &str, e: &Exchange, step_out: Option<usize>) -> Op
     if verb(e) != "STARTTLS" || e.status().as_deref() != Some("OK") {
         return None;
     }
-    let late = after_completion(e);
+    // What the server sent in plaintext after its OK: the driver records it there and
+    // discards it.
+    let late = e.after_completion();
     if late.is_empty() {
         return None;
     }
@@ -355,7 +338,7 @@ pub fn judge_probe(target: &str, r: &ProbeRecord) -> Vec<Verdict> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::wire::End;
+    use crate::wire::{End, Event};
 
     fn record(
         probe: Probe,

@@ -64,6 +64,15 @@ impl Exchange {
         }
         self.responses().find(|m| m.tag() == tag)
     }
+
+    /// The server's messages after the tagged completion, in order (none without one).
+    pub fn after_completion(&self) -> Vec<&Message> {
+        let tag = self.command().tag().to_vec();
+        self.responses()
+            .skip_while(|m| tag.is_empty() || m.tag() != tag.as_slice())
+            .skip(1)
+            .collect()
+    }
 }
 
 /// How a session ended.
@@ -197,6 +206,22 @@ impl Default for Transcript {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn after_completion_is_what_the_server_sent_after_the_commands_own_tag() {
+        let e = Exchange::from_lines(
+            "a1 NOOP",
+            &["* 1 EXISTS", "a1 OK done", "* BYE idle", "a1z OK late"],
+        );
+        let after: Vec<&[u8]> = e
+            .after_completion()
+            .iter()
+            .map(|m| m.first_line())
+            .collect();
+        assert_eq!(after, vec![&b"* BYE idle"[..], &b"a1z OK late"[..]]);
+        let none = Exchange::from_lines("a1 NOOP", &["* 1 EXISTS"]);
+        assert!(none.after_completion().is_empty());
+    }
 
     #[test]
     fn a_slow_end_prints_and_reads_back() {
